@@ -1,0 +1,101 @@
+package edge
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// logFields collects the attributes that later stages of a request add to
+// its access log line.
+type logFields struct {
+	mu    sync.Mutex
+	attrs []slog.Attr
+}
+
+var logFieldsKey = NewKey[*logFields]("edge.log_fields")
+
+// AddLogAttrs adds attributes to the access log line of the request whose
+// context is ctx, so a later stage (company detection, zone resolution, a
+// problem) can enrich the one line per request. It reports whether an
+// [AccessLog] is there to take them. Never add a secret or a query string.
+func AddLogAttrs(ctx context.Context, attrs ...slog.Attr) bool {
+	f := logFieldsKey.Value(ctx)
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	f.attrs = append(f.attrs, attrs...)
+	f.mu.Unlock()
+	return true
+}
+
+// AccessLog writes one log line per request when its handler returns:
+// method, path (never the query, which may carry a signature or a presigned
+// credential), status, bytes in and out, duration, request ID and the
+// attributes added through [AddLogAttrs]. Server errors log at Error level,
+// client errors at Warn, the rest at Info.
+func AccessLog(opts ...Option) func(http.Handler) http.Handler {
+	c := newConfig(opts)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rw := WrapResponseWriter(w)
+			fields := &logFields{}
+			body := &countingBody{ReadCloser: r.Body}
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = body
+			}
+			ctx := logFieldsKey.With(r.Context(), fields)
+			defer func() {
+				status := rw.Status()
+				if status == 0 {
+					// The handler returned without writing: net/http sends 200.
+					// A panic passing through is logged by Recover or net/http.
+					status = http.StatusOK
+				}
+				level := slog.LevelInfo
+				switch {
+				case status >= 500:
+					level = slog.LevelError
+				case status >= 400:
+					level = slog.LevelWarn
+				}
+				logger := c.log()
+				if !logger.Enabled(ctx, level) {
+					return
+				}
+				attrs := make([]slog.Attr, 0, 8+len(fields.attrs))
+				attrs = append(attrs,
+					slog.String("method", r.Method),
+					slog.String("path", r.URL.Path),
+					slog.Int("status", status),
+					slog.Int64("bytes_in", body.n),
+					slog.Int64("bytes_out", rw.BytesWritten()),
+					slog.Duration("duration", time.Since(start)),
+					slog.String("request_id", RequestIDFrom(ctx)),
+				)
+				fields.mu.Lock()
+				attrs = append(attrs, fields.attrs...)
+				fields.mu.Unlock()
+				logger.LogAttrs(ctx, level, "request", attrs...)
+			}()
+			next.ServeHTTP(rw, r.WithContext(ctx))
+		})
+	}
+}
+
+// countingBody counts the request body bytes the handler reads.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}

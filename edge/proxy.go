@@ -1,0 +1,165 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// ErrClientClosed is logged when the client went away before the upstream
+// answered (nginx's 499); the client never sees it.
+var ErrClientClosed = NewProblem(499, "client_closed_request", "The client closed the request.")
+
+var proxyTargetKey = NewKey[*url.URL]("edge.proxy_target")
+
+// Proxy forwards requests to an upstream chosen per request. It is
+// httputil.ReverseProxy with Rewrite: hop-by-hop headers removed,
+// X-Forwarded-For/-Host/-Proto set from the inbound request, the request ID
+// propagated, bodies streamed through pooled 32 KiB buffers, streaming
+// responses flushed at once, and upstream failures answered as problems
+// (upstream_unavailable 502, upstream_timeout 504) that never name the
+// upstream.
+type Proxy struct {
+	target func(*http.Request) (*url.URL, error)
+	rp     httputil.ReverseProxy
+	trust  Trust
+}
+
+// NewProxy returns a proxy that sends each request to the URL that target
+// returns for it. The target's path is joined in front of the request's
+// path, as httputil.ProxyRequest.SetURL does. An error from target is
+// answered through [WriteProblem], so target may return a *Problem.
+//
+// Options: [WithTransport] (default [NewTransport]), [WithLogger],
+// [WithFlushInterval], [WithTrust] (a trusted hop's X-Forwarded-For chain is
+// kept and extended; an untrusted one is replaced).
+func NewProxy(target func(*http.Request) (*url.URL, error), opts ...Option) (*Proxy, error) {
+	if target == nil {
+		return nil, errors.New("edge: proxy: nil target function")
+	}
+	c := newConfig(opts)
+	p := &Proxy{target: target, trust: c.trust}
+	transport := c.transport
+	if transport == nil {
+		transport = NewTransport()
+	}
+	logger := c.log()
+	p.rp = httputil.ReverseProxy{
+		Rewrite:       p.rewrite,
+		Transport:     transport,
+		FlushInterval: c.flush,
+		BufferPool:    bufferPool{},
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorHandler:  proxyError,
+	}
+	return p, nil
+}
+
+// ProxyTo returns a proxy to one fixed upstream, which must be an absolute
+// http or https URL.
+func ProxyTo(upstream string, opts ...Option) (*Proxy, error) {
+	u, err := url.Parse(upstream)
+	if err != nil {
+		return nil, fmt.Errorf("edge: proxy upstream: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("edge: proxy upstream %q: want an absolute http(s) URL", u.Redacted())
+	}
+	return NewProxy(func(*http.Request) (*url.URL, error) { return u, nil }, opts...)
+}
+
+// ServeHTTP implements http.Handler.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u, err := p.target(r)
+	if err != nil {
+		WriteProblem(w, r, err)
+		return
+	}
+	if u == nil {
+		WriteProblem(w, r, ErrUpstreamUnavailable.WithCause(errors.New("edge: proxy: target returned no URL")))
+		return
+	}
+	p.rp.ServeHTTP(w, r.WithContext(proxyTargetKey.With(r.Context(), u)))
+}
+
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	pr.SetURL(proxyTargetKey.Value(pr.In.Context()))
+	if xff := pr.In.Header["X-Forwarded-For"]; xff != nil && p.trust(pr.In) {
+		pr.Out.Header["X-Forwarded-For"] = xff
+	}
+	pr.SetXForwarded()
+	if id := RequestIDFrom(pr.In.Context()); id != "" {
+		pr.Out.Header.Set(RequestIDHeader, id)
+	}
+}
+
+// proxyError answers an upstream failure; the cause (which names the
+// upstream) goes to the log line only.
+func proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	var ne net.Error
+	switch {
+	case r.Context().Err() != nil:
+		WriteProblem(w, r, ErrClientClosed.WithCause(err))
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		WriteProblem(w, r, ErrUpstreamTimeout.WithCause(err))
+	default:
+		WriteProblem(w, r, ErrUpstreamUnavailable.WithCause(err))
+	}
+}
+
+// NewTransport returns the default outbound transport of cellgate: bounded
+// dial, TLS handshake and response-header waits, HTTP/2 when offered, and
+// enough idle connections per host that a busy edge reuses them rather than
+// churning. It has no overall timeout, so a long upload is never cut short;
+// per-request deadlines come from the request's context.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: nil, // never take an upstream proxy from the environment implicitly
+		DialContext: (&net.Dialer{
+			Timeout:   5 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// bufferSize is the size of every pooled copy buffer.
+const bufferSize = 32 << 10
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, bufferSize); return &b }}
+
+// bufferPool is an httputil.BufferPool over [buffers].
+type bufferPool struct{}
+
+func (bufferPool) Get() []byte { return *buffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) {
+	if cap(b) == bufferSize {
+		b = b[:bufferSize]
+		buffers.Put(&b)
+	}
+}
+
+// GetBuffer returns a pooled 32 KiB buffer; give it back with [PutBuffer].
+// It keeps per-request memory fixed for code that copies bodies.
+func GetBuffer() *[]byte { return buffers.Get().(*[]byte) }
+
+// PutBuffer returns a buffer obtained from [GetBuffer] to the pool.
+func PutBuffer(b *[]byte) {
+	if b != nil && cap(*b) == bufferSize {
+		*b = (*b)[:bufferSize]
+		buffers.Put(b)
+	}
+}

@@ -1,0 +1,90 @@
+package edge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+)
+
+// RequestIDHeader carries the request ID in both directions and on every
+// outbound request cellgate makes.
+const RequestIDHeader = "X-Request-Id"
+
+var requestIDKey = NewKey[string]("edge.request_id")
+
+// RequestIDFrom returns the request ID in ctx, or "".
+func RequestIDFrom(ctx context.Context) string {
+	return requestIDKey.Value(ctx)
+}
+
+// RequestID assigns every request an ID, exposed by [RequestIDFrom] and
+// echoed in the X-Request-Id response header. An inbound X-Request-Id is
+// kept only when the hop is trusted ([WithTrust]) and the value is 1–64
+// characters of A-Z a-z 0-9 . _ : -; otherwise a new one is generated.
+func RequestID(opts ...Option) func(http.Handler) http.Handler {
+	trust := newConfig(opts).trust
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get(RequestIDHeader)
+			if !ValidRequestID(id) || !trust(r) {
+				id = NewRequestID()
+				r.Header.Set(RequestIDHeader, id)
+			}
+			w.Header().Set(RequestIDHeader, id)
+			next.ServeHTTP(w, r.WithContext(requestIDKey.With(r.Context(), id)))
+		})
+	}
+}
+
+// WithRequestID returns a copy of ctx carrying id, for tests and for work
+// started outside a request.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return requestIDKey.With(ctx, id)
+}
+
+// NewRequestID returns 128 random bits as 22 URL-safe base64 characters.
+func NewRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ValidRequestID reports whether id is 1–64 characters of
+// A-Z a-z 0-9 . _ : -.
+func ValidRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Outbound wraps base (http.DefaultTransport when nil) so every request it
+// sends carries the request ID of its context in X-Request-Id, unless the
+// request already names one. The caller's request is never modified.
+func Outbound(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return outbound{base}
+}
+
+type outbound struct{ base http.RoundTripper }
+
+// RoundTrip implements http.RoundTripper.
+func (t outbound) RoundTrip(req *http.Request) (*http.Response, error) {
+	if id := RequestIDFrom(req.Context()); id != "" && req.Header.Get(RequestIDHeader) == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set(RequestIDHeader, id)
+	}
+	return t.base.RoundTrip(req)
+}

@@ -1,0 +1,112 @@
+package edge
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+)
+
+// ResponseWriter wraps an http.ResponseWriter to record the status and the
+// number of body bytes written. It is the one wrapper of cellgate: the access
+// log, recovery, problems and tracing share it through [WrapResponseWriter],
+// so a chain wraps a response once.
+//
+// Flush, Hijack and ReadFrom stay reachable, directly and through Unwrap for
+// http.ResponseController. A second WriteHeader is dropped, not forwarded.
+type ResponseWriter struct {
+	http.ResponseWriter
+	status  int
+	written int64
+}
+
+// WrapResponseWriter returns w itself when it is already a *ResponseWriter,
+// and a new wrapper around it otherwise.
+func WrapResponseWriter(w http.ResponseWriter) *ResponseWriter {
+	if rw, ok := w.(*ResponseWriter); ok {
+		return rw
+	}
+	return &ResponseWriter{ResponseWriter: w}
+}
+
+// Status returns the status code sent, or 0 before the header is written.
+func (w *ResponseWriter) Status() int { return w.status }
+
+// BytesWritten returns the number of body bytes written so far.
+func (w *ResponseWriter) BytesWritten() int64 { return w.written }
+
+// WroteHeader reports whether the response header has been sent.
+func (w *ResponseWriter) WroteHeader() bool { return w.status != 0 }
+
+// WriteHeader sends the header once. Informational statuses (100 Continue,
+// 103 Early Hints) pass through without counting as the final header.
+func (w *ResponseWriter) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write sends body bytes, writing a 200 header first if none was sent.
+func (w *ResponseWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+// ReadFrom copies from r, using the underlying writer's ReadFrom (sendfile,
+// splice) when it has one.
+func (w *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	var n int64
+	var err error
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(writerOnly{w.ResponseWriter}, r)
+	}
+	w.written += n
+	return n, err
+}
+
+// Flush sends buffered data to the client, if the underlying writer can.
+func (w *ResponseWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// FlushError is Flush with its error, for http.ResponseController.
+func (w *ResponseWriter) FlushError() error {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack takes over the connection, if the underlying writer allows it.
+func (w *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return conn, rw, err
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (w *ResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// writerOnly hides every method but Write, so io.Copy cannot call back into
+// ReadFrom.
+type writerOnly struct{ io.Writer }
