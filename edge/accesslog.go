@@ -33,6 +33,25 @@ func AddLogAttrs(ctx context.Context, attrs ...slog.Attr) bool {
 	return true
 }
 
+// CollectAttrs returns ctx carrying a collector for [AddLogAttrs] and a
+// function that returns what has been added so far. When ctx already has a
+// collector it is reused, so the access log and tracing, wherever they stand
+// in a chain, see the same attributes (company, zone, problem).
+func CollectAttrs(ctx context.Context) (context.Context, func() []slog.Attr) {
+	f := logFieldsKey.Value(ctx)
+	if f == nil {
+		f = &logFields{}
+		ctx = logFieldsKey.With(ctx, f)
+	}
+	return ctx, f.snapshot
+}
+
+func (f *logFields) snapshot() []slog.Attr {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]slog.Attr(nil), f.attrs...)
+}
+
 // AccessLog writes one log line per request when its handler returns:
 // method, path (never the query, which may carry a signature or a presigned
 // credential), status, bytes in and out, duration, request ID and the
@@ -44,12 +63,11 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rw := WrapResponseWriter(w)
-			fields := &logFields{}
 			body := &countingBody{ReadCloser: r.Body}
 			if r.Body != nil && r.Body != http.NoBody {
 				r.Body = body
 			}
-			ctx := logFieldsKey.With(r.Context(), fields)
+			ctx, added := CollectAttrs(r.Context())
 			defer func() {
 				status := rw.Status()
 				if status == 0 {
@@ -68,7 +86,8 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 				if !logger.Enabled(ctx, level) {
 					return
 				}
-				attrs := make([]slog.Attr, 0, 8+len(fields.attrs))
+				extra := added()
+				attrs := make([]slog.Attr, 0, 7+len(extra))
 				attrs = append(attrs,
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
@@ -78,9 +97,7 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 					slog.Duration("duration", time.Since(start)),
 					slog.String("request_id", RequestIDFrom(ctx)),
 				)
-				fields.mu.Lock()
-				attrs = append(attrs, fields.attrs...)
-				fields.mu.Unlock()
+				attrs = append(attrs, extra...)
 				logger.LogAttrs(ctx, level, "request", attrs...)
 			}()
 			next.ServeHTTP(rw, r.WithContext(ctx))
