@@ -1,0 +1,29 @@
+// Package zone ties every request to a company and the company to the zone
+// (cell) that holds it, and forwards the request to that zone's gateway.
+//
+// It owns company detection (DetectCompany), the zone directory
+// (Directory, with StaticDirectory, HTTPDirectory and the CachingDirectory
+// in front of either), zone resolution (Resolve, or Assign in a per-zone
+// gateway), the cell router (Router), the company base URL endpoint
+// (BaseURLHandler) and company-scoped policies: feature-flag targeting
+// (FlagTargeting), canary gateways (WithCanary) and per-company rate limits
+// (RateLimit).
+//
+// The smallest cell router:
+//
+//	dir := zone.NewCachingDirectory(directory)
+//	router, err := zone.NewRouter(map[string]zone.Gateway{
+//		"us01": {URL: "https://us01-gateway.internal"},
+//		"us02": {Transport: edge.Binding(us02Gateway)},
+//	})
+//	mux.Handle("GET /rest/v1.0/company_base_url", zone.DetectCompany()(zone.BaseURLHandler(dir)))
+//	mux.Handle("/", edge.Chain(zone.DetectCompany(), zone.Resolve(dir))(router))
+//
+// and, in the gateway of zone us02, which the router calls through a binding:
+//
+//	edge.Chain(zone.DetectCompany(zone.WithTrust(edge.TrustBinding)), zone.Assign(us02))(cell)
+//
+// Company and zone join the request's access log line. Client-named
+// internal headers (Cellgate-Company-Id, Cellgate-Zone) are believed only on
+// a trusted hop, and the router replaces them before forwarding.
+package zone

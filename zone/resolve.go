@@ -1,0 +1,64 @@
+package zone
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+)
+
+// Resolve looks up the zone of the request's company (set by DetectCompany)
+// in dir and puts it in the context (From) and on the access log line.
+//
+// An unknown company is a 404 company_unknown; a directory that cannot
+// answer is a 503 zone_directory_unavailable with Retry-After (WithRetryAfter).
+// A request without a company is a 400 company_missing, unless WithOptional
+// lets it through without a zone.
+func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
+	c := newConfig(opts)
+	retryAfter := retryAfterSeconds(c.retryAfter)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			company := CompanyFrom(ctx)
+			if company == "" {
+				if c.optional {
+					next.ServeHTTP(w, r)
+					return
+				}
+				edge.WriteProblem(w, r, ErrCompanyMissing)
+				return
+			}
+			z, err := dir.Lookup(ctx, company)
+			if err != nil {
+				writeLookupError(w, r, err, retryAfter)
+				return
+			}
+			edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
+			next.ServeHTTP(w, r.WithContext(With(ctx, z)))
+		})
+	}
+}
+
+// writeLookupError answers a failed directory lookup.
+func writeLookupError(w http.ResponseWriter, r *http.Request, err error, retryAfter string) {
+	switch {
+	case errors.Is(err, ErrUnknownCompany):
+		edge.WriteProblem(w, r, ErrCompanyUnknown.WithCause(err))
+	case r.Context().Err() != nil && errors.Is(err, context.Cause(r.Context())):
+		edge.WriteProblem(w, r, edge.ErrClientClosed.WithCause(err))
+	default:
+		w.Header().Set("Retry-After", retryAfter)
+		edge.WriteProblem(w, r, ErrDirectoryUnavailable.WithCause(err))
+	}
+}
+
+// retryAfterSeconds renders d as whole seconds, at least one.
+func retryAfterSeconds(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(s, 1), 10)
+}

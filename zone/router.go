@@ -1,0 +1,215 @@
+package zone
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/http"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/open-feature/go-sdk/openfeature"
+)
+
+// Gateway says how the router reaches one zone's gateway.
+type Gateway struct {
+	// URL is the gateway's absolute http(s) base URL. When empty, requests
+	// go through Transport to http://<zone>.gateway.internal, a label that
+	// an in-process Transport never dials.
+	URL string
+	// Transport carries requests to the gateway: edge.Binding(h) for a
+	// gateway in the same process. The default is edge.NewTransport().
+	Transport http.RoundTripper
+}
+
+// Canary sends a share of one zone's companies to an alternate gateway. The
+// choice hangs on the company id alone, so a company never flaps between
+// the two gateways from one request to the next.
+type Canary struct {
+	// Gateway is the alternate gateway.
+	Gateway Gateway
+	// Percent is the share of the zone's companies, 0 to 100, picked by a
+	// stable hash of the company id.
+	Percent float64
+	// Flag, when set, names a boolean OpenFeature flag (see WithFlags)
+	// that decides instead, evaluated with the company as targeting key;
+	// the hash's choice is its default when the flag cannot be evaluated.
+	Flag string
+}
+
+// Router forwards each request to the gateway of its zone, which Resolve
+// (or Assign) put in the context. Gateways are fixed at construction: the
+// router never builds a URL from directory data, so a directory answer
+// naming any other zone is a 502 zone_unroutable, logged as a warning.
+//
+// The router deletes every inbound header with the internal prefix
+// (Cellgate-, in any case, '_' read as '-') and then sets Cellgate-Company-Id
+// and Cellgate-Zone for the gateway.
+type Router struct {
+	routes map[string]*route
+	flags  *openfeature.Client
+	log    func() *slog.Logger
+}
+
+type route struct {
+	main, canary http.Handler
+	basisPoints  uint64 // canary share in 1/100 of a percent
+	flag         string
+}
+
+// NewRouter returns a router to gateways, keyed by zone name. Options:
+// WithCanary, WithFlags, WithTrust (forwarded X-Forwarded-For chains of
+// trusted hops are kept), WithLogger.
+func NewRouter(gateways map[string]Gateway, opts ...Option) (*Router, error) {
+	c := newConfig(opts)
+	if len(gateways) == 0 {
+		return nil, errors.New("zone: router: no gateways")
+	}
+	rt := &Router{routes: make(map[string]*route, len(gateways)), flags: c.flags, log: c.log}
+	for name, gw := range gateways {
+		main, err := newGatewayProxy(name, gw, c)
+		if err != nil {
+			return nil, err
+		}
+		rt.routes[name] = &route{main: main}
+	}
+	for name, cn := range c.canaries {
+		r, ok := rt.routes[name]
+		if !ok {
+			return nil, fmt.Errorf("zone: router: canary for zone %q without a gateway", name)
+		}
+		if !(cn.Percent >= 0 && cn.Percent <= 100) {
+			return nil, fmt.Errorf("zone: router: canary for zone %q: percent %v outside 0–100", name, cn.Percent)
+		}
+		if cn.Flag != "" && c.flags == nil {
+			return nil, fmt.Errorf("zone: router: canary flag %q for zone %q needs WithFlags", cn.Flag, name)
+		}
+		canary, err := newGatewayProxy(name, cn.Gateway, c)
+		if err != nil {
+			return nil, fmt.Errorf("zone: router: canary: %w", err)
+		}
+		r.canary, r.basisPoints, r.flag = canary, uint64(cn.Percent*100+0.5), cn.Flag
+	}
+	return rt, nil
+}
+
+func newGatewayProxy(name string, gw Gateway, c *config) (http.Handler, error) {
+	if !ValidZoneName(name) {
+		return nil, fmt.Errorf("zone: router: invalid zone name %q", name)
+	}
+	target := gw.URL
+	if target == "" {
+		if gw.Transport == nil {
+			return nil, fmt.Errorf("zone: router: gateway for zone %q needs a URL or a Transport", name)
+		}
+		target = "http://" + name + ".gateway.internal"
+	}
+	opts := []edge.Option{edge.WithTrust(c.trust)}
+	if gw.Transport != nil {
+		opts = append(opts, edge.WithTransport(gw.Transport))
+	}
+	if c.logger != nil {
+		opts = append(opts, edge.WithLogger(c.logger))
+	}
+	p, err := edge.ProxyTo(target, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("zone: router: gateway for zone %q: %w", name, err)
+	}
+	return p, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	z, ok := From(ctx)
+	if !ok {
+		edge.WriteProblem(w, r, ErrZoneUnroutable.WithCause(errors.New("zone: router: no zone in context; put Resolve before the router")))
+		return
+	}
+	company := CompanyFrom(ctx)
+	route := rt.routes[z.Name]
+	if route == nil {
+		rt.log().LogAttrs(ctx, slog.LevelWarn, "zone: directory named a zone without a gateway",
+			slog.String("zone", z.Name), slog.String("company", company), slog.String("request_id", edge.RequestIDFrom(ctx)))
+		edge.WriteProblem(w, r, ErrZoneUnroutable.WithCause(fmt.Errorf("zone: router: no gateway for zone %q", z.Name)))
+		return
+	}
+	next := route.main
+	if route.canary != nil && rt.useCanary(r, route, company, z) {
+		next = route.canary
+		edge.AddLogAttrs(ctx, slog.Bool("canary", true))
+	}
+	out := r.WithContext(ctx)
+	out.Header = forwardHeader(r.Header, company, z.Name)
+	next.ServeHTTP(w, out)
+}
+
+func (rt *Router) useCanary(r *http.Request, route *route, company string, z Zone) bool {
+	byHash := canaryBucket(z.Name, company) < route.basisPoints
+	if route.flag == "" {
+		return byHash
+	}
+	v, _ := rt.flags.BooleanValue(r.Context(), route.flag, byHash, EvaluationContext(r.Context()))
+	return v
+}
+
+// canaryBucket places a company in one of 10,000 buckets of a zone, by
+// FNV-1a, which is stable across processes and releases.
+func canaryBucket(zone, company string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(zone))
+	h.Write([]byte{0})
+	h.Write([]byte(company))
+	return h.Sum64() % 10_000
+}
+
+// forwardHeader copies h without any internal header and adds the company
+// and zone for the gateway. Value slices are shared: the proxy clones them
+// before anything can change them.
+func forwardHeader(h http.Header, company, zone string) http.Header {
+	out := make(http.Header, len(h)+2)
+	for k, v := range h {
+		if !isInternalHeader(k) {
+			out[k] = v
+		}
+	}
+	if company != "" {
+		out[HeaderCompany] = []string{company}
+	}
+	out[HeaderZone] = []string{zone}
+	return out
+}
+
+// isInternalHeader reports whether name starts with edge.DefaultInternalPrefix,
+// ignoring case and reading '_' as '-', as edge.StripInternal does.
+func isInternalHeader(name string) bool {
+	const p = edge.DefaultInternalPrefix
+	if len(name) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		a, b := name[i], p[i]
+		if a == '_' {
+			a = '-'
+		}
+		if a|0x20 != b|0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidZoneName reports whether name is a zone name: a lower-case letter or
+// digit followed by up to 31 lower-case letters, digits or '-'.
+func ValidZoneName(name string) bool {
+	if len(name) == 0 || len(name) > 32 || name[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

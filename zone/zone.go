@@ -1,0 +1,82 @@
+package zone
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/cellgate/cellgate/edge"
+)
+
+// Zone is the cell that holds a company: its name, which picks the gateway,
+// and the web base URL that clients of the company should use.
+type Zone struct {
+	// Name is the zone's short name, such as "us01": a lower-case letter or
+	// digit followed by up to 31 lower-case letters, digits or '-'.
+	Name string `json:"zone"`
+	// WebBaseURL is the absolute URL of the zone's web front, such as
+	// "https://us01.procore.com". It is shown to clients, never dialled.
+	WebBaseURL string `json:"web_base_url"`
+}
+
+// Directory maps a company to the zone that holds it.
+type Directory interface {
+	// Lookup returns the zone of company, or an error wrapping
+	// ErrUnknownCompany when the directory has no such company. Any other
+	// error means the directory could not answer.
+	Lookup(ctx context.Context, company string) (Zone, error)
+}
+
+// ErrUnknownCompany is wrapped by every Directory error for a company that
+// the directory does not hold.
+var ErrUnknownCompany = errors.New("zone: unknown company")
+
+// Internal headers that the router sets for a zone's gateway. They share
+// edge.DefaultInternalPrefix, so edge.StripInternal removes forged copies,
+// and they are believed only on a trusted hop.
+const (
+	HeaderCompany = "Cellgate-Company-Id"
+	HeaderZone    = "Cellgate-Zone"
+)
+
+// Problems this package answers with. Tests and clients branch on the code.
+var (
+	// ErrCompanyMissing: no company was named where one is required.
+	ErrCompanyMissing = edge.NewProblem(http.StatusBadRequest, "company_missing", "Missing Procore-Company-Id header!")
+	// ErrCompanyInvalid: the company id is not a valid id.
+	ErrCompanyInvalid = edge.NewProblem(http.StatusBadRequest, "company_invalid", "The company id is not valid.")
+	// ErrCompanyConflict: two sources named different companies.
+	ErrCompanyConflict = edge.NewProblem(http.StatusBadRequest, "company_conflict", "The request names more than one company.")
+	// ErrCompanyUnknown: the directory holds no such company.
+	ErrCompanyUnknown = edge.NewProblem(http.StatusNotFound, "company_unknown", "The company is not known.")
+	// ErrDirectoryUnavailable: the zone directory could not answer and no
+	// earlier answer was fresh enough to serve.
+	ErrDirectoryUnavailable = edge.NewProblem(http.StatusServiceUnavailable, "zone_directory_unavailable",
+		"The zone of the company cannot be resolved right now. Please retry later.")
+	// ErrZoneUnroutable: the company's zone has no gateway here.
+	ErrZoneUnroutable = edge.NewProblem(http.StatusBadGateway, "zone_unroutable", "The company's zone cannot be reached from here.")
+	// ErrRateLimited: the company sent more requests than its limit allows.
+	ErrRateLimited = edge.NewProblem(http.StatusTooManyRequests, "rate_limited", "Too many requests for this company. Please retry later.")
+)
+
+var (
+	companyKey = edge.NewKey[string]("zone.company")
+	zoneKey    = edge.NewKey[Zone]("zone.zone")
+)
+
+// CompanyFrom returns the company of the request whose context is ctx, as
+// set by DetectCompany, or "" when there is none. Company ids are decimal
+// strings.
+func CompanyFrom(ctx context.Context) string { return companyKey.Value(ctx) }
+
+// WithCompany returns a copy of ctx carrying company id, for tests and for
+// work started outside a request.
+func WithCompany(ctx context.Context, id string) context.Context { return companyKey.With(ctx, id) }
+
+// From returns the zone of the request whose context is ctx, as set by
+// Resolve or Assign, and whether there is one.
+func From(ctx context.Context) (Zone, bool) { return zoneKey.Lookup(ctx) }
+
+// With returns a copy of ctx carrying z, for tests and for work started
+// outside a request.
+func With(ctx context.Context, z Zone) context.Context { return zoneKey.With(ctx, z) }
