@@ -1,0 +1,114 @@
+package hmacsig
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxExpiresAt is the largest expires_at of the spec (ten digits).
+const maxExpiresAt = 9_999_999_999
+
+// Signer signs URLs with one key, for one purpose (see SPEC.md, "Keys").
+// It is safe for concurrent use.
+type Signer struct {
+	key *macKey
+	kid string
+	now func() time.Time
+}
+
+// NewSigner returns a Signer for key, which must have at least
+// [MinKeySize] bytes. Options: [WithKeyID], [WithClock].
+func NewSigner(key []byte, opts ...Option) (*Signer, error) {
+	if err := checkKeySize("signing key", key); err != nil {
+		return nil, err
+	}
+	c := newConfig(opts)
+	if c.kid != "" && !validKid(c.kid) {
+		return nil, errors.New("hmacsig: key id is not 1-64 characters of A-Z a-z 0-9 - _ .")
+	}
+	return &Signer{key: newMACKey(c.kid, key), kid: c.kid, now: c.now}, nil
+}
+
+// Sign returns a copy of u signed for method until now + lifetime. The
+// existing query is kept as written; expires_at, then kid (with WithKeyID),
+// then sig are appended to it. u is not modified.
+//
+// What is signed is u.EscapedPath() (an empty path is "/") and u.RawQuery,
+// exactly as they will travel in the request line, so they must already obey
+// the spec's syntax: Sign refuses, rather than repairs, a path or query with
+// characters such as a raw ';' or space, a "." or ".." segment, an empty
+// segment, a repeated parameter, or a sig, expires_at or kid parameter of
+// its own. url.PathEscape and url.Values.Encode produce valid text.
+func (s *Signer) Sign(method string, u *url.URL, lifetime time.Duration) (*url.URL, error) {
+	if u == nil {
+		return nil, errors.New("hmacsig: sign: nil URL")
+	}
+	if u.Opaque != "" {
+		return nil, fmt.Errorf("hmacsig: sign: %w", errOriginForm)
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	q, err := s.sign(method, path, u.RawQuery, lifetime)
+	if err != nil {
+		return nil, err
+	}
+	out := *u
+	out.RawQuery, out.ForceQuery = q, false
+	return &out, nil
+}
+
+// SignURL is [Signer.Sign] for a URL in a string: an absolute URL or an
+// origin-form target such as "/files/a?x=1".
+func (s *Signer) SignURL(method, rawURL string, lifetime time.Duration) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", fmt.Errorf("hmacsig: sign: %w", err)
+	}
+	signed, err := s.Sign(method, u, lifetime)
+	if err != nil {
+		return "", err
+	}
+	return signed.String(), nil
+}
+
+// sign returns query with the signature parameters appended.
+func (s *Signer) sign(method, path, query string, lifetime time.Duration) (string, error) {
+	if lifetime <= 0 {
+		return "", errors.New("hmacsig: sign: lifetime must be positive")
+	}
+	exp := s.now().Add(lifetime).Unix()
+	if exp < 1 || exp > maxExpiresAt {
+		return "", fmt.Errorf("hmacsig: sign: expiry %d out of range", exp)
+	}
+	var num [20]byte
+	sep := "&"
+	if query == "" || strings.HasSuffix(query, "&") {
+		sep = ""
+	}
+	kid := ""
+	if s.kid != "" {
+		kid = "&" + paramKid + "=" + s.kid
+	}
+	signed := query + sep + paramExpiresAt + "=" + string(strconv.AppendInt(num[:0], exp, 10)) + kid
+
+	sc := getScratch()
+	defer putScratch(sc)
+	p, err := sc.canonicalise(method, path, signed)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("hmacsig: sign: %w", err)
+	case p.hasSig:
+		return "", errors.New("hmacsig: sign: URL already has a sig parameter")
+	}
+	s.key.sum(&sc.sum, sc.sts)
+	var sig [64]byte
+	hex.Encode(sig[:], sc.sum[:])
+	return signed + "&" + paramSig + "=" + string(sig[:]), nil
+}

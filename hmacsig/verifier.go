@@ -1,0 +1,151 @@
+package hmacsig
+
+import (
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Keys is the key set of a [Verifier]. Each key has at least [MinKeySize]
+// bytes.
+type Keys struct {
+	// Current and Previous are unnamed keys, tried in that order for a URL
+	// without kid: sign with the new key as Current while URLs signed with
+	// Previous are still live, then drop Previous.
+	Current, Previous []byte
+	// ByID holds named keys, chosen by the URL's kid. A URL with a kid is
+	// checked against that key only; an unknown kid is a mismatch.
+	ByID map[string][]byte
+}
+
+// Verifier checks signed requests against a key set. It is safe for
+// concurrent use.
+type Verifier struct {
+	unnamed     []*macKey // Current, then Previous
+	byID        map[string]*macKey
+	now         func() time.Time
+	leeway      time.Duration
+	maxLifetime time.Duration
+	logger      *slog.Logger // nil: Require logs nothing of its own
+}
+
+// NewVerifier returns a Verifier for keys. It refuses an empty key set, a
+// key shorter than [MinKeySize], a Previous key without a Current one and a
+// kid that could not appear in a URL. Options: [WithClock], [WithLeeway],
+// [WithMaxLifetime], [WithLogger].
+func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
+	c := newConfig(opts)
+	if c.leeway < 0 {
+		return nil, errors.New("hmacsig: leeway must not be negative")
+	}
+	if c.maxLifetime <= 0 {
+		return nil, errors.New("hmacsig: maximum lifetime must be positive")
+	}
+	v := &Verifier{now: c.now, leeway: c.leeway, maxLifetime: c.maxLifetime, logger: c.logger}
+	if keys.Current == nil && keys.Previous != nil {
+		return nil, errors.New("hmacsig: Keys.Previous set without Keys.Current")
+	}
+	for _, k := range []struct {
+		name string
+		key  []byte
+	}{{"current", keys.Current}, {"previous", keys.Previous}} {
+		if k.key == nil {
+			continue
+		}
+		if err := checkKeySize(k.name+" key", k.key); err != nil {
+			return nil, err
+		}
+		v.unnamed = append(v.unnamed, newMACKey(k.name, k.key))
+	}
+	v.byID = make(map[string]*macKey, len(keys.ByID))
+	for kid, key := range keys.ByID {
+		if !validKid(kid) {
+			return nil, fmt.Errorf("hmacsig: key id %q is not 1-64 characters of A-Z a-z 0-9 - _ .", kid)
+		}
+		if err := checkKeySize("key "+kid, key); err != nil {
+			return nil, err
+		}
+		v.byID[kid] = newMACKey(kid, key)
+	}
+	if len(v.unnamed) == 0 && len(v.byID) == 0 {
+		return nil, errors.New("hmacsig: no keys")
+	}
+	return v, nil
+}
+
+// Verify checks the signature of r as the spec says, in the spec's order, and
+// returns nil or one of [ErrMalformed], [ErrMissing], [ErrExpired],
+// [ErrLifetimeTooLong] and [ErrMismatch] (possibly with an internal cause
+// naming the broken rule, never a key, signature or query).
+//
+// It reads the request-target as received, r.RequestURI, because r.URL has
+// been decoded and re-escaped (%2F would become /). A request made in-process
+// without RequestURI is read from r.URL.RequestURI().
+func (v *Verifier) Verify(r *http.Request) error {
+	_, err := v.verify(r)
+	return err
+}
+
+// verify returns the name of the key that verified r.
+func (v *Verifier) verify(r *http.Request) (string, error) {
+	target := r.RequestURI
+	if target == "" && r.URL != nil {
+		target = r.URL.RequestURI()
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	path, query, _ := strings.Cut(target, "?")
+
+	s := getScratch()
+	defer putScratch(s)
+	p, err := s.canonicalise(method, path, query)
+	switch {
+	case err != nil:
+		return "", ErrMalformed.WithCause(err)
+	case !p.hasSig || !p.hasExpiresAt:
+		return "", ErrMissing
+	case !decodeSig(&s.sig, p.sig):
+		return "", ErrMalformed.WithCause(errSigForm)
+	}
+	exp, ok := parseExpiresAt(p.expiresAt)
+	if !ok {
+		return "", ErrMalformed.WithCause(errExpiresForm)
+	}
+	if p.hasKid && !validKid(p.kid) {
+		return "", ErrMalformed.WithCause(errKidForm)
+	}
+
+	now, expiry := v.now(), time.Unix(exp, 0)
+	if now.After(expiry.Add(v.leeway)) {
+		return "", ErrExpired
+	}
+	if expiry.Sub(now) > v.maxLifetime {
+		return "", ErrLifetimeTooLong
+	}
+
+	if p.hasKid {
+		if k := v.byID[p.kid]; k != nil && v.check(s, k) {
+			return k.name, nil
+		}
+		return "", ErrMismatch
+	}
+	for _, k := range v.unnamed {
+		if v.check(s, k) {
+			return k.name, nil
+		}
+	}
+	return "", ErrMismatch
+}
+
+// check compares, in constant time, the signature of the URL with the MAC
+// of the string to sign under k.
+func (v *Verifier) check(s *scratch, k *macKey) bool {
+	k.sum(&s.sum, s.sts)
+	return hmac.Equal(s.sum[:], s.sig[:])
+}
