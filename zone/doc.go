@@ -11,13 +11,14 @@
 //
 // The smallest cell router:
 //
-//	dir := zone.NewCachingDirectory(directory)
+//	dir, err := zone.NewCachingDirectory(directory) // a StaticDirectory or an HTTPDirectory
 //	router, err := zone.NewRouter(map[string]zone.Gateway{
 //		"us01": {URL: "https://us01-gateway.internal"},
 //		"us02": {Transport: edge.Binding(us02Gateway)},
 //	})
 //	mux.Handle("GET /rest/v1.0/company_base_url", zone.DetectCompany()(zone.BaseURLHandler(dir)))
 //	mux.Handle("/", edge.Chain(zone.DetectCompany(), zone.Resolve(dir))(router))
+//	handler := edge.Chain(edge.RequestID(), edge.AccessLog(), edge.Recover(), edge.StripInternal())(mux)
 //
 // and, in the gateway of zone us02, which the router calls through a binding:
 //
