@@ -1,0 +1,40 @@
+// Package tracing is OpenTelemetry for a cellgate edge, built on otelhttp
+// rather than hand-written instrumentation: one trace follows a request from
+// the public edge through the router, the gateway and authentication to the
+// cell, and from the storage host through the file upload service to cloud
+// storage.
+//
+// It owns the exporter set-up from the standard OTEL_* variables (Setup), the
+// server span of every service (Middleware, with Root at the public edge,
+// where the client's trace context becomes a link and never the parent), the
+// outbound client spans that carry the context on (Transport, which stacks
+// with edge.Binding and the edge proxy), and helpers that add attributes to
+// the current span from anywhere in a handler (SetAttributes, StartTimer).
+//
+// No span attribute carries a query string, a presigned URL, a session
+// token or a passport: otelhttp records no header and only the path of a
+// server request, and Transport cuts the query from the url.full of client
+// spans. Attributes are copied from the access log fields only when tracing
+// knows them (company, zone, problem, request ID).
+//
+// The smallest wiring of a public edge:
+//
+//	shutdown, err := tracing.Setup(ctx, tracing.WithServiceName("router"))
+//	if err != nil {
+//		return err
+//	}
+//	defer shutdown(context.Background())
+//
+//	next, err := edge.NewProxy(target, edge.WithTransport(tracing.Transport(edge.NewTransport())))
+//	...
+//	h := edge.Chain(
+//		tracing.Middleware("router", tracing.Root()), // first: the span covers the whole chain
+//		edge.RequestID(),
+//		edge.AccessLog(),
+//		edge.Recover(),
+//		edge.StripInternal(),
+//		tracing.Route, // last before the mux: names the span after its pattern
+//	)(mux)
+//
+// Inside the topology, drop Root so spans continue the caller's trace.
+package tracing

@@ -1,0 +1,163 @@
+package tracing
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cellgate/cellgate/edge"
+)
+
+// propagator is W3C trace context and baggage, the one Setup installs
+// globally. Middleware and Transport use it whatever the global is, so a
+// service propagates traces before, and without, Setup.
+var propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPropagator(
+	propagation.TraceContext{}, propagation.Baggage{})
+
+// Middleware starts a server span for every request with otelhttp: a child of
+// the inbound traceparent inside the topology, a new root with the inbound
+// context as a link when Root is given. The span is named "METHOD route"
+// after the ServeMux pattern (never the raw path, whose cardinality is
+// unbounded), or "METHOD" when no pattern is known; see Route for chains that
+// copy the request before the mux.
+//
+// When the handler returns, the request ID and the company, zone and problem
+// that later stages added with edge.AddLogAttrs become span attributes
+// (RequestIDKey, CompanyKey, ZoneKey, ProblemKey); no other collected
+// attribute is copied. name is recorded as OperationKey, which tells apart
+// services that share a process and a resource.
+//
+// Options: Root, WithTracerProvider, WithClock.
+func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
+	c := newConfig(opts)
+	oopts := []otelhttp.Option{
+		otelhttp.WithSpanNameFormatter(spanName),
+		otelhttp.WithPropagators(propagator),
+		otelhttp.WithSpanOptions(trace.WithAttributes(OperationKey.String(name))),
+	}
+	if c.provider != nil {
+		oopts = append(oopts, otelhttp.WithTracerProvider(c.provider))
+	}
+	if c.root {
+		oopts = append(oopts,
+			otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return true }),
+			// Baggage from the internet is not ours to pass on: read only
+			// the trace context, for the link.
+			otelhttp.WithPropagators(propagation.TraceContext{}))
+	}
+	instrument := otelhttp.NewMiddleware(name, oopts...)
+	return func(next http.Handler) http.Handler {
+		return instrument(annotate(c, next))
+	}
+}
+
+// annotate runs inside the otelhttp span: it finishes what Root promises,
+// hands the clock to StartTimer and copies the known attributes onto the span
+// once the handler is done.
+func annotate(c *config, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if c.root {
+			ctx = dropRemoteParent(ctx)
+			deleteTraceHeaders(r.Header)
+		}
+		if c.now != nil {
+			ctx = clockKey.With(ctx, c.now)
+		}
+		span := trace.SpanFromContext(ctx)
+		if !span.IsRecording() {
+			if ctx != r.Context() {
+				r = r.WithContext(ctx)
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, collected := edge.CollectAttrs(ctx)
+		if ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
+		// otelhttp renames the span from the Pattern of its own request, which
+		// a mux never sees when we pass it a copy.
+		if r.Pattern != "" {
+			nameSpan(span, r)
+		}
+		span.SetAttributes(knownAttributes(ctx, w.Header(), collected())...)
+	})
+}
+
+// dropRemoteParent removes a span context that came from the client. With an
+// SDK provider the root span already replaced it; with none (the no-op
+// provider, before Setup) the client's context would otherwise be injected
+// into every outbound call as the parent.
+func dropRemoteParent(ctx context.Context) context.Context {
+	if trace.SpanContextFromContext(ctx).IsRemote() {
+		return trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+	}
+	return ctx
+}
+
+// deleteTraceHeaders removes the W3C headers by their canonical names, so a
+// proxy behind the root cannot forward the client's trace context.
+func deleteTraceHeaders(h http.Header) {
+	delete(h, "Traceparent")
+	delete(h, "Tracestate")
+	delete(h, "Baggage")
+}
+
+// Route names the current server span after the ServeMux pattern that next
+// (the mux) routed the request to. Middleware does this by itself when it
+// wraps the mux directly; a middleware in between that passes on a copy of
+// the request (r.WithContext, as edge.RequestID does) hides the pattern from
+// it, so put Route last in such a chain:
+//
+//	edge.Chain(tracing.Middleware("router", tracing.Root()), edge.RequestID(), tracing.Route)(mux)
+func Route(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if r.Pattern == "" {
+			return
+		}
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			nameSpan(span, r)
+		}
+	})
+}
+
+func nameSpan(span trace.Span, r *http.Request) {
+	span.SetName(spanName("", r))
+	if route := route(r.Pattern); route != "" {
+		span.SetAttributes(semconv.HTTPRoute(route))
+	}
+}
+
+// spanName follows the HTTP semantic conventions: "METHOD route", "METHOD"
+// without a route, and "HTTP" for a method outside the standard set, which a
+// client could otherwise use to mint span names.
+func spanName(_ string, r *http.Request) string {
+	method := r.Method
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+	default:
+		method = "HTTP"
+	}
+	if rt := route(r.Pattern); rt != "" {
+		return method + " " + rt
+	}
+	return method
+}
+
+// route is the path part of a ServeMux pattern: "GET api.example.com/x/{id}"
+// routes "/x/{id}".
+func route(pattern string) string {
+	if i := strings.IndexByte(pattern, '/'); i >= 0 {
+		return pattern[i:]
+	}
+	return ""
+}

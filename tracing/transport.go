@@ -1,0 +1,81 @@
+package tracing
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Transport wraps base (http.DefaultTransport when nil) with otelhttp: every
+// request gets a client span, a child of the span in its context, and carries
+// the trace context to the next service in traceparent. It stacks with the
+// other RoundTrippers, edge.Binding and edge.Outbound included.
+//
+// otelhttp records the whole URL in url.full, query included, and has no
+// option to redact it; a query here may be a presigned storage credential or
+// a URL signature. So Transport overwrites url.full with the URL cut before
+// its query (the request itself is sent unchanged), and an error whose text
+// quotes the query has it replaced by "REDACTED", since the error text
+// becomes the span status.
+//
+// Options: WithTracerProvider.
+func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
+	c := newConfig(opts)
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	oopts := []otelhttp.Option{otelhttp.WithPropagators(propagator)}
+	if c.provider != nil {
+		oopts = append(oopts, otelhttp.WithTracerProvider(c.provider))
+	}
+	return otelhttp.NewTransport(redactingTransport{base}, oopts...)
+}
+
+// redactingTransport runs inside the otelhttp client span, after otelhttp has
+// set url.full: setting the same key again replaces the value before the span
+// ends, and only ended spans are exported.
+type redactingTransport struct{ base http.RoundTripper }
+
+func (t redactingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	span := trace.SpanFromContext(r.Context())
+	if span.IsRecording() && hasSecretPart(r.URL) {
+		span.SetAttributes(semconv.URLFull(redactedURL(r.URL)))
+	}
+	res, err := t.base.RoundTrip(r)
+	if err != nil && r.URL.RawQuery != "" && strings.Contains(err.Error(), r.URL.RawQuery) {
+		err = &redactedError{err: err, query: r.URL.RawQuery}
+	}
+	return res, err
+}
+
+func hasSecretPart(u *url.URL) bool {
+	return u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil
+}
+
+// redactedURL is u without user info, query or fragment.
+func redactedURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawQuery = ""
+	c.ForceQuery = false
+	c.Fragment = ""
+	c.RawFragment = ""
+	return c.String()
+}
+
+// redactedError hides the query string from the text of err, and from
+// nothing else: errors.Is and errors.As see err.
+type redactedError struct {
+	err   error
+	query string
+}
+
+func (e *redactedError) Error() string {
+	return strings.ReplaceAll(e.err.Error(), e.query, "REDACTED")
+}
+
+func (e *redactedError) Unwrap() error { return e.err }
