@@ -1,0 +1,75 @@
+package zone
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// problemCode returns the code of a problem+json answer, or "" for anything else.
+func problemCode(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	if rec.Header().Get("Content-Type") != "application/problem+json" {
+		return ""
+	}
+	var p struct {
+		Code string `json:"code"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatalf("problem body %q: %v", rec.Body.String(), err)
+	}
+	return p.Code
+}
+
+// fakeClock is a clock that moves only when told.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// countingDirectory answers from fn and counts calls.
+type countingDirectory struct {
+	calls atomic.Int64
+	fn    func(ctx context.Context, company string) (Zone, error)
+}
+
+func (d *countingDirectory) Lookup(ctx context.Context, company string) (Zone, error) {
+	d.calls.Add(1)
+	return d.fn(ctx, company)
+}
+
+// okHandler records the context it was called with.
+type okHandler struct {
+	called bool
+	ctx    context.Context
+	req    *http.Request
+}
+
+func (h *okHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.called, h.ctx, h.req = true, r.Context(), r
+	w.WriteHeader(http.StatusNoContent)
+}
+
+var (
+	us01 = Zone{Name: "us01", WebBaseURL: "https://us01.procore.com"}
+	us02 = Zone{Name: "us02", WebBaseURL: "https://us02.procore.com"}
+)
