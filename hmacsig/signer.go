@@ -106,6 +106,8 @@ func (s *Signer) sign(method, path, query string, lifetime time.Duration) (strin
 		return "", fmt.Errorf("hmacsig: sign: %w", err)
 	case p.hasSig:
 		return "", errors.New("hmacsig: sign: URL already has a sig parameter")
+	case p.hasKid && s.kid == "":
+		return "", errors.New("hmacsig: sign: URL has a kid parameter but the signer has no key id")
 	}
 	s.key.sum(&sc.sum, sc.sts)
 	var sig [64]byte
