@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cellgate/cellgate/edge"
 )
 
 // problemCode returns the code of a problem+json answer, or "" for anything else.
@@ -73,3 +75,5 @@ var (
 	us01 = Zone{Name: "us01", WebBaseURL: "https://us01.procore.com"}
 	us02 = Zone{Name: "us02", WebBaseURL: "https://us02.procore.com"}
 )
+
+func edgeRequestID(ctx context.Context, id string) context.Context { return edge.WithRequestID(ctx, id) }

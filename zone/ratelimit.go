@@ -23,7 +23,7 @@ import (
 // is a 429 rate_limited with Retry-After. Time comes from WithClock.
 func RateLimit(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
 	c := newConfig(opts)
-	if !(limit > 0) || math.IsInf(float64(limit), 1) || burst < 1 {
+	if !(limit > 0) || limit == rate.Inf || math.IsInf(float64(limit), 1) || burst < 1 {
 		return nil, errors.New("zone: rate limit: limit and burst must be positive and finite")
 	}
 	limiters, err := lru.New[string, *rate.Limiter](c.maxLimiters)
