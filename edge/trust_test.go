@@ -1,6 +1,8 @@
 package edge_test
 
 import (
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -86,3 +88,6 @@ func TestTrustBinding(t *testing.T) {
 		t.Error("TrustBinding false for a request through a Binding")
 	}
 }
+
+// discardLog is a *log.Logger for servers whose complaints a test expects.
+func discardLog() *log.Logger { return log.New(io.Discard, "", 0) }
