@@ -1,0 +1,95 @@
+package tracing_test
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/cellgate/cellgate/edge"
+)
+
+// recorder returns a provider that samples everything and the recorder of
+// its ended spans.
+func recorder(t testing.TB) (*tracetest.SpanRecorder, *sdktrace.TracerProvider) {
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	return sr, tp
+}
+
+// clock is a fake clock that tests move by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var quiet = edge.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+// attr returns the value of key on s as a string, and whether s has it.
+func attr(s sdktrace.ReadOnlySpan, key string) (string, bool) {
+	for _, kv := range s.Attributes() {
+		if string(kv.Key) == key {
+			return kv.Value.Emit(), true
+		}
+	}
+	return "", false
+}
+
+// everything returns every string a span exports: name, status, attributes,
+// events, links and their attributes.
+func everything(s sdktrace.ReadOnlySpan) []string {
+	out := []string{s.Name(), s.Status().Description}
+	add := func(kvs []attribute.KeyValue) {
+		for _, kv := range kvs {
+			out = append(out, string(kv.Key)+"="+kv.Value.Emit())
+		}
+	}
+	add(s.Attributes())
+	for _, e := range s.Events() {
+		out = append(out, e.Name)
+		add(e.Attributes)
+	}
+	for _, l := range s.Links() {
+		add(l.Attributes)
+	}
+	for _, kv := range s.Resource().Attributes() {
+		out = append(out, kv.Value.Emit())
+	}
+	return out
+}
+
+// assertNoSecret fails for every exported string of spans that contains
+// one of secrets.
+func assertNoSecret(t *testing.T, spans []sdktrace.ReadOnlySpan, secrets ...string) {
+	t.Helper()
+	for _, s := range spans {
+		for _, v := range everything(s) {
+			for _, secret := range secrets {
+				if strings.Contains(v, secret) {
+					t.Errorf("span %q exports %q, which contains %q", s.Name(), v, secret)
+				}
+			}
+		}
+	}
+}
