@@ -1,0 +1,66 @@
+// Package upload streams file uploads straight to cloud storage.
+//
+// A client PUTs a file (or one part of a segmented upload) to a URL that
+// the origin signed with the upload key. The edge verifies the signature,
+// resolves the company's zone, asks that zone's file upload service (FUS)
+// for a presigned storage URL, and streams the bytes there: S3 (SigV4
+// presigned), Azure Blob (SAS) or Google Cloud Storage (V4 signed URL).
+// Nothing is buffered: memory per upload is fixed whatever the file's size.
+//
+// The package owns the upload handler (Handler), the FUS client (Client),
+// upload parameter validation (ParseParams) and the upload span attributes
+// (upload.company_id, upload.upload_id, upload.is_standard,
+// upload.part_number, upload.fetch_cloud_storage_url_duration_ms,
+// upload.stream_to_cloud_storage_duration_ms, upload.bytes_streamed).
+//
+// The smallest wiring:
+//
+//	fusSigner, _ := hmacsig.NewSigner(fusKey)
+//	fus, _ := upload.NewClient(map[string]string{"us01": "https://fus.us01.internal"}, fusSigner)
+//	verifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
+//	h, _ := upload.New(verifier, directory, fus)
+//	http.ListenAndServe(":8080", h) // with ReadHeaderTimeout, not ReadTimeout
+//
+// # The FUS protocol
+//
+//	GET {fus}/uploads/{uploadId}/url[?part_number=N]      signed with the FUS key
+//	200 {"url": "https://…presigned…", "headers": {"x-ms-blob-type": "BlockBlob"}}
+//	404 → 404 upload_unknown; 409 → 409 upload_conflict; anything else → 502
+//
+// The URL must be https, or plain http to a host named with
+// WithStorageHosts. The PUT carries the headers FUS names, the client's
+// Content-MD5 and x-amz-checksum-* headers, and the client's Content-Type
+// unless FUS names one; nothing else, because S3 and GCS refuse headers the
+// presign does not cover. FUS must presign what the client will send.
+//
+// # Streaming rules
+//
+//   - Everything is validated before the first read of the body, so a
+//     client that sent Expect: 100-continue never sends bytes that would be
+//     refused. The outbound PUT asks storage for 100-continue too: the
+//     client's body is read only once storage is ready to take it.
+//   - A Content-Length is required (411 length_required otherwise: storage
+//     refuses chunked PUTs to presigned URLs), is sent exactly, and zero
+//     bytes go as an empty body with Content-Length: 0, over HTTP/1 and
+//     HTTP/2 alike.
+//   - A sliding read deadline (http.ResponseController) and a watchdog on
+//     storage's progress enforce the idle timeout; there is no overall
+//     timeout, so a slow but moving upload of any size completes. Serve with
+//     http.Server.ReadHeaderTimeout, never ReadTimeout, which would cut
+//     every long upload.
+//   - A client that disconnects aborts the PUT, and S3 and Azure keep
+//     nothing of a PUT that ended short.
+//   - The answer is written only after storage answered: 200 with storage's
+//     ETag (quotes kept: completing a multipart upload needs them) and
+//     {"etag", "size", "part_number"}. Azure's Put Block answers 201 with no
+//     ETag; the etag is then "". Any other storage status is 502
+//     storage_rejected naming storage's error code (AccessDenied,
+//     SignatureDoesNotMatch, AuthenticationFailed), never its URL.
+//
+// The presigned URL is a credential: it is never logged, traced or shown to
+// a client, and the storage transport is not traced for that reason.
+//
+// S3 is tested against MinIO and Azure against Azurite, both verifying
+// signatures. GCS has no local emulator that verifies signed URLs, so for
+// GCS only the shape of the request is tested.
+package upload

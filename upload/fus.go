@@ -1,0 +1,215 @@
+package upload
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/zone"
+)
+
+// Client asks a zone's file upload service (FUS) where an upload's bytes go:
+//
+//	GET {fus}/uploads/{uploadId}/url[?part_number=N]
+//	→ 200 {"url": "https://bucket.s3…?X-Amz-Signature=…", "headers": {"x-ms-blob-type": "BlockBlob"}}
+//
+// Every call is signed with the FUS key (hmacsig.Transport), traced, and
+// carries the request ID. The services are fixed at construction, one per
+// zone; directory data never names a host.
+type Client struct {
+	services     map[string]string // zone name → base URL without trailing '/'
+	rt           http.RoundTripper
+	timeout      time.Duration
+	storageHosts map[string]bool
+}
+
+// Target is where one upload's bytes go: a presigned storage URL and the
+// headers the presign requires.
+type Target struct {
+	// URL is the presigned URL. It is a credential: never log it, trace it
+	// or show it to a client. Target's String and LogValue name only its host.
+	URL *url.URL
+	// Header holds the headers to send with the PUT (x-ms-blob-type,
+	// a signed Content-Type, ...), in canonical form.
+	Header http.Header
+}
+
+// String names the target's scheme and host only.
+func (t *Target) String() string { return t.URL.Scheme + "://" + t.URL.Host + "/…" }
+
+// LogValue keeps the presigned URL out of slog records.
+func (t *Target) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// NewClient returns a client of the file upload services in services
+// (zone name → base URL such as "https://fus.us01.internal"), which signs
+// its calls with signer. Options: WithFUSTransport, WithFUSTimeout,
+// WithStorageHosts, WithTracing.
+func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Option) (*Client, error) {
+	if signer == nil {
+		return nil, errors.New("upload: NewClient: a signer for the file upload service key is required")
+	}
+	if len(services) == 0 {
+		return nil, errors.New("upload: NewClient: no file upload service configured")
+	}
+	cfg := newConfig(opts)
+	if cfg.fusTimeout <= 0 {
+		return nil, fmt.Errorf("upload: NewClient: FUS timeout %v must be positive", cfg.fusTimeout)
+	}
+	c := &Client{
+		services:     make(map[string]string, len(services)),
+		timeout:      cfg.fusTimeout,
+		storageHosts: cfg.storageHosts,
+		// Tracing sits outside signing, so the client span records the
+		// unsigned URL; the trace headers it adds are copied onto the signed
+		// request by hmacsig.Transport.
+		rt: tracing.Transport(&hmacsig.Transport{Signer: signer, Base: edge.Outbound(cfg.fusRT)}, cfg.tracing...),
+	}
+	for name, base := range services {
+		if !zone.ValidZoneName(name) {
+			return nil, fmt.Errorf("upload: NewClient: invalid zone name %q", name)
+		}
+		u, err := url.Parse(base)
+		if err != nil {
+			return nil, fmt.Errorf("upload: NewClient: FUS of zone %s: %w", name, err)
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("upload: NewClient: FUS of zone %s must be an http(s) URL without credentials, query or fragment", name)
+		}
+		c.services[name] = strings.TrimSuffix(u.String(), "/")
+	}
+	return c, nil
+}
+
+// fusAnswer is the JSON a file upload service answers.
+type fusAnswer struct {
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+}
+
+// Target asks the file upload service of zoneName where the bytes of
+// uploadID go: part 1–10000 of a segmented upload, or 0 for a standard one.
+// Its errors are problems: zone.ErrZoneUnroutable when the zone has no
+// service here, ErrUploadUnknown (FUS 404), ErrUploadConflict (409), and
+// ErrFUSUnavailable for anything else, including an unusable answer. When
+// ctx ends first, the error wraps ctx's error and no problem.
+func (c *Client) Target(ctx context.Context, zoneName, uploadID string, part int) (*Target, error) {
+	base, ok := c.services[zoneName]
+	if !ok {
+		return nil, zone.ErrZoneUnroutable.WithCause(fmt.Errorf("upload: no file upload service for zone %q", zoneName))
+	}
+	target := base + "/uploads/" + url.PathEscape(uploadID) + "/url"
+	if part > 0 {
+		target += "?part_number=" + strconv.Itoa(part)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(callCtx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS request for %s: %w", uploadID, err))
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("upload: FUS call for %s: %w", uploadID, context.Cause(ctx))
+		}
+		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS call for %s: %w", uploadID, err))
+	}
+	defer resp.Body.Close()
+
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, ErrUploadUnknown.WithCause(fmt.Errorf("upload: FUS does not know upload %s", uploadID))
+	case http.StatusConflict:
+		return nil, ErrUploadConflict.WithCause(fmt.Errorf("upload: FUS refused upload %s in its state", uploadID))
+	default:
+		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS answered %d for upload %s", resp.StatusCode, uploadID))
+	}
+	var a fusAnswer
+	// An answer longer than MaxFUSResponse is cut short and fails to decode.
+	if err := json.NewDecoder(io.LimitReader(resp.Body, MaxFUSResponse)).Decode(&a); err != nil {
+		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS answer for %s: %w", uploadID, err))
+	}
+	t, err := c.target(a)
+	if err != nil {
+		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS answer for %s: %w", uploadID, err))
+	}
+	return t, nil
+}
+
+// target validates a FUS answer. Its errors never quote the URL.
+func (c *Client) target(a fusAnswer) (*Target, error) {
+	u, err := url.Parse(a.URL)
+	if err != nil {
+		return nil, errors.New("storage URL does not parse")
+	}
+	switch {
+	case u.Host == "" || u.User != nil || u.Opaque != "":
+		return nil, errors.New("storage URL is not an absolute URL without credentials")
+	case u.Scheme == "https":
+	case u.Scheme == "http" && c.storageHosts[u.Host]:
+	default:
+		// No SSRF through FUS: plain http only to hosts the operator named.
+		return nil, fmt.Errorf("storage URL to %s://%s is neither https nor an allowed storage host", u.Scheme, u.Host)
+	}
+	u.Fragment, u.RawFragment = "", ""
+	h := make(http.Header, len(a.Headers))
+	for name, value := range a.Headers {
+		if !validHeaderName(name) || !validHeaderValue(value) {
+			return nil, fmt.Errorf("storage header %q is malformed", name)
+		}
+		name = http.CanonicalHeaderKey(name)
+		if reservedHeaders[name] {
+			return nil, fmt.Errorf("storage header %q is set by the handler, not FUS", name)
+		}
+		h[name] = []string{value}
+	}
+	return &Target{URL: u, Header: h}, nil
+}
+
+// reservedHeaders are headers that frame the request; a FUS answer naming
+// one is malformed.
+var reservedHeaders = map[string]bool{
+	"Host": true, "Content-Length": true, "Transfer-Encoding": true, "Connection": true,
+	"Keep-Alive": true, "Proxy-Authorization": true, "Proxy-Connection": true, "Te": true,
+	"Trailer": true, "Upgrade": true, "Expect": true,
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// validHeaderValue refuses control characters, which could split headers.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

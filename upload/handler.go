@@ -1,0 +1,143 @@
+package upload
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/zone"
+)
+
+// Span attributes of an upload, the seed's names.
+const (
+	AttrCompanyID      = "upload.company_id"
+	AttrUploadID       = "upload.upload_id"
+	AttrIsStandard     = "upload.is_standard"
+	AttrPartNumber     = "upload.part_number"
+	AttrFetchURLMillis = "upload.fetch_cloud_storage_url_duration_ms"
+	AttrStreamMillis   = "upload.stream_to_cloud_storage_duration_ms"
+	AttrBytesStreamed  = "upload.bytes_streamed"
+)
+
+// Handler streams an upload's body to the presigned storage URL that the
+// zone's file upload service names. Mount it on PatternUpload and
+// PatternPart behind signature verification and zone resolution (see New);
+// it reads the zone from zone.From.
+//
+// Everything is checked before the first read of the body (ids, part
+// number, Content-Length, size, zone, the FUS answer), so a client that
+// sent Expect: 100-continue uploads nothing when it would be refused.
+// The response is written only once storage has answered the PUT:
+//
+//	200 ETag: "9b2cf535f27731c974343645a3985328"
+//	{"etag":"\"9b2cf535f27731c974343645a3985328\"","size":1048576,"part_number":2}
+type Handler struct {
+	fus         *Client
+	storage     http.RoundTripper
+	maxSize     int64
+	idle        time.Duration
+	errTooLarge *edge.Problem
+}
+
+// NewHandler returns a Handler that asks fus for storage locations.
+// Options: WithMaxSize, WithIdleTimeout, WithStorageTransport.
+func NewHandler(fus *Client, opts ...Option) (*Handler, error) {
+	if fus == nil {
+		return nil, errors.New("upload: NewHandler: a file upload service client is required")
+	}
+	cfg := newConfig(opts)
+	if cfg.maxSize < 0 {
+		return nil, fmt.Errorf("upload: NewHandler: max size %d is negative", cfg.maxSize)
+	}
+	if cfg.idle <= 0 {
+		return nil, fmt.Errorf("upload: NewHandler: idle timeout %v must be positive", cfg.idle)
+	}
+	return &Handler{
+		fus:     fus,
+		storage: cfg.storageRT,
+		maxSize: cfg.maxSize,
+		idle:    cfg.idle,
+		errTooLarge: edge.NewProblem(http.StatusRequestEntityTooLarge, ErrTooLarge.Code,
+			fmt.Sprintf("The upload is larger than the maximum of %d bytes.", cfg.maxSize)),
+	}, nil
+}
+
+// result is the JSON answer to a successful upload.
+type result struct {
+	ETag       string `json:"etag"`
+	Size       int64  `json:"size"`
+	PartNumber int    `json:"part_number,omitempty"`
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, err := ParseParams(r, h.maxSize)
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			err = h.errTooLarge
+		}
+		edge.WriteProblem(w, r, err)
+		return
+	}
+	tracing.SetAttributes(ctx,
+		attribute.String(AttrCompanyID, p.CompanyID),
+		attribute.String(AttrUploadID, p.UploadID),
+		attribute.Bool(AttrIsStandard, p.Standard()),
+	)
+	logAttrs := []slog.Attr{slog.String("upload_id", p.UploadID), slog.Int64("upload_size", p.Size)}
+	if !p.Standard() {
+		tracing.SetAttributes(ctx, attribute.Int(AttrPartNumber, p.PartNumber))
+		logAttrs = append(logAttrs, slog.Int("part_number", p.PartNumber))
+	}
+	edge.AddLogAttrs(ctx, logAttrs...)
+
+	z, ok := zone.From(ctx)
+	if !ok {
+		edge.WriteProblem(w, r, zone.ErrZoneUnroutable.WithCause(errors.New("upload: no zone in the request context; is zone.Resolve in the chain?")))
+		return
+	}
+	stop := tracing.StartTimer(ctx, AttrFetchURLMillis)
+	t, err := h.fus.Target(ctx, z.Name, p.UploadID, p.PartNumber)
+	stop()
+	if err != nil {
+		edge.WriteProblem(w, r, clientGone(ctx, err))
+		return
+	}
+
+	stop = tracing.StartTimer(ctx, AttrStreamMillis)
+	etag, n, err := h.put(ctx, w, r, t, p.Size)
+	stop()
+	tracing.SetAttributes(ctx, attribute.Int64(AttrBytesStreamed, n))
+	if err != nil {
+		edge.WriteProblem(w, r, clientGone(ctx, err))
+		return
+	}
+
+	hdr := w.Header()
+	if etag != "" {
+		hdr["Etag"] = []string{etag} // as storage sent it, quotes and all
+	}
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(result{ETag: etag, Size: n, PartNumber: p.PartNumber})
+}
+
+// clientGone turns an error after the client went away into the 499 that
+// is logged but never seen.
+func clientGone(ctx context.Context, err error) error {
+	var p *edge.Problem
+	if ctx.Err() != nil && !errors.As(err, &p) {
+		return edge.ErrClientClosed.WithCause(err)
+	}
+	return err
+}

@@ -1,0 +1,182 @@
+package upload
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+)
+
+// maxStorageError is the most read of a storage error body to find its code.
+const maxStorageError = 16 << 10
+
+// put streams size bytes of r's body to t and returns the storage's ETag
+// (possibly empty: Azure's Put Block has none) and the bytes sent. It
+// returns only when storage has answered and r.Body is no longer read.
+func (h *Handler) put(ctx context.Context, w http.ResponseWriter, r *http.Request, t *Target, size int64) (string, int64, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// The watchdog guards the storage side: it fires when storage neither
+	// asks for bytes nor answers for the idle timeout.
+	watchdog := time.AfterFunc(h.idle, func() { cancel(errStorageIdle) })
+	defer watchdog.Stop()
+
+	out, err := http.NewRequestWithContext(ctx, http.MethodPut, "", nil)
+	if err != nil {
+		return "", 0, err
+	}
+	u := *t.URL
+	out.URL, out.Host = &u, u.Host
+	out.Header = h.outboundHeader(r, t)
+
+	var b *body
+	if size > 0 {
+		b = newBody(r.Body, w, size, h.idle, watchdog)
+		out.Body, out.ContentLength = b, size
+		// Storage answers 100 Continue (or an early refusal) before taking
+		// bytes; the client's body is read, and its own 100 Continue sent,
+		// only once storage asked for it.
+		out.Header.Set("Expect", "100-continue")
+	} else {
+		// Exactly zero bytes: http.NoBody makes the transport send
+		// Content-Length: 0 rather than a chunked body, whatever r.Body is
+		// (over HTTP/2 a zero-length request is not http.NoBody).
+		out.Body, out.ContentLength = http.NoBody, 0
+	}
+
+	resp, err := h.storage.RoundTrip(out)
+	var n int64
+	var readErr error
+	if b != nil {
+		// The transport may still read after RoundTrip returned: end that
+		// before anything else, so the handler never returns with a read of
+		// r.Body in flight.
+		n, readErr = b.finish()
+	}
+	if err != nil {
+		return "", n, h.putFailed(ctx, readErr, err)
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		return "", n, rejected(ctx, resp)
+	}
+	// A success before the whole body went out would claim bytes storage
+	// never received.
+	if n != size {
+		return "", n, ErrStorageRejected.WithCause(fmt.Errorf("upload: storage answered %d after %d of %d bytes", resp.StatusCode, n, size))
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxStorageError))
+	return resp.Header.Get("ETag"), n, nil
+}
+
+// outboundHeader is what the PUT carries: the headers FUS named, the
+// client's integrity headers, and the client's Content-Type unless FUS
+// names one. Nothing else: S3 and GCS refuse unsigned x-amz-*/x-goog-*
+// headers, so the presign has to cover what is sent.
+func (h *Handler) outboundHeader(r *http.Request, t *Target) http.Header {
+	out := make(http.Header, len(t.Header)+2)
+	for k, v := range t.Header {
+		out[k] = v
+	}
+	for k, v := range r.Header {
+		if k == "Content-Md5" || strings.HasPrefix(k, "X-Amz-Checksum-") {
+			out[k] = v
+		}
+	}
+	if ct, ok := r.Header["Content-Type"]; ok {
+		if _, fus := out["Content-Type"]; !fus {
+			out["Content-Type"] = ct
+		}
+	}
+	return out
+}
+
+// putFailed explains a PUT that got no answer: the client stalled or left,
+// or storage stalled or could not be reached.
+func (h *Handler) putFailed(ctx context.Context, readErr, err error) error {
+	var ne interface{ Timeout() bool }
+	switch {
+	case readErr != nil && errors.As(readErr, &ne) && ne.Timeout():
+		return ErrUploadTimeout.WithCause(fmt.Errorf("upload: reading the client's body: %w", readErr))
+	case readErr != nil:
+		return edge.ErrClientClosed.WithCause(fmt.Errorf("upload: reading the client's body: %w", readErr))
+	case errors.Is(context.Cause(ctx), errStorageIdle):
+		return ErrStorageTimeout.WithCause(errStorageIdle)
+	default:
+		// The transport's error names the URL; keep only its cause.
+		return ErrStorageUnavailable.WithCause(fmt.Errorf("upload: PUT to storage: %w", unwrapURLError(err)))
+	}
+}
+
+// unwrapURLError drops a *url.Error layer (from a RoundTripper built on
+// http.Client), whose text quotes the presigned URL.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// rejected builds the storage_rejected problem for a storage error answer,
+// naming the storage's own error code (S3, GCS and Azure all answer an XML
+// <Error><Code>; Azure also sends x-ms-error-code) but never its message or
+// URL.
+func rejected(ctx context.Context, resp *http.Response) error {
+	code := resp.Header.Get("X-Ms-Error-Code")
+	if !validStorageCode(code) {
+		code = storageErrorCode(io.LimitReader(resp.Body, maxStorageError))
+	}
+	edge.AddLogAttrs(ctx, slog.Int("storage_status", resp.StatusCode), slog.String("storage_code", code))
+	detail := "Cloud storage refused the upload (status " + strconv.Itoa(resp.StatusCode)
+	if code != "" {
+		detail += ", code " + code
+	}
+	return edge.NewProblem(ErrStorageRejected.Status, ErrStorageRejected.Code, detail+").")
+}
+
+// storageErrorCode returns the text of the first <Code> element of an XML
+// error body, or "" when there is none that looks like a code.
+func storageErrorCode(r io.Reader) string {
+	dec := xml.NewDecoder(r)
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "Code" {
+			var code string
+			if dec.DecodeElement(&code, &se) != nil || !validStorageCode(code) {
+				return ""
+			}
+			return code
+		}
+	}
+}
+
+// validStorageCode accepts what storage error codes look like
+// (AccessDenied, SignatureDoesNotMatch, AuthenticationFailed) and nothing
+// that could smuggle text into a problem.
+func validStorageCode(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
