@@ -158,7 +158,7 @@ func eachQueryValue(raw, key string, fn func(string)) {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
 		k, v, _ := strings.Cut(pair, "=")
-		if strings.ContainsAny(k, "%+") {
+		if escaped(k) {
 			var err error
 			if k, err = url.QueryUnescape(k); err != nil {
 				continue
@@ -167,7 +167,7 @@ func eachQueryValue(raw, key string, fn func(string)) {
 		if k != key {
 			continue
 		}
-		if strings.ContainsAny(v, "%+") {
+		if escaped(v) {
 			var err error
 			if v, err = url.QueryUnescape(v); err != nil {
 				continue
@@ -175,4 +175,10 @@ func eachQueryValue(raw, key string, fn func(string)) {
 		}
 		fn(v)
 	}
+}
+
+// escaped reports whether a query key or value needs unescaping; cheaper
+// than strings.ContainsAny on the hot path.
+func escaped(s string) bool {
+	return strings.IndexByte(s, '%') >= 0 || strings.IndexByte(s, '+') >= 0
 }

@@ -1,0 +1,69 @@
+package zone_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/zone"
+)
+
+// A cell router in front of two zones whose gateways run in-process.
+func Example() {
+	dir, err := zone.ReadStaticDirectory(strings.NewReader(`{
+		"1001": {"zone": "us01", "web_base_url": "https://us01.procore.com"},
+		"2002": {"zone": "us02", "web_base_url": "https://us02.procore.com"}
+	}`))
+	if err != nil {
+		panic(err)
+	}
+	cache, err := zone.NewCachingDirectory(dir)
+	if err != nil {
+		panic(err)
+	}
+
+	// Each zone's gateway believes the company the router names, because
+	// the call arrives through a binding.
+	gateway := func(z zone.Zone) http.Handler {
+		cell := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got, _ := zone.From(r.Context())
+			fmt.Fprintf(w, "%s serves company %s", got.Name, zone.CompanyFrom(r.Context()))
+		})
+		return edge.Chain(zone.DetectCompany(zone.WithTrust(edge.TrustBinding)), zone.Assign(z))(cell)
+	}
+	router, err := zone.NewRouter(map[string]zone.Gateway{
+		"us01": {Transport: edge.Binding(gateway(zone.Zone{Name: "us01"}))},
+		"us02": {Transport: edge.Binding(gateway(zone.Zone{Name: "us02"}))},
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /rest/v1.0/company_base_url", zone.DetectCompany()(zone.BaseURLHandler(cache)))
+	mux.Handle("/", edge.Chain(zone.DetectCompany(), zone.Resolve(cache))(router))
+	h := edge.Chain(edge.RequestID(), edge.StripInternal())(mux)
+
+	for _, target := range []string{
+		"/rest/v1.0/companies/2002/projects",
+		"/rest/v1.0/company_base_url?company_id=1001",
+		"/rest/v1.0/projects?company_id=3003",
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("Cellgate-Company-Id", "1001") // forged: never believed
+		h.ServeHTTP(rec, req)
+		body, _ := io.ReadAll(rec.Body)
+		if rec.Code != http.StatusOK {
+			body = []byte(rec.Header().Get("Content-Type"))
+		}
+		fmt.Println(rec.Code, strings.TrimSpace(string(body)))
+	}
+	// Output:
+	// 200 us02 serves company 2002
+	// 200 {"zone":"us01","web_base_url":"https://us01.procore.com"}
+	// 404 application/problem+json
+}
