@@ -76,4 +76,6 @@ var (
 	us02 = Zone{Name: "us02", WebBaseURL: "https://us02.procore.com"}
 )
 
-func edgeRequestID(ctx context.Context, id string) context.Context { return edge.WithRequestID(ctx, id) }
+func edgeRequestID(ctx context.Context, id string) context.Context {
+	return edge.WithRequestID(ctx, id)
+}
