@@ -1,8 +1,10 @@
 package tracing_test
 
 import (
+	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -93,3 +95,11 @@ func assertNoSecret(t *testing.T, spans []sdktrace.ReadOnlySpan, secrets ...stri
 		}
 	}
 }
+
+var errSecret = errors.New("session store said no to token session-token-7f3a9c")
+
+func slogString(k, v string) slog.Attr { return slog.String(k, v) }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
