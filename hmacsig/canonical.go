@@ -148,14 +148,17 @@ func (s *scratch) path(path string) error {
 		if seg == "" && more {
 			return errEmptySeg
 		}
-		if err := s.decode(seg, false); err != nil {
+		s.sts = append(s.sts, '/')
+		start := len(s.sts)
+		var err error
+		if s.sts, err = s.appendCanonical(s.sts, seg, false); err != nil {
 			return err
 		}
-		if len(s.dec) <= 2 && (string(s.dec) == "." || string(s.dec) == "..") {
+		// '.' is unreserved: a segment decodes to "." or ".." exactly when
+		// its canonical form is "." or "..".
+		if c := s.sts[start:]; len(c) <= 2 && (string(c) == "." || string(c) == "..") {
 			return errDotSegment
 		}
-		s.sts = append(s.sts, '/')
-		s.sts = appendEscaped(s.sts, s.dec)
 		if !more {
 			return nil
 		}
@@ -176,33 +179,30 @@ func (s *scratch) query(query string) (params, error) {
 			continue
 		}
 		rawName, rawValue, _ := strings.Cut(piece, "=")
-		if err := s.decode(rawName, true); err != nil {
+		name := len(s.enc)
+		var err error
+		if s.enc, err = s.appendCanonical(s.enc, rawName, true); err != nil {
 			return p, err
 		}
-		isSig := false
-		switch string(s.dec) {
+		value := len(s.enc)
+		if s.enc, err = s.appendCanonical(s.enc, rawValue, true); err != nil {
+			return p, err
+		}
+		// The reserved names are unreserved text: a name decodes to one of
+		// them exactly when its canonical form is that name.
+		switch string(s.enc[name:value]) {
 		case paramSig:
-			isSig = true
 			if p.hasSig {
 				return p, errRepeated
 			}
 			p.sig, p.hasSig = rawValue, true
+			s.enc = s.enc[:name] // signed is everything but sig
+			continue
 		case paramExpiresAt:
 			p.expiresAt, p.hasExpiresAt = rawValue, true
 		case paramKid:
 			p.kid, p.hasKid = rawValue, true
 		}
-		name := len(s.enc)
-		s.enc = appendEscaped(s.enc, s.dec)
-		value := len(s.enc)
-		if err := s.decode(rawValue, true); err != nil {
-			return p, err
-		}
-		if isSig {
-			s.enc = s.enc[:name] // signed is everything but sig
-			continue
-		}
-		s.enc = appendEscaped(s.enc, s.dec)
 		s.pairs = append(s.pairs, pair{name, value, len(s.enc)})
 	}
 	enc := s.enc
@@ -216,6 +216,23 @@ func (s *scratch) query(query string) (params, error) {
 		}
 	}
 	return p, nil
+}
+
+// appendCanonical appends the canonical form of raw, a path segment or a
+// query name or value, to dst. Text that is all unreserved bytes, the common
+// case, is its own canonical form.
+func (s *scratch) appendCanonical(dst []byte, raw string, plusIsSpace bool) ([]byte, error) {
+	i := 0
+	for i < len(raw) && unreserved[raw[i]] {
+		i++
+	}
+	if i == len(raw) {
+		return append(dst, raw...), nil
+	}
+	if err := s.decode(raw, plusIsSpace); err != nil {
+		return dst, err
+	}
+	return appendEscaped(dst, s.dec), nil
 }
 
 // decode percent-decodes raw into s.dec, reading '+' as a space when

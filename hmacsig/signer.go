@@ -87,16 +87,25 @@ func (s *Signer) sign(method, path, query string, lifetime time.Duration) (strin
 	if exp < 1 || exp > maxExpiresAt {
 		return "", fmt.Errorf("hmacsig: sign: expiry %d out of range", exp)
 	}
-	var num [20]byte
 	sep := "&"
 	if query == "" || strings.HasSuffix(query, "&") {
 		sep = ""
 	}
-	kid := ""
+	// One buffer holds the signed query and then the signature: the string
+	// taken before the signature is appended stays valid, as the builder
+	// never reallocates within the capacity grown here.
+	var b strings.Builder
+	b.Grow(len(query) + len(sep) + len("expires_at=") + 10 + len("&kid=") + len(s.kid) + len("&sig=") + 64)
+	b.WriteString(query)
+	b.WriteString(sep)
+	b.WriteString(paramExpiresAt + "=")
+	var num [20]byte
+	b.Write(strconv.AppendInt(num[:0], exp, 10))
 	if s.kid != "" {
-		kid = "&" + paramKid + "=" + s.kid
+		b.WriteString("&" + paramKid + "=")
+		b.WriteString(s.kid)
 	}
-	signed := query + sep + paramExpiresAt + "=" + string(strconv.AppendInt(num[:0], exp, 10)) + kid
+	signed := b.String()
 
 	sc := getScratch()
 	defer putScratch(sc)
@@ -112,5 +121,7 @@ func (s *Signer) sign(method, path, query string, lifetime time.Duration) (strin
 	s.key.sum(&sc.sum, sc.sts)
 	var sig [64]byte
 	hex.Encode(sig[:], sc.sum[:])
-	return signed + "&" + paramSig + "=" + string(sig[:]), nil
+	b.WriteString("&" + paramSig + "=")
+	b.Write(sig[:])
+	return b.String(), nil
 }
