@@ -1,0 +1,109 @@
+package passport
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
+)
+
+// authRequest is what the Gateway sends the authentication service: the
+// session's TokenKey, never the token itself, and what the passport is for.
+type authRequest struct {
+	SessionKey string `json:"session_key"`
+	CompanyID  string `json:"company_id,omitempty"`
+	Zone       string `json:"zone"`
+}
+
+// authResponse is the authentication service's answer. SessionID and User
+// let the Gateway drop the cached passport when a revocation names them.
+type authResponse struct {
+	Passport  string    `json:"passport"`
+	KeyID     string    `json:"key_id"`
+	SessionID string    `json:"session_id"`
+	User      string    `json:"user"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// AuthService is the internal-only authentication service: it turns a
+// session into a passport. It answers only requests that arrived through an
+// edge.Binding (WithTrust) or carry a valid hmacsig signature
+// (WithSignedCalls); anything else gets 403 internal_only, so mounting it on
+// a public listener by accident exposes nothing.
+//
+// Wire format: POST, body {"session_key": TokenKey(token), "company_id": "42",
+// "zone": "us01"}; answer 200 {"passport", "key_id", "session_id", "user",
+// "expires_at"} or a problem (session_unknown, session_expired,
+// session_revoked, company_forbidden, session_store_unavailable).
+type AuthService struct {
+	store  Store
+	issuer *Issuer
+	trust  edge.Trust
+	signed *hmacsig.Verifier
+}
+
+// NewAuthService returns the authentication service over store and issuer.
+// Options: WithTrust (default edge.TrustBinding), WithSignedCalls.
+func NewAuthService(store Store, issuer *Issuer, opts ...Option) (*AuthService, error) {
+	if store == nil || issuer == nil {
+		return nil, errors.New("passport: auth service: store and issuer are required")
+	}
+	c := newConfig(opts)
+	return &AuthService{store: store, issuer: issuer, trust: c.trust, signed: c.signed}, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (a *AuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := a.admit(r); err != nil {
+		edge.WriteProblem(w, r, ErrInternalOnly.WithCause(err))
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		edge.WriteProblem(w, r, ErrMethodNotAllowed)
+		return
+	}
+	var req authRequest
+	if err := decodeJSON(r.Body, maxSmallBody, &req); err != nil {
+		edge.WriteProblem(w, r, ErrRequestInvalid.WithCause(err))
+		return
+	}
+	if !validKey(req.SessionKey) || req.Zone == "" {
+		edge.WriteProblem(w, r, ErrRequestInvalid.WithCause(errors.New("passport: auth: bad session key or no zone")))
+		return
+	}
+	s, err := a.store.Get(r.Context(), req.SessionKey)
+	if err != nil {
+		if !errors.Is(err, ErrSessionUnknown) {
+			err = ErrSessionStoreUnavailable.WithCause(err)
+		}
+		edge.WriteProblem(w, r, err)
+		return
+	}
+	edge.AddLogAttrs(r.Context(), slog.String("session_id", s.ID), slog.String("user", s.User))
+	token, claims, kid, err := a.issuer.mint(s, req.CompanyID, req.Zone)
+	if err != nil {
+		edge.WriteProblem(w, r, err)
+		return
+	}
+	edge.AddLogAttrs(r.Context(), slog.String("key_id", kid))
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, authResponse{
+		Passport: token, KeyID: kid, SessionID: s.ID, User: s.User,
+		ExpiresAt: claims.ExpiresAt.Time,
+	})
+}
+
+// admit reports why r may not call the service, or nil.
+func (a *AuthService) admit(r *http.Request) error {
+	if a.trust(r) {
+		return nil
+	}
+	if a.signed == nil {
+		return errors.New("passport: auth: untrusted caller and no signed calls accepted")
+	}
+	return a.signed.Verify(r)
+}

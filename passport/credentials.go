@@ -1,0 +1,116 @@
+package passport
+
+import (
+	"net/http"
+	"strings"
+)
+
+// takeSession returns the session token of h (Authorization: Bearer first,
+// then the session cookie) and removes from h every session credential and
+// every inbound copy of the passport header, variants included: nothing a
+// client sent in their place may reach a cell.
+func (g *Gateway) takeSession(h http.Header) string {
+	var token string
+	if v := h.Get("Authorization"); len(v) > len("Bearer ") && strings.EqualFold(v[:len("Bearer ")], "Bearer ") {
+		token = strings.TrimSpace(v[len("Bearer "):])
+		delete(h, "Authorization")
+	}
+	if fromCookie := takeCookie(h, g.cookie, !g.keepCookie); token == "" {
+		token = fromCookie
+	}
+	for k := range h {
+		if sameHeaderName(k, g.header) {
+			delete(h, k)
+		}
+	}
+	return token
+}
+
+// takeCookie returns the value of the first cookie called name and, when
+// remove is set, takes every cookie of that name out of the Cookie header.
+// It parses by hand so a request without the cookie costs no allocation.
+func takeCookie(h http.Header, name string, remove bool) string {
+	var token string
+	lines := h["Cookie"]
+	kept := lines[:0]
+	for _, line := range lines {
+		found := false
+		for rest := line; rest != ""; {
+			var pair string
+			pair, rest, _ = strings.Cut(rest, ";")
+			if n, v, ok := strings.Cut(strings.TrimSpace(pair), "="); ok && n == name {
+				if token == "" {
+					token = strings.Trim(v, `"`)
+				}
+				found = true
+			}
+		}
+		if found && remove {
+			line = withoutCookie(line, name)
+		}
+		if line != "" {
+			kept = append(kept, line)
+		}
+	}
+	switch {
+	case len(lines) == 0:
+	case len(kept) == 0:
+		delete(h, "Cookie")
+	default:
+		h["Cookie"] = kept
+	}
+	return token
+}
+
+func withoutCookie(line, name string) string {
+	var b strings.Builder
+	for rest := line; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, ";")
+		pair = strings.TrimSpace(pair)
+		if n, _, _ := strings.Cut(pair, "="); n == name || pair == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(pair)
+	}
+	return b.String()
+}
+
+// sameHeaderName compares header names case-insensitively with '_' read as
+// '-', the way proxies that fold them would.
+func sameHeaderName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if x == '_' {
+			x = '-'
+		}
+		if y == '_' {
+			y = '-'
+		}
+		if x|0x20 != y|0x20 || (x|0x20 < 'a' || x|0x20 > 'z') && x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// validToken reports whether s is a non-empty RFC 9110 token, as header and
+// cookie names must be.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,39 @@
+// Package passport owns authentication at the edge: sessions and their
+// stores, the session storage HTTP API and its client, signing keys and the
+// JWKS, minting passports, the gateway middleware that swaps a session for a
+// passport, the verifying middleware of cells, and revocation.
+//
+// A cell never sees a session token. The gateway of its zone turns the
+// client's session (cookie or Authorization: Bearer) into a passport: a
+// JWT signed with Ed25519 (or ES256) that lives five minutes, is bound to the
+// zone by its aud and carries sub, company_id, zone, sid and jti. Passports
+// are minted by the internal-only authentication service, which answers only
+// calls through an edge.Binding or signed with hmacsig.
+//
+// The smallest wiring, in one process:
+//
+//	store, _ := passport.NewMemoryStore()
+//	key, _ := passport.GenerateKey(passport.EdDSA)
+//	issuer, _ := passport.NewIssuer("https://auth.example.com", key)
+//	auth, _ := passport.NewAuthService(store, issuer)
+//
+//	gw, _ := passport.NewGateway("us01", "http://auth.internal/passports", edge.Binding(auth))
+//	cancel := store.Subscribe(gw.Revoked) // revocations drop cached passports at once
+//	defer cancel()
+//
+//	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
+//		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json"))
+//	cell := passport.Require(v)(cellHandler) // passport.ClaimsFrom(r.Context()) inside
+//	edge := edge.Chain(zone.DetectCompany(), zone.Assign(us01), gw.Middleware)(proxyToCell)
+//
+// Revocation is by session ID, by user and by company. A Store notifies its
+// subscribers; a Gateway subscribed through Revoked drops what it cached at
+// once. Without notices (another process, no shared pub/sub yet) a revoked
+// session is served from a gateway's cache for at most WithCacheTTL (one
+// minute by default), and a passport already issued stays valid until its exp.
+//
+// Key rotation: Stage the next key (it is published in the JWKS at once),
+// wait at least the JWKS max-age, then Rotate. The retired key stays
+// published until every passport it signed has expired, and a gateway drops
+// its cache the moment the authentication service signs with another key.
+package passport

@@ -1,0 +1,276 @@
+package passport
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/zone"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/sync/singleflight"
+)
+
+// Gateway is the per-zone middleware that swaps a client's session for a
+// passport. It reads the session token (Authorization: Bearer, else the
+// session cookie), removes it and every inbound copy of the passport header,
+// and injects a passport for the request's company (zone.CompanyFrom) and
+// the gateway's zone. Passports come from a bounded per-session cache, else
+// from the authentication service, one call per session and company however
+// many requests wait for it.
+//
+// Revocation: wire Store.Subscribe to Revoked and a revoked session loses its
+// cached passport at once. Without notices, a revoked session keeps being
+// served from the cache for at most the cache TTL (WithCacheTTL, one minute
+// by default); a passport already handed to a cell stays valid until its exp.
+// When the authentication service starts signing with another key, the
+// whole cache is dropped, so a rotation never serves passports of a retired key.
+type Gateway struct {
+	zone       string
+	authURL    string
+	rt         http.RoundTripper
+	cookie     string
+	header     string
+	bearer     bool
+	public     func(*http.Request) bool
+	keepCookie bool
+	ttl        time.Duration
+	timeout    time.Duration
+	now        func() time.Time
+
+	mu    sync.Mutex
+	cache *simplelru.LRU[cacheKey, *entry]
+	kid   string        // key id of the latest passport minted for us
+	gen   atomic.Uint64 // bumped by every revocation, so a mint racing one is not cached
+	calls singleflight.Group
+}
+
+type cacheKey struct {
+	session [sha256.Size]byte // TokenKey, never the token
+	company string
+}
+
+type entry struct {
+	value     string // the passport header's value
+	sessionID string
+	user      string
+	kid       string
+	expires   time.Time
+}
+
+// NewGateway returns the gateway of zoneName that asks the authentication
+// service at authURL through rt: edge.Binding(authService) in one process,
+// or a transport that signs (hmacsig.Transport) across processes; nil means
+// edge.NewTransport. Options: WithCookie, WithHeader, WithPublic,
+// WithCacheTTL, WithMaxEntries, WithKeepSessionCookie, WithTimeout, WithClock.
+func NewGateway(zoneName, authURL string, rt http.RoundTripper, opts ...Option) (*Gateway, error) {
+	c := newConfig(opts)
+	u, err := url.Parse(authURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("passport: gateway: auth URL %q is not an absolute http(s) URL", authURL)
+	}
+	switch {
+	case zoneName == "":
+		return nil, errors.New("passport: gateway: empty zone")
+	case !validToken(c.header):
+		return nil, fmt.Errorf("passport: gateway: bad passport header name %q", c.header)
+	case !validToken(c.cookie):
+		return nil, fmt.Errorf("passport: gateway: bad cookie name %q", c.cookie)
+	case c.timeout <= 0:
+		return nil, errors.New("passport: gateway: timeout must be positive")
+	}
+	if rt == nil {
+		rt = edge.NewTransport()
+	}
+	g := &Gateway{
+		zone: zoneName, authURL: authURL, rt: edge.Outbound(rt),
+		cookie: c.cookie, header: http.CanonicalHeaderKey(c.header), public: c.public,
+		keepCookie: c.keepCookie, ttl: c.cacheTTL, timeout: c.timeout, now: c.now,
+	}
+	g.bearer = g.header == "Authorization"
+	if g.cache, err = simplelru.NewLRU[cacheKey, *entry](c.maxEntries, nil); err != nil {
+		return nil, fmt.Errorf("passport: gateway: %w", err)
+	}
+	return g, nil
+}
+
+// Middleware returns next behind the gateway.
+func (g *Gateway) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := g.takeSession(r.Header)
+		if z, ok := zone.From(r.Context()); ok && z.Name != g.zone {
+			edge.WriteProblem(w, r, ErrZoneMisdirected)
+			return
+		}
+		if token == "" {
+			if g.public(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			edge.WriteProblem(w, r, ErrSessionMissing)
+			return
+		}
+		e, err := g.passport(r.Context(), token, zone.CompanyFrom(r.Context()))
+		if err != nil {
+			if g.public(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			edge.WriteProblem(w, r, err)
+			return
+		}
+		edge.AddLogAttrs(r.Context(), slog.String("session_id", e.sessionID), slog.String("user", e.user))
+		r.Header.Set(g.header, e.value) // overwrite, never append
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Revoked drops the cached passports a revocation covers. Pass it to
+// Store.Subscribe. A company revocation drops the whole cache: the cache
+// does not know which other companies a session may act for.
+func (g *Gateway) Revoked(rev Revocation) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gen.Add(1)
+	if rev.Company != "" {
+		g.cache.Purge()
+		return
+	}
+	for _, k := range g.cache.Keys() {
+		if e, ok := g.cache.Peek(k); ok && rev.matches(e.sessionID, e.user, nil) {
+			g.cache.Remove(k)
+		}
+	}
+}
+
+// Flush drops every cached passport.
+func (g *Gateway) Flush() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gen.Add(1)
+	g.cache.Purge()
+}
+
+// passport returns the cached passport of the session for company, or a
+// fresh one.
+func (g *Gateway) passport(ctx context.Context, token, company string) (*entry, error) {
+	key := cacheKey{session: sha256.Sum256([]byte(token)), company: company}
+	now := g.now()
+	g.mu.Lock()
+	e, ok := g.cache.Get(key)
+	g.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e, nil
+	}
+	flight := hex.EncodeToString(key.session[:]) + "|" + company
+	ch := g.calls.DoChan(flight, func() (any, error) {
+		// The shared call outlives any one waiter: it runs on its own
+		// deadline, keeping the first request's values (request ID).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.timeout)
+		defer cancel()
+		gen := g.gen.Load()
+		e, err := g.ask(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		g.keep(key, e, gen)
+		return e, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*entry), nil
+	case <-ctx.Done():
+		return nil, edge.ErrClientClosed.WithCause(ctx.Err())
+	}
+}
+
+// keep caches e unless a revocation happened since its call started.
+func (g *Gateway) keep(key cacheKey, e *entry, gen uint64) {
+	if g.ttl <= 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if e.kid != g.kid {
+		// The service signs with another key now: nothing cached under the
+		// old one may be served any more.
+		g.kid = e.kid
+		g.cache.Purge()
+	}
+	if g.gen.Load() != gen {
+		return
+	}
+	g.cache.Add(key, e)
+}
+
+// ask calls the authentication service.
+func (g *Gateway) ask(ctx context.Context, key cacheKey) (*entry, error) {
+	body, _ := json.Marshal(authRequest{SessionKey: hex.EncodeToString(key.session[:]), CompanyID: key.company, Zone: g.zone})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.authURL, bytes.NewReader(body))
+	if err != nil {
+		return nil, ErrAuthUnavailable.WithCause(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := g.rt.RoundTrip(req)
+	if err != nil {
+		return nil, ErrAuthUnavailable.WithCause(fmt.Errorf("passport: gateway: call auth service: %w", err))
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxSmallBody))
+		resp.Body.Close()
+	}()
+	if resp.StatusCode != http.StatusOK {
+		return nil, refusal(resp)
+	}
+	var ar authResponse
+	if err := decodeJSON(resp.Body, maxSmallBody, &ar); err != nil {
+		return nil, ErrAuthUnavailable.WithCause(fmt.Errorf("passport: gateway: decode auth answer: %w", err))
+	}
+	if ar.Passport == "" || len(ar.Passport) > MaxPassportSize || !validKID(ar.KeyID) {
+		return nil, ErrAuthUnavailable.WithCause(errors.New("passport: gateway: auth answer lacks a passport or key id"))
+	}
+	now := g.now()
+	// Never cache past half the passport's remaining life: the cell must
+	// receive it with time to spare.
+	expires := now.Add(min(g.ttl, ar.ExpiresAt.Sub(now)/2))
+	value := ar.Passport
+	if g.bearer {
+		value = "Bearer " + value
+	}
+	return &entry{value: value, sessionID: ar.SessionID, user: ar.User, kid: ar.KeyID, expires: expires}, nil
+}
+
+// refusal turns an error answer of the authentication service into the
+// problem the client should see: its own refusals pass through, anything
+// else means the service is not working.
+func refusal(resp *http.Response) error {
+	cause := fmt.Errorf("passport: gateway: auth service answered %d", resp.StatusCode)
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != edge.ContentTypeProblem {
+		return ErrAuthUnavailable.WithCause(cause)
+	}
+	var p struct {
+		Code string `json:"code"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxSmallBody)).Decode(&p); err != nil {
+		return ErrAuthUnavailable.WithCause(cause)
+	}
+	if known, ok := refusals[p.Code]; ok && known.Status == resp.StatusCode {
+		return known
+	}
+	return ErrAuthUnavailable.WithCause(fmt.Errorf("%w: %s", cause, p.Code))
+}

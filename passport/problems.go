@@ -1,0 +1,63 @@
+package passport
+
+import (
+	"net/http"
+
+	"github.com/cellgate/cellgate/edge"
+)
+
+// Problems this package answers with. Tests and clients branch on the code.
+var (
+	// ErrSessionMissing: the request carries no session and its route is not public.
+	ErrSessionMissing = edge.NewProblem(http.StatusUnauthorized, "session_missing", "Please sign in.")
+	// ErrSessionUnknown: no session matches the token.
+	ErrSessionUnknown = edge.NewProblem(http.StatusUnauthorized, "session_unknown", "The session is not known. Please sign in again.")
+	// ErrSessionExpired: the session has expired.
+	ErrSessionExpired = edge.NewProblem(http.StatusUnauthorized, "session_expired", "The session has expired. Please sign in again.")
+	// ErrSessionRevoked: the session was revoked (logout, or an administrator).
+	ErrSessionRevoked = edge.NewProblem(http.StatusUnauthorized, "session_revoked", "The session was ended. Please sign in again.")
+	// ErrCompanyForbidden: the session may not act for the requested company.
+	ErrCompanyForbidden = edge.NewProblem(http.StatusForbidden, "company_forbidden", "This session may not act for the company.")
+	// ErrSessionInvalid: a session sent to the storage service is malformed.
+	ErrSessionInvalid = edge.NewProblem(http.StatusBadRequest, "session_invalid", "The session is not valid.")
+	// ErrSessionStoreUnavailable: the session store could not answer.
+	ErrSessionStoreUnavailable = edge.NewProblem(http.StatusServiceUnavailable, "session_store_unavailable",
+		"Sessions cannot be checked right now. Please retry later.")
+
+	// ErrMethodNotAllowed: the handler does not answer this method.
+	ErrMethodNotAllowed = edge.NewProblem(http.StatusMethodNotAllowed, "method_not_allowed", "The method is not allowed here.")
+	// ErrNotFound: no such route on an internal service.
+	ErrNotFound = edge.NewProblem(http.StatusNotFound, "not_found", "There is nothing here.")
+	// ErrRequestInvalid: an internal call's body is malformed.
+	ErrRequestInvalid = edge.NewProblem(http.StatusBadRequest, "request_invalid", "The request body is not valid.")
+
+	// ErrInternalOnly: the authentication service was called from outside.
+	ErrInternalOnly = edge.NewProblem(http.StatusForbidden, "internal_only", "This service is internal.")
+	// ErrAuthUnavailable: the gateway could not get a passport from the authentication service.
+	ErrAuthUnavailable = edge.NewProblem(http.StatusBadGateway, "auth_unavailable",
+		"Authentication is not available right now. Please retry later.")
+
+	// ErrZoneMisdirected: the request reached the gateway of another zone.
+	ErrZoneMisdirected = edge.NewProblem(http.StatusMisdirectedRequest, "zone_misdirected",
+		"The request reached the gateway of another zone.")
+
+	// ErrPassportMissing: a cell received a request without a passport.
+	ErrPassportMissing = edge.NewProblem(http.StatusUnauthorized, "passport_missing", "The request carries no passport.")
+	// ErrPassportInvalid: the passport is malformed, badly signed, not yet
+	// valid, meant for another cell or issuer, or lacks a required claim.
+	ErrPassportInvalid = edge.NewProblem(http.StatusUnauthorized, "passport_invalid", "The passport is not valid.")
+	// ErrPassportExpired: the passport has expired.
+	ErrPassportExpired = edge.NewProblem(http.StatusUnauthorized, "passport_expired", "The passport has expired.")
+	// ErrKeysUnavailable: a Verifier has no keys yet because the JWKS could not be fetched.
+	ErrKeysUnavailable = edge.NewProblem(http.StatusServiceUnavailable, "passport_keys_unavailable",
+		"Passports cannot be checked right now. Please retry later.")
+)
+
+// refusals are the problems the authentication service answers that the
+// Gateway passes on to the client as they are.
+var refusals = map[string]*edge.Problem{
+	ErrSessionUnknown.Code:   ErrSessionUnknown,
+	ErrSessionExpired.Code:   ErrSessionExpired,
+	ErrSessionRevoked.Code:   ErrSessionRevoked,
+	ErrCompanyForbidden.Code: ErrCompanyForbidden,
+}

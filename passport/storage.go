@@ -1,0 +1,120 @@
+package passport
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
+)
+
+// StorageService exposes a Store over HTTP to internal systems: a login
+// service creates sessions, the authentication service reads them, any
+// internal system revokes them. Every call must carry a valid hmacsig
+// signature made with the session-storage key; anything else is refused
+// with hmacsig's 403 problems before the store is touched.
+//
+// Routes, under the prefix (WithPrefix):
+//
+//	GET  /sessions/{key}           read a session (key = TokenKey(token))
+//	PUT  /sessions/{key}           create or replace a session (JSON body)
+//	POST /revoke/session/{id}      revoke one session
+//	POST /revoke/user/{user}       revoke every session of a user
+//	POST /revoke/company/{company} revoke every session that may act for a company
+type StorageService struct {
+	store Store
+	h     http.Handler
+}
+
+// NewStorageService returns the storage service of store; v checks every
+// call. Options: WithPrefix.
+func NewStorageService(store Store, v *hmacsig.Verifier, opts ...Option) (*StorageService, error) {
+	c := newConfig(opts)
+	if store == nil || v == nil {
+		return nil, errors.New("passport: storage service: store and verifier are required")
+	}
+	if c.prefix != "" && (!strings.HasPrefix(c.prefix, "/") || strings.HasSuffix(c.prefix, "/")) {
+		return nil, errors.New(`passport: storage service: prefix must start with "/" and not end with one`)
+	}
+	s := &StorageService{store: store}
+	mux := http.NewServeMux()
+	mux.HandleFunc(c.prefix+"/sessions/{key}", s.session)
+	mux.HandleFunc(c.prefix+"/revoke/{kind}/{id}", s.revoke)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, ErrNotFound) })
+	s.h = hmacsig.Require(v)(mux)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *StorageService) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+func (s *StorageService) session(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	if !validKey(key) {
+		edge.WriteProblem(w, r, ErrSessionUnknown)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		sess, err := s.store.Get(r.Context(), key)
+		if err != nil {
+			edge.WriteProblem(w, r, storeError(err))
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, sess)
+	case http.MethodPut:
+		var sess Session
+		if err := decodeJSON(r.Body, maxSessionBody, &sess); err != nil {
+			edge.WriteProblem(w, r, ErrSessionInvalid.WithCause(err))
+			return
+		}
+		if err := sess.Validate(); err != nil {
+			edge.WriteProblem(w, r, ErrSessionInvalid.WithCause(err))
+			return
+		}
+		if err := s.store.Put(r.Context(), key, sess); err != nil {
+			edge.WriteProblem(w, r, storeError(err))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "GET, PUT")
+		edge.WriteProblem(w, r, ErrMethodNotAllowed)
+	}
+}
+
+func (s *StorageService) revoke(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		edge.WriteProblem(w, r, ErrMethodNotAllowed)
+		return
+	}
+	id := r.PathValue("id")
+	var err error
+	switch r.PathValue("kind") {
+	case "session":
+		err = s.store.Revoke(r.Context(), id)
+	case "user":
+		err = s.store.RevokeUser(r.Context(), id)
+	case "company":
+		err = s.store.RevokeCompany(r.Context(), id)
+	default:
+		err = ErrNotFound
+	}
+	if err != nil {
+		edge.WriteProblem(w, r, storeError(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// storeError keeps the store's problems and turns anything else into 503.
+func storeError(err error) error {
+	var p *edge.Problem
+	if errors.As(err, &p) {
+		return err
+	}
+	return ErrSessionStoreUnavailable.WithCause(err)
+}

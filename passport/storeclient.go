@@ -1,0 +1,146 @@
+package passport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+)
+
+// StoreClient is a Store reached through a StorageService in another
+// process. Its RoundTripper must sign: &hmacsig.Transport{Signer: s, Base: …}.
+// Subscribe delivers the revocations made through this client only; notices
+// across processes need a shared store with pub/sub (Redis).
+type StoreClient struct {
+	notifier
+
+	base    string
+	rt      http.RoundTripper
+	timeout time.Duration
+}
+
+var _ Store = (*StoreClient)(nil)
+
+// NewStoreClient returns a client of the storage service at baseURL (its
+// prefix included) that sends every call through rt. Options: WithTimeout.
+func NewStoreClient(baseURL string, rt http.RoundTripper, opts ...Option) (*StoreClient, error) {
+	c := newConfig(opts)
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("passport: store client: base URL %q is not an absolute http(s) URL without query", baseURL)
+	}
+	if rt == nil {
+		return nil, errors.New("passport: store client: a signing RoundTripper is required")
+	}
+	if c.timeout <= 0 {
+		return nil, errors.New("passport: store client: timeout must be positive")
+	}
+	return &StoreClient{base: strings.TrimSuffix(baseURL, "/"), rt: edge.Outbound(rt), timeout: c.timeout}, nil
+}
+
+// Get implements Store.
+func (c *StoreClient) Get(ctx context.Context, key string) (Session, error) {
+	var s Session
+	err := c.call(ctx, http.MethodGet, "/sessions/"+url.PathEscape(key), nil, &s)
+	return s, err
+}
+
+// Put implements Store.
+func (c *StoreClient) Put(ctx context.Context, key string, s Session) error {
+	body, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("passport: store client: put session %s: %w", s.ID, err)
+	}
+	return c.call(ctx, http.MethodPut, "/sessions/"+url.PathEscape(key), body, nil)
+}
+
+// Revoke implements Store.
+func (c *StoreClient) Revoke(ctx context.Context, sessionID string) error {
+	return c.revoke(ctx, "session", sessionID, Revocation{SessionID: sessionID})
+}
+
+// RevokeUser implements Store.
+func (c *StoreClient) RevokeUser(ctx context.Context, user string) error {
+	return c.revoke(ctx, "user", user, Revocation{User: user})
+}
+
+// RevokeCompany implements Store.
+func (c *StoreClient) RevokeCompany(ctx context.Context, company string) error {
+	return c.revoke(ctx, "company", company, Revocation{Company: company})
+}
+
+func (c *StoreClient) revoke(ctx context.Context, kind, id string, r Revocation) error {
+	if id == "" {
+		return fmt.Errorf("passport: store client: revoke %s: empty id", kind)
+	}
+	if err := c.call(ctx, http.MethodPost, "/revoke/"+kind+"/"+url.PathEscape(id), nil, nil); err != nil {
+		return err
+	}
+	c.notify(r)
+	return nil
+}
+
+// call sends one request; path is already escaped. A 2xx answer is decoded
+// into out when out is not nil; a problem answer becomes this package's
+// sentinel when it names one.
+func (c *StoreClient) call(ctx context.Context, method, path string, body []byte, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return fmt.Errorf("passport: store client: %s: %w", method, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		return ErrSessionStoreUnavailable.WithCause(fmt.Errorf("passport: store client: %s: %w", method, err))
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxSmallBody))
+		resp.Body.Close()
+	}()
+	if resp.StatusCode/100 != 2 {
+		return c.failure(method, resp)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxSessionBody)).Decode(out); err != nil {
+		return ErrSessionStoreUnavailable.WithCause(fmt.Errorf("passport: store client: decode %s answer: %w", method, err))
+	}
+	return nil
+}
+
+func (c *StoreClient) failure(method string, resp *http.Response) error {
+	cause := fmt.Errorf("passport: store client: %s answered %d", method, resp.StatusCode)
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == edge.ContentTypeProblem {
+		var p struct {
+			Code string `json:"code"`
+		}
+		if json.NewDecoder(io.LimitReader(resp.Body, maxSmallBody)).Decode(&p) == nil {
+			switch p.Code {
+			case ErrSessionUnknown.Code:
+				return ErrSessionUnknown
+			case ErrSessionInvalid.Code:
+				return ErrSessionInvalid.WithCause(cause)
+			}
+			cause = fmt.Errorf("%w: %s", cause, p.Code)
+		}
+	}
+	return ErrSessionStoreUnavailable.WithCause(cause)
+}

@@ -1,0 +1,211 @@
+package passport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/zone"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Verifier checks passports in a cell: signature by a known key whose type
+// matches the algorithm (EdDSA or ES256 only: never none, never HMAC), the
+// issuer, the audience (the cell's own zone, so a passport minted for
+// another cell is refused), exp and nbf with leeway, and every claim a
+// passport carries.
+type Verifier struct {
+	iss    string
+	aud    string
+	header string
+	bearer bool
+	parser *jwt.Parser
+	keys   keySource
+}
+
+type keySource interface {
+	key(ctx context.Context, kid string) (PublicKey, error)
+}
+
+// NewVerifier returns a Verifier for passports issued by issuer to audience
+// (the cell's zone). Keys come from WithJWKS or WithStaticKeys; exactly one
+// is required. Options: WithLeeway, WithHeader, WithTransport, WithTimeout,
+// WithLoopbackHTTP, WithClock.
+func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
+	c := newConfig(opts)
+	switch {
+	case issuer == "" || audience == "":
+		return nil, errors.New("passport: verifier: issuer and audience are required")
+	case (c.jwksURL == "") == (len(c.staticKeys) == 0):
+		return nil, errors.New("passport: verifier: want exactly one of WithJWKS and WithStaticKeys")
+	case c.leeway < 0 || c.leeway > 5*time.Minute:
+		return nil, fmt.Errorf("passport: verifier: leeway %s is outside [0, 5m]", c.leeway)
+	case !validToken(c.header):
+		return nil, fmt.Errorf("passport: verifier: bad header name %q", c.header)
+	case c.timeout <= 0:
+		return nil, errors.New("passport: verifier: timeout must be positive")
+	}
+	v := &Verifier{
+		iss: issuer, aud: audience, header: http.CanonicalHeaderKey(c.header),
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{EdDSA, ES256}),
+			jwt.WithIssuer(issuer),
+			jwt.WithAudience(audience),
+			jwt.WithLeeway(c.leeway),
+			jwt.WithTimeFunc(c.now),
+			jwt.WithExpirationRequired(),
+			jwt.WithNotBeforeRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithStrictDecoding(),
+		),
+	}
+	v.bearer = v.header == "Authorization"
+	if c.jwksURL != "" {
+		if err := checkJWKSURL(c.jwksURL, c.loopbackHTTP); err != nil {
+			return nil, err
+		}
+		v.keys = newJWKSSource(c)
+		return v, nil
+	}
+	static := make(staticKeys, len(c.staticKeys))
+	for _, k := range c.staticKeys {
+		if err := k.validate(); err != nil {
+			return nil, err
+		}
+		static[k.ID] = k
+	}
+	v.keys = static
+	return v, nil
+}
+
+// checkJWKSURL allows https, and http to a loopback host only when asked.
+func checkJWKSURL(raw string, loopbackHTTP bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("passport: verifier: JWKS URL %q is not absolute", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		if loopbackHTTP && (host == "localhost" || ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("passport: verifier: JWKS URL %q must be https (http only to loopback with WithLoopbackHTTP)", raw)
+}
+
+// Verify checks token and returns its claims, or ErrPassportInvalid,
+// ErrPassportExpired or ErrKeysUnavailable carrying the reason as cause.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	if len(token) > MaxPassportSize {
+		return nil, ErrPassportInvalid.WithCause(fmt.Errorf("passport: %d bytes, limit %d", len(token), MaxPassportSize))
+	}
+	c := new(Claims)
+	_, err := v.parser.ParseWithClaims(token, c, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if !validKID(kid) {
+			return nil, errors.New("passport: missing or malformed kid")
+		}
+		k, err := v.keys.key(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		if k.Alg() != t.Method.Alg() {
+			return nil, fmt.Errorf("passport: key %s is for %s, token says %s", kid, k.Alg(), t.Method.Alg())
+		}
+		return k.Key, nil
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrKeysUnavailable):
+		return nil, ErrKeysUnavailable.WithCause(err)
+	case errors.Is(err, jwt.ErrTokenExpired) && !invalidAsWell(err):
+		return nil, ErrPassportExpired.WithCause(err)
+	default:
+		return nil, ErrPassportInvalid.WithCause(err)
+	}
+	if c.Subject == "" || c.SessionID == "" || c.ID == "" || c.Zone != v.aud || len(c.Audience) != 1 {
+		return nil, ErrPassportInvalid.WithCause(errors.New("passport: sub, sid, jti, zone or a single aud missing or wrong"))
+	}
+	return c, nil
+}
+
+// invalidAsWell reports whether err, which says expired, names another
+// fault too: an expired passport for another cell is invalid, not expired.
+func invalidAsWell(err error) bool {
+	for _, e := range []error{jwt.ErrTokenInvalidAudience, jwt.ErrTokenInvalidIssuer, jwt.ErrTokenNotValidYet,
+		jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenRequiredClaimMissing, jwt.ErrTokenMalformed} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Require returns a middleware that lets through only requests carrying a
+// passport v accepts, with its claims in the context (ClaimsFrom) and its
+// company in zone.CompanyFrom. Failures are 401 passport_missing,
+// passport_invalid or passport_expired.
+func Require(v *Verifier) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token, err := v.token(r.Header)
+			if err != nil {
+				edge.WriteProblem(w, r, err)
+				return
+			}
+			c, err := v.Verify(r.Context(), token)
+			if err != nil {
+				edge.WriteProblem(w, r, err)
+				return
+			}
+			ctx := WithClaims(r.Context(), c)
+			if c.CompanyID != "" {
+				ctx = zone.WithCompany(ctx, c.CompanyID)
+			}
+			if _, ok := zone.From(ctx); !ok {
+				ctx = zone.With(ctx, zone.Zone{Name: c.Zone})
+			}
+			edge.AddLogAttrs(ctx, slog.String("session_id", c.SessionID), slog.String("user", c.Subject))
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// token reads the passport from h.
+func (v *Verifier) token(h http.Header) (string, error) {
+	vals := h[v.header]
+	switch {
+	case len(vals) == 0 || vals[0] == "":
+		return "", ErrPassportMissing
+	case len(vals) > 1:
+		return "", ErrPassportInvalid.WithCause(errors.New("passport: more than one passport header"))
+	case !v.bearer:
+		return vals[0], nil
+	}
+	const prefix = "Bearer "
+	if len(vals[0]) <= len(prefix) || !strings.EqualFold(vals[0][:len(prefix)], prefix) {
+		return "", ErrPassportInvalid.WithCause(errors.New("passport: Authorization is not a Bearer token"))
+	}
+	return vals[0][len(prefix):], nil
+}
+
+// staticKeys is a fixed key set.
+type staticKeys map[string]PublicKey
+
+func (s staticKeys) key(_ context.Context, kid string) (PublicKey, error) {
+	if k, ok := s[kid]; ok {
+		return k, nil
+	}
+	return PublicKey{}, fmt.Errorf("%w %s", errNoKey, kid)
+}
