@@ -56,9 +56,9 @@ func (b *binding) RoundTrip(req *http.Request) (*http.Response, error) {
 		body.Close()
 		return nil, err
 	}
-	in, cancel, stop := b.serverRequest(req, body)
-
 	pr, pw := io.Pipe()
+	in, cancel, stop := b.serverRequest(req, body, pw)
+
 	w := &bindingWriter{header: make(http.Header), pw: pw, req: req, ready: make(chan struct{})}
 	w.body = &bindingBody{pr: pr, cancel: cancel}
 	go w.serve(b.h, in, body, cancel, stop)
@@ -76,9 +76,16 @@ func (b *binding) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // serverRequest builds the request the handler sees, as a server would.
-func (b *binding) serverRequest(req *http.Request, body io.ReadCloser) (*http.Request, context.CancelCauseFunc, func() bool) {
+// Cancelling the caller's context cancels the handler's and breaks the
+// response body with the cause, so a response cut short never reads as
+// complete, even when the handler then returns normally.
+func (b *binding) serverRequest(req *http.Request, body io.ReadCloser, pw *io.PipeWriter) (*http.Request, context.CancelCauseFunc, func() bool) {
 	ctx, cancel := context.WithCancelCause(viaBindingKey.With(context.Background(), true))
-	stop := context.AfterFunc(req.Context(), func() { cancel(context.Cause(req.Context())) })
+	stop := context.AfterFunc(req.Context(), func() {
+		err := context.Cause(req.Context())
+		pw.CloseWithError(err)
+		cancel(err)
+	})
 	host := req.Host
 	if host == "" {
 		host = req.URL.Host
