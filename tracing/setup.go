@@ -2,10 +2,10 @@ package tracing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -202,21 +202,19 @@ func samplerFromEnv() (sdktrace.Sampler, error) {
 	return nil, fmt.Errorf("tracing: OTEL_TRACES_SAMPLER: unknown sampler %q", name)
 }
 
-// newResource is the SDK's default resource, named by serviceName unless the
-// environment names the service.
+// newResource describes the service: the SDK's attributes, then
+// serviceName (or the specification's "unknown_service:" default), then the
+// environment, each overriding the one before.
 func newResource(ctx context.Context, serviceName string) (*resource.Resource, error) {
-	var attrs []attribute.KeyValue
-	if serviceName != "" {
-		attrs = append(attrs, attribute.String("service.name", serviceName))
+	if serviceName == "" {
+		serviceName = "unknown_service:" + filepath.Base(os.Args[0])
 	}
-	// Detectors apply in order, so the environment overrides the code.
-	r, err := resource.New(ctx, resource.WithAttributes(attrs...), resource.WithFromEnv())
+	r, err := resource.New(ctx,
+		resource.WithTelemetrySDK(),
+		resource.WithAttributes(attribute.String("service.name", serviceName)),
+		resource.WithFromEnv())
 	if err != nil {
 		return nil, fmt.Errorf("tracing: resource from OTEL_RESOURCE_ATTRIBUTES: %w", err)
 	}
-	merged, err := resource.Merge(resource.Default(), r)
-	if err != nil && !errors.Is(err, resource.ErrSchemaURLConflict) {
-		return nil, fmt.Errorf("tracing: resource: %w", err)
-	}
-	return merged, nil
+	return r, nil
 }
