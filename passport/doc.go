@@ -24,7 +24,7 @@
 //	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
 //		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json"))
 //	cell := passport.Require(v)(cellHandler) // passport.ClaimsFrom(r.Context()) inside
-//	edge := edge.Chain(zone.DetectCompany(), zone.Assign(us01), gw.Middleware)(proxyToCell)
+//	front := edge.Chain(zone.DetectCompany(), zone.Assign(us01), gw.Middleware)(proxyToCell)
 //
 // Revocation is by session ID, by user and by company. A Store notifies its
 // subscribers; a Gateway subscribed through Revoked drops what it cached at

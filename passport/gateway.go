@@ -167,15 +167,15 @@ func (g *Gateway) Flush() {
 // fresh one.
 func (g *Gateway) passport(ctx context.Context, token, company string) (*entry, error) {
 	key := cacheKey{session: sha256.Sum256([]byte(token)), company: company}
-	now := g.now()
-	g.mu.Lock()
-	e, ok := g.cache.Get(key)
-	g.mu.Unlock()
-	if ok && now.Before(e.expires) {
+	if e := g.cached(key); e != nil {
 		return e, nil
 	}
 	flight := hex.EncodeToString(key.session[:]) + "|" + company
 	ch := g.calls.DoChan(flight, func() (any, error) {
+		// A call that ended between our miss and this one has filled the cache.
+		if e := g.cached(key); e != nil {
+			return e, nil
+		}
 		// The shared call outlives any one waiter: it runs on its own
 		// deadline, keeping the first request's values (request ID).
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.timeout)
@@ -197,6 +197,18 @@ func (g *Gateway) passport(ctx context.Context, token, company string) (*entry, 
 	case <-ctx.Done():
 		return nil, edge.ErrClientClosed.WithCause(ctx.Err())
 	}
+}
+
+// cached returns the fresh cache entry of key, or nil.
+func (g *Gateway) cached(key cacheKey) *entry {
+	now := g.now()
+	g.mu.Lock()
+	e, ok := g.cache.Get(key)
+	g.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e
+	}
+	return nil
 }
 
 // keep caches e unless a revocation happened since its call started.

@@ -21,14 +21,14 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 // Defaults, each overridable by the option named beside it.
 const (
-	DefaultLifetime   = 5 * time.Minute   // WithLifetime: a passport's exp
-	DefaultCacheTTL   = time.Minute       // WithCacheTTL: gateway passport cache
+	DefaultLifetime   = 5 * time.Minute    // WithLifetime: a passport's exp
+	DefaultCacheTTL   = time.Minute        // WithCacheTTL: gateway passport cache
 	DefaultCookie     = "cellgate_session" // WithCookie: browser session cookie
-	DefaultLeeway     = 30 * time.Second  // WithLeeway: clock skew a Verifier accepts
-	DefaultJWKSMaxAge = 5 * time.Minute   // WithJWKSMaxAge: Cache-Control of the JWKS
-	DefaultTimeout    = 5 * time.Second   // WithTimeout: one outbound call
-	DefaultMaxEntries = 100_000           // WithMaxEntries: memory store and gateway cache bound
-	DefaultRetention  = 10 * time.Minute  // WithRetention: how long an expired session is remembered
+	DefaultLeeway     = 30 * time.Second   // WithLeeway: clock skew a Verifier accepts
+	DefaultJWKSMaxAge = 5 * time.Minute    // WithJWKSMaxAge: Cache-Control of the JWKS
+	DefaultTimeout    = 5 * time.Second    // WithTimeout: one outbound call
+	DefaultMaxEntries = 100_000            // WithMaxEntries: memory store and gateway cache bound
+	DefaultRetention  = 10 * time.Minute   // WithRetention: how long an expired session is remembered
 )
 
 // MaxPassportSize bounds the passport a Verifier reads; anything longer is

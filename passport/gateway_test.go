@@ -1,0 +1,295 @@
+package passport
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/zone"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestGatewayInjectsPassport(t *testing.T) {
+	for _, asCookie := range []bool{false, true} {
+		t.Run(map[bool]string{false: "bearer", true: "cookie"}[asCookie], func(t *testing.T) {
+			f := newFixture(t)
+			token, s := f.login(t, "u-7", "42", "43")
+			w := f.do(token, "42", asCookie)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			got := body(t, w)
+			assert.Equal(t, map[string]string{"sub": "u-7", "company_id": "42", "zone": testZone, "sid": s.ID, "ctx_company": "42"}, got)
+
+			h := <-f.seen
+			assert.NotContains(t, strings.Join(h.Values("Cookie"), ";"), token, "session cookie forwarded")
+			assert.NotContains(t, h.Get("Authorization"), token, "session token forwarded")
+			assert.True(t, strings.HasPrefix(h.Get("Authorization"), "Bearer ey"), h.Get("Authorization"))
+			if asCookie {
+				assert.Equal(t, []string{"theme=dark; lang=en"}, h.Values("Cookie"), "other cookies kept")
+			}
+		})
+	}
+}
+
+func TestGatewayRefusals(t *testing.T) {
+	f := newFixture(t)
+	token, s := f.login(t, "u-1", "42")
+	expiredTok, _ := f.login(t, "u-2", "42")
+	require.NoError(t, f.store.Put(context.Background(), TokenKey(expiredTok), Session{
+		ID: "s-exp", User: "u-2", Companies: []string{"42"}, Created: f.clk.Now().Add(-2 * time.Hour), Expires: f.clk.Now().Add(-time.Minute),
+	}))
+	tests := []struct {
+		name, token, company string
+		status               int
+		code                 string
+	}{
+		{"no session", "", "42", 401, "session_missing"},
+		{"unknown session", NewToken(), "42", 401, "session_unknown"},
+		{"expired session", expiredTok, "42", 401, "session_expired"},
+		{"company not allowed", token, "99", 403, "company_forbidden"},
+		{"allowed", token, "42", 200, ""},
+		{"no company", token, "", 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := f.do(tt.token, tt.company, false)
+			assert.Equal(t, tt.status, w.Code, w.Body.String())
+			assert.Equal(t, tt.code, problemCode(t, w))
+		})
+	}
+	require.NoError(t, f.store.Revoke(context.Background(), s.ID))
+	w := f.do(token, "42", false)
+	assert.Equal(t, "session_revoked", problemCode(t, w))
+}
+
+func TestGatewayForgedPassportHeader(t *testing.T) {
+	forged := "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9."
+	t.Run("authorization", func(t *testing.T) {
+		f := newFixture(t)
+		token, _ := f.login(t, "u-1", "42")
+		// A browser with a session cookie and a forged Authorization: the
+		// forged value is taken for a session token and matches none.
+		w := f.do(token, "42", true, "Authorization", "Bearer "+forged)
+		assert.Equal(t, "session_unknown", problemCode(t, w))
+		// Without any session, a forged passport is no session either.
+		w = f.do("", "42", false, "Authorization", "Bearer "+forged)
+		assert.Equal(t, "session_unknown", problemCode(t, w))
+	})
+	t.Run("custom header and variants", func(t *testing.T) {
+		f := newFixture(t, WithHeader("Cellgate-Passport"), WithPublic(func(r *http.Request) bool { return r.URL.Path == "/public" }))
+		token, _ := f.login(t, "u-1", "42")
+		w := f.do(token, "42", false, "Cellgate-Passport", forged, "cellgate_passport", forged, "CELLGATE-PASSPORT", forged)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		h := <-f.seen
+		assert.Len(t, h.Values("Cellgate-Passport"), 1)
+		assert.NotEqual(t, forged, h.Get("Cellgate-Passport"))
+		assert.Empty(t, h.Values("Cellgate_passport"))
+		assert.Empty(t, h.Get("Authorization"), "the Bearer session must not travel on")
+
+		// A public route with no session: the forged header is still gone.
+		r := httptest.NewRequest(http.MethodGet, "/public", nil)
+		r.Header.Set("Cellgate-Passport", forged)
+		rec := httptest.NewRecorder()
+		f.front.ServeHTTP(rec, r)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		assert.Equal(t, "yes", body(t, rec)["anonymous"])
+		assert.Empty(t, (<-f.seen).Values("Cellgate-Passport"))
+	})
+}
+
+func TestGatewayPublicRoute(t *testing.T) {
+	f := newFixture(t, WithPublic(func(r *http.Request) bool { return true }))
+	w := f.do("", "", false)
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "yes", body(t, w)["anonymous"])
+	// A refused session on a public route goes on anonymously.
+	w = f.do(NewToken(), "", false)
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "yes", body(t, w)["anonymous"])
+	// A valid one still gets its passport.
+	token, _ := f.login(t, "u-1")
+	w = f.do(token, "", false)
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "u-1", body(t, w)["sub"])
+}
+
+func TestGatewayCache(t *testing.T) {
+	f := newFixture(t)
+	token, _ := f.login(t, "u-1", "42", "43")
+	for range 5 {
+		require.Equal(t, http.StatusOK, f.do(token, "42", false).Code)
+	}
+	assert.EqualValues(t, 1, f.authCalls.Load(), "one call per session and company")
+	require.Equal(t, http.StatusOK, f.do(token, "43", false).Code)
+	assert.EqualValues(t, 2, f.authCalls.Load(), "another company is another passport")
+
+	f.clk.Add(DefaultCacheTTL - time.Second)
+	require.Equal(t, http.StatusOK, f.do(token, "42", false).Code)
+	assert.EqualValues(t, 2, f.authCalls.Load())
+	f.clk.Add(time.Second)
+	require.Equal(t, http.StatusOK, f.do(token, "42", false).Code)
+	assert.EqualValues(t, 3, f.authCalls.Load(), "an entry lives no longer than the cache TTL")
+}
+
+func TestGatewayCacheBoundedByPassportLife(t *testing.T) {
+	// A passport living 30 s is cached for at most 15 s, whatever the TTL.
+	f := newFixture(t, WithCacheTTL(time.Hour))
+	var err error
+	f.issuer, err = NewIssuer(testIss, f.key, WithClock(f.clk.Now), WithLifetime(30*time.Second))
+	require.NoError(t, err)
+	f.auth.issuer = f.issuer
+	token, _ := f.login(t, "u-1")
+	require.Equal(t, http.StatusOK, f.do(token, "", false).Code)
+	f.clk.Add(14 * time.Second)
+	require.Equal(t, http.StatusOK, f.do(token, "", false).Code)
+	assert.EqualValues(t, 1, f.authCalls.Load())
+	f.clk.Add(time.Second)
+	require.Equal(t, http.StatusOK, f.do(token, "", false).Code)
+	assert.EqualValues(t, 2, f.authCalls.Load())
+}
+
+func TestGatewaySingleflight(t *testing.T) {
+	f := newFixture(t)
+	token, _ := f.login(t, "u-1", "42")
+	// Hold the authentication service until every request is waiting.
+	release := make(chan struct{})
+	inner := f.gw.rt
+	f.gw.rt = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		<-release
+		return inner.RoundTrip(r)
+	})
+	const n = 200
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	for i := range n {
+		wg.Go(func() {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Authorization", "Bearer "+token)
+			r = r.WithContext(zone.WithCompany(r.Context(), "42"))
+			w := httptest.NewRecorder()
+			f.gw.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(w, r)
+			codes[i] = w.Code
+		})
+	}
+	// Requests that arrive after the call completes hit the cache, so the
+	// count is one however they interleave.
+	close(release)
+	wg.Wait()
+	for _, c := range codes {
+		require.Equal(t, http.StatusOK, c)
+	}
+	assert.EqualValues(t, 1, f.authCalls.Load())
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestGatewayRevocationNotice(t *testing.T) {
+	tests := []struct {
+		name   string
+		revoke func(f *fixture, s Session) error
+	}{
+		{"session", func(f *fixture, s Session) error { return f.store.Revoke(context.Background(), s.ID) }},
+		{"user", func(f *fixture, s Session) error { return f.store.RevokeUser(context.Background(), s.User) }},
+		{"company", func(f *fixture, s Session) error { return f.store.RevokeCompany(context.Background(), "42") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			token, s := f.login(t, "u-1", "42", "43")
+			other, _ := f.login(t, "u-2", "44")
+			require.Equal(t, http.StatusOK, f.do(token, "43", false).Code)
+			require.Equal(t, http.StatusOK, f.do(other, "44", false).Code)
+			require.NoError(t, tt.revoke(f, s))
+			// Replay right after revocation, well inside the cache TTL.
+			w := f.do(token, "43", false)
+			assert.Equal(t, "session_revoked", problemCode(t, w))
+			assert.Equal(t, http.StatusOK, f.do(other, "44", false).Code, "other sessions live on")
+		})
+	}
+}
+
+func TestGatewayRotationFlushesCache(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.login(t, "u-a")
+	b, _ := f.login(t, "u-b")
+	require.Equal(t, http.StatusOK, f.do(a, "", false).Code)
+	next, err := GenerateKey(EdDSA)
+	require.NoError(t, err)
+	require.NoError(t, f.issuer.Stage(next))
+	f.clk.Add(DefaultJWKSMaxAge)
+	require.NoError(t, f.issuer.Rotate())
+	f.verifier.keys = staticKeysOf(f.issuer.PublicKeys())
+
+	// b's first passport is signed with the new key: a's cached one,
+	// signed by the retired key, is dropped at once.
+	require.Equal(t, http.StatusOK, f.do(b, "", false).Code)
+	calls := f.authCalls.Load()
+	require.Equal(t, http.StatusOK, f.do(a, "", false).Code)
+	assert.Equal(t, calls+1, f.authCalls.Load())
+}
+
+func staticKeysOf(keys []PublicKey) staticKeys {
+	s := make(staticKeys)
+	for _, k := range keys {
+		s[k.ID] = k
+	}
+	return s
+}
+
+func TestGatewayZoneMisdirected(t *testing.T) {
+	f := newFixture(t)
+	token, _ := f.login(t, "u-1")
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	r = r.WithContext(zone.With(r.Context(), zone.Zone{Name: "us02"}))
+	w := httptest.NewRecorder()
+	f.gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r)
+	assert.Equal(t, "zone_misdirected", problemCode(t, w))
+}
+
+func TestGatewayAuthUnavailable(t *testing.T) {
+	tests := []struct {
+		name string
+		rt   http.RoundTripper
+	}{
+		{"transport error", roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, context.DeadlineExceeded })},
+		{"500", edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, edge.ErrInternal) }))},
+		{"not a problem", edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "session_revoked", 401) }))},
+		{"garbage 200", edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("{")) }))},
+		{"public mount", edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, ErrInternalOnly) }))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gw, err := NewGateway(testZone, authURL, tt.rt)
+			require.NoError(t, err)
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Authorization", "Bearer "+NewToken())
+			w := httptest.NewRecorder()
+			gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r)
+			assert.Equal(t, http.StatusBadGateway, w.Code)
+			assert.Equal(t, "auth_unavailable", problemCode(t, w))
+		})
+	}
+}
+
+func TestNewGatewayRefusesBadConfig(t *testing.T) {
+	for name, fn := range map[string]func() (*Gateway, error){
+		"no zone":        func() (*Gateway, error) { return NewGateway("", authURL, nil) },
+		"relative URL":   func() (*Gateway, error) { return NewGateway(testZone, "/auth", nil) },
+		"ftp URL":        func() (*Gateway, error) { return NewGateway(testZone, "ftp://auth/x", nil) },
+		"bad header":     func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithHeader("Bad Header")) },
+		"bad cookie":     func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithCookie("a;b")) },
+		"zero entries":   func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithMaxEntries(0)) },
+		"no timeout":     func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithTimeout(0)) },
+	} {
+		_, err := fn()
+		assert.Error(t, err, name)
+	}
+}
