@@ -15,7 +15,8 @@ import (
 
 // ErrClientClosed is logged when the client went away before the upstream
 // answered (nginx's 499); the client never sees it.
-var ErrClientClosed = NewProblem(499, "client_closed_request", "The client closed the request.")
+var ErrClientClosed = &Problem{Status: 499, Code: "client_closed_request", Title: "Client Closed Request",
+	Detail: "The client closed the request."}
 
 var proxyTargetKey = NewKey[*url.URL]("edge.proxy_target")
 
@@ -105,9 +106,11 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	var ne net.Error
 	switch {
-	case r.Context().Err() != nil:
+	case errors.Is(r.Context().Err(), context.Canceled):
 		WriteProblem(w, r, ErrClientClosed.WithCause(err))
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		// Also a deadline on the request's context, set by a route's
+		// timeout: the upstream was too slow, the client is still there.
 		WriteProblem(w, r, ErrUpstreamTimeout.WithCause(err))
 	default:
 		WriteProblem(w, r, ErrUpstreamUnavailable.WithCause(err))
