@@ -134,6 +134,9 @@ type bindingWriter struct {
 	ready  chan struct{}
 	resp   *http.Response
 	status int
+	// discard is set with resp: writes are dropped (HEAD, 204, 304). Write
+	// reads it rather than resp.Body, which the caller may replace.
+	discard bool
 }
 
 func (w *bindingWriter) serve(h http.Handler, in *http.Request, body io.ReadCloser, cancel context.CancelCauseFunc, stop func() bool) {
@@ -178,6 +181,7 @@ func (w *bindingWriter) WriteHeader(code int) {
 		var body io.ReadCloser = w.body
 		if w.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified {
 			body, length = http.NoBody, 0 // writes are discarded, as a server would
+			w.discard = true
 		}
 		w.resp = &http.Response{
 			Status:        strconv.Itoa(code) + " " + http.StatusText(code),
@@ -196,10 +200,10 @@ func (w *bindingWriter) WriteHeader(code int) {
 
 func (w *bindingWriter) Write(p []byte) (int, error) {
 	w.WriteHeader(http.StatusOK)
-	if w.resp == nil || w.resp.Body == http.NoBody {
-		if w.resp == nil {
-			return 0, ErrBindingAborted
-		}
+	if w.resp == nil {
+		return 0, ErrBindingAborted
+	}
+	if w.discard {
 		return len(p), nil
 	}
 	return w.pw.Write(p)
