@@ -281,13 +281,13 @@ func TestGatewayAuthUnavailable(t *testing.T) {
 
 func TestNewGatewayRefusesBadConfig(t *testing.T) {
 	for name, fn := range map[string]func() (*Gateway, error){
-		"no zone":        func() (*Gateway, error) { return NewGateway("", authURL, nil) },
-		"relative URL":   func() (*Gateway, error) { return NewGateway(testZone, "/auth", nil) },
-		"ftp URL":        func() (*Gateway, error) { return NewGateway(testZone, "ftp://auth/x", nil) },
-		"bad header":     func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithHeader("Bad Header")) },
-		"bad cookie":     func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithCookie("a;b")) },
-		"zero entries":   func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithMaxEntries(0)) },
-		"no timeout":     func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithTimeout(0)) },
+		"no zone":      func() (*Gateway, error) { return NewGateway("", authURL, nil) },
+		"relative URL": func() (*Gateway, error) { return NewGateway(testZone, "/auth", nil) },
+		"ftp URL":      func() (*Gateway, error) { return NewGateway(testZone, "ftp://auth/x", nil) },
+		"bad header":   func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithHeader("Bad Header")) },
+		"bad cookie":   func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithCookie("a;b")) },
+		"zero entries": func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithMaxEntries(0)) },
+		"no timeout":   func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithTimeout(0)) },
 	} {
 		_, err := fn()
 		assert.Error(t, err, name)
