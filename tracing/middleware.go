@@ -52,8 +52,38 @@ func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
 	}
 	instrument := otelhttp.NewMiddleware(name, oopts...)
 	return func(next http.Handler) http.Handler {
-		return instrument(annotate(c, next))
+		traced, plain := instrument(annotate(c, next)), propagate(c, next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c.recording() {
+				traced.ServeHTTP(w, r)
+				return
+			}
+			plain.ServeHTTP(w, r)
+		})
 	}
+}
+
+// propagate serves a request without a span, for a provider that records
+// none: inside the topology the caller's trace context is passed on, so a
+// service without tracing does not break the trace of the others; at the
+// public edge the client's is dropped.
+func propagate(c *config, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		switch {
+		case c.root:
+			deleteTraceHeaders(r.Header)
+		case r.Header["Traceparent"] != nil || r.Header["Baggage"] != nil:
+			ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		}
+		if c.now != nil {
+			ctx = clockKey.With(ctx, c.now)
+		}
+		if ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // annotate runs inside the otelhttp span: it finishes what Root promises,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -126,17 +127,21 @@ func TestMiddlewareParent(t *testing.T) {
 	}
 }
 
-// With nothing set up (the no-op provider), the inside of the topology still
-// passes the caller's trace on, and the public edge still never does.
+// With nothing set up (the no-op provider) otelhttp is skipped, yet the inside
+// of the topology still passes the caller's trace and baggage on, and the
+// public edge still never does.
 func TestMiddlewareWithoutProvider(t *testing.T) {
 	const parent = "00-" + inboundTrace + "-" + inboundSpan + "-01"
 	tests := []struct {
-		name  string
-		opts  []tracing.Option
-		wantc bool // the outbound call carries the inbound trace
+		name        string
+		opts        []tracing.Option
+		traceparent string
+		want        string // traceparent of the outbound call
+		wantBaggage string
 	}{
-		{"inside", nil, true},
-		{"root", []tracing.Option{tracing.Root()}, false},
+		{"inside", nil, parent, parent, "tenant=t1"},
+		{"inside, no caller", nil, "", "", "tenant=t1"},
+		{"root", []tracing.Option{tracing.Root()}, parent, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,24 +151,37 @@ func TestMiddlewareWithoutProvider(t *testing.T) {
 				outbound = r.Header
 				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
 			}), tp)
-			h := tracing.Middleware("svc", append(tt.opts, tp)...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			clk := newClock()
+			var timed time.Duration
+			h := tracing.Middleware("svc", append(tt.opts, tp, tracing.WithClock(clk.now))...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				stop := tracing.StartTimer(r.Context(), "step_ms")
+				clk.advance(3 * time.Millisecond)
+				timed = stop()
 				req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, "http://next.internal/", nil)
 				res, err := next.RoundTrip(req)
 				if err != nil {
 					t.Fatal(err)
 				}
 				res.Body.Close()
+				if req.Header.Get("Traceparent") != "" || req.Header.Get("Baggage") != "" {
+					t.Error("Transport modified the caller's request")
+				}
 			}))
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
-			r.Header.Set("Traceparent", parent)
+			if tt.traceparent != "" {
+				r.Header.Set("Traceparent", tt.traceparent)
+			}
+			r.Header.Set("Baggage", "tenant=t1")
 			h.ServeHTTP(httptest.NewRecorder(), r)
 
-			got := outbound.Get("Traceparent")
-			if tt.wantc && got != parent {
-				t.Errorf("outbound traceparent %q, want %q", got, parent)
+			if got := outbound.Get("Traceparent"); got != tt.want {
+				t.Errorf("outbound traceparent %q, want %q", got, tt.want)
 			}
-			if !tt.wantc && got != "" {
-				t.Errorf("outbound traceparent %q: the client's trace passed the public edge", got)
+			if got := outbound.Get("Baggage"); got != tt.wantBaggage {
+				t.Errorf("outbound baggage %q, want %q", got, tt.wantBaggage)
+			}
+			if timed != 3*time.Millisecond {
+				t.Errorf("timer %v, want the injected 3ms", timed)
 			}
 		})
 	}
@@ -273,8 +291,8 @@ func TestMiddlewareNotSampled(t *testing.T) {
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			recording = trace.SpanFromContext(r.Context()).IsRecording()
 			stop := tracing.StartTimer(r.Context(), "step_ms")
-			clk.advance(7e6)
-			if got := stop(); got != 7e6 {
+			clk.advance(7 * time.Millisecond)
+			if got := stop(); got != 7*time.Millisecond {
 				t.Errorf("timer %v, want the injected clock's 7ms", got)
 			}
 			w.WriteHeader(http.StatusAccepted)

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -32,7 +34,31 @@ func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 	if c.provider != nil {
 		oopts = append(oopts, otelhttp.WithTracerProvider(c.provider))
 	}
-	return otelhttp.NewTransport(redactingTransport{base}, oopts...)
+	base = redactingTransport{base}
+	return &transport{c: c, traced: otelhttp.NewTransport(base, oopts...), plain: base}
+}
+
+type transport struct {
+	c      *config
+	traced http.RoundTripper // otelhttp over plain
+	plain  http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper. When the provider records no span
+// it only injects the trace context, as otelhttp would, on a copy of the
+// request.
+func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.c.recording() {
+		return t.traced.RoundTrip(r)
+	}
+	ctx := r.Context()
+	if !trace.SpanContextFromContext(ctx).IsValid() && baggage.FromContext(ctx).Len() == 0 {
+		return t.plain.RoundTrip(r)
+	}
+	out := r.WithContext(ctx) // a RoundTripper must not modify the caller's request
+	out.Header = r.Header.Clone()
+	propagator.Inject(ctx, propagation.HeaderCarrier(out.Header))
+	return t.plain.RoundTrip(out)
 }
 
 // redactingTransport runs inside the otelhttp client span, after otelhttp has
