@@ -1,0 +1,185 @@
+package passport
+
+import (
+	"crypto"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	jwxjwk "github.com/lestrrat-go/jwx/v3/jwk"
+	jwxjwt "github.com/lestrrat-go/jwx/v3/jwt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPassportsVerifyIndependently checks our passports with another JWT
+// library against the JWKS we serve, for both algorithms.
+func TestPassportsVerifyIndependently(t *testing.T) {
+	for _, alg := range []string{EdDSA, ES256} {
+		t.Run(alg, func(t *testing.T) {
+			clk := newClock()
+			key, err := GenerateKey(alg)
+			require.NoError(t, err)
+			next, err := GenerateKey(EdDSA)
+			require.NoError(t, err)
+			issuer, err := NewIssuer(testIss, key, WithClock(clk.Now), WithNextKey(next))
+			require.NoError(t, err)
+			s := Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}
+			token, _, err := issuer.Mint(s, "42", testZone)
+			require.NoError(t, err)
+
+			w := httptest.NewRecorder()
+			issuer.JWKSHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil))
+			require.Equal(t, http.StatusOK, w.Code)
+			assert.Equal(t, "public, max-age=300", w.Header().Get("Cache-Control"))
+			assert.Equal(t, "application/jwk-set+json", w.Header().Get("Content-Type"))
+
+			set, err := jwxjwk.Parse(w.Body.Bytes())
+			require.NoError(t, err)
+			assert.Equal(t, 2, set.Len(), "active and next key are published")
+			tok, err := jwxjwt.Parse([]byte(token), jwxjwt.WithKeySet(set),
+				jwxjwt.WithIssuer(testIss), jwxjwt.WithAudience(testZone), jwxjwt.WithClock(jwxjwt.ClockFunc(clk.Now)))
+			require.NoError(t, err)
+			sub, _ := tok.Subject()
+			assert.Equal(t, "u-1", sub)
+			var company, sid, zoneName string
+			require.NoError(t, tok.Get("company_id", &company))
+			require.NoError(t, tok.Get("sid", &sid))
+			require.NoError(t, tok.Get("zone", &zoneName))
+			assert.Equal(t, []string{"42", "s-1", testZone}, []string{company, sid, zoneName})
+			exp, _ := tok.Expiration()
+			assert.Equal(t, clk.Now().Add(DefaultLifetime), exp)
+			jti, _ := tok.JwtID()
+			assert.Len(t, jti, 22)
+
+			// The token never carries anything of the session but its ID.
+			parsed, _, err := jwt.NewParser().ParseUnverified(token, &Claims{})
+			require.NoError(t, err)
+			assert.Equal(t, key.ID, parsed.Header["kid"])
+			assert.Equal(t, alg, parsed.Header["alg"])
+		})
+	}
+}
+
+func TestMintRefusals(t *testing.T) {
+	clk := newClock()
+	key, err := GenerateKey(EdDSA)
+	require.NoError(t, err)
+	issuer, err := NewIssuer(testIss, key, WithClock(clk.Now))
+	require.NoError(t, err)
+	live := Session{ID: "s", User: "u", Companies: []string{"42"}, Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}
+	revoked := live
+	revoked.Revoked = clk.Now()
+	expired := live
+	expired.Expires = clk.Now()
+	tests := []struct {
+		name    string
+		s       Session
+		company string
+		want    error
+	}{
+		{"revoked", revoked, "42", ErrSessionRevoked},
+		{"expired", expired, "42", ErrSessionExpired},
+		{"other company", live, "43", ErrCompanyForbidden},
+	}
+	for _, tt := range tests {
+		_, _, err := issuer.Mint(tt.s, tt.company, testZone)
+		assert.ErrorIs(t, err, tt.want, tt.name)
+	}
+	_, _, err = issuer.Mint(live, "42", "")
+	assert.Error(t, err)
+
+	// A passport never outlives its session.
+	short := live
+	short.Expires = clk.Now().Add(time.Minute)
+	_, c, err := issuer.Mint(short, "", testZone)
+	require.NoError(t, err)
+	assert.Equal(t, short.Expires, c.ExpiresAt.Time)
+}
+
+func TestIssuerRotation(t *testing.T) {
+	clk := newClock()
+	a, _ := GenerateKey(EdDSA)
+	b, _ := GenerateKey(EdDSA)
+	c, _ := GenerateKey(ES256)
+	issuer, err := NewIssuer(testIss, a, WithClock(clk.Now), WithLifetime(5*time.Minute))
+	require.NoError(t, err)
+	ids := func() []string {
+		var out []string
+		for _, k := range issuer.JWKS().Keys {
+			out = append(out, k.Kid)
+		}
+		return out
+	}
+	assert.ErrorIs(t, issuer.Rotate(), ErrNoNextKey)
+	require.NoError(t, issuer.Stage(b))
+	assert.Equal(t, []string{a.ID, b.ID}, ids(), "the next key is published before it signs")
+	assert.Equal(t, a.ID, issuer.ActiveKeyID())
+
+	clk.Add(DefaultJWKSMaxAge - time.Second)
+	assert.ErrorIs(t, issuer.Rotate(), ErrNextKeyTooNew, "cells may still cache a JWKS without it")
+	clk.Add(time.Second)
+	require.NoError(t, issuer.Rotate())
+	assert.Equal(t, b.ID, issuer.ActiveKeyID())
+	assert.Equal(t, []string{b.ID, a.ID}, ids(), "the retired key stays published")
+	require.NoError(t, issuer.Stage(c))
+	assert.Equal(t, []string{b.ID, c.ID, a.ID}, ids())
+
+	clk.Add(5*time.Minute + DefaultLeeway)
+	assert.Equal(t, []string{b.ID, c.ID, a.ID}, ids(), "kept until its last passport has expired")
+	clk.Add(time.Second)
+	assert.Equal(t, []string{b.ID, c.ID}, ids())
+
+	assert.Error(t, issuer.Stage(b), "the active key cannot be staged")
+}
+
+func TestNewIssuerRefusesBadConfig(t *testing.T) {
+	key, _ := GenerateKey(EdDSA)
+	for name, fn := range map[string]func() error{
+		"no iss":        func() error { _, err := NewIssuer("", key); return err },
+		"no key":        func() error { _, err := NewIssuer(testIss, SigningKey{ID: "k"}); return err },
+		"bad kid":       func() error { _, err := NewIssuer(testIss, SigningKey{ID: "a b", Key: key.Key}); return err },
+		"long lifetime": func() error { _, err := NewIssuer(testIss, key, WithLifetime(2*time.Hour)); return err },
+		"zero lifetime": func() error { _, err := NewIssuer(testIss, key, WithLifetime(0)); return err },
+		"bad previous":  func() error { _, err := NewIssuer(testIss, key, WithPreviousKeys(PublicKey{ID: "x"})); return err },
+	} {
+		assert.Error(t, fn(), name)
+	}
+	_, err := GenerateKey("HS256")
+	assert.Error(t, err)
+}
+
+func TestJWKRoundTrip(t *testing.T) {
+	for _, alg := range []string{EdDSA, ES256} {
+		k, err := GenerateKey(alg)
+		require.NoError(t, err)
+		j, err := toJWK(k.Public())
+		require.NoError(t, err)
+		raw, err := json.Marshal(j)
+		require.NoError(t, err)
+		// The thumbprint agrees with an independent implementation.
+		jk, err := jwxjwk.ParseKey(raw)
+		require.NoError(t, err)
+		tp, err := jk.Thumbprint(crypto.SHA256)
+		require.NoError(t, err)
+		assert.Equal(t, k.ID, b64.EncodeToString(tp))
+
+		back, err := j.PublicKey()
+		require.NoError(t, err)
+		assert.Equal(t, k.Public(), back)
+	}
+	for name, j := range map[string]JWK{
+		"RSA":          {Kty: "RSA", Kid: "r"},
+		"alg mismatch": {Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(make([]byte, 32)), Kid: "k", Alg: ES256},
+		"enc key":      {Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(make([]byte, 32)), Kid: "k", Use: "enc"},
+		"short x":      {Kty: "OKP", Crv: "Ed25519", X: "AAAA", Kid: "k"},
+		"bad kid":      {Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(make([]byte, 32)), Kid: "../k"},
+		"off curve":    {Kty: "EC", Crv: "P-256", X: b64.EncodeToString(make([]byte, 32)), Y: b64.EncodeToString(make([]byte, 32)), Kid: "k"},
+	} {
+		_, err := j.PublicKey()
+		assert.Error(t, err, name)
+	}
+}
