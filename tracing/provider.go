@@ -18,7 +18,8 @@ var startupGlobal = otel.GetTracerProvider()
 // trace context on: this is what makes "nothing configured" almost free.
 func (c *config) recording() bool {
 	tp := c.provider
-	if tp == nil {
+	if tp == nil || tp == startupGlobal {
+		// The startup global delegates to whatever is installed later.
 		tp = otel.GetTracerProvider()
 	}
 	switch tp.(type) {

@@ -198,6 +198,7 @@ func TestSetupRefusesBadConfiguration(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			setupEnv(t, env)
 			otel.SetTracerProvider(noop.NewTracerProvider())
+			otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
 			before := otel.GetTracerProvider()
 			shutdown, err := tracing.Setup(t.Context())
 			if err == nil {
@@ -207,8 +208,8 @@ func TestSetupRefusesBadConfiguration(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "tracing: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
-			if otel.GetTracerProvider() != before {
-				t.Error("a provider was installed despite the error")
+			if otel.GetTracerProvider() != before || len(otel.GetTextMapPropagator().Fields()) != 0 {
+				t.Error("a provider or propagator was installed despite the error")
 			}
 		})
 	}

@@ -48,6 +48,12 @@ type transport struct {
 // it only injects the trace context, as otelhttp would, on a copy of the
 // request.
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header == nil {
+		// Injecting into a nil header would panic; http.Client never sends
+		// one, a direct caller may.
+		r = r.WithContext(r.Context())
+		r.Header = make(http.Header)
+	}
 	if t.c.recording() {
 		return t.traced.RoundTrip(r)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/cellgate/cellgate/tracing"
 )
@@ -120,5 +121,38 @@ func TestTransportPropagates(t *testing.T) {
 	}
 	if code, _ := attr(spans[0], "http.response.status_code"); code != "200" {
 		t.Errorf("status code attribute %q", code)
+	}
+}
+
+// A request built by hand may have no header map; injecting into it must
+// not panic, with or without a recording provider.
+func TestTransportNilHeader(t *testing.T) {
+	_, tp := recorder(t)
+	for name, provider := range map[string]tracing.Option{
+		"recording": tracing.WithTracerProvider(tp),
+		"noop":      tracing.WithTracerProvider(noop.NewTracerProvider()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var sent http.Header
+			rt := tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				sent = r.Header
+				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+			}), provider)
+			ctx, span := tp.Tracer("test").Start(t.Context(), "parent")
+			defer span.End()
+			u, _ := url.Parse("http://fus.internal/x")
+			req := (&http.Request{Method: http.MethodGet, URL: u}).WithContext(ctx)
+			res, err := rt.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if !strings.Contains(sent.Get("Traceparent"), span.SpanContext().TraceID().String()) {
+				t.Errorf("sent traceparent %q, want trace %s", sent.Get("Traceparent"), span.SpanContext().TraceID())
+			}
+			if req.Header != nil {
+				t.Error("the caller's request was modified")
+			}
+		})
 	}
 }
