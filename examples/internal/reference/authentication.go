@@ -1,0 +1,66 @@
+package reference
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/tracing"
+)
+
+// Paths of the authentication service.
+const (
+	PassportsPath = "/passports"             // POST: a session becomes a passport
+	JWKSPath      = "/.well-known/jwks.json" // GET: the keys cells verify passports with
+)
+
+// AuthenticationConfig configures the authentication service.
+type AuthenticationConfig struct {
+	// Sessions is the session store, usually a passport.StoreClient of the
+	// session storage API; required.
+	Sessions passport.Store
+	// Issuer mints the passports; required.
+	Issuer *passport.Issuer
+	// Signed, when set, also admits calls signed with the auth key, for
+	// gateways in other processes. Without it only edge.Binding calls are
+	// answered.
+	Signed *hmacsig.Verifier
+	// Logger receives the access log; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// NewAuthentication returns the internal-only authentication service:
+// POST PassportsPath for the gateways, GET JWKSPath for the cells. Minting
+// answers only calls through an edge.Binding or signed with the auth key:
+// anything else is a 403 internal_only, so a stray public listener exposes
+// nothing.
+func NewAuthentication(cfg AuthenticationConfig) (http.Handler, error) {
+	if cfg.Issuer == nil {
+		return nil, errors.New("reference: authentication: an issuer is required")
+	}
+	var opts []passport.Option
+	if cfg.Signed != nil {
+		opts = append(opts, passport.WithSignedCalls(cfg.Signed))
+	}
+	auth, err := passport.NewAuthService(cfg.Sessions, cfg.Issuer, opts...)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(PassportsPath, auth)
+	mux.Handle("GET "+JWKSPath, cfg.Issuer.JWKSHandler())
+
+	log := edge.WithLogger(logger(cfg.Logger))
+	trusted := edge.WithTrust(edge.TrustBinding)
+	return edge.Chain(
+		tracing.Middleware("authentication"), // internal: continues the caller's trace
+		edge.RequestID(trusted),
+		edge.AccessLog(log),
+		edge.Recover(log),
+		edge.StripInternal(trusted),
+		tracing.Route,
+	)(mux), nil
+}

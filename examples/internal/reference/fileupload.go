@@ -1,0 +1,57 @@
+package reference
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/upload"
+	"github.com/cellgate/cellgate/zone"
+)
+
+// FileUploadConfig configures the storage host.
+type FileUploadConfig struct {
+	// Verifier checks upload URLs (the upload key); required.
+	Verifier *hmacsig.Verifier
+	// Directory resolves the company of an upload to its zone; required.
+	Directory zone.Directory
+	// FUS maps each zone to the base URL of its file upload service,
+	// called with FUSSigner (the FUS key) through FUSTransport
+	// (edge.NewTransport() when nil, edge.Binding(h) in one process).
+	FUS          map[string]string
+	FUSSigner    *hmacsig.Signer
+	FUSTransport http.RoundTripper
+	// StorageHosts may receive presigned URLs over plain http (a local
+	// object store or MinIO); any other storage URL must be https.
+	StorageHosts []string
+	// CORSOrigins are the browser origins allowed to upload.
+	CORSOrigins []string
+	// Logger receives the access log; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// NewFileUpload returns the storage host (upload.New): a PUT to a URL signed
+// with the upload key, for a company's upload or one part of it, is streamed
+// to the presigned storage URL that the zone's file upload service names.
+func NewFileUpload(cfg FileUploadConfig) (http.Handler, error) {
+	if cfg.FUSSigner == nil {
+		return nil, errors.New("reference: file upload: a FUS signer is required")
+	}
+	opts := []upload.Option{
+		upload.WithStorageHosts(cfg.StorageHosts...),
+		upload.WithEdge(edge.WithLogger(logger(cfg.Logger))),
+	}
+	if cfg.FUSTransport != nil {
+		opts = append(opts, upload.WithFUSTransport(cfg.FUSTransport))
+	}
+	if len(cfg.CORSOrigins) > 0 {
+		opts = append(opts, upload.WithCORS(CORS(cfg.CORSOrigins)))
+	}
+	fus, err := upload.NewClient(cfg.FUS, cfg.FUSSigner, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return upload.New(cfg.Verifier, cfg.Directory, fus, opts...)
+}

@@ -1,0 +1,173 @@
+package reference
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/zone"
+)
+
+// PagesPrefix is where a gateway serves the single-page app.
+const PagesPrefix = "/webclients/"
+
+// Upstream is a service behind a gateway: its base URL and how to reach it.
+type Upstream struct {
+	// URL is the absolute http(s) base URL.
+	URL string
+	// Transport reaches it: edge.Binding(h) in one process,
+	// edge.NewTransport() when nil.
+	Transport http.RoundTripper
+}
+
+// GatewayConfig configures the gateway of one zone.
+type GatewayConfig struct {
+	// Zone is the gateway's zone, such as "us01"; required.
+	Zone string
+	// Directory resolves the company a request names, so a request for a
+	// company of another zone is refused (421 zone_misdirected); required.
+	Directory zone.Directory
+	// AuthURL and AuthTransport reach the authentication service that
+	// mints passports: edge.Binding(auth) in one process, a transport
+	// signing with the auth key (hmacsig.Transport) across processes.
+	AuthURL       string
+	AuthTransport http.RoundTripper
+	// Cell is the zone's cell, also the legacy backend of the strangler;
+	// required.
+	Cell Upstream
+	// Replace lists the ServeMux patterns that the strangler sends to
+	// Replacement instead of Cell (see Strangler).
+	Replace     []string
+	Replacement Upstream
+	// Trust marks the router's hop for Internal: its Cellgate-* headers and
+	// request ID are believed. TrustNone when nil.
+	Trust edge.Trust
+	// Pages is the single-page app served under PagesPrefix; WebClients()
+	// when nil.
+	Pages fs.FS
+	// Passport holds further options of the passport gateway
+	// (passport.WithCacheTTL, …).
+	Passport []passport.Option
+	// Logger receives the access log; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Gateway is the gateway of one zone. It swaps the client's session for a
+// passport (passport.Gateway), serves the pages, and forwards to the cell
+// or, for the strangled routes, to the replacement backend.
+type Gateway struct {
+	// Public serves the zone's own host: a public edge that trusts nothing
+	// inbound and starts a new trace.
+	Public http.Handler
+	// Internal serves the router: it believes the Cellgate-* headers of
+	// requests that Trust admits and continues the router's trace.
+	Internal http.Handler
+
+	passports *passport.Gateway
+}
+
+// Revoked drops the passports cached for what rev revokes; subscribe it to
+// the session store (passport.Store.Subscribe).
+func (g *Gateway) Revoked(rev passport.Revocation) { g.passports.Revoked(rev) }
+
+// NewGateway returns the gateway of cfg.Zone.
+func NewGateway(cfg GatewayConfig) (*Gateway, error) {
+	if cfg.Directory == nil || cfg.Cell.URL == "" {
+		return nil, errors.New("reference: gateway: a directory and a cell are required")
+	}
+	if cfg.Trust == nil {
+		cfg.Trust = edge.TrustNone
+	}
+	if cfg.Pages == nil {
+		cfg.Pages = WebClients()
+	}
+	isLogin := func(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Path == "/login" }
+	opts := append([]passport.Option{passport.WithPublic(isLogin)}, cfg.Passport...)
+	passports, err := passport.NewGateway(cfg.Zone, cfg.AuthURL, cfg.AuthTransport, opts...)
+	if err != nil {
+		return nil, err
+	}
+	log := edge.WithLogger(logger(cfg.Logger))
+	cell, err := proxy(cfg.Cell, log)
+	if err != nil {
+		return nil, fmt.Errorf("reference: gateway %s: cell: %w", cfg.Zone, err)
+	}
+	var replacement http.Handler
+	if len(cfg.Replace) > 0 {
+		if replacement, err = proxy(cfg.Replacement, log); err != nil {
+			return nil, fmt.Errorf("reference: gateway %s: replacement: %w", cfg.Zone, err)
+		}
+	}
+	upstream, err := Strangler(cfg.Replace, cell, replacement)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := Pages(PagesPrefix, cfg.Pages, cfg.Zone)
+	if err != nil {
+		return nil, err
+	}
+	pages = edge.SecurityHeaders()(pages) // CSP with a nonce, HSTS, nosniff, Referrer-Policy
+
+	build := func(trust edge.Trust, public bool) http.Handler {
+		health, _ := edge.NewHealth(nil) // no checks: cannot fail
+		mux := http.NewServeMux()
+		mux.Handle("GET /health", health.Live())
+		mux.Handle(PagesPrefix, pages)
+		mux.Handle("/", edge.Chain(
+			zone.DetectCompany(zone.WithTrust(trust), zone.WithOptional()),
+			zone.Resolve(cfg.Directory, zone.WithOptional()),
+			passports.Middleware, // 421 for another zone's company; session → passport
+			forwardCompany(cfg.Zone),
+		)(upstream))
+
+		var span func(http.Handler) http.Handler
+		if public {
+			span = tracing.Middleware("gateway-"+cfg.Zone, tracing.Root())
+		} else {
+			span = tracing.Middleware("gateway-" + cfg.Zone)
+		}
+		trusted := edge.WithTrust(trust)
+		return edge.Chain(
+			span,
+			edge.RequestID(trusted),
+			edge.AccessLog(log),
+			edge.Recover(log),
+			edge.StripInternal(trusted),
+			tracing.Route,
+		)(mux)
+	}
+	return &Gateway{
+		Public:    build(edge.TrustNone, true),
+		Internal:  build(cfg.Trust, false),
+		passports: passports,
+	}, nil
+}
+
+// forwardCompany tells the cell which company and zone the gateway settled
+// on, replacing whatever the request carried.
+func forwardCompany(zoneName string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Header.Del(zone.HeaderCompany)
+			if c := zone.CompanyFrom(r.Context()); c != "" {
+				r.Header.Set(zone.HeaderCompany, c)
+			}
+			r.Header.Set(zone.HeaderZone, zoneName)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func proxy(u Upstream, opts ...edge.Option) (*edge.Proxy, error) {
+	if u.Transport != nil {
+		opts = append(opts, edge.WithTransport(tracing.Transport(u.Transport)))
+	} else {
+		opts = append(opts, edge.WithTransport(tracing.Transport(edge.NewTransport())))
+	}
+	return edge.ProxyTo(u.URL, opts...)
+}

@@ -1,0 +1,79 @@
+package reference
+
+import (
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/zone"
+	"github.com/rs/cors"
+)
+
+// CellRouterConfig configures the cell router of the API host.
+type CellRouterConfig struct {
+	// Directory maps companies to zones; required.
+	Directory zone.Directory
+	// Gateways says how each zone's gateway is reached; required.
+	Gateways map[string]zone.Gateway
+	// CORSOrigins are the browser origins allowed to call the API, such as
+	// the zones' web fronts. None: no cross-origin calls.
+	CORSOrigins []string
+	// Logger receives the access log; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// NewCellRouter returns the API host: GET /rest/v1.0/company_base_url
+// answered from the directory, and every other request routed to the
+// gateway of its company's zone, named by the Procore-Company-Id header,
+// the path or the query.
+func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
+	if cfg.Directory == nil {
+		return nil, errors.New("reference: cell router: a directory is required")
+	}
+	router, err := zone.NewRouter(cfg.Gateways, zone.WithLogger(logger(cfg.Logger)))
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /rest/v1.0/company_base_url", zone.DetectCompany()(zone.BaseURLHandler(cfg.Directory)))
+	mux.Handle("/", edge.Chain(zone.DetectCompany(), zone.Resolve(cfg.Directory))(router))
+
+	log := edge.WithLogger(logger(cfg.Logger))
+	return edge.Chain(
+		tracing.Middleware("router", tracing.Root()), // the public edge: a new trace
+		edge.RequestID(),
+		edge.AccessLog(log),
+		edge.Recover(log),
+		edge.TLSFloor(tls.VersionTLS12),
+		CORS(cfg.CORSOrigins), // preflights answered before anything authenticates
+		edge.StripInternal(),  // no client forges Cellgate-* headers
+		tracing.Route,
+	)(mux), nil
+}
+
+// CORS returns the rs/cors middleware of the API host for origins: the
+// methods and headers the API uses, cookies allowed, X-Request-Id exposed.
+// With no origins it does nothing: rs/cors would read an empty list as "*".
+func CORS(origins []string) func(http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins:   origins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", zone.DefaultHeader, edge.RequestIDHeader},
+		ExposedHeaders:   []string{edge.RequestIDHeader},
+		AllowCredentials: true,
+		MaxAge:           600,
+	}).Handler
+}
+
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
+}

@@ -1,0 +1,98 @@
+package reference
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// ReadHeaderTimeout bounds how long a client may take to send its request
+// headers. There is no ReadTimeout: it would cover the whole body and cut
+// every long upload short; the upload handler keeps its own sliding deadline.
+const ReadHeaderTimeout = 10 * time.Second
+
+// DefaultGrace is how long a shutdown waits for in-flight requests,
+// uploads included, before closing their connections.
+const DefaultGrace = 30 * time.Second
+
+// Listener is one public host of a service: where it listens and what it
+// serves there.
+type Listener struct {
+	Name     string       // for logs and the banner: "api", "us01", …
+	Listener net.Listener // already listening, so ports are known before serving
+	Handler  http.Handler
+	TLS      *tls.Config // serve HTTPS with it when set
+}
+
+// URL returns the base URL of l, such as "http://127.0.0.1:8080".
+func (l Listener) URL() string {
+	scheme := "http"
+	if l.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + l.Listener.Addr().String()
+}
+
+// Serve serves every listener until ctx ends or one of them fails, then
+// shuts them all down with http.Server.Shutdown: listeners close at once
+// and in-flight requests, uploads included, get up to grace to finish
+// before their connections are closed.
+func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...Listener) error {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	servers := make([]*http.Server, len(ls))
+	errc := make(chan error, len(ls))
+	for i, l := range ls {
+		srv := &http.Server{
+			Handler:           l.Handler,
+			ReadHeaderTimeout: ReadHeaderTimeout,
+			IdleTimeout:       2 * time.Minute,
+			TLSConfig:         l.TLS,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+		servers[i] = srv
+		go func() {
+			var err error
+			if l.TLS != nil {
+				err = srv.ServeTLS(l.Listener, "", "") // the certificate is in TLSConfig
+			} else {
+				err = srv.Serve(l.Listener)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("reference: serve %s: %w", l.Name, err)
+				return
+			}
+			errc <- nil
+		}()
+	}
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc: // a server failed: stop the others too
+	}
+
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	done := make(chan error, len(servers))
+	for _, srv := range servers {
+		go func() { done <- srv.Shutdown(shutdownCtx) }()
+	}
+	for range servers {
+		if serr := <-done; serr != nil && err == nil {
+			err = fmt.Errorf("reference: shutdown: %w", serr)
+		}
+	}
+	if err != nil {
+		for _, srv := range servers {
+			srv.Close() // grace is over: drop what is left
+		}
+	}
+	return err
+}

@@ -1,0 +1,42 @@
+package reference
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/tracing"
+)
+
+// SessionStorageConfig configures the session storage service.
+type SessionStorageConfig struct {
+	// Store holds the sessions; required. Subscribe the gateways to it so
+	// a revocation drops their cached passports at once.
+	Store passport.Store
+	// Verifier checks the signature (the sessions key) of every call;
+	// required.
+	Verifier *hmacsig.Verifier
+	// Logger receives the access log; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// NewSessionStorage returns the session storage API (passport.StorageService):
+// sessions read and written by internal systems, and revocation by session,
+// user or company, every call signed with the sessions key. It may sit on a
+// public host: an unsigned call is a 403 before the store is touched.
+func NewSessionStorage(cfg SessionStorageConfig) (http.Handler, error) {
+	svc, err := passport.NewStorageService(cfg.Store, cfg.Verifier)
+	if err != nil {
+		return nil, err
+	}
+	log := edge.WithLogger(logger(cfg.Logger))
+	return edge.Chain(
+		tracing.Middleware("session-storage", tracing.Root()),
+		edge.RequestID(),
+		edge.AccessLog(log),
+		edge.Recover(log),
+		edge.StripInternal(),
+	)(svc), nil
+}
