@@ -101,7 +101,7 @@ func TestHandlerRefusals(t *testing.T) {
 	tests := []struct {
 		name      string
 		path      string
-		size      int    // -1: chunked
+		size      int // -1: chunked
 		presign   uploadtest.Presign
 		status    int
 		code      string

@@ -164,7 +164,11 @@ func presignV4(s *s3, object string, at time.Time, expires time.Duration) string
 	canonical := "PUT\n" + path + "\n" + q.Encode() + "\nhost:" + s.Endpoint + "\n\nhost\nUNSIGNED-PAYLOAD"
 	sum := sha256.Sum256([]byte(canonical))
 	toSign := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	mac := func(key []byte, s string) []byte { m := hmac.New(sha256.New, key); m.Write([]byte(s)); return m.Sum(nil) }
+	mac := func(key []byte, s string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(s))
+		return m.Sum(nil)
+	}
 	key := []byte("AWS4" + s.SecretKey)
 	for _, part := range []string{at.UTC().Format("20060102"), "us-east-1", "s3", "aws4_request"} {
 		key = mac(key, part)
