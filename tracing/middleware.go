@@ -32,6 +32,10 @@ var propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPr
 // attribute is copied. name is recorded as OperationKey, which tells apart
 // services that share a process and a resource.
 //
+// While the provider records nothing (the no-op provider, or the global one
+// before Setup installs an exporter) otelhttp is skipped: the request only
+// takes the caller's trace context on, or at the root loses the client's.
+//
 // Options: Root, WithTracerProvider, WithClock.
 func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
 	c := newConfig(opts)
