@@ -14,17 +14,33 @@ import (
 // into forgeries. Trusted requests ([WithTrust]) pass untouched.
 func StripInternal(opts ...Option) func(http.Handler) http.Handler {
 	c := newConfig(opts)
-	prefixes := []string{normalizeHeaderName(c.prefix), "X-FORWARDED-"}
-	names := map[string]bool{"FORWARDED": true, "X-REAL-IP": true}
+	var prefixes []string
+	if c.prefix != "" {
+		prefixes = append(prefixes, normalizeHeaderName(c.prefix))
+	}
+	prefixes = append(prefixes, "X-FORWARDED-")
+	names := []string{"FORWARDED", "X-REAL-IP"}
 	for _, n := range c.strip {
-		names[normalizeHeaderName(n)] = true
+		names = append(names, normalizeHeaderName(n))
+	}
+	internal := func(name string) bool {
+		for _, p := range prefixes {
+			if len(name) >= len(p) && headerNameIs(name[:len(p)], p) {
+				return true
+			}
+		}
+		for _, n := range names {
+			if headerNameIs(name, n) {
+				return true
+			}
+		}
+		return false
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !c.trust(r) {
 				for name := range r.Header {
-					n := normalizeHeaderName(name)
-					if names[n] || hasAnyPrefix(n, prefixes) {
+					if internal(name) {
 						delete(r.Header, name)
 					}
 				}
@@ -34,13 +50,27 @@ func StripInternal(opts ...Option) func(http.Handler) http.Handler {
 	}
 }
 
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if p != "" && strings.HasPrefix(s, p) {
-			return true
+// headerNameIs reports whether name equals norm, a name already passed
+// through normalizeHeaderName, with ASCII case folded and '_' read as '-'.
+// It runs for every inbound header, so it compares in place rather than
+// allocating a normalized copy.
+func headerNameIs(name, norm string) bool {
+	if len(name) != len(norm) {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_':
+			c = '-'
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		if c != norm[i] {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // normalizeHeaderName upper-cases ASCII letters and reads '_' as '-'.

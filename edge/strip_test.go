@@ -55,6 +55,14 @@ func TestStripInternal(t *testing.T) {
 			}, always...),
 		},
 		{
+			name: "empty prefix strips no prefix, not everything",
+			opts: []edge.Option{edge.WithInternalPrefix("")},
+			want: append([]string{
+				"Acme-Tenant", "Acme_tenant", "X-Passport", "x_passport",
+				"CELLGATE_COMPANY_ID", "Cellgate-", "Cellgate-Company-Id", "Cellgate_Zone", "cellgate-zone",
+			}, always...),
+		},
+		{
 			name: "trusted untouched",
 			opts: []edge.Option{edge.WithTrust(trustAll), edge.WithStripHeaders("X-Passport")},
 			want: keys(inbound),
