@@ -1,0 +1,146 @@
+package standin
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/zone"
+)
+
+// Problems of the cell's login.
+var (
+	// ErrUserInvalid: the login names no user, or not a plausible one.
+	ErrUserInvalid = edge.NewProblem(http.StatusBadRequest, "user_invalid",
+		"Name a user: 1 to 64 letters, digits, '.', '_', '-' or '@'.")
+)
+
+// CellConfig configures a stand-in cell.
+type CellConfig struct {
+	// Service names the backend in every answer: "cell", or "replacement"
+	// for the strangler's new backend.
+	Service string
+	// Zone is the cell's zone, the audience of the passports it accepts.
+	Zone string
+	// Verifier checks passports; required.
+	Verifier *passport.Verifier
+	// Sessions, when set, enables POST /login, which stores sessions there
+	// (a passport.StoreClient of the session storage API).
+	Sessions passport.Store
+	// SessionLifetime is how long a login lasts; 8 hours when zero.
+	SessionLifetime time.Duration
+	// Cookie names the session cookie; passport.DefaultCookie when empty.
+	Cookie string
+	// SecureCookie marks the cookie Secure, for a gateway served over TLS.
+	SecureCookie bool
+	// Trust marks the gateway's hop, whose Cellgate-Company-Id names the
+	// company of a login.
+	Trust edge.Trust
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Echo is the cell's answer to any request that carries a valid passport.
+type Echo struct {
+	Service string           `json:"service"`
+	Zone    string           `json:"zone"`
+	Method  string           `json:"method"`
+	Path    string           `json:"path"`
+	Claims  *passport.Claims `json:"claims"`
+}
+
+// Login is the cell's answer to a login. The session token travels in the
+// cookie only.
+type Login struct {
+	SessionID string    `json:"session_id"`
+	User      string    `json:"user"`
+	Companies []string  `json:"companies"`
+	Expires   time.Time `json:"expires"`
+}
+
+// NewCell returns a stand-in cell: every request needs a passport and is
+// answered with an Echo; POST /login (form field "user") signs in for the
+// company the request names.
+func NewCell(cfg CellConfig) (http.Handler, error) {
+	if cfg.Verifier == nil || cfg.Zone == "" {
+		return nil, errors.New("standin: cell: a zone and a passport verifier are required")
+	}
+	if cfg.Service == "" {
+		cfg.Service = "cell"
+	}
+	if cfg.SessionLifetime <= 0 {
+		cfg.SessionLifetime = 8 * time.Hour
+	}
+	if cfg.Cookie == "" {
+		cfg.Cookie = passport.DefaultCookie
+	}
+	if cfg.Trust == nil {
+		cfg.Trust = edge.TrustNone
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	mux := http.NewServeMux()
+	if cfg.Sessions != nil {
+		mux.Handle("POST /login", zone.DetectCompany(zone.WithTrust(cfg.Trust))(login(cfg)))
+	}
+	mux.Handle("/", passport.Require(cfg.Verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, Echo{
+			Service: cfg.Service, Zone: cfg.Zone, Method: r.Method, Path: r.URL.Path,
+			Claims: passport.ClaimsFrom(r.Context()),
+		})
+	})))
+	return mux, nil
+}
+
+func login(cfg CellConfig) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		user := r.PostFormValue("user")
+		if !validUser(user) {
+			edge.WriteProblem(w, r, ErrUserInvalid)
+			return
+		}
+		now := cfg.Now()
+		s := passport.Session{
+			ID:        passport.NewSessionID(),
+			User:      user,
+			Companies: []string{zone.CompanyFrom(r.Context())},
+			Created:   now,
+			Expires:   now.Add(cfg.SessionLifetime),
+		}
+		token := passport.NewToken()
+		if err := cfg.Sessions.Put(r.Context(), passport.TokenKey(token), s); err != nil {
+			edge.WriteProblem(w, r, err)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{
+			Name: cfg.Cookie, Value: token, Path: "/", Expires: s.Expires,
+			HttpOnly: true, Secure: cfg.SecureCookie, SameSite: http.SameSiteLaxMode,
+		})
+		writeJSON(w, http.StatusCreated, Login{SessionID: s.ID, User: s.User, Companies: s.Companies, Expires: s.Expires})
+	}
+}
+
+func validUser(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '@'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,100 @@
+package standin
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/upload"
+)
+
+// ErrPartInvalid: the FUS was asked for a part number out of range.
+var ErrPartInvalid = edge.NewProblem(http.StatusBadRequest, "part_number_invalid",
+	"The part number must be an integer from 1 to 10000.")
+
+// FUSConfig configures a stand-in file upload service.
+type FUSConfig struct {
+	// Zone is the FUS's zone; objects go under it in the store.
+	Zone string
+	// Verifier checks the calls (the FUS key); required.
+	Verifier *hmacsig.Verifier
+	// Objects is the object store's base URL, such as
+	// "http://127.0.0.1:8086"; required.
+	Objects string
+	// Signer presigns object URLs (the objects key); required.
+	Signer *hmacsig.Signer
+	// Lifetime of a presigned URL; 15 minutes when zero.
+	Lifetime time.Duration
+	// Logger receives the access log; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+type fusAnswer struct {
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// NewFUS returns a stand-in file upload service for one zone, answering the
+// FUS protocol of package upload:
+//
+//	GET /uploads/{uploadId}/url[?part_number=N]  signed with the FUS key
+//	200 {"url": "<object store URL presigned for PUT>"}
+//
+// A real FUS knows which uploads exist; this one presigns any valid id.
+func NewFUS(cfg FUSConfig) (http.Handler, error) {
+	if cfg.Verifier == nil || cfg.Signer == nil || cfg.Zone == "" {
+		return nil, errors.New("standin: fus: a zone, a verifier and a signer are required")
+	}
+	base, err := url.Parse(cfg.Objects)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, errors.New("standin: fus: the object store URL must be an absolute http(s) URL")
+	}
+	if cfg.Lifetime <= 0 {
+		cfg.Lifetime = 15 * time.Minute
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /uploads/{uploadId}/url", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("uploadId")
+		if !upload.ValidUploadID(id) {
+			edge.WriteProblem(w, r, upload.ErrUploadUnknown)
+			return
+		}
+		part := 0
+		if s := r.URL.Query().Get("part_number"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > upload.MaxPartNumber {
+				edge.WriteProblem(w, r, ErrPartInvalid)
+				return
+			}
+			part = n
+		}
+		u := *base
+		u.Path = strings.TrimSuffix(base.Path, "/") + ObjectPath(cfg.Zone, id, part)
+		signed, err := cfg.Signer.Sign(http.MethodPut, &u, cfg.Lifetime)
+		if err != nil {
+			edge.WriteProblem(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, fusAnswer{URL: signed.String()})
+	})
+	log := edge.WithLogger(cfg.Logger)
+	if cfg.Logger == nil {
+		log = edge.WithLogger(slog.Default())
+	}
+	trusted := edge.WithTrust(edge.TrustBinding)
+	return edge.Chain(
+		tracing.Middleware("fus-"+cfg.Zone),
+		edge.RequestID(trusted),
+		edge.AccessLog(log),
+		edge.Recover(log),
+		hmacsig.Require(cfg.Verifier),
+		tracing.Route,
+	)(mux), nil
+}
