@@ -100,8 +100,8 @@ func TestStorageServiceRefusesUnsigned(t *testing.T) {
 	tests := []struct {
 		name, method, target string
 	}{
-		{"read", http.MethodGet, "/internal/sessions/" + key},
-		{"create", http.MethodPut, "/internal/sessions/" + key},
+		{"read", http.MethodGet, "/internal/session?key=" + key},
+		{"create", http.MethodPut, "/internal/session?key=" + key},
 		{"revoke", http.MethodPost, "/internal/revoke/user/alice"},
 		{"unknown route", http.MethodGet, "/internal/nothing"},
 	}
@@ -141,13 +141,13 @@ func TestStorageServiceBadInput(t *testing.T) {
 		status                     int
 		code                       string
 	}{
-		{"create", http.MethodPut, "/internal/sessions/" + key, valid, 204, ""},
-		{"unknown field", http.MethodPut, "/internal/sessions/" + key, `{"id":"s","token":"x"}`, 400, "session_invalid"},
-		{"trailing data", http.MethodPut, "/internal/sessions/" + key, valid + `{}`, 400, "session_invalid"},
-		{"oversized", http.MethodPut, "/internal/sessions/" + key, `{"id":"` + strings.Repeat("x", maxSessionBody) + `"}`, 400, "session_invalid"},
-		{"invalid session", http.MethodPut, "/internal/sessions/" + key, `{"id":"s"}`, 400, "session_invalid"},
-		{"not a key", http.MethodGet, "/internal/sessions/abc", "", 401, "session_unknown"},
-		{"method", http.MethodDelete, "/internal/sessions/" + key, "", 405, "method_not_allowed"},
+		{"create", http.MethodPut, "/internal/session?key=" + key, valid, 204, ""},
+		{"unknown field", http.MethodPut, "/internal/session?key=" + key, `{"id":"s","token":"x"}`, 400, "session_invalid"},
+		{"trailing data", http.MethodPut, "/internal/session?key=" + key, valid + `{}`, 400, "session_invalid"},
+		{"oversized", http.MethodPut, "/internal/session?key=" + key, `{"id":"` + strings.Repeat("x", maxSessionBody) + `"}`, 400, "session_invalid"},
+		{"invalid session", http.MethodPut, "/internal/session?key=" + key, `{"id":"s"}`, 400, "session_invalid"},
+		{"not a key", http.MethodGet, "/internal/session?key=abc", "", 401, "session_unknown"},
+		{"method", http.MethodDelete, "/internal/session?key=" + key, "", 405, "method_not_allowed"},
 		{"revoke by GET", http.MethodGet, "/internal/revoke/user/u", "", 405, "method_not_allowed"},
 		{"revoke what", http.MethodPost, "/internal/revoke/planet/earth", "", 404, "not_found"},
 	}

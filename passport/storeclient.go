@@ -50,7 +50,7 @@ func NewStoreClient(baseURL string, rt http.RoundTripper, opts ...Option) (*Stor
 // Get implements Store.
 func (c *StoreClient) Get(ctx context.Context, key string) (Session, error) {
 	var s Session
-	err := c.call(ctx, http.MethodGet, "/sessions/"+url.PathEscape(key), nil, &s)
+	err := c.call(ctx, http.MethodGet, "/session?key="+url.QueryEscape(key), nil, &s)
 	return s, err
 }
 
@@ -60,7 +60,7 @@ func (c *StoreClient) Put(ctx context.Context, key string, s Session) error {
 	if err != nil {
 		return fmt.Errorf("passport: store client: put session %s: %w", s.ID, err)
 	}
-	return c.call(ctx, http.MethodPut, "/sessions/"+url.PathEscape(key), body, nil)
+	return c.call(ctx, http.MethodPut, "/session?key="+url.QueryEscape(key), body, nil)
 }
 
 // Revoke implements Store.
@@ -89,7 +89,7 @@ func (c *StoreClient) revoke(ctx context.Context, kind, id string, r Revocation)
 	return nil
 }
 
-// call sends one request; path is already escaped. A 2xx answer is decoded
+// call sends one request; path (and query) is already escaped. A 2xx answer is decoded
 // into out when out is not nil; a problem answer becomes this package's
 // sentinel when it names one.
 func (c *StoreClient) call(ctx context.Context, method, path string, body []byte, out any) error {
