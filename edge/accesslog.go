@@ -55,8 +55,9 @@ func (f *logFields) snapshot() []slog.Attr {
 // AccessLog writes one log line per request when its handler returns:
 // method, path (never the query, which may carry a signature or a presigned
 // credential), status, bytes in and out, duration, request ID and the
-// attributes added through [AddLogAttrs]. Server errors log at Error level,
-// client errors at Warn, the rest at Info.
+// attributes added through [AddLogAttrs]. Server errors and aborted
+// responses (aborted=true) log at Error level, client errors at Warn, the
+// rest at Info.
 func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 	c := newConfig(opts)
 	return func(next http.Handler) http.Handler {
@@ -69,15 +70,22 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 			}
 			ctx, added := CollectAttrs(r.Context())
 			defer func() {
+				// A panic passing through (http.ErrAbortHandler, from Recover
+				// after a late panic or from the proxy when a stream breaks)
+				// means the response was cut short: log it as aborted, with
+				// the status that was started, then let it go on to net/http.
+				v := recover()
+				if v != nil {
+					defer panic(v)
+				}
 				status := rw.Status()
-				if status == 0 {
+				if status == 0 && v == nil {
 					// The handler returned without writing: net/http sends 200.
-					// A panic passing through is logged by Recover or net/http.
 					status = http.StatusOK
 				}
 				level := slog.LevelInfo
 				switch {
-				case status >= 500:
+				case status >= 500 || v != nil:
 					level = slog.LevelError
 				case status >= 400:
 					level = slog.LevelWarn
@@ -97,6 +105,9 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 					slog.Duration("duration", time.Since(start)),
 					slog.String("request_id", RequestIDFrom(ctx)),
 				)
+				if v != nil {
+					attrs = append(attrs, slog.Bool("aborted", true))
+				}
 				attrs = append(attrs, extra...)
 				logger.LogAttrs(ctx, level, "request", attrs...)
 			}()

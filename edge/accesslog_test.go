@@ -267,3 +267,44 @@ func TestAccessLogDisabledLevel(t *testing.T) {
 		t.Errorf("logged %v, want only the 400", l)
 	}
 }
+
+func TestAccessLogAborted(t *testing.T) {
+	logger, buf := newLogger()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/late", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "part")
+		http.NewResponseController(w).Flush()
+		panic("late") // Recover turns it into http.ErrAbortHandler
+	})
+	mux.HandleFunc("/abort", func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })
+	srv := httptest.NewUnstartedServer(edge.Chain(
+		edge.AccessLog(edge.WithLogger(logger)), edge.Recover(edge.WithLogger(slog.New(slog.DiscardHandler))))(mux))
+	srv.Config.ErrorLog = discardLog()
+	srv.Start()
+
+	resp, err := http.Get(srv.URL + "/late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); err == nil {
+		t.Error("the late panic did not abort the response")
+	}
+	resp.Body.Close()
+	if resp, err := http.Get(srv.URL + "/abort"); err == nil {
+		resp.Body.Close()
+		t.Error("the abort was answered")
+	}
+	srv.Close()
+
+	want := map[string]float64{"/late": 200, "/abort": 0}
+	l := buf.lines(t)
+	if len(l) != 2 {
+		t.Fatalf("%d lines, want 2: %s", len(l), buf)
+	}
+	for _, line := range l {
+		path, _ := line["path"].(string)
+		if line["aborted"] != true || line["level"] != "ERROR" || line["status"] != want[path] {
+			t.Errorf("%s: %v, want aborted at ERROR with status %v", path, line, want[path])
+		}
+	}
+}
