@@ -12,10 +12,12 @@ import (
 	"github.com/cellgate/cellgate/tracing"
 )
 
+type deepKey struct{}
+
 func TestSetAttributes(t *testing.T) {
 	sr, tp := recorder(t)
 	h := tracing.Middleware("svc", tracing.WithTracerProvider(tp))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		deep := context.WithValue(r.Context(), struct{}{}, 1) // anywhere below the handler
+		deep := context.WithValue(r.Context(), deepKey{}, 1) // anywhere below the handler
 		tracing.SetAttributes(deep, attribute.String("upload.id", "u1"), attribute.Int64("upload.size", 1<<20))
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPut, "/", nil))
@@ -57,7 +59,7 @@ func TestStartTimer(t *testing.T) {
 			for _, kv := range sr.Ended()[0].Attributes() {
 				if kv.Key == "upload.stream_to_cloud_storage_duration_ms" {
 					if kv.Value.Type() != attribute.INT64 || kv.Value.AsInt64() != tt.want {
-						t.Errorf("attribute %s %v, want int64 %d", kv.Value.Type(), kv.Value.Emit(), tt.want)
+						t.Errorf("attribute %s %v, want int64 %d", kv.Value.Type(), kv.Value.String(), tt.want)
 					}
 					return
 				}

@@ -41,7 +41,7 @@ func ExampleMiddleware() {
 	fmt.Println("parent:", s.Parent().IsValid(), "linked:", s.Links()[0].SpanContext.TraceID())
 	for _, kv := range s.Attributes() {
 		if kv.Key == tracing.ZoneKey || kv.Key == "url.path" {
-			fmt.Println(kv.Key, kv.Value.Emit())
+			fmt.Println(kv.Key, kv.Value.String())
 		}
 	}
 	// Output:

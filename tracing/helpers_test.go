@@ -52,7 +52,7 @@ var quiet = edge.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 func attr(s sdktrace.ReadOnlySpan, key string) (string, bool) {
 	for _, kv := range s.Attributes() {
 		if string(kv.Key) == key {
-			return kv.Value.Emit(), true
+			return kv.Value.String(), true
 		}
 	}
 	return "", false
@@ -64,7 +64,7 @@ func everything(s sdktrace.ReadOnlySpan) []string {
 	out := []string{s.Name(), s.Status().Description}
 	add := func(kvs []attribute.KeyValue) {
 		for _, kv := range kvs {
-			out = append(out, string(kv.Key)+"="+kv.Value.Emit())
+			out = append(out, string(kv.Key)+"="+kv.Value.String())
 		}
 	}
 	add(s.Attributes())
@@ -76,7 +76,7 @@ func everything(s sdktrace.ReadOnlySpan) []string {
 		add(l.Attributes)
 	}
 	for _, kv := range s.Resource().Attributes() {
-		out = append(out, kv.Value.Emit())
+		out = append(out, kv.Value.String())
 	}
 	return out
 }
