@@ -125,10 +125,10 @@ func annotate(c *config, next http.Handler) http.Handler {
 	})
 }
 
-// dropRemoteParent removes a span context that came from the client. With an
-// SDK provider the root span already replaced it; with none (the no-op
-// provider, before Setup) the client's context would otherwise be injected
-// into every outbound call as the parent.
+// dropRemoteParent removes a span context that came from the client. The SDK
+// has already replaced it with the new root; a provider that, like the no-op
+// one, hands back the context it was given would otherwise have the client's
+// context injected into every outbound call as the parent.
 func dropRemoteParent(ctx context.Context) context.Context {
 	if trace.SpanContextFromContext(ctx).IsRemote() {
 		return trace.ContextWithSpanContext(ctx, trace.SpanContext{})
