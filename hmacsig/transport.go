@@ -3,6 +3,7 @@ package hmacsig
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,9 @@ const DefaultTransportLifetime = time.Minute
 // service-to-service calls (a zone's file upload service, the session
 // storage API). The caller's request is never modified: the signed URL goes
 // on a shallow copy. Use one Signer, with its own key, per purpose.
+//
+// A redirect is signed again when it stays on the same host and refused when
+// it leads elsewhere: the host is not part of a signature.
 //
 // A request signed here verifies on the far side whether it travels over the
 // network or through edge.Binding: both send req.URL.RequestURI() as the
@@ -39,6 +43,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.Signer == nil {
 		return fail(errors.New("hmacsig: transport: no Signer"))
+	}
+	// An http.Client following a redirect calls RoundTrip again. Signing a
+	// redirect to another host would hand that host a URL valid for this
+	// service, since the host is not signed.
+	if prev := req.Response; prev != nil && prev.Request != nil && prev.Request.URL != nil &&
+		!strings.EqualFold(prev.Request.URL.Host, req.URL.Host) {
+		return fail(errors.New("hmacsig: transport: refusing to sign a redirect to another host"))
 	}
 	lifetime := t.Lifetime
 	if lifetime == 0 {

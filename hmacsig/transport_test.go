@@ -150,3 +150,34 @@ func mustParse(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestTransportRedirects(t *testing.T) {
+	s, _ := NewSigner(testKey, WithClock(fixedClock(testNow)))
+	v, _ := NewVerifier(Keys{Current: testKey}, WithClock(fixedClock(testNow)))
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a signed request reached another host: %s", r.URL.Path)
+	}))
+	defer other.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/here", http.RedirectHandler("/there?x=1", http.StatusFound))
+	mux.Handle("/away", http.RedirectHandler(other.URL+"/steal", http.StatusFound))
+	mux.Handle("/there", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "there")
+	}))
+	srv := httptest.NewServer(Require(v)(mux))
+	defer srv.Close()
+	client := &http.Client{Transport: &Transport{Signer: s}}
+
+	resp, err := client.Get(srv.URL + "/here")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "there" {
+		t.Fatalf("same-host redirect: %d %s", resp.StatusCode, body)
+	}
+	if _, err := client.Get(srv.URL + "/away"); err == nil || !strings.Contains(err.Error(), "redirect to another host") {
+		t.Fatalf("cross-host redirect: %v", err)
+	}
+}
