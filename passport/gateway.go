@@ -166,11 +166,20 @@ func (g *Gateway) Flush() {
 // passport returns the cached passport of the session for company, or a
 // fresh one.
 func (g *Gateway) passport(ctx context.Context, token, company string) (*entry, error) {
-	key := cacheKey{session: sha256.Sum256([]byte(token)), company: company}
+	// Hash through a stack buffer: a plain []byte(token) conversion
+	// allocates for tokens longer than 32 bytes.
+	var buf [64]byte
+	key := cacheKey{session: sha256.Sum256(append(buf[:0], token...)), company: company}
 	if e := g.cached(key); e != nil {
 		return e, nil
 	}
-	flight := hex.EncodeToString(key.session[:]) + "|" + company
+	return g.fetch(ctx, key)
+}
+
+// fetch gets a passport from the authentication service, one call per key
+// however many requests wait for it.
+func (g *Gateway) fetch(ctx context.Context, key cacheKey) (*entry, error) {
+	flight := hex.EncodeToString(key.session[:]) + "|" + key.company
 	ch := g.calls.DoChan(flight, func() (any, error) {
 		// A call that ended between our miss and this one has filled the cache.
 		if e := g.cached(key); e != nil {
