@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// banner prints the hosts of the running topology and a short walkthrough
+// whose commands work as printed, from the repository root.
+func banner(w io.Writer, s started) {
+	fmt.Fprintln(w, "cellgate reference topology")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	rows := []struct{ name, what string }{
+		{"api", "cell router: company → zone, GET /rest/v1.0/company_base_url, CORS"},
+		{"api-tls", "the API host over TLS ≥ 1.2, self-signed (curl -k)"},
+		{"us01", "gateway of zone us01: passports, /webclients/, strangler"},
+		{"us02", "gateway of zone us02"},
+		{"uk01", "gateway of zone uk01"},
+		{"storage", "file upload: signed PUTs streamed to storage"},
+		{"sessions", "session storage API, every call signed"},
+		{"objects", "stand-in object store (S3's place), presigned URLs only"},
+	}
+	for _, r := range rows {
+		if u, ok := s.URLs[r.name]; ok {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.name, u, r.what)
+		}
+	}
+	fmt.Fprintf(tw, "  authentication\t(no port)\tinternal only, reached through edge.Binding\n")
+	fmt.Fprintf(tw, "  keys\t%s\tgenerated once, mode 0600, never printed\n", s.Keys)
+	tw.Flush()
+
+	api, us01, storage, sessions, objects := s.URLs["api"], s.URLs["us01"], s.URLs["storage"], s.URLs["sessions"], s.URLs["objects"]
+	fmt.Fprintf(w, `
+Walkthrough (from the repository root, in another terminal):
+  curl -s -H 'Procore-Company-Id: 2' %[1]s/rest/v1.0/company_base_url
+  curl -s -c jar.txt -H 'Procore-Company-Id: 1' -d user=alice %[1]s/login
+  curl -s -b jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/me
+  curl -s -b jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/projects/7/rfis
+  open %[2]s/webclients/
+  SID=...   # session_id from the login answer
+  curl -s -X POST "$(go run ./examples/signurl -key %[6]s/sessions.key POST %[4]s/revoke/session/$SID)"
+  curl -s -b jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/me    # 401 session_revoked
+  echo hello > hello.txt
+  curl -s -T hello.txt "$(go run ./examples/signurl -key %[6]s/upload.key PUT %[3]s/rest/v2.1/companies/1/projects/7/uploads/hello)"
+  curl -s "$(go run ./examples/signurl -key %[6]s/objects.key GET %[5]s/objects/us01/hello)"
+Stop with Ctrl-C: in-flight requests and uploads are drained first.
+`, api, us01, storage, sessions, objects, s.Keys)
+}

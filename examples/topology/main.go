@@ -1,0 +1,99 @@
+// Command topology runs cellgate's whole reference topology in one process:
+// the cell router on the API host, a gateway per zone (us01, us02, uk01), the
+// internal-only authentication service, the signed session storage API and
+// the storage host for uploads, joined in-process by edge.Binding, with
+// stand-ins for the systems outside cellgate (cells, file upload services,
+// an object store). Each public host listens on its own loopback port.
+//
+//	go run ./examples/topology
+//
+// Keys are generated at the first start and kept, mode 0600, in the key
+// directory (-keys), so examples/signurl can sign URLs with them; they are
+// never printed. The banner lists the hosts and a walkthrough. SIGINT or
+// SIGTERM stops it after in-flight requests, uploads included, are done.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/cellgate/cellgate/examples/internal/reference"
+)
+
+// defaultPorts are the public hosts' ports; CELLGATE_<HOST>_PORT or
+// -<host>-port changes one.
+var defaultPorts = map[string]int{
+	"api": 8080, "us01": 8081, "us02": 8082, "uk01": 8083,
+	"storage": 8084, "sessions": 8085, "objects": 8086, "api-tls": 8443,
+}
+
+func main() {
+	cfg := config{ports: map[string]int{}}
+	flag.StringVar(&cfg.host, "addr-host", env("CELLGATE_ADDR_HOST", "127.0.0.1"), "address every public host listens on ($CELLGATE_ADDR_HOST)")
+	ports := map[string]*int{}
+	for _, name := range hosts {
+		v := envName(name, "PORT")
+		ports[name] = flag.Int(name+"-port", envInt(v, defaultPorts[name]), fmt.Sprintf("port of the %s host ($%s)", name, v))
+	}
+	flag.BoolVar(&cfg.tls, "tls", env("CELLGATE_TLS", "") == "true", "also serve the API host over TLS ≥ 1.2 with a self-signed certificate ($CELLGATE_TLS=true)")
+	flag.StringVar(&cfg.keys, "keys", env("CELLGATE_KEYS", ".cellgate/keys"), "key directory; missing keys are generated there, mode 0600 ($CELLGATE_KEYS)")
+	flag.StringVar(&cfg.directory, "directory", env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: companies 1, 2, 3 in us01, us02, uk01 ($CELLGATE_DIRECTORY)")
+	flag.StringVar(&cfg.objectsDir, "objects-dir", env("CELLGATE_OBJECTS_DIR", ""), "where the stand-in object store keeps uploads; empty: a temporary directory ($CELLGATE_OBJECTS_DIR)")
+	replace := flag.String("replace", env("CELLGATE_REPLACE", "GET /rest/v1.0/projects/{projectId}/rfis"),
+		"strangler: comma-separated ServeMux patterns served by the replacement backend instead of the cell ($CELLGATE_REPLACE)")
+	trace := flag.Bool("trace", false, "write every span to standard output")
+	flag.DurationVar(&cfg.grace, "grace", reference.DefaultGrace, "how long shutdown waits for in-flight requests")
+	flag.Parse()
+	for name, p := range ports {
+		cfg.ports[name] = *p
+	}
+	cfg.replace = splitList(*replace)
+	if *trace {
+		cfg.trace = os.Stdout
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, func(s started) { banner(os.Stdout, s) }); err != nil {
+		slog.Error("topology stopped", "err", err)
+		os.Exit(1)
+	}
+	slog.Info("topology stopped cleanly")
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+// envName is the variable of a host's setting: CELLGATE_API_TLS_PORT.
+func envName(host, what string) string {
+	return "CELLGATE_" + strings.ToUpper(strings.ReplaceAll(host, "-", "_")) + "_" + what
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

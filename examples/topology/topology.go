@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/internal/standin"
+	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/zone"
+)
+
+// issuerName is the iss of every passport of the topology.
+const issuerName = "https://auth.cellgate.internal"
+
+// Public hosts, in banner order. "api-tls" listens only with -tls.
+var hosts = []string{"api", "us01", "us02", "uk01", "storage", "sessions", "objects", "api-tls"}
+
+// config is the topology's configuration, from flags and environment.
+type config struct {
+	host       string         // loopback address every public host listens on
+	ports      map[string]int // public host → port; 0 picks a free one
+	tls        bool           // also serve the API host over TLS (self-signed)
+	keys       string         // key directory
+	directory  string         // zone directory file; "" for the embedded one
+	objectsDir string         // object store directory; "" for a temporary one
+	replace    []string       // ServeMux patterns the strangler sends to the replacement
+	trace      io.Writer      // spans go here when set
+	grace      time.Duration  // how long shutdown drains in-flight requests
+	logger     *slog.Logger
+}
+
+// started describes the running topology, for the banner and tests.
+type started struct {
+	URLs map[string]string // public host → base URL
+	Keys string            // key directory
+}
+
+// run starts the whole topology, calls ready once every host listens, and
+// serves until ctx ends; then it drains in-flight requests for cfg.grace.
+func run(ctx context.Context, cfg config, ready func(started)) (err error) {
+	log := cfg.logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.trace != nil {
+		shutdown, err := tracing.Setup(ctx, tracing.WithConsole(cfg.trace), tracing.WithServiceName("cellgate-topology"))
+		if err != nil {
+			return err
+		}
+		defer shutdown(context.WithoutCancel(ctx))
+	}
+	keys, err := reference.LoadKeys(cfg.keys)
+	if err != nil {
+		return err
+	}
+	dir, err := reference.LoadDirectory(cfg.directory)
+	if err != nil {
+		return err
+	}
+	if cfg.objectsDir == "" {
+		tmp, err := os.MkdirTemp("", "cellgate-objects-")
+		if err != nil {
+			return fmt.Errorf("topology: objects directory: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		cfg.objectsDir = tmp
+	}
+
+	// Listen first: the hosts' addresses are wired into the services.
+	ls := map[string]net.Listener{}
+	defer func() {
+		if err != nil {
+			for _, l := range ls {
+				l.Close()
+			}
+		}
+	}()
+	for _, name := range hosts {
+		if name == "api-tls" && !cfg.tls {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.ports[name])))
+		if err != nil {
+			return fmt.Errorf("topology: listen for %s: %w", name, err)
+		}
+		ls[name] = l
+	}
+	url := func(name string) string { return "http://" + ls[name].Addr().String() }
+
+	handlers, err := build(cfg, keys, dir, url, log)
+	if err != nil {
+		return err
+	}
+	var listeners []reference.Listener
+	st := started{URLs: map[string]string{}, Keys: cfg.keys}
+	for _, name := range hosts {
+		l, ok := ls[name]
+		if !ok {
+			continue
+		}
+		rl := reference.Listener{Name: name, Listener: l, Handler: handlers[name]}
+		if name == "api-tls" {
+			if rl.TLS, err = reference.SelfSignedTLS(cfg.host, "localhost"); err != nil {
+				return err
+			}
+			rl.Handler = handlers["api"]
+		}
+		listeners = append(listeners, rl)
+		st.URLs[name] = rl.URL()
+	}
+	if ready != nil {
+		ready(st)
+	}
+	ls = nil // Serve owns the listeners now
+	return reference.Serve(ctx, cfg.grace, log, listeners...)
+}
+
+// build wires every service; url returns the base URL of a public host.
+// Internal hops (gateway → authentication → session storage, router →
+// gateway, gateway → cell, storage host → file upload service) are
+// edge.Bindings: in-process calls that no header can impersonate.
+func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string) string, log *slog.Logger) (map[string]http.Handler, error) {
+	sessionsVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Sessions})
+	if err != nil {
+		return nil, err
+	}
+	sessionsSigner, err := hmacsig.NewSigner(keys.Sessions)
+	if err != nil {
+		return nil, err
+	}
+	store, err := passport.NewMemoryStore()
+	if err != nil {
+		return nil, err
+	}
+	sessionStorage, err := reference.NewSessionStorage(reference.SessionStorageConfig{Store: store, Verifier: sessionsVerifier, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	// Authentication and the cells' logins reach session storage as any
+	// internal system would: through its signed API.
+	sessions, err := passport.NewStoreClient("http://sessions.internal",
+		&hmacsig.Transport{Signer: sessionsSigner, Base: tracing.Transport(edge.Binding(sessionStorage))})
+	if err != nil {
+		return nil, err
+	}
+
+	key, err := passport.GenerateKey(passport.EdDSA) // in memory only
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := passport.NewIssuer(issuerName, key)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: sessions, Issuer: issuer, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	authTransport := tracing.Transport(edge.Binding(auth))
+
+	h := map[string]http.Handler{"sessions": sessionStorage}
+	gateways := map[string]zone.Gateway{}
+	var origins []string
+	for _, z := range reference.Zones {
+		gw, err := gateway(cfg, z, dir, sessions, authTransport, log)
+		if err != nil {
+			return nil, err
+		}
+		// Revocations through the session storage API reach the store, which
+		// tells every gateway to drop the passports it cached.
+		store.Subscribe(gw.Revoked)
+		h[z] = gw.Public
+		gateways[z] = zone.Gateway{Transport: tracing.Transport(edge.Binding(gw.Internal))}
+		origins = append(origins, url(z))
+	}
+	if h["api"], err = reference.NewCellRouter(reference.CellRouterConfig{
+		Directory: dir, Gateways: gateways, CORSOrigins: origins, Logger: log,
+	}); err != nil {
+		return nil, err
+	}
+	if h["objects"], h["storage"], err = storage(cfg, keys, dir, url, origins, log); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// gateway builds the gateway of zone z with its stand-in cell and
+// replacement backend.
+func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, auth http.RoundTripper, log *slog.Logger) (*reference.Gateway, error) {
+	verifier, err := passport.NewVerifier(issuerName, z,
+		passport.WithJWKS("https://auth.internal"+reference.JWKSPath),
+		passport.WithTransport(auth))
+	if err != nil {
+		return nil, err
+	}
+	cell, err := standin.NewCell(standin.CellConfig{
+		Service: "cell", Zone: z, Verifier: verifier, Sessions: sessions, Trust: edge.TrustBinding,
+	})
+	if err != nil {
+		return nil, err
+	}
+	replacement, err := standin.NewCell(standin.CellConfig{Service: "replacement", Zone: z, Verifier: verifier})
+	if err != nil {
+		return nil, err
+	}
+	return reference.NewGateway(reference.GatewayConfig{
+		Zone:          z,
+		Directory:     dir,
+		AuthURL:       "http://auth.internal" + reference.PassportsPath,
+		AuthTransport: auth,
+		Cell:          reference.Upstream{URL: "http://cell-" + z + ".internal", Transport: edge.Binding(cell)},
+		Replace:       cfg.replace,
+		Replacement:   reference.Upstream{URL: "http://replacement-" + z + ".internal", Transport: edge.Binding(replacement)},
+		Trust:         edge.TrustBinding, // the router calls through a binding
+		Logger:        log,
+	})
+}
+
+// storage builds the object store and the storage host, whose file upload
+// services (one per zone) presign object store URLs.
+func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(string) string, origins []string, log *slog.Logger) (objects, host http.Handler, err error) {
+	objectsVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Objects})
+	if err != nil {
+		return nil, nil, err
+	}
+	objectsSigner, err := hmacsig.NewSigner(keys.Objects)
+	if err != nil {
+		return nil, nil, err
+	}
+	if objects, err = standin.NewObjectStore(cfg.objectsDir, objectsVerifier, log); err != nil {
+		return nil, nil, err
+	}
+	fusVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.FUS})
+	if err != nil {
+		return nil, nil, err
+	}
+	fusSigner, err := hmacsig.NewSigner(keys.FUS)
+	if err != nil {
+		return nil, nil, err
+	}
+	// One FUS per zone, told apart by host name over a single binding.
+	fusMux := http.NewServeMux()
+	services := map[string]string{}
+	for _, z := range reference.Zones {
+		fus, err := standin.NewFUS(standin.FUSConfig{
+			Zone: z, Verifier: fusVerifier, Objects: url("objects"), Signer: objectsSigner, Logger: log,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		host := "fus-" + z + ".internal"
+		fusMux.Handle(host+"/", fus)
+		services[z] = "http://" + host
+	}
+	uploadVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Upload})
+	if err != nil {
+		return nil, nil, err
+	}
+	host, err = reference.NewFileUpload(reference.FileUploadConfig{
+		Verifier:     uploadVerifier,
+		Directory:    dir,
+		FUS:          services,
+		FUSSigner:    fusSigner,
+		FUSTransport: edge.Binding(fusMux),
+		StorageHosts: []string{strings.TrimPrefix(url("objects"), "http://")},
+		CORSOrigins:  origins,
+		Logger:       log,
+	})
+	return objects, host, err
+}
