@@ -53,7 +53,7 @@ func newJWKSSource(c *config) *jwksSource {
 	}
 	return &jwksSource{
 		url: c.jwksURL, rt: edge.Outbound(rt), timeout: c.timeout, now: c.now,
-		refreshEvery: c.refreshEvery, backoff: c.failureBackof,
+		refreshEvery: c.refreshEvery, backoff: c.failureBackoff,
 	}
 }
 

@@ -59,13 +59,13 @@ type config struct {
 	keepCookie bool
 
 	// Verifier
-	jwksURL       string
-	staticKeys    []PublicKey
-	loopbackHTTP  bool
-	leeway        time.Duration
-	transport     http.RoundTripper
-	refreshEvery  time.Duration
-	failureBackof time.Duration
+	jwksURL        string
+	staticKeys     []PublicKey
+	loopbackHTTP   bool
+	leeway         time.Duration
+	transport      http.RoundTripper
+	refreshEvery   time.Duration
+	failureBackoff time.Duration
 
 	// shared
 	timeout    time.Duration
@@ -76,20 +76,20 @@ type config struct {
 
 func newConfig(opts []Option) *config {
 	c := &config{
-		now:           time.Now,
-		lifetime:      DefaultLifetime,
-		jwksMaxAge:    DefaultJWKSMaxAge,
-		trust:         edge.TrustBinding,
-		cookie:        DefaultCookie,
-		header:        "Authorization",
-		public:        func(*http.Request) bool { return false },
-		cacheTTL:      DefaultCacheTTL,
-		leeway:        DefaultLeeway,
-		refreshEvery:  10 * time.Second,
-		failureBackof: 30 * time.Second,
-		timeout:       DefaultTimeout,
-		maxEntries:    DefaultMaxEntries,
-		retention:     DefaultRetention,
+		now:            time.Now,
+		lifetime:       DefaultLifetime,
+		jwksMaxAge:     DefaultJWKSMaxAge,
+		trust:          edge.TrustBinding,
+		cookie:         DefaultCookie,
+		header:         "Authorization",
+		public:         func(*http.Request) bool { return false },
+		cacheTTL:       DefaultCacheTTL,
+		leeway:         DefaultLeeway,
+		refreshEvery:   10 * time.Second,
+		failureBackoff: 30 * time.Second,
+		timeout:        DefaultTimeout,
+		maxEntries:     DefaultMaxEntries,
+		retention:      DefaultRetention,
 	}
 	for _, o := range opts {
 		if o != nil {
