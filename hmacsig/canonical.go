@@ -27,12 +27,12 @@ var (
 	errChar        = errors.New("character not allowed in a signed URL")
 	errEscape      = errors.New("bad percent-escape")
 	errUTF8        = errors.New("decoded text is not UTF-8")
-	errDotSegment  = errors.New("path segment is . or ..")
+	errDotSegment  = errors.New("path segment is a dot segment")
 	errEmptySeg    = errors.New("empty path segment")
 	errRepeated    = errors.New("query parameter name repeated")
 	errSigForm     = errors.New("sig is not 64 hexadecimal digits")
 	errExpiresForm = errors.New("expires_at is not 1-10 digits without a leading zero")
-	errKidForm     = errors.New("kid is not 1-64 characters of A-Z a-z 0-9 - _ .")
+	errKidForm     = errors.New("kid is not 1-64 characters of A-Z, a-z, 0-9, -, _ and . (dot)")
 )
 
 // Byte classes of the spec. unreserved bytes stay as they are in the

@@ -31,7 +31,12 @@ func ContextWithKeyID(ctx context.Context, kid string) context.Context {
 //
 // Put Require before anything that reads the body: a rejected client then
 // never sends it (100 Continue is only sent on the first read).
+//
+// Require panics when v is nil, at wiring time, never at request time.
 func Require(v *Verifier) func(http.Handler) http.Handler {
+	if v == nil {
+		panic("hmacsig: Require: nil Verifier")
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			kid, err := v.verify(r)

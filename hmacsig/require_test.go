@@ -155,3 +155,12 @@ func TestNoSecretsInLogsErrorsOrBodies(t *testing.T) {
 		}
 	}
 }
+
+func TestRequireNilVerifierPanicsAtWiring(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Require(nil) did not panic")
+		}
+	}()
+	Require(nil)
+}

@@ -29,7 +29,7 @@ func NewSigner(key []byte, opts ...Option) (*Signer, error) {
 	}
 	c := newConfig(opts)
 	if c.kid != "" && !validKid(c.kid) {
-		return nil, errors.New("hmacsig: key id is not 1-64 characters of A-Z a-z 0-9 - _ .")
+		return nil, errors.New("hmacsig: key id is not 1-64 characters of A-Z, a-z, 0-9, -, _ and . (dot)")
 	}
 	return &Signer{key: newMACKey(c.kid, key), kid: c.kid, now: c.now}, nil
 }

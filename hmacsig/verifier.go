@@ -64,7 +64,7 @@ func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
 	v.byID = make(map[string]*macKey, len(keys.ByID))
 	for kid, key := range keys.ByID {
 		if !validKid(kid) {
-			return nil, fmt.Errorf("hmacsig: key id %q is not 1-64 characters of A-Z a-z 0-9 - _ .", kid)
+			return nil, fmt.Errorf("hmacsig: key id %q is not 1-64 characters of A-Z, a-z, 0-9, -, _ and . (dot)", kid)
 		}
 		if err := checkKeySize("key "+kid, key); err != nil {
 			return nil, err
