@@ -110,7 +110,7 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 		if !ok {
 			continue
 		}
-		rl := reference.Listener{Name: name, Listener: l, Handler: handlers[name]}
+		rl := reference.Listener{Name: name, Listener: l, Handler: handlers[name], Backend: name == "sessions" || name == "objects"}
 		if name == "api-tls" {
 			if rl.TLS, err = reference.SelfSignedTLS(cfg.host, "localhost"); err != nil {
 				return err

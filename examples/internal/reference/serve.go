@@ -27,6 +27,10 @@ type Listener struct {
 	Listener net.Listener // already listening, so ports are known before serving
 	Handler  http.Handler
 	TLS      *tls.Config // serve HTTPS with it when set
+	// Backend marks a host the others call (session storage, an object
+	// store): it shuts down only once the others have drained, so their
+	// in-flight requests can still reach it.
+	Backend bool
 }
 
 // URL returns the base URL of l, such as "http://127.0.0.1:8080".
@@ -39,9 +43,9 @@ func (l Listener) URL() string {
 }
 
 // Serve serves every listener until ctx ends or one of them fails, then
-// shuts them all down with http.Server.Shutdown: listeners close at once
-// and in-flight requests, uploads included, get up to grace to finish
-// before their connections are closed.
+// shuts them down with http.Server.Shutdown, the backends last: listeners
+// close at once and in-flight requests, uploads included, get up to grace
+// in all to finish before their connections are closed.
 func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...Listener) error {
 	if logger == nil {
 		logger = slog.Default()
@@ -80,13 +84,19 @@ func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	done := make(chan error, len(servers))
-	for _, srv := range servers {
-		go func() { done <- srv.Shutdown(shutdownCtx) }()
-	}
-	for range servers {
-		if serr := <-done; serr != nil && err == nil {
-			err = fmt.Errorf("reference: shutdown: %w", serr)
+	for _, backends := range []bool{false, true} {
+		done := make(chan error, len(servers))
+		n := 0
+		for i, srv := range servers {
+			if ls[i].Backend == backends {
+				n++
+				go func() { done <- srv.Shutdown(shutdownCtx) }()
+			}
+		}
+		for range n {
+			if serr := <-done; serr != nil && err == nil {
+				err = fmt.Errorf("reference: shutdown: %w", serr)
+			}
 		}
 	}
 	if err != nil {
