@@ -91,7 +91,7 @@ func (k SigningKey) validate() error {
 
 func (k PublicKey) validate() error {
 	if !validKID(k.ID) {
-		return fmt.Errorf("passport: key id %q: want 1-64 of A-Z a-z 0-9 - _ .", k.ID)
+		return fmt.Errorf("passport: key id %q: want 1-64 characters of A-Z a-z 0-9 and - _ . (dash, underscore, dot)", k.ID)
 	}
 	if k.Alg() == "" {
 		return fmt.Errorf("passport: key %s: want an Ed25519 or P-256 key, got %T", k.ID, k.Key)
