@@ -85,7 +85,9 @@ func (a *azure) download(t testing.TB, name string) []byte {
 	return buf.Bytes()
 }
 
-func blockID(part int) string { return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "block-%05d", part)) }
+func blockID(part int) string {
+	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "block-%05d", part))
+}
 
 // Put Blob with x-ms-blob-type from FUS: Azure answers 201 with an ETag.
 func TestAzuritePutBlob(t *testing.T) {

@@ -1,0 +1,127 @@
+package upload_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/upload"
+	"github.com/cellgate/cellgate/zone"
+)
+
+// newRawClient is a Client of a FUS handler that does not verify, so tests
+// can see exactly what arrives and answer anything.
+func newRawClient(t *testing.T, fus http.HandlerFunc, opts ...upload.Option) *upload.Client {
+	t.Helper()
+	signer, err := hmacsig.NewSigner(fusKey)
+	require.NoError(t, err)
+	opts = append([]upload.Option{upload.WithFUSTransport(edge.Binding(fus))}, opts...)
+	c, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal/base/"}, signer, opts...)
+	require.NoError(t, err)
+	return c
+}
+
+func TestClientRequest(t *testing.T) {
+	verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: fusKey})
+	require.NoError(t, err)
+	var got *http.Request
+	c := newRawClient(t, func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		assert.NoError(t, verifier.Verify(r), "every FUS call is signed with the FUS key")
+		io.WriteString(w, `{"url":"https://bucket.s3.example.com/k?X-Amz-Signature=abc#frag","headers":{"x-ms-blob-type":"BlockBlob"},"later":1}`)
+	})
+	ctx := edge.WithRequestID(context.Background(), "req-1")
+	target, err := c.Target(ctx, "us01", "a/b c", 12)
+	require.NoError(t, err)
+	assert.Equal(t, "/base/uploads/a%2Fb%20c/url", got.URL.EscapedPath(), "the upload id is one escaped segment")
+	assert.Equal(t, "12", got.URL.Query().Get("part_number"))
+	assert.Equal(t, "req-1", got.Header.Get(edge.RequestIDHeader))
+	assert.Equal(t, "https://bucket.s3.example.com/k?X-Amz-Signature=abc", target.URL.String(), "fragment dropped")
+	assert.Equal(t, http.Header{"X-Ms-Blob-Type": {"BlockBlob"}}, target.Header)
+	assert.Equal(t, "https://bucket.s3.example.com/…", target.String(), "String never shows the presign")
+
+	_, err = c.Target(ctx, "us01", "std", 0)
+	require.NoError(t, err)
+	assert.Empty(t, got.URL.Query().Get("part_number"), "a standard upload names no part")
+}
+
+func TestClientFailures(t *testing.T) {
+	tests := []struct {
+		name string
+		fus  http.HandlerFunc
+		want error
+	}{
+		{"404", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) }, upload.ErrUploadUnknown},
+		{"409", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(409) }, upload.ErrUploadConflict},
+		{"503", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }, upload.ErrFUSUnavailable},
+		{"403 (signature refused)", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }, upload.ErrFUSUnavailable},
+		{"garbage", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>") }, upload.ErrFUSUnavailable},
+		{"oversized", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"url":"https://s.example/`+strings.Repeat("a", upload.MaxFUSResponse)+`"}`)
+		}, upload.ErrFUSUnavailable},
+		{"relative URL", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"url":"/local"}`) }, upload.ErrFUSUnavailable},
+		{"file URL", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"url":"file:///etc/passwd"}`) }, upload.ErrFUSUnavailable},
+		{"bad header name", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"url":"https://s.example/","headers":{"a b":"c"}}`)
+		}, upload.ErrFUSUnavailable},
+		{"Host header", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"url":"https://s.example/","headers":{"host":"internal"}}`)
+		}, upload.ErrFUSUnavailable},
+		{"too slow", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, upload.ErrFUSUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newRawClient(t, tc.fus, upload.WithFUSTimeout(100*time.Millisecond))
+			_, err := c.Target(context.Background(), "us01", "u", 0)
+			assert.ErrorIs(t, err, tc.want)
+			assert.NotContains(t, err.Error(), "aaaa", "errors never quote the storage URL")
+		})
+	}
+
+	t.Run("unknown zone", func(t *testing.T) {
+		c := newRawClient(t, func(http.ResponseWriter, *http.Request) { t.Error("FUS called") })
+		_, err := c.Target(context.Background(), "zz99", "u", 0)
+		assert.ErrorIs(t, err, zone.ErrZoneUnroutable)
+	})
+	t.Run("caller gone is no FUS problem", func(t *testing.T) {
+		c := newRawClient(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := c.Target(ctx, "us01", "u", 0)
+		assert.ErrorIs(t, err, context.Canceled)
+		var p *edge.Problem
+		assert.False(t, errors.As(err, &p))
+	})
+}
+
+func TestNewClientConfigErrors(t *testing.T) {
+	signer, err := hmacsig.NewSigner(fusKey)
+	require.NoError(t, err)
+	for name, tc := range map[string]struct {
+		services map[string]string
+		signer   *hmacsig.Signer
+		opts     []upload.Option
+	}{
+		"no signer":        {map[string]string{"us01": "https://f.example"}, nil, nil},
+		"no services":      {nil, signer, nil},
+		"bad zone":         {map[string]string{"US 01": "https://f.example"}, signer, nil},
+		"not http":         {map[string]string{"us01": "ftp://f.example"}, signer, nil},
+		"credentials":      {map[string]string{"us01": "https://u:p@f.example"}, signer, nil},
+		"query":            {map[string]string{"us01": "https://f.example/?x=1"}, signer, nil},
+		"zero FUS timeout": {map[string]string{"us01": "https://f.example"}, signer, []upload.Option{upload.WithFUSTimeout(0)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := upload.NewClient(tc.services, tc.signer, tc.opts...)
+			assert.Error(t, err)
+		})
+	}
+}
