@@ -36,17 +36,17 @@ var defaultPorts = map[string]int{
 
 func main() {
 	cfg := config{ports: map[string]int{}}
-	flag.StringVar(&cfg.host, "addr-host", env("CELLGATE_ADDR_HOST", "127.0.0.1"), "address every public host listens on ($CELLGATE_ADDR_HOST)")
+	flag.StringVar(&cfg.host, "addr-host", reference.Env("CELLGATE_ADDR_HOST", "127.0.0.1"), "address every public host listens on ($CELLGATE_ADDR_HOST)")
 	ports := map[string]*int{}
 	for _, name := range hosts {
 		v := envName(name, "PORT")
 		ports[name] = flag.Int(name+"-port", envInt(v, defaultPorts[name]), fmt.Sprintf("port of the %s host ($%s)", name, v))
 	}
-	flag.BoolVar(&cfg.tls, "tls", env("CELLGATE_TLS", "") == "true", "also serve the API host over TLS ≥ 1.2 with a self-signed certificate ($CELLGATE_TLS=true)")
-	flag.StringVar(&cfg.keys, "keys", env("CELLGATE_KEYS", ".cellgate/keys"), "key directory; missing keys are generated there, mode 0600 ($CELLGATE_KEYS)")
-	flag.StringVar(&cfg.directory, "directory", env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: companies 1, 2, 3 in us01, us02, uk01 ($CELLGATE_DIRECTORY)")
-	flag.StringVar(&cfg.objectsDir, "objects-dir", env("CELLGATE_OBJECTS_DIR", ""), "where the stand-in object store keeps uploads; empty: a temporary directory ($CELLGATE_OBJECTS_DIR)")
-	replace := flag.String("replace", env("CELLGATE_REPLACE", "GET /rest/v1.0/projects/{projectId}/rfis"),
+	flag.BoolVar(&cfg.tls, "tls", reference.Env("CELLGATE_TLS", "") == "true", "also serve the API host over TLS ≥ 1.2 with a self-signed certificate ($CELLGATE_TLS=true)")
+	flag.StringVar(&cfg.keys, "keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory; missing keys are generated there, mode 0600 ($CELLGATE_KEYS)")
+	flag.StringVar(&cfg.directory, "directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: companies 1, 2, 3 in us01, us02, uk01 ($CELLGATE_DIRECTORY)")
+	flag.StringVar(&cfg.objectsDir, "objects-dir", reference.Env("CELLGATE_OBJECTS_DIR", ""), "where the stand-in object store keeps uploads; empty: a temporary directory ($CELLGATE_OBJECTS_DIR)")
+	replace := flag.String("replace", reference.Env("CELLGATE_REPLACE", "GET /rest/v1.0/projects/{projectId}/rfis"),
 		"strangler: comma-separated ServeMux patterns served by the replacement backend instead of the cell ($CELLGATE_REPLACE)")
 	trace := flag.Bool("trace", false, "write every span to standard output")
 	flag.DurationVar(&cfg.grace, "grace", reference.DefaultGrace, "how long shutdown waits for in-flight requests")
@@ -54,7 +54,7 @@ func main() {
 	for name, p := range ports {
 		cfg.ports[name] = *p
 	}
-	cfg.replace = splitList(*replace)
+	cfg.replace = reference.ListFlag(*replace)
 	if *trace {
 		cfg.trace = os.Stdout
 	}
@@ -69,13 +69,6 @@ func main() {
 	slog.Info("topology stopped cleanly")
 }
 
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
-
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return n
@@ -86,14 +79,4 @@ func envInt(name string, def int) int {
 // envName is the variable of a host's setting: CELLGATE_API_TLS_PORT.
 func envName(host, what string) string {
 	return "CELLGATE_" + strings.ToUpper(strings.ReplaceAll(host, "-", "_")) + "_" + what
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

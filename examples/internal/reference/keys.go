@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cellgate/cellgate/hmacsig"
 )
@@ -86,3 +87,8 @@ func LoadKey(dir, name string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// ServiceURLLifetime is the longest lifetime a service-to-service verifier
+// accepts: hmacsig.Transport signs for a minute, so a few minutes absorb
+// clock skew while a leaked URL soon expires.
+const ServiceURLLifetime = 5 * time.Minute

@@ -1,0 +1,69 @@
+// Command cellrouter serves the API host of cellgate's reference topology:
+// each request names its company (Procore-Company-Id, the path or the
+// query), the zone directory names the company's zone, and the request goes
+// to that zone's gateway; GET /rest/v1.0/company_base_url is answered here.
+//
+//	go run ./examples/cellrouter -addr 127.0.0.1:8080 \
+//	    -gateway us01=http://127.0.0.1:9081,us02=http://127.0.0.1:9082,uk01=http://127.0.0.1:9083
+//
+// The gateway URLs are the gateways' internal listeners (examples/gateway
+// -internal-addr), which believe the router's Cellgate-* headers.
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/zone"
+)
+
+func main() {
+	addr := flag.String("addr", reference.Env("CELLGATE_ADDR", "127.0.0.1:8080"), "listen address ($CELLGATE_ADDR)")
+	directory := flag.String("directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: the examples' ($CELLGATE_DIRECTORY)")
+	gateways := reference.MapFlag{}
+	flag.Var(gateways, "gateway", "zone=URL of each zone's gateway, comma-separated or repeated")
+	cors := flag.String("cors", reference.Env("CELLGATE_CORS", ""), "comma-separated origins allowed to call the API ($CELLGATE_CORS)")
+	trace := flag.Bool("trace", false, "write every span to standard output")
+	flag.Parse()
+	if err := run(*addr, *directory, gateways, reference.ListFlag(*cors), *trace); err != nil {
+		slog.Error("cellrouter", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr, directory string, gateways map[string]string, origins []string, trace bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if trace {
+		shutdown, err := tracing.Setup(ctx, tracing.WithConsole(os.Stdout), tracing.WithServiceName("cellrouter"))
+		if err != nil {
+			return err
+		}
+		defer shutdown(context.Background())
+	}
+	dir, err := reference.LoadDirectory(directory)
+	if err != nil {
+		return err
+	}
+	gws := map[string]zone.Gateway{}
+	for z, u := range gateways {
+		gws[z] = zone.Gateway{URL: u, Transport: tracing.Transport(edge.NewTransport())}
+	}
+	h, err := reference.NewCellRouter(reference.CellRouterConfig{Directory: dir, Gateways: gws, CORSOrigins: origins})
+	if err != nil {
+		return err
+	}
+	l, err := reference.Listen("api", addr, h)
+	if err != nil {
+		return err
+	}
+	slog.Info("cell router listening", "url", l.URL())
+	return reference.Serve(ctx, reference.DefaultGrace, nil, l)
+}

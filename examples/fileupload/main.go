@@ -1,0 +1,76 @@
+// Command fileupload serves the storage host of cellgate's reference
+// topology: a PUT to a URL signed with the upload key (see
+// examples/signurl) is streamed, without buffering, to the presigned
+// storage URL that the zone's file upload service names (calls signed with
+// the FUS key).
+//
+//	go run ./examples/fileupload -addr 127.0.0.1:8084 \
+//	    -fus us01=http://127.0.0.1:7101,us02=http://127.0.0.1:7102,uk01=http://127.0.0.1:7103
+//
+// Storage URLs must be https, unless their host is named with
+// -storage-hosts (a MinIO or object store on the local network).
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/hmacsig"
+)
+
+func main() {
+	addr := flag.String("addr", reference.Env("CELLGATE_ADDR", "127.0.0.1:8084"), "listen address ($CELLGATE_ADDR)")
+	directory := flag.String("directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: the examples' ($CELLGATE_DIRECTORY)")
+	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: upload.key, fus.key ($CELLGATE_KEYS)")
+	fus := reference.MapFlag{}
+	flag.Var(fus, "fus", "zone=URL of each zone's file upload service, comma-separated or repeated")
+	hosts := flag.String("storage-hosts", reference.Env("CELLGATE_STORAGE_HOSTS", ""), "comma-separated host:port that may take presigned PUTs over plain http ($CELLGATE_STORAGE_HOSTS)")
+	cors := flag.String("cors", reference.Env("CELLGATE_CORS", ""), "comma-separated origins allowed to upload ($CELLGATE_CORS)")
+	flag.Parse()
+	if err := run(*addr, *directory, *keys, fus, reference.ListFlag(*hosts), reference.ListFlag(*cors)); err != nil {
+		slog.Error("fileupload", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr, directory, keys string, fus map[string]string, hosts, origins []string) error {
+	dir, err := reference.LoadDirectory(directory)
+	if err != nil {
+		return err
+	}
+	uploadKey, err := reference.LoadKey(keys, "upload")
+	if err != nil {
+		return err
+	}
+	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
+	if err != nil {
+		return err
+	}
+	fusKey, err := reference.LoadKey(keys, "fus")
+	if err != nil {
+		return err
+	}
+	signer, err := hmacsig.NewSigner(fusKey)
+	if err != nil {
+		return err
+	}
+	h, err := reference.NewFileUpload(reference.FileUploadConfig{
+		Verifier: v, Directory: dir, FUS: fus, FUSSigner: signer, StorageHosts: hosts, CORSOrigins: origins,
+	})
+	if err != nil {
+		return err
+	}
+	l, err := reference.Listen("storage", addr, h)
+	if err != nil {
+		return err
+	}
+	slog.Info("file upload listening", "url", l.URL())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return reference.Serve(ctx, reference.DefaultGrace, nil, l)
+}

@@ -1,0 +1,57 @@
+// Command sessionstorage serves the session storage API of cellgate's
+// reference topology: sessions written by login services, read by
+// authentication, revoked by any internal system, every call signed with
+// the sessions key (see examples/signurl). Sessions are kept in memory.
+//
+//	go run ./examples/sessionstorage -addr 127.0.0.1:9085
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/passport"
+)
+
+func main() {
+	addr := flag.String("addr", reference.Env("CELLGATE_ADDR", "127.0.0.1:8085"), "listen address ($CELLGATE_ADDR)")
+	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: sessions.key, generated when missing ($CELLGATE_KEYS)")
+	flag.Parse()
+	if err := run(*addr, *keys); err != nil {
+		slog.Error("sessionstorage", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr, keys string) error {
+	key, err := reference.LoadKey(keys, "sessions")
+	if err != nil {
+		return err
+	}
+	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: key})
+	if err != nil {
+		return err
+	}
+	store, err := passport.NewMemoryStore()
+	if err != nil {
+		return err
+	}
+	h, err := reference.NewSessionStorage(reference.SessionStorageConfig{Store: store, Verifier: v})
+	if err != nil {
+		return err
+	}
+	l, err := reference.Listen("sessions", addr, h)
+	if err != nil {
+		return err
+	}
+	slog.Info("session storage listening", "url", l.URL())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return reference.Serve(ctx, reference.DefaultGrace, nil, l)
+}
