@@ -32,18 +32,18 @@ func banner(w io.Writer, s started) {
 
 	api, us01, storage, sessions, objects := s.URLs["api"], s.URLs["us01"], s.URLs["storage"], s.URLs["sessions"], s.URLs["objects"]
 	fmt.Fprintf(w, `
-Walkthrough (from the repository root, in another terminal):
+Walkthrough (from the repository root, in another terminal; more in the README):
   curl -s -H 'Procore-Company-Id: 2' %[1]s/rest/v1.0/company_base_url
-  curl -s -c jar.txt -H 'Procore-Company-Id: 1' -d user=alice %[1]s/login
-  curl -s -b jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/me
-  curl -s -b jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/projects/7/rfis
+  curl -s -c /tmp/cellgate-jar.txt -H 'Procore-Company-Id: 1' -d user=alice %[1]s/login | tee /tmp/cellgate-login.json
+  curl -s -b /tmp/cellgate-jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/me
+  curl -s -b /tmp/cellgate-jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/projects/7/rfis
   open %[2]s/webclients/
-  SID=...   # session_id from the login answer
-  curl -s -X POST "$(go run ./examples/signurl -key %[6]s/sessions.key POST %[4]s/revoke/session/$SID)"
-  curl -s -b jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/me    # 401 session_revoked
-  echo hello > hello.txt
-  curl -s -T hello.txt "$(go run ./examples/signurl -key %[6]s/upload.key PUT %[3]s/rest/v2.1/companies/1/projects/7/uploads/hello)"
-  curl -s "$(go run ./examples/signurl -key %[6]s/objects.key GET %[5]s/objects/us01/hello)"
+  SID=$(sed -E 's/.*"session_id":"([^"]+)".*/\1/' /tmp/cellgate-login.json)
+  curl -s -o /dev/null -w '%%{http_code}\n' -X POST "$(go run ./examples/signurl -key %[6]s/sessions.key POST %[4]s/revoke/session/$SID)"
+  curl -s -b /tmp/cellgate-jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/me
+  head -c 1048576 /dev/urandom > /tmp/cellgate-upload.bin
+  curl -s -T /tmp/cellgate-upload.bin "$(go run ./examples/signurl -key %[6]s/upload.key PUT %[3]s/rest/v2.1/companies/1/projects/7/uploads/report-1)"
+  curl -s "$(go run ./examples/signurl -key %[6]s/objects.key GET %[5]s/objects/us01/report-1)" | cmp - /tmp/cellgate-upload.bin && echo identical
 Stop with Ctrl-C: in-flight requests and uploads are drained first.
 `, api, us01, storage, sessions, objects, s.Keys)
 }
