@@ -458,13 +458,18 @@ func TestShutdownDrainsUploads(t *testing.T) {
 	req, err := http.NewRequest(http.MethodPut, target, pr)
 	require.NoError(t, err)
 	req.ContentLength = int64(len(data))
+	// With 100-continue the client sends the body only once the upload
+	// handler reads it, so the first Write below returns only when the
+	// upload is in flight on the server's side.
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
 	type result struct {
 		status int
 		err    error
 	}
 	res := make(chan result, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			res <- result{err: err}
 			return
@@ -473,7 +478,7 @@ func TestShutdownDrainsUploads(t *testing.T) {
 		res <- result{status: resp.StatusCode}
 	}()
 
-	_, err = pw.Write(data[:len(data)/2]) // returns once the server is reading: the upload is in flight
+	_, err = pw.Write(data[:len(data)/2])
 	require.NoError(t, err)
 	tp.stop()
 	_, err = pw.Write(data[len(data)/2:])
