@@ -23,8 +23,11 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/cellgate/cellgate/internal/peers"
+	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/upload/uploadtest"
 )
@@ -91,6 +94,25 @@ func TestMinIOStandardUpload(t *testing.T) {
 	got, n := s.objectSHA256(t, "report-1")
 	assert.Equal(t, int64(len(body)), n)
 	assert.Equal(t, sha(body), got)
+}
+
+// A traced PUT carries traceparent to storage; S3 accepts it beside the
+// presigned headers, and the span records the URL without its credential.
+func TestMinIOTracedUpload(t *testing.T) {
+	s := startS3(t)
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	srv := s.gateway(t, s.presignPut, upload.WithTracing(tracing.WithTracerProvider(tp)))
+	body := payload(1 << 20)
+	a := readAnswer(t, put(t, srv.Client(), srv.URL+uploadPath("traced-1", 0), body, nil))
+	assert.Equal(t, int64(len(body)), a.Size)
+	got, _ := s.objectSHA256(t, "traced-1")
+	assert.Equal(t, sha(body), got)
+
+	require.Len(t, spans.Ended(), 1, "one client span for the PUT")
+	for _, kv := range spans.Ended()[0].Attributes() {
+		assert.NotContains(t, kv.Value.Emit(), "X-Amz-", "attribute %s", kv.Key)
+	}
 }
 
 // A 3-part multipart upload through the handler, completed with the ETags

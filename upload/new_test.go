@@ -152,6 +152,18 @@ func TestNewChain(t *testing.T) {
 		}
 	}
 	require.NotNil(t, attrs, "no span with upload.upload_id=file_9")
+	// The PUT to storage is a client span of its own, its URL cut before
+	// the presigned query.
+	var storageSpans int
+	for _, s := range spans.Ended() {
+		for _, kv := range s.Attributes() {
+			if kv.Key == "url.full" && strings.HasPrefix(kv.Value.AsString(), okStore.URL+"/bucket/file_9") {
+				storageSpans++
+				assert.Equal(t, okStore.URL+"/bucket/file_9", kv.Value.AsString())
+			}
+		}
+	}
+	assert.Equal(t, 1, storageSpans, "one client span for the PUT to storage")
 	assert.Equal(t, "42", attrs[upload.AttrCompanyID].AsString())
 	assert.True(t, attrs[upload.AttrIsStandard].AsBool())
 	assert.Equal(t, int64(5), attrs[upload.AttrBytesStreamed].AsInt64())

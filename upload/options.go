@@ -85,8 +85,9 @@ func WithMaxSize(n int64) Option { return optionFunc(func(c *config) { c.maxSize
 func WithIdleTimeout(d time.Duration) Option { return optionFunc(func(c *config) { c.idle = d }) }
 
 // WithStorageTransport sets the RoundTripper of the PUTs to cloud storage.
-// The default is edge.NewTransport(). It is not traced by default: a client
-// span would record the presigned URL, which is a credential.
+// The default is edge.NewTransport(). Every PUT gets a client span through
+// tracing.Transport, which records the storage URL without its query: the
+// presigned credential never reaches a span.
 func WithStorageTransport(rt http.RoundTripper) Option {
 	return optionFunc(func(c *config) { c.storageRT = rt })
 }
