@@ -261,7 +261,9 @@ func TestGatewayAuthUnavailable(t *testing.T) {
 	}{
 		{"transport error", roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, context.DeadlineExceeded })},
 		{"500", edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, edge.ErrInternal) }))},
-		{"not a problem", edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "session_revoked", http.StatusUnauthorized) }))},
+		{"not a problem", edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "session_revoked", http.StatusUnauthorized)
+		}))},
 		{"garbage 200", edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("{")) }))},
 		{"public mount", edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, ErrInternalOnly) }))},
 	}
