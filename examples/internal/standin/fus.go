@@ -1,6 +1,7 @@
 package standin
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -26,10 +27,15 @@ type FUSConfig struct {
 	// Verifier checks the calls (the FUS key); required.
 	Verifier *hmacsig.Verifier
 	// Objects is the object store's base URL, such as
-	// "http://127.0.0.1:8086"; required.
+	// "http://127.0.0.1:8086"; required unless S3 is set.
 	Objects string
-	// Signer presigns object URLs (the objects key); required.
+	// Signer presigns object URLs (the objects key); required unless S3
+	// is set.
 	Signer *hmacsig.Signer
+	// S3, when set, is the bucket that takes the uploads instead of the
+	// object store: URLs are SigV4-presigned for object S3Object(zone, id),
+	// and parts go to a multipart upload the FUS starts on the first part.
+	S3 *S3
 	// Lifetime of a presigned URL; 15 minutes when zero.
 	Lifetime time.Duration
 	// Logger receives the access log; slog.Default() when nil.
@@ -48,16 +54,35 @@ type fusAnswer struct {
 //	200 {"url": "<object store URL presigned for PUT>"}
 //
 // A real FUS knows which uploads exist; this one presigns any valid id.
+//
+// With S3 set, a part's URL is an UploadPart of the multipart upload that
+// the FUS created (CreateMultipartUpload) the first time it was asked for a
+// part of that id, and remembers for a day. Completing the multipart upload
+// is left to the uploader: it finds the upload id by listing the bucket's
+// multipart uploads for the object and sends the parts' ETags, which the
+// storage host answered with.
 func NewFUS(cfg FUSConfig) (http.Handler, error) {
-	if cfg.Verifier == nil || cfg.Signer == nil || cfg.Zone == "" {
-		return nil, errors.New("standin: fus: a zone, a verifier and a signer are required")
-	}
-	base, err := url.Parse(cfg.Objects)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, errors.New("standin: fus: the object store URL must be an absolute http(s) URL")
+	if cfg.Verifier == nil || cfg.Zone == "" {
+		return nil, errors.New("standin: fus: a zone and a verifier are required")
 	}
 	if cfg.Lifetime <= 0 {
 		cfg.Lifetime = 15 * time.Minute
+	}
+	var presign presignFunc
+	if cfg.S3 != nil {
+		if err := cfg.S3.Validate(); err != nil {
+			return nil, err
+		}
+		presign = presignS3(cfg.S3, cfg.Zone, cfg.Lifetime)
+	} else {
+		if cfg.Signer == nil {
+			return nil, errors.New("standin: fus: an object store signer is required")
+		}
+		base, err := url.Parse(cfg.Objects)
+		if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+			return nil, errors.New("standin: fus: the object store URL must be an absolute http(s) URL")
+		}
+		presign = presignObjects(base, cfg.Signer, cfg.Zone, cfg.Lifetime)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /uploads/{uploadId}/url", func(w http.ResponseWriter, r *http.Request) {
@@ -75,14 +100,12 @@ func NewFUS(cfg FUSConfig) (http.Handler, error) {
 			}
 			part = n
 		}
-		u := *base
-		u.Path = strings.TrimSuffix(base.Path, "/") + ObjectPath(cfg.Zone, id, part)
-		signed, err := cfg.Signer.Sign(http.MethodPut, &u, cfg.Lifetime)
+		signed, err := presign(r.Context(), id, part)
 		if err != nil {
 			edge.WriteProblem(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, fusAnswer{URL: signed.String()})
+		writeJSON(w, http.StatusOK, fusAnswer{URL: signed})
 	})
 	log := edge.WithLogger(cfg.Logger)
 	if cfg.Logger == nil {
@@ -97,4 +120,20 @@ func NewFUS(cfg FUSConfig) (http.Handler, error) {
 		hmacsig.Require(cfg.Verifier),
 		tracing.Route,
 	)(mux), nil
+}
+
+// presignFunc presigns the PUT of upload id (part 0: the whole upload).
+type presignFunc func(ctx context.Context, id string, part int) (string, error)
+
+// presignObjects presigns object store URLs with the objects key.
+func presignObjects(base *url.URL, signer *hmacsig.Signer, zoneName string, lifetime time.Duration) presignFunc {
+	return func(_ context.Context, id string, part int) (string, error) {
+		u := *base
+		u.Path = strings.TrimSuffix(base.Path, "/") + ObjectPath(zoneName, id, part)
+		signed, err := signer.Sign(http.MethodPut, &u, lifetime)
+		if err != nil {
+			return "", err
+		}
+		return signed.String(), nil
+	}
 }
