@@ -121,8 +121,8 @@ func TestS3Invalid(t *testing.T) {
 // s3Double answers CreateMultipartUpload like S3 and counts the calls.
 type s3Double struct {
 	calls  atomic.Int32
-	status int    // 0: 200
-	body   string // answer; an InitiateMultipartUploadResult when empty
+	status int           // 0: 200
+	body   string        // answer; an InitiateMultipartUploadResult when empty
 	gate   chan struct{} // when set, answers wait until it is closed
 	called chan struct{} // when set, told of each call (buffered)
 }
