@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"path"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -26,11 +28,14 @@ func banner(w io.Writer, s started) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.name, u, r.what)
 		}
 	}
+	if s.S3 != "" {
+		fmt.Fprintf(tw, "  s3\t%s\tS3 mode: uploads go to this bucket, SigV4-presigned by the stand-in FUS\n", s.S3)
+	}
 	fmt.Fprintf(tw, "  authentication\t(no port)\tinternal only, reached through edge.Binding\n")
 	fmt.Fprintf(tw, "  keys\t%s\tgenerated once, mode 0600, never printed\n", s.Keys)
 	tw.Flush()
 
-	api, us01, storage, sessions, objects := s.URLs["api"], s.URLs["us01"], s.URLs["storage"], s.URLs["sessions"], s.URLs["objects"]
+	api, us01, storage, sessions := s.URLs["api"], s.URLs["us01"], s.URLs["storage"], s.URLs["sessions"]
 	fmt.Fprintf(w, `
 Walkthrough (from the repository root, in another terminal; more in the README):
   curl -s -H 'Procore-Company-Id: 2' %[1]s/rest/v1.0/company_base_url
@@ -39,11 +44,24 @@ Walkthrough (from the repository root, in another terminal; more in the README):
   curl -s -b /tmp/cellgate-jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/projects/7/rfis
   open %[2]s/webclients/
   SID=$(sed -E 's/.*"session_id":"([^"]+)".*/\1/' /tmp/cellgate-login.json)
-  curl -s -o /dev/null -w '%%{http_code}\n' -X POST "$(go run ./examples/signurl -key %[6]s/sessions.key POST %[4]s/revoke/session/$SID)"
+  curl -s -o /dev/null -w '%%{http_code}\n' -X POST "$(go run ./examples/signurl -key %[5]s/sessions.key POST %[4]s/revoke/session/$SID)"
   curl -s -b /tmp/cellgate-jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/me
   head -c 1048576 /dev/urandom > /tmp/cellgate-upload.bin
-  curl -s -T /tmp/cellgate-upload.bin "$(go run ./examples/signurl -key %[6]s/upload.key PUT %[3]s/rest/v2.1/companies/1/projects/7/uploads/report-1)"
-  curl -s "$(go run ./examples/signurl -key %[6]s/objects.key GET %[5]s/objects/us01/report-1)" | cmp - /tmp/cellgate-upload.bin && echo identical
+  curl -s -T /tmp/cellgate-upload.bin "$(go run ./examples/signurl -key %[5]s/upload.key PUT %[3]s/rest/v2.1/companies/1/projects/7/uploads/report-1)"
+%[6]s
 Stop with Ctrl-C: in-flight requests and uploads are drained first.
-`, api, us01, storage, sessions, objects, s.Keys)
+`, api, us01, storage, sessions, s.Keys, readBack(s))
+}
+
+// readBack is the walkthrough's command that compares the stored upload
+// with the file sent.
+func readBack(s started) string {
+	if s.S3 == "" {
+		return fmt.Sprintf(`  curl -s "$(go run ./examples/signurl -key %s/objects.key GET %s/objects/us01/report-1)" | cmp - /tmp/cellgate-upload.bin && echo identical`,
+			s.Keys, s.URLs["objects"])
+	}
+	// The AWS CLI reads the same AWS_* variables as the topology.
+	endpoint, bucket := path.Split(s.S3)
+	return fmt.Sprintf(`  aws --endpoint-url %s s3 cp s3://%s/us01/report-1 - | cmp - /tmp/cellgate-upload.bin && echo identical`,
+		strings.TrimSuffix(endpoint, "/"), bucket)
 }

@@ -11,6 +11,18 @@
 // directory (-keys), so examples/signurl can sign URLs with them; they are
 // never printed. The banner lists the hosts and a walkthrough. SIGINT or
 // SIGTERM stops it after in-flight requests, uploads included, are done.
+//
+// S3 mode: with -s3-endpoint (and -s3-bucket, an existing bucket) uploads go
+// to S3 or MinIO instead of the stand-in object store, which then does not
+// run. The stand-in file upload services presign SigV4 URLs with the keys in
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (never printed); a plain-http
+// endpoint is allowed as a storage host. For parts, a service starts a
+// multipart upload on the first part of an upload id; completing it is the
+// uploader's business (list the bucket's multipart uploads for the object
+// <zone>/<upload id>, then complete with the ETags the storage host answered).
+//
+//	AWS_ACCESS_KEY_ID=minioadmin AWS_SECRET_ACCESS_KEY=minioadmin \
+//	    go run ./examples/topology -s3-endpoint http://127.0.0.1:9000 -s3-bucket cellgate
 package main
 
 import (
@@ -25,6 +37,7 @@ import (
 	"syscall"
 
 	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/internal/standin"
 )
 
 // defaultPorts are the public hosts' ports; CELLGATE_<HOST>_PORT or
@@ -45,6 +58,10 @@ func main() {
 	flag.BoolVar(&cfg.tls, "tls", reference.Env("CELLGATE_TLS", "") == "true", "also serve the API host over TLS ≥ 1.2 with a self-signed certificate ($CELLGATE_TLS=true)")
 	flag.StringVar(&cfg.keys, "keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory; missing keys are generated there, mode 0600 ($CELLGATE_KEYS)")
 	flag.StringVar(&cfg.directory, "directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: companies 1, 2, 3 in us01, us02, uk01 ($CELLGATE_DIRECTORY)")
+	s3 := standin.S3{}
+	flag.StringVar(&s3.Endpoint, "s3-endpoint", reference.Env("CELLGATE_S3_ENDPOINT", ""), "S3 or MinIO base URL taking the uploads instead of the stand-in object store, e.g. http://127.0.0.1:9000; keys from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY ($CELLGATE_S3_ENDPOINT)")
+	flag.StringVar(&s3.Bucket, "s3-bucket", reference.Env("CELLGATE_S3_BUCKET", ""), "existing bucket for the uploads in S3 mode ($CELLGATE_S3_BUCKET)")
+	flag.StringVar(&s3.Region, "s3-region", reference.Env("AWS_REGION", standin.DefaultS3Region), "region signed into S3 URLs ($AWS_REGION)")
 	flag.StringVar(&cfg.objectsDir, "objects-dir", reference.Env("CELLGATE_OBJECTS_DIR", ""), "where the stand-in object store keeps uploads; empty: a temporary directory ($CELLGATE_OBJECTS_DIR)")
 	replace := flag.String("replace", reference.Env("CELLGATE_REPLACE", "GET /rest/v1.0/projects/{projectId}/rfis"),
 		"strangler: comma-separated ServeMux patterns served by the replacement backend instead of the cell ($CELLGATE_REPLACE)")
@@ -55,6 +72,10 @@ func main() {
 		cfg.ports[name] = *p
 	}
 	cfg.replace = reference.ListFlag(*replace)
+	if s3.Endpoint != "" {
+		s3.AccessKey, s3.SecretKey = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+		cfg.s3 = &s3
+	}
 	if *trace {
 		cfg.trace = os.Stdout
 	}

@@ -35,6 +35,7 @@ type config struct {
 	keys       string         // key directory
 	directory  string         // zone directory file; "" for the embedded one
 	objectsDir string         // object store directory; "" for a temporary one
+	s3         *standin.S3    // when set, uploads go to this bucket, not the object store
 	replace    []string       // ServeMux patterns the strangler sends to the replacement
 	trace      io.Writer      // spans go here when set
 	grace      time.Duration  // how long shutdown drains in-flight requests
@@ -45,6 +46,7 @@ type config struct {
 type started struct {
 	URLs map[string]string // public host → base URL
 	Keys string            // key directory
+	S3   string            // endpoint/bucket in S3 mode; no credential
 }
 
 // run starts the whole topology, calls ready once every host listens, and
@@ -69,7 +71,11 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 	if err != nil {
 		return err
 	}
-	if cfg.objectsDir == "" {
+	if cfg.s3 != nil {
+		if err := cfg.s3.Validate(); err != nil {
+			return err
+		}
+	} else if cfg.objectsDir == "" {
 		tmp, err := os.MkdirTemp("", "cellgate-objects-")
 		if err != nil {
 			return fmt.Errorf("topology: objects directory: %w", err)
@@ -88,7 +94,7 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 		}
 	}()
 	for _, name := range hosts {
-		if name == "api-tls" && !cfg.tls {
+		if name == "api-tls" && !cfg.tls || name == "objects" && cfg.s3 != nil {
 			continue
 		}
 		l, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.ports[name])))
@@ -105,6 +111,10 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 	}
 	var listeners []reference.Listener
 	st := started{URLs: map[string]string{}, Keys: cfg.keys}
+	if cfg.s3 != nil {
+		u, _ := cfg.s3.URL() // validated above
+		st.S3 = u.String() + "/" + cfg.s3.Bucket
+	}
 	for _, name := range hosts {
 		l, ok := ls[name]
 		if !ok {
@@ -229,18 +239,31 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 }
 
 // storage builds the object store and the storage host, whose file upload
-// services (one per zone) presign object store URLs.
+// services (one per zone) presign object store URLs. In S3 mode there is no
+// object store: the services presign for the bucket (SigV4).
 func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(string) string, origins []string, log *slog.Logger) (objects, host http.Handler, err error) {
-	objectsVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Objects})
-	if err != nil {
-		return nil, nil, err
-	}
-	objectsSigner, err := hmacsig.NewSigner(keys.Objects)
-	if err != nil {
-		return nil, nil, err
-	}
-	if objects, err = standin.NewObjectStore(cfg.objectsDir, objectsVerifier, log); err != nil {
-		return nil, nil, err
+	target := standin.FUSConfig{S3: cfg.s3, Logger: log}
+	var storageHosts []string
+	if cfg.s3 == nil {
+		objectsVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Objects})
+		if err != nil {
+			return nil, nil, err
+		}
+		if target.Signer, err = hmacsig.NewSigner(keys.Objects); err != nil {
+			return nil, nil, err
+		}
+		if objects, err = standin.NewObjectStore(cfg.objectsDir, objectsVerifier, log); err != nil {
+			return nil, nil, err
+		}
+		target.Objects = url("objects")
+		storageHosts = append(storageHosts, strings.TrimPrefix(url("objects"), "http://"))
+	} else {
+		s3 := *cfg.s3
+		s3.Transport = tracing.Transport(edge.NewTransport())
+		target.S3 = &s3
+		if u, err := s3.URL(); err == nil && u.Scheme == "http" {
+			storageHosts = append(storageHosts, u.Host) // a MinIO on the local network
+		}
 	}
 	fusVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.FUS})
 	if err != nil {
@@ -254,9 +277,9 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 	fusMux := http.NewServeMux()
 	services := map[string]string{}
 	for _, z := range reference.Zones {
-		fus, err := standin.NewFUS(standin.FUSConfig{
-			Zone: z, Verifier: fusVerifier, Objects: url("objects"), Signer: objectsSigner, Logger: log,
-		})
+		fc := target
+		fc.Zone, fc.Verifier = z, fusVerifier
+		fus, err := standin.NewFUS(fc)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -274,7 +297,7 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 		FUS:          services,
 		FUSSigner:    fusSigner,
 		FUSTransport: edge.Binding(fusMux),
-		StorageHosts: []string{strings.TrimPrefix(url("objects"), "http://")},
+		StorageHosts: storageHosts,
 		CORSOrigins:  origins,
 		Logger:       log,
 	})

@@ -57,8 +57,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// start runs the whole topology on free loopback ports.
-func start(t *testing.T, withTLS bool) *topology {
+// start runs the whole topology on free loopback ports; each of with
+// changes the configuration first.
+func start(t *testing.T, withTLS bool, with ...func(*config)) *topology {
 	t.Helper()
 	tp := &topology{t: t, logs: &syncBuffer{}, banner: &syncBuffer{}, done: make(chan error, 1)}
 	cfg := config{
@@ -70,6 +71,9 @@ func start(t *testing.T, withTLS bool) *topology {
 		replace:    []string{"GET /rest/v1.0/projects/{projectId}/rfis"},
 		grace:      10 * time.Second,
 		logger:     slog.New(slog.NewTextHandler(tp.logs, nil)),
+	}
+	for _, f := range with {
+		f(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tp.stop = cancel
