@@ -2,6 +2,7 @@ package standin_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cellgate/cellgate/examples/internal/standin"
 )
@@ -13,4 +14,22 @@ func ExampleObjectPath() {
 	// Output:
 	// /objects/us01/report-7
 	// /objects/us01/report-7/parts/3
+}
+
+// In S3 mode the file upload services presign SigV4 URLs, path-style; a
+// part's URL names the multipart upload the service started. (botocore's
+// S3SigV4QueryAuth signs both the same at the same instant.)
+func ExampleS3_PresignPut() {
+	s3 := &standin.S3{
+		Endpoint: "http://127.0.0.1:9000", Bucket: "cellgate",
+		AccessKey: "AKIAIOSFODNN7EXAMPLE", SecretKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		Now: func() time.Time { return time.Date(2026, 5, 24, 0, 0, 0, 0, time.UTC) },
+	}
+	single, _ := s3.PresignPut(standin.S3Object("us01", "report-7"), 0, "", 15*time.Minute)
+	part, _ := s3.PresignPut(standin.S3Object("us01", "report-8"), 2, "mp-1", 15*time.Minute)
+	fmt.Println(single)
+	fmt.Println(part)
+	// Output:
+	// http://127.0.0.1:9000/cellgate/us01/report-7?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260524T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=247704f1b3559625bcc6eb5aaced3420bbf512dee1b8f667310692b6a73341b3
+	// http://127.0.0.1:9000/cellgate/us01/report-8?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260524T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&partNumber=2&uploadId=mp-1&X-Amz-Signature=64016b99853ab036ac2e693a132c67a0e21ec0c0cbbf00335c68f3e6f6a74f3e
 }
