@@ -281,3 +281,13 @@ func TestFUSS3ModeCreateFails(t *testing.T) {
 	}
 	assert.EqualValues(t, 2, d.calls.Load(), "a failure is not remembered")
 }
+
+func BenchmarkS3PresignPut(b *testing.B) {
+	s := S3{Endpoint: "http://127.0.0.1:9000", Bucket: "uploads", AccessKey: "AK", SecretKey: "SK"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.PresignPut("us01/report-7", 2, "mp-1", time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
