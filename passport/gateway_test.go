@@ -128,10 +128,10 @@ func TestGatewayCache(t *testing.T) {
 	require.Equal(t, http.StatusOK, f.do(token, "43", false).Code)
 	assert.EqualValues(t, 2, f.authCalls.Load(), "another company is another passport")
 
-	f.clk.Add(DefaultCacheTTL - time.Second)
+	f.clk.Advance(DefaultCacheTTL - time.Second)
 	require.Equal(t, http.StatusOK, f.do(token, "42", false).Code)
 	assert.EqualValues(t, 2, f.authCalls.Load())
-	f.clk.Add(time.Second)
+	f.clk.Advance(time.Second)
 	require.Equal(t, http.StatusOK, f.do(token, "42", false).Code)
 	assert.EqualValues(t, 3, f.authCalls.Load(), "an entry lives no longer than the cache TTL")
 }
@@ -145,10 +145,10 @@ func TestGatewayCacheBoundedByPassportLife(t *testing.T) {
 	f.auth.issuer = f.issuer
 	token, _ := f.login(t, "u-1")
 	require.Equal(t, http.StatusOK, f.do(token, "", false).Code)
-	f.clk.Add(14 * time.Second)
+	f.clk.Advance(14 * time.Second)
 	require.Equal(t, http.StatusOK, f.do(token, "", false).Code)
 	assert.EqualValues(t, 1, f.authCalls.Load())
-	f.clk.Add(time.Second)
+	f.clk.Advance(time.Second)
 	require.Equal(t, http.StatusOK, f.do(token, "", false).Code)
 	assert.EqualValues(t, 2, f.authCalls.Load())
 }
@@ -223,7 +223,7 @@ func TestGatewayRotationFlushesCache(t *testing.T) {
 	next, err := GenerateKey(EdDSA)
 	require.NoError(t, err)
 	require.NoError(t, f.issuer.Stage(next))
-	f.clk.Add(DefaultJWKSMaxAge)
+	f.clk.Advance(DefaultJWKSMaxAge)
 	require.NoError(t, f.issuer.Rotate())
 	f.verifier.keys = staticKeysOf(f.issuer.PublicKeys())
 

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/fakeclock"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/stretchr/testify/require"
 )
@@ -21,31 +21,14 @@ const (
 	authURL  = "http://auth.internal/passports"
 )
 
-// clock is a fake clock; tests move it instead of sleeping. It starts on a
-// whole second because JWT times are whole seconds.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newClock returns a fake clock; tests move it instead of sleeping. It
+// starts on a whole second because JWT times are whole seconds.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // fixture is one zone's whole path in one process: store, issuer, the
 // authentication service behind a binding, the gateway and the cell.
 type fixture struct {
-	clk       *clock
+	clk       *fakeclock.Clock
 	store     *MemoryStore
 	key       SigningKey
 	issuer    *Issuer

@@ -119,18 +119,18 @@ func TestIssuerRotation(t *testing.T) {
 	assert.Equal(t, []string{a.ID, b.ID}, ids(), "the next key is published before it signs")
 	assert.Equal(t, a.ID, issuer.ActiveKeyID())
 
-	clk.Add(DefaultJWKSMaxAge - time.Second)
+	clk.Advance(DefaultJWKSMaxAge - time.Second)
 	assert.ErrorIs(t, issuer.Rotate(), ErrNextKeyTooNew, "cells may still cache a JWKS without it")
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	require.NoError(t, issuer.Rotate())
 	assert.Equal(t, b.ID, issuer.ActiveKeyID())
 	assert.Equal(t, []string{b.ID, a.ID}, ids(), "the retired key stays published")
 	require.NoError(t, issuer.Stage(c))
 	assert.Equal(t, []string{b.ID, c.ID, a.ID}, ids())
 
-	clk.Add(5*time.Minute + DefaultLeeway)
+	clk.Advance(5*time.Minute + DefaultLeeway)
 	assert.Equal(t, []string{b.ID, c.ID, a.ID}, ids(), "kept until its last passport has expired")
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	assert.Equal(t, []string{b.ID, c.ID}, ids())
 
 	assert.Error(t, issuer.Stage(b), "the active key cannot be staged")

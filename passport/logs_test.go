@@ -114,7 +114,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	send(front, bob, true, "42") // session_revoked
 	// Passports replayed straight at the cell: expired, tampered, oversized.
 	require.NotEmpty(t, passports)
-	f.clk.Add(time.Hour)
+	f.clk.Advance(time.Hour)
 	for _, p := range append([]string(nil), passports...) {
 		for _, bad := range []string{p, p[:len(p)-4] + "AAAA", p + strings.Repeat("A", MaxPassportSize)} {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)

@@ -90,11 +90,11 @@ func TestMemoryStore(t *testing.T) {
 
 	// Revoked sessions are remembered until they expire, then for the
 	// retention period, then forgotten.
-	clk.Add(time.Hour + time.Minute)
+	clk.Advance(time.Hour + time.Minute)
 	s, err = m.Get(ctx, k1)
 	require.NoError(t, err)
 	assert.True(t, s.IsRevoked())
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	_, err = m.Get(ctx, k1)
 	assert.ErrorIs(t, err, ErrSessionUnknown)
 

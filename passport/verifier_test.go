@@ -142,7 +142,7 @@ func TestVerifierExpiresWithClock(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.verifier.Verify(context.Background(), pp)
 	require.NoError(t, err)
-	f.clk.Add(DefaultLifetime + DefaultLeeway + time.Second)
+	f.clk.Advance(DefaultLifetime + DefaultLeeway + time.Second)
 	_, err = f.verifier.Verify(context.Background(), pp)
 	assert.ErrorIs(t, err, ErrPassportExpired)
 }
@@ -216,7 +216,7 @@ func TestVerifierJWKSRefresh(t *testing.T) {
 	stranger, err := GenerateKey(EdDSA)
 	require.NoError(t, err)
 	forged := sign(t, jwt.SigningMethodEdDSA, stranger.Key, stranger.ID, &Claims{})
-	clk.Add(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	_, err = v.Verify(context.Background(), forged)
 	assert.ErrorIs(t, err, ErrPassportInvalid)
 	assert.EqualValues(t, 2, srv.calls.Load())
@@ -227,7 +227,7 @@ func TestVerifierJWKSRefresh(t *testing.T) {
 	assert.EqualValues(t, 2, srv.calls.Load(), "unknown kids refresh at most once per interval")
 
 	// A kid with path characters never triggers a fetch.
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	_, err = v.Verify(context.Background(), sign(t, jwt.SigningMethodEdDSA, stranger.Key, "../x", &Claims{}))
 	assert.ErrorIs(t, err, ErrPassportInvalid)
 	assert.EqualValues(t, 2, srv.calls.Load())
@@ -236,21 +236,21 @@ func TestVerifierJWKSRefresh(t *testing.T) {
 	next, err := GenerateKey(ES256)
 	require.NoError(t, err)
 	require.NoError(t, issuer.Stage(next))
-	clk.Add(DefaultJWKSMaxAge)
+	clk.Advance(DefaultJWKSMaxAge)
 	require.NoError(t, issuer.Rotate())
 	require.NoError(t, verify())
 	assert.EqualValues(t, 3, srv.calls.Load())
 
 	// A failed fetch keeps the old keys and is not retried for 30 s.
 	srv.fail.Store(true)
-	clk.Add(DefaultJWKSMaxAge + time.Second) // the set is stale now
+	clk.Advance(DefaultJWKSMaxAge + time.Second) // the set is stale now
 	require.NoError(t, verify(), "stale keys serve while the JWKS is down")
 	assert.EqualValues(t, 4, srv.calls.Load())
-	clk.Add(29 * time.Second)
+	clk.Advance(29 * time.Second)
 	require.NoError(t, verify())
 	assert.EqualValues(t, 4, srv.calls.Load(), "failures are cached for 30 s")
 	srv.fail.Store(false)
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	require.NoError(t, verify())
 	assert.EqualValues(t, 5, srv.calls.Load())
 }
@@ -280,7 +280,7 @@ func TestVerifierKeysUnavailable(t *testing.T) {
 	}
 	assert.EqualValues(t, 1, srv.calls.Load(), "a failed fetch is cached negatively")
 	srv.fail.Store(false)
-	clk.Add(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	_, err = v.Verify(context.Background(), tok)
 	assert.NoError(t, err)
 }

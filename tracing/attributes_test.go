@@ -47,10 +47,10 @@ func TestStartTimer(t *testing.T) {
 		t.Run(tt.elapsed.String(), func(t *testing.T) {
 			sr, tp := recorder(t)
 			clk := newClock()
-			h := tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.now))(
+			h := tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now))(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					stop := tracing.StartTimer(r.Context(), "upload.stream_to_cloud_storage_duration_ms")
-					clk.advance(tt.elapsed)
+					clk.Advance(tt.elapsed)
 					if got := stop(); got != tt.elapsed {
 						t.Errorf("stop() = %v, want %v", got, tt.elapsed)
 					}

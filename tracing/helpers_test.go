@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/fakeclock"
 )
 
 // recorder returns a provider that samples everything and the recorder of
@@ -26,25 +26,8 @@ func recorder(t testing.TB) (*tracetest.SpanRecorder, *sdktrace.TracerProvider) 
 	return sr, tp
 }
 
-// clock is a fake clock that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newClock returns a fake clock that tests move by hand.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 var quiet = edge.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 

@@ -153,9 +153,9 @@ func TestMiddlewareWithoutProvider(t *testing.T) {
 			}), tp)
 			clk := newClock()
 			var timed time.Duration
-			h := tracing.Middleware("svc", append(tt.opts, tp, tracing.WithClock(clk.now))...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := tracing.Middleware("svc", append(tt.opts, tp, tracing.WithClock(clk.Now))...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				stop := tracing.StartTimer(r.Context(), "step_ms")
-				clk.advance(3 * time.Millisecond)
+				clk.Advance(3 * time.Millisecond)
 				timed = stop()
 				req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, "http://next.internal/", nil)
 				res, err := next.RoundTrip(req)
@@ -287,11 +287,11 @@ func TestMiddlewareNotSampled(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(sr))
 	clk := newClock()
 	var recording bool
-	h := tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.now))(
+	h := tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			recording = trace.SpanFromContext(r.Context()).IsRecording()
 			stop := tracing.StartTimer(r.Context(), "step_ms")
-			clk.advance(7 * time.Millisecond)
+			clk.Advance(7 * time.Millisecond)
 			if got := stop(); got != 7*time.Millisecond {
 				t.Errorf("timer %v, want the injected clock's 7ms", got)
 			}

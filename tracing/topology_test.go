@@ -58,7 +58,7 @@ func newTopology(t *testing.T) *topology {
 		ctx := r.Context()
 
 		stop := tracing.StartTimer(ctx, "upload.fetch_cloud_storage_url_duration_ms")
-		clk.advance(12 * time.Millisecond) // the file upload service answers
+		clk.Advance(12 * time.Millisecond) // the file upload service answers
 		stop()
 
 		stop = tracing.StartTimer(ctx, "upload.stream_to_cloud_storage_duration_ms")
@@ -76,14 +76,14 @@ func newTopology(t *testing.T) *topology {
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
 		}
-		clk.advance(340 * time.Millisecond) // the bytes flow
+		clk.Advance(340 * time.Millisecond) // the bytes flow
 		if got := stop(); got != 340*time.Millisecond {
 			t.Errorf("stop() = %v, want 340ms", got)
 		}
 		w.WriteHeader(http.StatusCreated)
 	})
 	cell := edge.Chain(
-		tracing.Middleware("cell", tracing.WithTracerProvider(tp), tracing.WithClock(clk.now)),
+		tracing.Middleware("cell", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now)),
 		edge.RequestID(edge.WithTrust(edge.TrustBinding)),
 		tracing.Route,
 	)(cellMux)

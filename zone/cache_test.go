@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"github.com/cellgate/cellgate/internal/fakeclock"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,7 @@ import (
 	"time"
 )
 
-func newTestCache(t *testing.T, dir Directory, clock *fakeClock, opts ...Option) *CachingDirectory {
+func newTestCache(t *testing.T, dir Directory, clock *fakeclock.Clock, opts ...Option) *CachingDirectory {
 	t.Helper()
 	c, err := NewCachingDirectory(dir, append([]Option{WithClock(clock.Now), WithTTL(time.Minute),
 		WithStaleWhileRevalidate(10 * time.Second), WithStaleIfError(time.Hour), WithNegativeTTL(5 * time.Second)}, opts...)...)
