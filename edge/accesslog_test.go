@@ -1,7 +1,6 @@
 package edge_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,25 +11,11 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/syncbuf"
 )
 
 // logBuffer captures JSON log lines; safe for server goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer struct{ syncbuf.Buffer }
 
 // lines decodes every line logged so far.
 func (b *logBuffer) lines(t testing.TB) []map[string]any {

@@ -1,7 +1,6 @@
 package passport
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -13,34 +12,17 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/internal/syncbuf"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestNoSecretsInLogs runs login, passports, revocation and failures with
 // every log line captured at debug level, and checks that no session token,
 // store key or passport reaches a log line or a problem body.
 func TestNoSecretsInLogs(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	old := slog.Default()
 	slog.SetDefault(logger)

@@ -16,12 +16,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cellgate/cellgate/examples/internal/reference"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/internal/syncbuf"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,35 +33,17 @@ type topology struct {
 	urls    map[string]string
 	keys    string
 	objects string // the object store's directory
-	logs    *syncBuffer
-	banner  *syncBuffer
+	logs    *syncbuf.Buffer
+	banner  *syncbuf.Buffer
 	stop    context.CancelFunc
 	done    chan error
-}
-
-// syncBuffer collects the log and banner output, written concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start runs the whole topology on free loopback ports; each of with
 // changes the configuration first.
 func start(t *testing.T, withTLS bool, with ...func(*config)) *topology {
 	t.Helper()
-	tp := &topology{t: t, logs: &syncBuffer{}, banner: &syncBuffer{}, done: make(chan error, 1)}
+	tp := &topology{t: t, logs: &syncbuf.Buffer{}, banner: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	cfg := config{
 		host:       "127.0.0.1",
 		ports:      map[string]int{}, // all 0: free ports
