@@ -12,12 +12,9 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/internal/reference"
@@ -70,12 +67,5 @@ func run(addr, iss, sessionsURL, keys string) error {
 	if err != nil {
 		return err
 	}
-	l, err := reference.Listen("authentication", addr, h)
-	if err != nil {
-		return err
-	}
-	slog.Info("authentication listening", "url", l.URL())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return reference.Serve(ctx, reference.DefaultGrace, nil, l)
+	return reference.ListenAndServe("authentication", addr, h)
 }

@@ -15,8 +15,6 @@ import (
 	"flag"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/internal/reference"
@@ -39,10 +37,8 @@ func main() {
 }
 
 func run(addr, directory string, gateways map[string]string, origins []string, trace bool) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if trace {
-		shutdown, err := tracing.Setup(ctx, tracing.WithConsole(os.Stdout), tracing.WithServiceName("cellrouter"))
+		shutdown, err := tracing.Setup(context.Background(), tracing.WithConsole(os.Stdout), tracing.WithServiceName("cellrouter"))
 		if err != nil {
 			return err
 		}
@@ -60,10 +56,5 @@ func run(addr, directory string, gateways map[string]string, origins []string, t
 	if err != nil {
 		return err
 	}
-	l, err := reference.Listen("api", addr, h)
-	if err != nil {
-		return err
-	}
-	slog.Info("cell router listening", "url", l.URL())
-	return reference.Serve(ctx, reference.DefaultGrace, nil, l)
+	return reference.ListenAndServe("api", addr, h)
 }

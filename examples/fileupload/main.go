@@ -12,12 +12,9 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cellgate/cellgate/examples/internal/reference"
 	"github.com/cellgate/cellgate/hmacsig"
@@ -65,12 +62,5 @@ func run(addr, directory, keys string, fus map[string]string, hosts, origins []s
 	if err != nil {
 		return err
 	}
-	l, err := reference.Listen("storage", addr, h)
-	if err != nil {
-		return err
-	}
-	slog.Info("file upload listening", "url", l.URL())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return reference.Serve(ctx, reference.DefaultGrace, nil, l)
+	return reference.ListenAndServe("storage", addr, h)
 }

@@ -13,12 +13,9 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/internal/reference"
@@ -89,8 +86,5 @@ func run(o options) error {
 		public.Listener.Close()
 		return err
 	}
-	slog.Info("gateway listening", "zone", o.zone, "public", public.URL(), "internal", internal.URL())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return reference.Serve(ctx, reference.DefaultGrace, nil, public, internal)
+	return reference.ServeUntilSignal(public, internal)
 }

@@ -7,12 +7,9 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cellgate/cellgate/examples/internal/reference"
 	"github.com/cellgate/cellgate/hmacsig"
@@ -46,12 +43,5 @@ func run(addr, keys string) error {
 	if err != nil {
 		return err
 	}
-	l, err := reference.Listen("sessions", addr, h)
-	if err != nil {
-		return err
-	}
-	slog.Info("session storage listening", "url", l.URL())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return reference.Serve(ctx, reference.DefaultGrace, nil, l)
+	return reference.ListenAndServe("sessions", addr, h)
 }

@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 )
 
@@ -105,4 +108,25 @@ func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...
 		}
 	}
 	return err
+}
+
+// ServeUntilSignal serves ls until SIGINT or SIGTERM, then drains them as
+// Serve does, with DefaultGrace. It is the end of every single-service main.
+func ServeUntilSignal(ls ...Listener) error {
+	for _, l := range ls {
+		slog.Info("listening", "host", l.Name, "url", l.URL())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Serve(ctx, DefaultGrace, nil, ls...)
+}
+
+// ListenAndServe serves h on addr, as the host called name, until SIGINT or
+// SIGTERM.
+func ListenAndServe(name, addr string, h http.Handler) error {
+	l, err := Listen(name, addr, h)
+	if err != nil {
+		return err
+	}
+	return ServeUntilSignal(l)
 }
