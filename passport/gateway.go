@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,7 +180,11 @@ func (g *Gateway) passport(ctx context.Context, token, company string) (*entry, 
 // fetch gets a passport from the authentication service, one call per key
 // however many requests wait for it.
 func (g *Gateway) fetch(ctx context.Context, key cacheKey) (*entry, error) {
-	flight := hex.EncodeToString(key.session[:]) + "|" + key.company
+	// The flight is keyed by the revocation generation too: a request that
+	// arrives after a revocation must not join a call started before it and
+	// be handed the passport that call mints.
+	gen := g.gen.Load()
+	flight := hex.EncodeToString(key.session[:]) + "|" + key.company + "|" + strconv.FormatUint(gen, 10)
 	ch := g.calls.DoChan(flight, func() (any, error) {
 		// A call that ended between our miss and this one has filled the cache.
 		if e := g.cached(key); e != nil {
@@ -189,7 +194,6 @@ func (g *Gateway) fetch(ctx context.Context, key cacheKey) (*entry, error) {
 		// deadline, keeping the first request's values (request ID).
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.timeout)
 		defer cancel()
-		gen := g.gen.Load()
 		e, err := g.ask(ctx, key)
 		if err != nil {
 			return nil, err

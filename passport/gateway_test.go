@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -294,4 +295,61 @@ func TestNewGatewayRefusesBadConfig(t *testing.T) {
 		_, err := fn()
 		assert.Error(t, err, name)
 	}
+}
+
+func TestGatewayRequestAfterRevocationDoesNotJoinEarlierMint(t *testing.T) {
+	f := newFixture(t)
+	token, s := f.login(t, "u-1", "42")
+	// The first call to the authentication service mints a passport while
+	// the session is live, then is held; later calls pass straight through.
+	minted, release, later := make(chan struct{}), make(chan struct{}), make(chan struct{}, 1)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	inner := f.gw.rt
+	var calls atomic.Int64
+	f.gw.rt = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := inner.RoundTrip(r)
+		if calls.Add(1) == 1 {
+			close(minted)
+			<-release
+		} else {
+			later <- struct{}{}
+		}
+		return resp, err
+	})
+	serve := func() <-chan *httptest.ResponseRecorder {
+		done := make(chan *httptest.ResponseRecorder, 1)
+		go func() {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Authorization", "Bearer "+token)
+			r = r.WithContext(zone.WithCompany(r.Context(), "42"))
+			w := httptest.NewRecorder()
+			f.gw.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(w, r)
+			done <- w
+		}()
+		return done
+	}
+
+	first := serve()
+	<-minted
+	require.NoError(t, f.store.Revoke(context.Background(), s.ID))
+	// A request that arrives after the revocation must ask again, not wait
+	// for the passport minted before it.
+	second := serve()
+	select {
+	case <-later:
+	case w := <-second:
+		t.Fatalf("answered without asking the authentication service: %d %s", w.Code, w.Body)
+	case <-time.After(10 * time.Second): // reached only when the request joined the held call
+		t.Fatal("the request after the revocation joined the call started before it")
+	}
+	assert.Equal(t, "session_revoked", problemCode(t, <-second))
+	close(release)
+	assert.Equal(t, http.StatusOK, (<-first).Code, "the request from before the revocation")
+	assert.Equal(t, "session_revoked", problemCode(t, f.do(token, "42", false)), "the earlier passport was not cached")
 }
