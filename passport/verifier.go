@@ -154,7 +154,7 @@ func invalidAsWell(err error) bool {
 
 // Require returns a middleware that lets through only requests carrying a
 // passport v accepts, with its claims in the context (ClaimsFrom) and its
-// company in zone.CompanyFrom. Failures are 401 passport_missing,
+// company, and no other, in zone.CompanyFrom. Failures are 401 passport_missing,
 // passport_invalid or passport_expired.
 func Require(v *Verifier) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -169,10 +169,10 @@ func Require(v *Verifier) func(http.Handler) http.Handler {
 				edge.WriteProblem(w, r, err)
 				return
 			}
-			ctx := WithClaims(r.Context(), c)
-			if c.CompanyID != "" {
-				ctx = zone.WithCompany(ctx, c.CompanyID)
-			}
+			// Behind the gateway only the passport speaks for the company:
+			// whatever an earlier stage of the cell detected is replaced,
+			// by nothing when the passport names no company.
+			ctx := zone.WithCompany(WithClaims(r.Context(), c), c.CompanyID)
 			if _, ok := zone.From(ctx); !ok {
 				ctx = zone.With(ctx, zone.Zone{Name: c.Zone})
 			}

@@ -14,6 +14,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cellgate/cellgate/zone"
 )
 
 // sign signs claims with k under kid, bypassing the Issuer, to forge
@@ -295,5 +297,35 @@ func TestMaxAge(t *testing.T) {
 		"max-age=abc":              DefaultJWKSMaxAge,
 	} {
 		assert.Equal(t, want, maxAge(cc), cc)
+	}
+}
+
+// A cell believes the passport's company and nothing else: a company that an
+// earlier stage of the cell put in the context is replaced, by "" when the
+// passport names none.
+func TestRequireCompanyComesFromPassportOnly(t *testing.T) {
+	clk := newClock()
+	key, err := GenerateKey(EdDSA)
+	require.NoError(t, err)
+	issuer, err := NewIssuer(testIss, key, WithClock(clk.Now))
+	require.NoError(t, err)
+	v, err := NewVerifier(testIss, testZone, WithStaticKeys(key.Public()), WithClock(clk.Now))
+	require.NoError(t, err)
+	session := Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}
+
+	for _, company := range []string{"42", ""} {
+		tok, _, err := issuer.Mint(session, company, testZone)
+		require.NoError(t, err)
+		var got string
+		h := Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = zone.CompanyFrom(r.Context())
+		}))
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req = req.WithContext(zone.WithCompany(req.Context(), "99"))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code)
+		assert.Equal(t, company, got, "company of a passport minted for %q", company)
 	}
 }
