@@ -58,7 +58,8 @@
 //     SignatureDoesNotMatch, AuthenticationFailed), never its URL.
 //
 // The presigned URL is a credential: it is never logged, traced or shown to
-// a client, and the storage transport is not traced for that reason.
+// a client. The PUT to storage has a client span of its own (through
+// tracing.Transport), which records the storage URL cut before its query.
 //
 // S3 is tested against MinIO and Azure against Azurite, both verifying
 // signatures. GCS has no local emulator that verifies signed URLs, so for

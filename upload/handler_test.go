@@ -321,3 +321,31 @@ func TestNewHandlerConfigErrors(t *testing.T) {
 	_, err = upload.NewHandler(f.client, upload.WithMaxSize(-1))
 	assert.Error(t, err)
 }
+
+// storageFunc is a storage transport in a function, for failures that a
+// real peer cannot be made to produce on cue.
+type storageFunc func(*http.Request) (*http.Response, error)
+
+func (f storageFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A client that leaves while the PUT waits on storage is a 499 in the log,
+// not a storage failure: storage_unavailable would page whoever runs the
+// storage for every impatient client.
+func TestHandlerClientGoneDuringPut(t *testing.T) {
+	f := newFUS(t, fixed("https://storage.example/b/o?X-Amz-Signature=s", nil))
+	ctx, leave := context.WithCancel(context.Background())
+	defer leave()
+	h, err := upload.NewHandler(f.client, upload.WithStorageTransport(storageFunc(func(r *http.Request) (*http.Response, error) {
+		r.Body.Close()
+		leave() // before storage has asked for a byte of the body
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	})))
+	require.NoError(t, err)
+
+	req := httptest.NewRequestWithContext(ctx, http.MethodPut, uploadPath("u", 0), strings.NewReader("hello"))
+	rec := httptest.NewRecorder()
+	mount(h).ServeHTTP(rec, req)
+	assert.Equal(t, 499, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"client_closed_request"`)
+}

@@ -102,7 +102,7 @@ func (h *Handler) outboundHeader(r *http.Request, t *Target) http.Header {
 }
 
 // putFailed explains a PUT that got no answer: the client stalled or left,
-// or storage stalled or could not be reached.
+// or storage stalled or could not be reached. ctx is the PUT's context.
 func (h *Handler) putFailed(ctx context.Context, readErr, err error) error {
 	var ne interface{ Timeout() bool }
 	switch {
@@ -112,6 +112,11 @@ func (h *Handler) putFailed(ctx context.Context, readErr, err error) error {
 		return edge.ErrClientClosed.WithCause(fmt.Errorf("upload: reading the client's body: %w", readErr))
 	case errors.Is(context.Cause(ctx), errStorageIdle):
 		return ErrStorageTimeout.WithCause(errStorageIdle)
+	case ctx.Err() != nil:
+		// Not the watchdog, so the request's own context ended: the client
+		// left while the PUT waited on storage (over HTTP/2, or before
+		// storage asked for the body). Storage is not to blame.
+		return edge.ErrClientClosed.WithCause(fmt.Errorf("upload: PUT to storage: %w", context.Cause(ctx)))
 	default:
 		// The transport's error names the URL; keep only its cause.
 		return ErrStorageUnavailable.WithCause(fmt.Errorf("upload: PUT to storage: %w", unwrapURLError(err)))
