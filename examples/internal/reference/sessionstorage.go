@@ -32,11 +32,22 @@ func NewSessionStorage(cfg SessionStorageConfig) (http.Handler, error) {
 		return nil, err
 	}
 	log := edge.WithLogger(logger(cfg.Logger))
-	return edge.Chain(
-		tracing.Middleware("session-storage", tracing.Root()),
-		edge.RequestID(),
+	trusted := edge.WithTrust(edge.TrustBinding)
+	h := edge.Chain(
+		edge.RequestID(trusted),
 		edge.AccessLog(log),
 		edge.Recover(log),
-		edge.StripInternal(),
-	)(svc), nil
+		edge.StripInternal(trusted),
+	)(svc)
+	// A call from the internet starts a new trace; one through a binding
+	// (authentication, a cell's login) continues its caller's.
+	public := tracing.Middleware("session-storage", tracing.Root())(h)
+	internal := tracing.Middleware("session-storage")(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if edge.ViaBinding(r) {
+			internal.ServeHTTP(w, r)
+			return
+		}
+		public.ServeHTTP(w, r)
+	}), nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/zone"
 )
 
@@ -93,7 +94,13 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 			Claims: passport.ClaimsFrom(r.Context()),
 		})
 	})))
-	return mux, nil
+	// A cell continues the gateway's trace and request ID, so the login's
+	// call to session storage is part of the request that caused it.
+	return edge.Chain(
+		tracing.Middleware(cfg.Service+"-"+cfg.Zone),
+		edge.RequestID(edge.WithTrust(cfg.Trust)),
+		tracing.Route,
+	)(mux), nil
 }
 
 func login(cfg CellConfig) http.HandlerFunc {
