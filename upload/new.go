@@ -16,7 +16,8 @@ import (
 //	→ flags                                       WithFlags, optional
 //	→ edge.RequestID, edge.AccessLog, edge.Recover
 //	→ CORS                                        WithCORS, optional; preflights need no signature
-//	→ ServeMux: PatternHealth (no signature), PatternUpload and PatternPart:
+//	→ ServeMux: PatternHealth (no signature), PatternUpload and PatternPart
+//	  (anything else is a 404 not_found problem):
 //	    hmacsig.Require(verifier)                 the upload key; verified first, so an
 //	                                              unsigned request never costs a lookup
 //	    → zone.DetectCompany (from the path) → zone.Resolve(dir) → Handler
@@ -47,6 +48,8 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 	mux.Handle(PatternUpload, guarded)
 	mux.Handle(PatternPart, guarded)
 	mux.Handle(PatternHealth, health.Live())
+	// Every error is a problem, also the mux's own 404 and 405.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, ErrNotFound) })
 
 	chain := []func(http.Handler) http.Handler{
 		tracing.Middleware("upload", append([]tracing.Option{tracing.Root()}, cfg.tracing...)...),

@@ -113,6 +113,20 @@ func TestNewChain(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 	})
+	t.Run("no route is a problem too", func(t *testing.T) {
+		for _, c := range []struct{ method, path string }{
+			{http.MethodGet, "/nothing/here"},
+			{http.MethodGet, uploadPath("u", 0)}, // the mux alone would answer 405 in plain text
+		} {
+			req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+			resp, err := srv.Client().Do(req)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusNotFound, resp.StatusCode, "%s %s", c.method, c.path)
+			assert.Equal(t, "not_found", readProblem(t, resp).Code, "%s %s", c.method, c.path)
+			resp.Body.Close()
+		}
+		assert.Zero(t, dir.lookups.Load())
+	})
 	t.Run("signed upload", func(t *testing.T) {
 		resp := put(t, srv.Client(), sign(uploadPath("file_9", 0)), []byte("hello"), nil)
 		assert.Equal(t, answer{ETag: `"abc"`, Size: 5}, readAnswer(t, resp))
