@@ -125,7 +125,7 @@ func (c *Client) Target(ctx context.Context, zoneName, uploadID string, part int
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("upload: FUS call for %s: %w", uploadID, context.Cause(ctx))
 		}
-		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS call for %s: %w", uploadID, err))
+		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS call for %s: %w", uploadID, unwrapURLError(err)))
 	}
 	defer resp.Body.Close()
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,22 @@ func TestClientFailures(t *testing.T) {
 		})
 	}
 
+	t.Run("transport error quoting the signed URL", func(t *testing.T) {
+		// A FUS transport built on http.Client fails with a *url.Error,
+		// whose text is the whole signed URL.
+		signer, err := hmacsig.NewSigner(fusKey)
+		require.NoError(t, err)
+		failing := roundTripper(func(r *http.Request) (*http.Response, error) {
+			return nil, &url.Error{Op: "Get", URL: r.URL.String(), Err: errors.New("connection refused")}
+		})
+		c, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal/"}, signer, upload.WithFUSTransport(failing))
+		require.NoError(t, err)
+		_, err = c.Target(context.Background(), "us01", "u", 0)
+		assert.ErrorIs(t, err, upload.ErrFUSUnavailable)
+		assert.Contains(t, err.Error(), "connection refused")
+		assert.NotContains(t, err.Error(), "sig=")
+		assert.NotContains(t, err.Error(), "expires_at=")
+	})
 	t.Run("unknown zone", func(t *testing.T) {
 		c := newRawClient(t, func(http.ResponseWriter, *http.Request) { t.Error("FUS called") })
 		_, err := c.Target(context.Background(), "zz99", "u", 0)
@@ -125,3 +142,8 @@ func TestNewClientConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// roundTripper adapts a function to http.RoundTripper.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -124,7 +124,8 @@ func (h *Handler) putFailed(ctx context.Context, readErr, err error) error {
 }
 
 // unwrapURLError drops a *url.Error layer (from a RoundTripper built on
-// http.Client), whose text quotes the presigned URL.
+// http.Client), whose text quotes the URL: a presigned storage URL, or a
+// FUS URL with its signature.
 func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
