@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -100,7 +101,7 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
 					slog.Int("status", status),
-					slog.Int64("bytes_in", body.n),
+					slog.Int64("bytes_in", body.n.Load()),
 					slog.Int64("bytes_out", rw.BytesWritten()),
 					slog.Duration("duration", time.Since(start)),
 					slog.String("request_id", RequestIDFrom(ctx)),
@@ -116,14 +117,17 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 	}
 }
 
-// countingBody counts the request body bytes the handler reads.
+// countingBody counts the request body bytes the handler reads. The count
+// is atomic because a transport may still be reading the body in its own
+// goroutine when the handler returns (a proxied request whose upstream
+// answered early).
 type countingBody struct {
 	io.ReadCloser
-	n int64
+	n atomic.Int64
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	b.n += int64(n)
+	b.n.Add(int64(n))
 	return n, err
 }
