@@ -111,14 +111,15 @@ func LoadKey(envVar, file string) ([]byte, error) {
 		return nil, fmt.Errorf("hmacsig: load key: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
+	var buf [maxKeyFile + 1]byte
+	n, err := io.ReadFull(f, buf[:])
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, fmt.Errorf("hmacsig: read key file %s: %w", file, err)
 	}
-	if len(b) > maxKeyFile {
+	if n > maxKeyFile {
 		return nil, fmt.Errorf("hmacsig: key file %s is larger than %d bytes", file, maxKeyFile)
 	}
-	key, err := ParseKey(string(b))
+	key, err := ParseKey(string(buf[:n]))
 	if err != nil {
 		return nil, fmt.Errorf("hmacsig: key file %s: %w", file, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cellgate/cellgate/internal/fakeclock"
 	"github.com/cellgate/cellgate/zone"
 )
 
@@ -31,7 +32,18 @@ func sign(t testing.TB, m jwt.SigningMethod, key any, kid string, claims jwt.Cla
 	return s
 }
 
-func TestVerifierAttacks(t *testing.T) {
+// cellKeys is an issuer and the verifier of a cell of testZone that trusts
+// its key, on one fake clock, and a session that may act for company 42.
+type cellKeys struct {
+	clk     *fakeclock.Clock
+	key     SigningKey
+	issuer  *Issuer
+	v       *Verifier
+	session Session
+}
+
+func newCellKeys(t *testing.T) cellKeys {
+	t.Helper()
 	clk := newClock()
 	key, err := GenerateKey(EdDSA)
 	require.NoError(t, err)
@@ -40,6 +52,12 @@ func TestVerifierAttacks(t *testing.T) {
 	v, err := NewVerifier(testIss, testZone, WithStaticKeys(key.Public()), WithClock(clk.Now))
 	require.NoError(t, err)
 	session := Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}
+	return cellKeys{clk: clk, key: key, issuer: issuer, v: v, session: session}
+}
+
+func TestVerifierAttacks(t *testing.T) {
+	ck := newCellKeys(t)
+	clk, key, issuer, v, session := ck.clk, ck.key, ck.issuer, ck.v, ck.session
 
 	good, claims, err := issuer.Mint(session, "42", testZone)
 	require.NoError(t, err)
@@ -304,14 +322,8 @@ func TestMaxAge(t *testing.T) {
 // earlier stage of the cell put in the context is replaced, by "" when the
 // passport names none.
 func TestRequireCompanyComesFromPassportOnly(t *testing.T) {
-	clk := newClock()
-	key, err := GenerateKey(EdDSA)
-	require.NoError(t, err)
-	issuer, err := NewIssuer(testIss, key, WithClock(clk.Now))
-	require.NoError(t, err)
-	v, err := NewVerifier(testIss, testZone, WithStaticKeys(key.Public()), WithClock(clk.Now))
-	require.NoError(t, err)
-	session := Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}
+	ck := newCellKeys(t)
+	issuer, v, session := ck.issuer, ck.v, ck.session
 
 	for _, company := range []string{"42", ""} {
 		tok, _, err := issuer.Mint(session, company, testZone)

@@ -1,7 +1,6 @@
 package zone
 
 import (
-	"github.com/cellgate/cellgate/internal/fakeclock"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/fakeclock"
 )
 
 func newTestCache(t *testing.T, dir Directory, clock *fakeclock.Clock, opts ...Option) *CachingDirectory {
