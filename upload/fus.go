@@ -73,7 +73,7 @@ func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Optio
 		// Tracing sits outside signing, so the client span records the
 		// unsigned URL; the trace headers it adds are copied onto the signed
 		// request by hmacsig.Transport.
-		rt: tracing.Transport(&hmacsig.Transport{Signer: signer, Base: edge.Outbound(cfg.fusRT)}, cfg.tracing...),
+		rt: tracing.Transport(&hmacsig.Transport{Signer: signer, Base: edge.Outbound(orNewTransport(cfg.fusRT))}, cfg.tracing...),
 	}
 	for name, base := range services {
 		if !zone.ValidZoneName(name) {

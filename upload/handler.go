@@ -62,7 +62,7 @@ func NewHandler(fus *Client, opts ...Option) (*Handler, error) {
 	}
 	return &Handler{
 		fus:     fus,
-		storage: tracing.Transport(cfg.storageRT, cfg.tracing...),
+		storage: tracing.Transport(orNewTransport(cfg.storageRT), cfg.tracing...),
 		maxSize: cfg.maxSize,
 		idle:    cfg.idle,
 		errTooLarge: edge.NewProblem(http.StatusRequestEntityTooLarge, ErrTooLarge.Code,

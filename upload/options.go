@@ -63,13 +63,16 @@ func newConfig(opts []Option) *config {
 			o.apply(c)
 		}
 	}
-	if c.storageRT == nil {
-		c.storageRT = edge.NewTransport()
-	}
-	if c.fusRT == nil {
-		c.fusRT = edge.NewTransport()
-	}
 	return c
+}
+
+// orNewTransport returns rt, or a new edge.NewTransport() when it is nil:
+// a transport is made only where it is used.
+func orNewTransport(rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		return edge.NewTransport()
+	}
+	return rt
 }
 
 // WithMaxSize sets the largest upload the handler accepts (Content-Length),
