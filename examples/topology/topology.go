@@ -154,7 +154,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	if err != nil {
 		return nil, err
 	}
-	sessionStorage, err := reference.NewSessionStorage(reference.SessionStorageConfig{Store: store, Verifier: sessionsVerifier, Logger: log})
+	sessionStorage, err := reference.NewSessionStorage(reference.SessionStorageConfig{Store: store, Verifier: sessionsVerifier, Logger: log.With("service", "sessions")})
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	if err != nil {
 		return nil, err
 	}
-	auth, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: sessions, Issuer: issuer, Logger: log})
+	auth, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: sessions, Issuer: issuer, Logger: log.With("service", "authentication")})
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	gateways := map[string]zone.Gateway{}
 	var origins []string
 	for _, z := range reference.Zones {
-		gw, err := gateway(cfg, z, dir, sessions, authTransport, log)
+		gw, err := gateway(cfg, z, dir, sessions, authTransport, log.With("service", "gateway-"+z))
 		if err != nil {
 			return nil, err
 		}
@@ -196,11 +196,11 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 		origins = append(origins, url(z))
 	}
 	if h["api"], err = reference.NewCellRouter(reference.CellRouterConfig{
-		Directory: dir, Gateways: gateways, CORSOrigins: origins, Logger: log,
+		Directory: dir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"),
 	}); err != nil {
 		return nil, err
 	}
-	if h["objects"], h["storage"], err = storage(cfg, keys, dir, url, origins, log); err != nil {
+	if h["objects"], h["storage"], err = storage(cfg, keys, dir, url, origins, log.With("service", "storage")); err != nil {
 		return nil, err
 	}
 	return h, nil
