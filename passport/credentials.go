@@ -3,6 +3,8 @@ package passport
 import (
 	"net/http"
 	"strings"
+
+	"github.com/cellgate/cellgate/edge"
 )
 
 // takeSession returns the session token of h (Authorization: Bearer first,
@@ -18,11 +20,7 @@ func (g *Gateway) takeSession(h http.Header) string {
 	if fromCookie := takeCookie(h, g.cookie, !g.keepCookie); token == "" {
 		token = fromCookie
 	}
-	for k := range h {
-		if sameHeaderName(k, g.header) {
-			delete(h, k)
-		}
-	}
+	edge.DeleteHeader(h, g.header)
 	return token
 }
 
@@ -77,27 +75,6 @@ func withoutCookie(line, name string) string {
 		b.WriteString(pair)
 	}
 	return b.String()
-}
-
-// sameHeaderName compares header names case-insensitively with '_' read as
-// '-', the way proxies that fold them would.
-func sameHeaderName(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if x == '_' {
-			x = '-'
-		}
-		if y == '_' {
-			y = '-'
-		}
-		if x|0x20 != y|0x20 || (x|0x20 < 'a' || x|0x20 > 'z') && x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // validToken reports whether s is a non-empty RFC 9110 token, as header and

@@ -34,19 +34,3 @@ func TestTakeCookie(t *testing.T) {
 		})
 	}
 }
-
-func TestSameHeaderName(t *testing.T) {
-	for _, tt := range []struct {
-		a, b string
-		want bool
-	}{
-		{"Cellgate-Passport", "Cellgate-Passport", true},
-		{"cellgate_passport", "Cellgate-Passport", true},
-		{"CELLGATE-PASSPORT", "Cellgate-Passport", true},
-		{"Cellgate-Passpor", "Cellgate-Passport", false},
-		{"Cellgate\rPassport", "Cellgate-Passport", false},
-		{"Cellgate.Passport", "Cellgate-Passport", false},
-	} {
-		assert.Equal(t, tt.want, sameHeaderName(tt.a, tt.b), tt.a)
-	}
-}

@@ -181,22 +181,9 @@ func forwardHeader(h http.Header, company, zone string) http.Header {
 }
 
 // isInternalHeader reports whether name starts with edge.DefaultInternalPrefix,
-// ignoring case and reading '_' as '-', as edge.StripInternal does.
+// compared as edge.StripInternal compares.
 func isInternalHeader(name string) bool {
-	const p = edge.DefaultInternalPrefix
-	if len(name) < len(p) {
-		return false
-	}
-	for i := 0; i < len(p); i++ {
-		a, b := name[i], p[i]
-		if a == '_' {
-			a = '-'
-		}
-		if a|0x20 != b|0x20 {
-			return false
-		}
-	}
-	return true
+	return edge.HasHeaderNamePrefix(name, edge.DefaultInternalPrefix)
 }
 
 // ValidZoneName reports whether name is a zone name: a lower-case letter or
