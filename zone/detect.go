@@ -13,14 +13,26 @@ import (
 // DetectCompany ties each request to the company it names and puts the id
 // in its context (CompanyFrom) and on its access log line.
 //
-// On a trusted hop (WithTrust), the Cellgate-Company-Id header set by the
-// router is authoritative. Otherwise internal headers are ignored and the
-// company is read, in order, from the public header (WithHeader), the path
-// (the ServeMux wildcard of WithPathWildcard, else the segment after
-// /companies/) and the query parameter (WithQueryParam). Every source
-// present must name the same valid company: a malformed id is a 400
-// company_invalid, two different ids a 400 company_conflict, and none at
-// all a 400 company_missing unless WithOptional.
+// The company is read from every source at once: the public header
+// (WithHeader, every spelling of its name: case folded, '_' read as '-'), the
+// path (the ServeMux wildcard of WithPathWildcard, and the segment after the
+// one named by WithPathSegment) and the query parameter (WithQueryParam,
+// names compared as header names are). On a trusted hop (WithTrust) the
+// Cellgate-Company-Id header the router set is one more source. Every source
+// present must name the same valid company, so whatever a cell reads, it
+// reads the company checked here:
+//
+//   - a path that a cell could read differently is a 400 path_ambiguous: a
+//     dot segment (raw, percent-encoded or with ;parameters, in any case), an
+//     encoded '/' or '\', a raw '\', a control character, a '%' left after
+//     decoding, an empty segment (but a trailing '/'), or more than one
+//     companies segment (compared case-insensitively);
+//   - a malformed id is a 400 company_invalid, two different ids a 400
+//     company_conflict, and none at all a 400 company_missing unless
+//     WithOptional.
+//
+// On success every other spelling of the public header is deleted and the
+// canonical one carries the company, so nothing downstream reads another.
 func DetectCompany(opts ...Option) func(http.Handler) http.Handler {
 	d := newDetector(newConfig(opts))
 	return func(next http.Handler) http.Handler {
@@ -58,25 +70,16 @@ func ValidCompanyID(id string) bool {
 // detector holds what DetectCompany precomputes from its configuration.
 type detector struct {
 	c         *config
-	headerKey string // canonical form of c.header, so lookups never canonicalise
-	segment   string // "/companies/"
+	headerKey string // canonical form of c.header
 	missing   *edge.Problem
 }
 
-var internalCompanyKey = textproto.CanonicalMIMEHeaderKey(HeaderCompany)
-
 func newDetector(c *config) *detector {
-	d := &detector{c: c, missing: ErrCompanyMissing}
-	if c.header != "" {
-		d.headerKey = textproto.CanonicalMIMEHeaderKey(c.header)
-		if d.headerKey != DefaultHeader {
-			d.missing = edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing "+c.header+" header!")
-		}
-	} else {
+	d := &detector{c: c, headerKey: textproto.CanonicalMIMEHeaderKey(c.header), missing: ErrCompanyMissing}
+	if c.header == "" {
 		d.missing = edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing company id!")
-	}
-	if c.segment != "" {
-		d.segment = "/" + c.segment + "/"
+	} else if d.headerKey != DefaultHeader {
+		d.missing = edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing "+c.header+" header!")
 	}
 	return d
 }
@@ -84,20 +87,25 @@ func newDetector(c *config) *detector {
 // detect returns the company the request names, "" when it names none and
 // that is allowed, or a problem.
 func (d *detector) detect(r *http.Request) (string, error) {
-	if vs := r.Header[internalCompanyKey]; len(vs) > 0 && d.c.trust(r) {
-		if len(vs) > 1 || !d.c.validate(vs[0]) {
-			return "", ErrCompanyInvalid
-		}
-		return vs[0], nil
-	}
 	var s sources
-	if d.headerKey != "" {
-		for _, v := range r.Header[d.headerKey] {
+	if d.c.trust(r) {
+		if vs, n := edge.HeaderValues(r.Header, HeaderCompany); n > 0 {
+			if n > 1 || len(vs) > 1 || !d.c.validate(vs[0]) {
+				return "", ErrCompanyInvalid
+			}
+			s.add(d, vs[0])
+		}
+	}
+	header := 0
+	if d.c.header != "" {
+		var vs []string
+		vs, header = edge.HeaderValues(r.Header, d.c.header)
+		for _, v := range vs {
 			s.add(d, v)
 		}
 	}
-	if v, ok := d.fromPath(r); ok {
-		s.add(d, v)
+	if err := d.fromPath(r, &s); err != nil {
+		return "", err
 	}
 	if d.c.query != "" && r.URL.RawQuery != "" {
 		eachQueryValue(r.URL.RawQuery, d.c.query, func(v string) { s.add(d, v) })
@@ -107,6 +115,11 @@ func (d *detector) detect(r *http.Request) (string, error) {
 		return "", s.err
 	case s.id == "" && !d.c.optional:
 		return "", d.missing
+	}
+	if header > 1 || header == 1 && len(r.Header[d.headerKey]) != 1 {
+		// One spelling with one value reaches the next hop: the canonical one.
+		edge.DeleteHeader(r.Header, d.c.header)
+		r.Header[d.headerKey] = []string{s.id}
 	}
 	return s.id, nil
 }
@@ -129,30 +142,98 @@ func (s *sources) add(d *detector, v string) {
 	}
 }
 
-func (d *detector) fromPath(r *http.Request) (string, bool) {
+// fromPath adds the company the path names to s, or returns
+// ErrPathAmbiguous for a path that a cell could read another way.
+func (d *detector) fromPath(r *http.Request, s *sources) error {
 	if d.c.wildcard != "" {
 		if v := r.PathValue(d.c.wildcard); v != "" {
-			return v, true
+			s.add(d, v)
 		}
 	}
-	if d.segment == "" {
+	id, found, ok := companyInPath(r.URL.EscapedPath(), d.c.segment)
+	if !ok {
+		return ErrPathAmbiguous
+	}
+	if found {
+		s.add(d, id)
+	}
+	return nil
+}
+
+// companyInPath reads the raw (still escaped) path p the way the most
+// liberal cell would, and refuses it (ok false) where cells could disagree:
+// see DetectCompany. It returns the raw segment after the one equal to
+// segment, if any; a raw id with escapes in it is no valid id, so a cell
+// that decodes and one that does not cannot read two different companies.
+func companyInPath(p, segment string) (id string, found, ok bool) {
+	if p == "" || p == "*" {
+		return "", false, true
+	}
+	if p[0] != '/' || strings.IndexByte(p, '\\') >= 0 {
+		return "", false, false
+	}
+	afterCompanies := false
+	for rest := p[1:]; ; {
+		seg, tail, more := strings.Cut(rest, "/")
+		if seg == "" {
+			if more {
+				return "", false, false // an empty segment: "//"
+			}
+			break // a trailing slash, or the root
+		}
+		name, good := decodeSegment(seg)
+		if !good {
+			return "", false, false
+		}
+		if afterCompanies {
+			id, found, afterCompanies = seg, true, false
+		}
+		if segment != "" && strings.EqualFold(name, segment) {
+			if found || afterCompanies {
+				return "", false, false // a second companies segment
+			}
+			afterCompanies = true
+		}
+		if !more {
+			break
+		}
+		rest = tail
+	}
+	return id, found, true
+}
+
+// decodeSegment returns one raw path segment decoded and without its
+// ;parameters (which Tomcat and other servlet containers drop), and whether
+// it is unambiguous: no dot segment, no '/' or '\' or control character
+// once decoded, and no '%' left for a second decoding.
+func decodeSegment(seg string) (string, bool) {
+	name := seg
+	if strings.IndexByte(seg, '%') >= 0 {
+		var err error
+		if name, err = url.PathUnescape(seg); err != nil {
+			return "", false
+		}
+		for i := 0; i < len(name); i++ {
+			if c := name[i]; c == '/' || c == '\\' || c == '%' || c < 0x20 || c == 0x7f {
+				return "", false
+			}
+		}
+	}
+	if i := strings.IndexByte(name, ';'); i >= 0 {
+		name = name[:i]
+	}
+	if name == "." || name == ".." {
 		return "", false
 	}
-	p := r.URL.Path
-	i := strings.Index(p, d.segment)
-	if i < 0 {
-		return "", false
-	}
-	p = p[i+len(d.segment):]
-	if j := strings.IndexByte(p, '/'); j >= 0 {
-		p = p[:j]
-	}
-	return p, p != ""
+	return name, true
 }
 
 // eachQueryValue calls fn with every value of key in the raw query, decoded
-// as url.ParseQuery would, without building the whole map. Pairs that do not
-// decode are skipped, as ParseQuery skips them.
+// as url.ParseQuery would, without building the whole map. Keys are
+// compared as header names are ('_' read as '-', case folded), and '.' and
+// ' ' count as '-' too, because PHP folds them into '_'; a key followed by
+// brackets (company_id[]=…, as Rails and PHP read arrays) counts as well.
+// Pairs that do not decode are skipped, as ParseQuery skips them.
 func eachQueryValue(raw, key string, fn func(string)) {
 	for raw != "" {
 		var pair string
@@ -164,7 +245,7 @@ func eachQueryValue(raw, key string, fn func(string)) {
 				continue
 			}
 		}
-		if k != key {
+		if !sameQueryName(k, key) {
 			continue
 		}
 		if escaped(v) {
@@ -175,6 +256,17 @@ func eachQueryValue(raw, key string, fn func(string)) {
 		}
 		fn(v)
 	}
+}
+
+// sameQueryName reports whether the query key k names the parameter key.
+func sameQueryName(k, key string) bool {
+	if i := strings.IndexByte(k, '['); i >= 0 {
+		k = k[:i]
+	}
+	if strings.ContainsAny(k, ". ") {
+		k = strings.NewReplacer(".", "_", " ", "_").Replace(k)
+	}
+	return edge.SameHeaderName(k, key)
 }
 
 // escaped reports whether a query key or value needs unescaping; cheaper

@@ -28,7 +28,36 @@ func TestDetectCompany(t *testing.T) {
 		{name: "wildcard", target: "/rest/v2.1/companies/77/projects", pattern: "/rest/v2.1/companies/{companyId}/projects", want: "77"},
 		{name: "path segment", target: "/rest/v1.0/companies/9007199254740993/users", want: "9007199254740993"},
 		{name: "path segment at end", target: "/rest/v1.0/companies/5", want: "5"},
-		{name: "path segment empty", target: "/rest/v1.0/companies//x", code: "company_missing"},
+		{name: "path segment empty", target: "/rest/v1.0/companies//x", code: "path_ambiguous"},
+		{name: "path segment upper case", target: "/rest/v1.0/COMPANIES/7/x", want: "7"},
+		{name: "path trailing slash", target: "/rest/v1.0/companies/7/", want: "7"},
+		{name: "path segments list", target: "/rest/v1.0/companies", opts: []Option{WithOptional()}, want: ""},
+		// Issue 12, hole 2: every path a cell could read as another company.
+		{name: "encoded dot-dot after company", target: "/rest/v1.0/companies/1/%2e%2e/2/projects", code: "path_ambiguous"},
+		{name: "encoded dot-dot upper case", target: "/rest/v1.0/companies/1/%2E%2E/2/projects", code: "path_ambiguous"},
+		{name: "half-encoded dot-dot", target: "/rest/v1.0/companies/1/.%2e/2/projects", code: "path_ambiguous"},
+		{name: "dot-dot then encoded slash", target: "/rest/v1.0/companies/1/..%2F2/projects", code: "path_ambiguous"},
+		{name: "encoded slash dot-dot", target: "/rest/v1.0/companies/1%2F..%2F2/projects", code: "path_ambiguous"},
+		{name: "encoded backslash", target: "/rest/v1.0/companies/1/..%5c2/projects", code: "path_ambiguous"},
+		{name: "raw dot segment", target: "/rest/v1.0/./companies/1", code: "path_ambiguous"},
+		{name: "dot-dot with path parameter", target: "/rest/..;/companies/2/x", code: "path_ambiguous"},
+		{name: "double-encoded dot-dot", target: "/rest/v1.0/companies/1/%252e%252e/2", code: "path_ambiguous"},
+		{name: "encoded NUL", target: "/rest/v1.0/companies/1/%00/x", code: "path_ambiguous"},
+		{name: "second companies segment", target: "/rest/v1.0/companies/1/x/companies/2/projects", code: "path_ambiguous"},
+		{name: "second companies segment, same id", target: "/companies/1/companies/1", code: "path_ambiguous"},
+		{name: "second companies segment, other case", target: "/companies/1/x/Companies/1", code: "path_ambiguous"},
+		{name: "upper-case segment and query", target: "/rest/v1.0/Companies/2/projects?company_id=1", code: "company_conflict"},
+		{name: "encoded segment name and header", target: "/rest/v1.0/%63ompanies/2/projects", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "company_conflict"},
+		{name: "segment with path parameter and header", target: "/rest/v1.0/companies;v=1/2/projects", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "company_conflict"},
+		{name: "encoded company id", target: "/rest/v1.0/companies/%31/projects", code: "company_invalid"},
+		// Issue 12, hole 4: every spelling of the public header and query name.
+		{name: "header underscore spelling", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}}, want: "4"},
+		{name: "header two spellings differ", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
+		{name: "header upper-case underscore and path", target: "/companies/1/x", header: map[string][]string{"PROCORE_COMPANY_ID": {"4"}}, code: "company_conflict"},
+		{name: "query two spellings differ", target: "/x?company_id=1&Company_Id=2", code: "company_conflict"},
+		{name: "query dash spelling", target: "/x?company-id=3", want: "3"},
+		{name: "query dot spelling", target: "/x?company.id=2&company_id=1", code: "company_conflict"},
+		{name: "query array spelling", target: "/x?company_id[]=2&company_id=1", code: "company_conflict"},
 		{name: "query", target: "/x?company_id=12", want: "12"},
 		{name: "query escaped key", target: "/x?a=1&company%5Fid=13", want: "13"},
 		{name: "all agree", target: "/companies/8/x?company_id=8", header: map[string][]string{"Procore-Company-Id": {"8"}}, want: "8"},
@@ -54,7 +83,10 @@ func TestDetectCompany(t *testing.T) {
 		{name: "custom segment", target: "/tenants/3/x", opts: []Option{WithPathSegment("tenants")}, want: "3"},
 		{name: "untrusted internal header ignored", target: "/x", header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Procore-Company-Id": {"1"}}, want: "1"},
 		{name: "untrusted internal header alone", target: "/x", header: map[string][]string{"Cellgate-Company-Id": {"99"}}, code: "company_missing"},
-		{name: "trusted internal header wins", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Procore-Company-Id": {"1"}}, want: "99"},
+		{name: "trusted internal header", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}}, want: "99"},
+		{name: "trusted internal header agrees", target: "/companies/99/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Procore-Company-Id": {"99"}}, want: "99"},
+		{name: "trusted internal header disagrees", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
+		{name: "trusted internal header in two spellings", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Cellgate_Company_Id": {"99"}}, code: "company_invalid"},
 		{name: "trusted internal header invalid", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"x"}}, code: "company_invalid"},
 		{name: "trusted, no internal header", target: "/x?company_id=4", opts: []Option{trustAll}, want: "4"},
 	}
@@ -98,6 +130,22 @@ func TestDetectCompany(t *testing.T) {
 				t.Fatalf("CompanyFrom = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestDetectCompanyForwardsOneSpelling(t *testing.T) {
+	// Whatever spelling the client used, the next hop sees only the
+	// canonical header with the company that was checked.
+	next := &okHandler{}
+	req := httptest.NewRequest(http.MethodGet, "/companies/4/x", nil)
+	req.Header["Procore_Company_Id"] = []string{"4"}
+	req.Header["procore-company-id"] = []string{"4", "4"}
+	DetectCompany()(next).ServeHTTP(httptest.NewRecorder(), req)
+	if !next.called {
+		t.Fatal("next not called")
+	}
+	if got := next.req.Header; len(got) != 1 || len(got["Procore-Company-Id"]) != 1 || got.Get("Procore-Company-Id") != "4" {
+		t.Fatalf("forwarded header %v, want only Procore-Company-Id: 4", got)
 	}
 }
 

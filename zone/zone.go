@@ -47,6 +47,11 @@ var (
 	ErrCompanyInvalid = edge.NewProblem(http.StatusBadRequest, "company_invalid", "The company id is not valid.")
 	// ErrCompanyConflict: two sources named different companies.
 	ErrCompanyConflict = edge.NewProblem(http.StatusBadRequest, "company_conflict", "The request names more than one company.")
+	// ErrPathAmbiguous: the path could be read as naming another company
+	// than the one checked (dot segments, encoded slashes, empty segments,
+	// more than one companies segment); see DetectCompany.
+	ErrPathAmbiguous = edge.NewProblem(http.StatusBadRequest, "path_ambiguous",
+		"The path is ambiguous: dot segments, encoded slashes, empty segments and repeated company segments are refused.")
 	// ErrCompanyUnknown: the directory holds no such company.
 	ErrCompanyUnknown = edge.NewProblem(http.StatusNotFound, "company_unknown", "The company is not known.")
 	// ErrDirectoryUnavailable: the zone directory could not answer and no
