@@ -1,13 +1,16 @@
 package passport
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/zone"
 )
 
 // authRequest is what the Gateway sends the authentication service: the
@@ -34,25 +37,34 @@ type authResponse struct {
 // (WithSignedCalls); anything else gets 403 internal_only, so mounting it on
 // a public listener by accident exposes nothing.
 //
+// Before it mints, the service checks the zone itself, whatever the gateway
+// did: a company must be one the session may act for and live in the
+// requested zone (403 company_forbidden, 421 zone_misdirected, 404
+// company_unknown); a passport without a company is minted only for a zone
+// in which the session may act for at least one company (403 zone_forbidden).
+//
 // Wire format: POST, body {"session_key": TokenKey(token), "company_id": "42",
 // "zone": "us01"}; answer 200 {"passport", "key_id", "session_id", "user",
 // "expires_at"} or a problem (session_unknown, session_expired,
-// session_revoked, company_forbidden, session_store_unavailable).
+// session_revoked, company_forbidden, zone_forbidden, zone_misdirected,
+// company_unknown, session_store_unavailable, zone_directory_unavailable).
 type AuthService struct {
 	store  Store
 	issuer *Issuer
+	dir    zone.Directory
 	trust  edge.Trust
 	signed *hmacsig.Verifier
 }
 
-// NewAuthService returns the authentication service over store and issuer.
+// NewAuthService returns the authentication service over store and issuer,
+// which checks every company's zone against dir.
 // Options: WithTrust (default edge.TrustBinding), WithSignedCalls.
-func NewAuthService(store Store, issuer *Issuer, opts ...Option) (*AuthService, error) {
-	if store == nil || issuer == nil {
-		return nil, errors.New("passport: auth service: store and issuer are required")
+func NewAuthService(store Store, issuer *Issuer, dir zone.Directory, opts ...Option) (*AuthService, error) {
+	if store == nil || issuer == nil || dir == nil {
+		return nil, errors.New("passport: auth service: store, issuer and zone directory are required")
 	}
 	c := newConfig(opts)
-	return &AuthService{store: store, issuer: issuer, trust: c.trust, signed: c.signed}, nil
+	return &AuthService{store: store, issuer: issuer, dir: dir, trust: c.trust, signed: c.signed}, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -71,7 +83,7 @@ func (a *AuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		edge.WriteProblem(w, r, ErrRequestInvalid.WithCause(err))
 		return
 	}
-	if !validKey(req.SessionKey) || req.Zone == "" {
+	if !validKey(req.SessionKey) || !zone.ValidZoneName(req.Zone) {
 		edge.WriteProblem(w, r, ErrRequestInvalid.WithCause(errors.New("passport: auth: bad session key or no zone")))
 		return
 	}
@@ -84,6 +96,15 @@ func (a *AuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	edge.AddLogAttrs(r.Context(), slog.String("session_id", s.ID), slog.String("user", s.User))
+	if err := a.checkZone(r.Context(), s, req.CompanyID, req.Zone); err != nil {
+		var p *edge.Problem
+		if !errors.As(err, &p) {
+			zone.WriteLookupError(w, r, err)
+			return
+		}
+		edge.WriteProblem(w, r, err)
+		return
+	}
 	token, claims, kid, err := a.issuer.mint(s, req.CompanyID, req.Zone)
 	if err != nil {
 		edge.WriteProblem(w, r, err)
@@ -95,6 +116,39 @@ func (a *AuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Passport: token, KeyID: kid, SessionID: s.ID, User: s.User,
 		ExpiresAt: claims.ExpiresAt.Time,
 	})
+}
+
+// checkZone returns nil when session s may get a passport for company (or
+// for no company) in zoneName: a problem when it may not, or the directory's
+// error when the directory cannot tell.
+func (a *AuthService) checkZone(ctx context.Context, s Session, company, zoneName string) error {
+	if company != "" {
+		if !s.MayActFor(company) {
+			return ErrCompanyForbidden
+		}
+		z, err := a.dir.Lookup(ctx, company)
+		if err != nil {
+			return err
+		}
+		if z.Name != zoneName {
+			return ErrZoneMisdirected.WithCause(fmt.Errorf("passport: auth: company %s is in zone %s, not %s", company, z.Name, zoneName))
+		}
+		return nil
+	}
+	var failed error
+	for _, c := range s.Companies {
+		z, err := a.dir.Lookup(ctx, c)
+		switch {
+		case err == nil && z.Name == zoneName:
+			return nil
+		case err != nil && !errors.Is(err, zone.ErrUnknownCompany) && failed == nil:
+			failed = err
+		}
+	}
+	if failed != nil {
+		return failed // the directory could not tell: never guess
+	}
+	return ErrZoneForbidden
 }
 
 // admit reports why r may not call the service, or nil.

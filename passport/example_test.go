@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
@@ -19,9 +20,14 @@ func Example() {
 	store, _ := passport.NewMemoryStore()
 	key, _ := passport.GenerateKey(passport.EdDSA)
 	issuer, _ := passport.NewIssuer("https://auth.example.com", key)
-	auth, _ := passport.NewAuthService(store, issuer)
+	dir, _ := zone.NewStaticDirectory(map[string]zone.Zone{
+		"42": {Name: "us01", WebBaseURL: "https://us01.example.com"},
+		"43": {Name: "us02", WebBaseURL: "https://us02.example.com"},
+	})
+	auth, _ := passport.NewAuthService(store, issuer, dir)
 
-	gw, _ := passport.NewGateway("us01", "http://auth.internal/passports", edge.Binding(auth))
+	// The gateway of us01 checks every company against the directory itself.
+	gw, _ := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
 	defer store.Subscribe(gw.Revoked)()
 
 	v, _ := passport.NewVerifier("https://auth.example.com", "us01", passport.WithStaticKeys(issuer.PublicKeys()...))
@@ -38,18 +44,20 @@ func Example() {
 	s := passport.Session{ID: passport.NewSessionID(), User: "u-7", Companies: []string{"42"}, Created: now, Expires: now.Add(8 * time.Hour)}
 	_ = store.Put(context.Background(), passport.TokenKey(token), s)
 
-	get := func() {
+	get := func(company string) {
 		r := httptest.NewRequest(http.MethodGet, "/projects", nil)
 		r.AddCookie(&http.Cookie{Name: passport.DefaultCookie, Value: token})
-		r.Header.Set("Procore-Company-Id", "42")
+		r.Header.Set("Procore-Company-Id", company)
 		w := httptest.NewRecorder()
 		front.ServeHTTP(w, r)
-		fmt.Println(w.Code, w.Body.String())
+		fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
 	}
-	get()
+	get("42")
+	get("43") // company 43 lives in us02: not this gateway's
 	_ = store.RevokeUser(context.Background(), "u-7")
-	get()
+	get("42")
 	// Output:
 	// 200 user u-7, company 42, zone us01
+	// 421 {"type":"urn:cellgate:problem:zone_misdirected","title":"Misdirected Request","status":421,"detail":"The request reached the gateway of another zone.","code":"zone_misdirected"}
 	// 401 {"type":"urn:cellgate:problem:session_revoked","title":"Unauthorized","status":401,"detail":"The session was ended. Please sign in again.","code":"session_revoked"}
 }

@@ -32,6 +32,16 @@ import (
 // from the authentication service, one call per session and company however
 // many requests wait for it.
 //
+// A gateway never mints for a zone the session has no business in, whatever
+// the chain in front of it did. It looks the request's company up in its
+// directory itself: another zone's company is a 421 zone_misdirected, an
+// unknown one a 404 company_unknown. A request that names no company is a
+// 400 company_missing unless its route is declared company-less
+// (WithCompanyless), and even then it gets a passport only when the session
+// may act for a company of this zone. The authentication service checks the
+// same again before it mints. Routes declared public (WithPublic, a sign-in
+// page) pass without a passport instead of failing.
+//
 // Revocation: wire Store.Subscribe to Revoked and a revoked session loses its
 // cached passport at once. Without notices, a revoked session keeps being
 // served from the cache for at most the cache TTL (WithCacheTTL, one minute
@@ -39,17 +49,19 @@ import (
 // When the authentication service starts signing with another key, the
 // whole cache is dropped, so a rotation never serves passports of a retired key.
 type Gateway struct {
-	zone       string
-	authURL    string
-	rt         http.RoundTripper
-	cookie     string
-	header     string
-	bearer     bool
-	public     func(*http.Request) bool
-	keepCookie bool
-	ttl        time.Duration
-	timeout    time.Duration
-	now        func() time.Time
+	zone        string
+	dir         zone.Directory
+	authURL     string
+	rt          http.RoundTripper
+	cookie      string
+	header      string
+	bearer      bool
+	public      func(*http.Request) bool
+	companyless func(*http.Request) bool
+	keepCookie  bool
+	ttl         time.Duration
+	timeout     time.Duration
+	now         func() time.Time
 
 	mu    sync.Mutex
 	cache *simplelru.LRU[cacheKey, *entry]
@@ -71,20 +83,24 @@ type entry struct {
 	expires   time.Time
 }
 
-// NewGateway returns the gateway of zoneName that asks the authentication
-// service at authURL through rt: edge.Binding(authService) in one process,
-// or a transport that signs (hmacsig.Transport) across processes; nil means
-// edge.NewTransport. Options: WithCookie, WithHeader, WithPublic,
+// NewGateway returns the gateway of zoneName, which checks every company
+// against dir (a zone.CachingDirectory in front of the zone directory) and
+// asks the authentication service at authURL through rt:
+// edge.Binding(authService) in one process, or a transport that signs
+// (hmacsig.Transport) across processes; nil means edge.NewTransport.
+// Options: WithCookie, WithHeader, WithPublic, WithCompanyless,
 // WithCacheTTL, WithMaxEntries, WithKeepSessionCookie, WithTimeout, WithClock.
-func NewGateway(zoneName, authURL string, rt http.RoundTripper, opts ...Option) (*Gateway, error) {
+func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.RoundTripper, opts ...Option) (*Gateway, error) {
 	c := newConfig(opts)
 	u, err := url.Parse(authURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("passport: gateway: auth URL %q is not an absolute http(s) URL", authURL)
 	}
 	switch {
-	case zoneName == "":
-		return nil, errors.New("passport: gateway: empty zone")
+	case !zone.ValidZoneName(zoneName):
+		return nil, fmt.Errorf("passport: gateway: invalid zone name %q", zoneName)
+	case dir == nil:
+		return nil, errors.New("passport: gateway: a zone directory is required")
 	case !validToken(c.header):
 		return nil, fmt.Errorf("passport: gateway: bad passport header name %q", c.header)
 	case !validToken(c.cookie):
@@ -96,8 +112,8 @@ func NewGateway(zoneName, authURL string, rt http.RoundTripper, opts ...Option) 
 		rt = edge.NewTransport()
 	}
 	g := &Gateway{
-		zone: zoneName, authURL: authURL, rt: edge.Outbound(rt),
-		cookie: c.cookie, header: http.CanonicalHeaderKey(c.header), public: c.public,
+		zone: zoneName, dir: dir, authURL: authURL, rt: edge.Outbound(rt),
+		cookie: c.cookie, header: http.CanonicalHeaderKey(c.header), public: c.public, companyless: c.companyless,
 		keepCookie: c.keepCookie, ttl: c.cacheTTL, timeout: c.timeout, now: c.now,
 	}
 	g.bearer = g.header == "Authorization"
@@ -111,10 +127,11 @@ func NewGateway(zoneName, authURL string, rt http.RoundTripper, opts ...Option) 
 func (g *Gateway) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := g.takeSession(r.Header)
-		if z, ok := zone.From(r.Context()); ok && z.Name != g.zone {
-			edge.WriteProblem(w, r, ErrZoneMisdirected)
+		ctx, ok := g.admit(w, r)
+		if !ok {
 			return
 		}
+		r = r.WithContext(ctx)
 		if token == "" {
 			if g.public(r) {
 				next.ServeHTTP(w, r)
@@ -123,7 +140,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			edge.WriteProblem(w, r, ErrSessionMissing)
 			return
 		}
-		e, err := g.passport(r.Context(), token, zone.CompanyFrom(r.Context()))
+		e, err := g.passport(ctx, token, zone.CompanyFrom(ctx))
 		if err != nil {
 			if g.public(r) {
 				next.ServeHTTP(w, r)
@@ -132,10 +149,45 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			edge.WriteProblem(w, r, err)
 			return
 		}
-		edge.AddLogAttrs(r.Context(), slog.String("session_id", e.sessionID), slog.String("user", e.user))
+		edge.AddLogAttrs(ctx, slog.String("session_id", e.sessionID), slog.String("user", e.user))
 		r.Header.Set(g.header, e.value) // overwrite, never append
 		next.ServeHTTP(w, r)
 	})
+}
+
+// admit checks that r may be served by this zone's gateway at all and
+// returns its context with the zone in it (zone.From), or answers r with a
+// problem and returns false. The check is the gateway's own, from its
+// directory: nothing in front of it (zone.Resolve, a trusted router) can
+// switch it off.
+func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
+	ctx := r.Context()
+	if z, ok := zone.From(ctx); ok && z.Name != g.zone {
+		edge.WriteProblem(w, r, ErrZoneMisdirected)
+		return nil, false
+	}
+	company := zone.CompanyFrom(ctx)
+	if company == "" {
+		if !g.companyless(r) && !g.public(r) {
+			edge.WriteProblem(w, r, zone.ErrCompanyMissing)
+			return nil, false
+		}
+		if _, ok := zone.From(ctx); ok {
+			return ctx, true
+		}
+		return zone.With(ctx, zone.Zone{Name: g.zone}), true
+	}
+	z, err := g.dir.Lookup(ctx, company)
+	if err != nil {
+		zone.WriteLookupError(w, r, err)
+		return nil, false
+	}
+	if z.Name != g.zone {
+		edge.WriteProblem(w, r, ErrZoneMisdirected.WithCause(fmt.Errorf("passport: gateway %s: company %s is in zone %s", g.zone, company, z.Name)))
+		return nil, false
+	}
+	edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
+	return zone.With(ctx, z), true
 }
 
 // Revoked drops the cached passports a revocation covers. Pass it to

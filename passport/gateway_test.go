@@ -2,6 +2,8 @@ package passport
 
 import (
 	"context"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -54,7 +56,9 @@ func TestGatewayRefusals(t *testing.T) {
 		{"expired session", expiredTok, "42", 401, "session_expired"},
 		{"company not allowed", token, "99", 403, "company_forbidden"},
 		{"allowed", token, "42", 200, ""},
-		{"no company", token, "", 200, ""},
+		{"company of another zone", token, "7", 421, "zone_misdirected"},
+		{"unknown company", token, "5", 404, "company_unknown"},
+		{"no company on a route that needs one", token, "", 400, "company_missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +107,71 @@ func TestGatewayForgedPassportHeader(t *testing.T) {
 	})
 }
 
+// Issue 12, holes 1 and 3: a gateway never mints for a zone the session has
+// no business in, whatever stands in front of it.
+func TestGatewayDeniesZonesWithoutBusiness(t *testing.T) {
+	me := func(r *http.Request) bool { return r.URL.Path == "/me" }
+	f := newFixture(t, WithCompanyless(me))
+	inZone, _ := f.login(t, "u-1", "8", "42")   // one company here, one in us02
+	elsewhere, _ := f.login(t, "u-2", "7", "8") // companies of us02 only
+	nobody, _ := f.login(t, "u-3")              // no company at all
+
+	w := f.doPath("/me", inZone, "", false)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, map[string]string{"sub": "u-1", "company_id": "", "zone": testZone, "sid": body(t, w)["sid"], "ctx_company": ""}, body(t, w))
+
+	for name, token := range map[string]string{"companies of another zone": elsewhere, "no company": nobody} {
+		w := f.doPath("/me", token, "", false)
+		assert.Equal(t, http.StatusForbidden, w.Code, name)
+		assert.Equal(t, "zone_forbidden", problemCode(t, w), name)
+	}
+	// A route not declared company-less needs a company.
+	w = f.doPath("/projects", inZone, "", false)
+	assert.Equal(t, "company_missing", problemCode(t, w))
+
+	// A company of another zone is refused even when the chain in front
+	// claims the request is for this zone (zone.Resolve skipped, a stale
+	// Assign): the gateway asks its own directory.
+	r := httptest.NewRequest(http.MethodGet, "/projects", nil)
+	r.Header.Set("Authorization", "Bearer "+elsewhere)
+	ctx := zone.With(zone.WithCompany(r.Context(), "7"), zone.Zone{Name: testZone})
+	rec := httptest.NewRecorder()
+	f.gw.Middleware(http.NotFoundHandler()).ServeHTTP(rec, r.WithContext(ctx))
+	assert.Equal(t, http.StatusMisdirectedRequest, rec.Code)
+	assert.Equal(t, "zone_misdirected", problemCode(t, rec))
+}
+
+// The authentication service checks the zone again (defence in depth): a
+// caller that skips the gateway's checks still gets no passport.
+func TestAuthServiceChecksZone(t *testing.T) {
+	f := newFixture(t)
+	token, _ := f.login(t, "u-1", "7", "8", "42")
+	for _, tt := range []struct {
+		company, zone string
+		status        int
+		code          string
+	}{
+		{"42", testZone, 200, ""},
+		{"7", testZone, 421, "zone_misdirected"},
+		{"5", testZone, 403, "company_forbidden"},
+		{"", testZone, 200, ""},
+		{"", "uk01", 403, "zone_forbidden"},
+		{"", "../x", 400, "request_invalid"},
+	} {
+		body := `{"session_key":"` + TokenKey(token) + `","company_id":"` + tt.company + `","zone":"` + tt.zone + `"}`
+		r := httptest.NewRequest(http.MethodPost, authURL, strings.NewReader(body))
+		resp, err := edge.Binding(f.auth).RoundTrip(r)
+		require.NoError(t, err)
+		w := httptest.NewRecorder()
+		w.Code = resp.StatusCode
+		maps.Copy(w.Header(), resp.Header)
+		_, _ = io.Copy(w.Body, resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, tt.status, w.Code, "%s in %s: %s", tt.company, tt.zone, w.Body)
+		assert.Equal(t, tt.code, problemCode(t, w), "%s in %s", tt.company, tt.zone)
+	}
+}
+
 func TestGatewayPublicRoute(t *testing.T) {
 	f := newFixture(t, WithPublic(func(r *http.Request) bool { return true }))
 	w := f.do("", "", false)
@@ -112,8 +181,9 @@ func TestGatewayPublicRoute(t *testing.T) {
 	w = f.do(NewToken(), "", false)
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, "yes", body(t, w)["anonymous"])
-	// A valid one still gets its passport.
-	token, _ := f.login(t, "u-1")
+	// A valid one still gets its passport, for a session with business in
+	// this zone.
+	token, _ := f.login(t, "u-1", "42")
 	w = f.do(token, "", false)
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, "u-1", body(t, w)["sub"])
@@ -144,13 +214,13 @@ func TestGatewayCacheBoundedByPassportLife(t *testing.T) {
 	f.issuer, err = NewIssuer(testIss, f.key, WithClock(f.clk.Now), WithLifetime(30*time.Second))
 	require.NoError(t, err)
 	f.auth.issuer = f.issuer
-	token, _ := f.login(t, "u-1")
-	require.Equal(t, http.StatusOK, f.do(token, "", false).Code)
+	token, _ := f.login(t, "u-1", "42")
+	require.Equal(t, http.StatusOK, f.do(token, "42", false).Code)
 	f.clk.Advance(14 * time.Second)
-	require.Equal(t, http.StatusOK, f.do(token, "", false).Code)
+	require.Equal(t, http.StatusOK, f.do(token, "42", false).Code)
 	assert.EqualValues(t, 1, f.authCalls.Load())
 	f.clk.Advance(time.Second)
-	require.Equal(t, http.StatusOK, f.do(token, "", false).Code)
+	require.Equal(t, http.StatusOK, f.do(token, "42", false).Code)
 	assert.EqualValues(t, 2, f.authCalls.Load())
 }
 
@@ -218,9 +288,9 @@ func TestGatewayRevocationNotice(t *testing.T) {
 
 func TestGatewayRotationFlushesCache(t *testing.T) {
 	f := newFixture(t)
-	a, _ := f.login(t, "u-a")
-	b, _ := f.login(t, "u-b")
-	require.Equal(t, http.StatusOK, f.do(a, "", false).Code)
+	a, _ := f.login(t, "u-a", "42")
+	b, _ := f.login(t, "u-b", "42")
+	require.Equal(t, http.StatusOK, f.do(a, "42", false).Code)
 	next, err := GenerateKey(EdDSA)
 	require.NoError(t, err)
 	require.NoError(t, f.issuer.Stage(next))
@@ -230,9 +300,9 @@ func TestGatewayRotationFlushesCache(t *testing.T) {
 
 	// b's first passport is signed with the new key: a's cached one,
 	// signed by the retired key, is dropped at once.
-	require.Equal(t, http.StatusOK, f.do(b, "", false).Code)
+	require.Equal(t, http.StatusOK, f.do(b, "42", false).Code)
 	calls := f.authCalls.Load()
-	require.Equal(t, http.StatusOK, f.do(a, "", false).Code)
+	require.Equal(t, http.StatusOK, f.do(a, "42", false).Code)
 	assert.Equal(t, calls+1, f.authCalls.Load())
 }
 
@@ -270,12 +340,12 @@ func TestGatewayAuthUnavailable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gw, err := NewGateway(testZone, authURL, tt.rt)
+			gw, err := NewGateway(testZone, testDirectory(t), authURL, tt.rt)
 			require.NoError(t, err)
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r.Header.Set("Authorization", "Bearer "+NewToken())
 			w := httptest.NewRecorder()
-			gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r)
+			gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r.WithContext(zone.WithCompany(r.Context(), "42")))
 			assert.Equal(t, http.StatusBadGateway, w.Code)
 			assert.Equal(t, "auth_unavailable", problemCode(t, w))
 		})
@@ -283,14 +353,17 @@ func TestGatewayAuthUnavailable(t *testing.T) {
 }
 
 func TestNewGatewayRefusesBadConfig(t *testing.T) {
+	dir := testDirectory(t)
 	for name, fn := range map[string]func() (*Gateway, error){
-		"no zone":      func() (*Gateway, error) { return NewGateway("", authURL, nil) },
-		"relative URL": func() (*Gateway, error) { return NewGateway(testZone, "/auth", nil) },
-		"ftp URL":      func() (*Gateway, error) { return NewGateway(testZone, "ftp://auth/x", nil) },
-		"bad header":   func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithHeader("Bad Header")) },
-		"bad cookie":   func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithCookie("a;b")) },
-		"zero entries": func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithMaxEntries(0)) },
-		"no timeout":   func() (*Gateway, error) { return NewGateway(testZone, authURL, nil, WithTimeout(0)) },
+		"no zone":      func() (*Gateway, error) { return NewGateway("", dir, authURL, nil) },
+		"bad zone":     func() (*Gateway, error) { return NewGateway("US 01", dir, authURL, nil) },
+		"no directory": func() (*Gateway, error) { return NewGateway(testZone, nil, authURL, nil) },
+		"relative URL": func() (*Gateway, error) { return NewGateway(testZone, dir, "/auth", nil) },
+		"ftp URL":      func() (*Gateway, error) { return NewGateway(testZone, dir, "ftp://auth/x", nil) },
+		"bad header":   func() (*Gateway, error) { return NewGateway(testZone, dir, authURL, nil, WithHeader("Bad Header")) },
+		"bad cookie":   func() (*Gateway, error) { return NewGateway(testZone, dir, authURL, nil, WithCookie("a;b")) },
+		"zero entries": func() (*Gateway, error) { return NewGateway(testZone, dir, authURL, nil, WithMaxEntries(0)) },
+		"no timeout":   func() (*Gateway, error) { return NewGateway(testZone, dir, authURL, nil, WithTimeout(0)) },
 	} {
 		_, err := fn()
 		assert.Error(t, err, name)

@@ -21,6 +21,16 @@ const (
 	authURL  = "http://auth.internal/passports"
 )
 
+// testDirectory places the test companies: 42, 43, 44 and 99 in testZone, 7 and
+// 8 in us02; any other company is unknown.
+func testDirectory(t testing.TB) *zone.StaticDirectory {
+	t.Helper()
+	us01, us02 := zone.Zone{Name: testZone, WebBaseURL: "https://us01.test"}, zone.Zone{Name: "us02", WebBaseURL: "https://us02.test"}
+	dir, err := zone.NewStaticDirectory(map[string]zone.Zone{"42": us01, "43": us01, "99": us01, "44": us01, "7": us02, "8": us02})
+	require.NoError(t, err)
+	return dir
+}
+
 // newClock returns a fake clock; tests move it instead of sleeping. It
 // starts on a whole second because JWT times are whole seconds.
 func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
@@ -50,13 +60,14 @@ func newFixture(t testing.TB, gwOpts ...Option) *fixture {
 	require.NoError(t, err)
 	f.issuer, err = NewIssuer(testIss, f.key, WithClock(f.clk.Now))
 	require.NoError(t, err)
-	f.auth, err = NewAuthService(f.store, f.issuer)
+	dir := testDirectory(t)
+	f.auth, err = NewAuthService(f.store, f.issuer, dir)
 	require.NoError(t, err)
 	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.authCalls.Add(1)
 		f.auth.ServeHTTP(w, r)
 	})
-	f.gw, err = NewGateway(testZone, authURL, edge.Binding(counted), append([]Option{WithClock(f.clk.Now)}, gwOpts...)...)
+	f.gw, err = NewGateway(testZone, dir, authURL, edge.Binding(counted), append([]Option{WithClock(f.clk.Now)}, gwOpts...)...)
 	require.NoError(t, err)
 	cancel := f.store.Subscribe(f.gw.Revoked)
 	t.Cleanup(cancel)
@@ -81,7 +92,7 @@ func newFixture(t testing.TB, gwOpts ...Option) *fixture {
 	// The cell accepts anonymous requests only where the gateway made them
 	// so (public routes); everything else must carry a passport.
 	verified := Require(f.verifier)(cell)
-	f.front = edge.Chain(zone.DetectCompany(zone.WithOptional()), zone.Assign(zone.Zone{Name: testZone}), f.gw.Middleware)(
+	f.front = edge.Chain(zone.DetectCompany(zone.WithOptional()), f.gw.Middleware)(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Authorization") == "" && r.Header.Get("Cellgate-Passport") == "" {
 				cell.ServeHTTP(w, r)
@@ -107,7 +118,12 @@ func (f *fixture) login(t testing.TB, user string, companies ...string) (string,
 // do sends a request through the front with the session as a Bearer token
 // (cookie when asCookie) for company.
 func (f *fixture) do(token, company string, asCookie bool, hdr ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, "/projects", nil)
+	return f.doPath("/projects", token, company, asCookie, hdr...)
+}
+
+// doPath is do for another path.
+func (f *fixture) doPath(path, token, company string, asCookie bool, hdr ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, path, nil)
 	if token != "" {
 		if asCookie {
 			r.Header.Set("Cookie", "theme=dark; "+DefaultCookie+"="+token+"; lang=en")

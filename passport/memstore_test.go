@@ -42,8 +42,13 @@ func TestSessionValidate(t *testing.T) {
 		"no created":         func(s *Session) { s.Created = time.Time{} },
 		"too many companies": func(s *Session) { s.Companies = many },
 		"empty company":      func(s *Session) { s.Companies = []string{""} },
-		"too many attrs":     func(s *Session) { s.Attrs = attrs },
-		"long attr":          func(s *Session) { s.Attrs = map[string]string{"k": strings.Repeat("v", 257)} },
+		// Issue 12, hole 9: ids no signed URL can carry, so never revocable.
+		"dot id":          func(s *Session) { s.ID = "." },
+		"dot-dot user":    func(s *Session) { s.User = ".." },
+		"dot user":        func(s *Session) { s.User = "." },
+		"dot-dot company": func(s *Session) { s.Companies = []string{"1", ".."} },
+		"too many attrs":  func(s *Session) { s.Attrs = attrs },
+		"long attr":       func(s *Session) { s.Attrs = map[string]string{"k": strings.Repeat("v", 257)} },
 	} {
 		s := ok
 		edit(&s)

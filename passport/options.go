@@ -52,11 +52,12 @@ type config struct {
 	signed *hmacsig.Verifier
 
 	// Gateway
-	cookie     string
-	header     string
-	public     func(*http.Request) bool
-	cacheTTL   time.Duration
-	keepCookie bool
+	cookie      string
+	header      string
+	public      func(*http.Request) bool
+	companyless func(*http.Request) bool
+	cacheTTL    time.Duration
+	keepCookie  bool
 
 	// Verifier
 	jwksURL        string
@@ -83,6 +84,7 @@ func newConfig(opts []Option) *config {
 		cookie:         DefaultCookie,
 		header:         "Authorization",
 		public:         func(*http.Request) bool { return false },
+		companyless:    func(*http.Request) bool { return false },
 		cacheTTL:       DefaultCacheTTL,
 		leeway:         DefaultLeeway,
 		refreshEvery:   10 * time.Second,
@@ -172,6 +174,20 @@ func WithPublic(public func(*http.Request) bool) Option {
 	return optionFunc(func(c *config) {
 		if public != nil {
 			c.public = public
+		}
+	})
+}
+
+// WithCompanyless declares the routes of a Gateway that name no company,
+// such as GET /rest/v1.0/me. A request that names no company is refused
+// with 400 company_missing unless companyless reports true for it; even
+// then its passport, which carries no company_id, is minted only when the
+// session may act for at least one company of the gateway's own zone
+// (403 zone_forbidden otherwise). The default declares none.
+func WithCompanyless(companyless func(*http.Request) bool) Option {
+	return optionFunc(func(c *config) {
+		if companyless != nil {
+			c.companyless = companyless
 		}
 	})
 }

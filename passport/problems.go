@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/zone"
 )
 
 // Problems this package answers with. Tests and clients branch on the code.
@@ -41,6 +42,11 @@ var (
 	ErrZoneMisdirected = edge.NewProblem(http.StatusMisdirectedRequest, "zone_misdirected",
 		"The request reached the gateway of another zone.")
 
+	// ErrZoneForbidden: the request names no company and the session may
+	// act for no company of the gateway's zone.
+	ErrZoneForbidden = edge.NewProblem(http.StatusForbidden, "zone_forbidden",
+		"This session may not act for any company of this zone.")
+
 	// ErrPassportMissing: a cell received a request without a passport.
 	ErrPassportMissing = edge.NewProblem(http.StatusUnauthorized, "passport_missing", "The request carries no passport.")
 	// ErrPassportInvalid: the passport is malformed, badly signed, not yet
@@ -56,8 +62,11 @@ var (
 // refusals are the problems the authentication service answers that the
 // Gateway passes on to the client as they are.
 var refusals = map[string]*edge.Problem{
-	ErrSessionUnknown.Code:   ErrSessionUnknown,
-	ErrSessionExpired.Code:   ErrSessionExpired,
-	ErrSessionRevoked.Code:   ErrSessionRevoked,
-	ErrCompanyForbidden.Code: ErrCompanyForbidden,
+	ErrSessionUnknown.Code:      ErrSessionUnknown,
+	ErrSessionExpired.Code:      ErrSessionExpired,
+	ErrSessionRevoked.Code:      ErrSessionRevoked,
+	ErrCompanyForbidden.Code:    ErrCompanyForbidden,
+	ErrZoneForbidden.Code:       ErrZoneForbidden,
+	ErrZoneMisdirected.Code:     ErrZoneMisdirected,
+	zone.ErrCompanyUnknown.Code: zone.ErrCompanyUnknown,
 }

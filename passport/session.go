@@ -46,13 +46,16 @@ func (s Session) MayActFor(company string) bool { return slices.Contains(s.Compa
 // IsRevoked reports whether the session was revoked.
 func (s Session) IsRevoked() bool { return !s.Revoked.IsZero() }
 
-// Validate checks that s is complete and within the package's bounds.
+// Validate checks that s is complete and within the package's bounds. Its
+// id, user and companies must each be usable as one segment of a signed
+// URL (the session storage API revokes by /revoke/user/{user}), so "." and
+// ".." are refused: a session that could not be revoked is never created.
 func (s Session) Validate() error {
 	switch {
-	case s.ID == "" || len(s.ID) > maxIDLen:
-		return errors.New("passport: session id must be 1-128 bytes")
-	case s.User == "" || len(s.User) > maxIDLen:
-		return errors.New("passport: session user must be 1-128 bytes")
+	case !validID(s.ID):
+		return errors.New(`passport: session id must be 1-128 bytes, not "." or ".."`)
+	case !validID(s.User):
+		return errors.New(`passport: session user must be 1-128 bytes, not "." or ".."`)
 	case len(s.Companies) > MaxCompanies:
 		return fmt.Errorf("passport: session %s: more than %d companies", s.ID, MaxCompanies)
 	case len(s.Attrs) > MaxAttrs:
@@ -61,8 +64,8 @@ func (s Session) Validate() error {
 		return fmt.Errorf("passport: session %s: expires must follow created", s.ID)
 	}
 	for _, c := range s.Companies {
-		if c == "" || len(c) > maxIDLen {
-			return fmt.Errorf("passport: session %s: company ids must be 1-128 bytes", s.ID)
+		if !validID(c) {
+			return fmt.Errorf(`passport: session %s: company ids must be 1-128 bytes, not "." or ".."`, s.ID)
 		}
 	}
 	for k, v := range s.Attrs {
@@ -71,6 +74,12 @@ func (s Session) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validID reports whether id can name a session, user or company: 1 to 128
+// bytes and not a dot segment, which no signed URL can carry.
+func validID(id string) bool {
+	return id != "" && len(id) <= maxIDLen && id != "." && id != ".."
 }
 
 // NewToken returns a new session token: 256 random bits as 43 URL-safe

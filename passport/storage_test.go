@@ -12,6 +12,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/zone"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -167,7 +168,7 @@ func TestAuthServiceInternalOnly(t *testing.T) {
 	require.NoError(t, err)
 	signer, err := hmacsig.NewSigner(storageKey)
 	require.NoError(t, err)
-	signedAuth, err := NewAuthService(f.store, f.issuer, WithTrust(edge.TrustNone), WithSignedCalls(v))
+	signedAuth, err := NewAuthService(f.store, f.issuer, testDirectory(t), WithTrust(edge.TrustNone), WithSignedCalls(v))
 	require.NoError(t, err)
 
 	reqBody := `{"session_key":"` + TokenKey(token) + `","company_id":"42","zone":"us01"}`
@@ -179,25 +180,26 @@ func TestAuthServiceInternalOnly(t *testing.T) {
 		assert.Equal(t, "internal_only", problemCode(t, w))
 	}
 	// A binding is refused when only signed calls are trusted…
-	gw, err := NewGateway(testZone, authURL, edge.Binding(signedAuth))
+	gw, err := NewGateway(testZone, testDirectory(t), authURL, edge.Binding(signedAuth))
 	require.NoError(t, err)
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+token)
-	gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r)
+	gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r.WithContext(zone.WithCompany(r.Context(), "42")))
 	assert.Equal(t, "auth_unavailable", problemCode(t, w))
 
 	// …and a signed call over the network gets a passport.
 	srv := httptest.NewServer(signedAuth)
 	defer srv.Close()
-	gw, err = NewGateway(testZone, srv.URL+"/passports", &hmacsig.Transport{Signer: signer, Base: srv.Client().Transport},
+	gw, err = NewGateway(testZone, testDirectory(t), srv.URL+"/passports", &hmacsig.Transport{Signer: signer, Base: srv.Client().Transport},
 		WithClock(f.clk.Now))
 	require.NoError(t, err)
 	var got string
 	w = httptest.NewRecorder()
 	r = httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+token)
-	gw.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") })).ServeHTTP(w, r)
+	gw.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") })).
+		ServeHTTP(w, r.WithContext(zone.WithCompany(r.Context(), "42")))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	c, err := f.verifier.Verify(context.Background(), strings.TrimPrefix(got, "Bearer "))
 	require.NoError(t, err)

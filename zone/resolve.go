@@ -44,6 +44,15 @@ func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
 	}
 }
 
+// WriteLookupError answers a failed Directory.Lookup as Resolve does: 404
+// company_unknown, 499 when the client left, else 503
+// zone_directory_unavailable with a Retry-After of five seconds. Other
+// middlewares that look a company up themselves (a zone's passport gateway)
+// answer with it, so a client sees one set of codes.
+func WriteLookupError(w http.ResponseWriter, r *http.Request, err error) {
+	writeLookupError(w, r, err, retryAfterSeconds(newConfig(nil).retryAfter))
+}
+
 // writeLookupError answers a failed directory lookup.
 func writeLookupError(w http.ResponseWriter, r *http.Request, err error, retryAfter string) {
 	switch {

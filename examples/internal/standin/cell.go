@@ -132,8 +132,10 @@ func login(cfg CellConfig) http.HandlerFunc {
 	}
 }
 
+// validUser admits plausible user names; "." and ".." never, because no
+// signed URL can name them (the session could not be revoked by user).
 func validUser(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
+	if len(s) == 0 || len(s) > 64 || s == "." || s == ".." {
 		return false
 	}
 	for _, c := range []byte(s) {

@@ -56,6 +56,8 @@ func TestCell(t *testing.T) {
 	assert.Contains(t, login("", "alice").Body.String(), `"code":"company_missing"`)
 	assert.Contains(t, login("1", "").Body.String(), `"code":"user_invalid"`)
 	assert.Contains(t, login("1", "a b").Body.String(), `"code":"user_invalid"`)
+	assert.Contains(t, login("1", "..").Body.String(), `"code":"user_invalid"`, "a user no signed URL can revoke")
+	assert.Contains(t, login("1", ".").Body.String(), `"code":"user_invalid"`)
 
 	// Everything else needs a passport for this cell.
 	rec = httptest.NewRecorder()
