@@ -151,7 +151,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		}
 		edge.AddLogAttrs(ctx, slog.String("session_id", e.sessionID), slog.String("user", e.user))
 		r.Header.Set(g.header, e.value) // overwrite, never append
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, "session:"+e.sessionID)))
 	})
 }
 

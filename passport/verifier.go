@@ -173,6 +173,7 @@ func Require(v *Verifier) func(http.Handler) http.Handler {
 			// whatever an earlier stage of the cell detected is replaced,
 			// by nothing when the passport names no company.
 			ctx := zone.WithCompany(WithClaims(r.Context(), c), c.CompanyID)
+			ctx = edge.ContextWithPrincipal(ctx, "session:"+c.SessionID)
 			if _, ok := zone.From(ctx); !ok {
 				ctx = zone.With(ctx, zone.Zone{Name: c.Zone})
 			}

@@ -46,6 +46,7 @@ type config struct {
 	canaries    map[string]Canary
 	flags       *openfeature.Client
 	maxLimiters int
+	rateKey     func(*http.Request) string
 }
 
 // Defaults, each overridable by the option of the same name.
@@ -76,6 +77,7 @@ func newConfig(opts []Option) *config {
 		retryAfter:    5 * time.Second,
 		maxAge:        60 * time.Second,
 		maxLimiters:   100_000,
+		rateKey:       DefaultRateKey,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -247,4 +249,15 @@ func WithFlags(client *openfeature.Client) Option {
 // (default 100,000); the least recently used is dropped first.
 func WithMaxLimiters(n int) Option {
 	return optionFunc(func(c *config) { c.maxLimiters = n })
+}
+
+// WithRateKey replaces DefaultRateKey as what RateLimit counts a request
+// under. Key on something authenticated: a key taken from what the client
+// sends lets anyone spend another's budget.
+func WithRateKey(key func(*http.Request) string) Option {
+	return optionFunc(func(c *config) {
+		if key != nil {
+			c.rateKey = key
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 
@@ -12,10 +13,17 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// RateLimit limits each company (CompanyFrom) to limit requests per second
-// with bursts of burst, a token bucket per company kept in an LRU of
-// WithMaxLimiters entries. Requests without a company pass: limit those by
-// address in front of DetectCompany.
+// RateLimit limits each key to limit requests per second with bursts of
+// burst, a token bucket per key kept in an LRU of WithMaxLimiters entries.
+// The key is DefaultRateKey unless WithRateKey: the company and the
+// authenticated principal, or the client's address when anonymous. So a
+// client that merely names another tenant's company drains only its own
+// bucket, never the tenant's.
+//
+// Put it after the stage that authenticates (passport's gateway
+// middleware), where the principal is known and the company has been
+// checked against the session; in front of it every request is anonymous
+// and limited per client address.
 //
 // Every answer carries the IETF draft's RateLimit-Policy
 // ("company";q=burst;w=seconds to refill) and RateLimit
@@ -34,15 +42,11 @@ func RateLimit(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) 
 	policy := `"company";q=` + strconv.Itoa(burst) + ";w=" + ceilSeconds(float64(burst)/perSecond)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			company := CompanyFrom(r.Context())
-			if company == "" {
-				next.ServeHTTP(w, r)
-				return
-			}
-			lim, ok := limiters.Get(company)
+			key := c.rateKey(r)
+			lim, ok := limiters.Get(key)
 			if !ok {
 				fresh := rate.NewLimiter(limit, burst)
-				if prev, found, _ := limiters.PeekOrAdd(company, fresh); found {
+				if prev, found, _ := limiters.PeekOrAdd(key, fresh); found {
 					lim = prev // another request added one meanwhile
 				} else {
 					lim = fresh
@@ -62,6 +66,23 @@ func RateLimit(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) 
 			next.ServeHTTP(w, r)
 		})
 	}, nil
+}
+
+// DefaultRateKey is the key RateLimit counts r under: its company and its
+// authenticated principal (edge.PrincipalFromContext), or its company and
+// the address of the connection (r.RemoteAddr, never a forwarding header)
+// when it is anonymous.
+func DefaultRateKey(r *http.Request) string {
+	ctx := r.Context()
+	company := CompanyFrom(ctx)
+	if p := edge.PrincipalFromContext(ctx); p != "" {
+		return company + "|" + p
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return company + "|addr:" + host
 }
 
 // ceilSeconds renders s seconds rounded up, never below 0.

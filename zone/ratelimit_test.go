@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellgate/cellgate/edge"
 	"golang.org/x/time/rate"
 )
 
@@ -19,6 +20,7 @@ func TestRateLimit(t *testing.T) {
 	h := mw(next)
 	do := func(company string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req = req.WithContext(edge.ContextWithPrincipal(req.Context(), "session:s1"))
 		if company != "" {
 			req = req.WithContext(WithCompany(req.Context(), company))
 		}
@@ -46,14 +48,60 @@ func TestRateLimit(t *testing.T) {
 	if rec := do("1"); rec.Code != http.StatusNoContent {
 		t.Fatalf("after refill: %d", rec.Code)
 	}
-	if rec := do(""); rec.Code != http.StatusNoContent || rec.Header().Get("RateLimit") != "" {
-		t.Fatal("a request without a company was limited")
-	}
-	// The bound: a third company evicts the least recently used limiter
+	// The bound: a third key evicts the least recently used limiter
 	// (company 2), never more than two are kept.
 	do("3")
 	if rec := do("1"); rec.Code != http.StatusTooManyRequests {
 		t.Fatalf("company 1's limiter was lost: %d", rec.Code)
+	}
+}
+
+// Issue 12, hole 10: a client that only names a company cannot spend the
+// budget of the company's authenticated users.
+func TestRateLimitKeysOnAuthenticatedIdentity(t *testing.T) {
+	clock := newFakeClock()
+	mw, err := RateLimit(rate.Limit(1), 2, WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mw(&okHandler{})
+	do := func(company, principal, addr string) int {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = addr
+		req.Header.Set("X-Forwarded-For", "203.0.113.9") // never a key
+		ctx := WithCompany(req.Context(), company)
+		if principal != "" {
+			ctx = edge.ContextWithPrincipal(ctx, principal)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req.WithContext(ctx))
+		return rec.Code
+	}
+	// An anonymous attacker names company 1 until limited.
+	for range 2 {
+		if code := do("1", "", "198.51.100.7:4000"); code != http.StatusNoContent {
+			t.Fatalf("attacker limited early: %d", code)
+		}
+	}
+	if code := do("1", "", "198.51.100.7:4001"); code != http.StatusTooManyRequests {
+		t.Fatalf("attacker from the same address, another port: %d, want 429", code)
+	}
+	// Company 1's signed-in users and other addresses keep their budgets.
+	for _, tc := range []struct{ principal, addr string }{
+		{"session:alice", "198.51.100.7:4002"},
+		{"session:bob", "192.0.2.1:5000"},
+		{"", "192.0.2.2:5000"},
+	} {
+		if code := do("1", tc.principal, tc.addr); code != http.StatusNoContent {
+			t.Fatalf("%s from %s limited by the attacker: %d", tc.principal, tc.addr, code)
+		}
+	}
+	// And a request without a company is limited too, per address.
+	for range 2 {
+		do("", "", "198.51.100.8:1")
+	}
+	if code := do("", "", "198.51.100.8:2"); code != http.StatusTooManyRequests {
+		t.Fatalf("anonymous request without a company: %d, want 429", code)
 	}
 }
 
