@@ -27,14 +27,19 @@ func main() {
 	issuer := flag.String("issuer", reference.Env("CELLGATE_ISSUER", "https://auth.cellgate.internal"), "iss of the passports ($CELLGATE_ISSUER)")
 	sessions := flag.String("sessions-url", reference.Env("CELLGATE_SESSIONS_URL", "http://127.0.0.1:8085"), "session storage API ($CELLGATE_SESSIONS_URL)")
 	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: auth.key, sessions.key ($CELLGATE_KEYS)")
+	directory := flag.String("directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: the examples' ($CELLGATE_DIRECTORY)")
 	flag.Parse()
-	if err := run(*addr, *issuer, *sessions, *keys); err != nil {
+	if err := run(*addr, *issuer, *sessions, *keys, *directory); err != nil {
 		slog.Error("authentication", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, iss, sessionsURL, keys string) error {
+func run(addr, iss, sessionsURL, keys, directory string) error {
+	dir, err := reference.LoadDirectory(directory)
+	if err != nil {
+		return err
+	}
 	authKey, err := reference.LoadKey(keys, "auth")
 	if err != nil {
 		return err
@@ -63,7 +68,7 @@ func run(addr, iss, sessionsURL, keys string) error {
 	if err != nil {
 		return err
 	}
-	h, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: store, Issuer: issuer, Signed: signed})
+	h, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: store, Issuer: issuer, Directory: dir, Signed: signed})
 	if err != nil {
 		return err
 	}

@@ -174,7 +174,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	if err != nil {
 		return nil, err
 	}
-	auth, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: sessions, Issuer: issuer, Logger: log.With("service", "authentication")})
+	auth, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: sessions, Issuer: issuer, Directory: dir, Logger: log.With("service", "authentication")})
 	if err != nil {
 		return nil, err
 	}

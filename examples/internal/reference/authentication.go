@@ -9,6 +9,7 @@ import (
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/zone"
 )
 
 // Paths of the authentication service.
@@ -24,6 +25,9 @@ type AuthenticationConfig struct {
 	Sessions passport.Store
 	// Issuer mints the passports; required.
 	Issuer *passport.Issuer
+	// Directory places companies in zones: the service mints a passport
+	// for a zone only where the session may act for a company; required.
+	Directory zone.Directory
 	// Signed, when set, also admits calls signed with the auth key, for
 	// gateways in other processes. Without it only edge.Binding calls are
 	// answered.
@@ -45,7 +49,7 @@ func NewAuthentication(cfg AuthenticationConfig) (http.Handler, error) {
 	if cfg.Signed != nil {
 		opts = append(opts, passport.WithSignedCalls(cfg.Signed))
 	}
-	auth, err := passport.NewAuthService(cfg.Sessions, cfg.Issuer, opts...)
+	auth, err := passport.NewAuthService(cfg.Sessions, cfg.Issuer, cfg.Directory, opts...)
 	if err != nil {
 		return nil, err
 	}

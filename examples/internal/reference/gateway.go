@@ -29,8 +29,8 @@ type Upstream struct {
 type GatewayConfig struct {
 	// Zone is the gateway's zone, such as "us01"; required.
 	Zone string
-	// Directory resolves the company a request names, so a request for a
-	// company of another zone is refused (421 zone_misdirected); required.
+	// Directory places the company a request names: the passport gateway
+	// refuses a company of another zone (421 zone_misdirected); required.
 	Directory zone.Directory
 	// AuthURL and AuthTransport reach the authentication service that
 	// mints passports: edge.Binding(auth) in one process, a transport
@@ -86,9 +86,8 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if cfg.Pages == nil {
 		cfg.Pages = WebClients()
 	}
-	isLogin := func(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Path == "/login" }
-	opts := append([]passport.Option{passport.WithPublic(isLogin)}, cfg.Passport...)
-	passports, err := passport.NewGateway(cfg.Zone, cfg.AuthURL, cfg.AuthTransport, opts...)
+	opts := append([]passport.Option{passport.WithPublic(isLogin), passport.WithCompanyless(isCompanyless)}, cfg.Passport...)
+	passports, err := passport.NewGateway(cfg.Zone, cfg.Directory, cfg.AuthURL, cfg.AuthTransport, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,9 +118,11 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		mux.Handle("GET /health", health.Live())
 		mux.Handle(PagesPrefix, pages)
 		mux.Handle("/", edge.Chain(
+			// A company is optional here only so that the passport gateway
+			// can answer: it refuses a missing company on every route but
+			// the declared company-less ones, and another zone's company.
 			zone.DetectCompany(zone.WithTrust(trust), zone.WithOptional()),
-			zone.Resolve(cfg.Directory, zone.WithOptional()),
-			passports.Middleware, // 421 for another zone's company; session → passport
+			passports.Middleware, // session → passport, for this zone only
 			forwardCompany(cfg.Zone),
 		)(upstream))
 
@@ -146,6 +147,16 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		Internal:  build(cfg.Trust, false),
 		passports: passports,
 	}, nil
+}
+
+// isLogin matches the sign-in route, which needs no session.
+func isLogin(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Path == "/login" }
+
+// isCompanyless matches the routes of a zone's own host that name no
+// company: who am I. Their passports carry no company_id, and the session
+// must have a company in the zone to get one.
+func isCompanyless(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.URL.Path == "/rest/v1.0/me"
 }
 
 // forwardCompany tells the cell which company and zone the gateway settled
