@@ -15,16 +15,24 @@
 //	store, _ := passport.NewMemoryStore()
 //	key, _ := passport.GenerateKey(passport.EdDSA)
 //	issuer, _ := passport.NewIssuer("https://auth.example.com", key)
-//	auth, _ := passport.NewAuthService(store, issuer)
+//	dir, _ := zone.NewCachingDirectory(directory) // company → zone
+//	auth, _ := passport.NewAuthService(store, issuer, dir)
 //
-//	gw, _ := passport.NewGateway("us01", "http://auth.internal/passports", edge.Binding(auth))
+//	gw, _ := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
 //	cancel := store.Subscribe(gw.Revoked) // revocations drop cached passports at once
 //	defer cancel()
 //
 //	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
 //		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json"))
 //	cell := passport.Require(v)(cellHandler) // passport.ClaimsFrom(r.Context()) inside
-//	front := edge.Chain(zone.DetectCompany(), zone.Assign(us01), gw.Middleware)(proxyToCell)
+//	front := edge.Chain(zone.DetectCompany(), gw.Middleware)(proxyToCell)
+//
+// Tenant isolation: a gateway mints only for its own zone. It looks every
+// company up in its directory (421 zone_misdirected for another zone's), a
+// request without a company is refused unless its route is declared
+// (WithCompanyless), and a company-less passport is minted only for a
+// session with a company in the zone (403 zone_forbidden). The
+// authentication service checks the same before it mints.
 //
 // Revocation is by session ID, by user and by company. A Store notifies its
 // subscribers; a Gateway subscribed through Revoked drops what it cached at

@@ -3,8 +3,7 @@
 //
 // It owns company detection (DetectCompany), the zone directory
 // (Directory, with StaticDirectory, HTTPDirectory and the CachingDirectory
-// in front of either), zone resolution (Resolve, or Assign in a per-zone
-// gateway), the cell router (Router), the company base URL endpoint
+// in front of either), zone resolution (Resolve), the cell router (Router), the company base URL endpoint
 // (BaseURLHandler) and company-scoped policies: feature-flag targeting
 // (FlagTargeting), canary gateways (WithCanary) and per-company rate limits
 // (RateLimit).
@@ -20,11 +19,21 @@
 //	mux.Handle("/", edge.Chain(zone.DetectCompany(), zone.Resolve(dir))(router))
 //	handler := edge.Chain(edge.RequestID(), edge.AccessLog(), edge.Recover(), edge.StripInternal())(mux)
 //
-// and, in the gateway of zone us02, which the router calls through a binding:
+// and, in the gateway of zone us02, which the router calls through a binding
+// (passport.Gateway checks the company's zone against the directory itself):
 //
-//	edge.Chain(zone.DetectCompany(zone.WithTrust(edge.TrustBinding)), zone.Assign(us02))(cell)
+//	gw, err := passport.NewGateway("us02", dir, authURL, edge.Binding(auth))
+//	edge.Chain(zone.DetectCompany(zone.WithTrust(edge.TrustBinding), zone.WithOptional()), gw.Middleware)(cell)
 //
 // Company and zone join the request's access log line. Client-named
 // internal headers (Cellgate-Company-Id, Cellgate-Zone) are believed only on
 // a trusted hop, and the router replaces them before forwarding.
+//
+// The company the edge checks is the company the cell reads. DetectCompany
+// refuses what a cell could read another way (400 path_ambiguous: dot
+// segments, encoded slashes, empty segments, a second companies segment)
+// and reads every spelling of the header and query names, refusing two that
+// differ (400 company_conflict). A differential fuzz test holds it to the
+// ways cells normalise paths (Go, nginx, servlet containers, WSGI,
+// case-insensitive routers).
 package zone
