@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/open-feature/go-sdk/openfeature"
 )
 
 // Option configures the constructors of this package. Each constructor
@@ -43,10 +42,8 @@ type config struct {
 	retryAfter time.Duration
 	maxAge     time.Duration
 
-	canaries    map[string]Canary
-	flags       *openfeature.Client
-	maxLimiters int
-	rateKey     func(*http.Request) string
+	canaries map[string]Canary
+	flags    FlagFunc
 }
 
 // Defaults, each overridable by the option of the same name.
@@ -76,8 +73,6 @@ func newConfig(opts []Option) *config {
 		maxBody:       16 << 10,
 		retryAfter:    5 * time.Second,
 		maxAge:        60 * time.Second,
-		maxLimiters:   100_000,
-		rateKey:       DefaultRateKey,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -240,24 +235,8 @@ func WithCanary(zone string, cn Canary) Option {
 	})
 }
 
-// WithFlags sets the OpenFeature client that evaluates canary flags.
-func WithFlags(client *openfeature.Client) Option {
-	return optionFunc(func(c *config) { c.flags = client })
-}
-
-// WithMaxLimiters bounds the per-company limiters of RateLimit
-// (default 100,000); the least recently used is dropped first.
-func WithMaxLimiters(n int) Option {
-	return optionFunc(func(c *config) { c.maxLimiters = n })
-}
-
-// WithRateKey replaces DefaultRateKey as what RateLimit counts a request
-// under. Key on something authenticated: a key taken from what the client
-// sends lets anyone spend another's budget.
-func WithRateKey(key func(*http.Request) string) Option {
-	return optionFunc(func(c *config) {
-		if key != nil {
-			c.rateKey = key
-		}
-	})
+// WithFlags sets what evaluates the flags of canaries (Canary.Flag), such
+// as featureflag.Evaluator(client) for OpenFeature. Only the Router reads it.
+func WithFlags(flags FlagFunc) Option {
+	return optionFunc(func(c *config) { c.flags = flags })
 }

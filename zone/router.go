@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/open-feature/go-sdk/openfeature"
 )
 
 // Gateway says how the router reaches one zone's gateway.
@@ -31,11 +30,16 @@ type Canary struct {
 	// Percent is the share of the zone's companies, 0 to 100, picked by a
 	// stable hash of the company id.
 	Percent float64
-	// Flag, when set, names a boolean OpenFeature flag (see WithFlags)
-	// that decides instead, evaluated with the company as targeting key;
-	// the hash's choice is its default when the flag cannot be evaluated.
+	// Flag, when set, names a boolean feature flag that decides instead,
+	// evaluated by the FlagFunc of WithFlags (featureflag.Evaluator for
+	// OpenFeature); the hash's choice is its fallback.
 	Flag string
 }
+
+// FlagFunc evaluates the boolean feature flag called flag for r, returning
+// fallback when it cannot. featureflag.Evaluator returns one for an
+// OpenFeature client.
+type FlagFunc func(r *http.Request, flag string, fallback bool) bool
 
 // Router forwards each request to the gateway of its zone, which Resolve
 // (or Assign) put in the context. Gateways are fixed at construction: the
@@ -47,7 +51,7 @@ type Canary struct {
 // and Cellgate-Zone for the gateway.
 type Router struct {
 	routes map[string]*route
-	flags  *openfeature.Client
+	flags  FlagFunc
 	log    func() *slog.Logger
 }
 
@@ -149,8 +153,7 @@ func (rt *Router) useCanary(r *http.Request, route *route, company string, z Zon
 	if route.flag == "" {
 		return byHash
 	}
-	v, _ := rt.flags.BooleanValue(r.Context(), route.flag, byHash, EvaluationContext(r.Context()))
-	return v
+	return rt.flags(r, route.flag, byHash)
 }
 
 // canaryBucket places a company in one of 10,000 buckets of a zone, by

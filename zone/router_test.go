@@ -1,7 +1,6 @@
 package zone
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/open-feature/go-sdk/openfeature"
-	"github.com/open-feature/go-sdk/openfeature/memprovider"
 )
 
 // gatewayRecorder is a gateway that says who it is and what it saw.
@@ -153,17 +150,14 @@ func TestRouterCanaryByHash(t *testing.T) {
 }
 
 func TestRouterCanaryByFlag(t *testing.T) {
-	onlyBeta := func(flag memprovider.InMemoryFlag, ctx openfeature.FlattenedContext) (any, openfeature.ProviderResolutionDetail) {
-		on := ctx[openfeature.TargetingKey] == "7" && ctx["zone"] == "us01"
-		return on, openfeature.ProviderResolutionDetail{Reason: openfeature.TargetingMatchReason}
-	}
-	api := openfeatureAPI(t, map[string]memprovider.InMemoryFlag{
-		"canary-us01": {Key: "canary-us01", State: memprovider.Enabled, DefaultVariant: "off",
-			Variants: map[string]any{"on": true, "off": false}, ContextEvaluator: &onlyBeta},
-	})
 	main, canary := &gatewayRecorder{name: "main"}, &gatewayRecorder{name: "canary"}
+	var asked []string
+	flags := func(r *http.Request, flag string, fallback bool) bool {
+		asked = append(asked, flag)
+		return CompanyFrom(r.Context()) == "7"
+	}
 	rt, err := NewRouter(map[string]Gateway{"us01": {Transport: edge.Binding(main)}},
-		WithFlags(api),
+		WithFlags(flags),
 		WithCanary("us01", Canary{Gateway: Gateway{Transport: edge.Binding(canary)}, Flag: "canary-us01"}))
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +167,9 @@ func TestRouterCanaryByFlag(t *testing.T) {
 	}
 	if got := routed(t, rt, "8", us01, nil).Body.String(); got != "main" {
 		t.Fatalf("company 8 went to %s", got)
+	}
+	if len(asked) != 2 || asked[0] != "canary-us01" {
+		t.Fatalf("flags asked %v", asked)
 	}
 }
 
@@ -196,15 +193,4 @@ func TestNewRouterRejects(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
-}
-
-// openfeatureAPI returns a client of an isolated OpenFeature API served by
-// the in-memory provider, so tests do not share the global one.
-func openfeatureAPI(t *testing.T, flags map[string]memprovider.InMemoryFlag) *openfeature.Client {
-	t.Helper()
-	api := isolatedAPI()
-	if err := api.SetProviderAndWait(context.Background(), memprovider.NewInMemoryProvider(flags)); err != nil {
-		t.Fatal(err)
-	}
-	return api.NewClient()
 }

@@ -60,8 +60,6 @@ var (
 		"The zone of the company cannot be resolved right now. Please retry later.")
 	// ErrZoneUnroutable: the company's zone has no gateway here.
 	ErrZoneUnroutable = edge.NewProblem(http.StatusBadGateway, "zone_unroutable", "The company's zone cannot be reached from here.")
-	// ErrRateLimited: the company sent more requests than its limit allows.
-	ErrRateLimited = edge.NewProblem(http.StatusTooManyRequests, "rate_limited", "Too many requests for this company. Please retry later.")
 )
 
 var (

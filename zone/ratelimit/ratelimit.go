@@ -1,4 +1,4 @@
-package zone
+package ratelimit
 
 import (
 	"errors"
@@ -7,15 +7,20 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/zone"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 )
 
-// RateLimit limits each key to limit requests per second with bursts of
+// ErrRateLimited: the key sent more requests than its limit allows.
+var ErrRateLimited = edge.NewProblem(http.StatusTooManyRequests, "rate_limited", "Too many requests. Please retry later.")
+
+// New limits each key to limit requests per second with bursts of
 // burst, a token bucket per key kept in an LRU of WithMaxLimiters entries.
-// The key is DefaultRateKey unless WithRateKey: the company and the
+// The key is DefaultKey unless WithKey: the company and the
 // authenticated principal, or the client's address when anonymous. So a
 // client that merely names another tenant's company drains only its own
 // bucket, never the tenant's.
@@ -29,20 +34,20 @@ import (
 // ("company";q=burst;w=seconds to refill) and RateLimit
 // ("company";r=remaining;t=seconds until full) headers; a refused request
 // is a 429 rate_limited with Retry-After. Time comes from WithClock.
-func RateLimit(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
+func New(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
 	c := newConfig(opts)
 	if !(limit > 0) || limit == rate.Inf || math.IsInf(float64(limit), 1) || burst < 1 {
-		return nil, errors.New("zone: rate limit: limit and burst must be positive and finite")
+		return nil, errors.New("ratelimit: limit and burst must be positive and finite")
 	}
 	limiters, err := lru.New[string, *rate.Limiter](c.maxLimiters)
 	if err != nil {
-		return nil, fmt.Errorf("zone: rate limit: %d limiters: %w", c.maxLimiters, err)
+		return nil, fmt.Errorf("ratelimit: %d limiters: %w", c.maxLimiters, err)
 	}
 	perSecond := float64(limit)
 	policy := `"company";q=` + strconv.Itoa(burst) + ";w=" + ceilSeconds(float64(burst)/perSecond)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			key := c.rateKey(r)
+			key := c.key(r)
 			lim, ok := limiters.Get(key)
 			if !ok {
 				fresh := rate.NewLimiter(limit, burst)
@@ -68,13 +73,13 @@ func RateLimit(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) 
 	}, nil
 }
 
-// DefaultRateKey is the key RateLimit counts r under: its company and its
+// DefaultKey is the key New counts r under: its company and its
 // authenticated principal (edge.PrincipalFromContext), or its company and
 // the address of the connection (r.RemoteAddr, never a forwarding header)
 // when it is anonymous.
-func DefaultRateKey(r *http.Request) string {
+func DefaultKey(r *http.Request) string {
 	ctx := r.Context()
-	company := CompanyFrom(ctx)
+	company := zone.CompanyFrom(ctx)
 	if p := edge.PrincipalFromContext(ctx); p != "" {
 		return company + "|" + p
 	}
@@ -88,4 +93,53 @@ func DefaultRateKey(r *http.Request) string {
 // ceilSeconds renders s seconds rounded up, never below 0.
 func ceilSeconds(s float64) string {
 	return strconv.FormatInt(int64(math.Ceil(max(s, 0))), 10)
+}
+
+// Option configures New.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	now         func() time.Time
+	maxLimiters int
+	key         func(*http.Request) string
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{now: time.Now, maxLimiters: 100_000, key: DefaultKey}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	return c
+}
+
+// WithClock sets the clock buckets refill by, for tests (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	})
+}
+
+// WithMaxLimiters bounds the buckets kept (default 100,000); the least
+// recently used is dropped first.
+func WithMaxLimiters(n int) Option {
+	return optionFunc(func(c *config) { c.maxLimiters = n })
+}
+
+// WithKey replaces DefaultKey as what New counts a request under. Key on
+// something authenticated: a key taken from what the client sends lets
+// anyone spend another's budget.
+func WithKey(key func(*http.Request) string) Option {
+	return optionFunc(func(c *config) {
+		if key != nil {
+			c.key = key
+		}
+	})
 }

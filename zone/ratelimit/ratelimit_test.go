@@ -1,28 +1,30 @@
-package zone
+package ratelimit
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/zone"
 	"golang.org/x/time/rate"
 )
 
 func TestRateLimit(t *testing.T) {
-	clock := newFakeClock()
-	mw, err := RateLimit(rate.Limit(2), 3, WithClock(clock.Now), WithMaxLimiters(2))
+	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	mw, err := New(rate.Limit(2), 3, WithClock(clock.Now), WithMaxLimiters(2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := &okHandler{}
-	h := mw(next)
+	h := mw(ok)
 	do := func(company string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req = req.WithContext(edge.ContextWithPrincipal(req.Context(), "session:s1"))
 		if company != "" {
-			req = req.WithContext(WithCompany(req.Context(), company))
+			req = req.WithContext(zone.WithCompany(req.Context(), company))
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -59,17 +61,17 @@ func TestRateLimit(t *testing.T) {
 // Issue 12, hole 10: a client that only names a company cannot spend the
 // budget of the company's authenticated users.
 func TestRateLimitKeysOnAuthenticatedIdentity(t *testing.T) {
-	clock := newFakeClock()
-	mw, err := RateLimit(rate.Limit(1), 2, WithClock(clock.Now))
+	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	mw, err := New(rate.Limit(1), 2, WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := mw(&okHandler{})
+	h := mw(ok)
 	do := func(company, principal, addr string) int {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.RemoteAddr = addr
 		req.Header.Set("X-Forwarded-For", "203.0.113.9") // never a key
-		ctx := WithCompany(req.Context(), company)
+		ctx := zone.WithCompany(req.Context(), company)
 		if principal != "" {
 			ctx = edge.ContextWithPrincipal(ctx, principal)
 		}
@@ -111,8 +113,25 @@ func TestRateLimitRejects(t *testing.T) {
 		burst int
 		opts  []Option
 	}{{0, 1, nil}, {1, 0, nil}, {rate.Inf, 1, nil}, {1, 1, []Option{WithMaxLimiters(0)}}} {
-		if _, err := RateLimit(tc.limit, tc.burst, tc.opts...); err == nil {
-			t.Errorf("RateLimit(%v, %d): no error", tc.limit, tc.burst)
+		if _, err := New(tc.limit, tc.burst, tc.opts...); err == nil {
+			t.Errorf("New(%v, %d): no error", tc.limit, tc.burst)
 		}
 	}
+}
+
+var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+
+// problemCode returns the code of a problem+json answer, or "".
+func problemCode(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	var p struct {
+		Code string `json:"code"`
+	}
+	if rec.Header().Get("Content-Type") != edge.ContentTypeProblem {
+		return ""
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.Code
 }
