@@ -26,8 +26,8 @@ var proxyTargetKey = NewKey[*url.URL]("edge.proxy_target")
 // propagated (the upstream's X-Request-Id is dropped from the response,
 // which carries this hop's), bodies streamed through pooled 32 KiB buffers,
 // streaming responses flushed at once, and upstream failures answered as problems
-// (upstream_unavailable 502, upstream_timeout 504) that never name the
-// upstream.
+// (upstream_unavailable 502, upstream_timeout 504, body_timeout 408 when
+// the client's body stalled under [BodyIdle]) that never name the upstream.
 type Proxy struct {
 	target func(*http.Request) (*url.URL, error)
 	rp     httputil.ReverseProxy
@@ -123,6 +123,10 @@ func dropUpstreamRequestID(resp *http.Response) error {
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	var ne net.Error
 	switch {
+	case bodyTimedOut(r), errors.Is(err, ErrBodyTimeout):
+		// The client's body stalled under BodyIdle, which also cancels
+		// the request: the client's fault, not the upstream's.
+		WriteProblem(w, r, ErrBodyTimeout.WithCause(err))
 	case errors.Is(r.Context().Err(), context.Canceled):
 		WriteProblem(w, r, ErrClientClosed.WithCause(err))
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
