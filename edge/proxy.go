@@ -23,10 +23,11 @@ var proxyTargetKey = NewKey[*url.URL]("edge.proxy_target")
 // Proxy forwards requests to an upstream chosen per request. It is
 // httputil.ReverseProxy with Rewrite: hop-by-hop headers removed,
 // X-Forwarded-For/-Host/-Proto set from the inbound request, the request ID
-// propagated, bodies streamed through pooled 32 KiB buffers, streaming
-// responses flushed at once, and upstream failures answered as problems
-// (upstream_unavailable 502, upstream_timeout 504) that never name the
-// upstream.
+// propagated (the upstream's X-Request-Id is dropped from the response,
+// which carries this hop's), bodies streamed through pooled 32 KiB buffers,
+// streaming responses flushed at once, and upstream failures answered as problems
+// (upstream_unavailable 502, upstream_timeout 504, body_timeout 408 when
+// the client's body stalled under [BodyIdle]) that never name the upstream.
 type Proxy struct {
 	target func(*http.Request) (*url.URL, error)
 	rp     httputil.ReverseProxy
@@ -53,12 +54,13 @@ func NewProxy(target func(*http.Request) (*url.URL, error), opts ...Option) (*Pr
 	}
 	logger := c.log()
 	p.rp = httputil.ReverseProxy{
-		Rewrite:       p.rewrite,
-		Transport:     transport,
-		FlushInterval: c.flush,
-		BufferPool:    bufferPool{},
-		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		ErrorHandler:  proxyError,
+		Rewrite:        p.rewrite,
+		Transport:      transport,
+		FlushInterval:  c.flush,
+		BufferPool:     bufferPool{},
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorHandler:   proxyError,
+		ModifyResponse: dropUpstreamRequestID,
 	}
 	return p, nil
 }
@@ -97,8 +99,23 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.SetXForwarded()
 	if id := RequestIDFrom(pr.In.Context()); id != "" {
+		DeleteHeader(pr.Out.Header, RequestIDHeader)
 		pr.Out.Header.Set(RequestIDHeader, id)
 	}
+}
+
+// dropUpstreamRequestID deletes every spelling of X-Request-Id from the
+// upstream's response when the request has an ID of its own: [RequestID]
+// has set it on the response already, and ReverseProxy would add the
+// upstream's, so a response that crossed router, gateway and cell would
+// carry it three times. With one ID per request across trusted hops the
+// values are equal anyway; without, the client is told the ID this hop
+// logged.
+func dropUpstreamRequestID(resp *http.Response) error {
+	if resp.Request != nil && RequestIDFrom(resp.Request.Context()) != "" {
+		DeleteHeader(resp.Header, RequestIDHeader)
+	}
+	return nil
 }
 
 // proxyError answers an upstream failure; the cause (which names the
@@ -106,6 +123,10 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	var ne net.Error
 	switch {
+	case bodyTimedOut(r), errors.Is(err, ErrBodyTimeout):
+		// The client's body stalled under BodyIdle, which also cancels
+		// the request: the client's fault, not the upstream's.
+		WriteProblem(w, r, ErrBodyTimeout.WithCause(err))
 	case errors.Is(r.Context().Err(), context.Canceled):
 		WriteProblem(w, r, ErrClientClosed.WithCause(err))
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():

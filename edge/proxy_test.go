@@ -11,8 +11,12 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/edge"
 )
@@ -359,4 +363,48 @@ func TestBuffers(t *testing.T) {
 			t.Fatalf("pooled buffer of %d bytes, want 32 KiB", len(*b))
 		}
 	}
+}
+
+// TestRequestIDAcrossHops closes hole 11 of issue 12: a response that
+// crossed router → binding → gateway → proxy → cell carries X-Request-Id
+// once, and it is the ID every hop saw.
+func TestRequestIDAcrossHops(t *testing.T) {
+	seen := map[string]string{}
+	var mu sync.Mutex
+	saw := func(hop string) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen[hop] = edge.RequestIDFrom(r.Context())
+				mu.Unlock()
+				next.ServeHTTP(w, r)
+			})
+		}
+	}
+	loopback, err := edge.TrustNetworks("127.0.0.0/8", "::1/128")
+	require.NoError(t, err)
+
+	cell := httptest.NewServer(edge.Chain(edge.RequestID(edge.WithTrust(loopback)), saw("cell"))(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "cell") })))
+	t.Cleanup(cell.Close)
+	toCell := mustProxy(t, cell.URL)
+	gateway := edge.Chain(edge.RequestID(), saw("gateway"))(toCell)
+	toGateway, err := edge.ProxyTo("http://gateway.internal", edge.WithTransport(edge.Binding(gateway)))
+	require.NoError(t, err)
+	router := httptest.NewServer(edge.Chain(edge.RequestID(), saw("router"))(toGateway))
+	t.Cleanup(router.Close)
+
+	req, err := http.NewRequest("GET", router.URL+"/x", nil)
+	require.NoError(t, err)
+	req.Header.Set(edge.RequestIDHeader, "forged-by-client")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	assert.Equal(t, "cell", readAll(t, resp.Body))
+
+	ids := resp.Header.Values(edge.RequestIDHeader)
+	require.Len(t, ids, 1, "X-Request-Id in the response: %v", ids)
+	assert.NotEqual(t, "forged-by-client", ids[0])
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]string{"router": ids[0], "gateway": ids[0], "cell": ids[0]}, seen)
 }

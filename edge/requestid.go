@@ -19,22 +19,44 @@ func RequestIDFrom(ctx context.Context) string {
 }
 
 // RequestID assigns every request an ID, exposed by [RequestIDFrom] and
-// echoed in the X-Request-Id response header. An inbound X-Request-Id is
-// kept only when the hop is trusted ([WithTrust]) and the value is 1–64
-// characters of A-Z a-z 0-9 . _ : -; otherwise a new one is generated.
+// echoed in the X-Request-Id response header.
+//
+// Every spelling of the header counts (X_Request_Id, x-request-id; see
+// [SameHeaderName]), because CGI, WSGI and Rack apps behind the edge fold
+// them all into HTTP_X_REQUEST_ID. An inbound ID is kept only when the hop
+// is trusted and exactly one spelling with exactly one value is present,
+// and the value is 1–64 characters of A-Z a-z 0-9 . _ : -; otherwise a new
+// one is generated. Either way every spelling is deleted and the request
+// carries the settled ID in the canonical header only.
+//
+// Requests that arrived through a [Binding] are trusted, so one ID crosses
+// the in-process hops of a topology; [WithTrust] adds more trusted hops
+// (a gateway reached over the network, say).
 func RequestID(opts ...Option) func(http.Handler) http.Handler {
-	trust := newConfig(opts).trust
+	trust := TrustAny(TrustBinding, newConfig(opts).trust)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id := r.Header.Get(RequestIDHeader)
-			if !ValidRequestID(id) || !trust(r) {
+			id := inboundRequestID(r.Header)
+			if id == "" || !trust(r) {
 				id = NewRequestID()
-				r.Header.Set(RequestIDHeader, id)
 			}
+			DeleteHeader(r.Header, RequestIDHeader)
+			r.Header.Set(RequestIDHeader, id)
+			DeleteHeader(w.Header(), RequestIDHeader)
 			w.Header().Set(RequestIDHeader, id)
 			next.ServeHTTP(w, r.WithContext(requestIDKey.With(r.Context(), id)))
 		})
 	}
+}
+
+// inboundRequestID returns the one valid ID that h names, or "" when it
+// names none, an invalid one, or several (in one spelling or in more).
+func inboundRequestID(h http.Header) string {
+	values, spellings := HeaderValues(h, RequestIDHeader)
+	if spellings != 1 || len(values) != 1 || !ValidRequestID(values[0]) {
+		return ""
+	}
+	return values[0]
 }
 
 // WithRequestID returns a copy of ctx carrying id, for tests and for work

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/cellgate/cellgate/edge"
 )
 
@@ -185,4 +188,76 @@ func readAll(t testing.TB, body io.ReadCloser) string {
 		t.Errorf("reading body: %v", err)
 	}
 	return string(b)
+}
+
+// TestRequestIDSpellings closes hole 4 of issue 12: a spelling of
+// X-Request-Id other than the canonical one is neither believed nor passed
+// on, and an ambiguous inbound ID (two spellings, or two values) is refused
+// even from a trusted hop.
+func TestRequestIDSpellings(t *testing.T) {
+	tests := []struct {
+		name   string
+		header http.Header
+		trust  edge.Trust
+		keep   string // the inbound ID kept, or "" for a fresh one
+	}{
+		{"underscore spelling, untrusted", http.Header{"X_Request_Id": {"forged"}}, nil, ""},
+		{"lower-case underscore spelling, untrusted", http.Header{"x_request_id": {"forged"}}, nil, ""},
+		{"canonical and underscore spellings, untrusted", http.Header{
+			"X-Request-Id": {"abc"}, "X_Request_Id": {"forged"}}, nil, ""},
+		{"two spellings, trusted", http.Header{
+			"X-Request-Id": {"abc"}, "X_Request_Id": {"forged"}}, trustAll, ""},
+		{"two spellings with one value, trusted", http.Header{
+			"X-Request-Id": {"abc"}, "x-request-id": {"abc"}}, trustAll, ""},
+		{"two values, trusted", http.Header{"X-Request-Id": {"abc", "def"}}, trustAll, ""},
+		{"one non-canonical spelling, trusted", http.Header{"X_Request_Id": {"abc"}}, trustAll, "abc"},
+		{"one canonical spelling, trusted", http.Header{"X-Request-Id": {"abc"}}, trustAll, "abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen http.Header
+			var ctxID string
+			h := edge.RequestID(edge.WithTrust(tt.trust))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen = r.Header.Clone()
+				ctxID = edge.RequestIDFrom(r.Context())
+			}))
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header = tt.header.Clone()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+
+			if tt.keep != "" {
+				assert.Equal(t, tt.keep, ctxID)
+			} else {
+				assert.Len(t, ctxID, 22, "want a fresh ID")
+			}
+			values, spellings := edge.HeaderValues(seen, edge.RequestIDHeader)
+			assert.Equal(t, 1, spellings, "the handler sees one spelling: %v", seen)
+			assert.Equal(t, []string{ctxID}, values)
+			assert.Equal(t, []string{ctxID}, seen[edge.RequestIDHeader], "the canonical header carries the ID")
+			assert.Equal(t, []string{ctxID}, rec.Header().Values(edge.RequestIDHeader))
+		})
+	}
+}
+
+// TestRequestIDTrustsBinding: an ID crosses a Binding without WithTrust, so
+// every hop of one request in one process logs the same ID; the same
+// request over the network is not believed.
+func TestRequestIDTrustsBinding(t *testing.T) {
+	var inner string
+	callee := edge.RequestID()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner = edge.RequestIDFrom(r.Context())
+	}))
+	req, err := http.NewRequestWithContext(edge.WithRequestID(t.Context(), "outer-id"), "GET", "http://callee/x", nil)
+	require.NoError(t, err)
+	resp, err := edge.Binding(callee).RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "outer-id", inner)
+	assert.Equal(t, []string{"outer-id"}, resp.Header.Values(edge.RequestIDHeader))
+
+	direct := httptest.NewRequest("GET", "/x", nil)
+	direct.Header.Set(edge.RequestIDHeader, "outer-id")
+	callee.ServeHTTP(httptest.NewRecorder(), direct)
+	assert.NotEqual(t, "outer-id", inner, "an ID from the network is not trusted by default")
 }

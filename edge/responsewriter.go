@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 )
 
 // ResponseWriter wraps an http.ResponseWriter to record the status and the
@@ -18,6 +19,9 @@ type ResponseWriter struct {
 	http.ResponseWriter
 	status  int
 	written int64
+	// onReadDeadline tells a [BodyIdle] guard that the handler manages
+	// read deadlines itself.
+	onReadDeadline func()
 }
 
 // WrapResponseWriter returns w itself when it is already a *ResponseWriter,
@@ -102,6 +106,16 @@ func (w *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		w.status = http.StatusSwitchingProtocols
 	}
 	return conn, rw, err
+}
+
+// SetReadDeadline sets the read deadline of the underlying connection, for
+// http.ResponseController. A handler that calls it manages the request
+// body's deadlines itself, so a [BodyIdle] guard around it steps aside.
+func (w *ResponseWriter) SetReadDeadline(t time.Time) error {
+	if w.onReadDeadline != nil {
+		w.onReadDeadline()
+	}
+	return http.NewResponseController(w.ResponseWriter).SetReadDeadline(t)
 }
 
 // Unwrap returns the wrapped writer, for http.ResponseController.

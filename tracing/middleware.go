@@ -36,7 +36,11 @@ var propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPr
 // before Setup installs an exporter) otelhttp is skipped: the request only
 // takes the caller's trace context on, or at the root loses the client's.
 //
-// Options: Root, WithTracerProvider, WithClock.
+// At the root, the forwarding headers of a request from an untrusted hop
+// are removed before otelhttp sees it (see WithTrust), so client.address is
+// the connection's peer, never what the client wrote.
+//
+// Options: Root, WithTracerProvider, WithClock, WithTrust.
 func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
 	c := newConfig(opts)
 	oopts := []otelhttp.Option{
@@ -58,6 +62,9 @@ func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		traced, plain := instrument(annotate(c, next)), propagate(c, next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c.root && (c.trust == nil || !c.trust(r)) {
+				deleteForwardingHeaders(r.Header)
+			}
 			if c.recording() {
 				traced.ServeHTTP(w, r)
 				return
@@ -142,6 +149,17 @@ func deleteTraceHeaders(h http.Header) {
 	delete(h, "Traceparent")
 	delete(h, "Tracestate")
 	delete(h, "Baggage")
+}
+
+// deleteForwardingHeaders removes Forwarded, X-Forwarded-* and X-Real-Ip in
+// every spelling (X_Forwarded_For, x-real-ip), as edge.StripInternal does.
+func deleteForwardingHeaders(h http.Header) {
+	for name := range h {
+		if edge.HasHeaderNamePrefix(name, "X-Forwarded-") ||
+			edge.SameHeaderName(name, "Forwarded") || edge.SameHeaderName(name, "X-Real-Ip") {
+			delete(h, name)
+		}
+	}
 }
 
 // Route names the current server span after the ServeMux pattern that next

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -301,5 +303,47 @@ func TestMiddlewareNotSampled(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
 	if w.Code != http.StatusAccepted || recording || len(sr.Ended()) != 0 {
 		t.Errorf("status %d, recording %v, %d spans; want 202, false, 0", w.Code, recording, len(sr.Ended()))
+	}
+}
+
+// TestRootClientAddress closes hole 8 of issue 12: at a root, a client's
+// forwarding headers, in any spelling, never become client.address; a
+// trusted hop's do.
+func TestRootClientAddress(t *testing.T) {
+	lb := func(r *http.Request) bool { return r.RemoteAddr == "10.0.0.1:443" }
+	tests := []struct {
+		name   string
+		remote string
+		header http.Header
+		want   string
+	}{
+		{"forged X-Forwarded-For", "203.0.113.7:5555", http.Header{"X-Forwarded-For": {"198.51.100.1"}}, "203.0.113.7"},
+		{"forged X_Forwarded_For", "203.0.113.7:5555", http.Header{"X_Forwarded_For": {"198.51.100.1"}}, "203.0.113.7"},
+		{"forged lower-case spelling", "203.0.113.7:5555", http.Header{"x-forwarded-for": {"198.51.100.1"}}, "203.0.113.7"},
+		{"forged Forwarded", "203.0.113.7:5555", http.Header{"Forwarded": {"for=198.51.100.1"}}, "203.0.113.7"},
+		{"trusted hop", "10.0.0.1:443", http.Header{"X-Forwarded-For": {"198.51.100.1"}}, "198.51.100.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sr, tp := recorder(t)
+			var seen http.Header
+			h := tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp), tracing.WithTrust(lb))(
+				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.Header.Clone() }))
+			req := httptest.NewRequest("GET", "/", nil)
+			req.RemoteAddr = tt.remote
+			req.Header = tt.header.Clone()
+			h.ServeHTTP(httptest.NewRecorder(), req)
+
+			spans := sr.Ended()
+			require.Len(t, spans, 1)
+			got, _ := attr(spans[0], "client.address")
+			assert.Equal(t, tt.want, got)
+			if tt.want == "203.0.113.7" {
+				for name := range seen {
+					assert.False(t, edge.HasHeaderNamePrefix(name, "X-Forwarded-") || edge.SameHeaderName(name, "Forwarded"),
+						"forwarding header %q passed the root", name)
+				}
+			}
+		})
 	}
 }

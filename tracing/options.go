@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cellgate/cellgate/edge"
 )
 
 // Option configures Setup, Middleware and Transport. Each reads the options
@@ -17,6 +19,7 @@ type config struct {
 	console     io.Writer
 	serviceName string
 	now         func() time.Time // nil: time.Now, and nothing is put in the context
+	trust       edge.Trust       // nil: nothing is trusted
 }
 
 type optionFunc func(*config)
@@ -63,4 +66,14 @@ func WithServiceName(name string) Option {
 // Middleware, so tests move time instead of sleeping. The default is time.Now.
 func WithClock(now func() time.Time) Option {
 	return optionFunc(func(c *config) { c.now = now })
+}
+
+// WithTrust sets which requests reaching a Root Middleware come from a
+// trusted hop (a load balancer in front of the edge), whose forwarding
+// headers (Forwarded, X-Forwarded-*, X-Real-Ip) may name the client's
+// address. From every other request a Root removes them, in every spelling,
+// before otelhttp reads client.address from them. The default at a root
+// trusts nothing; Middleware without Root does not read this option.
+func WithTrust(t edge.Trust) Option {
+	return optionFunc(func(c *config) { c.trust = t })
 }

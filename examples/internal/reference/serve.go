@@ -12,12 +12,23 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/cellgate/cellgate/edge"
 )
 
 // ReadHeaderTimeout bounds how long a client may take to send its request
 // headers. There is no ReadTimeout: it would cover the whole body and cut
-// every long upload short; the upload handler keeps its own sliding deadline.
+// every long upload short; edge.BodyIdle (and the upload handler's own
+// deadline) slide with the body's progress instead.
 const ReadHeaderTimeout = 10 * time.Second
+
+// MaxHeaderBytes bounds the request line and headers a client may send;
+// more is answered 431.
+const MaxHeaderBytes = 64 << 10
+
+// IdleTimeout is how long a kept-alive connection may wait for its next
+// request.
+const IdleTimeout = 2 * time.Minute
 
 // DefaultGrace is how long a shutdown waits for in-flight requests,
 // uploads included, before closing their connections.
@@ -34,6 +45,11 @@ type Listener struct {
 	// store): it shuts down only once the others have drained, so their
 	// in-flight requests can still reach it.
 	Backend bool
+	// BodyIdle is how long one read of a request body may wait for a byte
+	// (edge.BodyIdle guards every host); zero or less means
+	// edge.DefaultBodyIdle. The upload host needs no opt-out: its handler
+	// sets read deadlines itself, and the guard steps aside for it.
+	BodyIdle time.Duration
 }
 
 // URL returns the base URL of l, such as "http://127.0.0.1:8080".
@@ -56,13 +72,7 @@ func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...
 	servers := make([]*http.Server, len(ls))
 	errc := make(chan error, len(ls))
 	for i, l := range ls {
-		srv := &http.Server{
-			Handler:           l.Handler,
-			ReadHeaderTimeout: ReadHeaderTimeout,
-			IdleTimeout:       2 * time.Minute,
-			TLSConfig:         l.TLS,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		}
+		srv := newServer(l, logger)
 		servers[i] = srv
 		go func() {
 			var err error
@@ -108,6 +118,21 @@ func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...
 		}
 	}
 	return err
+}
+
+// newServer returns the server of l: headers bounded in time
+// (ReadHeaderTimeout) and size (MaxHeaderBytes), kept-alive connections in
+// time (IdleTimeout), and every body read by the sliding idle deadline of
+// edge.BodyIdle. There is no ReadTimeout, which would cut long uploads.
+func newServer(l Listener, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           edge.BodyIdle(l.BodyIdle)(l.Handler),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		TLSConfig:         l.TLS,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // ServeUntilSignal serves ls until SIGINT or SIGTERM, then drains them as
