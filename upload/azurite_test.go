@@ -92,7 +92,8 @@ func blockID(part int) string {
 // Put Blob with x-ms-blob-type from FUS: Azure answers 201 with an ETag.
 func TestAzuritePutBlob(t *testing.T) {
 	a := startAzure(t)
-	f := newFUS(t, func(_ context.Context, id string, _ int) (uploadtest.Answer, error) {
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id := p.UploadID
 		return uploadtest.Answer{
 			URL:     a.sasURL(t, id, time.Now().Add(-time.Minute), time.Now().Add(15*time.Minute), ""),
 			Headers: map[string]string{"x-ms-blob-type": "BlockBlob"},
@@ -111,7 +112,8 @@ func TestAzuritePutBlob(t *testing.T) {
 // Put Block List through the SDK.
 func TestAzuritePutBlockAndBlockList(t *testing.T) {
 	a := startAzure(t)
-	f := newFUS(t, func(_ context.Context, id string, part int) (uploadtest.Answer, error) {
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id, part := p.UploadID, p.PartNumber
 		extra := "comp=block&blockid=" + url.QueryEscape(blockID(part))
 		return uploadtest.Answer{URL: a.sasURL(t, id, time.Now().Add(-time.Minute), time.Now().Add(15*time.Minute), extra)}, nil
 	}, upload.WithStorageHosts(a.host))

@@ -59,7 +59,7 @@ func BenchmarkThroughput(b *testing.B) {
 	gw := s.gateway(b, s.presignPut)
 	block := payload(1 << 20)
 	direct := func(ctx context.Context, id string, size int64) error {
-		a, err := s.presignPut(ctx, id, 0)
+		a, err := s.presignPut(ctx, upload.Params{CompanyID: "42", ProjectID: "7", UploadID: id})
 		if err != nil {
 			return err
 		}

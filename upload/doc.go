@@ -23,9 +23,14 @@
 //
 // # The FUS protocol
 //
-//	GET {fus}/uploads/{uploadId}/url[?part_number=N]      signed with the FUS key
+//	GET {fus}/companies/{companyId}/projects/{projectId}/uploads/{uploadId}/url[?part_number=N]
+//	    signed with the FUS key; each id one segment, escaped (url.PathEscape)
 //	200 {"url": "https://…presigned…", "headers": {"x-ms-blob-type": "BlockBlob"}}
 //	404 → 404 upload_unknown; 409 → 409 upload_conflict; anything else → 502
+//
+// An upload id is unique only within its company and project: FUS must key
+// the upload (and the object it presigns) by all three, so one company can
+// never reach, or overwrite, another's upload of the same id.
 //
 // The URL must be https, or plain http to a host named with
 // WithStorageHosts. The PUT carries the headers FUS names, the client's

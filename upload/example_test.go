@@ -34,7 +34,8 @@ func Example() {
 
 	// The zone's file upload service presigns; here it points at the stand-in.
 	fusVerifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: fusKey})
-	fus := uploadtest.NewFUS(fusVerifier, func(_ context.Context, id string, _ int) (uploadtest.Answer, error) {
+	fus := uploadtest.NewFUS(fusVerifier, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id := p.UploadID
 		return uploadtest.Answer{URL: storage.URL + "/bucket/" + id + "?X-Amz-Signature=..."}, nil
 	})
 

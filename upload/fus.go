@@ -21,7 +21,7 @@ import (
 
 // Client asks a zone's file upload service (FUS) where an upload's bytes go:
 //
-//	GET {fus}/uploads/{uploadId}/url[?part_number=N]
+//	GET {fus}/companies/{companyId}/projects/{projectId}/uploads/{uploadId}/url[?part_number=N]
 //	→ 200 {"url": "https://bucket.s3…?X-Amz-Signature=…", "headers": {"x-ms-blob-type": "BlockBlob"}}
 //
 // Every call is signed with the FUS key (hmacsig.Transport), traced, and
@@ -98,20 +98,29 @@ type fusAnswer struct {
 	Headers map[string]string `json:"headers"`
 }
 
-// Target asks the file upload service of zoneName where the bytes of
-// uploadID go: part 1–10000 of a segmented upload, or 0 for a standard one.
-// Its errors are problems: zone.ErrZoneUnroutable when the zone has no
-// service here, ErrUploadUnknown (FUS 404), ErrUploadConflict (409), and
-// ErrFUSUnavailable for anything else, including an unusable answer. When
-// ctx ends first, the error wraps ctx's error and no problem.
-func (c *Client) Target(ctx context.Context, zoneName, uploadID string, part int) (*Target, error) {
+// Target asks the file upload service of zoneName where the bytes of the
+// upload p names go: p.PartNumber 1–10000 for a part of a segmented upload,
+// or 0 for a standard one (p.Size is not sent). The call names the company,
+// the project and the upload, so one company's upload id never reaches
+// another company's object. Its errors are problems: the problem of
+// ParseParams for an id that is not valid (FUS is not called),
+// zone.ErrZoneUnroutable when the zone has no service here, ErrUploadUnknown
+// (FUS 404), ErrUploadConflict (409), and ErrFUSUnavailable for anything
+// else, including an unusable answer. When ctx ends first, the error wraps
+// ctx's error and no problem.
+func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target, error) {
+	if err := p.validIDs(); err != nil {
+		return nil, err
+	}
 	base, ok := c.services[zoneName]
 	if !ok {
 		return nil, zone.ErrZoneUnroutable.WithCause(fmt.Errorf("upload: no file upload service for zone %q", zoneName))
 	}
-	target := base + "/uploads/" + url.PathEscape(uploadID) + "/url"
-	if part > 0 {
-		target += "?part_number=" + strconv.Itoa(part)
+	uploadID := p.UploadID
+	target := base + "/companies/" + url.PathEscape(p.CompanyID) + "/projects/" + url.PathEscape(p.ProjectID) +
+		"/uploads/" + url.PathEscape(uploadID) + "/url"
+	if p.PartNumber > 0 {
+		target += "?part_number=" + strconv.Itoa(p.PartNumber)
 	}
 	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

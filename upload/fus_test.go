@@ -41,18 +41,47 @@ func TestClientRequest(t *testing.T) {
 		io.WriteString(w, `{"url":"https://bucket.s3.example.com/k?X-Amz-Signature=abc#frag","headers":{"x-ms-blob-type":"BlockBlob"},"later":1}`)
 	})
 	ctx := edge.WithRequestID(context.Background(), "req-1")
-	target, err := c.Target(ctx, "us01", "a/b c", 12)
+	target, err := c.Target(ctx, "us01", upload.Params{CompanyID: "4", ProjectID: "77", UploadID: "contract-1", PartNumber: 12})
 	require.NoError(t, err)
-	assert.Equal(t, "/base/uploads/a%2Fb%20c/url", got.URL.EscapedPath(), "the upload id is one escaped segment")
+	assert.Equal(t, "/base/companies/4/projects/77/uploads/contract-1/url", got.URL.EscapedPath(),
+		"FUS learns the company and the project, not only the upload id")
 	assert.Equal(t, "12", got.URL.Query().Get("part_number"))
 	assert.Equal(t, "req-1", got.Header.Get(edge.RequestIDHeader))
 	assert.Equal(t, "https://bucket.s3.example.com/k?X-Amz-Signature=abc", target.URL.String(), "fragment dropped")
 	assert.Equal(t, http.Header{"X-Ms-Blob-Type": {"BlockBlob"}}, target.Header)
 	assert.Equal(t, "https://bucket.s3.example.com/…", target.String(), "String never shows the presign")
 
-	_, err = c.Target(ctx, "us01", "std", 0)
+	_, err = c.Target(ctx, "us01", upload.Params{CompanyID: "1", ProjectID: "2", UploadID: "std"})
 	require.NoError(t, err)
 	assert.Empty(t, got.URL.Query().Get("part_number"), "a standard upload names no part")
+}
+
+// params names a valid upload.
+var params = upload.Params{CompanyID: "42", ProjectID: "7", UploadID: "u"}
+
+// Target refuses ids that would make a FUS path ambiguous (an empty, dotted
+// or slashed segment) before calling FUS, with the problem ParseParams
+// gives; every id that passes is one escaped segment.
+func TestClientRefusesIDs(t *testing.T) {
+	c := newRawClient(t, func(http.ResponseWriter, *http.Request) { t.Error("FUS called") })
+	for name, tc := range map[string]struct {
+		p    upload.Params
+		want error
+	}{
+		"empty company":      {upload.Params{ProjectID: "7", UploadID: "u"}, zone.ErrCompanyInvalid},
+		"company with slash": {upload.Params{CompanyID: "1/../4", ProjectID: "7", UploadID: "u"}, zone.ErrCompanyInvalid},
+		"dot-dot project":    {upload.Params{CompanyID: "1", ProjectID: "..", UploadID: "u"}, upload.ErrProjectInvalid},
+		"empty project":      {upload.Params{CompanyID: "1", UploadID: "u"}, upload.ErrProjectInvalid},
+		"dot-dot upload":     {upload.Params{CompanyID: "1", ProjectID: "7", UploadID: ".."}, upload.ErrUploadIDInvalid},
+		"escaped slash":      {upload.Params{CompanyID: "1", ProjectID: "7", UploadID: "a%2Fb"}, upload.ErrUploadIDInvalid},
+		"slash":              {upload.Params{CompanyID: "1", ProjectID: "7", UploadID: "a/b c"}, upload.ErrUploadIDInvalid},
+		"part out of range":  {upload.Params{CompanyID: "1", ProjectID: "7", UploadID: "u", PartNumber: 10001}, upload.ErrPartNumberInvalid},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.Target(context.Background(), "us01", tc.p)
+			assert.ErrorIs(t, err, tc.want)
+		})
+	}
 }
 
 func TestClientFailures(t *testing.T) {
@@ -82,7 +111,7 @@ func TestClientFailures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newRawClient(t, tc.fus, upload.WithFUSTimeout(100*time.Millisecond))
-			_, err := c.Target(context.Background(), "us01", "u", 0)
+			_, err := c.Target(context.Background(), "us01", params)
 			assert.ErrorIs(t, err, tc.want)
 			assert.NotContains(t, err.Error(), "aaaa", "errors never quote the storage URL")
 		})
@@ -98,7 +127,7 @@ func TestClientFailures(t *testing.T) {
 		})
 		c, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal/"}, signer, upload.WithFUSTransport(failing))
 		require.NoError(t, err)
-		_, err = c.Target(context.Background(), "us01", "u", 0)
+		_, err = c.Target(context.Background(), "us01", params)
 		assert.ErrorIs(t, err, upload.ErrFUSUnavailable)
 		assert.Contains(t, err.Error(), "connection refused")
 		assert.NotContains(t, err.Error(), "sig=")
@@ -106,14 +135,14 @@ func TestClientFailures(t *testing.T) {
 	})
 	t.Run("unknown zone", func(t *testing.T) {
 		c := newRawClient(t, func(http.ResponseWriter, *http.Request) { t.Error("FUS called") })
-		_, err := c.Target(context.Background(), "zz99", "u", 0)
+		_, err := c.Target(context.Background(), "zz99", params)
 		assert.ErrorIs(t, err, zone.ErrZoneUnroutable)
 	})
 	t.Run("caller gone is no FUS problem", func(t *testing.T) {
 		c := newRawClient(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := c.Target(ctx, "us01", "u", 0)
+		_, err := c.Target(ctx, "us01", params)
 		assert.ErrorIs(t, err, context.Canceled)
 		var p *edge.Problem
 		assert.False(t, errors.As(err, &p))

@@ -75,8 +75,8 @@ func TestHandlerPartAndAzureBlock(t *testing.T) {
 	// Azure's Put Block answers 201 without an ETag.
 	rec := newRecorder(t, http.StatusCreated, http.Header{"Content-Md5": {"x"}}, "")
 	var gotPart int
-	f := newFUS(t, func(_ context.Context, id string, part int) (uploadtest.Answer, error) {
-		gotPart = part
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		gotPart = p.PartNumber
 		return uploadtest.Answer{URL: rec.URL + "/c/b?comp=block&blockid=AAAA&sig=s", Headers: map[string]string{"x-ms-blob-type": "BlockBlob"}}, nil
 	}, upload.WithStorageHosts(rec.host()))
 	srv := newHandler(t, f)
@@ -93,7 +93,7 @@ func TestHandlerRefusals(t *testing.T) {
 	rec := newRecorder(t, http.StatusOK, nil, "")
 	good := fixed(rec.URL+"/b/o?X-Amz-Signature=s3cr3t", nil)
 	fail := func(err error) uploadtest.Presign {
-		return func(context.Context, string, int) (uploadtest.Answer, error) { return uploadtest.Answer{}, err }
+		return func(context.Context, upload.Params) (uploadtest.Answer, error) { return uploadtest.Answer{}, err }
 	}
 
 	tests := []struct {
@@ -191,7 +191,8 @@ func TestHandlerStorageRejected(t *testing.T) {
 // 100 Continue only once storage asked for the body.
 func TestHandlerExpectContinue(t *testing.T) {
 	rec := newRecorder(t, http.StatusOK, http.Header{"Etag": {`"e"`}}, "")
-	f := newFUS(t, func(_ context.Context, id string, _ int) (uploadtest.Answer, error) {
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id := p.UploadID
 		if id == "unknown" {
 			return uploadtest.Answer{}, uploadtest.ErrUnknown
 		}

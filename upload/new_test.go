@@ -58,7 +58,8 @@ func allowPreflight(next http.Handler) http.Handler {
 func TestNewChain(t *testing.T) {
 	okStore := newRecorder(t, http.StatusOK, http.Header{"Etag": {`"abc"`}}, "")
 	denyStore := newRecorder(t, http.StatusForbidden, nil, `<Error><Code>AccessDenied</Code></Error>`)
-	f := newFUS(t, func(_ context.Context, id string, _ int) (uploadtest.Answer, error) {
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id := p.UploadID
 		store := okStore
 		if id == "denied" {
 			store = denyStore
