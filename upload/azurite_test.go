@@ -98,7 +98,7 @@ func TestAzuritePutBlob(t *testing.T) {
 			URL:     a.sasURL(t, id, time.Now().Add(-time.Minute), time.Now().Add(15*time.Minute), ""),
 			Headers: map[string]string{"x-ms-blob-type": "BlockBlob"},
 		}, nil
-	}, upload.WithStorageHosts(a.host))
+	}, upload.WithStorageHosts("http://"+a.host))
 	srv := newHandler(t, f)
 	body := payload(2<<20 + 5)
 	resp := put(t, srv.Client(), srv.URL+uploadPath("doc_1", 0), body, nil)
@@ -116,7 +116,7 @@ func TestAzuritePutBlockAndBlockList(t *testing.T) {
 		id, part := p.UploadID, p.PartNumber
 		extra := "comp=block&blockid=" + url.QueryEscape(blockID(part))
 		return uploadtest.Answer{URL: a.sasURL(t, id, time.Now().Add(-time.Minute), time.Now().Add(15*time.Minute), extra)}, nil
-	}, upload.WithStorageHosts(a.host))
+	}, upload.WithStorageHosts("http://"+a.host))
 	srv := newHandler(t, f)
 
 	whole := payload(3<<20 + 11)
@@ -153,7 +153,7 @@ func TestAzuriteRejections(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFUS(t, fixed(tc.url, tc.headers), upload.WithStorageHosts(a.host))
+			f := newFUS(t, fixed(tc.url, tc.headers), upload.WithStorageHosts("http://"+a.host))
 			srv := newHandler(t, f)
 			resp := put(t, srv.Client(), srv.URL+uploadPath("x", 0), payload(100), nil)
 			assert.Equal(t, http.StatusBadGateway, resp.StatusCode)

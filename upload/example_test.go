@@ -42,7 +42,7 @@ func Example() {
 	fusSigner, _ := hmacsig.NewSigner(fusKey)
 	client, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, fusSigner,
 		upload.WithFUSTransport(edge.Binding(fus)),
-		upload.WithStorageHosts(strings.TrimPrefix(storage.URL, "http://")))
+		upload.WithStorageHosts(storage.URL)) // plain http to this address only
 	if err != nil {
 		panic(err)
 	}

@@ -306,7 +306,7 @@ func TestHandlerStorageIdle(t *testing.T) {
 	}))
 	defer stalled.Close()
 	defer close(release)
-	f := newFUS(t, fixed(stalled.URL+"/b/o", nil), upload.WithStorageHosts(stalled.Listener.Addr().String()))
+	f := newFUS(t, fixed(stalled.URL+"/b/o", nil), upload.WithStorageHosts("http://"+stalled.Listener.Addr().String()))
 	srv := newHandler(t, f, upload.WithIdleTimeout(150*time.Millisecond))
 	resp := put(t, srv.Client(), srv.URL+uploadPath("u", 0), payload(4096), nil)
 	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
@@ -316,7 +316,7 @@ func TestHandlerStorageIdle(t *testing.T) {
 func TestNewHandlerConfigErrors(t *testing.T) {
 	_, err := upload.NewHandler(nil)
 	assert.Error(t, err)
-	f := newFUS(t, fixed("https://s.example/", nil))
+	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))
 	_, err = upload.NewHandler(f.client, upload.WithIdleTimeout(0))
 	assert.Error(t, err)
 	_, err = upload.NewHandler(f.client, upload.WithMaxSize(-1))
@@ -333,7 +333,7 @@ func (f storageFunc) RoundTrip(r *http.Request) (*http.Response, error) { return
 // not a storage failure: storage_unavailable would page whoever runs the
 // storage for every impatient client.
 func TestHandlerClientGoneDuringPut(t *testing.T) {
-	f := newFUS(t, fixed("https://storage.example/b/o?X-Amz-Signature=s", nil))
+	f := newFUS(t, fixed("https://storage.example/b/o?X-Amz-Signature=s", nil), upload.WithStorageHosts("storage.example"))
 	ctx, leave := context.WithCancel(context.Background())
 	defer leave()
 	h, err := upload.NewHandler(f.client, upload.WithStorageTransport(storageFunc(func(r *http.Request) (*http.Response, error) {

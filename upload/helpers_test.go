@@ -211,8 +211,9 @@ func (rec *recorder) count() int {
 	return len(rec.got)
 }
 
-// host is the recorder's host:port, to allow it with WithStorageHosts.
-func (rec *recorder) host() string { return rec.Listener.Addr().String() }
+// host is the recorder's WithStorageHosts entry: plain http to its
+// address.
+func (rec *recorder) host() string { return "http://" + rec.Listener.Addr().String() }
 
 func sha(b []byte) string {
 	s := sha256.Sum256(b)

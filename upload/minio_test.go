@@ -75,7 +75,7 @@ func (s *s3) objectSHA256(t testing.TB, key string) (string, int64) {
 // allowed at the MinIO's host.
 func (s *s3) gateway(t testing.TB, presign uploadtest.Presign, opts ...upload.Option) *httptest.Server {
 	t.Helper()
-	f := newFUS(t, presign, upload.WithStorageHosts(s.Endpoint))
+	f := newFUS(t, presign, upload.WithStorageHosts("http://"+s.Endpoint))
 	return newHandler(t, f, opts...)
 }
 
@@ -268,7 +268,7 @@ func TestMinIOClientDisconnect(t *testing.T) {
 	s := startS3(t)
 	storage := &http.Transport{ExpectContinueTimeout: time.Second}
 	defer storage.CloseIdleConnections()
-	f := newFUS(t, s.presignPut, upload.WithStorageHosts(s.Endpoint))
+	f := newFUS(t, s.presignPut, upload.WithStorageHosts("http://"+s.Endpoint))
 	h, err := upload.NewHandler(f.client, upload.WithStorageTransport(storage))
 	require.NoError(t, err)
 	var served atomic.Int64

@@ -196,7 +196,7 @@ func TestNewChain(t *testing.T) {
 }
 
 func TestNewConfigErrors(t *testing.T) {
-	f := newFUS(t, fixed("https://s.example/", nil))
+	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))
 	verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
 	require.NoError(t, err)
 	_, err = upload.New(nil, &countingDirectory{}, f.client)

@@ -94,5 +94,6 @@ func TestCompaniesOfOneZoneDoNotShareUploads(t *testing.T) {
 	}
 }
 
-// storageHost is how the storage host is told to allow srv as a target.
-func storageHost(srv *httptest.Server) string { return srv.Listener.Addr().String() }
+// storageHost is how the storage host is told to allow srv as a target:
+// plain http to its address.
+func storageHost(srv *httptest.Server) string { return srv.URL }
