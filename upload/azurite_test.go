@@ -92,12 +92,13 @@ func blockID(part int) string {
 // Put Blob with x-ms-blob-type from FUS: Azure answers 201 with an ETag.
 func TestAzuritePutBlob(t *testing.T) {
 	a := startAzure(t)
-	f := newFUS(t, func(_ context.Context, id string, _ int) (uploadtest.Answer, error) {
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id := p.UploadID
 		return uploadtest.Answer{
 			URL:     a.sasURL(t, id, time.Now().Add(-time.Minute), time.Now().Add(15*time.Minute), ""),
 			Headers: map[string]string{"x-ms-blob-type": "BlockBlob"},
 		}, nil
-	}, upload.WithStorageHosts(a.host))
+	}, upload.WithStorageHosts("http://"+a.host))
 	srv := newHandler(t, f)
 	body := payload(2<<20 + 5)
 	resp := put(t, srv.Client(), srv.URL+uploadPath("doc_1", 0), body, nil)
@@ -111,10 +112,11 @@ func TestAzuritePutBlob(t *testing.T) {
 // Put Block List through the SDK.
 func TestAzuritePutBlockAndBlockList(t *testing.T) {
 	a := startAzure(t)
-	f := newFUS(t, func(_ context.Context, id string, part int) (uploadtest.Answer, error) {
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id, part := p.UploadID, p.PartNumber
 		extra := "comp=block&blockid=" + url.QueryEscape(blockID(part))
 		return uploadtest.Answer{URL: a.sasURL(t, id, time.Now().Add(-time.Minute), time.Now().Add(15*time.Minute), extra)}, nil
-	}, upload.WithStorageHosts(a.host))
+	}, upload.WithStorageHosts("http://"+a.host))
 	srv := newHandler(t, f)
 
 	whole := payload(3<<20 + 11)
@@ -151,7 +153,7 @@ func TestAzuriteRejections(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFUS(t, fixed(tc.url, tc.headers), upload.WithStorageHosts(a.host))
+			f := newFUS(t, fixed(tc.url, tc.headers), upload.WithStorageHosts("http://"+a.host))
 			srv := newHandler(t, f)
 			resp := put(t, srv.Client(), srv.URL+uploadPath("x", 0), payload(100), nil)
 			assert.Equal(t, http.StatusBadGateway, resp.StatusCode)

@@ -32,7 +32,7 @@ func (discardStorage) RoundTrip(r *http.Request) (*http.Response, error) {
 // edge.Binding), the PUT and the answer. The body copy itself is a few
 // hundred nanoseconds of it.
 func BenchmarkHandler(b *testing.B) {
-	f := newFUS(b, fixed("https://bucket.s3.example.com/key?X-Amz-Signature=abc", map[string]string{"x-ms-blob-type": "BlockBlob"}))
+	f := newFUS(b, fixed("https://bucket.s3.example.com/key?X-Amz-Signature=abc", map[string]string{"x-ms-blob-type": "BlockBlob"}), upload.WithStorageHosts("*.s3.example.com"))
 	h, err := upload.NewHandler(f.client, upload.WithStorageTransport(discardStorage{}))
 	if err != nil {
 		b.Fatal(err)
@@ -59,7 +59,7 @@ func BenchmarkThroughput(b *testing.B) {
 	gw := s.gateway(b, s.presignPut)
 	block := payload(1 << 20)
 	direct := func(ctx context.Context, id string, size int64) error {
-		a, err := s.presignPut(ctx, id, 0)
+		a, err := s.presignPut(ctx, upload.Params{CompanyID: "42", ProjectID: "7", UploadID: id})
 		if err != nil {
 			return err
 		}

@@ -16,19 +16,32 @@
 // The smallest wiring:
 //
 //	fusSigner, _ := hmacsig.NewSigner(fusKey)
-//	fus, _ := upload.NewClient(map[string]string{"us01": "https://fus.us01.internal"}, fusSigner)
+//	fus, _ := upload.NewClient(map[string]string{"us01": "https://fus.us01.internal"}, fusSigner,
+//		upload.WithStorageHosts("*.s3.amazonaws.com"))
 //	verifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
 //	h, _ := upload.New(verifier, directory, fus)
 //	http.ListenAndServe(":8080", h) // with ReadHeaderTimeout, not ReadTimeout
 //
 // # The FUS protocol
 //
-//	GET {fus}/uploads/{uploadId}/url[?part_number=N]      signed with the FUS key
+//	GET {fus}/companies/{companyId}/projects/{projectId}/uploads/{uploadId}/url[?part_number=N]
+//	    signed with the FUS key; each id one segment, escaped (url.PathEscape)
 //	200 {"url": "https://…presigned…", "headers": {"x-ms-blob-type": "BlockBlob"}}
 //	404 → 404 upload_unknown; 409 → 409 upload_conflict; anything else → 502
 //
-// The URL must be https, or plain http to a host named with
-// WithStorageHosts. The PUT carries the headers FUS names, the client's
+// An upload id is unique only within its company and project: FUS must key
+// the upload (and the object it presigns) by all three, so one company can
+// never reach, or overwrite, another's upload of the same id.
+//
+// The answer comes from another service, so it is checked before any byte
+// moves: the URL must point at a storage host listed with WithStorageHosts
+// (required: "host[:port]" or "*.suffix" over https, "http://host:port" over
+// plain http; IP literals such as 169.254.169.254 only when listed exactly;
+// no user information), and FUS may name only the headers storage presigns
+// need (WithStorageHeaders; never Authorization, Cookie, Proxy-*, Host or a
+// framing or hop-by-hop header). Any other answer is 502
+// file_upload_service_unavailable, logged with the storage host at most.
+// The PUT carries the headers FUS names, the client's
 // Content-MD5 and x-amz-checksum-* headers, and the client's Content-Type
 // unless FUS names one; nothing else, because S3 and GCS refuse headers the
 // presign does not cover. FUS must presign what the client will send.

@@ -34,14 +34,15 @@ func Example() {
 
 	// The zone's file upload service presigns; here it points at the stand-in.
 	fusVerifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: fusKey})
-	fus := uploadtest.NewFUS(fusVerifier, func(_ context.Context, id string, _ int) (uploadtest.Answer, error) {
+	fus := uploadtest.NewFUS(fusVerifier, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id := p.UploadID
 		return uploadtest.Answer{URL: storage.URL + "/bucket/" + id + "?X-Amz-Signature=..."}, nil
 	})
 
 	fusSigner, _ := hmacsig.NewSigner(fusKey)
 	client, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, fusSigner,
 		upload.WithFUSTransport(edge.Binding(fus)),
-		upload.WithStorageHosts(strings.TrimPrefix(storage.URL, "http://")))
+		upload.WithStorageHosts(storage.URL)) // plain http to this address only
 	if err != nil {
 		panic(err)
 	}

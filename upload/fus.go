@@ -21,7 +21,7 @@ import (
 
 // Client asks a zone's file upload service (FUS) where an upload's bytes go:
 //
-//	GET {fus}/uploads/{uploadId}/url[?part_number=N]
+//	GET {fus}/companies/{companyId}/projects/{projectId}/uploads/{uploadId}/url[?part_number=N]
 //	→ 200 {"url": "https://bucket.s3…?X-Amz-Signature=…", "headers": {"x-ms-blob-type": "BlockBlob"}}
 //
 // Every call is signed with the FUS key (hmacsig.Transport), traced, and
@@ -31,7 +31,8 @@ type Client struct {
 	services     map[string]string // zone name → base URL without trailing '/'
 	rt           http.RoundTripper
 	timeout      time.Duration
-	storageHosts map[string]bool
+	storageHosts storageHosts
+	headers      headerPolicy
 }
 
 // Target is where one upload's bytes go: a presigned storage URL and the
@@ -53,8 +54,10 @@ func (t *Target) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // NewClient returns a client of the file upload services in services
 // (zone name → base URL such as "https://fus.us01.internal"), which signs
-// its calls with signer. Options: WithFUSTransport, WithFUSTimeout,
-// WithStorageHosts, WithTracing.
+// its calls with signer. WithStorageHosts is required: with no storage
+// host allowed, NewClient returns an error rather than a client that would
+// refuse every upload (or accept any target). Options: WithStorageHosts,
+// WithStorageHeaders, WithFUSTransport, WithFUSTimeout, WithTracing.
 func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Option) (*Client, error) {
 	if signer == nil {
 		return nil, errors.New("upload: NewClient: a signer for the file upload service key is required")
@@ -66,10 +69,19 @@ func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Optio
 	if cfg.fusTimeout <= 0 {
 		return nil, fmt.Errorf("upload: NewClient: FUS timeout %v must be positive", cfg.fusTimeout)
 	}
+	hosts, err := parseStorageHosts(cfg.storageHosts)
+	if err != nil {
+		return nil, fmt.Errorf("upload: NewClient: %w", err)
+	}
+	headers, err := parseStorageHeaders(cfg.storageHeaders)
+	if err != nil {
+		return nil, fmt.Errorf("upload: NewClient: %w", err)
+	}
 	c := &Client{
 		services:     make(map[string]string, len(services)),
 		timeout:      cfg.fusTimeout,
-		storageHosts: cfg.storageHosts,
+		storageHosts: hosts,
+		headers:      headers,
 		// Tracing sits outside signing, so the client span records the
 		// unsigned URL; the trace headers it adds are copied onto the signed
 		// request by hmacsig.Transport.
@@ -98,20 +110,29 @@ type fusAnswer struct {
 	Headers map[string]string `json:"headers"`
 }
 
-// Target asks the file upload service of zoneName where the bytes of
-// uploadID go: part 1–10000 of a segmented upload, or 0 for a standard one.
-// Its errors are problems: zone.ErrZoneUnroutable when the zone has no
-// service here, ErrUploadUnknown (FUS 404), ErrUploadConflict (409), and
-// ErrFUSUnavailable for anything else, including an unusable answer. When
-// ctx ends first, the error wraps ctx's error and no problem.
-func (c *Client) Target(ctx context.Context, zoneName, uploadID string, part int) (*Target, error) {
+// Target asks the file upload service of zoneName where the bytes of the
+// upload p names go: p.PartNumber 1–10000 for a part of a segmented upload,
+// or 0 for a standard one (p.Size is not sent). The call names the company,
+// the project and the upload, so one company's upload id never reaches
+// another company's object. Its errors are problems: the problem of
+// ParseParams for an id that is not valid (FUS is not called),
+// zone.ErrZoneUnroutable when the zone has no service here, ErrUploadUnknown
+// (FUS 404), ErrUploadConflict (409), and ErrFUSUnavailable for anything
+// else, including an unusable answer. When ctx ends first, the error wraps
+// ctx's error and no problem.
+func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target, error) {
+	if err := p.validIDs(); err != nil {
+		return nil, err
+	}
 	base, ok := c.services[zoneName]
 	if !ok {
 		return nil, zone.ErrZoneUnroutable.WithCause(fmt.Errorf("upload: no file upload service for zone %q", zoneName))
 	}
-	target := base + "/uploads/" + url.PathEscape(uploadID) + "/url"
-	if part > 0 {
-		target += "?part_number=" + strconv.Itoa(part)
+	uploadID := p.UploadID
+	target := base + "/companies/" + url.PathEscape(p.CompanyID) + "/projects/" + url.PathEscape(p.ProjectID) +
+		"/uploads/" + url.PathEscape(uploadID) + "/url"
+	if p.PartNumber > 0 {
+		target += "?part_number=" + strconv.Itoa(p.PartNumber)
 	}
 	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -150,20 +171,21 @@ func (c *Client) Target(ctx context.Context, zoneName, uploadID string, part int
 	return t, nil
 }
 
-// target validates a FUS answer. Its errors never quote the URL.
+// target validates a FUS answer: the URL must point at an allowed storage
+// host (WithStorageHosts) and every header must be allowed
+// (WithStorageHeaders). Its errors never quote the URL; they name its
+// scheme and host at most, and the header's name, never its value.
 func (c *Client) target(a fusAnswer) (*Target, error) {
 	u, err := url.Parse(a.URL)
 	if err != nil {
 		return nil, errors.New("storage URL does not parse")
 	}
-	switch {
-	case u.Host == "" || u.User != nil || u.Opaque != "":
+	if u.Host == "" || u.User != nil || u.Opaque != "" {
 		return nil, errors.New("storage URL is not an absolute URL without credentials")
-	case u.Scheme == "https":
-	case u.Scheme == "http" && c.storageHosts[u.Host]:
-	default:
-		// No SSRF through FUS: plain http only to hosts the operator named.
-		return nil, fmt.Errorf("storage URL to %s://%s is neither https nor an allowed storage host", u.Scheme, u.Host)
+	}
+	if !c.storageHosts.allows(u) {
+		// No SSRF through FUS: only to storage the operator named.
+		return nil, fmt.Errorf("storage URL to %s://%s is not an allowed storage host", u.Scheme, u.Host)
 	}
 	u.Fragment, u.RawFragment = "", ""
 	h := make(http.Header, len(a.Headers))
@@ -171,21 +193,16 @@ func (c *Client) target(a fusAnswer) (*Target, error) {
 		if !validHeaderName(name) || !validHeaderValue(value) {
 			return nil, fmt.Errorf("storage header %q is malformed", name)
 		}
-		name = http.CanonicalHeaderKey(name)
-		if reservedHeaders[name] {
-			return nil, fmt.Errorf("storage header %q is set by the handler, not FUS", name)
+		if !c.headers.allows(name) {
+			return nil, fmt.Errorf("storage header %q is not allowed", name)
 		}
-		h[name] = []string{value}
+		key := http.CanonicalHeaderKey(name)
+		if _, dup := h[key]; dup {
+			return nil, fmt.Errorf("storage header %q is named twice", name)
+		}
+		h[key] = []string{value}
 	}
 	return &Target{URL: u, Header: h}, nil
-}
-
-// reservedHeaders are headers that frame the request; a FUS answer naming
-// one is malformed.
-var reservedHeaders = map[string]bool{
-	"Host": true, "Content-Length": true, "Transfer-Encoding": true, "Connection": true,
-	"Keep-Alive": true, "Proxy-Authorization": true, "Proxy-Connection": true, "Te": true,
-	"Trailer": true, "Upgrade": true, "Expect": true,
 }
 
 // validHeaderName reports whether s is an RFC 9110 token.

@@ -106,7 +106,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stop := tracing.StartTimer(ctx, AttrFetchURLMillis)
-	t, err := h.fus.Target(ctx, z.Name, p.UploadID, p.PartNumber)
+	t, err := h.fus.Target(ctx, z.Name, p)
 	stop()
 	if err != nil {
 		edge.WriteProblem(w, r, clientGone(ctx, err))

@@ -75,8 +75,8 @@ func TestHandlerPartAndAzureBlock(t *testing.T) {
 	// Azure's Put Block answers 201 without an ETag.
 	rec := newRecorder(t, http.StatusCreated, http.Header{"Content-Md5": {"x"}}, "")
 	var gotPart int
-	f := newFUS(t, func(_ context.Context, id string, part int) (uploadtest.Answer, error) {
-		gotPart = part
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		gotPart = p.PartNumber
 		return uploadtest.Answer{URL: rec.URL + "/c/b?comp=block&blockid=AAAA&sig=s", Headers: map[string]string{"x-ms-blob-type": "BlockBlob"}}, nil
 	}, upload.WithStorageHosts(rec.host()))
 	srv := newHandler(t, f)
@@ -93,7 +93,7 @@ func TestHandlerRefusals(t *testing.T) {
 	rec := newRecorder(t, http.StatusOK, nil, "")
 	good := fixed(rec.URL+"/b/o?X-Amz-Signature=s3cr3t", nil)
 	fail := func(err error) uploadtest.Presign {
-		return func(context.Context, string, int) (uploadtest.Answer, error) { return uploadtest.Answer{}, err }
+		return func(context.Context, upload.Params) (uploadtest.Answer, error) { return uploadtest.Answer{}, err }
 	}
 
 	tests := []struct {
@@ -191,7 +191,8 @@ func TestHandlerStorageRejected(t *testing.T) {
 // 100 Continue only once storage asked for the body.
 func TestHandlerExpectContinue(t *testing.T) {
 	rec := newRecorder(t, http.StatusOK, http.Header{"Etag": {`"e"`}}, "")
-	f := newFUS(t, func(_ context.Context, id string, _ int) (uploadtest.Answer, error) {
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id := p.UploadID
 		if id == "unknown" {
 			return uploadtest.Answer{}, uploadtest.ErrUnknown
 		}
@@ -305,7 +306,7 @@ func TestHandlerStorageIdle(t *testing.T) {
 	}))
 	defer stalled.Close()
 	defer close(release)
-	f := newFUS(t, fixed(stalled.URL+"/b/o", nil), upload.WithStorageHosts(stalled.Listener.Addr().String()))
+	f := newFUS(t, fixed(stalled.URL+"/b/o", nil), upload.WithStorageHosts("http://"+stalled.Listener.Addr().String()))
 	srv := newHandler(t, f, upload.WithIdleTimeout(150*time.Millisecond))
 	resp := put(t, srv.Client(), srv.URL+uploadPath("u", 0), payload(4096), nil)
 	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
@@ -315,7 +316,7 @@ func TestHandlerStorageIdle(t *testing.T) {
 func TestNewHandlerConfigErrors(t *testing.T) {
 	_, err := upload.NewHandler(nil)
 	assert.Error(t, err)
-	f := newFUS(t, fixed("https://s.example/", nil))
+	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))
 	_, err = upload.NewHandler(f.client, upload.WithIdleTimeout(0))
 	assert.Error(t, err)
 	_, err = upload.NewHandler(f.client, upload.WithMaxSize(-1))
@@ -332,7 +333,7 @@ func (f storageFunc) RoundTrip(r *http.Request) (*http.Response, error) { return
 // not a storage failure: storage_unavailable would page whoever runs the
 // storage for every impatient client.
 func TestHandlerClientGoneDuringPut(t *testing.T) {
-	f := newFUS(t, fixed("https://storage.example/b/o?X-Amz-Signature=s", nil))
+	f := newFUS(t, fixed("https://storage.example/b/o?X-Amz-Signature=s", nil), upload.WithStorageHosts("storage.example"))
 	ctx, leave := context.WithCancel(context.Background())
 	defer leave()
 	h, err := upload.NewHandler(f.client, upload.WithStorageTransport(storageFunc(func(r *http.Request) (*http.Response, error) {

@@ -43,9 +43,9 @@ func newFUS(t testing.TB, presign uploadtest.Presign, opts ...upload.Option) *fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	counted := func(ctx context.Context, id string, part int) (uploadtest.Answer, error) {
+	counted := func(ctx context.Context, p upload.Params) (uploadtest.Answer, error) {
 		f.calls.Add(1)
-		return presign(ctx, id, part)
+		return presign(ctx, p)
 	}
 	signer, err := hmacsig.NewSigner(fusKey)
 	if err != nil {
@@ -61,7 +61,7 @@ func newFUS(t testing.TB, presign uploadtest.Presign, opts ...upload.Option) *fu
 
 // fixed answers every upload with the same URL and headers.
 func fixed(url string, headers map[string]string) uploadtest.Presign {
-	return func(context.Context, string, int) (uploadtest.Answer, error) {
+	return func(context.Context, upload.Params) (uploadtest.Answer, error) {
 		return uploadtest.Answer{URL: url, Headers: headers}, nil
 	}
 }
@@ -211,8 +211,9 @@ func (rec *recorder) count() int {
 	return len(rec.got)
 }
 
-// host is the recorder's host:port, to allow it with WithStorageHosts.
-func (rec *recorder) host() string { return rec.Listener.Addr().String() }
+// host is the recorder's WithStorageHosts entry: plain http to its
+// address.
+func (rec *recorder) host() string { return "http://" + rec.Listener.Addr().String() }
 
 func sha(b []byte) string {
 	s := sha256.Sum256(b)

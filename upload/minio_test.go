@@ -51,8 +51,8 @@ func startS3(t testing.TB) *s3 {
 }
 
 // presignPut is a FUS presigning standard uploads with minio-go.
-func (s *s3) presignPut(ctx context.Context, id string, part int) (uploadtest.Answer, error) {
-	u, err := s.client.PresignedPutObject(ctx, bucket, id, 15*time.Minute)
+func (s *s3) presignPut(ctx context.Context, p upload.Params) (uploadtest.Answer, error) {
+	u, err := s.client.PresignedPutObject(ctx, bucket, p.UploadID, 15*time.Minute)
 	if err != nil {
 		return uploadtest.Answer{}, err
 	}
@@ -75,7 +75,7 @@ func (s *s3) objectSHA256(t testing.TB, key string) (string, int64) {
 // allowed at the MinIO's host.
 func (s *s3) gateway(t testing.TB, presign uploadtest.Presign, opts ...upload.Option) *httptest.Server {
 	t.Helper()
-	f := newFUS(t, presign, upload.WithStorageHosts(s.Endpoint))
+	f := newFUS(t, presign, upload.WithStorageHosts("http://"+s.Endpoint))
 	return newHandler(t, f, opts...)
 }
 
@@ -122,7 +122,8 @@ func TestMinIOMultipartUpload(t *testing.T) {
 	ctx := context.Background()
 	uploadID, err := s.core.NewMultipartUpload(ctx, bucket, "video.mp4", minio.PutObjectOptions{})
 	require.NoError(t, err)
-	srv := s.gateway(t, func(ctx context.Context, id string, part int) (uploadtest.Answer, error) {
+	srv := s.gateway(t, func(ctx context.Context, p upload.Params) (uploadtest.Answer, error) {
+		part := p.PartNumber
 		u, err := s.client.Presign(ctx, http.MethodPut, bucket, "video.mp4", 15*time.Minute,
 			url.Values{"partNumber": {strconv.Itoa(part)}, "uploadId": {uploadID}})
 		if err != nil {
@@ -155,9 +156,9 @@ func TestMinIOUndersizedPartFailsCompletion(t *testing.T) {
 	ctx := context.Background()
 	uploadID, err := s.core.NewMultipartUpload(ctx, bucket, "small", minio.PutObjectOptions{})
 	require.NoError(t, err)
-	srv := s.gateway(t, func(ctx context.Context, _ string, part int) (uploadtest.Answer, error) {
+	srv := s.gateway(t, func(ctx context.Context, p upload.Params) (uploadtest.Answer, error) {
 		u, err := s.client.Presign(ctx, http.MethodPut, bucket, "small", time.Minute,
-			url.Values{"partNumber": {strconv.Itoa(part)}, "uploadId": {uploadID}})
+			url.Values{"partNumber": {strconv.Itoa(p.PartNumber)}, "uploadId": {uploadID}})
 		return uploadtest.Answer{URL: u.String()}, err
 	})
 	var done []minio.CompletePart
@@ -251,7 +252,7 @@ func tamper(u string) string {
 // presignContentType is a FUS whose presign signs a Content-Type and that
 // leaves it to the client to send it.
 func (s *s3) presignContentType(object, contentType string) uploadtest.Presign {
-	return func(ctx context.Context, _ string, _ int) (uploadtest.Answer, error) {
+	return func(ctx context.Context, _ upload.Params) (uploadtest.Answer, error) {
 		u, err := s.client.PresignHeader(ctx, http.MethodPut, bucket, object, time.Minute, nil,
 			http.Header{"Content-Type": {contentType}})
 		if err != nil {
@@ -267,7 +268,7 @@ func TestMinIOClientDisconnect(t *testing.T) {
 	s := startS3(t)
 	storage := &http.Transport{ExpectContinueTimeout: time.Second}
 	defer storage.CloseIdleConnections()
-	f := newFUS(t, s.presignPut, upload.WithStorageHosts(s.Endpoint))
+	f := newFUS(t, s.presignPut, upload.WithStorageHosts("http://"+s.Endpoint))
 	h, err := upload.NewHandler(f.client, upload.WithStorageTransport(storage))
 	require.NoError(t, err)
 	var served atomic.Int64

@@ -58,7 +58,8 @@ func allowPreflight(next http.Handler) http.Handler {
 func TestNewChain(t *testing.T) {
 	okStore := newRecorder(t, http.StatusOK, http.Header{"Etag": {`"abc"`}}, "")
 	denyStore := newRecorder(t, http.StatusForbidden, nil, `<Error><Code>AccessDenied</Code></Error>`)
-	f := newFUS(t, func(_ context.Context, id string, _ int) (uploadtest.Answer, error) {
+	f := newFUS(t, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		id := p.UploadID
 		store := okStore
 		if id == "denied" {
 			store = denyStore
@@ -195,7 +196,7 @@ func TestNewChain(t *testing.T) {
 }
 
 func TestNewConfigErrors(t *testing.T) {
-	f := newFUS(t, fixed("https://s.example/", nil))
+	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))
 	verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
 	require.NoError(t, err)
 	_, err = upload.New(nil, &countingDirectory{}, f.client)

@@ -39,24 +39,24 @@ const (
 // config holds every knob of the package; newConfig is the one place where
 // defaults live.
 type config struct {
-	maxSize      int64
-	idle         time.Duration
-	storageRT    http.RoundTripper
-	storageHosts map[string]bool
-	fusRT        http.RoundTripper
-	fusTimeout   time.Duration
-	cors, flags  func(http.Handler) http.Handler
-	tracing      []tracing.Option
-	zone         []zone.Option
-	edge         []edge.Option
+	maxSize        int64
+	idle           time.Duration
+	storageRT      http.RoundTripper
+	storageHosts   []string
+	storageHeaders []string
+	fusRT          http.RoundTripper
+	fusTimeout     time.Duration
+	cors, flags    func(http.Handler) http.Handler
+	tracing        []tracing.Option
+	zone           []zone.Option
+	edge           []edge.Option
 }
 
 func newConfig(opts []Option) *config {
 	c := &config{
-		maxSize:      DefaultMaxSize,
-		idle:         DefaultIdleTimeout,
-		storageHosts: map[string]bool{},
-		fusTimeout:   DefaultFUSTimeout,
+		maxSize:    DefaultMaxSize,
+		idle:       DefaultIdleTimeout,
+		fusTimeout: DefaultFUSTimeout,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -95,16 +95,46 @@ func WithStorageTransport(rt http.RoundTripper) Option {
 	return optionFunc(func(c *config) { c.storageRT = rt })
 }
 
-// WithStorageHosts allows presigned URLs over plain http to the given hosts
-// ("host" or "host:port", such as a MinIO inside the network). Any other
-// presigned URL must be https; the file upload service cannot point the
-// handler anywhere else.
+// WithStorageHosts names the storage that presigned URLs from the file
+// upload service may point to; anything else is answered 502
+// file_upload_service_unavailable and the PUT is never sent. NewClient
+// requires it: there is no default, because the zero configuration must not
+// let a file upload service send uploads (or the edge's requests) anywhere.
+// Each entry is one of
+//
+//	bucket.s3.eu-west-1.amazonaws.com  https to exactly this host (port 443)
+//	storage.googleapis.com:8443        https to this host and port
+//	*.s3.amazonaws.com                 https to any name under the suffix, at any depth;
+//	                                   never an IP literal, never the suffix itself
+//	http://minio.internal:9000         plain http, to exactly this host and port
+//	http://127.0.0.1:8086, [::1]:9443  an IP literal: only when listed exactly
+//
+// Names compare case-insensitively; a trailing dot, an empty port, user
+// information, an IPv6 zone and numeric names such as "2130706433" never
+// match. IP literals, including loopback, link-local (169.254.169.254) and
+// private addresses, match only an entry naming that address. A wildcard
+// admits every bucket or account under its suffix, other tenants' too:
+// list exact hosts where you can. Calls add to the list; a malformed entry
+// is an error from NewClient.
 func WithStorageHosts(hosts ...string) Option {
-	return optionFunc(func(c *config) {
-		for _, h := range hosts {
-			c.storageHosts[h] = true
-		}
-	})
+	return optionFunc(func(c *config) { c.storageHosts = append(c.storageHosts, hosts...) })
+}
+
+// WithStorageHeaders allows more headers in a file upload service's answer,
+// as header names ("x-custom-checksum") or "prefix*" patterns. By default
+// the answer may name what S3, Azure and GCS presigns cover: Content-Type,
+// Content-MD5, Content-Encoding, Content-Disposition, Content-Language,
+// Cache-Control and x-amz-*, x-ms-*, x-goog-*, except X-Amz-Security-Token
+// (a presign carries its session token in the query) and the
+// x-amz-/x-ms-/x-goog-copy-source* headers (a server-side copy of another
+// object); name them here to allow them. An answer naming any other header
+// is answered 502 file_upload_service_unavailable. Authorization, Cookie,
+// Cookie2, Set-Cookie, Proxy-*, Host, Connection, Keep-Alive,
+// Transfer-Encoding, TE, Trailer, Upgrade, Content-Length and Expect are
+// never sent, in any spelling ('_' read as '-'); naming one here is an
+// error from NewClient.
+func WithStorageHeaders(names ...string) Option {
+	return optionFunc(func(c *config) { c.storageHeaders = append(c.storageHeaders, names...) })
 }
 
 // WithFUSTransport sets the RoundTripper under the signing transport of the

@@ -49,14 +49,8 @@ func ParseParams(r *http.Request, maxSize int64) (Params, error) {
 		UploadID:  r.PathValue("uploadId"),
 		Size:      r.ContentLength,
 	}
-	if !zone.ValidCompanyID(p.CompanyID) {
-		return Params{}, zone.ErrCompanyInvalid
-	}
-	if !validDecimalID(p.ProjectID) {
-		return Params{}, ErrProjectInvalid
-	}
-	if !ValidUploadID(p.UploadID) {
-		return Params{}, ErrUploadIDInvalid
+	if err := p.validIDs(); err != nil {
+		return Params{}, err
 	}
 	if part := r.PathValue("partNumber"); part != "" || r.Pattern == PatternPart {
 		n, ok := parsePartNumber(part)
@@ -74,6 +68,24 @@ func ParseParams(r *http.Request, maxSize int64) (Params, error) {
 		return Params{}, ErrTooLarge
 	}
 	return p, nil
+}
+
+// validIDs checks the company, project and upload ids and the part number
+// (0 for a standard upload): the rules of ParseParams, which Client.Target
+// applies again so that no caller can name an empty, dotted or slashed
+// segment in a FUS path.
+func (p Params) validIDs() error {
+	switch {
+	case !zone.ValidCompanyID(p.CompanyID):
+		return zone.ErrCompanyInvalid
+	case !validDecimalID(p.ProjectID):
+		return ErrProjectInvalid
+	case !ValidUploadID(p.UploadID):
+		return ErrUploadIDInvalid
+	case p.PartNumber < 0 || p.PartNumber > MaxPartNumber:
+		return ErrPartNumberInvalid
+	}
+	return nil
 }
 
 // ValidUploadID reports whether id is 1–128 of A-Z a-z 0-9 _ -.

@@ -86,7 +86,11 @@ func (h *Handler) put(ctx context.Context, w http.ResponseWriter, r *http.Reques
 func (h *Handler) outboundHeader(r *http.Request, t *Target) http.Header {
 	out := make(http.Header, len(t.Header)+2)
 	for k, v := range t.Header {
-		out[k] = v
+		// Client.Target has refused these already; a Target built by
+		// other means gets no credential or framing header through either.
+		if !forbiddenHeader(k) {
+			out[k] = v
+		}
 	}
 	for k, v := range r.Header {
 		if k == "Content-Md5" || strings.HasPrefix(k, "X-Amz-Checksum-") {

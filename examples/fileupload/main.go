@@ -5,10 +5,12 @@
 // the FUS key).
 //
 //	go run ./examples/fileupload -addr 127.0.0.1:8084 \
-//	    -fus us01=http://127.0.0.1:7101,us02=http://127.0.0.1:7102,uk01=http://127.0.0.1:7103
+//	    -fus us01=http://127.0.0.1:7101,us02=http://127.0.0.1:7102,uk01=http://127.0.0.1:7103 \
+//	    -storage-hosts '*.s3.amazonaws.com,http://127.0.0.1:8086'
 //
-// Storage URLs must be https, unless their host is named with
-// -storage-hosts (a MinIO or object store on the local network).
+// -storage-hosts is required: presigned URLs may point only at the storage
+// it lists (see upload.WithStorageHosts: host[:port] or *.suffix for https,
+// http://host:port for plain http, IP literals only exactly).
 package main
 
 import (
@@ -26,7 +28,7 @@ func main() {
 	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: upload.key, fus.key ($CELLGATE_KEYS)")
 	fus := reference.MapFlag{}
 	flag.Var(fus, "fus", "zone=URL of each zone's file upload service, comma-separated or repeated")
-	hosts := flag.String("storage-hosts", reference.Env("CELLGATE_STORAGE_HOSTS", ""), "comma-separated host:port that may take presigned PUTs over plain http ($CELLGATE_STORAGE_HOSTS)")
+	hosts := flag.String("storage-hosts", reference.Env("CELLGATE_STORAGE_HOSTS", ""), "comma-separated storage hosts presigned URLs may point to, required: host[:port] or *.suffix (https), http://host:port (plain http) ($CELLGATE_STORAGE_HOSTS)")
 	cors := flag.String("cors", reference.Env("CELLGATE_CORS", ""), "comma-separated origins allowed to upload ($CELLGATE_CORS)")
 	flag.Parse()
 	if err := run(*addr, *directory, *keys, fus, reference.ListFlag(*hosts), reference.ListFlag(*cors)); err != nil {

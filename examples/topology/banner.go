@@ -57,11 +57,11 @@ Stop with Ctrl-C: in-flight requests and uploads are drained first.
 // with the file sent.
 func readBack(s started) string {
 	if s.S3 == "" {
-		return fmt.Sprintf(`  curl -s "$(go run ./examples/signurl -key %s/objects.key GET %s/objects/us01/report-1)" | cmp - /tmp/cellgate-upload.bin && echo identical`,
+		return fmt.Sprintf(`  curl -s "$(go run ./examples/signurl -key %s/objects.key GET %s/objects/us01/1/7/report-1)" | cmp - /tmp/cellgate-upload.bin && echo identical`,
 			s.Keys, s.URLs["objects"])
 	}
 	// The AWS CLI reads the same AWS_* variables as the topology.
 	endpoint, bucket := path.Split(s.S3)
-	return fmt.Sprintf(`  aws --endpoint-url %s s3 cp s3://%s/us01/report-1 - | cmp - /tmp/cellgate-upload.bin && echo identical`,
+	return fmt.Sprintf(`  aws --endpoint-url %s s3 cp s3://%s/us01/1/7/report-1 - | cmp - /tmp/cellgate-upload.bin && echo identical`,
 		strings.TrimSuffix(endpoint, "/"), bucket)
 }

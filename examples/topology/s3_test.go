@@ -54,15 +54,15 @@ func TestS3Mode(t *testing.T) {
 	t.Run("no stand-in object store; the banner names the bucket", func(t *testing.T) {
 		assert.NotContains(t, tp.urls, "objects")
 		assert.Contains(t, tp.banner.String(), m.URL+"/"+bucket)
-		assert.Contains(t, tp.banner.String(), "aws --endpoint-url "+m.URL+" s3 cp s3://"+bucket+"/us01/report-1 -")
+		assert.Contains(t, tp.banner.String(), "aws --endpoint-url "+m.URL+" s3 cp s3://"+bucket+"/us01/1/7/report-1 -")
 	})
 
 	t.Run("single PUT stored byte for byte", func(t *testing.T) {
 		data := random(t, 1<<20+7)
 		resp, body := do(t, nil, http.MethodPut, uploadURL("2", "single-1", 0), nil, bytes.NewReader(data))
 		require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
-		assert.Equal(t, sha256.Sum256(data), stored(t, "us02/single-1"), "company 2's upload lands in us02's prefix")
-		info, err := core.StatObject(ctx, bucket, "us02/single-1", minio.StatObjectOptions{})
+		assert.Equal(t, sha256.Sum256(data), stored(t, "us02/2/7/single-1"), "company 2's upload lands in us02's prefix")
+		info, err := core.StatObject(ctx, bucket, "us02/2/7/single-1", minio.StatObjectOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, `"`+info.ETag+`"`, resp.Header.Get("ETag"), "storage's ETag, quotes kept")
 	})
@@ -76,11 +76,11 @@ func TestS3Mode(t *testing.T) {
 			complete = append(complete, minio.CompletePart{PartNumber: i + 1, ETag: resp.Header.Get("ETag")})
 		}
 		// The uploader's part: find the upload the FUS started, complete it.
-		uploads, err := core.ListMultipartUploads(ctx, bucket, "uk01/multi-1", "", "", "", 10)
+		uploads, err := core.ListMultipartUploads(ctx, bucket, "uk01/3/7/multi-1", "", "", "", 10)
 		require.NoError(t, err)
 		require.Len(t, uploads.Uploads, 1, "one multipart upload for both parts")
 		id := uploads.Uploads[0].UploadID
-		listed, err := core.ListObjectParts(ctx, bucket, "uk01/multi-1", id, 0, 10)
+		listed, err := core.ListObjectParts(ctx, bucket, "uk01/3/7/multi-1", id, 0, 10)
 		require.NoError(t, err)
 		require.Len(t, listed.ObjectParts, 2)
 		for i, p := range listed.ObjectParts {
@@ -88,16 +88,16 @@ func TestS3Mode(t *testing.T) {
 			assert.EqualValues(t, len(parts[i]), p.Size)
 			assert.Equal(t, strings.Trim(complete[i].ETag, `"`), strings.Trim(p.ETag, `"`))
 		}
-		_, err = core.CompleteMultipartUpload(ctx, bucket, "uk01/multi-1", id, complete, minio.PutObjectOptions{})
+		_, err = core.CompleteMultipartUpload(ctx, bucket, "uk01/3/7/multi-1", id, complete, minio.PutObjectOptions{})
 		require.NoError(t, err)
-		assert.Equal(t, sha256.Sum256(append(parts[0], parts[1]...)), stored(t, "uk01/multi-1"))
+		assert.Equal(t, sha256.Sum256(append(parts[0], parts[1]...)), stored(t, "uk01/3/7/multi-1"))
 	})
 
 	t.Run("a tampered upload URL never reaches storage", func(t *testing.T) {
 		signed := uploadURL("1", "bad-1", 0)
 		resp, body := do(t, nil, http.MethodPut, signed[:len(signed)-1]+flip(signed[len(signed)-1]), nil, bytes.NewReader([]byte("data")))
 		assert.Equal(t, "signature_mismatch", problemCode(t, resp, body))
-		_, err := core.StatObject(ctx, bucket, "us01/bad-1", minio.StatObjectOptions{})
+		_, err := core.StatObject(ctx, bucket, "us01/1/7/bad-1", minio.StatObjectOptions{})
 		assert.Error(t, err)
 	})
 

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
@@ -256,13 +255,21 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 			return nil, nil, err
 		}
 		target.Objects = url("objects")
-		storageHosts = append(storageHosts, strings.TrimPrefix(url("objects"), "http://"))
+		storageHosts = append(storageHosts, url("objects")) // "http://127.0.0.1:8086": plain http, this address only
 	} else {
 		s3 := *cfg.s3
 		s3.Transport = tracing.Transport(edge.NewTransport())
 		target.S3 = &s3
-		if u, err := s3.URL(); err == nil && u.Scheme == "http" {
-			storageHosts = append(storageHosts, u.Host) // a MinIO on the local network
+		u, err := s3.URL()
+		if err != nil {
+			return nil, nil, err
+		}
+		// Path-style presigns name the endpoint's host: exactly that host
+		// (over plain http for a MinIO on the local network).
+		if u.Scheme == "http" {
+			storageHosts = append(storageHosts, "http://"+u.Host)
+		} else {
+			storageHosts = append(storageHosts, u.Host)
 		}
 	}
 	fusVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.FUS})

@@ -20,9 +20,11 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/internal/standin"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/internal/syncbuf"
 	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/upload"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -333,7 +335,7 @@ func TestWalkthrough(t *testing.T) {
 		resp, body := do(t, nil, http.MethodPut, tp.sign("upload", http.MethodPut, target, time.Minute), nil, bytes.NewReader(data))
 		require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
 		assert.NotEmpty(t, resp.Header.Get("ETag"))
-		assert.Equal(t, data, tp.object(t, "us02", "single-1", 0), "company 2's upload lands in us02")
+		assert.Equal(t, data, tp.object(t, "us02", "2", "single-1", 0), "company 2's upload lands in us02")
 	})
 
 	t.Run("upload: parts stored byte for byte", func(t *testing.T) {
@@ -344,7 +346,7 @@ func TestWalkthrough(t *testing.T) {
 			require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
 		}
 		for i, p := range parts {
-			assert.Equal(t, p, tp.object(t, "uk01", "multi-1", i+1), "part %d", i+1)
+			assert.Equal(t, p, tp.object(t, "uk01", "3", "multi-1", i+1), "part %d", i+1)
 		}
 	})
 
@@ -364,7 +366,7 @@ func TestWalkthrough(t *testing.T) {
 			assert.Equal(t, http.StatusForbidden, resp.StatusCode, name)
 			assert.Equal(t, c.code, problemCode(t, resp, body), name)
 		}
-		resp, body := do(t, nil, http.MethodGet, tp.urls["objects"]+"/objects/us01/bad-1", nil, nil)
+		resp, body := do(t, nil, http.MethodGet, tp.urls["objects"]+"/objects/us01/1/7/bad-1", nil, nil)
 		assert.Equal(t, "signature_missing", problemCode(t, resp, body), "the object store takes presigned URLs only")
 	})
 
@@ -386,13 +388,10 @@ func TestWalkthrough(t *testing.T) {
 	})
 }
 
-// object reads an object back from the object store.
-func (tp *topology) object(t *testing.T, zoneName, id string, part int) []byte {
+// object reads an object of company's project 7 back from the object store.
+func (tp *topology) object(t *testing.T, zoneName, company, id string, part int) []byte {
 	t.Helper()
-	u := tp.urls["objects"] + "/objects/" + zoneName + "/" + id
-	if part > 0 {
-		u += "/parts/" + string(rune('0'+part))
-	}
+	u := tp.urls["objects"] + standin.ObjectPath(zoneName, upload.Params{CompanyID: company, ProjectID: "7", UploadID: id, PartNumber: part})
 	resp, body := do(t, nil, http.MethodGet, tp.sign("objects", http.MethodGet, u, time.Minute), nil, nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
 	return body
@@ -477,7 +476,7 @@ func TestShutdownDrainsUploads(t *testing.T) {
 	require.NoError(t, <-tp.done, "run returns cleanly after draining")
 	tp.done <- nil // for the cleanup
 	// The object store has stopped too: read the file it wrote.
-	stored, err := os.ReadFile(filepath.Join(tp.objects, "us01", "drain-1"))
+	stored, err := os.ReadFile(filepath.Join(tp.objects, "us01", "1", "7", "drain-1"))
 	require.NoError(t, err)
 	assert.Equal(t, data, stored)
 }

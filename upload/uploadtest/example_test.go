@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/upload/uploadtest"
 )
 
@@ -20,17 +21,21 @@ func ExampleNewFUS() {
 	verifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: key})
 	signer, _ := hmacsig.NewSigner(key)
 
-	fus := uploadtest.NewFUS(verifier, func(_ context.Context, uploadID string, part int) (uploadtest.Answer, error) {
-		if uploadID == "gone" {
+	fus := uploadtest.NewFUS(verifier, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+		if p.UploadID == "gone" {
 			return uploadtest.Answer{}, uploadtest.ErrUnknown
 		}
+		// One company's upload id never names another company's object.
 		return uploadtest.Answer{
-			URL:     fmt.Sprintf("https://storage.example.com/bucket/%s?part=%d", uploadID, part),
+			URL:     fmt.Sprintf("https://storage.example.com/bucket/%s/%s/%s?part=%d", p.CompanyID, p.ProjectID, p.UploadID, p.PartNumber),
 			Headers: map[string]string{"x-ms-blob-type": "BlockBlob"},
 		}, nil
 	})
 
-	for _, target := range []string{"/uploads/report-1/url?part_number=2", "/uploads/gone/url"} {
+	for _, target := range []string{
+		"/companies/4/projects/7/uploads/report-1/url?part_number=2",
+		"/companies/4/projects/7/uploads/gone/url",
+	} {
 		signed, _ := signer.SignURL(http.MethodGet, "http://fus.internal"+target, time.Minute)
 		u, _ := url.Parse(signed)
 		rec := httptest.NewRecorder()
@@ -40,10 +45,10 @@ func ExampleNewFUS() {
 	}
 	// Unsigned calls are refused, as the real service refuses them.
 	rec := httptest.NewRecorder()
-	fus.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/uploads/report-1/url", nil))
+	fus.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/companies/4/projects/7/uploads/report-1/url", nil))
 	fmt.Println(rec.Code)
 	// Output:
-	// 200 {"url":"https://storage.example.com/bucket/report-1?part=2","headers":{"x-ms-blob-type":"BlockBlob"}}
+	// 200 {"url":"https://storage.example.com/bucket/4/7/report-1?part=2","headers":{"x-ms-blob-type":"BlockBlob"}}
 	// 404 {"type":"urn:cellgate:problem:upload_unknown","title":"Not Found","status":404,"detail":"unknown upload","code":"upload_unknown"}
 	// 403
 }

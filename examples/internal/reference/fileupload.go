@@ -23,8 +23,10 @@ type FileUploadConfig struct {
 	FUS          map[string]string
 	FUSSigner    *hmacsig.Signer
 	FUSTransport http.RoundTripper
-	// StorageHosts may receive presigned URLs over plain http (a local
-	// object store or MinIO); any other storage URL must be https.
+	// StorageHosts are the storage hosts presigned URLs may point to
+	// (upload.WithStorageHosts): "host[:port]" or "*.suffix" over https,
+	// "http://host:port" over plain http (a local object store or MinIO).
+	// Required: any other storage URL is refused.
 	StorageHosts []string
 	// CORSOrigins are the browser origins allowed to upload.
 	CORSOrigins []string

@@ -14,6 +14,7 @@ import (
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/upload"
+	"github.com/cellgate/cellgate/zone"
 )
 
 // ErrPartInvalid: the FUS was asked for a part number out of range.
@@ -33,7 +34,7 @@ type FUSConfig struct {
 	// is set.
 	Signer *hmacsig.Signer
 	// S3, when set, is the bucket that takes the uploads instead of the
-	// object store: URLs are SigV4-presigned for object S3Object(zone, id),
+	// object store: URLs are SigV4-presigned for object S3Object(zone, p),
 	// and parts go to a multipart upload the FUS starts on the first part.
 	S3 *S3
 	// Lifetime of a presigned URL; 15 minutes when zero.
@@ -50,10 +51,13 @@ type fusAnswer struct {
 // NewFUS returns a stand-in file upload service for one zone, answering the
 // FUS protocol of package upload:
 //
-//	GET /uploads/{uploadId}/url[?part_number=N]  signed with the FUS key
+//	GET /companies/{companyId}/projects/{projectId}/uploads/{uploadId}/url[?part_number=N]
+//	    signed with the FUS key
 //	200 {"url": "<object store URL presigned for PUT>"}
 //
-// A real FUS knows which uploads exist; this one presigns any valid id.
+// The object is keyed by zone, company, project and upload id (ObjectPath,
+// S3Object), so companies of one zone never share an upload namespace. A
+// real FUS knows which uploads exist; this one presigns any valid ids.
 //
 // With S3 set, a part's URL is an UploadPart of the multipart upload that
 // the FUS created (CreateMultipartUpload) the first time it was asked for a
@@ -85,22 +89,25 @@ func NewFUS(cfg FUSConfig) (http.Handler, error) {
 		presign = presignObjects(base, cfg.Signer, cfg.Zone, cfg.Lifetime)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /uploads/{uploadId}/url", func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("uploadId")
-		if !upload.ValidUploadID(id) {
+	mux.HandleFunc("GET /companies/{companyId}/projects/{projectId}/uploads/{uploadId}/url", func(w http.ResponseWriter, r *http.Request) {
+		p := upload.Params{
+			CompanyID: r.PathValue("companyId"),
+			ProjectID: r.PathValue("projectId"),
+			UploadID:  r.PathValue("uploadId"),
+		}
+		if !zone.ValidCompanyID(p.CompanyID) || !zone.ValidCompanyID(p.ProjectID) || !upload.ValidUploadID(p.UploadID) {
 			edge.WriteProblem(w, r, upload.ErrUploadUnknown)
 			return
 		}
-		part := 0
 		if s := r.URL.Query().Get("part_number"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > upload.MaxPartNumber {
 				edge.WriteProblem(w, r, ErrPartInvalid)
 				return
 			}
-			part = n
+			p.PartNumber = n
 		}
-		signed, err := presign(r.Context(), id, part)
+		signed, err := presign(r.Context(), p)
 		if err != nil {
 			edge.WriteProblem(w, r, err)
 			return
@@ -122,14 +129,15 @@ func NewFUS(cfg FUSConfig) (http.Handler, error) {
 	)(mux), nil
 }
 
-// presignFunc presigns the PUT of upload id (part 0: the whole upload).
-type presignFunc func(ctx context.Context, id string, part int) (string, error)
+// presignFunc presigns the PUT of the upload p names (part 0: the whole
+// upload).
+type presignFunc func(ctx context.Context, p upload.Params) (string, error)
 
 // presignObjects presigns object store URLs with the objects key.
 func presignObjects(base *url.URL, signer *hmacsig.Signer, zoneName string, lifetime time.Duration) presignFunc {
-	return func(_ context.Context, id string, part int) (string, error) {
+	return func(_ context.Context, p upload.Params) (string, error) {
 		u := *base
-		u.Path = strings.TrimSuffix(base.Path, "/") + ObjectPath(zoneName, id, part)
+		u.Path = strings.TrimSuffix(base.Path, "/") + ObjectPath(zoneName, p)
 		signed, err := signer.Sign(http.MethodPut, &u, lifetime)
 		if err != nil {
 			return "", err

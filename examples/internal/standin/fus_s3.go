@@ -10,8 +10,13 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
-// S3Object returns the S3 object name of an upload: "us01/report-7".
-func S3Object(zoneName, uploadID string) string { return zoneName + "/" + uploadID }
+// S3Object returns the S3 object name of an upload, {zone}/{company}/{project}/{upload}:
+// "us01/1/7/report-7". An upload id is unique only within its company and
+// project, so both name the object: one company's upload never overwrites
+// another's of the same id.
+func S3Object(zoneName string, p upload.Params) string {
+	return zoneName + "/" + p.CompanyID + "/" + p.ProjectID + "/" + p.UploadID
+}
 
 // Bounds of the FUS's memory of the multipart uploads it started: a part
 // asked for after its upload was forgotten starts another multipart upload.
@@ -24,10 +29,10 @@ const (
 // multipart upload started for the upload id.
 func presignS3(s3 *S3, zoneName string, lifetime time.Duration) presignFunc {
 	m := &multipartUploads{s3: s3, ids: expirable.NewLRU[string, *multipartUpload](maxMultipartUploads, nil, multipartMemory)}
-	return func(ctx context.Context, id string, part int) (string, error) {
-		object := S3Object(zoneName, id)
+	return func(ctx context.Context, p upload.Params) (string, error) {
+		object := S3Object(zoneName, p)
 		var s3ID string
-		if part > 0 {
+		if p.PartNumber > 0 {
 			var err error
 			if s3ID, err = m.id(ctx, object); err != nil {
 				if _, rejected := errors.AsType[*S3Error](err); rejected {
@@ -36,7 +41,7 @@ func presignS3(s3 *S3, zoneName string, lifetime time.Duration) presignFunc {
 				return "", upload.ErrStorageUnavailable.WithCause(err)
 			}
 		}
-		return s3.PresignPut(object, part, s3ID, lifetime)
+		return s3.PresignPut(object, p.PartNumber, s3ID, lifetime)
 	}
 }
 

@@ -38,10 +38,12 @@ func TestFUS(t *testing.T) {
 		return u
 	}
 
-	assert.Equal(t, http.StatusForbidden, ask("/uploads/u-1/url").Code, "unsigned calls refused")
+	const up = "/companies/3/projects/7/uploads/u-1/url"
+	assert.Equal(t, http.StatusForbidden, ask(up).Code, "unsigned calls refused")
 	for path, want := range map[string]string{
-		"/uploads/u-1/url":               "/objects/uk01/u-1",
-		"/uploads/u-1/url?part_number=4": "/objects/uk01/u-1/parts/4",
+		up:                    "/objects/uk01/3/7/u-1",
+		up + "?part_number=4": "/objects/uk01/3/7/u-1/parts/4",
+		"/companies/4/projects/7/uploads/u-1/url": "/objects/uk01/4/7/u-1",
 	} {
 		rec := ask(signed(path))
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
@@ -56,6 +58,13 @@ func TestFUS(t *testing.T) {
 		get := httptest.NewRequest(http.MethodGet, u.RequestURI(), nil)
 		assert.Error(t, objV.Verify(get), "and for PUT only")
 	}
-	assert.Equal(t, http.StatusBadRequest, ask(signed("/uploads/u-1/url?part_number=0")).Code)
-	assert.Equal(t, http.StatusNotFound, ask(signed("/uploads/u.1/url")).Code)
+	assert.Equal(t, http.StatusBadRequest, ask(signed(up+"?part_number=0")).Code)
+	for _, bad := range []string{
+		"/companies/3/projects/7/uploads/u.1/url",
+		"/companies/03/projects/7/uploads/u-1/url",
+		"/companies/3/projects/x/uploads/u-1/url",
+		"/uploads/u-1/url", // the old route, which named no company
+	} {
+		assert.Equal(t, http.StatusNotFound, ask(signed(bad)).Code, bad)
+	}
 }

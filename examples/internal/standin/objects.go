@@ -21,7 +21,8 @@ import (
 
 // Problems of the object store.
 var (
-	// ErrObjectInvalid: the object's zone, name or part number is malformed.
+	// ErrObjectInvalid: the object's zone, company, project, name or part
+	// number is malformed.
 	ErrObjectInvalid = edge.NewProblem(http.StatusBadRequest, "object_invalid", "The object name is not valid.")
 	// ErrObjectNotFound: no such object is stored.
 	ErrObjectNotFound = edge.NewProblem(http.StatusNotFound, "object_not_found", "There is no such object.")
@@ -30,14 +31,17 @@ var (
 	ErrObjectIncomplete = edge.NewProblem(http.StatusBadRequest, "object_incomplete", "The body ended before its declared length.")
 )
 
-// ObjectPath returns the URL path of an object in the store: the whole
-// upload when part is 0, else one part of it.
-func ObjectPath(zoneName, uploadID string, part int) string {
-	p := "/objects/" + zoneName + "/" + uploadID
-	if part > 0 {
-		p += "/parts/" + strconv.Itoa(part)
+// ObjectPath returns the URL path of an upload's object in the store,
+// /objects/{zone}/{company}/{project}/{upload}: the whole upload when
+// p.PartNumber is 0, else one part of it (…/parts/{n}). An upload id is
+// unique only within its company and project, so both name the object: one
+// company's upload never overwrites another's of the same id.
+func ObjectPath(zoneName string, p upload.Params) string {
+	s := "/objects/" + zoneName + "/" + p.CompanyID + "/" + p.ProjectID + "/" + p.UploadID
+	if p.PartNumber > 0 {
+		s += "/parts/" + strconv.Itoa(p.PartNumber)
 	}
-	return p
+	return s
 }
 
 // NewObjectStore returns a stand-in for cloud storage that keeps objects as
@@ -55,7 +59,10 @@ func NewObjectStore(dir string, v *hmacsig.Verifier, logger *slog.Logger) (http.
 	}
 	s := &objectStore{dir: dir}
 	mux := http.NewServeMux()
-	for _, p := range []string{"/objects/{zone}/{object}", "/objects/{zone}/{object}/parts/{part}"} {
+	for _, p := range []string{
+		"/objects/{zone}/{company}/{project}/{object}",
+		"/objects/{zone}/{company}/{project}/{object}/parts/{part}",
+	} {
 		mux.HandleFunc("PUT "+p, s.put)
 		mux.HandleFunc("GET "+p, s.get)
 	}
@@ -68,21 +75,25 @@ func NewObjectStore(dir string, v *hmacsig.Verifier, logger *slog.Logger) (http.
 
 type objectStore struct{ dir string }
 
-// file returns the file of the object that r names.
+// file returns the file of the object that r names. Every segment is
+// checked against the rules of its kind (zone name, decimal company and
+// project ids, upload id), none of which admits '.', '/' or an empty
+// segment, so a path can never leave its company's directory.
 func (s *objectStore) file(r *http.Request) (string, error) {
-	z, obj, part := r.PathValue("zone"), r.PathValue("object"), r.PathValue("part")
-	if !zone.ValidZoneName(z) || !upload.ValidUploadID(obj) {
+	z, company, project := r.PathValue("zone"), r.PathValue("company"), r.PathValue("project")
+	obj, part := r.PathValue("object"), r.PathValue("part")
+	if !zone.ValidZoneName(z) || !zone.ValidCompanyID(company) || !zone.ValidCompanyID(project) || !upload.ValidUploadID(obj) {
 		return "", ErrObjectInvalid
 	}
 	if part == "" {
-		return filepath.Join(s.dir, z, obj), nil
+		return filepath.Join(s.dir, z, company, project, obj), nil
 	}
 	n, err := strconv.Atoi(part)
 	if err != nil || n < 1 || n > upload.MaxPartNumber || strconv.Itoa(n) != part {
 		return "", ErrObjectInvalid
 	}
 	// Upload ids hold no '.', so "x.parts" never meets an object's name.
-	return filepath.Join(s.dir, z, obj+".parts", part), nil
+	return filepath.Join(s.dir, z, company, project, obj+".parts", part), nil
 }
 
 func (s *objectStore) put(w http.ResponseWriter, r *http.Request) {

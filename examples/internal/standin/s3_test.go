@@ -222,9 +222,9 @@ func TestFUSS3Mode(t *testing.T) {
 		return rec.Code, u
 	}
 
-	status, u := ask("/uploads/doc-1/url")
+	status, u := ask("/companies/2/projects/7/uploads/doc-1/url")
 	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, "/b/us02/doc-1", u.Path)
+	assert.Equal(t, "/b/us02/2/7/doc-1", u.Path)
 	assert.NotEmpty(t, u.Query().Get("X-Amz-Signature"))
 	assert.Zero(t, d.calls.Load(), "a single PUT needs no multipart upload")
 
@@ -232,9 +232,9 @@ func TestFUSS3Mode(t *testing.T) {
 	ids := make([]string, 4)
 	for i := range ids {
 		wg.Go(func() {
-			status, u := ask("/uploads/doc-2/url?part_number=" + string(rune('1'+i)))
+			status, u := ask("/companies/2/projects/7/uploads/doc-2/url?part_number=" + string(rune('1'+i)))
 			if assert.Equal(t, http.StatusOK, status) {
-				assert.Equal(t, "/b/us02/doc-2", u.Path)
+				assert.Equal(t, "/b/us02/2/7/doc-2", u.Path)
 				assert.Equal(t, string(rune('1'+i)), u.Query().Get("partNumber"))
 				ids[i] = u.Query().Get("uploadId")
 			}
@@ -246,11 +246,11 @@ func TestFUSS3Mode(t *testing.T) {
 	assert.Equal(t, []string{"mp-1", "mp-1", "mp-1", "mp-1"}, ids)
 	assert.EqualValues(t, 1, d.calls.Load(), "one multipart upload for concurrent first parts")
 
-	status, u = ask("/uploads/doc-3/url?part_number=1")
+	status, u = ask("/companies/2/projects/7/uploads/doc-3/url?part_number=1")
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "mp-2", u.Query().Get("uploadId"), "another upload id, another multipart upload")
 
-	status, _ = ask("/uploads/doc-1/url?part_number=0")
+	status, _ = ask("/companies/2/projects/7/uploads/doc-1/url?part_number=0")
 	assert.Equal(t, http.StatusBadRequest, status)
 
 	_, err = NewFUS(FUSConfig{Zone: "us02", Verifier: fusV, S3: &S3{Endpoint: srv.URL}})
@@ -271,7 +271,7 @@ func TestFUSS3ModeCreateFails(t *testing.T) {
 	fus, err := NewFUS(FUSConfig{Zone: "us02", Verifier: fusV, S3: &S3{Endpoint: srv.URL, Bucket: "b", AccessKey: "AK", SecretKey: "SK"}})
 	require.NoError(t, err)
 	for range 2 {
-		signed, err := fusS.SignURL(http.MethodGet, "/uploads/doc-1/url?part_number=1", time.Minute)
+		signed, err := fusS.SignURL(http.MethodGet, "/companies/2/projects/7/uploads/doc-1/url?part_number=1", time.Minute)
 		require.NoError(t, err)
 		rec := httptest.NewRecorder()
 		fus.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, signed, nil))
@@ -286,7 +286,7 @@ func BenchmarkS3PresignPut(b *testing.B) {
 	s := S3{Endpoint: "http://127.0.0.1:9000", Bucket: "uploads", AccessKey: "AK", SecretKey: "SK"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.PresignPut("us01/report-7", 2, "mp-1", time.Minute); err != nil {
+		if _, err := s.PresignPut("us01/1/7/report-7", 2, "mp-1", time.Minute); err != nil {
 			b.Fatal(err)
 		}
 	}
