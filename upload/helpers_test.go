@@ -70,7 +70,9 @@ func fixed(url string, headers map[string]string) uploadtest.Presign {
 // would have left it.
 func mount(h http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	z := zone.Assign(us01)(h)
+	z := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(zone.With(r.Context(), us01)))
+	})
 	mux.Handle(upload.PatternUpload, z)
 	mux.Handle(upload.PatternPart, z)
 	return mux

@@ -81,11 +81,10 @@ func TestResolveClientGone(t *testing.T) {
 	}
 }
 
-func TestResolveAndAssignLogZone(t *testing.T) {
+func TestResolveLogsZone(t *testing.T) {
 	dir, _ := NewStaticDirectory(map[string]Zone{"1": us01})
 	for name, mw := range map[string]func(http.Handler) http.Handler{
 		"resolve": Resolve(dir),
-		"assign":  Assign(us01),
 	} {
 		var buf strings.Builder
 		next := &okHandler{}

@@ -42,7 +42,7 @@ type Canary struct {
 type FlagFunc func(r *http.Request, flag string, fallback bool) bool
 
 // Router forwards each request to the gateway of its zone, which Resolve
-// (or Assign) put in the context. Gateways are fixed at construction: the
+// put in the context. Gateways are fixed at construction: the
 // router never builds a URL from directory data, so a directory answer
 // naming any other zone is a 502 zone_unroutable, logged as a warning.
 //

@@ -77,7 +77,7 @@ func CompanyFrom(ctx context.Context) string { return companyKey.Value(ctx) }
 func WithCompany(ctx context.Context, id string) context.Context { return companyKey.With(ctx, id) }
 
 // From returns the zone of the request whose context is ctx, as set by
-// Resolve or Assign, and whether there is one.
+// Resolve (or a zone's passport gateway), and whether there is one.
 func From(ctx context.Context) (Zone, bool) { return zoneKey.Lookup(ctx) }
 
 // With returns a copy of ctx carrying z, for tests and for work started
