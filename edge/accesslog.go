@@ -104,7 +104,7 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 					slog.Int64("bytes_in", body.n.Load()),
 					slog.Int64("bytes_out", rw.BytesWritten()),
 					slog.Duration("duration", time.Since(start)),
-					slog.String("request_id", RequestIDFrom(ctx)),
+					slog.String("request_id", RequestIDFromContext(ctx)),
 				)
 				if v != nil {
 					attrs = append(attrs, slog.Bool("aborted", true))

@@ -95,7 +95,7 @@ func (b *binding) serverRequest(req *http.Request, body io.ReadCloser, pw *io.Pi
 		header = make(http.Header)
 	}
 	if header.Get(RequestIDHeader) == "" {
-		if id := RequestIDFrom(req.Context()); id != "" {
+		if id := RequestIDFromContext(req.Context()); id != "" {
 			header.Set(RequestIDHeader, id)
 		}
 	}

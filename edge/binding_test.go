@@ -184,7 +184,7 @@ func TestBindingFreshContext(t *testing.T) {
 	var sawValue, sawID, sawHeader string
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sawValue = callerKey.Value(r.Context())
-		sawID = edge.RequestIDFrom(r.Context())
+		sawID = edge.RequestIDFromContext(r.Context())
 		sawHeader = r.Header.Get(edge.RequestIDHeader)
 	})
 	tests := []struct {
@@ -197,7 +197,7 @@ func TestBindingFreshContext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := callerKey.With(edge.WithRequestID(context.Background(), "caller-id"), "secret-value")
+			ctx := callerKey.With(edge.ContextWithRequestID(context.Background(), "caller-id"), "secret-value")
 			req, _ := http.NewRequestWithContext(ctx, "GET", "http://svc/", nil)
 			if tt.header != "" {
 				req.Header.Set(edge.RequestIDHeader, tt.header)
@@ -219,9 +219,9 @@ func TestBindingFreshContext(t *testing.T) {
 	// With RequestID trusting bindings, the callee adopts the caller's ID.
 	var adopted string
 	callee := edge.RequestID(edge.WithTrust(edge.TrustBinding))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		adopted = edge.RequestIDFrom(r.Context())
+		adopted = edge.RequestIDFromContext(r.Context())
 	}))
-	req, _ := http.NewRequestWithContext(edge.WithRequestID(context.Background(), "caller-id"), "GET", "http://svc/", nil)
+	req, _ := http.NewRequestWithContext(edge.ContextWithRequestID(context.Background(), "caller-id"), "GET", "http://svc/", nil)
 	resp, err := edge.Binding(callee).RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,7 @@ func ExampleRequestID() {
 	// anyone else gets a fresh one.
 	lb, _ := edge.TrustNetworks("10.0.0.0/8")
 	h := edge.RequestID(edge.WithTrust(lb))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, edge.RequestIDFrom(r.Context()))
+		fmt.Fprint(w, edge.RequestIDFromContext(r.Context()))
 	}))
 
 	for _, remote := range []string{"10.1.2.3:5000", "203.0.113.9:5000"} {
@@ -77,7 +77,7 @@ func ExampleAccessLog() {
 		io.WriteString(w, "hello")
 	}))
 	r := httptest.NewRequest("GET", "/files/a.txt?X-Amz-Signature=never-logged", nil)
-	r = r.WithContext(edge.WithRequestID(r.Context(), "req-1"))
+	r = r.WithContext(edge.ContextWithRequestID(r.Context(), "req-1"))
 	h.ServeHTTP(httptest.NewRecorder(), r)
 	// Output:
 	// level=INFO msg=request method=GET path=/files/a.txt status=200 bytes_in=0 bytes_out=5 request_id=req-1 company=42
@@ -92,7 +92,7 @@ func ExampleWriteProblem() {
 		edge.WriteProblem(w, r, err)
 	})
 	r := httptest.NewRequest("GET", "/", nil)
-	r = r.WithContext(edge.WithRequestID(r.Context(), "req-1"))
+	r = r.WithContext(edge.ContextWithRequestID(r.Context(), "req-1"))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
@@ -130,7 +130,7 @@ func ExampleBinding() {
 	})
 
 	client := &http.Client{Transport: edge.Binding(auth)}
-	ctx := edge.WithRequestID(context.Background(), "req-1")
+	ctx := edge.ContextWithRequestID(context.Background(), "req-1")
 	req, _ := http.NewRequestWithContext(ctx, "POST", "http://auth/mint", strings.NewReader("session-7"))
 	resp, err := client.Do(req)
 	if err != nil {
@@ -211,7 +211,7 @@ func ExampleNewHealth() {
 
 func ExampleSecurityHeaders() {
 	h := edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `<script nonce="%s">`, edge.CSPNonceFrom(r.Context()))
+		fmt.Fprintf(w, `<script nonce="%s">`, edge.CSPNonceFromContext(r.Context()))
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))

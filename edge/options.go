@@ -104,7 +104,7 @@ func WithStripHeaders(names ...string) Option {
 }
 
 // WithCSP sets the Content-Security-Policy of [SecurityHeaders]; every
-// {nonce} in it is replaced by a per-request nonce (see [CSPNonceFrom]).
+// {nonce} in it is replaced by a per-request nonce (see [CSPNonceFromContext]).
 // An empty policy sends no CSP header.
 func WithCSP(policy string) Option {
 	return optionFunc(func(c *config) { c.csp = policy })

@@ -112,7 +112,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if !AddLogAttrs(ctx, attrs...) && p.Status >= 500 {
 		slog.Default().LogAttrs(ctx, slog.LevelError, "request failed",
 			append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.String("request_id", RequestIDFrom(ctx)))...)
+				slog.String("request_id", RequestIDFromContext(ctx)))...)
 	}
 	if rw, ok := w.(*ResponseWriter); ok && rw.WroteHeader() {
 		return
@@ -127,7 +127,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		Status:    p.Status,
 		Detail:    p.Detail,
 		Code:      p.Code,
-		RequestID: RequestIDFrom(ctx),
+		RequestID: RequestIDFromContext(ctx),
 	})
 	h := w.Header()
 	h.Set("Content-Type", ContentTypeProblem)

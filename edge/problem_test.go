@@ -87,7 +87,7 @@ func TestWriteProblem(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
 			if tt.requestID != "" {
-				r = r.WithContext(edge.WithRequestID(r.Context(), tt.requestID))
+				r = r.WithContext(edge.ContextWithRequestID(r.Context(), tt.requestID))
 			}
 			rec := httptest.NewRecorder()
 			rec.Header().Set("ETag", `"v1"`)
@@ -165,7 +165,7 @@ func TestWriteProblemLogs(t *testing.T) {
 		defer slog.SetDefault(slog.Default())
 		slog.SetDefault(logger)
 		r := httptest.NewRequest("GET", "/p?sig=secret", nil)
-		r = r.WithContext(edge.WithRequestID(r.Context(), "rid"))
+		r = r.WithContext(edge.ContextWithRequestID(r.Context(), "rid"))
 		edge.WriteProblem(httptest.NewRecorder(), r, edge.NewProblem(400, "bad", "Bad."))
 		if buf.String() != "" {
 			t.Errorf("a client error was logged: %s", buf)

@@ -98,7 +98,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Header["X-Forwarded-For"] = xff
 	}
 	pr.SetXForwarded()
-	if id := RequestIDFrom(pr.In.Context()); id != "" {
+	if id := RequestIDFromContext(pr.In.Context()); id != "" {
 		DeleteHeader(pr.Out.Header, RequestIDHeader)
 		pr.Out.Header.Set(RequestIDHeader, id)
 	}
@@ -112,7 +112,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 // values are equal anyway; without, the client is told the ID this hop
 // logged.
 func dropUpstreamRequestID(resp *http.Response) error {
-	if resp.Request != nil && RequestIDFrom(resp.Request.Context()) != "" {
+	if resp.Request != nil && RequestIDFromContext(resp.Request.Context()) != "" {
 		DeleteHeader(resp.Header, RequestIDHeader)
 	}
 	return nil

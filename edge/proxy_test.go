@@ -375,7 +375,7 @@ func TestRequestIDAcrossHops(t *testing.T) {
 		return func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				mu.Lock()
-				seen[hop] = edge.RequestIDFrom(r.Context())
+				seen[hop] = edge.RequestIDFromContext(r.Context())
 				mu.Unlock()
 				next.ServeHTTP(w, r)
 			})

@@ -29,7 +29,7 @@ func Recover(opts ...Option) func(http.Handler) http.Handler {
 				c.log().LogAttrs(r.Context(), slog.LevelError, "panic",
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
-					slog.String("request_id", RequestIDFrom(r.Context())),
+					slog.String("request_id", RequestIDFromContext(r.Context())),
 					slog.String("panic", fmt.Sprint(v)),
 					slog.String("stack", string(debug.Stack())),
 				)

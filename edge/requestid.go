@@ -13,12 +13,12 @@ const RequestIDHeader = "X-Request-Id"
 
 var requestIDKey = NewKey[string]("edge.request_id")
 
-// RequestIDFrom returns the request ID in ctx, or "".
-func RequestIDFrom(ctx context.Context) string {
+// RequestIDFromContext returns the request ID in ctx, or "".
+func RequestIDFromContext(ctx context.Context) string {
 	return requestIDKey.Value(ctx)
 }
 
-// RequestID assigns every request an ID, exposed by [RequestIDFrom] and
+// RequestID assigns every request an ID, exposed by [RequestIDFromContext] and
 // echoed in the X-Request-Id response header.
 //
 // Every spelling of the header counts (X_Request_Id, x-request-id; see
@@ -59,9 +59,9 @@ func inboundRequestID(h http.Header) string {
 	return values[0]
 }
 
-// WithRequestID returns a copy of ctx carrying id, for tests and for work
+// ContextWithRequestID returns a copy of ctx carrying id, for tests and for work
 // started outside a request.
-func WithRequestID(ctx context.Context, id string) context.Context {
+func ContextWithRequestID(ctx context.Context, id string) context.Context {
 	return requestIDKey.With(ctx, id)
 }
 
@@ -104,7 +104,7 @@ type outbound struct{ base http.RoundTripper }
 
 // RoundTrip implements http.RoundTripper.
 func (t outbound) RoundTrip(req *http.Request) (*http.Response, error) {
-	if id := RequestIDFrom(req.Context()); id != "" && req.Header.Get(RequestIDHeader) == "" {
+	if id := RequestIDFromContext(req.Context()); id != "" && req.Header.Get(RequestIDHeader) == "" {
 		req = req.Clone(req.Context())
 		req.Header.Set(RequestIDHeader, id)
 	}

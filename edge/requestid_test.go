@@ -43,7 +43,7 @@ func TestRequestID(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var seenCtx, seenHeader string
 			h := edge.RequestID(edge.WithTrust(tt.trust))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				seenCtx = edge.RequestIDFrom(r.Context())
+				seenCtx = edge.RequestIDFromContext(r.Context())
 				seenHeader = r.Header.Get(edge.RequestIDHeader)
 			}))
 			req := httptest.NewRequest("GET", "/", nil)
@@ -55,11 +55,11 @@ func TestRequestID(t *testing.T) {
 
 			if tt.keep {
 				if seenCtx != tt.inbound[0] {
-					t.Errorf("RequestIDFrom = %q, want the inbound %q", seenCtx, tt.inbound[0])
+					t.Errorf("RequestIDFromContext = %q, want the inbound %q", seenCtx, tt.inbound[0])
 				}
 			} else {
 				if len(seenCtx) != 22 || !edge.ValidRequestID(seenCtx) {
-					t.Errorf("RequestIDFrom = %q, want a fresh 22-character ID", seenCtx)
+					t.Errorf("RequestIDFromContext = %q, want a fresh 22-character ID", seenCtx)
 				}
 				if tt.inbound != nil && seenCtx == tt.inbound[0] {
 					t.Errorf("inbound ID %q kept", seenCtx)
@@ -89,13 +89,13 @@ func TestNewRequestIDUnique(t *testing.T) {
 	}
 }
 
-func TestWithRequestID(t *testing.T) {
-	ctx := edge.WithRequestID(context.Background(), "req-1")
-	if got := edge.RequestIDFrom(ctx); got != "req-1" {
-		t.Errorf("RequestIDFrom = %q, want req-1", got)
+func TestContextWithRequestID(t *testing.T) {
+	ctx := edge.ContextWithRequestID(context.Background(), "req-1")
+	if got := edge.RequestIDFromContext(ctx); got != "req-1" {
+		t.Errorf("RequestIDFromContext = %q, want req-1", got)
 	}
-	if got := edge.RequestIDFrom(context.Background()); got != "" {
-		t.Errorf("RequestIDFrom(empty) = %q, want empty", got)
+	if got := edge.RequestIDFromContext(context.Background()); got != "" {
+		t.Errorf("RequestIDFromContext(empty) = %q, want empty", got)
 	}
 }
 
@@ -126,7 +126,7 @@ func TestOutbound(t *testing.T) {
 			client := &http.Client{Transport: edge.Outbound(nil)}
 			ctx := context.Background()
 			if tt.ctxID != "" {
-				ctx = edge.WithRequestID(ctx, tt.ctxID)
+				ctx = edge.ContextWithRequestID(ctx, tt.ctxID)
 			}
 			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
 			if tt.headerID != "" {
@@ -219,7 +219,7 @@ func TestRequestIDSpellings(t *testing.T) {
 			var ctxID string
 			h := edge.RequestID(edge.WithTrust(tt.trust))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				seen = r.Header.Clone()
-				ctxID = edge.RequestIDFrom(r.Context())
+				ctxID = edge.RequestIDFromContext(r.Context())
 			}))
 			req := httptest.NewRequest("GET", "/", nil)
 			req.Header = tt.header.Clone()
@@ -246,9 +246,9 @@ func TestRequestIDSpellings(t *testing.T) {
 func TestRequestIDTrustsBinding(t *testing.T) {
 	var inner string
 	callee := edge.RequestID()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inner = edge.RequestIDFrom(r.Context())
+		inner = edge.RequestIDFromContext(r.Context())
 	}))
-	req, err := http.NewRequestWithContext(edge.WithRequestID(t.Context(), "outer-id"), "GET", "http://callee/x", nil)
+	req, err := http.NewRequestWithContext(edge.ContextWithRequestID(t.Context(), "outer-id"), "GET", "http://callee/x", nil)
 	require.NoError(t, err)
 	resp, err := edge.Binding(callee).RoundTrip(req)
 	require.NoError(t, err)

@@ -12,14 +12,14 @@ import (
 
 var cspNonceKey = NewKey[string]("edge.csp_nonce")
 
-// CSPNonceFrom returns the Content-Security-Policy nonce of the request, for
+// CSPNonceFromContext returns the Content-Security-Policy nonce of the request, for
 // templates (<script nonce="{{.Nonce}}">), or "" when the policy has none.
-func CSPNonceFrom(ctx context.Context) string { return cspNonceKey.Value(ctx) }
+func CSPNonceFromContext(ctx context.Context) string { return cspNonceKey.Value(ctx) }
 
 // SecurityHeaders sets the headers every page should carry:
 // Content-Security-Policy ([DefaultCSP] unless [WithCSP]; every {nonce} is
 // replaced with 128 fresh random bits per request, also available through
-// [CSPNonceFrom]), Strict-Transport-Security ([WithHSTS], one year with
+// [CSPNonceFromContext]), Strict-Transport-Security ([WithHSTS], one year with
 // subdomains by default), X-Content-Type-Options: nosniff and
 // Referrer-Policy ([WithReferrerPolicy]).
 func SecurityHeaders(opts ...Option) func(http.Handler) http.Handler {

@@ -41,7 +41,7 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var nonce string
 			h := edge.SecurityHeaders(tt.opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				nonce = edge.CSPNonceFrom(r.Context())
+				nonce = edge.CSPNonceFromContext(r.Context())
 			}))
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
@@ -71,7 +71,7 @@ func TestCSPNonce(t *testing.T) {
 	nonceRE := regexp.MustCompile(`'nonce-([A-Za-z0-9+/=]+)'`)
 	var fromCtx string
 	h := edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'"))(
-		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fromCtx = edge.CSPNonceFrom(r.Context()) }))
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fromCtx = edge.CSPNonceFromContext(r.Context()) }))
 	seen := make(map[string]bool)
 	for range 100 {
 		rec := httptest.NewRecorder()

@@ -30,7 +30,7 @@
 // key is worth nothing elsewhere. To rotate unnamed keys, verify with the new
 // key as Keys.Current and the old one as Keys.Previous, move the signers to
 // the new key, and drop Previous once the longest lifetime has passed;
-// [KeyIDFrom] ("current" or "previous") tells when nothing uses the old one.
+// [KeyIDFromContext] ("current" or "previous") tells when nothing uses the old one.
 // Named keys (a kid in the URL, Keys.ByID) rotate by adding the new kid
 // before signers use it.
 //

@@ -21,7 +21,7 @@ func Example() {
 
 	verifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: key}, hmacsig.WithClock(now))
 	h := hmacsig.Require(verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "verified with the %s key", hmacsig.KeyIDFrom(r.Context()))
+		fmt.Fprintf(w, "verified with the %s key", hmacsig.KeyIDFromContext(r.Context()))
 	}))
 
 	for _, target := range []string{signed, signed + "&part_number=2"} {
@@ -44,7 +44,7 @@ func ExampleTransport() {
 		hmacsig.WithClock(now), hmacsig.WithMaxLifetime(5*time.Minute))
 
 	fus := httptest.NewServer(hmacsig.Require(verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Println("file upload service got", r.URL.Path, "signed with", hmacsig.KeyIDFrom(r.Context()))
+		fmt.Println("file upload service got", r.URL.Path, "signed with", hmacsig.KeyIDFromContext(r.Context()))
 	})))
 	defer fus.Close()
 

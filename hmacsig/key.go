@@ -23,7 +23,7 @@ const MinKeySize = 32
 // allocates its state, so each key keeps a pool of ready hashes and a
 // verification only resets one.
 type macKey struct {
-	name string // reported by KeyIDFrom
+	name string // reported by KeyIDFromContext
 	pool sync.Pool
 }
 

@@ -10,11 +10,11 @@ import (
 
 var keyIDKey = edge.NewKey[string]("hmacsig.key_id")
 
-// KeyIDFrom returns the name of the key that verified the request in
+// KeyIDFromContext returns the name of the key that verified the request in
 // [Require]: the URL's kid for a key of Keys.ByID, "current" or "previous"
 // for the unnamed keys (so logs show when Previous can be retired), and ""
 // when the request was not verified.
-func KeyIDFrom(ctx context.Context) string { return keyIDKey.Value(ctx) }
+func KeyIDFromContext(ctx context.Context) string { return keyIDKey.Value(ctx) }
 
 // ContextWithKeyID returns a copy of ctx carrying kid as the key that
 // verified the request, for tests of handlers behind [Require].
@@ -26,7 +26,7 @@ func ContextWithKeyID(ctx context.Context, kid string) context.Context {
 // signature v verifies, and answers every other request with a 403 problem
 // whose code is that of the failure (signature_malformed, signature_missing,
 // signature_expired, signature_lifetime_too_long, signature_mismatch).
-// A verified request carries the key's name (see [KeyIDFrom]), which is
+// A verified request carries the key's name (see [KeyIDFromContext]), which is
 // also added to its access log line as key_id.
 //
 // Put Require before anything that reads the body: a rejected client then
@@ -46,7 +46,7 @@ func Require(v *Verifier) func(http.Handler) http.Handler {
 					v.logger.LogAttrs(r.Context(), slog.LevelInfo, "signed URL rejected",
 						slog.String("method", r.Method), slog.String("path", r.URL.Path),
 						slog.String("error", err.Error()),
-						slog.String("request_id", edge.RequestIDFrom(r.Context())))
+						slog.String("request_id", edge.RequestIDFromContext(r.Context())))
 				}
 				edge.WriteProblem(w, r, err)
 				return

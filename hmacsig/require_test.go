@@ -44,8 +44,8 @@ func TestRequire(t *testing.T) {
 				Require(v),
 			)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				called = true
-				if got := KeyIDFrom(r.Context()); got != c.keyID {
-					t.Errorf("KeyIDFrom = %q, want %q", got, c.keyID)
+				if got := KeyIDFromContext(r.Context()); got != c.keyID {
+					t.Errorf("KeyIDFromContext = %q, want %q", got, c.keyID)
 				}
 			}))
 			rec := httptest.NewRecorder()
@@ -79,10 +79,10 @@ func TestRequire(t *testing.T) {
 
 func TestContextWithKeyID(t *testing.T) {
 	ctx := context.Background()
-	if got := KeyIDFrom(ctx); got != "" {
+	if got := KeyIDFromContext(ctx); got != "" {
 		t.Fatalf("empty context: %q", got)
 	}
-	if got := KeyIDFrom(ContextWithKeyID(ctx, "k9")); got != "k9" {
+	if got := KeyIDFromContext(ContextWithKeyID(ctx, "k9")); got != "k9" {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -27,7 +27,7 @@ func TestTransportVerifiesOverTheNetworkAndThroughABinding(t *testing.T) {
 	v, _ := NewVerifier(Keys{ByID: map[string][]byte{"svc": testKey}}, WithClock(fixedClock(testNow)),
 		WithMaxLifetime(5*time.Minute))
 	handler := Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, KeyIDFrom(r.Context()))
+		io.WriteString(w, KeyIDFromContext(r.Context()))
 	}))
 	srv := httptest.NewServer(handler)
 	defer srv.Close()

@@ -56,7 +56,7 @@ func BenchmarkGatewayCacheHit(b *testing.B) {
 	token, _ := f.login(b, "u-1", "42")
 	h := f.gw.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r = r.WithContext(zone.WithCompany(r.Context(), "42"))
+	r = r.WithContext(zone.ContextWithCompany(r.Context(), "42"))
 	w := httptest.NewRecorder()
 	bearer := []string{"Bearer " + token}
 	r.Header["Authorization"] = bearer

@@ -19,10 +19,10 @@ type Claims struct {
 
 var claimsKey = edge.NewKey[*Claims]("passport.claims")
 
-// ClaimsFrom returns the verified claims of the request whose context is
+// ClaimsFromContext returns the verified claims of the request whose context is
 // ctx, as set by Require, or nil when there are none.
-func ClaimsFrom(ctx context.Context) *Claims { return claimsKey.Value(ctx) }
+func ClaimsFromContext(ctx context.Context) *Claims { return claimsKey.Value(ctx) }
 
-// WithClaims returns a copy of ctx carrying c, for tests and for work
+// ContextWithClaims returns a copy of ctx carrying c, for tests and for work
 // started outside a request.
-func WithClaims(ctx context.Context, c *Claims) context.Context { return claimsKey.With(ctx, c) }
+func ContextWithClaims(ctx context.Context, c *Claims) context.Context { return claimsKey.With(ctx, c) }

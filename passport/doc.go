@@ -24,7 +24,7 @@
 //
 //	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
 //		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json"))
-//	cell := passport.Require(v)(cellHandler) // passport.ClaimsFrom(r.Context()) inside
+//	cell := passport.Require(v)(cellHandler) // passport.ClaimsFromContext(r.Context()) inside
 //	front := edge.Chain(zone.DetectCompany(), gw.Middleware)(proxyToCell)
 //
 // Tenant isolation: a gateway mints only for its own zone. It looks every

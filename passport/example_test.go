@@ -32,7 +32,7 @@ func Example() {
 
 	v, _ := passport.NewVerifier("https://auth.example.com", "us01", passport.WithStaticKeys(issuer.PublicKeys()...))
 	cell := passport.Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := passport.ClaimsFrom(r.Context())
+		c := passport.ClaimsFromContext(r.Context())
 		fmt.Fprintf(w, "user %s, company %s, zone %s", c.Subject, c.CompanyID, c.Zone)
 	}))
 	front := edge.Chain(zone.DetectCompany(), gw.Middleware)(cell)

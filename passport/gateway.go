@@ -27,7 +27,7 @@ import (
 // Gateway is the per-zone middleware that swaps a client's session for a
 // passport. It reads the session token (Authorization: Bearer, else the
 // session cookie), removes it and every inbound copy of the passport header,
-// and injects a passport for the request's company (zone.CompanyFrom) and
+// and injects a passport for the request's company (zone.CompanyFromContext) and
 // the gateway's zone. Passports come from a bounded per-session cache, else
 // from the authentication service, one call per session and company however
 // many requests wait for it.
@@ -140,7 +140,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			edge.WriteProblem(w, r, ErrSessionMissing)
 			return
 		}
-		e, err := g.passport(ctx, token, zone.CompanyFrom(ctx))
+		e, err := g.passport(ctx, token, zone.CompanyFromContext(ctx))
 		if err != nil {
 			if g.public(r) {
 				next.ServeHTTP(w, r)
@@ -156,26 +156,26 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 }
 
 // admit checks that r may be served by this zone's gateway at all and
-// returns its context with the zone in it (zone.From), or answers r with a
+// returns its context with the zone in it (zone.ZoneFromContext), or answers r with a
 // problem and returns false. The check is the gateway's own, from its
 // directory: nothing in front of it (zone.Resolve, a trusted router) can
 // switch it off.
 func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
 	ctx := r.Context()
-	if z, ok := zone.From(ctx); ok && z.Name != g.zone {
+	if z, ok := zone.ZoneFromContext(ctx); ok && z.Name != g.zone {
 		edge.WriteProblem(w, r, ErrZoneMisdirected)
 		return nil, false
 	}
-	company := zone.CompanyFrom(ctx)
+	company := zone.CompanyFromContext(ctx)
 	if company == "" {
 		if !g.companyless(r) && !g.public(r) {
 			edge.WriteProblem(w, r, zone.ErrCompanyMissing)
 			return nil, false
 		}
-		if _, ok := zone.From(ctx); ok {
+		if _, ok := zone.ZoneFromContext(ctx); ok {
 			return ctx, true
 		}
-		return zone.With(ctx, zone.Zone{Name: g.zone}), true
+		return zone.ContextWithZone(ctx, zone.Zone{Name: g.zone}), true
 	}
 	z, err := g.dir.Lookup(ctx, company)
 	if err != nil {
@@ -187,7 +187,7 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 		return nil, false
 	}
 	edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
-	return zone.With(ctx, z), true
+	return zone.ContextWithZone(ctx, z), true
 }
 
 // Revoked drops the cached passports a revocation covers. Pass it to

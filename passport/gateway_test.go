@@ -134,7 +134,7 @@ func TestGatewayDeniesZonesWithoutBusiness(t *testing.T) {
 	// Assign): the gateway asks its own directory.
 	r := httptest.NewRequest(http.MethodGet, "/projects", nil)
 	r.Header.Set("Authorization", "Bearer "+elsewhere)
-	ctx := zone.With(zone.WithCompany(r.Context(), "7"), zone.Zone{Name: testZone})
+	ctx := zone.ContextWithZone(zone.ContextWithCompany(r.Context(), "7"), zone.Zone{Name: testZone})
 	rec := httptest.NewRecorder()
 	f.gw.Middleware(http.NotFoundHandler()).ServeHTTP(rec, r.WithContext(ctx))
 	assert.Equal(t, http.StatusMisdirectedRequest, rec.Code)
@@ -241,7 +241,7 @@ func TestGatewaySingleflight(t *testing.T) {
 		wg.Go(func() {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r.Header.Set("Authorization", "Bearer "+token)
-			r = r.WithContext(zone.WithCompany(r.Context(), "42"))
+			r = r.WithContext(zone.ContextWithCompany(r.Context(), "42"))
 			w := httptest.NewRecorder()
 			f.gw.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(w, r)
 			codes[i] = w.Code
@@ -319,7 +319,7 @@ func TestGatewayZoneMisdirected(t *testing.T) {
 	token, _ := f.login(t, "u-1")
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+token)
-	r = r.WithContext(zone.With(r.Context(), zone.Zone{Name: "us02"}))
+	r = r.WithContext(zone.ContextWithZone(r.Context(), zone.Zone{Name: "us02"}))
 	w := httptest.NewRecorder()
 	f.gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r)
 	assert.Equal(t, "zone_misdirected", problemCode(t, w))
@@ -345,7 +345,7 @@ func TestGatewayAuthUnavailable(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r.Header.Set("Authorization", "Bearer "+NewToken())
 			w := httptest.NewRecorder()
-			gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r.WithContext(zone.WithCompany(r.Context(), "42")))
+			gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r.WithContext(zone.ContextWithCompany(r.Context(), "42")))
 			assert.Equal(t, http.StatusBadGateway, w.Code)
 			assert.Equal(t, "auth_unavailable", problemCode(t, w))
 		})
@@ -400,7 +400,7 @@ func TestGatewayRequestAfterRevocationDoesNotJoinEarlierMint(t *testing.T) {
 		go func() {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r.Header.Set("Authorization", "Bearer "+token)
-			r = r.WithContext(zone.WithCompany(r.Context(), "42"))
+			r = r.WithContext(zone.ContextWithCompany(r.Context(), "42"))
 			w := httptest.NewRecorder()
 			f.gw.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(w, r)
 			done <- w

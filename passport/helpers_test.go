@@ -79,14 +79,14 @@ func newFixture(t testing.TB, gwOpts ...Option) *fixture {
 		case f.seen <- r.Header.Clone():
 		default:
 		}
-		c := ClaimsFrom(r.Context())
+		c := ClaimsFromContext(r.Context())
 		if c == nil {
 			writeJSON(w, http.StatusOK, map[string]string{"anonymous": "yes"})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{
 			"sub": c.Subject, "company_id": c.CompanyID, "zone": c.Zone, "sid": c.SessionID,
-			"ctx_company": zone.CompanyFrom(r.Context()),
+			"ctx_company": zone.CompanyFromContext(r.Context()),
 		})
 	})
 	// The cell accepts anonymous requests only where the gateway made them

@@ -185,7 +185,7 @@ func TestAuthServiceInternalOnly(t *testing.T) {
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+token)
-	gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r.WithContext(zone.WithCompany(r.Context(), "42")))
+	gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r.WithContext(zone.ContextWithCompany(r.Context(), "42")))
 	assert.Equal(t, "auth_unavailable", problemCode(t, w))
 
 	// …and a signed call over the network gets a passport.
@@ -199,7 +199,7 @@ func TestAuthServiceInternalOnly(t *testing.T) {
 	r = httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+token)
 	gw.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") })).
-		ServeHTTP(w, r.WithContext(zone.WithCompany(r.Context(), "42")))
+		ServeHTTP(w, r.WithContext(zone.ContextWithCompany(r.Context(), "42")))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	c, err := f.verifier.Verify(context.Background(), strings.TrimPrefix(got, "Bearer "))
 	require.NoError(t, err)

@@ -153,8 +153,8 @@ func invalidAsWell(err error) bool {
 }
 
 // Require returns a middleware that lets through only requests carrying a
-// passport v accepts, with its claims in the context (ClaimsFrom) and its
-// company, and no other, in zone.CompanyFrom. Failures are 401 passport_missing,
+// passport v accepts, with its claims in the context (ClaimsFromContext) and its
+// company, and no other, in zone.CompanyFromContext. Failures are 401 passport_missing,
 // passport_invalid or passport_expired.
 func Require(v *Verifier) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -172,10 +172,10 @@ func Require(v *Verifier) func(http.Handler) http.Handler {
 			// Behind the gateway only the passport speaks for the company:
 			// whatever an earlier stage of the cell detected is replaced,
 			// by nothing when the passport names no company.
-			ctx := zone.WithCompany(WithClaims(r.Context(), c), c.CompanyID)
+			ctx := zone.ContextWithCompany(ContextWithClaims(r.Context(), c), c.CompanyID)
 			ctx = edge.ContextWithPrincipal(ctx, "session:"+c.SessionID)
-			if _, ok := zone.From(ctx); !ok {
-				ctx = zone.With(ctx, zone.Zone{Name: c.Zone})
+			if _, ok := zone.ZoneFromContext(ctx); !ok {
+				ctx = zone.ContextWithZone(ctx, zone.Zone{Name: c.Zone})
 			}
 			edge.AddLogAttrs(ctx, slog.String("session_id", c.SessionID), slog.String("user", c.Subject))
 			next.ServeHTTP(w, r.WithContext(ctx))

@@ -135,7 +135,7 @@ func TestVerifierAttacks(t *testing.T) {
 		{"oversized", "Bearer " + good + "." + strings.Repeat("A", MaxPassportSize), "passport_invalid"},
 	}
 	h := Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := ClaimsFrom(r.Context())
+		c := ClaimsFromContext(r.Context())
 		_, _ = w.Write([]byte(c.Subject))
 	}))
 	for _, tt := range tests {
@@ -330,11 +330,11 @@ func TestRequireCompanyComesFromPassportOnly(t *testing.T) {
 		require.NoError(t, err)
 		var got string
 		h := Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got = zone.CompanyFrom(r.Context())
+			got = zone.CompanyFromContext(r.Context())
 		}))
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		req = req.WithContext(zone.WithCompany(req.Context(), "99"))
+		req = req.WithContext(zone.ContextWithCompany(req.Context(), "99"))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		require.Equal(t, http.StatusOK, rec.Code)

@@ -16,7 +16,7 @@ import (
 // same meaning under the cellgate namespace, so a log line and a span are
 // matched by eye.
 const (
-	// RequestIDKey is the request ID (edge.RequestIDFrom, or the
+	// RequestIDKey is the request ID (edge.RequestIDFromContext, or the
 	// X-Request-Id response header set by edge.RequestID further in).
 	RequestIDKey = attribute.Key("cellgate.request_id")
 	// CompanyKey is the company of the request, from the "company" log field.
@@ -44,7 +44,7 @@ var fromLog = map[string]attribute.Key{
 // request when its handler has returned.
 func knownAttributes(ctx context.Context, h http.Header, logged []slog.Attr) []attribute.KeyValue {
 	kv := make([]attribute.KeyValue, 0, len(logged)+1)
-	id := edge.RequestIDFrom(ctx)
+	id := edge.RequestIDFromContext(ctx)
 	if id == "" {
 		id = h.Get(edge.RequestIDHeader)
 	}

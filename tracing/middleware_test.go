@@ -228,7 +228,7 @@ func TestMiddlewareAttributes(t *testing.T) {
 			},
 			chain: func(traced, h http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					traced.ServeHTTP(w, r.WithContext(edge.WithRequestID(r.Context(), "from-context")))
+					traced.ServeHTTP(w, r.WithContext(edge.ContextWithRequestID(r.Context(), "from-context")))
 				})
 			},
 			want: map[attribute.Key]string{tracing.RequestIDKey: "from-context"},

@@ -45,7 +45,7 @@ func TestClientRequest(t *testing.T) {
 		assert.NoError(t, verifier.Verify(r), "every FUS call is signed with the FUS key")
 		io.WriteString(w, `{"url":"https://bucket.s3.example.com/k?X-Amz-Signature=abc#frag","headers":{"x-ms-blob-type":"BlockBlob"},"later":1}`)
 	})
-	ctx := edge.WithRequestID(context.Background(), "req-1")
+	ctx := edge.ContextWithRequestID(context.Background(), "req-1")
 	target, err := c.Target(ctx, "us01", upload.Params{CompanyID: "4", ProjectID: "77", UploadID: "contract-1", PartNumber: 12})
 	require.NoError(t, err)
 	assert.Equal(t, "/base/companies/4/projects/77/uploads/contract-1/url", got.URL.EscapedPath(),

@@ -30,7 +30,7 @@ const (
 // Handler streams an upload's body to the presigned storage URL that the
 // zone's file upload service names. Mount it on PatternUpload and
 // PatternPart behind signature verification and zone resolution (see New);
-// it reads the zone from zone.From.
+// it reads the zone from zone.ZoneFromContext.
 //
 // Everything is checked before the first read of the body (ids, part
 // number, Content-Length, size, zone, the FUS answer), so a client that
@@ -100,7 +100,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	edge.AddLogAttrs(ctx, logAttrs...)
 
-	z, ok := zone.From(ctx)
+	z, ok := zone.ZoneFromContext(ctx)
 	if !ok {
 		edge.WriteProblem(w, r, zone.ErrZoneUnroutable.WithCause(errors.New("upload: no zone in the request context; is zone.Resolve in the chain?")))
 		return

@@ -71,7 +71,7 @@ func fixed(url string, headers map[string]string) uploadtest.Presign {
 func mount(h http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	z := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(zone.With(r.Context(), us01)))
+		h.ServeHTTP(w, r.WithContext(zone.ContextWithZone(r.Context(), us01)))
 	})
 	mux.Handle(upload.PatternUpload, z)
 	mux.Handle(upload.PatternPart, z)

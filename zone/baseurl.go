@@ -26,9 +26,9 @@ func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
 	retryAfter := retryAfterSeconds(c.retryAfter)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		z, ok := From(ctx)
+		z, ok := ZoneFromContext(ctx)
 		if !ok {
-			company := CompanyFrom(ctx)
+			company := CompanyFromContext(ctx)
 			if company == "" {
 				edge.WriteProblem(w, r, ErrCompanyMissing)
 				return

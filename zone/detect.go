@@ -11,7 +11,7 @@ import (
 )
 
 // DetectCompany ties each request to the company it names and puts the id
-// in its context (CompanyFrom) and on its access log line.
+// in its context (CompanyFromContext) and on its access log line.
 //
 // The company is read from every source at once: the public header
 // (WithHeader, every spelling of its name: case folded, '_' read as '-'), the
@@ -48,7 +48,7 @@ func DetectCompany(opts ...Option) func(http.Handler) http.Handler {
 			}
 			ctx := r.Context()
 			edge.AddLogAttrs(ctx, slog.String("company", id))
-			next.ServeHTTP(w, r.WithContext(WithCompany(ctx, id)))
+			next.ServeHTTP(w, r.WithContext(ContextWithCompany(ctx, id)))
 		})
 	}
 }

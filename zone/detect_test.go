@@ -126,8 +126,8 @@ func TestDetectCompany(t *testing.T) {
 			if !next.called {
 				t.Fatal("next not called")
 			}
-			if got := CompanyFrom(next.ctx); got != tt.want {
-				t.Fatalf("CompanyFrom = %q, want %q", got, tt.want)
+			if got := CompanyFromContext(next.ctx); got != tt.want {
+				t.Fatalf("CompanyFromContext = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -175,8 +175,8 @@ func TestDetectCompanyThroughBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if got := CompanyFrom(next.ctx); got != "555" {
-		t.Fatalf("CompanyFrom = %q, want 555", got)
+	if got := CompanyFromContext(next.ctx); got != "555" {
+		t.Fatalf("CompanyFromContext = %q, want 555", got)
 	}
 	// The same header from a client is not believed.
 	rec := httptest.NewRecorder()

@@ -30,7 +30,7 @@ func Example() {
 	// gateway middleware next, which checks the company's zone itself.)
 	gateway := edge.Chain(zone.DetectCompany(zone.WithTrust(edge.TrustBinding)))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, "%s serves company %s", r.Header.Get(zone.HeaderZone), zone.CompanyFrom(r.Context()))
+			fmt.Fprintf(w, "%s serves company %s", r.Header.Get(zone.HeaderZone), zone.CompanyFromContext(r.Context()))
 		}))
 	router, err := zone.NewRouter(map[string]zone.Gateway{
 		"us01": {Transport: edge.Binding(gateway)},

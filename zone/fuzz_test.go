@@ -56,7 +56,7 @@ func FuzzDetectCompanyAgreesWithCells(f *testing.F) {
 		if !next.called {
 			return // refused: nothing reaches a cell
 		}
-		company := CompanyFrom(next.ctx)
+		company := CompanyFromContext(next.ctx)
 		for cell, got := range cellReadings(next.req) {
 			if got != "" && got != company {
 				t.Fatalf("%s reads company %q from %q (header %s: %q) where the edge accepted %q", cell, got, target, name, value, company)

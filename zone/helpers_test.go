@@ -62,5 +62,5 @@ var (
 )
 
 func edgeRequestID(ctx context.Context, id string) context.Context {
-	return edge.WithRequestID(ctx, id)
+	return edge.ContextWithRequestID(ctx, id)
 }

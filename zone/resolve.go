@@ -12,7 +12,7 @@ import (
 )
 
 // Resolve looks up the zone of the request's company (set by DetectCompany)
-// in dir and puts it in the context (From) and on the access log line.
+// in dir and puts it in the context (ZoneFromContext) and on the access log line.
 //
 // An unknown company is a 404 company_unknown; a directory that cannot
 // answer is a 503 zone_directory_unavailable with Retry-After (WithRetryAfter).
@@ -24,7 +24,7 @@ func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
-			company := CompanyFrom(ctx)
+			company := CompanyFromContext(ctx)
 			if company == "" {
 				if c.optional {
 					next.ServeHTTP(w, r)
@@ -39,7 +39,7 @@ func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
 				return
 			}
 			edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
-			next.ServeHTTP(w, r.WithContext(With(ctx, z)))
+			next.ServeHTTP(w, r.WithContext(ContextWithZone(ctx, z)))
 		})
 	}
 }

@@ -43,7 +43,7 @@ func TestResolve(t *testing.T) {
 			next := &okHandler{}
 			req := httptest.NewRequest(http.MethodGet, "/x", nil)
 			if tt.company != "" {
-				req = req.WithContext(WithCompany(req.Context(), tt.company))
+				req = req.WithContext(ContextWithCompany(req.Context(), tt.company))
 			}
 			rec := httptest.NewRecorder()
 			Resolve(dir, tt.opts...)(next).ServeHTTP(rec, req)
@@ -56,7 +56,7 @@ func TestResolve(t *testing.T) {
 			if tt.code != "" {
 				return
 			}
-			z, ok := From(next.ctx)
+			z, ok := ZoneFromContext(next.ctx)
 			if tt.company == "1" && (!ok || z != us01) {
 				t.Fatalf("From = %v, %v", z, ok)
 			}
@@ -72,7 +72,7 @@ func TestResolveClientGone(t *testing.T) {
 		<-ctx.Done()
 		return Zone{}, ctx.Err()
 	}}
-	ctx, cancel := context.WithCancel(WithCompany(context.Background(), "1"))
+	ctx, cancel := context.WithCancel(ContextWithCompany(context.Background(), "1"))
 	cancel()
 	rec := httptest.NewRecorder()
 	Resolve(dir)(&okHandler{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil).WithContext(ctx))
@@ -93,7 +93,7 @@ func TestResolveLogsZone(t *testing.T) {
 		if !strings.Contains(buf.String(), "zone=us01") || !strings.Contains(buf.String(), "company=1") {
 			t.Errorf("%s: log line %q lacks company and zone", name, buf.String())
 		}
-		if z, ok := From(next.ctx); !ok || z != us01 {
+		if z, ok := ZoneFromContext(next.ctx); !ok || z != us01 {
 			t.Errorf("%s: From = %v, %v", name, z, ok)
 		}
 	}

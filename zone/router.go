@@ -125,16 +125,16 @@ func newGatewayProxy(name string, gw Gateway, c *config) (http.Handler, error) {
 // ServeHTTP implements http.Handler.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	z, ok := From(ctx)
+	z, ok := ZoneFromContext(ctx)
 	if !ok {
 		edge.WriteProblem(w, r, ErrZoneUnroutable.WithCause(errors.New("zone: router: no zone in context; put Resolve before the router")))
 		return
 	}
-	company := CompanyFrom(ctx)
+	company := CompanyFromContext(ctx)
 	route := rt.routes[z.Name]
 	if route == nil {
 		rt.log().LogAttrs(ctx, slog.LevelWarn, "zone: directory named a zone without a gateway",
-			slog.String("zone", z.Name), slog.String("company", company), slog.String("request_id", edge.RequestIDFrom(ctx)))
+			slog.String("zone", z.Name), slog.String("company", company), slog.String("request_id", edge.RequestIDFromContext(ctx)))
 		edge.WriteProblem(w, r, ErrZoneUnroutable.WithCause(fmt.Errorf("zone: router: no gateway for zone %q", z.Name)))
 		return
 	}

@@ -27,7 +27,7 @@ func (g *gatewayRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func routed(t *testing.T, h http.Handler, company string, z Zone, mutate func(*http.Request)) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/rest/v1.0/projects?x=1", nil)
-	ctx := With(WithCompany(req.Context(), company), z)
+	ctx := ContextWithZone(ContextWithCompany(req.Context(), company), z)
 	req = req.WithContext(ctx)
 	if mutate != nil {
 		mutate(req)
@@ -154,7 +154,7 @@ func TestRouterCanaryByFlag(t *testing.T) {
 	var asked []string
 	flags := func(r *http.Request, flag string, fallback bool) bool {
 		asked = append(asked, flag)
-		return CompanyFrom(r.Context()) == "7"
+		return CompanyFromContext(r.Context()) == "7"
 	}
 	rt, err := NewRouter(map[string]Gateway{"us01": {Transport: edge.Binding(main)}},
 		WithFlags(flags),

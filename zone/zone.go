@@ -67,19 +67,21 @@ var (
 	zoneKey    = edge.NewKey[Zone]("zone.zone")
 )
 
-// CompanyFrom returns the company of the request whose context is ctx, as
+// CompanyFromContext returns the company of the request whose context is ctx, as
 // set by DetectCompany, or "" when there is none. Company ids are decimal
 // strings.
-func CompanyFrom(ctx context.Context) string { return companyKey.Value(ctx) }
+func CompanyFromContext(ctx context.Context) string { return companyKey.Value(ctx) }
 
-// WithCompany returns a copy of ctx carrying company id, for tests and for
+// ContextWithCompany returns a copy of ctx carrying company id, for tests and for
 // work started outside a request.
-func WithCompany(ctx context.Context, id string) context.Context { return companyKey.With(ctx, id) }
+func ContextWithCompany(ctx context.Context, id string) context.Context {
+	return companyKey.With(ctx, id)
+}
 
-// From returns the zone of the request whose context is ctx, as set by
+// ZoneFromContext returns the zone of the request whose context is ctx, as set by
 // Resolve (or a zone's passport gateway), and whether there is one.
-func From(ctx context.Context) (Zone, bool) { return zoneKey.Lookup(ctx) }
+func ZoneFromContext(ctx context.Context) (Zone, bool) { return zoneKey.Lookup(ctx) }
 
-// With returns a copy of ctx carrying z, for tests and for work started
+// ContextWithZone returns a copy of ctx carrying z, for tests and for work started
 // outside a request.
-func With(ctx context.Context, z Zone) context.Context { return zoneKey.With(ctx, z) }
+func ContextWithZone(ctx context.Context, z Zone) context.Context { return zoneKey.With(ctx, z) }

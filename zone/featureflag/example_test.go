@@ -28,11 +28,11 @@ func ExampleTargeting() {
 
 	h := featureflag.Targeting()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		on, _ := client.BooleanValue(r.Context(), "new-ui", false, openfeature.EvaluationContext{})
-		fmt.Println(zone.CompanyFrom(r.Context()), on)
+		fmt.Println(zone.CompanyFromContext(r.Context()), on)
 	}))
 	for _, company := range []string{"42", "43"} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		h.ServeHTTP(httptest.NewRecorder(), r.WithContext(zone.WithCompany(r.Context(), company)))
+		h.ServeHTTP(httptest.NewRecorder(), r.WithContext(zone.ContextWithCompany(r.Context(), company)))
 	}
 	// Output:
 	// 42 true

@@ -15,7 +15,7 @@ import (
 //
 //	client.BooleanValue(r.Context(), "new-ui", false, openfeature.EvaluationContext{})
 //
-// The targeting key is the company (zone.CompanyFrom); the attributes are
+// The targeting key is the company (zone.CompanyFromContext); the attributes are
 // "zone" (when resolved) and "request_id". Attributes already in the
 // transaction context are kept unless these replace them.
 func Targeting() func(http.Handler) http.Handler {
@@ -33,13 +33,13 @@ func Targeting() func(http.Handler) http.Handler {
 // the request ID as attributes.
 func EvaluationContext(ctx context.Context) openfeature.EvaluationContext {
 	attrs := make(map[string]any, 2)
-	if z, ok := zone.From(ctx); ok {
+	if z, ok := zone.ZoneFromContext(ctx); ok {
 		attrs["zone"] = z.Name
 	}
-	if id := edge.RequestIDFrom(ctx); id != "" {
+	if id := edge.RequestIDFromContext(ctx); id != "" {
 		attrs["request_id"] = id
 	}
-	return openfeature.NewEvaluationContext(zone.CompanyFrom(ctx), attrs)
+	return openfeature.NewEvaluationContext(zone.CompanyFromContext(ctx), attrs)
 }
 
 // Evaluator returns the zone.FlagFunc that evaluates a canary's boolean

@@ -52,7 +52,7 @@ func TestEvaluatorPicksCanary(t *testing.T) {
 	for company, want := range map[string]string{"7": "canary", "8": "main"} {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		rec := httptest.NewRecorder()
-		rt.ServeHTTP(rec, req.WithContext(zone.With(zone.WithCompany(req.Context(), company), us01)))
+		rt.ServeHTTP(rec, req.WithContext(zone.ContextWithZone(zone.ContextWithCompany(req.Context(), company), us01)))
 		if got := rec.Body.String(); got != want {
 			t.Errorf("company %s went to %s, want %s", company, got, want)
 		}
@@ -86,7 +86,7 @@ func TestTargeting(t *testing.T) {
 			}
 		}))
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
-		ctx := edge.WithRequestID(zone.With(zone.WithCompany(req.Context(), tt.company), tt.z), "req-1")
+		ctx := edge.ContextWithRequestID(zone.ContextWithZone(zone.ContextWithCompany(req.Context(), tt.company), tt.z), "req-1")
 		h.ServeHTTP(httptest.NewRecorder(), req.WithContext(ctx))
 		if got != tt.want {
 			t.Errorf("company %s zone %s: flag %v, want %v", tt.company, tt.z.Name, got, tt.want)
@@ -95,7 +95,7 @@ func TestTargeting(t *testing.T) {
 }
 
 func TestEvaluationContext(t *testing.T) {
-	ctx := edge.WithRequestID(zone.With(zone.WithCompany(t.Context(), "9"), us01), "r")
+	ctx := edge.ContextWithRequestID(zone.ContextWithZone(zone.ContextWithCompany(t.Context(), "9"), us01), "r")
 	ec := EvaluationContext(ctx)
 	if ec.TargetingKey() != "9" || ec.Attribute("zone") != "us01" || ec.Attribute("request_id") != "r" {
 		t.Fatalf("evaluation context %v", ec)

@@ -20,7 +20,7 @@ func Example() {
 	h := limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	as := func(principal string) int {
 		r := httptest.NewRequest(http.MethodGet, "/projects", nil)
-		ctx := edge.ContextWithPrincipal(zone.WithCompany(r.Context(), "42"), principal)
+		ctx := edge.ContextWithPrincipal(zone.ContextWithCompany(r.Context(), "42"), principal)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r.WithContext(ctx))
 		return w.Code

@@ -79,7 +79,7 @@ func New(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.H
 // when it is anonymous.
 func DefaultKey(r *http.Request) string {
 	ctx := r.Context()
-	company := zone.CompanyFrom(ctx)
+	company := zone.CompanyFromContext(ctx)
 	if p := edge.PrincipalFromContext(ctx); p != "" {
 		return company + "|" + p
 	}

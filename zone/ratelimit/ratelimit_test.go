@@ -24,7 +24,7 @@ func TestRateLimit(t *testing.T) {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req = req.WithContext(edge.ContextWithPrincipal(req.Context(), "session:s1"))
 		if company != "" {
-			req = req.WithContext(zone.WithCompany(req.Context(), company))
+			req = req.WithContext(zone.ContextWithCompany(req.Context(), company))
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -71,7 +71,7 @@ func TestRateLimitKeysOnAuthenticatedIdentity(t *testing.T) {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.RemoteAddr = addr
 		req.Header.Set("X-Forwarded-For", "203.0.113.9") // never a key
-		ctx := zone.WithCompany(req.Context(), company)
+		ctx := zone.ContextWithCompany(req.Context(), company)
 		if principal != "" {
 			ctx = edge.ContextWithPrincipal(ctx, principal)
 		}

@@ -165,7 +165,7 @@ func forwardCompany(zoneName string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r.Header.Del(zone.HeaderCompany)
-			if c := zone.CompanyFrom(r.Context()); c != "" {
+			if c := zone.CompanyFromContext(r.Context()); c != "" {
 				r.Header.Set(zone.HeaderCompany, c)
 			}
 			r.Header.Set(zone.HeaderZone, zoneName)

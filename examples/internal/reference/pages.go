@@ -67,7 +67,7 @@ func (p *pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The index carries a fresh nonce, so it is never cached.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	data := struct{ Nonce, Zone string }{edge.CSPNonceFrom(r.Context()), p.zone}
+	data := struct{ Nonce, Zone string }{edge.CSPNonceFromContext(r.Context()), p.zone}
 	if err := p.index.Execute(w, data); err != nil {
 		edge.WriteProblem(w, r, err) // logged only, once the page has started
 	}

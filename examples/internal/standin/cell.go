@@ -91,7 +91,7 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 	mux.Handle("/", passport.Require(cfg.Verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, Echo{
 			Service: cfg.Service, Zone: cfg.Zone, Method: r.Method, Path: r.URL.Path,
-			Claims: passport.ClaimsFrom(r.Context()),
+			Claims: passport.ClaimsFromContext(r.Context()),
 		})
 	})))
 	// A cell continues the gateway's trace and request ID, so the login's
@@ -115,7 +115,7 @@ func login(cfg CellConfig) http.HandlerFunc {
 		s := passport.Session{
 			ID:        passport.NewSessionID(),
 			User:      user,
-			Companies: []string{zone.CompanyFrom(r.Context())},
+			Companies: []string{zone.CompanyFromContext(r.Context())},
 			Created:   now,
 			Expires:   now.Add(cfg.SessionLifetime),
 		}
