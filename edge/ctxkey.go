@@ -3,7 +3,7 @@ package edge
 import "context"
 
 // Key is a typed context key. Each package declares its keys with [NewKey]
-// and exposes From(ctx) / With(ctx, v) accessors built on it, so a value's
+// and exposes XFromContext(ctx) / ContextWithX(ctx, v) accessors built on it, so a value's
 // type is checked at compile time and its name shows when debugging.
 type Key[T any] struct {
 	name string
