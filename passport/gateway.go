@@ -78,6 +78,7 @@ type cacheKey struct {
 type entry struct {
 	value     string // the passport header's value
 	sessionID string
+	principal string // "session:" + sessionID, for edge.ContextWithPrincipal
 	user      string
 	kid       string
 	expires   time.Time
@@ -131,10 +132,9 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
-		r = r.WithContext(ctx)
 		if token == "" {
 			if g.public(r) {
-				next.ServeHTTP(w, r)
+				next.ServeHTTP(w, r.WithContext(ctx))
 				return
 			}
 			edge.WriteProblem(w, r, ErrSessionMissing)
@@ -143,7 +143,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		e, err := g.passport(ctx, token, zone.CompanyFromContext(ctx))
 		if err != nil {
 			if g.public(r) {
-				next.ServeHTTP(w, r)
+				next.ServeHTTP(w, r.WithContext(ctx))
 				return
 			}
 			edge.WriteProblem(w, r, err)
@@ -151,7 +151,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		}
 		edge.AddLogAttrs(ctx, slog.String("session_id", e.sessionID), slog.String("user", e.user))
 		r.Header.Set(g.header, e.value) // overwrite, never append
-		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, "session:"+e.sessionID)))
+		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, e.principal)))
 	})
 }
 
@@ -187,6 +187,9 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 		return nil, false
 	}
 	edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
+	if had, ok := zone.ZoneFromContext(ctx); ok && had == z {
+		return ctx, true // zone.Resolve put it there already
+	}
 	return zone.ContextWithZone(ctx, z), true
 }
 
@@ -329,7 +332,7 @@ func (g *Gateway) ask(ctx context.Context, key cacheKey) (*entry, error) {
 	if g.bearer {
 		value = "Bearer " + value
 	}
-	return &entry{value: value, sessionID: ar.SessionID, user: ar.User, kid: ar.KeyID, expires: expires}, nil
+	return &entry{value: value, sessionID: ar.SessionID, principal: "session:" + ar.SessionID, user: ar.User, kid: ar.KeyID, expires: expires}, nil
 }
 
 // refusal turns an error answer of the authentication service into the
