@@ -18,7 +18,7 @@ import (
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 )
 

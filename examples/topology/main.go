@@ -36,8 +36,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/cellgate/cellgate/examples/internal/reference"
 	"github.com/cellgate/cellgate/examples/internal/standin"
+	"github.com/cellgate/cellgate/examples/reference"
 )
 
 // defaultPorts are the public hosts' ports; CELLGATE_<HOST>_PORT or

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/examples/internal/reference"
 	"github.com/cellgate/cellgate/examples/internal/standin"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"

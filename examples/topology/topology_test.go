@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/examples/internal/reference"
 	"github.com/cellgate/cellgate/examples/internal/standin"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/internal/syncbuf"
 	"github.com/cellgate/cellgate/passport"
