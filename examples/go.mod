@@ -1,6 +1,6 @@
 module github.com/cellgate/cellgate/examples
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/Azure/azure-sdk-for-go/sdk/storage/azblob v1.8.3
