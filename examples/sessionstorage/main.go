@@ -3,7 +3,7 @@
 // authentication, revoked by any internal system, every call signed with
 // the sessions key (see examples/signurl). Sessions are kept in memory.
 //
-//	go run ./examples/sessionstorage -addr 127.0.0.1:9085
+//	go -C examples run ./sessionstorage -addr 127.0.0.1:9085
 package main
 
 import (
