@@ -5,7 +5,7 @@
 // (signed with the sessions key). The passport signing key is generated at
 // start and never leaves the process.
 //
-//	go run ./examples/authentication -addr 127.0.0.1:9000 -sessions-url http://127.0.0.1:8085
+//	go -C examples run ./authentication -addr 127.0.0.1:9000 -sessions-url http://127.0.0.1:8085
 //
 // Bind it to an internal address only: it refuses unsigned calls (403
 // internal_only) anyway, but nothing outside needs to reach it.
@@ -17,7 +17,7 @@ import (
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
 )

@@ -3,7 +3,7 @@
 // query), the zone directory names the company's zone, and the request goes
 // to that zone's gateway; GET /rest/v1.0/company_base_url is answered here.
 //
-//	go run ./examples/cellrouter -addr 127.0.0.1:8080 \
+//	go -C examples run ./cellrouter -addr 127.0.0.1:8080 \
 //	    -gateway us01=http://127.0.0.1:9081,us02=http://127.0.0.1:9082,uk01=http://127.0.0.1:9083
 //
 // The gateway URLs are the gateways' internal listeners (examples/gateway
@@ -17,7 +17,7 @@ import (
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/zone"
 )

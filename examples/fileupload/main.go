@@ -4,7 +4,7 @@
 // storage URL that the zone's file upload service names (calls signed with
 // the FUS key).
 //
-//	go run ./examples/fileupload -addr 127.0.0.1:8084 \
+//	go -C examples run ./fileupload -addr 127.0.0.1:8084 \
 //	    -fus us01=http://127.0.0.1:7101,us02=http://127.0.0.1:7102,uk01=http://127.0.0.1:7103 \
 //	    -storage-hosts '*.s3.amazonaws.com,http://127.0.0.1:8086'
 //
@@ -18,7 +18,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 )
 

@@ -4,7 +4,7 @@
 // single-page app under /webclients/, and forwards to the zone's cell, or
 // to the replacement backend for the routes named with -replace.
 //
-//	go run ./examples/gateway -zone us01 -addr 127.0.0.1:8081 -internal-addr 127.0.0.1:9081 \
+//	go -C examples run ./gateway -zone us01 -addr 127.0.0.1:8081 -internal-addr 127.0.0.1:9081 \
 //	    -auth-url http://127.0.0.1:9000/passports -cell-url http://127.0.0.1:7001
 //
 // -addr is the zone's public host, which trusts nothing inbound;
@@ -18,7 +18,7 @@ import (
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 )
 

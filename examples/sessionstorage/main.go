@@ -3,7 +3,7 @@
 // authentication, revoked by any internal system, every call signed with
 // the sessions key (see examples/signurl). Sessions are kept in memory.
 //
-//	go run ./examples/sessionstorage -addr 127.0.0.1:9085
+//	go -C examples run ./sessionstorage -addr 127.0.0.1:9085
 package main
 
 import (
@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
 )

@@ -44,10 +44,10 @@ Walkthrough (from the repository root, in another terminal; more in the README):
   curl -s -b /tmp/cellgate-jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/projects/7/rfis
   open %[2]s/webclients/
   SID=$(sed -E 's/.*"session_id":"([^"]+)".*/\1/' /tmp/cellgate-login.json)
-  curl -s -o /dev/null -w '%%{http_code}\n' -X POST "$(go run ./examples/signurl -key %[5]s/sessions.key POST %[4]s/revoke/session/$SID)"
+  curl -s -o /dev/null -w '%%{http_code}\n' -X POST "$(go -C examples run ./signurl -key %[5]s/sessions.key POST %[4]s/revoke/session/$SID)"
   curl -s -b /tmp/cellgate-jar.txt -H 'Procore-Company-Id: 1' %[1]s/rest/v1.0/me
   head -c 1048576 /dev/urandom > /tmp/cellgate-upload.bin
-  curl -s -T /tmp/cellgate-upload.bin "$(go run ./examples/signurl -key %[5]s/upload.key PUT %[3]s/rest/v2.1/companies/1/projects/7/uploads/report-1)"
+  curl -s -T /tmp/cellgate-upload.bin "$(go -C examples run ./signurl -key %[5]s/upload.key PUT %[3]s/rest/v2.1/companies/1/projects/7/uploads/report-1)"
 %[6]s
 Stop with Ctrl-C: in-flight requests and uploads are drained first.
 `, api, us01, storage, sessions, s.Keys, readBack(s))
@@ -57,7 +57,7 @@ Stop with Ctrl-C: in-flight requests and uploads are drained first.
 // with the file sent.
 func readBack(s started) string {
 	if s.S3 == "" {
-		return fmt.Sprintf(`  curl -s "$(go run ./examples/signurl -key %s/objects.key GET %s/objects/us01/1/7/report-1)" | cmp - /tmp/cellgate-upload.bin && echo identical`,
+		return fmt.Sprintf(`  curl -s "$(go -C examples run ./signurl -key %s/objects.key GET %s/objects/us01/1/7/report-1)" | cmp - /tmp/cellgate-upload.bin && echo identical`,
 			s.Keys, s.URLs["objects"])
 	}
 	// The AWS CLI reads the same AWS_* variables as the topology.

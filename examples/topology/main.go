@@ -5,7 +5,7 @@
 // stand-ins for the systems outside cellgate (cells, file upload services,
 // an object store). Each public host listens on its own loopback port.
 //
-//	go run ./examples/topology
+//	go -C examples run ./topology
 //
 // Keys are generated at the first start and kept, mode 0600, in the key
 // directory (-keys), so examples/signurl can sign URLs with them; they are
@@ -22,7 +22,7 @@
 // <zone>/<upload id>, then complete with the ETags the storage host answered).
 //
 //	AWS_ACCESS_KEY_ID=minioadmin AWS_SECRET_ACCESS_KEY=minioadmin \
-//	    go run ./examples/topology -s3-endpoint http://127.0.0.1:9000 -s3-bucket cellgate
+//	    go -C examples run ./topology -s3-endpoint http://127.0.0.1:9000 -s3-bucket cellgate
 package main
 
 import (
@@ -36,8 +36,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/cellgate/cellgate/examples/internal/reference"
 	"github.com/cellgate/cellgate/examples/internal/standin"
+	"github.com/cellgate/cellgate/examples/reference"
 )
 
 // defaultPorts are the public hosts' ports; CELLGATE_<HOST>_PORT or

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellgate/cellgate/examples/internal/peers"
 	"github.com/cellgate/cellgate/examples/internal/standin"
-	"github.com/cellgate/cellgate/internal/peers"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/stretchr/testify/assert"

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/examples/internal/reference"
 	"github.com/cellgate/cellgate/examples/internal/standin"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"
@@ -66,10 +66,6 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 	if err != nil {
 		return err
 	}
-	dir, err := reference.LoadDirectory(cfg.directory)
-	if err != nil {
-		return err
-	}
 	if cfg.s3 != nil {
 		if err := cfg.s3.Validate(); err != nil {
 			return err
@@ -103,6 +99,22 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 		ls[name] = l
 	}
 	url := func(name string) string { return "http://" + ls[name].Addr().String() }
+
+	// The embedded directory's web_base_url follows the zones' ports; a
+	// directory file (-directory) is the user's and is served as written.
+	var dir *zone.CachingDirectory
+	if cfg.directory == "" {
+		webBase := map[string]string{}
+		for _, z := range reference.Zones {
+			webBase[z] = url(z)
+		}
+		dir, err = reference.EmbeddedDirectory(webBase)
+	} else {
+		dir, err = reference.LoadDirectory(cfg.directory)
+	}
+	if err != nil {
+		return err
+	}
 
 	handlers, err := build(cfg, keys, dir, url, log)
 	if err != nil {

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/examples/internal/reference"
 	"github.com/cellgate/cellgate/examples/internal/standin"
+	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/internal/syncbuf"
 	"github.com/cellgate/cellgate/passport"
@@ -195,9 +195,12 @@ func TestWalkthrough(t *testing.T) {
 	})
 
 	t.Run("company base URL from the router", func(t *testing.T) {
-		resp, body := do(t, nil, http.MethodGet, api+"/rest/v1.0/company_base_url", map[string]string{"Procore-Company-Id": "3"}, nil)
-		require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
-		assert.JSONEq(t, `{"zone":"uk01","web_base_url":"http://127.0.0.1:8083"}`, string(body))
+		// The ports are free ones, not 8081–8083: web_base_url follows them.
+		for company, zoneName := range map[string]string{"1": "us01", "2": "us02", "3": "uk01"} {
+			resp, body := do(t, nil, http.MethodGet, api+"/rest/v1.0/company_base_url", map[string]string{"Procore-Company-Id": company}, nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
+			assert.JSONEq(t, `{"zone":"`+zoneName+`","web_base_url":"`+tp.urls[zoneName]+`"}`, string(body))
+		}
 	})
 
 	t.Run("missing and unknown company", func(t *testing.T) {
@@ -409,6 +412,17 @@ func flip(c byte) string {
 		return "1"
 	}
 	return "0"
+}
+
+// A directory file is the user's: its web_base_url is served as written,
+// whatever the ports.
+func TestDirectoryFileWebBaseURL(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "directory.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"1":{"zone":"us01","web_base_url":"https://us01.example.com"}}`), 0o600))
+	tp := start(t, false, func(c *config) { c.directory = file })
+	resp, body := do(t, nil, http.MethodGet, tp.urls["api"]+"/rest/v1.0/company_base_url", map[string]string{"Procore-Company-Id": "1"}, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
+	assert.JSONEq(t, `{"zone":"us01","web_base_url":"https://us01.example.com"}`, string(body))
 }
 
 func TestTLSFloor(t *testing.T) {

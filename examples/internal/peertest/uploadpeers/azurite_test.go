@@ -1,4 +1,4 @@
-package upload_test
+package uploadpeers_test
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cellgate/cellgate/internal/peers"
+	"github.com/cellgate/cellgate/examples/internal/peers"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/upload/uploadtest"
 )

@@ -1,15 +1,3 @@
-// Package peers starts real storage services for tests: MinIO (S3 with
-// presigned SigV4 URLs) and Azurite (Azure Blob with SAS). Storage is never
-// mocked in cellgate's tests; these are the peers the upload handler is
-// proven against.
-//
-// Each peer runs as a child process on a free loopback port with a temporary
-// data directory, and is stopped when the test ends. Binaries are found via
-// an environment variable (MINIO_BIN, AZURITE_BIN), then PATH, then
-// $GOPATH/bin, then .peers at the module root (where
-// `npm install --prefix .peers azurite@3.37.0` puts Azurite). When a binary
-// is absent the test is skipped locally and fails under CI=true, so CI
-// cannot silently lose the proof.
 package peers
 
 import (
@@ -45,7 +33,9 @@ func missing(t testing.TB, format string, args ...any) {
 }
 
 // findBinary looks for a peer's executable: $envVar, PATH, $GOPATH/bin,
-// then the given paths relative to the module root.
+// then the given paths relative to the working directory and each directory
+// above it (the repository root holds .peers; tests run in their package's
+// directory inside the examples module).
 func findBinary(envVar, name string, underRoot ...string) (string, bool) {
 	if p := os.Getenv(envVar); p != "" {
 		if isExecutable(p) {
@@ -59,9 +49,9 @@ func findBinary(envVar, name string, underRoot ...string) (string, bool) {
 	if p := filepath.Join(goPath(), "bin", name); isExecutable(p) {
 		return p, true
 	}
-	if root, ok := moduleRoot(); ok {
+	for _, dir := range ancestors() {
 		for _, rel := range underRoot {
-			if p := filepath.Join(root, rel); isExecutable(p) {
+			if p := filepath.Join(dir, rel); isExecutable(p) {
 				return p, true
 			}
 		}
@@ -83,20 +73,19 @@ func goPath() string {
 	return filepath.Join(home, "go")
 }
 
-// moduleRoot walks up from the working directory (a test runs in its
-// package's directory) to the directory holding go.mod.
-func moduleRoot() (string, bool) {
+// ancestors returns the working directory (a test runs in its package's
+// directory) and every directory above it, nearest first.
+func ancestors() []string {
 	dir, err := os.Getwd()
 	if err != nil {
-		return "", false
+		return nil
 	}
+	var out []string
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, true
-		}
+		out = append(out, dir)
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", false
+			return out
 		}
 		dir = parent
 	}

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/cellgate/cellgate/examples/internal/reference"
+	"github.com/cellgate/cellgate/examples/reference"
 )
 
 // A route moves from the legacy backend to its replacement by adding its

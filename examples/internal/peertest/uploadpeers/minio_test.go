@@ -1,4 +1,4 @@
-package upload_test
+package uploadpeers_test
 
 import (
 	"context"
@@ -26,7 +26,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/cellgate/cellgate/internal/peers"
+	"github.com/cellgate/cellgate/examples/internal/peers"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/upload/uploadtest"

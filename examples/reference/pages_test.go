@@ -70,3 +70,16 @@ func TestDirectory(t *testing.T) {
 	require.NoError(t, json.Unmarshal(directoryJSON, &zones))
 	assert.Len(t, zones, len(Zones))
 }
+
+func TestEmbeddedDirectoryWebBaseURLs(t *testing.T) {
+	dir, err := EmbeddedDirectory(map[string]string{"us02": "http://127.0.0.1:9082"})
+	require.NoError(t, err)
+	z, err := dir.Lookup(t.Context(), "2")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:9082", z.WebBaseURL, "given: replaced")
+	z, err = dir.Lookup(t.Context(), "1")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8081", z.WebBaseURL, "not given: as embedded")
+	_, err = EmbeddedDirectory(map[string]string{"us01": "not a url"})
+	assert.Error(t, err, "a bad URL is refused")
+}

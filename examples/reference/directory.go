@@ -3,6 +3,7 @@ package reference
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 
 	"github.com/cellgate/cellgate/zone"
@@ -15,6 +16,29 @@ var directoryJSON []byte
 
 // Zones are the zones of the reference topology, in banner order.
 var Zones = []string{"us01", "us02", "uk01"}
+
+// EmbeddedDirectory returns the examples' zone directory (companies 1, 2
+// and 3 in us01, us02 and uk01) behind a CachingDirectory, with each zone's
+// web_base_url replaced by webBaseURLs[zone] where that is set: a topology
+// listening on other ports than 8081–8083 points clients at its own zone
+// gateways.
+func EmbeddedDirectory(webBaseURLs map[string]string) (*zone.CachingDirectory, error) {
+	var companies map[string]zone.Zone
+	if err := json.Unmarshal(directoryJSON, &companies); err != nil {
+		return nil, fmt.Errorf("reference: directory: %w", err)
+	}
+	for id, z := range companies {
+		if u, ok := webBaseURLs[z.Name]; ok {
+			z.WebBaseURL = u
+			companies[id] = z
+		}
+	}
+	dir, err := zone.NewStaticDirectory(companies)
+	if err != nil {
+		return nil, fmt.Errorf("reference: directory: %w", err)
+	}
+	return zone.NewCachingDirectory(dir)
+}
 
 // LoadDirectory returns the zone directory in the JSON file at path, or the
 // embedded one of the examples when path is empty, behind a CachingDirectory
