@@ -36,6 +36,9 @@ var bodyGuardKey = NewKey[*bodyGuard]("edge.body_guard")
 // the writer has none (a [Binding], httptest.ResponseRecorder) a timer
 // cancels the request and closes the body instead.
 //
+// A response sent before the body ended closes the connection after it
+// (HTTP/1), instead of the server draining the rest with no deadline.
+//
 // A handler that sets read deadlines itself through http.ResponseController
 // (the upload handler does, with its own idle timeout) takes over: from its
 // first call on, the guard steps aside for the rest of the request. This
@@ -65,7 +68,21 @@ func BodyIdle(idle time.Duration) func(http.Handler) http.Handler {
 					prev()
 				}
 			}
-			defer func() { rw.onReadDeadline = prev }()
+			prevHeader := rw.beforeHeader
+			rw.beforeHeader = func() {
+				// An HTTP/1 server drains an unread body before it sends
+				// the response, with no deadline: a stalled client would
+				// hold a handler that answers early (a gateway's 401
+				// behind a Binding) forever. Closing the connection after
+				// the response skips that drain.
+				if r.ProtoMajor == 1 && !b.eof.Load() && !g.yielded.Load() {
+					rw.Header().Set("Connection", "close")
+				}
+				if prevHeader != nil {
+					prevHeader()
+				}
+			}
+			defer func() { rw.onReadDeadline, rw.beforeHeader = prev, prevHeader }()
 
 			r = r.WithContext(bodyGuardKey.With(ctx, g))
 			r.Body = b
@@ -152,5 +169,23 @@ func (b *idleBody) note(n int, err error) (int, error) {
 	return n, err
 }
 
-// Close closes the request body.
-func (b *idleBody) Close() error { return b.src.Close() }
+// Close closes the request body. Closing a server's request body drains
+// what is left of it (up to 256 KiB) with no deadline of its own, and a
+// Binding closes the body of a callee that did not read it while the
+// caller still waits: the drain is bounded by idle too, and the deadline
+// cleared once it is done, so the server's read for the next request is not
+// cut short. A drain that stalls leaves the deadline expired: the
+// connection is closed after the response.
+func (b *idleBody) Close() error {
+	if b.eof.Load() || b.g.yielded.Load() || b.timer.Load() {
+		return b.src.Close()
+	}
+	if b.rc.SetReadDeadline(time.Now().Add(b.idle)) != nil {
+		return b.src.Close()
+	}
+	err := b.src.Close()
+	if err == nil {
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return err
+}

@@ -172,6 +172,35 @@ func TestBodyIdleConnection(t *testing.T) {
 // flight: a handler that reads part of the body, works longer than idle,
 // reads the rest, works again after the body ended and answers is not cut,
 // and the connection carries a second request.
+// A callee behind a Binding that answers without reading the body (a
+// gateway's 401) makes the Binding close the caller's body while the caller
+// still waits: that drain is bounded too (found by an attack on the
+// topology: the router held such connections forever).
+func TestBodyIdleBindingCloseUnread(t *testing.T) {
+	callee := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		edge.WriteProblem(w, r, edge.NewProblem(http.StatusUnauthorized, "session_missing", ""))
+	})
+	proxy, err := edge.ProxyTo("http://gateway.internal", edge.WithTransport(edge.Binding(callee)))
+	require.NoError(t, err)
+	srv := httptest.NewServer(edge.BodyIdle(testIdle)(proxy))
+	defer srv.Close()
+
+	c := rawRequest(t, srv.Listener.Addr().String(), "/rest/v1.0/companies/1/x", "0123456789")
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			_, err = br.ReadByte()
+		}
+		assert.Error(t, err) // EOF: answered or closed, never held
+	}()
+	c.SetReadDeadline(time.Now().Add(bound))
+	waitFor(t, closed, "stalled connection behind a binding closed")
+}
+
 func TestBodyIdleConnectionBusy(t *testing.T) {
 	sendRest := make(chan struct{})
 	var ctxErr error

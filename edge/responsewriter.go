@@ -22,6 +22,16 @@ type ResponseWriter struct {
 	// onReadDeadline tells a [BodyIdle] guard that the handler manages
 	// read deadlines itself.
 	onReadDeadline func()
+	// beforeHeader runs once, just before the final header is sent.
+	beforeHeader func()
+}
+
+// final records the final status and runs beforeHeader.
+func (w *ResponseWriter) final(code int) {
+	w.status = code
+	if w.beforeHeader != nil {
+		w.beforeHeader()
+	}
 }
 
 // WrapResponseWriter returns w itself when it is already a *ResponseWriter,
@@ -52,14 +62,14 @@ func (w *ResponseWriter) WriteHeader(code int) {
 		w.ResponseWriter.WriteHeader(code)
 		return
 	}
-	w.status = code
+	w.final(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 // Write sends body bytes, writing a 200 header first if none was sent.
 func (w *ResponseWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.final(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.written += int64(n)
@@ -70,7 +80,7 @@ func (w *ResponseWriter) Write(p []byte) (int, error) {
 // splice) when it has one.
 func (w *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.final(http.StatusOK)
 	}
 	var n int64
 	var err error
@@ -86,7 +96,7 @@ func (w *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
 // Flush sends buffered data to the client, if the underlying writer can.
 func (w *ResponseWriter) Flush() {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.final(http.StatusOK)
 	}
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
@@ -94,7 +104,7 @@ func (w *ResponseWriter) Flush() {
 // FlushError is Flush with its error, for http.ResponseController.
 func (w *ResponseWriter) FlushError() error {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.final(http.StatusOK)
 	}
 	return http.NewResponseController(w.ResponseWriter).Flush()
 }
