@@ -36,7 +36,9 @@ func takeCookie(h http.Header, name string, remove bool) string {
 		for rest := line; rest != ""; {
 			var pair string
 			pair, rest, _ = strings.Cut(rest, ";")
-			if n, v, ok := strings.Cut(strings.TrimSpace(pair), "="); ok && n == name {
+			// Names are compared trimmed, as cookie parsers read them: a
+			// "name =value" spelling must not slip past to the cell.
+			if n, v, ok := strings.Cut(strings.TrimSpace(pair), "="); ok && strings.TrimSpace(n) == name {
 				if token == "" {
 					token = strings.Trim(v, `"`)
 				}
@@ -66,7 +68,7 @@ func withoutCookie(line, name string) string {
 		var pair string
 		pair, rest, _ = strings.Cut(rest, ";")
 		pair = strings.TrimSpace(pair)
-		if n, _, _ := strings.Cut(pair, "="); n == name || pair == "" {
+		if n, _, _ := strings.Cut(pair, "="); strings.TrimSpace(n) == name || pair == "" {
 			continue
 		}
 		if b.Len() > 0 {

@@ -21,6 +21,9 @@ func TestTakeCookie(t *testing.T) {
 		{"quoted", []string{`cellgate_session="abc"`}, true, "abc", nil},
 		{"kept", []string{"a=1; cellgate_session=abc"}, false, "abc", []string{"a=1; cellgate_session=abc"}},
 		{"two lines, twice", []string{"cellgate_session=first", "x=1; cellgate_session=second"}, true, "first", []string{"x=1"}},
+		// Found by attack: a spaced name that cookie parsers trim must be
+		// taken out too, never forwarded to a cell.
+		{"spaced name", []string{"cellgate_session=abc", "cellgate_session =forged; a=1"}, true, "abc", []string{"a=1"}},
 		{"prefix is not the name", []string{"my_cellgate_session=abc; cellgate_session2=x"}, true, "", []string{"my_cellgate_session=abc; cellgate_session2=x"}},
 	}
 	for _, tt := range tests {

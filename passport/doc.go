@@ -25,7 +25,8 @@
 //	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
 //		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json"))
 //	cell := passport.Require(v)(cellHandler) // passport.ClaimsFromContext(r.Context()) inside
-//	front := edge.Chain(zone.DetectCompany(), gw.Middleware)(proxyToCell)
+//	front := edge.Chain(edge.RequestID(), edge.StripInternal(), edge.BodyIdle(0),
+//		zone.DetectCompany(), gw.Middleware)(proxyToCell)
 //
 // Tenant isolation: a gateway mints only for its own zone. It looks every
 // company up in its directory (421 zone_misdirected for another zone's), a

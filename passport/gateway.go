@@ -32,6 +32,10 @@ import (
 // from the authentication service, one call per session and company however
 // many requests wait for it.
 //
+// The cell receives the company and zone the gateway checked in the
+// internal headers Cellgate-Company-Id and Cellgate-Zone; every inbound
+// spelling of them is replaced, even without edge.StripInternal in front.
+//
 // A gateway never mints for a zone the session has no business in, whatever
 // the chain in front of it did. It looks the request's company up in its
 // directory itself: another zone's company is a 421 zone_misdirected, an
@@ -132,6 +136,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
+		g.forwardCompany(ctx, r.Header)
 		if token == "" {
 			if g.public(r) {
 				next.ServeHTTP(w, r.WithContext(ctx))
@@ -153,6 +158,19 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		r.Header.Set(g.header, e.value) // overwrite, never append
 		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, e.principal)))
 	})
+}
+
+// forwardCompany tells the cell which company and zone the gateway
+// checked, in the internal headers (zone.HeaderCompany, zone.HeaderZone),
+// replacing every spelling a client or an earlier hop sent: whatever the
+// chain in front did, the cell reads what was checked here.
+func (g *Gateway) forwardCompany(ctx context.Context, h http.Header) {
+	edge.DeleteHeader(h, zone.HeaderCompany)
+	edge.DeleteHeader(h, zone.HeaderZone)
+	if c := zone.CompanyFromContext(ctx); c != "" {
+		h[zone.HeaderCompany] = []string{c}
+	}
+	h[zone.HeaderZone] = []string{g.zone}
 }
 
 // admit checks that r may be served by this zone's gateway at all and

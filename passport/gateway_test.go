@@ -172,6 +172,23 @@ func TestAuthServiceChecksZone(t *testing.T) {
 	}
 }
 
+// Found by attack: a chain without edge.StripInternal in front (as the
+// package doc once showed) let forged internal headers reach the cell.
+func TestGatewayForwardsCheckedCompany(t *testing.T) {
+	f := newFixture(t)
+	token, _ := f.login(t, "u-1", "42")
+	w := f.do(token, "42", false, "Cellgate-Company-Id", "7", "Cellgate_Company_Id", "8", "CELLGATE-ZONE", "us02")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	h := <-f.seen
+	assert.Equal(t, []string{"42"}, h.Values("Cellgate-Company-Id"))
+	assert.Equal(t, []string{testZone}, h.Values("Cellgate-Zone"))
+	for k := range h {
+		if edge.HasHeaderNamePrefix(k, "Cellgate-") {
+			assert.Contains(t, []string{"Cellgate-Company-Id", "Cellgate-Zone"}, k, "a forged spelling reached the cell")
+		}
+	}
+}
+
 func TestGatewayPublicRoute(t *testing.T) {
 	f := newFixture(t, WithPublic(func(r *http.Request) bool { return true }))
 	w := f.do("", "", false)

@@ -6,6 +6,8 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cellgate/cellgate/edge"
 )
@@ -222,10 +224,36 @@ func decodeSegment(seg string) (string, bool) {
 	if i := strings.IndexByte(name, ';'); i >= 0 {
 		name = name[:i]
 	}
-	if name == "." || name == ".." {
+	if name == "" || name == "." || name == ".." {
+		return "", false // ";x" is an empty segment to a servlet container
+	}
+	// IIS and .NET trim trailing dots and spaces ("companies." is
+	// "companies", "..." is ".."); Unicode normalisers fold fullwidth
+	// forms and drop invisible characters.
+	if last := name[len(name)-1]; last == '.' || last == ' ' {
 		return "", false
 	}
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return name, plainUnicode(name)
+		}
+	}
 	return name, true
+}
+
+// plainUnicode reports whether s is valid UTF-8 without the runes that
+// normalisers fold or drop: format characters (zero-width), separators
+// other than ASCII space, and the fullwidth and halfwidth forms.
+func plainUnicode(s string) bool {
+	if !utf8.ValidString(s) {
+		return false // overlong encodings of '.' and '/' among them
+	}
+	for _, r := range s {
+		if unicode.In(r, unicode.Cf, unicode.Z) || r >= 0xFF00 && r <= 0xFFEF {
+			return false
+		}
+	}
+	return true
 }
 
 // eachQueryValue calls fn with every value of key in the raw query, decoded
@@ -258,13 +286,24 @@ func eachQueryValue(raw, key string, fn func(string)) {
 	}
 }
 
-// sameQueryName reports whether the query key k names the parameter key.
+// sameQueryName reports whether the query key k names the parameter key,
+// read the way the most liberal cell reads it: PHP drops leading spaces,
+// stops at a NUL, reads "name[…]" as the array name and turns '.', ' ' and
+// an unclosed '[' into '_'.
 func sameQueryName(k, key string) bool {
-	if i := strings.IndexByte(k, '['); i >= 0 {
+	k = strings.TrimLeft(k, " ")
+	if i := strings.IndexByte(k, 0); i >= 0 {
 		k = k[:i]
 	}
-	if strings.ContainsAny(k, ". ") {
-		k = strings.NewReplacer(".", "_", " ", "_").Replace(k)
+	if i := strings.IndexByte(k, '['); i >= 0 {
+		if strings.IndexByte(k[i:], ']') >= 0 {
+			k = k[:i]
+		} else {
+			k = k[:i] + "_" + k[i+1:]
+		}
+	}
+	if strings.ContainsAny(k, ". [") {
+		k = strings.NewReplacer(".", "_", " ", "_", "[", "_").Replace(k)
 	}
 	return edge.SameHeaderName(k, key)
 }

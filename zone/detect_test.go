@@ -50,6 +50,16 @@ func TestDetectCompany(t *testing.T) {
 		{name: "encoded segment name and header", target: "/rest/v1.0/%63ompanies/2/projects", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "company_conflict"},
 		{name: "segment with path parameter and header", target: "/rest/v1.0/companies;v=1/2/projects", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "company_conflict"},
 		{name: "encoded company id", target: "/rest/v1.0/companies/%31/projects", code: "company_invalid"},
+		// Found by attack: segments that IIS or Unicode normalisers read as
+		// another segment.
+		{name: "trailing dot segment name", target: "/rest/v1.0/companies./2/x", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "path_ambiguous"},
+		{name: "trailing space segment name", target: "/rest/v1.0/companies%20/2/x", code: "path_ambiguous"},
+		{name: "parameters only", target: "/rest/v1.0/companies/1/;x/2", code: "path_ambiguous"},
+		{name: "three dots", target: "/rest/v1.0/companies/1/.../2", code: "path_ambiguous"},
+		{name: "zero-width space", target: "/rest/v1.0/companies%E2%80%8B/2/x", code: "path_ambiguous"},
+		{name: "overlong dot-dot", target: "/rest/v1.0/companies/1/%c0%ae%c0%ae/2", code: "path_ambiguous"},
+		{name: "fullwidth dots", target: "/rest/v1.0/companies/1/%EF%BC%8E%EF%BC%8E/2", code: "path_ambiguous"},
+		{name: "plain unicode segment", target: "/rest/v1.0/companies/1/caf%C3%A9", want: "1"},
 		// Issue 12, hole 4: every spelling of the public header and query name.
 		{name: "header underscore spelling", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}}, want: "4"},
 		{name: "header two spellings differ", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
@@ -58,6 +68,9 @@ func TestDetectCompany(t *testing.T) {
 		{name: "query dash spelling", target: "/x?company-id=3", want: "3"},
 		{name: "query dot spelling", target: "/x?company.id=2&company_id=1", code: "company_conflict"},
 		{name: "query array spelling", target: "/x?company_id[]=2&company_id=1", code: "company_conflict"},
+		{name: "query unclosed bracket", target: "/companies/1/x?company[id=2", code: "company_conflict"},
+		{name: "query leading space", target: "/companies/1/x?%20company_id=2", code: "company_conflict"},
+		{name: "query NUL", target: "/companies/1/x?company_id%00x=2", code: "company_conflict"},
 		{name: "query", target: "/x?company_id=12", want: "12"},
 		{name: "query escaped key", target: "/x?a=1&company%5Fid=13", want: "13"},
 		{name: "all agree", target: "/companies/8/x?company_id=8", header: map[string][]string{"Procore-Company-Id": {"8"}}, want: "8"},

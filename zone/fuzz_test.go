@@ -38,6 +38,9 @@ func FuzzDetectCompanyAgreesWithCells(f *testing.F) {
 		{"/companies/2/?company_id[]=3", "X", "y"},
 		{"/x?company.id=3", "X", "y"},
 		{"/%63ompanies/5/x", "procore-company-id", "5"},
+		{"/rest/v1.0/companies./2/x", "Procore-Company-Id", "1"},
+		{"/rest/v1.0/companies/1/.../2", "X", "y"},
+		{"/companies/1/x?company[id=2", "X", "y"},
 	} {
 		f.Add(seed.target, seed.name, seed.value)
 	}
@@ -85,6 +88,7 @@ func cellReadings(r *http.Request) map[string]string {
 		"wsgi internal header":   wsgiHeader(r.Header, "HTTP_CELLGATE_COMPANY_ID"),
 		"path.Clean, raw":        afterSegment(path.Clean(rawPath), true),
 		"decoded twice, cleaned": afterSegment(path.Clean(unescapeOr(decoded)), true),
+		"iis trims dots, spaces": afterSegment(resolveDots(trimSegments(decoded)), true),
 	}
 	return readings
 }
@@ -118,6 +122,20 @@ func resolveDots(p string) string {
 	return "/" + strings.Join(out, "/")
 }
 
+// trimSegments trims trailing dots and spaces off every segment, as IIS
+// does.
+func trimSegments(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if t := strings.TrimRight(s, ". "); t != "" || s == "" {
+			segs[i] = t
+		} else {
+			segs[i] = ".."[:min(len(s), 2)]
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
 func dropParams(p string) string {
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
@@ -147,8 +165,12 @@ func phpQuery(raw string) string {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		k, _, _ = strings.Cut(k, "[")
-		k = strings.NewReplacer(".", "_", " ", "_").Replace(k)
+		k = strings.TrimLeft(k, " ")
+		k, _, _ = strings.Cut(k, "\x00")
+		if i := strings.IndexByte(k, '['); i >= 0 && strings.IndexByte(k[i:], ']') >= 0 {
+			k = k[:i]
+		}
+		k = strings.NewReplacer(".", "_", " ", "_", "[", "_").Replace(k)
 		if k == DefaultQueryParam {
 			got = v
 		}

@@ -122,8 +122,7 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 			// can answer: it refuses a missing company on every route but
 			// the declared company-less ones, and another zone's company.
 			zone.DetectCompany(zone.WithTrust(trust), zone.WithOptional()),
-			passports.Middleware, // session → passport, for this zone only
-			forwardCompany(cfg.Zone),
+			passports.Middleware, // session → passport and the checked company, for this zone only
 		)(upstream))
 
 		var span func(http.Handler) http.Handler
@@ -157,21 +156,6 @@ func isLogin(r *http.Request) bool { return r.Method == http.MethodPost && r.URL
 // must have a company in the zone to get one.
 func isCompanyless(r *http.Request) bool {
 	return r.Method == http.MethodGet && r.URL.Path == "/rest/v1.0/me"
-}
-
-// forwardCompany tells the cell which company and zone the gateway settled
-// on, replacing whatever the request carried.
-func forwardCompany(zoneName string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r.Header.Del(zone.HeaderCompany)
-			if c := zone.CompanyFromContext(r.Context()); c != "" {
-				r.Header.Set(zone.HeaderCompany, c)
-			}
-			r.Header.Set(zone.HeaderZone, zoneName)
-			next.ServeHTTP(w, r)
-		})
-	}
 }
 
 func proxy(u Upstream, opts ...edge.Option) (*edge.Proxy, error) {
