@@ -1,0 +1,322 @@
+// Package redistest starts real redis-server processes for tests: a single
+// node or a local Cluster of three masters with one replica each, on free
+// loopback ports, with their files in t.TempDir(). Servers stop when the test
+// ends. When redis-server is not installed the test is skipped, unless the
+// environment says CI=true, where it fails: CI must not skip the Redis tests.
+//
+// It uses the standard library only, so the library module does not depend
+// on a Redis client for its test helpers.
+package redistest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Binary returns the path of redis-server, skipping t when it is absent
+// (failing it when CI=true).
+func Binary(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("redistest: redis-server is required in CI: %v", err)
+		}
+		t.Skip("redistest: redis-server not installed (apt-get install -y redis-server)")
+	}
+	return path
+}
+
+// Server is one redis-server process on a loopback port.
+type Server struct {
+	t      testing.TB
+	bin    string
+	dir    string
+	port   int
+	extra  []string
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// Start starts a single redis-server without persistence and stops it when
+// t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	return start(t, Binary(t), t.TempDir(), nil)
+}
+
+func start(t testing.TB, bin, dir string, extra []string) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: bin, dir: dir, extra: extra}
+	for attempt := 0; ; attempt++ {
+		s.port = freePort(t)
+		err := s.launch()
+		if err == nil {
+			break
+		}
+		if attempt == 4 {
+			t.Fatalf("redistest: %v", err)
+		}
+	}
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// Addr is host:port of the server.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// Port is the server's port.
+func (s *Server) Port() int { return s.port }
+
+// Kill stops the server at once (SIGKILL), as a crash would. Killing a
+// stopped server does nothing.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
+}
+
+// Restart starts a killed server again on the same port and directory.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Kill()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := s.launch()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("redistest: restart: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // the port may linger a moment
+	}
+}
+
+// launch starts redis-server and waits until it answers PING.
+func (s *Server) launch() error {
+	args := []string{
+		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--dir", s.dir, "--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--logfile", filepath.Join(s.dir, "redis.log"),
+		"--protected-mode", "no",
+	}
+	args = append(args, s.extra...)
+	cmd := exec.Command(s.bin, args...)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := Command(s.Addr(), "PING"); err == nil {
+			s.mu.Lock()
+			s.cmd, s.exited = cmd, exited
+			s.mu.Unlock()
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("redis-server on port %d exited (see %s)", s.port, filepath.Join(s.dir, "redis.log"))
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("redis-server on port %d did not answer PING", s.port)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Cluster is a local Redis Cluster: three masters, one replica each.
+type Cluster struct {
+	Nodes []*Server
+}
+
+// StartCluster starts six cluster-enabled servers, joins them with
+// redis-cli --cluster create, and waits until every node reports
+// cluster_state:ok. nodeTimeout is cluster-node-timeout (how long a master
+// may be silent before its replica takes over).
+func StartCluster(t testing.TB, nodeTimeout time.Duration) *Cluster {
+	t.Helper()
+	bin := Binary(t)
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("redistest: redis-cli is required in CI: %v", err)
+		}
+		t.Skip("redistest: redis-cli not installed")
+	}
+	c := &Cluster{}
+	for range 6 {
+		dir := t.TempDir()
+		c.Nodes = append(c.Nodes, start(t, bin, dir, []string{
+			"--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+			"--cluster-node-timeout", strconv.FormatInt(nodeTimeout.Milliseconds(), 10),
+			"--cluster-replica-validity-factor", "0", // a replica may always take over
+		}))
+	}
+	args := []string{"--cluster", "create"}
+	for _, n := range c.Nodes {
+		args = append(args, n.Addr())
+	}
+	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
+	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
+	}
+	if err := c.WaitOK(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Addrs returns the address of every node.
+func (c *Cluster) Addrs() []string {
+	addrs := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		addrs[i] = n.Addr()
+	}
+	return addrs
+}
+
+// WaitOK polls every live node until it reports cluster_state:ok and all
+// 16384 slots are served, or the timeout passes.
+func (c *Cluster) WaitOK(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok := true
+		for _, n := range c.Nodes {
+			if !n.Running() {
+				continue
+			}
+			info, err := Command(n.Addr(), "CLUSTER", "INFO")
+			if err != nil || !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_slots_ok:16384") {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("redistest: cluster not ok before the deadline")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Running reports whether the server process is up.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
+
+// Masters returns the nodes that currently report role master.
+func (c *Cluster) Masters() []*Server {
+	var masters []*Server
+	for _, n := range c.Nodes {
+		if !n.Running() {
+			continue
+		}
+		if info, err := Command(n.Addr(), "ROLE"); err == nil && strings.HasPrefix(info, "master") {
+			masters = append(masters, n)
+		}
+	}
+	return masters
+}
+
+// Command sends one command to addr in RESP and returns the reply as text:
+// a simple or bulk string as is, an array as its elements one per line, an
+// error reply as an error. Enough for health checks, not a client.
+func Command(addr string, args ...string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := conn.Write([]byte(b.String())); err != nil {
+		return "", err
+	}
+	return readReply(bufio.NewReader(conn))
+}
+
+func readReply(r *bufio.Reader) (string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("redistest: empty reply")
+	}
+	switch line[0] {
+	case '+', ':':
+		return line[1:], nil
+	case '-':
+		return "", errors.New(line[1:])
+	case '$':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return "", err
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	case '*':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil {
+			return "", err
+		}
+		parts := make([]string, 0, max(n, 0))
+		for range n {
+			p, err := readReply(r)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, p)
+		}
+		return strings.Join(parts, "\n"), nil
+	}
+	return "", fmt.Errorf("redistest: unexpected reply %q", line)
+}
+
+// freePort asks the kernel for a free loopback port. Another process may
+// take it before redis-server binds it; start retries with another.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("redistest: free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
