@@ -1,6 +1,8 @@
 package redisstore_test
 
 import (
+	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -51,4 +53,15 @@ func newStore(t testing.TB, client redis.UniversalClient, opts ...redisstore.Opt
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// quiet drops go-redis's own log lines (dial failures during the outage
+// tests are expected).
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	redis.SetLogger(quiet{})
+	os.Exit(m.Run())
 }
