@@ -147,16 +147,23 @@ func (s *Server) launch() error {
 	}
 }
 
-// Cluster is a local Redis Cluster: three masters, one replica each.
+// Cluster is a local Redis Cluster: three masters and their replicas.
 type Cluster struct {
 	Nodes []*Server
 }
 
 // StartCluster starts six cluster-enabled servers, joins them with
-// redis-cli --cluster create, and waits until every node reports
-// cluster_state:ok. nodeTimeout is cluster-node-timeout (how long a master
-// may be silent before its replica takes over).
+// redis-cli --cluster create as three masters with one replica each, and
+// waits until every node reports cluster_state:ok. nodeTimeout is
+// cluster-node-timeout (how long a master may be silent before its replica
+// takes over).
 func StartCluster(t testing.TB, nodeTimeout time.Duration) *Cluster {
+	t.Helper()
+	return StartClusterReplicas(t, nodeTimeout, 1)
+}
+
+// StartClusterReplicas is StartCluster with replicas replicas per master.
+func StartClusterReplicas(t testing.TB, nodeTimeout time.Duration, replicas int) *Cluster {
 	t.Helper()
 	bin := Binary(t)
 	cli, err := exec.LookPath("redis-cli")
@@ -167,7 +174,7 @@ func StartCluster(t testing.TB, nodeTimeout time.Duration) *Cluster {
 		t.Skip("redistest: redis-cli not installed")
 	}
 	c := &Cluster{}
-	for range 6 {
+	for range 3 * (1 + replicas) {
 		dir := t.TempDir()
 		c.Nodes = append(c.Nodes, start(t, bin, dir, []string{
 			"--cluster-enabled", "yes",
@@ -180,12 +187,28 @@ func StartCluster(t testing.TB, nodeTimeout time.Duration) *Cluster {
 	for _, n := range c.Nodes {
 		args = append(args, n.Addr())
 	}
-	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
 		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
 	}
 	if err := c.WaitOK(30 * time.Second); err != nil {
 		t.Fatal(err)
+	}
+	// Wait for the replication links too, so a write can be replicated
+	// (WAIT) from the first request on.
+	deadline := time.Now().Add(30 * time.Second)
+	for _, m := range c.Masters() {
+		for {
+			info, err := Command(m.Addr(), "INFO", "replication")
+			if err == nil && strings.Contains(info, "connected_slaves:"+strconv.Itoa(replicas)+"\r\n") &&
+				!strings.Contains(info, "state=wait_bgsave") && !strings.Contains(info, "state=send_bulk") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("redistest: replicas of %s not in sync before the deadline", m.Addr())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	return c
 }
@@ -223,6 +246,20 @@ func (c *Cluster) WaitOK(timeout time.Duration) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// WaitFailover polls until the live nodes have promoted a replica for
+// every killed master: three live masters, and cluster_state:ok with all
+// slots served on every live node.
+func (c *Cluster) WaitFailover(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for len(c.Masters()) < 3 {
+		if time.Now().After(deadline) {
+			return errors.New("redistest: no replica promoted before the deadline")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return c.WaitOK(time.Until(deadline))
 }
 
 // Running reports whether the server process is up.

@@ -201,11 +201,16 @@ func (st *Store) writeSession(ctx context.Context, skey string, args []any) erro
 			return nil
 		}
 		lastErr = err
-		if cc, ok := st.c.(*redis.ClusterClient); ok && isRedirect(err) {
-			cc.ReloadState(ctx) // a failover moved the slot: ask again
-			continue
+		cc, ok := st.c.(*redis.ClusterClient)
+		if !ok {
+			return err
 		}
-		return err
+		// The node is gone or the slot moved (a failover): refresh the
+		// client's view of the cluster; retry at once only on a redirect.
+		cc.ReloadState(ctx)
+		if !isRedirect(err) {
+			return err
+		}
 	}
 	return lastErr
 }
