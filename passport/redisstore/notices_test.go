@@ -17,6 +17,7 @@ import (
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/redis/go-redis/v9"
 )
 
 // inbox collects what a subscriber receives.
@@ -63,10 +64,22 @@ func isAll(r passport.Revocation) bool { return r.All }
 // through one reaches the subscribers of the other, and its own
 // subscribers hear it once. Logs the notice latency p50/p99.
 func TestNoticesCrossReplicas(t *testing.T) {
-	srv := redistest.Start(t)
+	t.Run("SingleNode", func(t *testing.T) {
+		t.Parallel()
+		srv := redistest.Start(t)
+		noticesCrossReplicas(t, newClient(t, srv), newClient(t, srv))
+	})
+	t.Run("Cluster", func(t *testing.T) {
+		t.Parallel()
+		c := redistest.StartCluster(t, time.Second)
+		noticesCrossReplicas(t, newClusterClient(t, c), newClusterClient(t, c))
+	})
+}
+
+func noticesCrossReplicas(t *testing.T, ca, cb redis.UniversalClient) {
 	prefix := redisstore.WithPrefix("notices:")
-	a := newStore(t, newClient(t, srv), prefix)
-	b := newStore(t, newClient(t, srv), prefix)
+	a := newStore(t, ca, prefix)
+	b := newStore(t, cb, prefix)
 	inA, inB := subscribe(t, a), subscribe(t, b)
 	inA.wait(t, 5*time.Second, isAll) // subscribed
 	inB.wait(t, 5*time.Second, isAll)
@@ -84,7 +97,7 @@ func TestNoticesCrossReplicas(t *testing.T) {
 	}
 	slices.Sort(lat)
 	p50, p99 := lat[n/2], lat[n*99/100]
-	t.Logf("revoke→notice on another client, %d revocations: p50 %v, p99 %v, max %v", n, p50, p99, lat[n-1])
+	t.Logf("%s: revoke→notice on another client, %d revocations: p50 %v, p99 %v, max %v", t.Name(), n, p50, p99, lat[n-1])
 	if p99 > time.Second {
 		t.Errorf("p99 %v, want under a second", p99)
 	}
