@@ -16,6 +16,8 @@
 //	cancel := store.Subscribe(gw.Revoked) // revocations from every replica
 //	auth, err := passport.NewAuthService(store, issuer, dir)
 //
+// It needs Redis 6.2 or later (SET … GET, ZRANGE … BYSCORE LIMIT).
+//
 // # Keys
 //
 // With the default prefix "cellgate:":

@@ -22,6 +22,8 @@ type notice struct {
 // announce delivers r to this Store's subscribers at once and publishes it
 // to every other Store on the channel.
 func (st *Store) announce(ctx context.Context, r passport.Revocation) error {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
 	st.deliver(r)
 	msg, err := json.Marshal(notice{Origin: st.origin, Revocation: r})
 	if err != nil {

@@ -54,6 +54,13 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.replicas > 0 {
+		switch client.(type) {
+		case *redis.Client, *redis.ClusterClient:
+		default:
+			return nil, fmt.Errorf("redisstore: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", client)
+		}
+	}
 	return &Store{
 		c: client, prefix: c.prefix, channel: c.prefix + "revocations",
 		retention: c.retention, now: c.now, timeout: c.timeout,
@@ -249,8 +256,6 @@ func (st *Store) Revoke(ctx context.Context, sessionID string) error {
 
 // RevokeUser implements passport.Store.
 func (st *Store) RevokeUser(ctx context.Context, user string) error {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
 	if err := st.revokeIndexed(ctx, st.userKey(user), "u", user); err != nil {
 		return fmt.Errorf("redisstore: revoke user %s: %w", user, err)
 	}
@@ -260,10 +265,10 @@ func (st *Store) RevokeUser(ctx context.Context, user string) error {
 // RevokeCompany implements passport.Store. It is not atomic across the
 // company's sessions (they live in many slots): each session is revoked by
 // its own script, in pipelined batches; a session stored while it runs may
-// escape, as if it had been stored just after.
+// escape, as if it had been stored just after. WithTimeout bounds each
+// batch, not the whole revocation, which may list many sessions; bound it
+// with ctx.
 func (st *Store) RevokeCompany(ctx context.Context, company string) error {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
 	if err := st.revokeIndexed(ctx, st.companyKey(company), "c", company); err != nil {
 		return fmt.Errorf("redisstore: revoke company %s: %w", company, err)
 	}
@@ -280,23 +285,29 @@ func (st *Store) revokeIndexed(ctx context.Context, idx, field, value string) er
 	stamp := st.stamp()
 	min := strconv.FormatInt(st.now().UnixMilli(), 10)
 	for offset := int64(0); ; offset += revokeBatch {
-		keys, err := st.c.ZRangeArgs(ctx, redis.ZRangeArgs{
-			Key: idx, Start: min, Stop: "+inf", ByScore: true, Offset: offset, Count: revokeBatch,
-		}).Result()
-		if err != nil {
+		n, err := st.revokeBatch(ctx, idx, min, offset, field, value, stamp)
+		if err != nil || n < revokeBatch {
 			return err
-		}
-		calls := make([]call, len(keys))
-		for i, k := range keys {
-			calls[i] = call{revokeScript, []string{st.sessionKey(k)}, []any{field, value, stamp}}
-		}
-		if err := evalPipelined(ctx, st.c, calls, nil); err != nil {
-			return err
-		}
-		if len(keys) < revokeBatch {
-			return nil
 		}
 	}
+}
+
+// revokeBatch revokes the sessions listed in idx from offset on, at most
+// revokeBatch of them, within one timeout, and says how many it listed.
+func (st *Store) revokeBatch(ctx context.Context, idx, min string, offset int64, field, value, stamp string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	keys, err := st.c.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: idx, Start: min, Stop: "+inf", ByScore: true, Offset: offset, Count: revokeBatch,
+	}).Result()
+	if err != nil {
+		return 0, err
+	}
+	calls := make([]call, len(keys))
+	for i, k := range keys {
+		calls[i] = call{revokeScript, []string{st.sessionKey(k)}, []any{field, value, stamp}}
+	}
+	return len(keys), evalPipelined(ctx, st.c, calls, nil)
 }
 
 // stamp is the revocation time as stored: Unix nanoseconds.

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -26,6 +27,11 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		if _, err := redisstore.New(client, opts...); err == nil {
 			t.Errorf("%s: New accepted it", name)
 		}
+	}
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	defer ring.Close()
+	if _, err := redisstore.New(ring, redisstore.WithWaitReplicas(1, time.Second)); err == nil {
+		t.Error("WithWaitReplicas accepted a Ring, which cannot WAIT on the write's node")
 	}
 	if _, err := redisstore.New(nil); err == nil {
 		t.Error("New accepted a nil client")
@@ -144,6 +150,32 @@ func BenchmarkPut(b *testing.B) {
 	for b.Loop() {
 		if err := st.Put(ctx, key, s); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A company with more sessions than one batch is revoked whole.
+func TestRevokeCompanyPages(t *testing.T) {
+	srv := redistest.Start(t)
+	st := newStore(t, newClient(t, srv))
+	ctx := context.Background()
+	now := time.Now()
+	keys := make([]string, 1100)
+	for i := range keys {
+		keys[i] = passport.TokenKey(passport.NewToken())
+		s := passport.Session{ID: passport.NewSessionID(), User: "u-" + strconv.Itoa(i), Companies: []string{"big"}, Created: now, Expires: now.Add(time.Hour)}
+		if err := st.Put(ctx, keys[i], s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if err := st.RevokeCompany(ctx, "big"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("revoked a company of %d sessions in %v", len(keys), time.Since(start))
+	for _, k := range keys {
+		if s, err := st.Get(ctx, k); err != nil || !s.IsRevoked() {
+			t.Fatalf("Get = %v, %v; want revoked", s.IsRevoked(), err)
 		}
 	}
 }
