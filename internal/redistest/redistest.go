@@ -44,6 +44,7 @@ type Server struct {
 	bin    string
 	dir    string
 	port   int
+	head   []string // before the common arguments: a config file, --sentinel
 	extra  []string
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -59,7 +60,12 @@ func Start(t testing.TB) *Server {
 
 func start(t testing.TB, bin, dir string, extra []string) *Server {
 	t.Helper()
-	s := &Server{t: t, bin: bin, dir: dir, extra: extra}
+	return startWith(t, bin, dir, nil, extra)
+}
+
+func startWith(t testing.TB, bin, dir string, head, extra []string) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: bin, dir: dir, head: head, extra: extra}
 	for attempt := 0; ; attempt++ {
 		s.port = freePort(t)
 		err := s.launch()
@@ -112,12 +118,13 @@ func (s *Server) Restart() {
 
 // launch starts redis-server and waits until it answers PING.
 func (s *Server) launch() error {
-	args := []string{
+	args := append([]string(nil), s.head...)
+	args = append(args,
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--dir", s.dir, "--save", "", "--appendonly", "no",
 		"--daemonize", "no", "--logfile", filepath.Join(s.dir, "redis.log"),
 		"--protected-mode", "no",
-	}
+	)
 	args = append(args, s.extra...)
 	cmd := exec.Command(s.bin, args...)
 	if err := cmd.Start(); err != nil {
@@ -198,19 +205,25 @@ func StartClusterReplicas(t testing.TB, nodeTimeout time.Duration, replicas int)
 	// (WAIT) from the first request on.
 	deadline := time.Now().Add(30 * time.Second)
 	for _, m := range c.Masters() {
-		for {
-			info, err := Command(m.Addr(), "INFO", "replication")
-			if err == nil && strings.Contains(info, "connected_slaves:"+strconv.Itoa(replicas)+"\r\n") &&
-				!strings.Contains(info, "state=wait_bgsave") && !strings.Contains(info, "state=send_bulk") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("redistest: replicas of %s not in sync before the deadline", m.Addr())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		waitReplicas(t, m, replicas, deadline)
 	}
 	return c
+}
+
+// waitReplicas polls master until n replicas are connected and online.
+func waitReplicas(t testing.TB, master *Server, n int, deadline time.Time) {
+	t.Helper()
+	for {
+		info, err := Command(master.Addr(), "INFO", "replication")
+		if err == nil && strings.Contains(info, "connected_slaves:"+strconv.Itoa(n)+"\r\n") &&
+			strings.Count(info, "state=online") == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redistest: replicas of %s not in sync before the deadline", master.Addr())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Addrs returns the address of every node.
@@ -356,4 +369,41 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Sentinel is a master, its replica and one Sentinel that monitors them
+// under the name "cellgate".
+type Sentinel struct {
+	Master, Replica, Sentinel *Server
+	Name                      string
+}
+
+// StartSentinel starts a master, a replica of it and a Sentinel, and waits
+// until the Sentinel knows the replica.
+func StartSentinel(t testing.TB) *Sentinel {
+	t.Helper()
+	bin := Binary(t)
+	master := start(t, bin, t.TempDir(), nil)
+	replica := start(t, bin, t.TempDir(), []string{"--replicaof", "127.0.0.1", strconv.Itoa(master.Port())})
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	rules := "sentinel monitor cellgate 127.0.0.1 " + strconv.Itoa(master.Port()) + " 1\n" +
+		"sentinel down-after-milliseconds cellgate 500\nsentinel failover-timeout cellgate 5000\n"
+	if err := os.WriteFile(conf, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sentinel := startWith(t, bin, dir, []string{conf, "--sentinel"}, nil)
+	deadline := time.Now().Add(20 * time.Second)
+	waitReplicas(t, master, 1, deadline)
+	for {
+		out, err := Command(sentinel.Addr(), "SENTINEL", "REPLICAS", "cellgate")
+		if err == nil && strings.Contains(out, strconv.Itoa(replica.Port())) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("redistest: the sentinel did not find the replica before the deadline")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return &Sentinel{Master: master, Replica: replica, Sentinel: sentinel, Name: "cellgate"}
 }

@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -27,4 +28,32 @@ func TestContract(t *testing.T) {
 		t.Parallel()
 		storetest.Run(t, contract(newClusterClient(t, redistest.StartCluster(t, time.Second))))
 	})
+}
+
+// The contract through Sentinel (a failover client), and a failover: the
+// replica is promoted, and the Store keeps working through the same client.
+func TestSentinel(t *testing.T) {
+	s := redistest.StartSentinel(t)
+	o := clientOptions()
+	o.MasterName, o.Addrs = s.Name, []string{s.Sentinel.Addr()}
+	client := redis.NewUniversalClient(o)
+	t.Cleanup(func() { client.Close() })
+	storetest.Run(t, func(t *testing.T, now func() time.Time) passport.Store {
+		return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
+	})
+
+	st := newStore(t, client, redisstore.WithWaitReplicas(1, 300*time.Millisecond))
+	key := passport.TokenKey(passport.NewToken())
+	now := time.Now()
+	sess := passport.Session{ID: "s-1", User: "u-1", Created: now, Expires: now.Add(time.Hour)}
+	if err := st.Put(context.Background(), key, sess); err != nil {
+		t.Fatal(err)
+	}
+	s.Master.Kill()
+	killed := time.Now()
+	waitFor(t, 30*time.Second, func() bool {
+		_, err := st.Get(context.Background(), key)
+		return err == nil
+	})
+	t.Logf("Sentinel failover: the session readable again %v after the master was killed", time.Since(killed))
 }

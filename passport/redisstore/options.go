@@ -92,7 +92,8 @@ func WithTimeout(d time.Duration) Option {
 // session, for at most timeout, and fail if fewer did: an acknowledged
 // session then survives the failover of its master. Default 0: replication
 // is asynchronous and a failover may lose the last writes. It needs a
-// *redis.Client or *redis.ClusterClient.
+// *redis.Client or *redis.ClusterClient, and timeout must be shorter than
+// the client's ReadTimeout (WAIT blocks the connection meanwhile).
 func WithWaitReplicas(n int, timeout time.Duration) Option {
 	return optionFunc(func(c *config) { c.replicas, c.waitFor = n, timeout })
 }
