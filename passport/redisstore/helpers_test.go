@@ -27,7 +27,7 @@ func clientOptions(addrs ...string) *redis.UniversalOptions {
 }
 
 // newClient returns a client of the single node s, closed when t ends.
-func newClient(t testing.TB, s *redistest.Server) redis.UniversalClient {
+func newClient(t testing.TB, s interface{ Addr() string }) redis.UniversalClient {
 	c := redis.NewClient(clientOptions(s.Addr()).Simple())
 	t.Cleanup(func() { c.Close() })
 	return c

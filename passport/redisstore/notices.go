@@ -95,10 +95,12 @@ func (st *Store) deliver(r passport.Revocation) {
 // silently dead one is noticed and replaced.
 func (st *Store) listen(ctx context.Context, ps *redis.PubSub) {
 	defer close(st.done)
-	backoff := minBackoff
+	defer func() { _ = ps.Close() }() // the last one, if renewed
 	// On failure the channel is remembered anyway: the next receive
 	// connects and subscribes.
 	_ = ps.Subscribe(ctx, st.channel)
+	backoff := minBackoff
+	pinged := false
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, st.ping)
 		if ctx.Err() != nil {
@@ -107,7 +109,15 @@ func (st *Store) listen(ctx context.Context, ps *redis.PubSub) {
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				_ = ps.Ping(ctx) // a failed ping makes go-redis reconnect
+				if pinged {
+					// Not even the pong came back: the connection is
+					// dead without knowing it. Start a new one.
+					ps = st.renew(ctx, ps)
+					pinged = false
+					continue
+				}
+				_ = ps.Ping(ctx) // a failed write makes go-redis reconnect
+				pinged = true
 				continue
 			}
 			// Redis is unreachable: wait a little, growing, before the
@@ -120,7 +130,7 @@ func (st *Store) listen(ctx context.Context, ps *redis.PubSub) {
 			backoff = min(2*backoff, maxBackoff)
 			continue
 		}
-		backoff = minBackoff
+		backoff, pinged = minBackoff, false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
@@ -141,3 +151,14 @@ const (
 	minBackoff = 50 * time.Millisecond
 	maxBackoff = time.Second
 )
+
+// renew replaces the subscription connection old with a new one.
+func (st *Store) renew(ctx context.Context, old *redis.PubSub) *redis.PubSub {
+	_ = old.Close()
+	ps := st.c.Subscribe(ctx)
+	st.mu.Lock()
+	st.ps = ps
+	st.mu.Unlock()
+	_ = ps.Subscribe(ctx, st.channel) // as in listen: remembered on failure
+	return ps
+}

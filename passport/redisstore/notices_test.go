@@ -211,3 +211,17 @@ func askPassport(t testing.TB, auth http.Handler, key string) (int, string) {
 	_, _ = io.Copy(&b, resp.Body)
 	return resp.StatusCode, b.String()
 }
+
+// A notice connection that goes silent without closing (a network cut) is
+// found by the ping and replaced; the subscriber is told to purge.
+func TestSilentConnectionReplaced(t *testing.T) {
+	srv := redistest.Start(t)
+	proxy := redistest.NewProxy(t, srv.Addr())
+	st := newStore(t, newClient(t, proxy), redisstore.WithPingInterval(100*time.Millisecond))
+	in := subscribe(t, st)
+	in.wait(t, 5*time.Second, isAll)
+	proxy.Freeze()
+	start := time.Now()
+	in.wait(t, 5*time.Second, isAll)
+	t.Logf("a silent notice connection replaced after %v", time.Since(start))
+}

@@ -121,10 +121,12 @@ func (n *Notices) each(fn func(*zone.CachingDirectory)) {
 // empties every watched cache, since notices may have been missed.
 func (n *Notices) listen(ctx context.Context, ps *redis.PubSub) {
 	defer close(n.done)
+	defer func() { _ = ps.Close() }() // the last one, if renewed
 	// On failure the channel is remembered anyway: the next receive
 	// connects and subscribes.
 	_ = ps.Subscribe(ctx, n.channel)
 	backoff := minBackoff
+	pinged := false
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, n.ping)
 		if ctx.Err() != nil {
@@ -133,7 +135,15 @@ func (n *Notices) listen(ctx context.Context, ps *redis.PubSub) {
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				_ = ps.Ping(ctx) // a failed ping makes go-redis reconnect
+				if pinged {
+					// Not even the pong came back: the connection is
+					// dead without knowing it. Start a new one.
+					ps = n.renew(ctx, ps)
+					pinged = false
+					continue
+				}
+				_ = ps.Ping(ctx) // a failed write makes go-redis reconnect
+				pinged = true
 				continue
 			}
 			select {
@@ -144,7 +154,7 @@ func (n *Notices) listen(ctx context.Context, ps *redis.PubSub) {
 			backoff = min(2*backoff, maxBackoff)
 			continue
 		}
-		backoff = minBackoff
+		backoff, pinged = minBackoff, false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
@@ -187,4 +197,15 @@ func WithChannel(channel string) Option {
 // found and replaced.
 func WithPingInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.ping = d })
+}
+
+// renew replaces the subscription connection old with a new one.
+func (n *Notices) renew(ctx context.Context, old *redis.PubSub) *redis.PubSub {
+	_ = old.Close()
+	ps := n.c.Subscribe(ctx)
+	n.mu.Lock()
+	n.ps = ps
+	n.mu.Unlock()
+	_ = ps.Subscribe(ctx, n.channel) // as in listen: remembered on failure
+	return ps
 }

@@ -56,10 +56,10 @@ type replica struct {
 	cache   *zone.CachingDirectory
 }
 
-func newReplica(t *testing.T, addr string, dir zone.Directory) replica {
+func newReplica(t *testing.T, addr string, dir zone.Directory, opts ...redisnotice.Option) replica {
 	client := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, PoolSize: 4})
 	t.Cleanup(func() { client.Close() })
-	n, err := redisnotice.New(client, redisnotice.WithChannel("test:directory"))
+	n, err := redisnotice.New(client, append([]redisnotice.Option{redisnotice.WithChannel("test:directory")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,4 +144,25 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	if _, err := redisnotice.New(client, redisnotice.WithPingInterval(0)); err == nil {
 		t.Error("zero ping interval accepted")
 	}
+}
+
+// A notice connection gone silent (a network cut) is replaced, and every
+// watched cache purged.
+func TestSilentConnectionReplaced(t *testing.T) {
+	srv := redistest.Start(t)
+	proxy := redistest.NewProxy(t, srv.Addr())
+	dir := &movable{zones: map[string]zone.Zone{"42": us01, "7": us01}}
+	r := newReplica(t, proxy.Addr(), dir, redisnotice.WithPingInterval(100*time.Millisecond))
+	other := newReplica(t, srv.Addr(), dir)
+	// Subscribed once a notice (or the first purge) gets through.
+	lookupUntil(t, r.cache, "7", us01)
+	dir.move("7", us02)
+	if err := other.notices.Publish(context.Background(), "7"); err != nil {
+		t.Fatal(err)
+	}
+	lookupUntil(t, r.cache, "7", us02)
+	lookupUntil(t, r.cache, "42", us01)
+	proxy.Freeze()
+	dir.move("42", us02) // no notice: only a purge can show it
+	t.Logf("cache purged %v after the connection went silent", lookupUntil(t, r.cache, "42", us02))
 }
