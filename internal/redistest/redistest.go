@@ -366,8 +366,8 @@ func freePort(t testing.TB) int {
 // Sentinel is a master, its replica and one Sentinel that monitors them
 // under the name "cellgate".
 type Sentinel struct {
-	Master, Replica, Sentinel *Server
-	Name                      string
+	Master, Replica, Sentinel *Server // the data nodes and the Sentinel
+	Name                      string  // the master's name for clients (MasterName)
 }
 
 // StartSentinel starts a master, a replica of it and a Sentinel, and waits

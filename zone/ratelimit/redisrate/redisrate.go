@@ -60,7 +60,7 @@ type Limiter struct {
 
 // Result is one decision.
 type Result struct {
-	Allowed    bool
+	Allowed    bool          // the request may pass
 	Remaining  int           // requests left in the burst
 	RetryAfter time.Duration // until a refused request could pass
 	ResetAfter time.Duration // until the whole burst is available again
