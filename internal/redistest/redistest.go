@@ -380,7 +380,7 @@ func StartSentinel(t testing.TB) *Sentinel {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "sentinel.conf")
 	rules := "sentinel monitor cellgate 127.0.0.1 " + strconv.Itoa(master.Port()) + " 1\n" +
-		"sentinel down-after-milliseconds cellgate 500\nsentinel failover-timeout cellgate 5000\n"
+		"sentinel down-after-milliseconds cellgate 2000\nsentinel failover-timeout cellgate 5000\n"
 	if err := os.WriteFile(conf, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -36,13 +36,14 @@ func TestSentinel(t *testing.T) {
 	s := redistest.StartSentinel(t)
 	o := clientOptions()
 	o.MasterName, o.Addrs = s.Name, []string{s.Sentinel.Addr()}
+	o.ReadTimeout = 2 * time.Second // above the WAIT timeout
 	client := redis.NewUniversalClient(o)
 	t.Cleanup(func() { client.Close() })
 	storetest.Run(t, func(t *testing.T, now func() time.Time) passport.Store {
 		return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
 	})
 
-	st := newStore(t, client, redisstore.WithWaitReplicas(1, 300*time.Millisecond))
+	st := newStore(t, client, redisstore.WithWaitReplicas(1, time.Second), redisstore.WithTimeout(3*time.Second))
 	key := passport.TokenKey(passport.NewToken())
 	now := time.Now()
 	sess := passport.Session{ID: "s-1", User: "u-1", Created: now, Expires: now.Add(time.Hour)}

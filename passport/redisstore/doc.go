@@ -72,8 +72,10 @@
 // 502 auth_unavailable: an outage never signs a user out), and gateways
 // keep serving the passports they have cached until those expire. Nothing queues: the pool
 // is the client's (PoolSize, PoolTimeout) and each operation has a
-// deadline. When Redis is back, operations succeed again and the notice
-// subscription reconnects by itself and purges (All). Redis replication is
+// deadline. When Redis is back, operations succeed again (within about a
+// second: after PoolSize failed dials, go-redis fails fast and probes the
+// server once a second) and the notice subscription reconnects by itself
+// and purges (All). Redis replication is
 // asynchronous: use WithWaitReplicas for sessions that must survive the
 // failover of their master.
 package redisstore

@@ -165,12 +165,14 @@ func TestOutageAndRecovery(t *testing.T) {
 		t.Errorf("%d connections, the pool holds 16", stats.TotalConns)
 	}
 
+	restarted := time.Now()
 	srv.Restart() // empty: no persistence, as after losing a node
 	in.wait(t, 5*time.Second, isAll)
-	t.Logf("resubscribed and purged %v after the restart began", time.Since(start))
-	if err := st.Put(context.Background(), key, s); err != nil {
-		t.Fatalf("Put after recovery: %v", err)
-	}
+	t.Logf("resubscribed and purged %v after the restart began", time.Since(restarted))
+	// After PoolSize failed dials go-redis's pool fails fast and probes the
+	// server once a second, so writes resume within about a second.
+	waitFor(t, 5*time.Second, func() bool { return st.Put(context.Background(), key, s) == nil })
+	t.Logf("Put succeeds again %v after the restart began", time.Since(restarted))
 	if code, _ := askPassport(t, auth, key); code != http.StatusOK {
 		t.Fatalf("after recovery: %d", code)
 	}
