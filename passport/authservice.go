@@ -91,6 +91,7 @@ func (a *AuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if !errors.Is(err, ErrSessionUnknown) {
 			err = ErrSessionStoreUnavailable.WithCause(err)
+			w.Header().Set("Retry-After", "1") // a store outage is usually short
 		}
 		edge.WriteProblem(w, r, err)
 		return

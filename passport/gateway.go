@@ -213,12 +213,12 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 
 // Revoked drops the cached passports a revocation covers. Pass it to
 // Store.Subscribe. A company revocation drops the whole cache: the cache
-// does not know which other companies a session may act for.
+// does not know which other companies a session may act for; so does All.
 func (g *Gateway) Revoked(rev Revocation) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.gen.Add(1)
-	if rev.Company != "" {
+	if rev.Company != "" || rev.All {
 		g.cache.Purge()
 		return
 	}

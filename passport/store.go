@@ -29,12 +29,17 @@ type Revocation struct {
 	SessionID string `json:"session_id,omitempty"`
 	User      string `json:"user,omitempty"`
 	Company   string `json:"company,omitempty"`
+	// All means the subscriber may have missed revocations (a shared
+	// store's notice channel reconnected): drop everything cached.
+	All bool `json:"all,omitempty"`
 }
 
 // matches reports whether a session with this id, user and companies is
 // covered by r.
 func (r Revocation) matches(sid, user string, companies []string) bool {
 	switch {
+	case r.All:
+		return true
 	case r.SessionID != "":
 		return r.SessionID == sid
 	case r.User != "":

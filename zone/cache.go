@@ -123,6 +123,14 @@ func (c *CachingDirectory) Invalidate(company string) {
 	c.unknown.Remove(company)
 }
 
+// InvalidateAll forgets every company, for when directory-change notices
+// may have been missed (their channel reconnected).
+func (c *CachingDirectory) InvalidateAll() {
+	c.gen.Add(1)
+	c.zones.Purge()
+	c.unknown.Purge()
+}
+
 // Stats returns the counters so far.
 func (c *CachingDirectory) Stats() CacheStats {
 	return CacheStats{

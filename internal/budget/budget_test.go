@@ -59,7 +59,7 @@ var (
 	jwt          = []string{"github.com/golang-jwt/jwt/v5"}
 	openFeature  = []string{"github.com/open-feature/go-sdk"}
 	xtime        = []string{"golang.org/x/time"}
-	goRedis      = []string{"github.com/redis/go-redis/v9", "github.com/cespare/xxhash/v2", "github.com/dgryski/go-rendezvous", "github.com/go-redis/redis_rate/v10"}
+	goRedis      = []string{"github.com/redis/go-redis/v9", "github.com/cespare/xxhash/v2", "github.com/dgryski/go-rendezvous", "go.uber.org/atomic", "golang.org/x/sys"}
 )
 
 // Budgets of the library packages above them in the table; a package may
@@ -86,6 +86,8 @@ var budgets = []struct {
 	{"zone", zone},
 	{"zone/featureflag", join(zone, openFeature)},
 	{"zone/ratelimit", join(zone, xtime)},
+	{"zone/ratelimit/redisrate", join(zone, xtime, goRedis)},
+	{"zone/redisnotice", join(zone, goRedis)},
 	{"passport", passport},
 	{"passport/redisstore", join(passport, goRedis)},
 	{"upload", upload},

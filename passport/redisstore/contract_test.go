@@ -1,0 +1,60 @@
+package redisstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/storetest"
+	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/passport/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+// The Store contract (internal/storetest, also run against the memory
+// store) on a single node and on a 3-master/3-replica Cluster.
+func TestContract(t *testing.T) {
+	contract := func(client redis.UniversalClient) storetest.NewStore {
+		return func(t *testing.T, now func() time.Time) passport.Store {
+			return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
+		}
+	}
+	t.Run("SingleNode", func(t *testing.T) {
+		t.Parallel()
+		storetest.Run(t, contract(newClient(t, redistest.Start(t))))
+	})
+	t.Run("Cluster", func(t *testing.T) {
+		t.Parallel()
+		storetest.Run(t, contract(newClusterClient(t, redistest.StartCluster(t, time.Second))))
+	})
+}
+
+// The contract through Sentinel (a failover client), and a failover: the
+// replica is promoted, and the Store keeps working through the same client.
+func TestSentinel(t *testing.T) {
+	s := redistest.StartSentinel(t)
+	o := clientOptions()
+	o.MasterName, o.Addrs = s.Name, []string{s.Sentinel.Addr()}
+	o.ReadTimeout = 2 * time.Second // above the WAIT timeout
+	client := redis.NewUniversalClient(o)
+	t.Cleanup(func() { client.Close() })
+	storetest.Run(t, func(t *testing.T, now func() time.Time) passport.Store {
+		return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
+	})
+
+	st := newStore(t, client, redisstore.WithWaitReplicas(1, time.Second), redisstore.WithTimeout(3*time.Second))
+	key := passport.TokenKey(passport.NewToken())
+	now := time.Now()
+	sess := passport.Session{ID: "s-1", User: "u-1", Created: now, Expires: now.Add(time.Hour)}
+	if err := st.Put(context.Background(), key, sess); err != nil {
+		t.Fatal(err)
+	}
+	s.Master.Kill()
+	killed := time.Now()
+	waitFor(t, 30*time.Second, func() bool {
+		_, err := st.Get(context.Background(), key)
+		return err == nil
+	})
+	t.Logf("Sentinel failover: the session readable again %v after the master was killed", time.Since(killed))
+}

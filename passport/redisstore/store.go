@@ -1,0 +1,328 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cellgate/cellgate/passport"
+	"github.com/redis/go-redis/v9"
+)
+
+// Store is a passport.Store on Redis. Sessions expire with Redis TTLs;
+// revocations reach the subscribers of every Store on the same Redis
+// through pub/sub. Every command or script it sends touches exactly one
+// key, so it works unchanged on a single node, behind Sentinel and on
+// Cluster (see the package documentation for the key layout).
+type Store struct {
+	c         redis.UniversalClient
+	prefix    string
+	channel   string
+	retention time.Duration
+	now       func() time.Time
+	timeout   time.Duration
+	replicas  int
+	waitFor   time.Duration
+	ping      time.Duration
+	origin    string // tells this Store's own notices from others'
+
+	mu      sync.Mutex
+	next    int
+	subs    map[int]func(passport.Revocation)
+	started bool
+	stop    context.CancelFunc
+	ps      *redis.PubSub
+	done    chan struct{}
+	closed  bool
+}
+
+var _ passport.Store = (*Store)(nil)
+
+// New returns a Store on client, which may be a single node, a Sentinel
+// (failover) client or a Cluster client. The client stays the caller's:
+// Close does not close it. Options: WithPrefix, WithRetention, WithClock,
+// WithTimeout, WithWaitReplicas, WithPingInterval.
+func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.replicas > 0 {
+		switch client.(type) {
+		case *redis.Client, *redis.ClusterClient:
+		default:
+			return nil, fmt.Errorf("redisstore: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", client)
+		}
+	}
+	return &Store{
+		c: client, prefix: c.prefix, channel: c.prefix + "revocations",
+		retention: c.retention, now: c.now, timeout: c.timeout,
+		replicas: c.replicas, waitFor: c.waitFor, ping: c.ping,
+		origin: passport.NewSessionID(),
+		subs:   make(map[int]func(passport.Revocation)),
+	}, nil
+}
+
+// Keys of one session and of the indexes that find it. None of them needs
+// a hash tag: no command or script touches two keys.
+func (st *Store) sessionKey(key string) string     { return st.prefix + "session:" + key }
+func (st *Store) idKey(id string) string           { return st.prefix + "sid:" + id }
+func (st *Store) userKey(user string) string       { return st.prefix + "user:" + user }
+func (st *Store) companyKey(company string) string { return st.prefix + "company:" + company }
+
+// Get implements passport.Store. A session past its expiry and the
+// retention period is unknown even if Redis has not dropped it yet.
+func (st *Store) Get(ctx context.Context, key string) (passport.Session, error) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	vals, err := st.c.HMGet(ctx, st.sessionKey(key), "d", "r").Result()
+	if err != nil {
+		return passport.Session{}, fmt.Errorf("redisstore: get session: %w", err)
+	}
+	d, ok := vals[0].(string)
+	if !ok {
+		return passport.Session{}, passport.ErrSessionUnknown
+	}
+	var s passport.Session
+	if err := json.Unmarshal([]byte(d), &s); err != nil {
+		return passport.Session{}, fmt.Errorf("redisstore: get session: decode: %w", err)
+	}
+	if r, ok := vals[1].(string); ok {
+		ns, err := strconv.ParseInt(r, 10, 64)
+		if err != nil {
+			return passport.Session{}, fmt.Errorf("redisstore: get session %s: bad revocation time", s.ID)
+		}
+		s.Revoked = time.Unix(0, ns)
+	}
+	if st.now().After(s.Expires.Add(st.retention)) {
+		return passport.Session{}, passport.ErrSessionUnknown
+	}
+	return s, nil
+}
+
+// Put implements passport.Store. It refuses a key that is not a
+// passport.TokenKey and a session that fails Validate. The index entries
+// (session id, user, companies) are written before the session, so a
+// revocation that starts after Get could return the session finds it. A
+// session already past its expiry and retention is not stored.
+func (st *Store) Put(ctx context.Context, key string, s passport.Session) error {
+	if !validKey(key) {
+		return fmt.Errorf("redisstore: put session %s: key is not a TokenKey", s.ID)
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	now := st.now()
+	until := s.Expires.Add(st.retention)
+	ttl := until.Sub(now)
+	if ttl < time.Millisecond {
+		if err := st.c.Del(ctx, st.sessionKey(key)).Err(); err != nil {
+			return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
+		}
+		return nil
+	}
+	revoked := ""
+	if s.IsRevoked() {
+		revoked = strconv.FormatInt(s.Revoked.UnixNano(), 10)
+	}
+	s.Revoked = time.Time{}
+	d, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
+	}
+
+	old, err := st.index(ctx, key, s, ttl, until, now)
+	if err != nil {
+		return fmt.Errorf("redisstore: put session %s: index: %w", s.ID, err)
+	}
+	args := []any{d, s.ID, s.User, revoked, ttl.Milliseconds()}
+	if err := st.writeSession(ctx, st.sessionKey(key), args); err != nil {
+		return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
+	}
+	if old != "" && old != key {
+		// A session ID names one session: drop the one it named before,
+		// unless that key holds another session by now.
+		if err := evalOne(ctx, st.c, dropScript, []string{st.sessionKey(old)}, s.ID); err != nil {
+			return fmt.Errorf("redisstore: put session %s: drop previous: %w", s.ID, err)
+		}
+	}
+	return nil
+}
+
+// index writes the entries that find the session under key: its id's
+// pointer (returning the key it pointed to before) and one member in the
+// sorted set of its user and of each company, scored by when the session
+// is forgotten. Each is its own command, pipelined.
+func (st *Store) index(ctx context.Context, key string, s passport.Session, ttl time.Duration, until, now time.Time) (old string, err error) {
+	score, nowMs := strconv.FormatInt(until.UnixMilli(), 10), strconv.FormatInt(now.UnixMilli(), 10)
+	calls := make([]call, 0, 1+len(s.Companies))
+	calls = append(calls, call{indexScript, []string{st.userKey(s.User)}, []any{key, score, nowMs}})
+	for _, company := range s.Companies {
+		calls = append(calls, call{indexScript, []string{st.companyKey(company)}, []any{key, score, nowMs}})
+	}
+	var ptr *redis.Cmd
+	err = evalPipelined(ctx, st.c, calls, func(p redis.Pipeliner) {
+		ptr = p.Do(ctx, "SET", st.idKey(s.ID), key, "PX", ttl.Milliseconds(), "GET")
+	})
+	if err != nil {
+		return "", err
+	}
+	old, err = ptr.Text()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return old, err
+}
+
+// writeSession stores the session hash, then, with WithWaitReplicas, waits
+// on the same connection until enough replicas have it.
+func (st *Store) writeSession(ctx context.Context, skey string, args []any) error {
+	if st.replicas == 0 {
+		return evalOne(ctx, st.c, putScript, []string{skey}, args...)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		node, err := st.masterFor(ctx, skey)
+		if err != nil {
+			return err
+		}
+		var wait *redis.Cmd
+		_, err = node.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Eval(ctx, putScript.src, []string{skey}, args...)
+			wait = p.Do(ctx, "WAIT", st.replicas, st.waitFor.Milliseconds())
+			return nil
+		})
+		if err == nil {
+			if n, _ := wait.Int64(); n < int64(st.replicas) {
+				return fmt.Errorf("redisstore: written to the master, %d of %d replicas acknowledged", n, st.replicas)
+			}
+			return nil
+		}
+		lastErr = err
+		cc, ok := st.c.(*redis.ClusterClient)
+		if !ok {
+			return err
+		}
+		// The node is gone or the slot moved (a failover): refresh the
+		// client's view of the cluster; retry at once only on a redirect.
+		cc.ReloadState(ctx)
+		if !isRedirect(err) {
+			return err
+		}
+	}
+	return lastErr
+}
+
+// masterFor returns a client that reaches the master of key on one
+// connection per pipeline, so WAIT follows the write it waits for.
+func (st *Store) masterFor(ctx context.Context, key string) (interface {
+	Pipelined(context.Context, func(redis.Pipeliner) error) ([]redis.Cmder, error)
+}, error) {
+	switch c := st.c.(type) {
+	case *redis.ClusterClient:
+		return c.MasterForKey(ctx, key)
+	case *redis.Client:
+		return c, nil
+	}
+	return nil, fmt.Errorf("redisstore: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", st.c)
+}
+
+// Revoke implements passport.Store. Revoking an unknown session is not an
+// error: the notice still goes out, so caches elsewhere drop what they hold.
+func (st *Store) Revoke(ctx context.Context, sessionID string) error {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	key, err := st.c.Get(ctx, st.idKey(sessionID)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
+	default:
+		if err := evalOne(ctx, st.c, revokeScript, []string{st.sessionKey(key)}, "id", sessionID, st.stamp()); err != nil {
+			return fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
+		}
+	}
+	return st.announce(ctx, passport.Revocation{SessionID: sessionID})
+}
+
+// RevokeUser implements passport.Store.
+func (st *Store) RevokeUser(ctx context.Context, user string) error {
+	if err := st.revokeIndexed(ctx, st.userKey(user), "u", user); err != nil {
+		return fmt.Errorf("redisstore: revoke user %s: %w", user, err)
+	}
+	return st.announce(ctx, passport.Revocation{User: user})
+}
+
+// RevokeCompany implements passport.Store. It is not atomic across the
+// company's sessions (they live in many slots): each session is revoked by
+// its own script, in pipelined batches; a session stored while it runs may
+// escape, as if it had been stored just after. WithTimeout bounds each
+// batch, not the whole revocation, which may list many sessions; bound it
+// with ctx.
+func (st *Store) RevokeCompany(ctx context.Context, company string) error {
+	if err := st.revokeIndexed(ctx, st.companyKey(company), "c", company); err != nil {
+		return fmt.Errorf("redisstore: revoke company %s: %w", company, err)
+	}
+	return st.announce(ctx, passport.Revocation{Company: company})
+}
+
+// revokeBatch is how many index members one pipelined round revokes.
+const revokeBatch = 500
+
+// revokeIndexed revokes every live session listed in the sorted set idx;
+// the script checks field/value against the session itself, so a stale
+// member (the key now holds another session) revokes nothing.
+func (st *Store) revokeIndexed(ctx context.Context, idx, field, value string) error {
+	stamp := st.stamp()
+	min := strconv.FormatInt(st.now().UnixMilli(), 10)
+	for offset := int64(0); ; offset += revokeBatch {
+		n, err := st.revokeBatch(ctx, idx, min, offset, field, value, stamp)
+		if err != nil || n < revokeBatch {
+			return err
+		}
+	}
+}
+
+// revokeBatch revokes the sessions listed in idx from offset on, at most
+// revokeBatch of them, within one timeout, and says how many it listed.
+func (st *Store) revokeBatch(ctx context.Context, idx, min string, offset int64, field, value, stamp string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	keys, err := st.c.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: idx, Start: min, Stop: "+inf", ByScore: true, Offset: offset, Count: revokeBatch,
+	}).Result()
+	if err != nil {
+		return 0, err
+	}
+	calls := make([]call, len(keys))
+	for i, k := range keys {
+		calls[i] = call{revokeScript, []string{st.sessionKey(k)}, []any{field, value, stamp}}
+	}
+	return len(keys), evalPipelined(ctx, st.c, calls, nil)
+}
+
+// stamp is the revocation time as stored: Unix nanoseconds.
+func (st *Store) stamp() string { return strconv.FormatInt(st.now().UnixNano(), 10) }
+
+// validKey reports whether key looks like a passport.TokenKey: 64 lower
+// case hex digits.
+func validKey(key string) bool {
+	if len(key) != 64 {
+		return false
+	}
+	for i := range len(key) {
+		if c := key[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,16 @@
+// Package redisrate limits requests across replicas: the rate limit of
+// package ratelimit, with the same middleware shape, key, headers and 429
+// rate_limited, but one budget per key shared by every process through
+// Redis (single node, Sentinel or Cluster). Each decision is one Lua
+// script on one key (GCRA: the key holds the theoretical arrival time of
+// the next request), timed by the Redis server's clock so replicas with
+// skewed clocks agree.
+//
+//	limit, err := redisrate.New(client, 50, 100) // 50 requests/s, bursts of 100, for every replica together
+//	handler := edge.Chain(zone.DetectCompany(), gw.Middleware, limit)(cell)
+//
+// When Redis cannot answer within WithTimeout, the request is let through
+// without RateLimit headers (fail open): a limiter outage must not take
+// the edge down. Keys in Redis are "cellgate:rl:" and a hash of the
+// limiter key, so no company or principal is stored in the clear.
+package redisrate

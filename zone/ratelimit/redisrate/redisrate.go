@@ -1,0 +1,189 @@
+package redisrate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/zone/ratelimit"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+)
+
+// gcra is the generic cell rate algorithm on KEYS[1], which holds the
+// theoretical arrival time (TAT) in microseconds. ARGV[1] is the emission
+// interval (1/rate) and ARGV[2] the burst tolerance (emission * burst),
+// both in microseconds. It returns allowed (0/1), remaining requests,
+// microseconds until a retry can succeed and until the budget is full.
+const gcra = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local emission = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + emission
+local allow_at = new_tat - tolerance
+if now < allow_at then
+  return {0, 0, allow_at - now, tat - now}
+end
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((now - allow_at) / emission), 0, new_tat - now}`
+
+var script = redis.NewScript(gcra)
+
+// Defaults, each overridable by the option named beside it.
+const (
+	DefaultPrefix  = "cellgate:rl:"         // WithPrefix
+	DefaultTimeout = 100 * time.Millisecond // WithTimeout: one decision
+)
+
+// Limiter makes rate-limit decisions shared by every process on the same
+// Redis and prefix.
+type Limiter struct {
+	c         redis.UniversalClient
+	prefix    string
+	timeout   time.Duration
+	emission  int64 // µs between requests at the limit
+	tolerance int64 // µs of burst
+	burst     int
+	perSecond float64
+	key       func(*http.Request) string
+}
+
+// Result is one decision.
+type Result struct {
+	Allowed    bool          // the request may pass
+	Remaining  int           // requests left in the burst
+	RetryAfter time.Duration // until a refused request could pass
+	ResetAfter time.Duration // until the whole burst is available again
+}
+
+// NewLimiter returns a Limiter of limit requests per second with bursts of
+// burst per key. Options: WithPrefix, WithTimeout, WithKey (read by the
+// middleware).
+func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts ...Option) (*Limiter, error) {
+	c := &config{prefix: DefaultPrefix, timeout: DefaultTimeout, key: ratelimit.DefaultKey}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	perSecond := float64(limit)
+	switch {
+	case client == nil:
+		return nil, errors.New("redisrate: nil client")
+	case !(perSecond > 0) || math.IsInf(perSecond, 1) || burst < 1:
+		return nil, errors.New("redisrate: limit and burst must be positive and finite")
+	case perSecond > 1e6:
+		return nil, errors.New("redisrate: limit above a million requests per second")
+	case c.prefix == "" || c.timeout <= 0:
+		return nil, errors.New("redisrate: empty prefix or non-positive timeout")
+	}
+	emission := int64(math.Round(1e6 / perSecond))
+	return &Limiter{
+		c: client, prefix: c.prefix, timeout: c.timeout,
+		emission: emission, tolerance: emission * int64(burst),
+		burst: burst, perSecond: perSecond, key: c.key,
+	}, nil
+}
+
+// New returns a middleware like ratelimit.New's, whose budget every
+// replica shares: same key (ratelimit.DefaultKey unless WithKey), same
+// RateLimit-Policy and RateLimit headers, same 429 rate_limited with
+// Retry-After.
+func New(client redis.UniversalClient, limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
+	l, err := NewLimiter(client, limit, burst, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return l.Middleware, nil
+}
+
+// Allow decides one request under key.
+func (l *Limiter) Allow(ctx context.Context, key string) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	sum := sha256.Sum256([]byte(key))
+	vals, err := script.Run(ctx, l.c, []string{l.prefix + base64.RawURLEncoding.EncodeToString(sum[:18])}, l.emission, l.tolerance).Int64Slice()
+	if err != nil {
+		return Result{}, fmt.Errorf("redisrate: decide: %w", err)
+	}
+	if len(vals) != 4 {
+		return Result{}, errors.New("redisrate: decide: unexpected reply")
+	}
+	return Result{
+		Allowed:    vals[0] == 1,
+		Remaining:  int(vals[1]),
+		RetryAfter: time.Duration(vals[2]) * time.Microsecond,
+		ResetAfter: time.Duration(vals[3]) * time.Microsecond,
+	}, nil
+}
+
+// Middleware limits next; see New.
+func (l *Limiter) Middleware(next http.Handler) http.Handler {
+	policy := `"company";q=` + strconv.Itoa(l.burst) + ";w=" + ceilSeconds(float64(l.burst)/l.perSecond)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, err := l.Allow(r.Context(), l.key(r))
+		if err != nil {
+			next.ServeHTTP(w, r) // fail open: see the package documentation
+			return
+		}
+		h := w.Header()
+		h.Set("RateLimit-Policy", policy)
+		h.Set("RateLimit", `"company";r=`+strconv.Itoa(res.Remaining)+";t="+ceilSeconds(res.ResetAfter.Seconds()))
+		if !res.Allowed {
+			h.Set("Retry-After", ceilSeconds(res.RetryAfter.Seconds()))
+			edge.WriteProblem(w, r, ratelimit.ErrRateLimited)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ceilSeconds renders s seconds rounded up, never below 0.
+func ceilSeconds(s float64) string {
+	return strconv.FormatInt(int64(math.Ceil(max(s, 0))), 10)
+}
+
+// Option configures New and NewLimiter.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	prefix  string
+	timeout time.Duration
+	key     func(*http.Request) string
+}
+
+// WithPrefix sets the prefix of the limiter's keys (default
+// "cellgate:rl:"). Replicas that share a budget use the same prefix.
+func WithPrefix(prefix string) Option {
+	return optionFunc(func(c *config) { c.prefix = prefix })
+}
+
+// WithTimeout bounds one decision (default 100ms); past it the request is
+// let through.
+func WithTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.timeout = d })
+}
+
+// WithKey replaces ratelimit.DefaultKey as what a request is counted
+// under. Key on something authenticated.
+func WithKey(key func(*http.Request) string) Option {
+	return optionFunc(func(c *config) {
+		if key != nil {
+			c.key = key
+		}
+	})
+}

@@ -1,0 +1,138 @@
+package redisrate_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/ratelimit/redisrate"
+	"github.com/redis/go-redis/v9"
+)
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	redis.SetLogger(quiet{})
+	os.Exit(m.Run())
+}
+
+func newClient(t testing.TB, addr string) redis.UniversalClient {
+	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 100 * time.Millisecond, ReadTimeout: 100 * time.Millisecond, PoolSize: 8, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func limited(t testing.TB, client redis.UniversalClient, prefix string) http.Handler {
+	limit, err := redisrate.New(client, 0.1, 2, redisrate.WithPrefix(prefix)) // one request per 10s, bursts of 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	return limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+}
+
+func as(h http.Handler, principal string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/projects", nil)
+	ctx := edge.ContextWithPrincipal(zone.ContextWithCompany(r.Context(), "42"), principal)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r.WithContext(ctx))
+	return w
+}
+
+// Two replicas (two clients) share one budget per key; the answers carry
+// the same headers as package ratelimit's.
+func TestSharedBudgetAcrossReplicas(t *testing.T) {
+	for name, client := range map[string]func(t *testing.T) (redis.UniversalClient, redis.UniversalClient){
+		"SingleNode": func(t *testing.T) (redis.UniversalClient, redis.UniversalClient) {
+			srv := redistest.Start(t)
+			return newClient(t, srv.Addr()), newClient(t, srv.Addr())
+		},
+		"Cluster": func(t *testing.T) (redis.UniversalClient, redis.UniversalClient) {
+			c := redistest.StartCluster(t, time.Second)
+			mk := func() redis.UniversalClient {
+				cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+				t.Cleanup(func() { cc.Close() })
+				return cc
+			}
+			return mk(), mk()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ca, cb := client(t)
+			a, b := limited(t, ca, "t:rl:"), limited(t, cb, "t:rl:")
+			w := as(a, "session:a")
+			if w.Code != http.StatusOK || w.Header().Get("RateLimit-Policy") != `"company";q=2;w=20` ||
+				w.Header().Get("RateLimit") != `"company";r=1;t=10` {
+				t.Fatalf("first: %d %v", w.Code, w.Header())
+			}
+			if w := as(b, "session:a"); w.Code != http.StatusOK || w.Header().Get("RateLimit") != `"company";r=0;t=20` {
+				t.Fatalf("second, on the other replica: %d %v", w.Code, w.Header())
+			}
+			w = as(a, "session:a")
+			if w.Code != http.StatusTooManyRequests || !strings.Contains(w.Body.String(), `"code":"rate_limited"`) ||
+				w.Header().Get("Retry-After") != "10" {
+				t.Fatalf("third: %d %v %s", w.Code, w.Header(), w.Body)
+			}
+			if w := as(b, "session:b"); w.Code != http.StatusOK {
+				t.Fatalf("another principal: %d", w.Code)
+			}
+		})
+	}
+}
+
+// Redis down: requests pass (fail open), within the decision timeout.
+func TestFailsOpen(t *testing.T) {
+	srv := redistest.Start(t)
+	h := limited(t, newClient(t, srv.Addr()), "t:rl:")
+	srv.Kill()
+	start := time.Now()
+	for range 5 {
+		if w := as(h, "session:a"); w.Code != http.StatusOK || w.Header().Get("RateLimit") != "" {
+			t.Fatalf("with Redis down: %d %v", w.Code, w.Header())
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("five decisions took %v with Redis down", d)
+	}
+}
+
+func TestNewRefusesBadConfiguration(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer client.Close()
+	for name, err := range map[string]error{
+		"nil client": func() error { _, err := redisrate.New(nil, 1, 1); return err }(),
+		"zero limit": func() error { _, err := redisrate.New(client, 0, 1); return err }(),
+		"zero burst": func() error { _, err := redisrate.New(client, 1, 0); return err }(),
+		"no prefix":  func() error { _, err := redisrate.New(client, 1, 1, redisrate.WithPrefix("")); return err }(),
+		"no timeout": func() error { _, err := redisrate.New(client, 1, 1, redisrate.WithTimeout(0)); return err }(),
+	} {
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// BenchmarkAllow is one decision: one EVALSHA round trip on loopback.
+func BenchmarkAllow(b *testing.B) {
+	srv := redistest.Start(b)
+	l, err := redisrate.NewLimiter(newClient(b, srv.Addr()), 1e6, 1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := l.Allow(ctx, "42|session:a"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
