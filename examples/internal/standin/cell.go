@@ -14,6 +14,7 @@ import (
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
 )
 
@@ -22,12 +23,6 @@ var (
 	// ErrUserInvalid: the login names no user, or not a plausible one.
 	ErrUserInvalid = edge.NewProblem(http.StatusBadRequest, "user_invalid",
 		"Name a user: 1 to 64 letters, digits, '.', '_', '-' or '@'.")
-	// ErrUploadForbidden: the passport is not for the company of the path.
-	ErrUploadForbidden = edge.NewProblem(http.StatusForbidden, "company_forbidden",
-		"The passport is not for this company.")
-	// ErrProjectInvalid: the project id is not 1 to 32 ASCII digits.
-	ErrProjectInvalid = edge.NewProblem(http.StatusBadRequest, "project_invalid",
-		"The project id must be 1 to 32 digits.")
 )
 
 // UploadsPattern is the cell's route that hands out a signed upload URL.
@@ -184,11 +179,11 @@ func uploads(cfg CellConfig) http.HandlerFunc {
 		company, project := r.PathValue("companyId"), r.PathValue("projectId")
 		claims := passport.ClaimsFromContext(r.Context())
 		if claims == nil || claims.CompanyID == "" || claims.CompanyID != company {
-			edge.WriteProblem(w, r, ErrUploadForbidden)
+			edge.WriteProblem(w, r, passport.ErrCompanyForbidden)
 			return
 		}
-		if !digits(project, 32) {
-			edge.WriteProblem(w, r, ErrProjectInvalid)
+		if !zone.ValidCompanyID(project) { // upload's rule for a project id
+			edge.WriteProblem(w, r, upload.ErrProjectInvalid)
 			return
 		}
 		var id [12]byte
@@ -202,18 +197,6 @@ func uploads(cfg CellConfig) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusCreated, UploadURL{URL: signed})
 	}
-}
-
-func digits(s string, max int) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // validUser admits plausible user names; "." and ".." never, because no
