@@ -225,16 +225,26 @@ func jsString(s string) string {
 // openApp opens the web client at base and waits until its script ran.
 func (b *browser) openApp(base string) {
 	b.t.Helper()
-	b.run(chromedp.Navigate(base + "/webclients/"))
+	resp := value(b, chromedp.NavigateResponse(base+"/webclients/"))
+	require.Equal(b.t, int64(http.StatusOK), resp.Status)
+	var csp string
+	for k, v := range resp.Headers {
+		if strings.EqualFold(k, "Content-Security-Policy") {
+			csp, _ = v.(string)
+		}
+	}
 	// app.js is loaded with the CSP nonce; it reads the API base from the
 	// body's data attribute and wires the buttons.
 	b.run(chromedp.WaitVisible(chromedp.ID("login")))
 	require.NotEmpty(b.t, eval[string](b, `document.body.dataset.api`), "the page names the API host")
-	assert.NotEmpty(b.t, eval[string](b, `document.querySelector('script[src="/webclients/app.js"]').nonce`),
-		"app.js is loaded with the page's CSP nonce")
+	nonce := eval[string](b, `document.querySelector('script[src="/webclients/app.js"]').nonce`)
+	require.NotEmpty(b.t, nonce, "app.js carries a nonce")
+	assert.Contains(b.t, csp, "script-src 'self' 'nonce-"+nonce+"'", "the nonce of this response's CSP")
+	assert.NotContains(b.t, csp, "unsafe-inline")
 }
 
 func TestBrowserWebJourney(t *testing.T) {
+	chromium(t) // skip before the topology starts
 	tp := start(t, false)
 	b := newBrowser(t)
 	b.openApp(tp.urls["us01"])
@@ -310,6 +320,7 @@ s.textContent = "window.__ran = true"; document.body.append(s)`)
 }
 
 func TestBrowserSecureCookieOverTLS(t *testing.T) {
+	chromium(t) // skip before the topology starts
 	tp := start(t, true)
 	b := newBrowser(t)
 	b.openApp(tp.urls["us01-tls"])
@@ -332,6 +343,7 @@ func TestBrowserSecureCookieOverTLS(t *testing.T) {
 }
 
 func TestBrowserCORSRefusesOtherOrigins(t *testing.T) {
+	chromium(t) // skip before the topology starts
 	tp := start(t, false)
 	b := newBrowser(t)
 	b.openApp(tp.urls["us01"])
