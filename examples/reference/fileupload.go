@@ -28,7 +28,8 @@ type FileUploadConfig struct {
 	// "http://host:port" over plain http (a local object store or MinIO).
 	// Required: any other storage URL is refused.
 	StorageHosts []string
-	// CORSOrigins are the browser origins allowed to upload.
+	// CORSOrigins are the browser origins allowed to upload; the ETag of
+	// an upload is exposed to them.
 	CORSOrigins []string
 	// Logger receives the access log; slog.Default() when nil.
 	Logger *slog.Logger
@@ -49,7 +50,7 @@ func NewFileUpload(cfg FileUploadConfig) (http.Handler, error) {
 		opts = append(opts, upload.WithFUSTransport(cfg.FUSTransport))
 	}
 	if len(cfg.CORSOrigins) > 0 {
-		opts = append(opts, upload.WithCORS(CORS(cfg.CORSOrigins)))
+		opts = append(opts, upload.WithCORS(CORS(cfg.CORSOrigins, "ETag")))
 	}
 	fus, err := upload.NewClient(cfg.FUS, cfg.FUSSigner, opts...)
 	if err != nil {

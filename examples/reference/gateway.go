@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/passport"
@@ -50,6 +52,11 @@ type GatewayConfig struct {
 	// Pages is the single-page app served under PagesPrefix; WebClients()
 	// when nil.
 	Pages fs.FS
+	// API is the API host the pages call (.API of the index template).
+	API APIBase
+	// ConnectSrc are the origins the pages may fetch from besides their
+	// own (CSP connect-src): the API hosts and the storage host.
+	ConnectSrc []string
 	// Passport holds further options of the passport gateway
 	// (passport.WithCacheTTL, …).
 	Passport []passport.Option
@@ -92,6 +99,12 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		return nil, err
 	}
 	log := edge.WithLogger(logger(cfg.Logger))
+	// The cell learns the scheme the client used (its session cookie is
+	// Secure over TLS) although the hop into the gateway may be plain.
+	if cfg.Cell.Transport == nil {
+		cfg.Cell.Transport = edge.NewTransport()
+	}
+	cfg.Cell.Transport = schemeTransport{base: cfg.Cell.Transport}
 	cell, err := proxy(cfg.Cell, log)
 	if err != nil {
 		return nil, fmt.Errorf("reference: gateway %s: cell: %w", cfg.Zone, err)
@@ -106,11 +119,15 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := Pages(PagesPrefix, cfg.Pages, cfg.Zone)
+	pages, err := Pages(PagesPrefix, cfg.Pages, cfg.Zone, cfg.API)
 	if err != nil {
 		return nil, err
 	}
-	pages = edge.SecurityHeaders()(pages) // CSP with a nonce, HSTS, nosniff, Referrer-Policy
+	csp, err := pagesCSP(cfg.ConnectSrc)
+	if err != nil {
+		return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, err)
+	}
+	pages = edge.SecurityHeaders(edge.WithCSP(csp))(pages) // CSP with a nonce, HSTS, nosniff, Referrer-Policy
 
 	build := func(trust edge.Trust, public bool) http.Handler {
 		health, _ := edge.NewHealth(nil) // no checks: cannot fail
@@ -123,6 +140,7 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 			// the declared company-less ones, and another zone's company.
 			zone.DetectCompany(zone.WithTrust(trust), zone.WithOptional()),
 			passports.Middleware, // session → passport and the checked company, for this zone only
+			clientScheme(trust),
 		)(upstream))
 
 		var span func(http.Handler) http.Handler
@@ -156,6 +174,52 @@ func isLogin(r *http.Request) bool { return r.Method == http.MethodPost && r.URL
 // must have a company in the zone to get one.
 func isCompanyless(r *http.Request) bool {
 	return r.Method == http.MethodGet && r.URL.Path == "/rest/v1.0/me"
+}
+
+// pagesCSP is edge.DefaultCSP with connect-src widened to origins, each an
+// http(s) origin such as "http://127.0.0.1:8080".
+func pagesCSP(origins []string) (string, error) {
+	if len(origins) == 0 {
+		return edge.DefaultCSP, nil
+	}
+	src := "'self'"
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" ||
+			strings.ContainsAny(o, " ;,'") {
+			return "", fmt.Errorf("connect-src: %q is not an http(s) origin", o)
+		}
+		src += " " + o
+	}
+	return edge.DefaultCSP + "; connect-src " + src, nil
+}
+
+var schemeKey = edge.NewKey[string]("reference.client_scheme")
+
+// clientScheme records "https" when the client reached the edge over TLS:
+// the request came over TLS, or a trusted hop (the router) says so.
+func clientScheme(trust edge.Trust) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.TLS != nil || trust(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+				r = r.WithContext(schemeKey.With(r.Context(), "https"))
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// schemeTransport sends X-Forwarded-Proto: https to the cell when
+// clientScheme recorded it; the reverse proxy names only its own inbound
+// hop, which behind the router is a plain binding.
+type schemeTransport struct{ base http.RoundTripper }
+
+func (t schemeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if schemeKey.Value(req.Context()) == "https" {
+		req = req.Clone(req.Context())
+		req.Header.Set("X-Forwarded-Proto", "https")
+	}
+	return t.base.RoundTrip(req)
 }
 
 func proxy(u Upstream, opts ...edge.Option) (*edge.Proxy, error) {

@@ -17,7 +17,7 @@ func TestPages(t *testing.T) {
 		"index.html":    {Data: []byte(`<script nonce="{{.Nonce}}">zone={{.Zone}}</script>`)},
 		"assets/app.js": {Data: []byte(`console.log("app")`)},
 	}
-	p, err := Pages("/webclients/", fsys, "us01")
+	p, err := Pages("/webclients/", fsys, "us01", APIBase{})
 	require.NoError(t, err)
 	h := edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'"))(p)
 
@@ -48,11 +48,11 @@ func TestPages(t *testing.T) {
 }
 
 func TestPagesRefusesBadConfiguration(t *testing.T) {
-	_, err := Pages("webclients", WebClients(), "us01")
+	_, err := Pages("webclients", WebClients(), "us01", APIBase{})
 	assert.Error(t, err)
-	_, err = Pages("/webclients/", fstest.MapFS{}, "us01")
+	_, err = Pages("/webclients/", fstest.MapFS{}, "us01", APIBase{})
 	assert.Error(t, err, "no index.html")
-	_, err = Pages("/webclients/", WebClients(), "us01")
+	_, err = Pages("/webclients/", WebClients(), "us01", APIBase{})
 	assert.NoError(t, err, "the embedded app")
 }
 

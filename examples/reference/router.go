@@ -55,9 +55,10 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 }
 
 // CORS returns the rs/cors middleware of the API host for origins: the
-// methods and headers the API uses, cookies allowed, X-Request-Id exposed.
+// methods and headers the API uses, cookies allowed, X-Request-Id and
+// expose exposed (the storage host adds ETag, which a browser upload reads).
 // With no origins it does nothing: rs/cors would read an empty list as "*".
-func CORS(origins []string) func(http.Handler) http.Handler {
+func CORS(origins []string, expose ...string) func(http.Handler) http.Handler {
 	if len(origins) == 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
@@ -65,7 +66,7 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 		AllowedOrigins:   origins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", zone.DefaultHeader, edge.RequestIDHeader},
-		ExposedHeaders:   []string{edge.RequestIDHeader},
+		ExposedHeaders:   append([]string{edge.RequestIDHeader}, expose...),
 		AllowCredentials: true,
 		MaxAge:           600,
 	}).Handler

@@ -45,6 +45,7 @@ import (
 var defaultPorts = map[string]int{
 	"api": 8080, "us01": 8081, "us02": 8082, "uk01": 8083,
 	"storage": 8084, "sessions": 8085, "objects": 8086, "api-tls": 8443,
+	"us01-tls": 8444, "us02-tls": 8445, "uk01-tls": 8446,
 }
 
 func main() {
@@ -55,7 +56,7 @@ func main() {
 		v := envName(name, "PORT")
 		ports[name] = flag.Int(name+"-port", envInt(v, defaultPorts[name]), fmt.Sprintf("port of the %s host ($%s)", name, v))
 	}
-	flag.BoolVar(&cfg.tls, "tls", reference.Env("CELLGATE_TLS", "") == "true", "also serve the API host over TLS ≥ 1.2 with a self-signed certificate ($CELLGATE_TLS=true)")
+	flag.BoolVar(&cfg.tls, "tls", reference.Env("CELLGATE_TLS", "") == "true", "also serve the API host and the zones' web fronts over TLS ≥ 1.2 with a self-signed certificate ($CELLGATE_TLS=true)")
 	flag.StringVar(&cfg.keys, "keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory; missing keys are generated there, mode 0600 ($CELLGATE_KEYS)")
 	flag.StringVar(&cfg.directory, "directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: companies 1, 2, 3 in us01, us02, uk01 ($CELLGATE_DIRECTORY)")
 	s3 := standin.S3{}

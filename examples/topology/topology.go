@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
@@ -23,8 +24,12 @@ import (
 // issuerName is the iss of every passport of the topology.
 const issuerName = "https://auth.cellgate.internal"
 
-// Public hosts, in banner order. "api-tls" listens only with -tls.
-var hosts = []string{"api", "us01", "us02", "uk01", "storage", "sessions", "objects", "api-tls"}
+// Public hosts, in banner order. "api-tls" and the zones' "<zone>-tls"
+// web fronts listen only with -tls.
+var hosts = []string{"api", "us01", "us02", "uk01", "storage", "sessions", "objects", "api-tls", "us01-tls", "us02-tls", "uk01-tls"}
+
+// tlsOnly reports whether host name listens only with -tls.
+func tlsOnly(name string) bool { return strings.HasSuffix(name, "-tls") }
 
 // config is the topology's configuration, from flags and environment.
 type config struct {
@@ -89,7 +94,7 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 		}
 	}()
 	for _, name := range hosts {
-		if name == "api-tls" && !cfg.tls || name == "objects" && cfg.s3 != nil {
+		if tlsOnly(name) && !cfg.tls || name == "objects" && cfg.s3 != nil {
 			continue
 		}
 		l, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.ports[name])))
@@ -98,7 +103,16 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 		}
 		ls[name] = l
 	}
-	url := func(name string) string { return "http://" + ls[name].Addr().String() }
+	url := func(name string) string {
+		l, ok := ls[name]
+		if !ok {
+			return "" // a host that does not listen in this mode
+		}
+		if tlsOnly(name) {
+			return "https://" + l.Addr().String()
+		}
+		return "http://" + l.Addr().String()
+	}
 
 	// The embedded directory's web_base_url follows the zones' ports; a
 	// directory file (-directory) is the user's and is served as written.
@@ -132,11 +146,11 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 			continue
 		}
 		rl := reference.Listener{Name: name, Listener: l, Handler: handlers[name], Backend: name == "sessions" || name == "objects"}
-		if name == "api-tls" {
+		if tlsOnly(name) {
 			if rl.TLS, err = reference.SelfSignedTLS(cfg.host, "localhost"); err != nil {
 				return err
 			}
-			rl.Handler = handlers["api"]
+			rl.Handler = handlers[strings.TrimSuffix(name, "-tls")]
 		}
 		listeners = append(listeners, rl)
 		st.URLs[name] = rl.URL()
@@ -191,11 +205,29 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	}
 	authTransport := tracing.Transport(edge.Binding(auth))
 
-	h := map[string]http.Handler{"sessions": sessionStorage}
-	gateways := map[string]zone.Gateway{}
+	uploadSigner, err := hmacsig.NewSigner(keys.Upload)
+	if err != nil {
+		return nil, err
+	}
+	// The zones' web fronts call the API and storage hosts from the browser.
 	var origins []string
 	for _, z := range reference.Zones {
-		gw, err := gateway(cfg, z, dir, sessions, authTransport, log.With("service", "gateway-"+z))
+		origins = append(origins, url(z))
+		if u := url(z + "-tls"); u != "" {
+			origins = append(origins, u)
+		}
+	}
+	web := webConfig{
+		api:        reference.APIBase{HTTP: url("api"), HTTPS: url("api-tls")},
+		connectSrc: nonEmpty(url("api"), url("api-tls"), url("storage")),
+		storage:    url("storage"),
+		signer:     uploadSigner,
+	}
+
+	h := map[string]http.Handler{"sessions": sessionStorage}
+	gateways := map[string]zone.Gateway{}
+	for _, z := range reference.Zones {
+		gw, err := gateway(cfg, z, dir, sessions, authTransport, web, log.With("service", "gateway-"+z))
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +236,6 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 		store.Subscribe(gw.Revoked)
 		h[z] = gw.Public
 		gateways[z] = zone.Gateway{Transport: tracing.Transport(edge.Binding(gw.Internal))}
-		origins = append(origins, url(z))
 	}
 	if h["api"], err = reference.NewCellRouter(reference.CellRouterConfig{
 		Directory: dir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"),
@@ -217,9 +248,28 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	return h, nil
 }
 
+// webConfig is what the web clients need: the API host for the pages, the
+// origins they fetch from, and the storage host the cells sign uploads for.
+type webConfig struct {
+	api        reference.APIBase
+	connectSrc []string
+	storage    string
+	signer     *hmacsig.Signer // the upload key
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // gateway builds the gateway of zone z with its stand-in cell and
 // replacement backend.
-func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, auth http.RoundTripper, log *slog.Logger) (*reference.Gateway, error) {
+func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, auth http.RoundTripper, web webConfig, log *slog.Logger) (*reference.Gateway, error) {
 	verifier, err := passport.NewVerifier(issuerName, z,
 		passport.WithJWKS("https://auth.internal"+reference.JWKSPath),
 		passport.WithTransport(auth))
@@ -228,6 +278,7 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 	}
 	cell, err := standin.NewCell(standin.CellConfig{
 		Service: "cell", Zone: z, Verifier: verifier, Sessions: sessions, Trust: edge.TrustBinding,
+		UploadSigner: web.signer, UploadStorage: web.storage,
 	})
 	if err != nil {
 		return nil, err
@@ -245,6 +296,8 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 		Replace:       cfg.replace,
 		Replacement:   reference.Upstream{URL: "http://replacement-" + z + ".internal", Transport: edge.Binding(replacement)},
 		Trust:         edge.TrustBinding, // the router calls through a binding
+		API:           web.api,
+		ConnectSrc:    web.connectSrc,
 		Logger:        log,
 	})
 }

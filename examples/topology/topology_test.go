@@ -306,7 +306,7 @@ func TestWalkthrough(t *testing.T) {
 		_, rest, ok := strings.Cut(csp, "'nonce-")
 		require.True(t, ok, csp)
 		nonce, _, _ := strings.Cut(rest, "'")
-		assert.Contains(t, html.UnescapeString(string(body)), `<script nonce="`+nonce+`">`, "index fallback carries the nonce")
+		assert.Contains(t, html.UnescapeString(string(body)), `<script nonce="`+nonce+`" src="/webclients/app.js">`, "index fallback carries the nonce")
 		assert.Contains(t, string(body), "us02")
 		assert.NotEmpty(t, resp.Header.Get("Strict-Transport-Security"))
 		assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))

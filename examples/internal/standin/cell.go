@@ -1,14 +1,20 @@
 package standin
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
 )
 
@@ -18,6 +24,9 @@ var (
 	ErrUserInvalid = edge.NewProblem(http.StatusBadRequest, "user_invalid",
 		"Name a user: 1 to 64 letters, digits, '.', '_', '-' or '@'.")
 )
+
+// UploadsPattern is the cell's route that hands out a signed upload URL.
+const UploadsPattern = "POST /rest/v1.0/companies/{companyId}/projects/{projectId}/uploads"
 
 // CellConfig configures a stand-in cell.
 type CellConfig struct {
@@ -36,12 +45,28 @@ type CellConfig struct {
 	// Cookie names the session cookie; passport.DefaultCookie when empty.
 	Cookie string
 	// SecureCookie marks the cookie Secure, for a gateway served over TLS.
+	// Without it the cookie is Secure when the login reached the edge over
+	// TLS: a trusted hop (Trust) says X-Forwarded-Proto: https.
 	SecureCookie bool
 	// Trust marks the gateway's hop, whose Cellgate-Company-Id names the
 	// company of a login.
 	Trust edge.Trust
+	// UploadSigner, when set, enables UploadsPattern: it signs, with the
+	// upload key, a PUT to UploadStorage (the storage host's base URL, such
+	// as "http://127.0.0.1:8084") for the passport's company.
+	UploadSigner  *hmacsig.Signer
+	UploadStorage string
+	// UploadLifetime is how long a handed-out upload URL is valid; 15
+	// minutes when zero.
+	UploadLifetime time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+}
+
+// UploadURL is the cell's answer on UploadsPattern.
+type UploadURL struct {
+	// URL is the signed PUT URL on the storage host.
+	URL string `json:"upload_url"`
 }
 
 // Echo is the cell's answer to any request that carries a valid passport.
@@ -84,7 +109,16 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.UploadLifetime <= 0 {
+		cfg.UploadLifetime = 15 * time.Minute
+	}
+	if (cfg.UploadSigner == nil) != (cfg.UploadStorage == "") {
+		return nil, errors.New("standin: cell: an upload signer and an upload storage URL go together")
+	}
 	mux := http.NewServeMux()
+	if cfg.UploadSigner != nil {
+		mux.Handle(UploadsPattern, passport.Require(cfg.Verifier)(uploads(cfg)))
+	}
 	if cfg.Sessions != nil {
 		mux.Handle("POST /login", zone.DetectCompany(zone.WithTrust(cfg.Trust))(login(cfg)))
 	}
@@ -126,9 +160,42 @@ func login(cfg CellConfig) http.HandlerFunc {
 		}
 		http.SetCookie(w, &http.Cookie{
 			Name: cfg.Cookie, Value: token, Path: "/", Expires: s.Expires,
-			HttpOnly: true, Secure: cfg.SecureCookie, SameSite: http.SameSiteLaxMode,
+			HttpOnly: true, Secure: cfg.SecureCookie || overTLS(r, cfg.Trust), SameSite: http.SameSiteLaxMode,
 		})
 		writeJSON(w, http.StatusCreated, Login{SessionID: s.ID, User: s.User, Companies: s.Companies, Expires: s.Expires})
+	}
+}
+
+// overTLS reports whether a trusted hop says the client used https.
+func overTLS(r *http.Request, trust edge.Trust) bool {
+	return r.TLS != nil || trust(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// uploads hands out a signed PUT URL on the storage host for a new upload
+// of the passport's company, so a browser can send a file there without
+// holding any key.
+func uploads(cfg CellConfig) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		company, project := r.PathValue("companyId"), r.PathValue("projectId")
+		claims := passport.ClaimsFromContext(r.Context())
+		if claims == nil || claims.CompanyID == "" || claims.CompanyID != company {
+			edge.WriteProblem(w, r, passport.ErrCompanyForbidden)
+			return
+		}
+		if !zone.ValidCompanyID(project) { // upload's rule for a project id
+			edge.WriteProblem(w, r, upload.ErrProjectInvalid)
+			return
+		}
+		var id [12]byte
+		rand.Read(id[:])
+		u := strings.TrimSuffix(cfg.UploadStorage, "/") + "/rest/v2.1/companies/" + url.PathEscape(company) +
+			"/projects/" + project + "/uploads/web-" + hex.EncodeToString(id[:])
+		signed, err := cfg.UploadSigner.SignURL(http.MethodPut, u, cfg.UploadLifetime)
+		if err != nil {
+			edge.WriteProblem(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, UploadURL{URL: signed})
 	}
 }
 
