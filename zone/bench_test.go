@@ -70,7 +70,7 @@ func BenchmarkDetectResolveRoute(b *testing.B) {
 		b.Fatal(err)
 	}
 	gw := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	rt, err := NewRouter(map[string]Gateway{"us01": {Transport: edge.Binding(gw)}})
+	rt, err := NewRouter(map[string]Endpoint{"us01": {Transport: edge.Binding(gw)}})
 	if err != nil {
 		b.Fatal(err)
 	}

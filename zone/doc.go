@@ -11,7 +11,7 @@
 // The smallest cell router:
 //
 //	dir, err := zone.NewCachingDirectory(directory) // a StaticDirectory or an HTTPDirectory
-//	router, err := zone.NewRouter(map[string]zone.Gateway{
+//	router, err := zone.NewRouter(map[string]zone.Endpoint{
 //		"us01": {URL: "https://us01-gateway.internal"},
 //		"us02": {Transport: edge.Binding(us02Gateway)},
 //	})

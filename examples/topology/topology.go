@@ -180,7 +180,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	authTransport := tracing.Transport(edge.Binding(auth))
 
 	h := map[string]http.Handler{"sessions": sessionStorage}
-	gateways := map[string]zone.Gateway{}
+	gateways := map[string]zone.Endpoint{}
 	var origins []string
 	for _, z := range reference.Zones {
 		gw, err := gateway(cfg, z, dir, sessions, authTransport, log.With("service", "gateway-"+z))
@@ -191,7 +191,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 		// tells every gateway to drop the passports it cached.
 		store.Subscribe(gw.Revoked)
 		h[z] = gw.Public
-		gateways[z] = zone.Gateway{Transport: tracing.Transport(edge.Binding(gw.Internal))}
+		gateways[z] = zone.Endpoint{Transport: tracing.Transport(edge.Binding(gw.Internal))}
 		origins = append(origins, url(z))
 	}
 	if h["api"], err = reference.NewCellRouter(reference.CellRouterConfig{
