@@ -58,6 +58,7 @@ type Gateway struct {
 	bearer      bool
 	public      func(*http.Request) bool
 	companyless func(*http.Request) bool
+	missing     *edge.Problem // company_missing naming the public company header
 	keepCookie  bool
 	ttl         time.Duration
 	timeout     time.Duration
@@ -103,6 +104,8 @@ func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.Rou
 		return nil, errors.New("passport: gateway: a zone directory is required")
 	case !validToken(c.header):
 		return nil, fmt.Errorf("passport: gateway: bad passport header name %q", c.header)
+	case c.companyHeader != "" && !validToken(c.companyHeader):
+		return nil, fmt.Errorf("passport: gateway: bad company header name %q", c.companyHeader)
 	case !validToken(c.cookie):
 		return nil, fmt.Errorf("passport: gateway: bad cookie name %q", c.cookie)
 	case c.timeout <= 0:
@@ -115,6 +118,7 @@ func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.Rou
 		zone: zoneName, dir: dir, authURL: authURL, rt: edge.Outbound(rt),
 		cookie: c.cookie, header: http.CanonicalHeaderKey(c.header), public: c.public, companyless: c.companyless,
 		keepCookie: c.keepCookie, ttl: c.cacheTTL, timeout: c.timeout, now: c.now,
+		missing: companyMissing(c.companyHeader),
 	}
 	g.bearer = g.header == "Authorization"
 	if g.cache, err = simplelru.NewLRU[cacheKey, *entry](c.maxEntries, nil); err != nil {
@@ -169,7 +173,7 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 	company := zone.CompanyFromContext(ctx)
 	if company == "" {
 		if !g.companyless(r) && !g.public(r) {
-			edge.WriteProblem(w, r, zone.ErrCompanyMissing)
+			edge.WriteProblem(w, r, g.missing)
 			return nil, false
 		}
 		if _, ok := zone.ZoneFromContext(ctx); ok {

@@ -426,3 +426,14 @@ func TestGatewayRequestAfterRevocationDoesNotJoinEarlierMint(t *testing.T) {
 	assert.Equal(t, http.StatusOK, (<-first).Code, "the request from before the revocation")
 	assert.Equal(t, "session_revoked", problemCode(t, f.do(token, "42", false)), "the earlier passport was not cached")
 }
+
+// The gateway's company_missing names the header clients name companies with.
+func TestGatewayCompanyMissingNamesHeader(t *testing.T) {
+	for header, detail := range map[string]string{"": "Missing company id!", "X-Tenant": "Missing X-Tenant header!", zone.DefaultHeader: zone.ErrCompanyMissing.Detail} {
+		f := newFixture(t, WithCompanyHeader(header))
+		token, _ := f.login(t, "u-1", "42")
+		w := f.do(token, "", false)
+		require.Equal(t, "company_missing", problemCode(t, w))
+		assert.Contains(t, w.Body.String(), detail, header)
+	}
+}

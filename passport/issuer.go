@@ -23,8 +23,9 @@ var ErrNextKeyTooNew = errors.New("passport: next key published too recently to 
 var ErrNoNextKey = errors.New("passport: no next key staged")
 
 // Issuer mints passports. It signs with one active key, publishes the next
-// key before it signs (lesson: a cell must know a key before it sees it)
-// and keeps retired public keys until every passport they signed has expired.
+// key before it signs with it (a cell must know a key before the first
+// passport it signed arrives, or it refuses that passport) and keeps retired
+// public keys until every passport they signed has expired.
 type Issuer struct {
 	iss        string
 	lifetime   time.Duration

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/zone"
 )
 
 // Option configures the constructors of this package. Each constructor reads
@@ -52,8 +53,9 @@ type config struct {
 	signed *hmacsig.Verifier
 
 	// Gateway
-	cookie      string
-	header      string
+	cookie        string
+	header        string
+	companyHeader string
 	public      func(*http.Request) bool
 	companyless func(*http.Request) bool
 	cacheTTL    time.Duration
@@ -83,6 +85,7 @@ func newConfig(opts []Option) *config {
 		trust:          edge.TrustBinding,
 		cookie:         DefaultCookie,
 		header:         "Authorization",
+		companyHeader:  zone.DefaultHeader,
 		public:         func(*http.Request) bool { return false },
 		companyless:    func(*http.Request) bool { return false },
 		cacheTTL:       DefaultCacheTTL,
@@ -165,6 +168,14 @@ func WithCookie(name string) Option {
 // header carries the bare passport.
 func WithHeader(name string) Option {
 	return optionFunc(func(c *config) { c.header = name })
+}
+
+// WithCompanyHeader names the public header clients name their company
+// with, as zone.WithHeader does for zone.DetectCompany, so the Gateway's 400
+// company_missing names the header the client should send. The default is
+// zone.DefaultHeader; "" names none.
+func WithCompanyHeader(name string) Option {
+	return optionFunc(func(c *config) { c.companyHeader = name })
 }
 
 // WithPublic marks routes that the Gateway lets through without a session.

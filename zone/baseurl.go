@@ -12,7 +12,7 @@ import (
 // company (DetectCompany must run first) straight from dir, usually a
 // CachingDirectory:
 //
-//	{"zone":"us02","web_base_url":"https://us02.procore.com"}
+//	{"zone":"us02","web_base_url":"https://us02.example.com"}
 //
 // with Cache-Control: private, max-age=60 (WithCacheMaxAge). A zone already
 // resolved by Resolve is used as is. Failures are answered as Resolve
@@ -24,13 +24,14 @@ func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
 		cacheControl = "private, max-age=" + strconv.FormatInt(int64(c.maxAge.Seconds()), 10)
 	}
 	retryAfter := retryAfterSeconds(c.retryAfter)
+	missing := companyMissing(c.header)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		z, ok := ZoneFromContext(ctx)
 		if !ok {
 			company := CompanyFromContext(ctx)
 			if company == "" {
-				edge.WriteProblem(w, r, ErrCompanyMissing)
+				edge.WriteProblem(w, r, missing)
 				return
 			}
 			var err error

@@ -199,3 +199,21 @@ func TestValidCompanyID(t *testing.T) {
 		}
 	}
 }
+
+// A UUID tenant passes its own check; what no hop carries unchanged does not.
+func TestDetectCompanyCustomValidator(t *testing.T) {
+	anything := WithValidator(func(string) bool { return true })
+	const id = "3f2a8c1e-6b1d-4c2a-9e7f-0a1b2c3d4e5f"
+	for target, want := range map[string]int{
+		"/rest/v1.0/companies/" + id + "/projects": http.StatusNoContent,
+		"/rest/v1.0/companies/a%41b/projects":      http.StatusBadRequest,
+		"/rest/v1.0/companies/a~b/projects":        http.StatusNoContent,
+		"/?company_id=a%20b":                       http.StatusBadRequest,
+	} {
+		rec := httptest.NewRecorder()
+		DetectCompany(anything)(&okHandler{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		if rec.Code != want {
+			t.Errorf("%s: %d, want %d", target, rec.Code, want)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 // HTTPDirectory is a Directory that asks a directory service over HTTP:
 //
 //	GET {base}/companies/{company}
-//	200 {"zone": "us01", "web_base_url": "https://us01.procore.com"}
+//	200 {"zone": "us01", "web_base_url": "https://us01.example.com"}
 //	404 for an unknown company
 //
 // The answer is decoded strictly (unknown fields are errors) within a size

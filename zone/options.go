@@ -82,6 +82,28 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
+// validID reports whether id passes the configured check and is safe to
+// carry anywhere (see WithValidator).
+func (c *config) validID(id string) bool {
+	return portableID(id) && c.validate(id)
+}
+
+// portableID reports whether id is 1 to 128 RFC 3986 unreserved characters
+// and no dot segment: a raw id with escapes in it is no valid id, so a cell
+// that decodes a path and one that does not cannot read two companies.
+func portableID(id string) bool {
+	if len(id) == 0 || len(id) > 128 || id == "." || id == ".." {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *config) log() *slog.Logger {
 	if c.logger != nil {
 		return c.logger
@@ -126,7 +148,11 @@ func WithQueryParam(name string) Option {
 	return optionFunc(func(c *config) { c.query = name })
 }
 
-// WithValidator replaces ValidCompanyID as the check of a company id.
+// WithValidator replaces ValidCompanyID as the check of a company id, for
+// tenants named by UUIDs, slugs or anything else. Whatever it accepts, an id
+// is also held to what every hop can carry unchanged in a path segment, a
+// header and a log line: 1 to 128 bytes of letters, digits, '-', '_', '.'
+// and '~', and neither "." nor "..".
 func WithValidator(valid func(id string) bool) Option {
 	return optionFunc(func(c *config) {
 		if valid != nil {

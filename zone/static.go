@@ -16,12 +16,15 @@ type StaticDirectory struct {
 }
 
 // NewStaticDirectory returns a directory of companies, keyed by company id.
-// Every id must be valid (ValidCompanyID) and every zone valid (a zone name
-// and an absolute http(s) web base URL). The map is copied.
-func NewStaticDirectory(companies map[string]Zone) (*StaticDirectory, error) {
+// Every id must pass the company id check (ValidCompanyID unless
+// WithValidator says otherwise, for UUID or slug tenants) and every zone must
+// be valid (a zone name and an absolute http(s) web base URL). The map is
+// copied.
+func NewStaticDirectory(companies map[string]Zone, opts ...Option) (*StaticDirectory, error) {
+	c := newConfig(opts)
 	d := &StaticDirectory{companies: make(map[string]Zone, len(companies))}
 	for id, z := range companies {
-		if !ValidCompanyID(id) {
+		if !c.validID(id) {
 			return nil, fmt.Errorf("zone: static directory: invalid company id %q", id)
 		}
 		if err := validateZone(z); err != nil {
@@ -35,10 +38,11 @@ func NewStaticDirectory(companies map[string]Zone) (*StaticDirectory, error) {
 // ReadStaticDirectory reads a directory from JSON: an object mapping
 // company ids to zones,
 //
-//	{"1001": {"zone": "us01", "web_base_url": "https://us01.procore.com"}}
+//	{"1001": {"zone": "us01", "web_base_url": "https://us01.example.com"}}
 //
-// Unknown fields are errors, so a typo cannot silently drop a zone.
-func ReadStaticDirectory(r io.Reader) (*StaticDirectory, error) {
+// Unknown fields are errors, so a typo cannot silently drop a zone. Options
+// are those of NewStaticDirectory.
+func ReadStaticDirectory(r io.Reader, opts ...Option) (*StaticDirectory, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	var companies map[string]Zone
@@ -48,18 +52,18 @@ func ReadStaticDirectory(r io.Reader) (*StaticDirectory, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("zone: static directory: data after the JSON object")
 	}
-	return NewStaticDirectory(companies)
+	return NewStaticDirectory(companies, opts...)
 }
 
 // LoadStaticDirectory reads a directory from the JSON file at path (see
-// ReadStaticDirectory).
-func LoadStaticDirectory(path string) (*StaticDirectory, error) {
+// ReadStaticDirectory), with the options of NewStaticDirectory.
+func LoadStaticDirectory(path string, opts ...Option) (*StaticDirectory, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("zone: static directory: %w", err)
 	}
 	defer f.Close()
-	return ReadStaticDirectory(f)
+	return ReadStaticDirectory(f, opts...)
 }
 
 // Lookup implements Directory.
