@@ -56,10 +56,10 @@ type config struct {
 	cookie        string
 	header        string
 	companyHeader string
-	public      func(*http.Request) bool
-	companyless func(*http.Request) bool
-	cacheTTL    time.Duration
-	keepCookie  bool
+	public        func(*http.Request) bool
+	companyless   func(*http.Request) bool
+	cacheTTL      time.Duration
+	keepCookie    bool
 
 	// Verifier
 	jwksURL        string
