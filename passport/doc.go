@@ -23,9 +23,14 @@
 //	defer cancel()
 //
 //	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
-//		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json"))
+//		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json")) // or WithIssuer(issuer) in one process
 //	cell := passport.Require(v)(cellHandler) // passport.ClaimsFromContext(r.Context()) inside
 //	front := edge.Chain(zone.DetectCompany(), gw.Middleware)(proxyToCell)
+//
+// and a login handler signs a user in with one call, which stores the
+// session under a fresh token and sets the session cookie:
+//
+//	s, err := passport.SignIn(r.Context(), w, store, passport.Session{User: user, Companies: companies})
 //
 // Tenant isolation: a gateway mints only for its own zone. It looks every
 // company up in its directory (421 zone_misdirected for another zone's), a

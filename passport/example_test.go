@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"time"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/passport"
@@ -30,23 +29,23 @@ func Example() {
 	gw, _ := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
 	defer store.Subscribe(gw.Revoked)()
 
-	v, _ := passport.NewVerifier("https://auth.example.com", "us01", passport.WithStaticKeys(issuer.PublicKeys()...))
+	// The cell follows the issuer's keys, rotations included.
+	v, _ := passport.NewVerifier("https://auth.example.com", "us01", passport.WithIssuer(issuer))
 	cell := passport.Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := passport.ClaimsFromContext(r.Context())
 		fmt.Fprintf(w, "user %s, company %s, zone %s", c.Subject, c.CompanyID, c.Zone)
 	}))
 	front := edge.Chain(zone.DetectCompany(), gw.Middleware)(cell)
 
-	// A login service stores the session under the token's hash and hands
-	// the token to the browser.
-	token := passport.NewToken()
-	now := time.Now()
-	s := passport.Session{ID: passport.NewSessionID(), User: "u-7", Companies: []string{"42"}, Created: now, Expires: now.Add(8 * time.Hour)}
-	_ = store.Put(context.Background(), passport.TokenKey(token), s)
+	// A login handler signs the user in: the session goes into the store
+	// under the token's hash, the token into the browser's cookie.
+	signedIn := httptest.NewRecorder()
+	_, _ = passport.SignIn(context.Background(), signedIn, store, passport.Session{User: "u-7", Companies: []string{"42"}})
+	cookie := signedIn.Result().Cookies()[0]
 
 	get := func(company string) {
 		r := httptest.NewRequest(http.MethodGet, "/projects", nil)
-		r.AddCookie(&http.Cookie{Name: passport.DefaultCookie, Value: token})
+		r.AddCookie(cookie)
 		r.Header.Set("Procore-Company-Id", company)
 		w := httptest.NewRecorder()
 		front.ServeHTTP(w, r)

@@ -22,14 +22,15 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 // Defaults, each overridable by the option named beside it.
 const (
-	DefaultLifetime   = 5 * time.Minute    // WithLifetime: a passport's exp
-	DefaultCacheTTL   = time.Minute        // WithCacheTTL: gateway passport cache
-	DefaultCookie     = "cellgate_session" // WithCookie: browser session cookie
-	DefaultLeeway     = 30 * time.Second   // WithLeeway: clock skew a Verifier accepts
-	DefaultJWKSMaxAge = 5 * time.Minute    // WithJWKSMaxAge: Cache-Control of the JWKS
-	DefaultTimeout    = 5 * time.Second    // WithTimeout: one outbound call
-	DefaultMaxEntries = 100_000            // WithMaxEntries: memory store and gateway cache bound
-	DefaultRetention  = 10 * time.Minute   // WithRetention: how long an expired session is remembered
+	DefaultLifetime        = 5 * time.Minute    // WithLifetime: a passport's exp
+	DefaultCacheTTL        = time.Minute        // WithCacheTTL: gateway passport cache
+	DefaultCookie          = "cellgate_session" // WithCookie: browser session cookie
+	DefaultLeeway          = 30 * time.Second   // WithLeeway: clock skew a Verifier accepts
+	DefaultJWKSMaxAge      = 5 * time.Minute    // WithJWKSMaxAge: Cache-Control of the JWKS
+	DefaultTimeout         = 5 * time.Second    // WithTimeout: one outbound call
+	DefaultMaxEntries      = 100_000            // WithMaxEntries: memory store and gateway cache bound
+	DefaultRetention       = 10 * time.Minute   // WithRetention: how long an expired session is remembered
+	DefaultSessionLifetime = 8 * time.Hour      // WithSessionLifetime: a session made by SignIn
 )
 
 // MaxPassportSize bounds the passport a Verifier reads; anything longer is
@@ -61,9 +62,14 @@ type config struct {
 	cacheTTL      time.Duration
 	keepCookie    bool
 
+	// SignIn
+	sessionLifetime time.Duration
+	insecureCookie  bool
+
 	// Verifier
 	jwksURL        string
 	staticKeys     []PublicKey
+	issuer         *Issuer
 	loopbackHTTP   bool
 	leeway         time.Duration
 	transport      http.RoundTripper
@@ -79,22 +85,23 @@ type config struct {
 
 func newConfig(opts []Option) *config {
 	c := &config{
-		now:            time.Now,
-		lifetime:       DefaultLifetime,
-		jwksMaxAge:     DefaultJWKSMaxAge,
-		trust:          edge.TrustBinding,
-		cookie:         DefaultCookie,
-		header:         "Authorization",
-		companyHeader:  zone.DefaultHeader,
-		public:         func(*http.Request) bool { return false },
-		companyless:    func(*http.Request) bool { return false },
-		cacheTTL:       DefaultCacheTTL,
-		leeway:         DefaultLeeway,
-		refreshEvery:   10 * time.Second,
-		failureBackoff: 30 * time.Second,
-		timeout:        DefaultTimeout,
-		maxEntries:     DefaultMaxEntries,
-		retention:      DefaultRetention,
+		now:             time.Now,
+		lifetime:        DefaultLifetime,
+		jwksMaxAge:      DefaultJWKSMaxAge,
+		trust:           edge.TrustBinding,
+		cookie:          DefaultCookie,
+		header:          "Authorization",
+		companyHeader:   zone.DefaultHeader,
+		public:          func(*http.Request) bool { return false },
+		companyless:     func(*http.Request) bool { return false },
+		cacheTTL:        DefaultCacheTTL,
+		leeway:          DefaultLeeway,
+		refreshEvery:    10 * time.Second,
+		failureBackoff:  30 * time.Second,
+		timeout:         DefaultTimeout,
+		maxEntries:      DefaultMaxEntries,
+		retention:       DefaultRetention,
+		sessionLifetime: DefaultSessionLifetime,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -157,8 +164,8 @@ func WithSignedCalls(v *hmacsig.Verifier) Option {
 	return optionFunc(func(c *config) { c.signed = v })
 }
 
-// WithCookie names the session cookie the Gateway reads. The default is
-// DefaultCookie.
+// WithCookie names the session cookie the Gateway reads and SignIn sets.
+// The default is DefaultCookie.
 func WithCookie(name string) Option {
 	return optionFunc(func(c *config) { c.cookie = name })
 }
@@ -217,15 +224,38 @@ func WithKeepSessionCookie() Option {
 	return optionFunc(func(c *config) { c.keepCookie = true })
 }
 
+// WithSessionLifetime sets how long a session made by SignIn lasts when the
+// Session given has no Expires. The default is DefaultSessionLifetime.
+func WithSessionLifetime(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.sessionLifetime = d })
+}
+
+// WithInsecureCookie makes SignIn's session cookie leave out Secure, so a
+// browser sends it over plain http: for local development only, never
+// where a network sits between the browser and the gateway.
+func WithInsecureCookie() Option {
+	return optionFunc(func(c *config) { c.insecureCookie = true })
+}
+
 // WithJWKS makes a Verifier load its keys from a JWKS URL, which must be
 // https unless WithLoopbackHTTP allows plain http to a loopback host.
 func WithJWKS(url string) Option {
 	return optionFunc(func(c *config) { c.jwksURL = url })
 }
 
-// WithStaticKeys gives a Verifier a fixed key set instead of a JWKS URL.
+// WithStaticKeys gives a Verifier a fixed key set instead of a JWKS URL. It
+// does not follow a rotation; for an Issuer in the same process use
+// WithIssuer.
 func WithStaticKeys(keys ...PublicKey) Option {
 	return optionFunc(func(c *config) { c.staticKeys = append(c.staticKeys, keys...) })
+}
+
+// WithIssuer makes a Verifier read its keys from an Issuer in the same
+// process, live: after Stage and Rotate it accepts passports of the new key
+// at once, which a WithStaticKeys(issuer.PublicKeys()...) snapshot would
+// refuse. The Issuer must name itself as the Verifier's issuer.
+func WithIssuer(i *Issuer) Option {
+	return optionFunc(func(c *config) { c.issuer = i })
 }
 
 // WithLoopbackHTTP allows a plain http JWKS URL whose host is a loopback
