@@ -17,8 +17,12 @@ import (
 // with Cache-Control: private, max-age=60 (WithCacheMaxAge). A zone already
 // resolved by Resolve is used as is. Failures are answered as Resolve
 // answers them.
+//
+// Options: WithCacheMaxAge, WithRetryAfter, WithHeader (named by
+// company_missing, and in Vary). Any other option, or an invalid value,
+// panics here, at construction.
 func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("BaseURLHandler", baseURLOptions, opts)
 	cacheControl := "no-store"
 	if c.maxAge > 0 {
 		cacheControl = "private, max-age=" + strconv.FormatInt(int64(c.maxAge.Seconds()), 10)

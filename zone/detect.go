@@ -33,8 +33,12 @@ import (
 //
 // On success every other spelling of the public header is deleted and the
 // canonical one carries the company, so nothing downstream reads another.
+//
+// Options: WithHeader, WithPathWildcard, WithPathSegment, WithQueryParam,
+// WithValidator, WithOptional, WithTrust. Any other option, or an invalid
+// value, panics here, at construction.
 func DetectCompany(opts ...Option) func(http.Handler) http.Handler {
-	d := newDetector(newConfig(opts))
+	d := newDetector(mustConfig("DetectCompany", detectOptions, opts))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id, err := d.detect(r)

@@ -18,8 +18,11 @@ import (
 // answer is a 503 zone_directory_unavailable with Retry-After (WithRetryAfter).
 // A request without a company is a 400 company_missing naming the header of
 // WithHeader, unless WithOptional lets it through without a zone.
+//
+// Options: WithOptional, WithRetryAfter, WithHeader. Any other option, or
+// an invalid value, panics here, at construction.
 func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("Resolve", resolveOptions, opts)
 	retryAfter := retryAfterSeconds(c.retryAfter)
 	missing := companyMissing(c.header)
 	return func(next http.Handler) http.Handler {
@@ -51,7 +54,7 @@ func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
 // middlewares that look a company up themselves (a zone's passport gateway)
 // answer with it, so a client sees one set of codes.
 func WriteLookupError(w http.ResponseWriter, r *http.Request, err error) {
-	writeLookupError(w, r, err, retryAfterSeconds(newConfig(nil).retryAfter))
+	writeLookupError(w, r, err, retryAfterSeconds(defaultRetryAfter))
 }
 
 // writeLookupError answers a failed directory lookup.

@@ -67,7 +67,10 @@ type route struct {
 // keyed by zone name. Options: WithCanary, WithFlags, WithTrust (forwarded
 // X-Forwarded-For chains of trusted hops are kept), WithLogger.
 func NewRouter(endpoints map[string]Endpoint, opts ...Option) (*Router, error) {
-	c := newConfig(opts)
+	c, err := newConfig("NewRouter", routerOptions, opts)
+	if err != nil {
+		return nil, err
+	}
 	if len(endpoints) == 0 {
 		return nil, errors.New("zone: router: no endpoints")
 	}
@@ -83,9 +86,6 @@ func NewRouter(endpoints map[string]Endpoint, opts ...Option) (*Router, error) {
 		r, ok := rt.routes[name]
 		if !ok {
 			return nil, fmt.Errorf("zone: router: canary for zone %q without a gateway", name)
-		}
-		if !(cn.Percent >= 0 && cn.Percent <= 100) {
-			return nil, fmt.Errorf("zone: router: canary for zone %q: percent %v outside 0–100", name, cn.Percent)
 		}
 		if cn.Flag != "" && c.flags == nil {
 			return nil, fmt.Errorf("zone: router: canary flag %q for zone %q needs WithFlags", cn.Flag, name)

@@ -19,9 +19,16 @@ type StaticDirectory struct {
 // Every id must pass the company id check (ValidCompanyID unless
 // WithValidator says otherwise, for UUID or slug tenants) and every zone must
 // be valid (a zone name and an absolute http(s) web base URL). The map is
-// copied.
+// copied. Options: WithValidator.
 func NewStaticDirectory(companies map[string]Zone, opts ...Option) (*StaticDirectory, error) {
-	c := newConfig(opts)
+	c, err := newConfig("NewStaticDirectory", staticOptions, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newStaticDirectory(companies, c)
+}
+
+func newStaticDirectory(companies map[string]Zone, c *config) (*StaticDirectory, error) {
 	d := &StaticDirectory{companies: make(map[string]Zone, len(companies))}
 	for id, z := range companies {
 		if !c.validID(id) {
@@ -43,6 +50,14 @@ func NewStaticDirectory(companies map[string]Zone, opts ...Option) (*StaticDirec
 // Unknown fields are errors, so a typo cannot silently drop a zone. Options
 // are those of NewStaticDirectory.
 func ReadStaticDirectory(r io.Reader, opts ...Option) (*StaticDirectory, error) {
+	c, err := newConfig("ReadStaticDirectory", staticOptions, opts)
+	if err != nil {
+		return nil, err
+	}
+	return readStaticDirectory(r, c)
+}
+
+func readStaticDirectory(r io.Reader, c *config) (*StaticDirectory, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	var companies map[string]Zone
@@ -52,18 +67,22 @@ func ReadStaticDirectory(r io.Reader, opts ...Option) (*StaticDirectory, error) 
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("zone: static directory: data after the JSON object")
 	}
-	return NewStaticDirectory(companies, opts...)
+	return newStaticDirectory(companies, c)
 }
 
 // LoadStaticDirectory reads a directory from the JSON file at path (see
 // ReadStaticDirectory), with the options of NewStaticDirectory.
 func LoadStaticDirectory(path string, opts ...Option) (*StaticDirectory, error) {
+	c, err := newConfig("LoadStaticDirectory", staticOptions, opts)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("zone: static directory: %w", err)
 	}
 	defer f.Close()
-	return ReadStaticDirectory(f, opts...)
+	return readStaticDirectory(f, c)
 }
 
 // Lookup implements Directory.
