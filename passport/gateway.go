@@ -89,12 +89,16 @@ type entry struct {
 // asks the authentication service at authURL through rt:
 // edge.Binding(authService) in one process, or a transport that signs
 // (hmacsig.Transport) across processes; nil means edge.NewTransport.
-// Options: WithCookie, WithHeader, WithPublic, WithCompanyless,
-// WithCacheTTL, WithMaxEntries, WithKeepSessionCookie, WithTimeout, WithClock.
+// Options: WithCookie, WithHeader, WithCompanyHeader, WithPublic,
+// WithCompanyless, WithCacheTTL, WithMaxEntries, WithKeepSessionCookie,
+// WithTimeout, WithClock.
 func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.RoundTripper, opts ...Option) (*Gateway, error) {
-	c := newConfig(opts)
-	u, err := url.Parse(authURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	c, err := newConfig("NewGateway", gatewayOptions, opts)
+	if err != nil {
+		return nil, err
+	}
+	u, perr := url.Parse(authURL)
+	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("passport: gateway: auth URL %q is not an absolute http(s) URL", authURL)
 	}
 	switch {
@@ -102,14 +106,6 @@ func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.Rou
 		return nil, fmt.Errorf("passport: gateway: invalid zone name %q", zoneName)
 	case dir == nil:
 		return nil, errors.New("passport: gateway: a zone directory is required")
-	case !validToken(c.header):
-		return nil, fmt.Errorf("passport: gateway: bad passport header name %q", c.header)
-	case c.companyHeader != "" && !validToken(c.companyHeader):
-		return nil, fmt.Errorf("passport: gateway: bad company header name %q", c.companyHeader)
-	case !validToken(c.cookie):
-		return nil, fmt.Errorf("passport: gateway: bad cookie name %q", c.cookie)
-	case c.timeout <= 0:
-		return nil, errors.New("passport: gateway: timeout must be positive")
 	}
 	if rt == nil {
 		rt = edge.NewTransport()

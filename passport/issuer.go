@@ -54,15 +54,12 @@ type retiredKey struct {
 // NewIssuer returns an Issuer naming itself iss that signs with active.
 // Options: WithLifetime, WithNextKey, WithPreviousKeys, WithJWKSMaxAge, WithClock.
 func NewIssuer(iss string, active SigningKey, opts ...Option) (*Issuer, error) {
-	c := newConfig(opts)
+	c, err := newConfig("NewIssuer", issuerOptions, opts)
+	if err != nil {
+		return nil, err
+	}
 	if iss == "" {
 		return nil, errors.New("passport: issuer: empty iss")
-	}
-	if c.lifetime <= 0 || c.lifetime > time.Hour {
-		return nil, fmt.Errorf("passport: issuer: lifetime %s is outside (0, 1h]", c.lifetime)
-	}
-	if c.jwksMaxAge < 0 {
-		return nil, errors.New("passport: issuer: negative JWKS max-age")
 	}
 	s, err := newSigner(active)
 	if err != nil {

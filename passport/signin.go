@@ -18,20 +18,21 @@ import (
 // HttpOnly, SameSite=Lax, Path=/ and Secure, and expires with the session.
 // WithInsecureCookie drops Secure for development over plain http only.
 //
+// Options: WithCookie, WithSessionLifetime, WithInsecureCookie, WithClock.
+//
 // Call SignIn before writing the response's header. An API client that
 // needs a bearer token instead of a cookie gets one from NewToken and a
 // Store.Put under TokenKey(token).
 func SignIn(ctx context.Context, w http.ResponseWriter, store Store, s Session, opts ...Option) (Session, error) {
-	c := newConfig(opts)
+	c, err := newConfig("SignIn", signInOptions, opts)
+	if err != nil {
+		return Session{}, err
+	}
 	switch {
 	case store == nil:
 		return Session{}, errors.New("passport: sign in: a store is required")
 	case s.ID != "":
 		return Session{}, errors.New("passport: sign in: the session ID is assigned by SignIn")
-	case !validToken(c.cookie):
-		return Session{}, fmt.Errorf("passport: sign in: bad cookie name %q", c.cookie)
-	case c.sessionLifetime <= 0:
-		return Session{}, fmt.Errorf("passport: sign in: session lifetime %s is not positive", c.sessionLifetime)
 	}
 	now := c.now()
 	s.ID, s.Created = NewSessionID(), now

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/zone"
@@ -38,10 +37,13 @@ type keySource interface {
 // (the cell's zone). Keys come from exactly one of WithJWKS (a cell in
 // another process than the Issuer), WithIssuer (the Issuer in this process,
 // followed through every rotation) and WithStaticKeys (a fixed set).
-// Options: WithLeeway, WithHeader, WithTransport, WithTimeout,
-// WithLoopbackHTTP, WithClock.
+// Options: WithLeeway, WithHeader, WithTransport and WithTimeout (for the
+// JWKS), WithLoopbackHTTP, WithClock.
 func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
-	c := newConfig(opts)
+	c, err := newConfig("NewVerifier", verifierOptions, opts)
+	if err != nil {
+		return nil, err
+	}
 	sources := 0
 	for _, set := range []bool{c.jwksURL != "", len(c.staticKeys) > 0, c.issuer != nil} {
 		if set {
@@ -55,12 +57,6 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 		return nil, errors.New("passport: verifier: want exactly one of WithJWKS, WithIssuer and WithStaticKeys")
 	case c.issuer != nil && c.issuer.iss != issuer:
 		return nil, fmt.Errorf("passport: verifier: WithIssuer names %q, the verifier expects %q", c.issuer.iss, issuer)
-	case c.leeway < 0 || c.leeway > 5*time.Minute:
-		return nil, fmt.Errorf("passport: verifier: leeway %s is outside [0, 5m]", c.leeway)
-	case !validToken(c.header):
-		return nil, fmt.Errorf("passport: verifier: bad header name %q", c.header)
-	case c.timeout <= 0:
-		return nil, errors.New("passport: verifier: timeout must be positive")
 	}
 	v := &Verifier{
 		iss: issuer, aud: audience, header: http.CanonicalHeaderKey(c.header),
