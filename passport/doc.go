@@ -45,6 +45,10 @@
 // session is served from a gateway's cache for at most WithCacheTTL (one
 // minute by default), and a passport already issued stays valid until its exp.
 //
+// Options are checked: each constructor's doc lists the options it reads,
+// and any other option (WithCacheTTL given to NewIssuer), or an invalid
+// value, is an error at construction naming both.
+//
 // Key rotation: Stage the next key (it is published in the JWKS at once),
 // wait at least the JWKS max-age, then Rotate. The retired key stays
 // published until every passport it signed has expired, and a gateway drops

@@ -107,7 +107,7 @@ func TestGatewayForgedPassportHeader(t *testing.T) {
 	})
 }
 
-// Issue 12, holes 1 and 3: a gateway never mints for a zone the session has
+// A gateway never mints for a zone the session has
 // no business in, whatever stands in front of it.
 func TestGatewayDeniesZonesWithoutBusiness(t *testing.T) {
 	me := func(r *http.Request) bool { return r.URL.Path == "/me" }

@@ -37,8 +37,9 @@ type keySource interface {
 // (the cell's zone). Keys come from exactly one of WithJWKS (a cell in
 // another process than the Issuer), WithIssuer (the Issuer in this process,
 // followed through every rotation) and WithStaticKeys (a fixed set).
-// Options: WithLeeway, WithHeader, WithTransport and WithTimeout (for the
-// JWKS), WithLoopbackHTTP, WithClock.
+// Options: one of WithJWKS, WithIssuer and WithStaticKeys; WithLeeway,
+// WithHeader, WithTransport and WithTimeout (for the JWKS), WithLoopbackHTTP,
+// WithClock.
 func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 	c, err := newConfig("NewVerifier", verifierOptions, opts)
 	if err != nil {

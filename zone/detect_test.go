@@ -32,7 +32,7 @@ func TestDetectCompany(t *testing.T) {
 		{name: "path segment upper case", target: "/rest/v1.0/COMPANIES/7/x", want: "7"},
 		{name: "path trailing slash", target: "/rest/v1.0/companies/7/", want: "7"},
 		{name: "path segments list", target: "/rest/v1.0/companies", opts: []Option{WithOptional()}, want: ""},
-		// Issue 12, hole 2: every path a cell could read as another company.
+		// Every path a cell could read as another company.
 		{name: "encoded dot-dot after company", target: "/rest/v1.0/companies/1/%2e%2e/2/projects", code: "path_ambiguous"},
 		{name: "encoded dot-dot upper case", target: "/rest/v1.0/companies/1/%2E%2E/2/projects", code: "path_ambiguous"},
 		{name: "half-encoded dot-dot", target: "/rest/v1.0/companies/1/.%2e/2/projects", code: "path_ambiguous"},
@@ -50,7 +50,7 @@ func TestDetectCompany(t *testing.T) {
 		{name: "encoded segment name and header", target: "/rest/v1.0/%63ompanies/2/projects", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "company_conflict"},
 		{name: "segment with path parameter and header", target: "/rest/v1.0/companies;v=1/2/projects", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "company_conflict"},
 		{name: "encoded company id", target: "/rest/v1.0/companies/%31/projects", code: "company_invalid"},
-		// Issue 12, hole 4: every spelling of the public header and query name.
+		// Every spelling of the public header and query name.
 		{name: "header underscore spelling", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}}, want: "4"},
 		{name: "header two spellings differ", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
 		{name: "header upper-case underscore and path", target: "/companies/1/x", header: map[string][]string{"PROCORE_COMPANY_ID": {"4"}}, code: "company_conflict"},

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// FuzzDetectCompanyAgreesWithCells is the differential test of issue 12:
+// FuzzDetectCompanyAgreesWithCells is a differential test of tenant isolation:
 // whenever DetectCompany accepts a request as company C (or as naming
 // none), every way a cell might read the forwarded request finds C or no
 // company at all. The cells modelled: Go's path.Clean of the decoded path

@@ -388,7 +388,7 @@ func WithCacheMaxAge(d time.Duration) Option {
 }
 
 // WithCanary sends a stable share of zone's companies to an alternate
-// gateway (see Canary). The Router reads it; one canary per zone.
+// gateway (see Canary), one canary per zone.
 func WithCanary(zone string, cn Canary) Option {
 	return checked("WithCanary", func(c *config) error {
 		switch {
@@ -409,7 +409,7 @@ func WithCanary(zone string, cn Canary) Option {
 }
 
 // WithFlags sets what evaluates the flags of canaries (Canary.Flag), such
-// as featureflag.Evaluator(client) for OpenFeature. Only the Router reads it.
+// as featureflag.Evaluator(client) for OpenFeature.
 func WithFlags(flags FlagFunc) Option {
 	return set("WithFlags", func(c *config) { c.flags = flags })
 }

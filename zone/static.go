@@ -47,8 +47,8 @@ func newStaticDirectory(companies map[string]Zone, c *config) (*StaticDirectory,
 //
 //	{"1001": {"zone": "us01", "web_base_url": "https://us01.example.com"}}
 //
-// Unknown fields are errors, so a typo cannot silently drop a zone. Options
-// are those of NewStaticDirectory.
+// Unknown fields are errors, so a typo cannot silently drop a zone.
+// Options: WithValidator.
 func ReadStaticDirectory(r io.Reader, opts ...Option) (*StaticDirectory, error) {
 	c, err := newConfig("ReadStaticDirectory", staticOptions, opts)
 	if err != nil {
@@ -71,7 +71,7 @@ func readStaticDirectory(r io.Reader, c *config) (*StaticDirectory, error) {
 }
 
 // LoadStaticDirectory reads a directory from the JSON file at path (see
-// ReadStaticDirectory), with the options of NewStaticDirectory.
+// ReadStaticDirectory). Options: WithValidator.
 func LoadStaticDirectory(path string, opts ...Option) (*StaticDirectory, error) {
 	c, err := newConfig("LoadStaticDirectory", staticOptions, opts)
 	if err != nil {
