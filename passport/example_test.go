@@ -60,3 +60,26 @@ func Example() {
 	// 421 {"type":"urn:cellgate:problem:zone_misdirected","title":"Misdirected Request","status":421,"detail":"The request reached the gateway of another zone.","code":"zone_misdirected"}
 	// 401 {"type":"urn:cellgate:problem:session_revoked","title":"Unauthorized","status":401,"detail":"The session was ended. Please sign in again.","code":"session_revoked"}
 }
+
+// A login handler signs the user in with one call: the session is stored
+// under a fresh token, and the token goes to the browser in a cookie it
+// sends back but cannot read from script.
+func ExampleSignIn() {
+	store, _ := passport.NewMemoryStore()
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := passport.SignIn(r.Context(), w, store, passport.Session{User: "u-7", Companies: []string{"42"}})
+		if err != nil {
+			edge.WriteProblem(w, r, err)
+			return
+		}
+		fmt.Fprintln(w, "signed in until", s.Expires.Sub(s.Created))
+	})
+	w := httptest.NewRecorder()
+	login.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/login", nil))
+	c := w.Result().Cookies()[0]
+	fmt.Print(w.Body.String())
+	fmt.Println(c.Name, c.HttpOnly, c.Secure, c.SameSite == http.SameSiteLaxMode, c.Path)
+	// Output:
+	// signed in until 8h0m0s
+	// cellgate_session true true true /
+}

@@ -208,6 +208,9 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 // gateway builds the gateway of zone z with its stand-in cell and
 // replacement backend.
 func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, auth http.RoundTripper, log *slog.Logger) (*reference.Gateway, error) {
+	// The cells read the JWKS through the authentication service's binding,
+	// as a cell in another process would over the network; rotations reach
+	// them through it. (Code next to the Issuer would use WithIssuer.)
 	verifier, err := passport.NewVerifier(issuerName, z,
 		passport.WithJWKS("https://auth.internal"+reference.JWKSPath),
 		passport.WithTransport(auth))
