@@ -33,6 +33,8 @@ func SignIn(ctx context.Context, w http.ResponseWriter, store Store, s Session, 
 		return Session{}, errors.New("passport: sign in: a store is required")
 	case s.ID != "":
 		return Session{}, errors.New("passport: sign in: the session ID is assigned by SignIn")
+	case s.IsRevoked():
+		return Session{}, errors.New("passport: sign in: a new session cannot be revoked")
 	}
 	now := c.now()
 	s.ID, s.Created = NewSessionID(), now
