@@ -78,6 +78,7 @@ func TestSignInRefuses(t *testing.T) {
 	}{
 		"no store":           {s: Session{User: "u"}},
 		"ID given":           {store: store, s: Session{ID: "mine", User: "u"}},
+		"revoked":            {store: store, s: Session{User: "u", Revoked: time.Now()}},
 		"no user":            {store: store},
 		"bad cookie name":    {store: store, s: Session{User: "u"}, opts: []Option{WithCookie("a b")}},
 		"zero lifetime":      {store: store, s: Session{User: "u"}, opts: []Option{WithSessionLifetime(0)}},
