@@ -63,7 +63,7 @@ func NewAuthService(store Store, issuer *Issuer, dir zone.Directory, opts ...Opt
 	if store == nil || issuer == nil || dir == nil {
 		return nil, errors.New("passport: auth service: store, issuer and zone directory are required")
 	}
-	c, err := newConfig("NewAuthService", authOptions, opts)
+	c, err := newConfig("NewAuthService", opts, authOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -93,7 +93,7 @@ type entry struct {
 // WithCompanyless, WithCacheTTL, WithMaxEntries, WithKeepSessionCookie,
 // WithTimeout, WithClock.
 func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.RoundTripper, opts ...Option) (*Gateway, error) {
-	c, err := newConfig("NewGateway", gatewayOptions, opts)
+	c, err := newConfig("NewGateway", opts, gatewayOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func newFixture(t testing.TB, gwOpts ...Option) *fixture {
 	// Of the gateway's options, the passport header concerns the cell too.
 	vOpts := []Option{WithIssuer(f.issuer), WithClock(f.clk.Now)}
 	for _, o := range gwOpts {
-		if o.name() == "WithHeader" {
+		if o.Name() == "WithHeader" {
 			vOpts = append(vOpts, o)
 		}
 	}

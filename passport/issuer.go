@@ -54,7 +54,7 @@ type retiredKey struct {
 // NewIssuer returns an Issuer naming itself iss that signs with active.
 // Options: WithLifetime, WithNextKey, WithPreviousKeys, WithJWKSMaxAge, WithClock.
 func NewIssuer(iss string, active SigningKey, opts ...Option) (*Issuer, error) {
-	c, err := newConfig("NewIssuer", issuerOptions, opts)
+	c, err := newConfig("NewIssuer", opts, issuerOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ var _ Store = (*MemoryStore)(nil)
 // NewMemoryStore returns an empty MemoryStore. Options: WithMaxEntries,
 // WithRetention, WithClock.
 func NewMemoryStore(opts ...Option) (*MemoryStore, error) {
-	c, err := newConfig("NewMemoryStore", memStoreOptions, opts)
+	c, err := newConfig("NewMemoryStore", opts, memStoreOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -19,26 +19,15 @@ import (
 // given to a constructor that does not read it (WithCacheTTL to NewIssuer),
 // or given an invalid value, is an error at construction naming both, never
 // silently ignored.
-type Option interface {
-	name() string
-	apply(*config) error
+// nil given to an option that takes a func, an interface or a pointer
+// means the documented default.
+type Option struct {
+	name  string
+	apply func(*config) error
 }
 
-type option struct {
-	n string
-	f func(*config) error
-}
-
-func (o option) name() string          { return o.n }
-func (o option) apply(c *config) error { return o.f(c) }
-
-// set returns the option called name that cannot be given a wrong value.
-func set(name string, f func(*config)) Option {
-	return option{name, func(c *config) error { f(c); return nil }}
-}
-
-// checked returns the option called name whose value f may refuse.
-func checked(name string, f func(*config) error) Option { return option{name, f} }
+// Name returns the option's name, such as "WithClock".
+func (o Option) Name() string { return o.name }
 
 // The options each constructor reads.
 var (
@@ -115,10 +104,9 @@ type config struct {
 	prefix     string
 }
 
-// newConfig returns the defaults with opts applied, or an error when
-// constructor, which reads the options named in reads, is given another or
-// an invalid value.
-func newConfig(constructor string, reads []string, opts []Option) (*config, error) {
+// newConfig applies opts over the defaults for the constructor ctor
+// ("NewGateway"), which reads only the options named in reads.
+func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 	c := &config{
 		now:             time.Now,
 		lifetime:        DefaultLifetime,
@@ -139,14 +127,14 @@ func newConfig(constructor string, reads []string, opts []Option) (*config, erro
 		sessionLifetime: DefaultSessionLifetime,
 	}
 	for _, o := range opts {
-		if o == nil {
-			continue
+		if o.apply == nil {
+			return nil, fmt.Errorf("passport: %s: zero Option", ctor)
 		}
-		if !slices.Contains(reads, o.name()) {
-			return nil, fmt.Errorf("passport: %s does not take option %s", constructor, o.name())
+		if !slices.Contains(reads, o.name) {
+			return nil, fmt.Errorf("passport: %s does not take option %s", ctor, o.name)
 		}
 		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("passport: %s: %s: %w", constructor, o.name(), err)
+			return nil, fmt.Errorf("passport: %s: %s: %w", ctor, o.name, err)
 		}
 	}
 	return c, nil
@@ -155,43 +143,44 @@ func newConfig(constructor string, reads []string, opts []Option) (*config, erro
 // WithClock sets the clock every expiry is judged by. The default is
 // time.Now; tests pass a fake clock instead of sleeping.
 func WithClock(now func() time.Time) Option {
-	return set("WithClock", func(c *config) {
+	return Option{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
-	})
+		return nil
+	}}
 }
 
 // WithLifetime sets how long a passport minted by an Issuer is valid
 // (its exp). The default is DefaultLifetime; NewIssuer refuses more than an hour.
 func WithLifetime(d time.Duration) Option {
-	return checked("WithLifetime", func(c *config) error {
+	return Option{"WithLifetime", func(c *config) error {
 		if d <= 0 || d > time.Hour {
 			return fmt.Errorf("%s is outside (0, 1h]", d)
 		}
 		c.lifetime = d
 		return nil
-	})
+	}}
 }
 
 // WithNextKey gives an Issuer the key it will sign with after the next
 // Rotate. It is published in the JWKS at once, so every cell knows it before
 // the first passport it signs arrives.
 func WithNextKey(k SigningKey) Option {
-	return checked("WithNextKey", func(c *config) error {
+	return Option{"WithNextKey", func(c *config) error {
 		if err := k.validate(); err != nil {
 			return err
 		}
 		c.next = &k
 		return nil
-	})
+	}}
 }
 
 // WithPreviousKeys gives an Issuer public keys that signed earlier passports,
 // for instance before a restart. They stay in the JWKS for one passport
 // lifetime plus DefaultLeeway from the Issuer's creation.
 func WithPreviousKeys(keys ...PublicKey) Option {
-	return checked("WithPreviousKeys", func(c *config) error {
+	return Option{"WithPreviousKeys", func(c *config) error {
 		for _, k := range keys {
 			if err := k.validate(); err != nil {
 				return err
@@ -199,67 +188,66 @@ func WithPreviousKeys(keys ...PublicKey) Option {
 		}
 		c.previous = append(c.previous, keys...)
 		return nil
-	})
+	}}
 }
 
 // WithJWKSMaxAge sets the Cache-Control max-age of the JWKS handler.
 // The default is DefaultJWKSMaxAge.
 func WithJWKSMaxAge(d time.Duration) Option {
-	return checked("WithJWKSMaxAge", func(c *config) error {
+	return Option{"WithJWKSMaxAge", func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("%s is negative", d)
 		}
 		c.jwksMaxAge = d
 		return nil
-	})
+	}}
 }
 
 // WithTrust sets which requests the authentication service answers without
 // a signature. The default is edge.TrustBinding: only calls made through an
 // edge.Binding, which no header can fake.
 func WithTrust(t edge.Trust) Option {
-	return set("WithTrust", func(c *config) {
+	return Option{"WithTrust", func(c *config) error {
 		if t != nil {
 			c.trust = t
 		}
-	})
+		return nil
+	}}
 }
 
 // WithSignedCalls lets the authentication service also answer requests that
-// carry a valid hmacsig signature, so it can run in another process.
+// carry a valid hmacsig signature, so it can run in another process. By
+// default (and for nil) it answers no signed call.
 func WithSignedCalls(v *hmacsig.Verifier) Option {
-	return checked("WithSignedCalls", func(c *config) error {
-		if v == nil {
-			return errors.New("nil verifier")
-		}
+	return Option{"WithSignedCalls", func(c *config) error {
 		c.signed = v
 		return nil
-	})
+	}}
 }
 
 // WithCookie names the session cookie the Gateway reads and SignIn sets.
 // The default is DefaultCookie.
 func WithCookie(name string) Option {
-	return checked("WithCookie", func(c *config) error {
+	return Option{"WithCookie", func(c *config) error {
 		if !validToken(name) {
 			return fmt.Errorf("invalid cookie name %q", name)
 		}
 		c.cookie = name
 		return nil
-	})
+	}}
 }
 
 // WithHeader names the header that carries the passport from the Gateway to
 // the cell. The default, Authorization, carries "Bearer <passport>"; any other
 // header carries the bare passport.
 func WithHeader(name string) Option {
-	return checked("WithHeader", func(c *config) error {
+	return Option{"WithHeader", func(c *config) error {
 		if !validToken(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.header = name
 		return nil
-	})
+	}}
 }
 
 // WithCompanyHeader names the public header clients name their company
@@ -267,24 +255,25 @@ func WithHeader(name string) Option {
 // company_missing names the header the client should send. The default is
 // zone.DefaultHeader; "" names none.
 func WithCompanyHeader(name string) Option {
-	return checked("WithCompanyHeader", func(c *config) error {
+	return Option{"WithCompanyHeader", func(c *config) error {
 		if name != "" && !validToken(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.companyHeader = name
 		return nil
-	})
+	}}
 }
 
 // WithPublic marks routes that the Gateway lets through without a session.
 // A request on such a route that does carry a valid session still gets a
 // passport; one whose session is refused goes on without.
 func WithPublic(public func(*http.Request) bool) Option {
-	return set("WithPublic", func(c *config) {
+	return Option{"WithPublic", func(c *config) error {
 		if public != nil {
 			c.public = public
 		}
-	})
+		return nil
+	}}
 }
 
 // WithCompanyless declares the routes of a Gateway that name no company,
@@ -294,11 +283,12 @@ func WithPublic(public func(*http.Request) bool) Option {
 // session may act for at least one company of the gateway's own zone
 // (403 zone_forbidden otherwise). The default declares none.
 func WithCompanyless(companyless func(*http.Request) bool) Option {
-	return set("WithCompanyless", func(c *config) {
+	return Option{"WithCompanyless", func(c *config) error {
 		if companyless != nil {
 			c.companyless = companyless
 		}
-	})
+		return nil
+	}}
 }
 
 // WithCacheTTL sets how long the Gateway reuses a passport. An entry never
@@ -306,58 +296,58 @@ func WithCompanyless(companyless func(*http.Request) bool) Option {
 // receives a passport with time to spare. The default is DefaultCacheTTL;
 // zero disables the cache.
 func WithCacheTTL(d time.Duration) Option {
-	return checked("WithCacheTTL", func(c *config) error {
+	return Option{"WithCacheTTL", func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("%s is negative", d)
 		}
 		c.cacheTTL = d
 		return nil
-	})
+	}}
 }
 
 // WithKeepSessionCookie makes the Gateway forward the session cookie to the
 // cell. By default it is removed: a cell needs the passport only.
 func WithKeepSessionCookie() Option {
-	return set("WithKeepSessionCookie", func(c *config) { c.keepCookie = true })
+	return Option{"WithKeepSessionCookie", func(c *config) error { c.keepCookie = true; return nil }}
 }
 
 // WithSessionLifetime sets how long a session made by SignIn lasts when the
 // Session given has no Expires. The default is DefaultSessionLifetime.
 func WithSessionLifetime(d time.Duration) Option {
-	return checked("WithSessionLifetime", func(c *config) error {
+	return Option{"WithSessionLifetime", func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("%s is not positive", d)
 		}
 		c.sessionLifetime = d
 		return nil
-	})
+	}}
 }
 
 // WithInsecureCookie makes SignIn's session cookie leave out Secure, so a
 // browser sends it over plain http: for local development only, never
 // where a network sits between the browser and the gateway.
 func WithInsecureCookie() Option {
-	return set("WithInsecureCookie", func(c *config) { c.insecureCookie = true })
+	return Option{"WithInsecureCookie", func(c *config) error { c.insecureCookie = true; return nil }}
 }
 
 // WithJWKS makes a Verifier load its keys from a JWKS URL, which must be
 // https unless WithLoopbackHTTP allows plain http to a loopback host.
 func WithJWKS(raw string) Option {
-	return checked("WithJWKS", func(c *config) error {
+	return Option{"WithJWKS", func(c *config) error {
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return fmt.Errorf("%q is not an absolute http(s) URL", raw)
 		}
 		c.jwksURL = raw
 		return nil
-	})
+	}}
 }
 
 // WithStaticKeys gives a Verifier a fixed key set instead of a JWKS URL. It
 // does not follow a rotation; for an Issuer in the same process use
 // WithIssuer.
 func WithStaticKeys(keys ...PublicKey) Option {
-	return checked("WithStaticKeys", func(c *config) error {
+	return Option{"WithStaticKeys", func(c *config) error {
 		if len(keys) == 0 {
 			return errors.New("no keys")
 		}
@@ -368,93 +358,91 @@ func WithStaticKeys(keys ...PublicKey) Option {
 		}
 		c.staticKeys = append(c.staticKeys, keys...)
 		return nil
-	})
+	}}
 }
 
 // WithIssuer makes a Verifier read its keys from an Issuer in the same
 // process, live: after Stage and Rotate it accepts passports of the new key
 // at once, which a WithStaticKeys(issuer.PublicKeys()...) snapshot would
-// refuse. The Issuer must name itself as the Verifier's issuer.
+// refuse. The Issuer must name itself as the Verifier's issuer; nil names
+// none.
 func WithIssuer(i *Issuer) Option {
-	return checked("WithIssuer", func(c *config) error {
-		if i == nil {
-			return errors.New("nil issuer")
-		}
+	return Option{"WithIssuer", func(c *config) error {
 		c.issuer = i
 		return nil
-	})
+	}}
 }
 
 // WithLoopbackHTTP allows a plain http JWKS URL whose host is a loopback
 // address or "localhost", for local development.
 func WithLoopbackHTTP() Option {
-	return set("WithLoopbackHTTP", func(c *config) { c.loopbackHTTP = true })
+	return Option{"WithLoopbackHTTP", func(c *config) error { c.loopbackHTTP = true; return nil }}
 }
 
 // WithLeeway sets the clock skew a Verifier tolerates on exp, nbf and iat.
 // The default is DefaultLeeway.
 func WithLeeway(d time.Duration) Option {
-	return checked("WithLeeway", func(c *config) error {
+	return Option{"WithLeeway", func(c *config) error {
 		if d < 0 || d > 5*time.Minute {
 			return fmt.Errorf("%s is outside [0, 5m]", d)
 		}
 		c.leeway = d
 		return nil
-	})
+	}}
 }
 
 // WithTransport sets the RoundTripper a Verifier fetches the JWKS with.
 // The default is edge.NewTransport.
 func WithTransport(rt http.RoundTripper) Option {
-	return set("WithTransport", func(c *config) { c.transport = rt })
+	return Option{"WithTransport", func(c *config) error { c.transport = rt; return nil }}
 }
 
 // WithTimeout bounds one outbound call: the Gateway's call to the
 // authentication service, a Verifier's JWKS fetch, a StoreClient call.
 // The default is DefaultTimeout.
 func WithTimeout(d time.Duration) Option {
-	return checked("WithTimeout", func(c *config) error {
+	return Option{"WithTimeout", func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("%s is not positive", d)
 		}
 		c.timeout = d
 		return nil
-	})
+	}}
 }
 
 // WithMaxEntries bounds the sessions a MemoryStore holds and the passports
 // a Gateway caches. The default is DefaultMaxEntries.
 func WithMaxEntries(n int) Option {
-	return checked("WithMaxEntries", func(c *config) error {
+	return Option{"WithMaxEntries", func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("%d is not positive", n)
 		}
 		c.maxEntries = n
 		return nil
-	})
+	}}
 }
 
 // WithRetention sets how long a MemoryStore remembers a session after it
 // expired, so a late client hears session_expired rather than
 // session_unknown. The default is DefaultRetention.
 func WithRetention(d time.Duration) Option {
-	return checked("WithRetention", func(c *config) error {
+	return Option{"WithRetention", func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("%s is negative", d)
 		}
 		c.retention = d
 		return nil
-	})
+	}}
 }
 
 // WithPrefix sets the path prefix the storage service is mounted under,
 // such as "/internal". The default is none.
 func WithPrefix(p string) Option {
-	return checked("WithPrefix", func(c *config) error {
+	return Option{"WithPrefix", func(c *config) error {
 		if p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/")) {
 			return fmt.Errorf(`prefix %q must start with "/" and not end with one`, p)
 		}
 		c.prefix = p
 		return nil
-	})
+	}}
 }

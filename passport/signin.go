@@ -24,7 +24,7 @@ import (
 // needs a bearer token instead of a cookie gets one from NewToken and a
 // Store.Put under TokenKey(token).
 func SignIn(ctx context.Context, w http.ResponseWriter, store Store, s Session, opts ...Option) (Session, error) {
-	c, err := newConfig("SignIn", signInOptions, opts)
+	c, err := newConfig("SignIn", opts, signInOptions)
 	if err != nil {
 		return Session{}, err
 	}

@@ -32,7 +32,7 @@ type StorageService struct {
 // NewStorageService returns the storage service of store; v checks every
 // call. Options: WithPrefix.
 func NewStorageService(store Store, v *hmacsig.Verifier, opts ...Option) (*StorageService, error) {
-	c, err := newConfig("NewStorageService", storageOptions, opts)
+	c, err := newConfig("NewStorageService", opts, storageOptions)
 	if err != nil {
 		return nil, err
 	}

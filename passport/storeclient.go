@@ -33,7 +33,7 @@ var _ Store = (*StoreClient)(nil)
 // NewStoreClient returns a client of the storage service at baseURL (its
 // prefix included) that sends every call through rt. Options: WithTimeout.
 func NewStoreClient(baseURL string, rt http.RoundTripper, opts ...Option) (*StoreClient, error) {
-	c, err := newConfig("NewStoreClient", clientOptions, opts)
+	c, err := newConfig("NewStoreClient", opts, clientOptions)
 	if err != nil {
 		return nil, err
 	}

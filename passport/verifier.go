@@ -41,7 +41,7 @@ type keySource interface {
 // WithHeader, WithTransport and WithTimeout (for the JWKS), WithLoopbackHTTP,
 // WithClock.
 func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
-	c, err := newConfig("NewVerifier", verifierOptions, opts)
+	c, err := newConfig("NewVerifier", opts, verifierOptions)
 	if err != nil {
 		return nil, err
 	}

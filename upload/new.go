@@ -42,7 +42,7 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 	guarded := edge.Chain(
 		hmacsig.Require(verifier),
 		zone.DetectCompany(cfg.zone...),
-		zone.Resolve(dir),
+		zone.Resolve(dir, cfg.zone...),
 	)(h)
 	mux := http.NewServeMux()
 	mux.Handle(PatternUpload, guarded)

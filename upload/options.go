@@ -169,9 +169,8 @@ func WithTracing(opts ...tracing.Option) Option {
 	return optionFunc(func(c *config) { c.tracing = append(c.tracing, opts...) })
 }
 
-// WithZone passes options to zone.DetectCompany in the chain of New
-// (zone.WithTrust, zone.WithHeader, ...); New panics, as DetectCompany
-// does, on an option DetectCompany does not read.
+// WithZone passes options to zone.DetectCompany and zone.Resolve in the
+// chain of New (zone.WithTrust, zone.WithHeader, ...).
 func WithZone(opts ...zone.Option) Option {
 	return optionFunc(func(c *config) { c.zone = append(c.zone, opts...) })
 }

@@ -22,7 +22,7 @@ import (
 // company_missing, and in Vary). Any other option, or an invalid value,
 // panics here, at construction.
 func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
-	c := mustConfig("BaseURLHandler", baseURLOptions, opts)
+	c := mustConfig("BaseURLHandler", opts, baseURLOptions)
 	cacheControl := "no-store"
 	if c.maxAge > 0 {
 		cacheControl = "private, max-age=" + strconv.FormatInt(int64(c.maxAge.Seconds()), 10)

@@ -34,7 +34,7 @@ func BenchmarkDetect(b *testing.B) {
 		{"query", "/rest/v1.0/projects?page=2&company_id=42", ""},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			d := newDetector(mustConfig("DetectCompany", detectOptions, nil))
+			d := newDetector(mustConfig("DetectCompany", nil, detectOptions))
 			req := httptest.NewRequest(http.MethodGet, bc.target, nil)
 			if bc.header != "" {
 				req.Header.Set(DefaultHeader, bc.header)

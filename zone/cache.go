@@ -62,7 +62,7 @@ type CacheStats struct {
 // WithStaleWhileRevalidate, WithStaleIfError, WithNegativeTTL,
 // WithCacheSize, WithNegativeCacheSize, WithLookupTimeout, WithClock.
 func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, error) {
-	c, err := newConfig("NewCachingDirectory", cacheOptions, opts)
+	c, err := newConfig("NewCachingDirectory", opts, cacheOptions)
 	if err != nil {
 		return nil, err
 	}

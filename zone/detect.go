@@ -38,7 +38,7 @@ import (
 // WithValidator, WithOptional, WithTrust. Any other option, or an invalid
 // value, panics here, at construction.
 func DetectCompany(opts ...Option) func(http.Handler) http.Handler {
-	d := newDetector(mustConfig("DetectCompany", detectOptions, opts))
+	d := newDetector(mustConfig("DetectCompany", opts, detectOptions))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id, err := d.detect(r)

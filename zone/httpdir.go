@@ -31,7 +31,7 @@ type HTTPDirectory struct {
 // NewHTTPDirectory returns a directory client for the service at baseURL,
 // an absolute http(s) URL. Options: WithTransport, WithMaxResponseBytes.
 func NewHTTPDirectory(baseURL string, opts ...Option) (*HTTPDirectory, error) {
-	c, err := newConfig("NewHTTPDirectory", httpDirOptions, opts)
+	c, err := newConfig("NewHTTPDirectory", opts, httpDirOptions)
 	if err != nil {
 		return nil, err
 	}

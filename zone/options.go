@@ -1,7 +1,6 @@
 package zone
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -19,26 +18,15 @@ import (
 // is an error at construction naming both, never silently ignored. The
 // middleware constructors (DetectCompany, Resolve, BaseURLHandler), which
 // return no error, panic at construction instead; never while serving.
-type Option interface {
-	name() string
-	apply(*config) error
+// nil given to an option that takes a func, an interface or a pointer
+// means the documented default.
+type Option struct {
+	name  string
+	apply func(*config) error
 }
 
-type option struct {
-	n string
-	f func(*config) error
-}
-
-func (o option) name() string          { return o.n }
-func (o option) apply(c *config) error { return o.f(c) }
-
-// set returns the option called name that cannot be given a wrong value.
-func set(name string, f func(*config)) Option {
-	return option{name, func(c *config) error { f(c); return nil }}
-}
-
-// checked returns the option called name whose value f may refuse.
-func checked(name string, f func(*config) error) Option { return option{name, f} }
+// Name returns the option's name, such as "WithClock".
+func (o Option) Name() string { return o.name }
 
 // config holds every knob of the package; newConfig is the one place where
 // defaults live. The zero configuration is the safe one: nothing inbound is
@@ -75,13 +63,12 @@ const (
 	DefaultQueryParam = "company_id"         // query parameter naming the company
 )
 
-// newConfig returns the defaults with opts applied, or an error when
-// constructor, which reads the options named in reads, is given another or
-// an invalid value.
 // defaultRetryAfter is the Retry-After of zone_directory_unavailable.
 const defaultRetryAfter = 5 * time.Second
 
-func newConfig(constructor string, reads []string, opts []Option) (*config, error) {
+// newConfig applies opts over the defaults for the constructor ctor
+// ("NewRouter"), which reads only the options named in reads.
+func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 	c := &config{
 		trust:         edge.TrustNone,
 		header:        DefaultHeader,
@@ -102,14 +89,14 @@ func newConfig(constructor string, reads []string, opts []Option) (*config, erro
 		maxAge:        60 * time.Second,
 	}
 	for _, o := range opts {
-		if o == nil {
-			continue
+		if o.apply == nil {
+			return nil, fmt.Errorf("zone: %s: zero Option", ctor)
 		}
-		if !slices.Contains(reads, o.name()) {
-			return nil, fmt.Errorf("zone: %s does not take option %s", constructor, o.name())
+		if !slices.Contains(reads, o.name) {
+			return nil, fmt.Errorf("zone: %s does not take option %s", ctor, o.name)
 		}
 		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("zone: %s: %s: %w", constructor, o.name(), err)
+			return nil, fmt.Errorf("zone: %s: %s: %w", ctor, o.name, err)
 		}
 	}
 	return c, nil
@@ -117,8 +104,8 @@ func newConfig(constructor string, reads []string, opts []Option) (*config, erro
 
 // mustConfig is newConfig for the middleware constructors, which return no
 // error: a wrong option is a programming error found at start-up.
-func mustConfig(constructor string, reads []string, opts []Option) *config {
-	c, err := newConfig(constructor, reads, opts)
+func mustConfig(ctor string, opts []Option, reads []string) *config {
+	c, err := newConfig(ctor, opts, reads)
 	if err != nil {
 		panic(err)
 	}
@@ -171,226 +158,228 @@ func (c *config) log() *slog.Logger {
 // believes their Cellgate-Company-Id header, and the Router keeps their
 // X-Forwarded-For chain. The default (also for nil) trusts nothing.
 func WithTrust(t edge.Trust) Option {
-	return set("WithTrust", func(c *config) {
+	return Option{"WithTrust", func(c *config) error {
 		if t != nil {
 			c.trust = t
 		}
-	})
+		return nil
+	}}
 }
 
 // WithHeader names the public header that carries the company id
 // (DefaultHeader unless set); "" disables it. DetectCompany reads it, and
 // every 400 company_missing names it; BaseURLHandler varies on it.
 func WithHeader(name string) Option {
-	return checked("WithHeader", func(c *config) error {
+	return Option{"WithHeader", func(c *config) error {
 		if name != "" && !validHeaderName(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.header = name
 		return nil
-	})
+	}}
 }
 
 // WithPathWildcard names the http.ServeMux wildcard that carries the company
 // id (DefaultWildcard unless set); "" disables it.
 func WithPathWildcard(name string) Option {
-	return checked("WithPathWildcard", func(c *config) error {
+	return Option{"WithPathWildcard", func(c *config) error {
 		if name != "" && !goIdentifier(name) {
 			return fmt.Errorf("%q is no ServeMux wildcard name", name)
 		}
 		c.wildcard = name
 		return nil
-	})
+	}}
 }
 
 // WithPathSegment names the path segment followed by the company id, as
 // "companies" in /rest/v1.0/companies/{id}/projects (DefaultSegment unless
 // set); "" disables it. It is read when the wildcard is not set.
 func WithPathSegment(name string) Option {
-	return checked("WithPathSegment", func(c *config) error {
+	return Option{"WithPathSegment", func(c *config) error {
 		if name != "" && !portableID(name) {
 			return fmt.Errorf("%q is no plain path segment", name)
 		}
 		c.segment = name
 		return nil
-	})
+	}}
 }
 
 // WithQueryParam names the query parameter that carries the company id
 // (DefaultQueryParam unless set); "" disables it. The query is read, never
 // logged.
 func WithQueryParam(name string) Option {
-	return checked("WithQueryParam", func(c *config) error {
+	return Option{"WithQueryParam", func(c *config) error {
 		if name != "" && !portableID(name) {
 			return fmt.Errorf("%q is no plain query parameter name", name)
 		}
 		c.query = name
 		return nil
-	})
+	}}
 }
 
 // WithValidator replaces ValidCompanyID as the check of a company id, for
 // tenants named by UUIDs, slugs or anything else. Whatever it accepts, an id
 // is also held to what every hop can carry unchanged in a path segment, a
 // header and a log line: 1 to 128 bytes of letters, digits, '-', '_', '.'
-// and '~', and neither "." nor "..".
+// and '~', and neither "." nor "..". nil means ValidCompanyID.
 func WithValidator(valid func(id string) bool) Option {
-	return checked("WithValidator", func(c *config) error {
+	return Option{"WithValidator", func(c *config) error {
 		if valid == nil {
-			return errors.New("nil validator")
+			valid = ValidCompanyID
 		}
 		c.validate = valid
 		return nil
-	})
+	}}
 }
 
 // WithOptional lets a request without a company through DetectCompany and
 // Resolve, which then add nothing to its context. A malformed or
 // conflicting company is still refused.
 func WithOptional() Option {
-	return set("WithOptional", func(c *config) { c.optional = true })
+	return Option{"WithOptional", func(c *config) error { c.optional = true; return nil }}
 }
 
 // WithClock sets the clock that every expiry is checked against, for tests.
 // The default is time.Now.
 func WithClock(now func() time.Time) Option {
-	return set("WithClock", func(c *config) {
+	return Option{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
-	})
+		return nil
+	}}
 }
 
 // WithLogger sets the logger of the Router. The default is slog.Default()
 // at the time of logging.
 func WithLogger(l *slog.Logger) Option {
-	return set("WithLogger", func(c *config) { c.logger = l })
+	return Option{"WithLogger", func(c *config) error { c.logger = l; return nil }}
 }
 
 // WithTransport sets the RoundTripper of the HTTP directory, for example
 // an hmacsig signing transport. The default is edge.NewTransport; either
 // way the request ID is propagated through edge.Outbound.
 func WithTransport(rt http.RoundTripper) Option {
-	return set("WithTransport", func(c *config) { c.transport = rt })
+	return Option{"WithTransport", func(c *config) error { c.transport = rt; return nil }}
 }
 
 // WithTTL sets how long a cached zone is fresh (default 5 min).
 func WithTTL(d time.Duration) Option {
-	return checked("WithTTL", func(c *config) error {
+	return Option{"WithTTL", func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("%s is not positive", d)
 		}
 		c.ttl = d
 		return nil
-	})
+	}}
 }
 
 // WithStaleWhileRevalidate sets how long after its TTL a cached zone is
 // still served while one background refresh runs (default 1 min).
 func WithStaleWhileRevalidate(d time.Duration) Option {
-	return checked("WithStaleWhileRevalidate", func(c *config) error {
+	return Option{"WithStaleWhileRevalidate", func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("%s is negative", d)
 		}
 		c.swr = d
 		return nil
-	})
+	}}
 }
 
 // WithStaleIfError sets the hard maximum age of a cached zone served when
 // the directory fails (default 1 h).
 func WithStaleIfError(maxAge time.Duration) Option {
-	return checked("WithStaleIfError", func(c *config) error {
+	return Option{"WithStaleIfError", func(c *config) error {
 		if maxAge < 0 {
 			return fmt.Errorf("%s is negative", maxAge)
 		}
 		c.maxStale = maxAge
 		return nil
-	})
+	}}
 }
 
 // WithNegativeTTL sets how long an unknown company is remembered as
 // unknown (default 30 s).
 func WithNegativeTTL(d time.Duration) Option {
-	return checked("WithNegativeTTL", func(c *config) error {
+	return Option{"WithNegativeTTL", func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("%s is negative", d)
 		}
 		c.negTTL = d
 		return nil
-	})
+	}}
 }
 
 // WithCacheSize bounds the number of cached zones (default 100,000).
 func WithCacheSize(n int) Option {
-	return checked("WithCacheSize", func(c *config) error {
+	return Option{"WithCacheSize", func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("%d is not positive", n)
 		}
 		c.size = n
 		return nil
-	})
+	}}
 }
 
 // WithNegativeCacheSize bounds the number of remembered unknown companies
 // (default 10,000), apart from the zones so that a scan of random ids
 // cannot evict real entries.
 func WithNegativeCacheSize(n int) Option {
-	return checked("WithNegativeCacheSize", func(c *config) error {
+	return Option{"WithNegativeCacheSize", func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("%d is not positive", n)
 		}
 		c.negSize = n
 		return nil
-	})
+	}}
 }
 
 // WithLookupTimeout bounds one upstream directory call (default 5 s). The
 // call runs on its own context, so a caller that gives up does not cancel
 // it for the others waiting on it.
 func WithLookupTimeout(d time.Duration) Option {
-	return checked("WithLookupTimeout", func(c *config) error {
+	return Option{"WithLookupTimeout", func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("%s is not positive", d)
 		}
 		c.lookupTimeout = d
 		return nil
-	})
+	}}
 }
 
 // WithMaxResponseBytes bounds the body of a directory answer (default 16 KiB).
 func WithMaxResponseBytes(n int64) Option {
-	return checked("WithMaxResponseBytes", func(c *config) error {
+	return Option{"WithMaxResponseBytes", func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("%d is not positive", n)
 		}
 		c.maxBody = n
 		return nil
-	})
+	}}
 }
 
 // WithRetryAfter sets the Retry-After of zone_directory_unavailable
 // (default 5 s).
 func WithRetryAfter(d time.Duration) Option {
-	return checked("WithRetryAfter", func(c *config) error {
+	return Option{"WithRetryAfter", func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("%s is not positive", d)
 		}
 		c.retryAfter = d
 		return nil
-	})
+	}}
 }
 
 // WithCacheMaxAge sets the private cache lifetime of BaseURLHandler's
 // answers (default 60 s); zero or less sends Cache-Control: no-store.
 func WithCacheMaxAge(d time.Duration) Option {
-	return set("WithCacheMaxAge", func(c *config) { c.maxAge = d })
+	return Option{"WithCacheMaxAge", func(c *config) error { c.maxAge = d; return nil }}
 }
 
 // WithCanary sends a stable share of zone's companies to an alternate
 // gateway (see Canary), one canary per zone.
 func WithCanary(zone string, cn Canary) Option {
-	return checked("WithCanary", func(c *config) error {
+	return Option{"WithCanary", func(c *config) error {
 		switch {
 		case !ValidZoneName(zone):
 			return fmt.Errorf("invalid zone name %q", zone)
@@ -405,13 +394,13 @@ func WithCanary(zone string, cn Canary) Option {
 		}
 		c.canaries[zone] = cn
 		return nil
-	})
+	}}
 }
 
 // WithFlags sets what evaluates the flags of canaries (Canary.Flag), such
 // as featureflag.Evaluator(client) for OpenFeature.
 func WithFlags(flags FlagFunc) Option {
-	return set("WithFlags", func(c *config) { c.flags = flags })
+	return Option{"WithFlags", func(c *config) error { c.flags = flags; return nil }}
 }
 
 // goIdentifier reports whether s can name a ServeMux wildcard: a Go

@@ -87,22 +87,22 @@ func TestConstructorsRefuseOptionsTheyDoNotRead(t *testing.T) {
 			err := ctor.build(o)
 			reads := false
 			for _, r := range ctor.reads {
-				reads = reads || r == o.name()
+				reads = reads || r == o.Name()
 			}
 			switch {
 			case reads && err != nil:
-				t.Errorf("%s(%s): %v", name, o.name(), err)
+				t.Errorf("%s(%s): %v", name, o.Name(), err)
 			case !reads && err == nil:
-				t.Errorf("%s accepted %s", name, o.name())
-			case !reads && !strings.Contains(err.Error(), "zone: "+name+" does not take option "+o.name()):
-				t.Errorf("%s(%s): error %q names neither", name, o.name(), err)
+				t.Errorf("%s accepted %s", name, o.Name())
+			case !reads && !strings.Contains(err.Error(), "zone: "+name+" does not take option "+o.Name()):
+				t.Errorf("%s(%s): error %q names neither", name, o.Name(), err)
 			}
 		}
 	}
 	// Every name a constructor lists is an option that exists.
 	names := map[string]bool{}
 	for _, o := range allOptions {
-		names[o.name()] = true
+		names[o.Name()] = true
 	}
 	for name, ctor := range constructors {
 		for _, r := range ctor.reads {
@@ -125,7 +125,6 @@ func TestOptionsRefuseInvalidValues(t *testing.T) {
 		{"DetectCompany", WithPathSegment("a/b")},
 		{"DetectCompany", WithPathSegment("..")},
 		{"DetectCompany", WithQueryParam("a&b")},
-		{"DetectCompany", WithValidator(nil)},
 		{"Resolve", WithRetryAfter(0)},
 		{"BaseURLHandler", WithRetryAfter(-time.Second)},
 		{"NewCachingDirectory", WithTTL(0)},
@@ -141,14 +140,21 @@ func TestOptionsRefuseInvalidValues(t *testing.T) {
 		{"NewRouter", WithCanary("us01", Canary{Percent: -1})},
 	} {
 		err := constructors[tc.ctor].build(tc.opt)
-		if err == nil || !strings.Contains(err.Error(), tc.ctor+": "+tc.opt.name()) {
-			t.Errorf("%s(%s): %v", tc.ctor, tc.opt.name(), err)
+		if err == nil || !strings.Contains(err.Error(), tc.ctor+": "+tc.opt.Name()) {
+			t.Errorf("%s(%s): %v", tc.ctor, tc.opt.Name(), err)
 		}
 	}
 	// Two canaries for one zone are one too many.
 	c := WithCanary("us01", Canary{Endpoint: Endpoint{Transport: edge.Binding(http.NotFoundHandler())}})
 	if err := constructors["NewRouter"].build(c, c); err == nil {
 		t.Error("two canaries for us01 accepted")
+	}
+	// The zero Option is no option.
+	if err := constructors["NewCachingDirectory"].build(Option{}); err == nil || !strings.Contains(err.Error(), "zero Option") {
+		t.Errorf("zero Option: %v", err)
+	}
+	if err := constructors["DetectCompany"].build(Option{}); err == nil {
+		t.Error("DetectCompany took the zero Option")
 	}
 	// Disabling a source is no invalid value.
 	if err := constructors["DetectCompany"].build(WithHeader(""), WithPathWildcard(""), WithPathSegment(""), WithQueryParam("")); err != nil {

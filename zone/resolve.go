@@ -22,7 +22,7 @@ import (
 // Options: WithOptional, WithRetryAfter, WithHeader. Any other option, or
 // an invalid value, panics here, at construction.
 func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
-	c := mustConfig("Resolve", resolveOptions, opts)
+	c := mustConfig("Resolve", opts, resolveOptions)
 	retryAfter := retryAfterSeconds(c.retryAfter)
 	missing := companyMissing(c.header)
 	return func(next http.Handler) http.Handler {

@@ -67,7 +67,7 @@ type route struct {
 // keyed by zone name. Options: WithCanary, WithFlags, WithTrust (forwarded
 // X-Forwarded-For chains of trusted hops are kept), WithLogger.
 func NewRouter(endpoints map[string]Endpoint, opts ...Option) (*Router, error) {
-	c, err := newConfig("NewRouter", routerOptions, opts)
+	c, err := newConfig("NewRouter", opts, routerOptions)
 	if err != nil {
 		return nil, err
 	}

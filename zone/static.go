@@ -21,7 +21,7 @@ type StaticDirectory struct {
 // be valid (a zone name and an absolute http(s) web base URL). The map is
 // copied. Options: WithValidator.
 func NewStaticDirectory(companies map[string]Zone, opts ...Option) (*StaticDirectory, error) {
-	c, err := newConfig("NewStaticDirectory", staticOptions, opts)
+	c, err := newConfig("NewStaticDirectory", opts, staticOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func newStaticDirectory(companies map[string]Zone, c *config) (*StaticDirectory,
 // Unknown fields are errors, so a typo cannot silently drop a zone.
 // Options: WithValidator.
 func ReadStaticDirectory(r io.Reader, opts ...Option) (*StaticDirectory, error) {
-	c, err := newConfig("ReadStaticDirectory", staticOptions, opts)
+	c, err := newConfig("ReadStaticDirectory", opts, staticOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func readStaticDirectory(r io.Reader, c *config) (*StaticDirectory, error) {
 // LoadStaticDirectory reads a directory from the JSON file at path (see
 // ReadStaticDirectory). Options: WithValidator.
 func LoadStaticDirectory(path string, opts ...Option) (*StaticDirectory, error) {
-	c, err := newConfig("LoadStaticDirectory", staticOptions, opts)
+	c, err := newConfig("LoadStaticDirectory", opts, staticOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -100,18 +100,13 @@ func ceilSeconds(s float64) string {
 
 // Option configures New, the one constructor of this package, which reads
 // every option; an invalid value is an error from New naming the option.
-type Option interface {
-	name() string
-	apply(*config) error
+type Option struct {
+	name  string
+	apply func(*config) error
 }
 
-type option struct {
-	n string
-	f func(*config) error
-}
-
-func (o option) name() string          { return o.n }
-func (o option) apply(c *config) error { return o.f(c) }
+// Name returns the option's name, such as "WithClock".
+func (o Option) Name() string { return o.name }
 
 type config struct {
 	now         func() time.Time
@@ -122,11 +117,11 @@ type config struct {
 func newConfig(opts []Option) (*config, error) {
 	c := &config{now: time.Now, maxLimiters: 100_000, key: DefaultKey}
 	for _, o := range opts {
-		if o == nil {
-			continue
+		if o.apply == nil {
+			return nil, errors.New("ratelimit: New: zero Option")
 		}
 		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("ratelimit: New: %s: %w", o.name(), err)
+			return nil, fmt.Errorf("ratelimit: New: %s: %w", o.name, err)
 		}
 	}
 	return c, nil
@@ -134,7 +129,7 @@ func newConfig(opts []Option) (*config, error) {
 
 // WithClock sets the clock buckets refill by, for tests (default time.Now).
 func WithClock(now func() time.Time) Option {
-	return option{"WithClock", func(c *config) error {
+	return Option{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
@@ -145,7 +140,7 @@ func WithClock(now func() time.Time) Option {
 // WithMaxLimiters bounds the buckets kept (default 100,000); the least
 // recently used is dropped first.
 func WithMaxLimiters(n int) Option {
-	return option{"WithMaxLimiters", func(c *config) error {
+	return Option{"WithMaxLimiters", func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("%d is not positive", n)
 		}
@@ -154,15 +149,14 @@ func WithMaxLimiters(n int) Option {
 	}}
 }
 
-// WithKey replaces DefaultKey as what New counts a request under. Key on
-// something authenticated: a key taken from what the client sends lets
-// anyone spend another's budget.
+// WithKey replaces DefaultKey (also the default for nil) as what New counts
+// a request under. Key on something authenticated: a key taken from what
+// the client sends lets anyone spend another's budget.
 func WithKey(key func(*http.Request) string) Option {
-	return option{"WithKey", func(c *config) error {
-		if key == nil {
-			return errors.New("nil key function")
+	return Option{"WithKey", func(c *config) error {
+		if key != nil {
+			c.key = key
 		}
-		c.key = key
 		return nil
 	}}
 }

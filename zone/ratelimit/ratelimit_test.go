@@ -113,7 +113,7 @@ func TestRateLimitRejects(t *testing.T) {
 		burst int
 		opts  []Option
 	}{{0, 1, nil}, {1, 0, nil}, {rate.Inf, 1, nil}, {1, 1, []Option{WithMaxLimiters(0)}},
-		{1, 1, []Option{WithMaxLimiters(-1)}}, {1, 1, []Option{WithKey(nil)}}} {
+		{1, 1, []Option{WithMaxLimiters(-1)}}, {1, 1, []Option{{}}}} {
 		if _, err := New(tc.limit, tc.burst, tc.opts...); err == nil {
 			t.Errorf("New(%v, %d): no error", tc.limit, tc.burst)
 		}
