@@ -63,7 +63,10 @@ func NewAuthService(store Store, issuer *Issuer, dir zone.Directory, opts ...Opt
 	if store == nil || issuer == nil || dir == nil {
 		return nil, errors.New("passport: auth service: store, issuer and zone directory are required")
 	}
-	c := newConfig(opts)
+	c, err := newConfig("NewAuthService", opts, authOptions)
+	if err != nil {
+		return nil, err
+	}
 	return &AuthService{store: store, issuer: issuer, dir: dir, trust: c.trust, signed: c.signed}, nil
 }
 

@@ -23,10 +23,15 @@
 //	defer cancel()
 //
 //	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
-//		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json"))
+//		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json")) // or WithIssuer(issuer) in one process
 //	cell := passport.Require(v)(cellHandler) // passport.ClaimsFromContext(r.Context()) inside
 //	front := edge.Chain(edge.RequestID(), edge.StripInternal(), edge.BodyIdle(0),
 //		zone.DetectCompany(), gw.Middleware)(proxyToCell)
+//
+// and a login handler signs a user in with one call, which stores the
+// session under a fresh token and sets the session cookie:
+//
+//	s, err := passport.SignIn(r.Context(), w, store, passport.Session{User: user, Companies: companies})
 //
 // Tenant isolation: a gateway mints only for its own zone. It looks every
 // company up in its directory (421 zone_misdirected for another zone's), a
@@ -40,6 +45,10 @@
 // once. Without notices (another process, no shared pub/sub yet) a revoked
 // session is served from a gateway's cache for at most WithCacheTTL (one
 // minute by default), and a passport already issued stays valid until its exp.
+//
+// Options are checked: each constructor's doc lists the options it reads,
+// and any other option (WithCacheTTL given to NewIssuer), or an invalid
+// value, is an error at construction naming both.
 //
 // Key rotation: Stage the next key (it is published in the JWKS at once),
 // wait at least the JWKS max-age, then Rotate. The retired key stays

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"time"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/passport"
@@ -30,23 +29,23 @@ func Example() {
 	gw, _ := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
 	defer store.Subscribe(gw.Revoked)()
 
-	v, _ := passport.NewVerifier("https://auth.example.com", "us01", passport.WithStaticKeys(issuer.PublicKeys()...))
+	// The cell follows the issuer's keys, rotations included.
+	v, _ := passport.NewVerifier("https://auth.example.com", "us01", passport.WithIssuer(issuer))
 	cell := passport.Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := passport.ClaimsFromContext(r.Context())
 		fmt.Fprintf(w, "user %s, company %s, zone %s", c.Subject, c.CompanyID, c.Zone)
 	}))
 	front := edge.Chain(zone.DetectCompany(), gw.Middleware)(cell)
 
-	// A login service stores the session under the token's hash and hands
-	// the token to the browser.
-	token := passport.NewToken()
-	now := time.Now()
-	s := passport.Session{ID: passport.NewSessionID(), User: "u-7", Companies: []string{"42"}, Created: now, Expires: now.Add(8 * time.Hour)}
-	_ = store.Put(context.Background(), passport.TokenKey(token), s)
+	// A login handler signs the user in: the session goes into the store
+	// under the token's hash, the token into the browser's cookie.
+	signedIn := httptest.NewRecorder()
+	_, _ = passport.SignIn(context.Background(), signedIn, store, passport.Session{User: "u-7", Companies: []string{"42"}})
+	cookie := signedIn.Result().Cookies()[0]
 
 	get := func(company string) {
 		r := httptest.NewRequest(http.MethodGet, "/projects", nil)
-		r.AddCookie(&http.Cookie{Name: passport.DefaultCookie, Value: token})
+		r.AddCookie(cookie)
 		r.Header.Set("Procore-Company-Id", company)
 		w := httptest.NewRecorder()
 		front.ServeHTTP(w, r)
@@ -60,4 +59,27 @@ func Example() {
 	// 200 user u-7, company 42, zone us01
 	// 421 {"type":"urn:cellgate:problem:zone_misdirected","title":"Misdirected Request","status":421,"detail":"The request reached the gateway of another zone.","code":"zone_misdirected"}
 	// 401 {"type":"urn:cellgate:problem:session_revoked","title":"Unauthorized","status":401,"detail":"The session was ended. Please sign in again.","code":"session_revoked"}
+}
+
+// A login handler signs the user in with one call: the session is stored
+// under a fresh token, and the token goes to the browser in a cookie it
+// sends back but cannot read from script.
+func ExampleSignIn() {
+	store, _ := passport.NewMemoryStore()
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := passport.SignIn(r.Context(), w, store, passport.Session{User: "u-7", Companies: []string{"42"}})
+		if err != nil {
+			edge.WriteProblem(w, r, err)
+			return
+		}
+		fmt.Fprintln(w, "signed in until", s.Expires.Sub(s.Created))
+	})
+	w := httptest.NewRecorder()
+	login.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/login", nil))
+	c := w.Result().Cookies()[0]
+	fmt.Print(w.Body.String())
+	fmt.Println(c.Name, c.HttpOnly, c.Secure, c.SameSite == http.SameSiteLaxMode, c.Path)
+	// Output:
+	// signed in until 8h0m0s
+	// cellgate_session true true true /
 }

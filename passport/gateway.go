@@ -62,6 +62,7 @@ type Gateway struct {
 	bearer      bool
 	public      func(*http.Request) bool
 	companyless func(*http.Request) bool
+	missing     *edge.Problem // company_missing naming the public company header
 	keepCookie  bool
 	ttl         time.Duration
 	timeout     time.Duration
@@ -93,12 +94,16 @@ type entry struct {
 // asks the authentication service at authURL through rt:
 // edge.Binding(authService) in one process, or a transport that signs
 // (hmacsig.Transport) across processes; nil means edge.NewTransport.
-// Options: WithCookie, WithHeader, WithPublic, WithCompanyless,
-// WithCacheTTL, WithMaxEntries, WithKeepSessionCookie, WithTimeout, WithClock.
+// Options: WithCookie, WithHeader, WithCompanyHeader, WithPublic,
+// WithCompanyless, WithCacheTTL, WithMaxEntries, WithKeepSessionCookie,
+// WithTimeout, WithClock.
 func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.RoundTripper, opts ...Option) (*Gateway, error) {
-	c := newConfig(opts)
-	u, err := url.Parse(authURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	c, err := newConfig("NewGateway", opts, gatewayOptions)
+	if err != nil {
+		return nil, err
+	}
+	u, perr := url.Parse(authURL)
+	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("passport: gateway: auth URL %q is not an absolute http(s) URL", authURL)
 	}
 	switch {
@@ -106,12 +111,6 @@ func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.Rou
 		return nil, fmt.Errorf("passport: gateway: invalid zone name %q", zoneName)
 	case dir == nil:
 		return nil, errors.New("passport: gateway: a zone directory is required")
-	case !validToken(c.header):
-		return nil, fmt.Errorf("passport: gateway: bad passport header name %q", c.header)
-	case !validToken(c.cookie):
-		return nil, fmt.Errorf("passport: gateway: bad cookie name %q", c.cookie)
-	case c.timeout <= 0:
-		return nil, errors.New("passport: gateway: timeout must be positive")
 	}
 	if rt == nil {
 		rt = edge.NewTransport()
@@ -120,6 +119,7 @@ func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.Rou
 		zone: zoneName, dir: dir, authURL: authURL, rt: edge.Outbound(rt),
 		cookie: c.cookie, header: http.CanonicalHeaderKey(c.header), public: c.public, companyless: c.companyless,
 		keepCookie: c.keepCookie, ttl: c.cacheTTL, timeout: c.timeout, now: c.now,
+		missing: companyMissing(c.companyHeader),
 	}
 	g.bearer = g.header == "Authorization"
 	if g.cache, err = simplelru.NewLRU[cacheKey, *entry](c.maxEntries, nil); err != nil {
@@ -187,7 +187,7 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 	company := zone.CompanyFromContext(ctx)
 	if company == "" {
 		if !g.companyless(r) && !g.public(r) {
-			edge.WriteProblem(w, r, zone.ErrCompanyMissing)
+			edge.WriteProblem(w, r, g.missing)
 			return nil, false
 		}
 		if _, ok := zone.ZoneFromContext(ctx); ok {

@@ -107,7 +107,7 @@ func TestGatewayForgedPassportHeader(t *testing.T) {
 	})
 }
 
-// Issue 12, holes 1 and 3: a gateway never mints for a zone the session has
+// A gateway never mints for a zone the session has
 // no business in, whatever stands in front of it.
 func TestGatewayDeniesZonesWithoutBusiness(t *testing.T) {
 	me := func(r *http.Request) bool { return r.URL.Path == "/me" }
@@ -442,4 +442,15 @@ func TestGatewayRequestAfterRevocationDoesNotJoinEarlierMint(t *testing.T) {
 	close(release)
 	assert.Equal(t, http.StatusOK, (<-first).Code, "the request from before the revocation")
 	assert.Equal(t, "session_revoked", problemCode(t, f.do(token, "42", false)), "the earlier passport was not cached")
+}
+
+// The gateway's company_missing names the header clients name companies with.
+func TestGatewayCompanyMissingNamesHeader(t *testing.T) {
+	for header, detail := range map[string]string{"": "Missing company id!", "X-Tenant": "Missing X-Tenant header!", zone.DefaultHeader: zone.ErrCompanyMissing.Detail} {
+		f := newFixture(t, WithCompanyHeader(header))
+		token, _ := f.login(t, "u-1", "42")
+		w := f.do(token, "", false)
+		require.Equal(t, "company_missing", problemCode(t, w))
+		assert.Contains(t, w.Body.String(), detail, header)
+	}
 }

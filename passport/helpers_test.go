@@ -71,8 +71,14 @@ func newFixture(t testing.TB, gwOpts ...Option) *fixture {
 	require.NoError(t, err)
 	cancel := f.store.Subscribe(f.gw.Revoked)
 	t.Cleanup(cancel)
-	// The gateway's options (passport header) concern the cell too.
-	f.verifier, err = NewVerifier(testIss, testZone, append([]Option{WithStaticKeys(f.issuer.PublicKeys()...), WithClock(f.clk.Now)}, gwOpts...)...)
+	// Of the gateway's options, the passport header concerns the cell too.
+	vOpts := []Option{WithIssuer(f.issuer), WithClock(f.clk.Now)}
+	for _, o := range gwOpts {
+		if o.Name() == "WithHeader" {
+			vOpts = append(vOpts, o)
+		}
+	}
+	f.verifier, err = NewVerifier(testIss, testZone, vOpts...)
 	require.NoError(t, err)
 	cell := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {

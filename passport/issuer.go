@@ -23,8 +23,9 @@ var ErrNextKeyTooNew = errors.New("passport: next key published too recently to 
 var ErrNoNextKey = errors.New("passport: no next key staged")
 
 // Issuer mints passports. It signs with one active key, publishes the next
-// key before it signs (lesson: a cell must know a key before it sees it)
-// and keeps retired public keys until every passport they signed has expired.
+// key before it signs with it (a cell must know a key before the first
+// passport it signed arrives, or it refuses that passport) and keeps retired
+// public keys until every passport they signed has expired.
 type Issuer struct {
 	iss        string
 	lifetime   time.Duration
@@ -34,12 +35,14 @@ type Issuer struct {
 	mu       sync.RWMutex
 	active   signer
 	next     *SigningKey
+	nextPub  PublicKey // next's public half, kept so lookups never allocate
 	stagedAt time.Time
 	retired  []retiredKey
 }
 
 type signer struct {
 	key    SigningKey
+	pub    PublicKey
 	method jwt.SigningMethod
 }
 
@@ -51,15 +54,12 @@ type retiredKey struct {
 // NewIssuer returns an Issuer naming itself iss that signs with active.
 // Options: WithLifetime, WithNextKey, WithPreviousKeys, WithJWKSMaxAge, WithClock.
 func NewIssuer(iss string, active SigningKey, opts ...Option) (*Issuer, error) {
-	c := newConfig(opts)
+	c, err := newConfig("NewIssuer", opts, issuerOptions)
+	if err != nil {
+		return nil, err
+	}
 	if iss == "" {
 		return nil, errors.New("passport: issuer: empty iss")
-	}
-	if c.lifetime <= 0 || c.lifetime > time.Hour {
-		return nil, fmt.Errorf("passport: issuer: lifetime %s is outside (0, 1h]", c.lifetime)
-	}
-	if c.jwksMaxAge < 0 {
-		return nil, errors.New("passport: issuer: negative JWKS max-age")
 	}
 	s, err := newSigner(active)
 	if err != nil {
@@ -89,7 +89,7 @@ func newSigner(k SigningKey) (signer, error) {
 	if k.Public().Alg() == ES256 {
 		m = jwt.SigningMethodES256
 	}
-	return signer{key: k, method: m}, nil
+	return signer{key: k, pub: k.Public(), method: m}, nil
 }
 
 // Mint returns a passport for session s acting for company (may be empty)
@@ -147,7 +147,8 @@ func (i *Issuer) mint(s Session, company, zoneName string) (string, *Claims, str
 // Stage publishes k as the next signing key. Rotate makes it active once it
 // has been in the JWKS for the JWKS max-age.
 func (i *Issuer) Stage(k SigningKey) error {
-	if _, err := newSigner(k); err != nil {
+	s, err := newSigner(k)
+	if err != nil {
 		return err
 	}
 	i.mu.Lock()
@@ -155,7 +156,7 @@ func (i *Issuer) Stage(k SigningKey) error {
 	if k.ID == i.active.key.ID {
 		return fmt.Errorf("passport: stage key %s: already active", k.ID)
 	}
-	i.next, i.stagedAt = &k, i.now()
+	i.next, i.nextPub, i.stagedAt = &k, s.pub, i.now()
 	return nil
 }
 
@@ -178,8 +179,8 @@ func (i *Issuer) Rotate() error {
 	if err != nil {
 		return err
 	}
-	i.retired = append(i.retired, retiredKey{i.active.key.Public(), now.Add(i.lifetime + DefaultLeeway)})
-	i.active, i.next = s, nil
+	i.retired = append(i.retired, retiredKey{i.active.pub, now.Add(i.lifetime + DefaultLeeway)})
+	i.active, i.next, i.nextPub = s, nil, PublicKey{}
 	return nil
 }
 
@@ -197,14 +198,35 @@ func (i *Issuer) PublicKeys() []PublicKey {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.retired = slices.DeleteFunc(i.retired, func(k retiredKey) bool { return now.After(k.until) })
-	keys := []PublicKey{i.active.key.Public()}
+	keys := []PublicKey{i.active.pub}
 	if i.next != nil {
-		keys = append(keys, i.next.Public())
+		keys = append(keys, i.nextPub)
 	}
 	for _, k := range i.retired {
 		keys = append(keys, k.PublicKey)
 	}
 	return keys
+}
+
+// publicKey returns the key of PublicKeys whose ID is kid, read under the
+// read lock without allocating, for a Verifier that follows the Issuer live
+// (WithIssuer).
+func (i *Issuer) publicKey(kid string) (PublicKey, bool) {
+	now := i.now()
+	i.mu.RLock()
+	defer i.mu.RUnlock()
+	switch {
+	case i.active.pub.ID == kid:
+		return i.active.pub, true
+	case i.next != nil && i.nextPub.ID == kid:
+		return i.nextPub, true
+	}
+	for _, k := range i.retired {
+		if k.ID == kid && !now.After(k.until) {
+			return k.PublicKey, true
+		}
+	}
+	return PublicKey{}, false
 }
 
 // JWKS returns PublicKeys as a JSON Web Key Set.

@@ -26,8 +26,9 @@ const (
 // jwksSource holds the keys of a JWKS URL. It fetches on first use, when
 // the set is older than its max-age, and when a passport names an unknown
 // kid, but never more than once per refreshEvery, and not at all for
-// failureBackoff after a failed fetch (lesson: refetch once, rate-limited;
-// cache failures briefly). A failed refresh keeps the keys it had.
+// failureBackoff after a failed fetch: an unknown kid must not turn every
+// request into a fetch, and a JWKS endpoint that is down must not be
+// hammered. A failed refresh keeps the keys it had.
 type jwksSource struct {
 	url          string
 	rt           http.RoundTripper

@@ -2,7 +2,6 @@ package passport
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -31,9 +30,9 @@ var _ Store = (*MemoryStore)(nil)
 // NewMemoryStore returns an empty MemoryStore. Options: WithMaxEntries,
 // WithRetention, WithClock.
 func NewMemoryStore(opts ...Option) (*MemoryStore, error) {
-	c := newConfig(opts)
-	if c.retention < 0 {
-		return nil, errors.New("passport: memory store: negative retention")
+	c, err := newConfig("NewMemoryStore", opts, memStoreOptions)
+	if err != nil {
+		return nil, err
 	}
 	m := &MemoryStore{
 		now:       c.now,

@@ -42,7 +42,7 @@ func TestSessionValidate(t *testing.T) {
 		"no created":         func(s *Session) { s.Created = time.Time{} },
 		"too many companies": func(s *Session) { s.Companies = many },
 		"empty company":      func(s *Session) { s.Companies = []string{""} },
-		// Issue 12, hole 9: ids no signed URL can carry, so never revocable.
+		// Ids no signed URL can carry, so never revocable.
 		"dot id":          func(s *Session) { s.ID = "." },
 		"dot-dot user":    func(s *Session) { s.User = ".." },
 		"dot user":        func(s *Session) { s.User = "." },

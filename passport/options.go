@@ -1,34 +1,57 @@
 package passport
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/zone"
 )
 
-// Option configures the constructors of this package. Each constructor reads
-// the options that concern it and ignores the rest, so one option list can be
-// shared by a whole topology.
-type Option interface {
-	apply(*config)
+// Option configures a constructor of this package. Every option names
+// itself, and every constructor's doc lists the options it reads: an option
+// given to a constructor that does not read it (WithCacheTTL to NewIssuer),
+// or given an invalid value, is an error at construction naming both, never
+// silently ignored.
+// nil given to an option that takes a func, an interface or a pointer
+// means the documented default.
+type Option struct {
+	name  string
+	apply func(*config) error
 }
 
-type optionFunc func(*config)
+// Name returns the option's name, such as "WithClock".
+func (o Option) Name() string { return o.name }
 
-func (f optionFunc) apply(c *config) { f(c) }
+// The options each constructor reads.
+var (
+	issuerOptions   = []string{"WithLifetime", "WithNextKey", "WithPreviousKeys", "WithJWKSMaxAge", "WithClock"}
+	authOptions     = []string{"WithTrust", "WithSignedCalls"}
+	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock"}
+	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithHeader", "WithTransport", "WithTimeout", "WithClock"}
+	memStoreOptions = []string{"WithMaxEntries", "WithRetention", "WithClock"}
+	storageOptions  = []string{"WithPrefix"}
+	clientOptions   = []string{"WithTimeout"}
+	signInOptions   = []string{"WithCookie", "WithSessionLifetime", "WithInsecureCookie", "WithClock"}
+)
 
 // Defaults, each overridable by the option named beside it.
 const (
-	DefaultLifetime   = 5 * time.Minute    // WithLifetime: a passport's exp
-	DefaultCacheTTL   = time.Minute        // WithCacheTTL: gateway passport cache
-	DefaultCookie     = "cellgate_session" // WithCookie: browser session cookie
-	DefaultLeeway     = 30 * time.Second   // WithLeeway: clock skew a Verifier accepts
-	DefaultJWKSMaxAge = 5 * time.Minute    // WithJWKSMaxAge: Cache-Control of the JWKS
-	DefaultTimeout    = 5 * time.Second    // WithTimeout: one outbound call
-	DefaultMaxEntries = 100_000            // WithMaxEntries: memory store and gateway cache bound
-	DefaultRetention  = 10 * time.Minute   // WithRetention: how long an expired session is remembered
+	DefaultLifetime        = 5 * time.Minute    // WithLifetime: a passport's exp
+	DefaultCacheTTL        = time.Minute        // WithCacheTTL: gateway passport cache
+	DefaultCookie          = "cellgate_session" // WithCookie: browser session cookie
+	DefaultLeeway          = 30 * time.Second   // WithLeeway: clock skew a Verifier accepts
+	DefaultJWKSMaxAge      = 5 * time.Minute    // WithJWKSMaxAge: Cache-Control of the JWKS
+	DefaultTimeout         = 5 * time.Second    // WithTimeout: one outbound call
+	DefaultMaxEntries      = 100_000            // WithMaxEntries: memory store and gateway cache bound
+	DefaultRetention       = 10 * time.Minute   // WithRetention: how long an expired session is remembered
+	DefaultSessionLifetime = 8 * time.Hour      // WithSessionLifetime: a session made by SignIn
 )
 
 // MaxPassportSize bounds the passport a Verifier reads; anything longer is
@@ -52,16 +75,22 @@ type config struct {
 	signed *hmacsig.Verifier
 
 	// Gateway
-	cookie      string
-	header      string
-	public      func(*http.Request) bool
-	companyless func(*http.Request) bool
-	cacheTTL    time.Duration
-	keepCookie  bool
+	cookie        string
+	header        string
+	companyHeader string
+	public        func(*http.Request) bool
+	companyless   func(*http.Request) bool
+	cacheTTL      time.Duration
+	keepCookie    bool
+
+	// SignIn
+	sessionLifetime time.Duration
+	insecureCookie  bool
 
 	// Verifier
 	jwksURL        string
 	staticKeys     []PublicKey
+	issuer         *Issuer
 	loopbackHTTP   bool
 	leeway         time.Duration
 	transport      http.RoundTripper
@@ -75,107 +104,176 @@ type config struct {
 	prefix     string
 }
 
-func newConfig(opts []Option) *config {
+// newConfig applies opts over the defaults for the constructor ctor
+// ("NewGateway"), which reads only the options named in reads.
+func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 	c := &config{
-		now:            time.Now,
-		lifetime:       DefaultLifetime,
-		jwksMaxAge:     DefaultJWKSMaxAge,
-		trust:          edge.TrustBinding,
-		cookie:         DefaultCookie,
-		header:         "Authorization",
-		public:         func(*http.Request) bool { return false },
-		companyless:    func(*http.Request) bool { return false },
-		cacheTTL:       DefaultCacheTTL,
-		leeway:         DefaultLeeway,
-		refreshEvery:   10 * time.Second,
-		failureBackoff: 30 * time.Second,
-		timeout:        DefaultTimeout,
-		maxEntries:     DefaultMaxEntries,
-		retention:      DefaultRetention,
+		now:             time.Now,
+		lifetime:        DefaultLifetime,
+		jwksMaxAge:      DefaultJWKSMaxAge,
+		trust:           edge.TrustBinding,
+		cookie:          DefaultCookie,
+		header:          "Authorization",
+		companyHeader:   zone.DefaultHeader,
+		public:          func(*http.Request) bool { return false },
+		companyless:     func(*http.Request) bool { return false },
+		cacheTTL:        DefaultCacheTTL,
+		leeway:          DefaultLeeway,
+		refreshEvery:    10 * time.Second,
+		failureBackoff:  30 * time.Second,
+		timeout:         DefaultTimeout,
+		maxEntries:      DefaultMaxEntries,
+		retention:       DefaultRetention,
+		sessionLifetime: DefaultSessionLifetime,
 	}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
+		if o.apply == nil {
+			return nil, fmt.Errorf("passport: %s: zero Option", ctor)
+		}
+		if !slices.Contains(reads, o.name) {
+			return nil, fmt.Errorf("passport: %s does not take option %s", ctor, o.name)
+		}
+		if err := o.apply(c); err != nil {
+			return nil, fmt.Errorf("passport: %s: %s: %w", ctor, o.name, err)
 		}
 	}
-	return c
+	return c, nil
 }
 
 // WithClock sets the clock every expiry is judged by. The default is
 // time.Now; tests pass a fake clock instead of sleeping.
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
-	})
+		return nil
+	}}
 }
 
 // WithLifetime sets how long a passport minted by an Issuer is valid
 // (its exp). The default is DefaultLifetime; NewIssuer refuses more than an hour.
 func WithLifetime(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.lifetime = d })
+	return Option{"WithLifetime", func(c *config) error {
+		if d <= 0 || d > time.Hour {
+			return fmt.Errorf("%s is outside (0, 1h]", d)
+		}
+		c.lifetime = d
+		return nil
+	}}
 }
 
 // WithNextKey gives an Issuer the key it will sign with after the next
 // Rotate. It is published in the JWKS at once, so every cell knows it before
 // the first passport it signs arrives.
 func WithNextKey(k SigningKey) Option {
-	return optionFunc(func(c *config) { c.next = &k })
+	return Option{"WithNextKey", func(c *config) error {
+		if err := k.validate(); err != nil {
+			return err
+		}
+		c.next = &k
+		return nil
+	}}
 }
 
 // WithPreviousKeys gives an Issuer public keys that signed earlier passports,
 // for instance before a restart. They stay in the JWKS for one passport
 // lifetime plus DefaultLeeway from the Issuer's creation.
 func WithPreviousKeys(keys ...PublicKey) Option {
-	return optionFunc(func(c *config) { c.previous = append(c.previous, keys...) })
+	return Option{"WithPreviousKeys", func(c *config) error {
+		for _, k := range keys {
+			if err := k.validate(); err != nil {
+				return err
+			}
+		}
+		c.previous = append(c.previous, keys...)
+		return nil
+	}}
 }
 
 // WithJWKSMaxAge sets the Cache-Control max-age of the JWKS handler.
 // The default is DefaultJWKSMaxAge.
 func WithJWKSMaxAge(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.jwksMaxAge = d })
+	return Option{"WithJWKSMaxAge", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%s is negative", d)
+		}
+		c.jwksMaxAge = d
+		return nil
+	}}
 }
 
 // WithTrust sets which requests the authentication service answers without
 // a signature. The default is edge.TrustBinding: only calls made through an
 // edge.Binding, which no header can fake.
 func WithTrust(t edge.Trust) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithTrust", func(c *config) error {
 		if t != nil {
 			c.trust = t
 		}
-	})
+		return nil
+	}}
 }
 
 // WithSignedCalls lets the authentication service also answer requests that
-// carry a valid hmacsig signature, so it can run in another process.
+// carry a valid hmacsig signature, so it can run in another process. By
+// default (and for nil) it answers no signed call.
 func WithSignedCalls(v *hmacsig.Verifier) Option {
-	return optionFunc(func(c *config) { c.signed = v })
+	return Option{"WithSignedCalls", func(c *config) error {
+		c.signed = v
+		return nil
+	}}
 }
 
-// WithCookie names the session cookie the Gateway reads. The default is
-// DefaultCookie.
+// WithCookie names the session cookie the Gateway reads and SignIn sets.
+// The default is DefaultCookie.
 func WithCookie(name string) Option {
-	return optionFunc(func(c *config) { c.cookie = name })
+	return Option{"WithCookie", func(c *config) error {
+		if !validToken(name) {
+			return fmt.Errorf("invalid cookie name %q", name)
+		}
+		c.cookie = name
+		return nil
+	}}
 }
 
 // WithHeader names the header that carries the passport from the Gateway to
 // the cell. The default, Authorization, carries "Bearer <passport>"; any other
 // header carries the bare passport.
 func WithHeader(name string) Option {
-	return optionFunc(func(c *config) { c.header = name })
+	return Option{"WithHeader", func(c *config) error {
+		if !validToken(name) {
+			return fmt.Errorf("invalid header name %q", name)
+		}
+		c.header = name
+		return nil
+	}}
+}
+
+// WithCompanyHeader names the public header clients name their company
+// with, as zone.WithHeader does for zone.DetectCompany, so the Gateway's 400
+// company_missing names the header the client should send. The default is
+// zone.DefaultHeader; "" names none.
+func WithCompanyHeader(name string) Option {
+	return Option{"WithCompanyHeader", func(c *config) error {
+		if name != "" && !validToken(name) {
+			return fmt.Errorf("invalid header name %q", name)
+		}
+		c.companyHeader = name
+		return nil
+	}}
 }
 
 // WithPublic marks routes that the Gateway lets through without a session.
 // A request on such a route that does carry a valid session still gets a
 // passport; one whose session is refused goes on without.
 func WithPublic(public func(*http.Request) bool) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithPublic", func(c *config) error {
 		if public != nil {
 			c.public = public
 		}
-	})
+		return nil
+	}}
 }
 
 // WithCompanyless declares the routes of a Gateway that name no company,
@@ -185,78 +283,166 @@ func WithPublic(public func(*http.Request) bool) Option {
 // session may act for at least one company of the gateway's own zone
 // (403 zone_forbidden otherwise). The default declares none.
 func WithCompanyless(companyless func(*http.Request) bool) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithCompanyless", func(c *config) error {
 		if companyless != nil {
 			c.companyless = companyless
 		}
-	})
+		return nil
+	}}
 }
 
 // WithCacheTTL sets how long the Gateway reuses a passport. An entry never
 // lives past half of its passport's remaining lifetime, so a cell always
 // receives a passport with time to spare. The default is DefaultCacheTTL;
-// zero or less disables the cache.
+// zero disables the cache.
 func WithCacheTTL(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.cacheTTL = d })
+	return Option{"WithCacheTTL", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%s is negative", d)
+		}
+		c.cacheTTL = d
+		return nil
+	}}
 }
 
 // WithKeepSessionCookie makes the Gateway forward the session cookie to the
 // cell. By default it is removed: a cell needs the passport only.
 func WithKeepSessionCookie() Option {
-	return optionFunc(func(c *config) { c.keepCookie = true })
+	return Option{"WithKeepSessionCookie", func(c *config) error { c.keepCookie = true; return nil }}
+}
+
+// WithSessionLifetime sets how long a session made by SignIn lasts when the
+// Session given has no Expires. The default is DefaultSessionLifetime.
+func WithSessionLifetime(d time.Duration) Option {
+	return Option{"WithSessionLifetime", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%s is not positive", d)
+		}
+		c.sessionLifetime = d
+		return nil
+	}}
+}
+
+// WithInsecureCookie makes SignIn's session cookie leave out Secure, so a
+// browser sends it over plain http: for local development only, never
+// where a network sits between the browser and the gateway.
+func WithInsecureCookie() Option {
+	return Option{"WithInsecureCookie", func(c *config) error { c.insecureCookie = true; return nil }}
 }
 
 // WithJWKS makes a Verifier load its keys from a JWKS URL, which must be
 // https unless WithLoopbackHTTP allows plain http to a loopback host.
-func WithJWKS(url string) Option {
-	return optionFunc(func(c *config) { c.jwksURL = url })
+func WithJWKS(raw string) Option {
+	return Option{"WithJWKS", func(c *config) error {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+		}
+		c.jwksURL = raw
+		return nil
+	}}
 }
 
-// WithStaticKeys gives a Verifier a fixed key set instead of a JWKS URL.
+// WithStaticKeys gives a Verifier a fixed key set instead of a JWKS URL. It
+// does not follow a rotation; for an Issuer in the same process use
+// WithIssuer.
 func WithStaticKeys(keys ...PublicKey) Option {
-	return optionFunc(func(c *config) { c.staticKeys = append(c.staticKeys, keys...) })
+	return Option{"WithStaticKeys", func(c *config) error {
+		if len(keys) == 0 {
+			return errors.New("no keys")
+		}
+		for _, k := range keys {
+			if err := k.validate(); err != nil {
+				return err
+			}
+		}
+		c.staticKeys = append(c.staticKeys, keys...)
+		return nil
+	}}
+}
+
+// WithIssuer makes a Verifier read its keys from an Issuer in the same
+// process, live: after Stage and Rotate it accepts passports of the new key
+// at once, which a WithStaticKeys(issuer.PublicKeys()...) snapshot would
+// refuse. The Issuer must name itself as the Verifier's issuer; nil names
+// none.
+func WithIssuer(i *Issuer) Option {
+	return Option{"WithIssuer", func(c *config) error {
+		c.issuer = i
+		return nil
+	}}
 }
 
 // WithLoopbackHTTP allows a plain http JWKS URL whose host is a loopback
 // address or "localhost", for local development.
 func WithLoopbackHTTP() Option {
-	return optionFunc(func(c *config) { c.loopbackHTTP = true })
+	return Option{"WithLoopbackHTTP", func(c *config) error { c.loopbackHTTP = true; return nil }}
 }
 
 // WithLeeway sets the clock skew a Verifier tolerates on exp, nbf and iat.
 // The default is DefaultLeeway.
 func WithLeeway(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.leeway = d })
+	return Option{"WithLeeway", func(c *config) error {
+		if d < 0 || d > 5*time.Minute {
+			return fmt.Errorf("%s is outside [0, 5m]", d)
+		}
+		c.leeway = d
+		return nil
+	}}
 }
 
 // WithTransport sets the RoundTripper a Verifier fetches the JWKS with.
 // The default is edge.NewTransport.
 func WithTransport(rt http.RoundTripper) Option {
-	return optionFunc(func(c *config) { c.transport = rt })
+	return Option{"WithTransport", func(c *config) error { c.transport = rt; return nil }}
 }
 
 // WithTimeout bounds one outbound call: the Gateway's call to the
 // authentication service, a Verifier's JWKS fetch, a StoreClient call.
 // The default is DefaultTimeout.
 func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.timeout = d })
+	return Option{"WithTimeout", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%s is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}}
 }
 
 // WithMaxEntries bounds the sessions a MemoryStore holds and the passports
 // a Gateway caches. The default is DefaultMaxEntries.
 func WithMaxEntries(n int) Option {
-	return optionFunc(func(c *config) { c.maxEntries = n })
+	return Option{"WithMaxEntries", func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("%d is not positive", n)
+		}
+		c.maxEntries = n
+		return nil
+	}}
 }
 
 // WithRetention sets how long a MemoryStore remembers a session after it
 // expired, so a late client hears session_expired rather than
 // session_unknown. The default is DefaultRetention.
 func WithRetention(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.retention = d })
+	return Option{"WithRetention", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%s is negative", d)
+		}
+		c.retention = d
+		return nil
+	}}
 }
 
 // WithPrefix sets the path prefix the storage service is mounted under,
 // such as "/internal". The default is none.
 func WithPrefix(p string) Option {
-	return optionFunc(func(c *config) { c.prefix = p })
+	return Option{"WithPrefix", func(c *config) error {
+		if p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/")) {
+			return fmt.Errorf(`prefix %q must start with "/" and not end with one`, p)
+		}
+		c.prefix = p
+		return nil
+	}}
 }

@@ -59,6 +59,18 @@ var (
 		"Passports cannot be checked right now. Please retry later.")
 )
 
+// companyMissing returns zone.ErrCompanyMissing naming header, the public
+// header clients name their company with ("" when there is none).
+func companyMissing(header string) *edge.Problem {
+	switch {
+	case header == "":
+		return edge.NewProblem(zone.ErrCompanyMissing.Status, zone.ErrCompanyMissing.Code, "Missing company id!")
+	case http.CanonicalHeaderKey(header) == zone.DefaultHeader:
+		return zone.ErrCompanyMissing
+	}
+	return edge.NewProblem(zone.ErrCompanyMissing.Status, zone.ErrCompanyMissing.Code, "Missing "+header+" header!")
+}
+
 // refusals are the problems the authentication service answers that the
 // Gateway passes on to the client as they are.
 var refusals = map[string]*edge.Problem{

@@ -29,7 +29,10 @@ type Session struct {
 	ID string `json:"id"`
 	// User is the subject (sub) of the session's passports.
 	User string `json:"user"`
-	// Companies lists the companies the session may act for.
+	// Companies lists the companies the session may act for. Ids are
+	// compared as strings, so any id scheme works (decimal, UUID, slug:
+	// whatever zone.DetectCompany is configured to accept); each is 1 to 128
+	// bytes and neither "." nor "..".
 	Companies []string `json:"companies,omitempty"`
 	// Created and Expires bound the session's life.
 	Created time.Time `json:"created"`

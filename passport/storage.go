@@ -3,7 +3,6 @@ package passport
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
@@ -33,12 +32,12 @@ type StorageService struct {
 // NewStorageService returns the storage service of store; v checks every
 // call. Options: WithPrefix.
 func NewStorageService(store Store, v *hmacsig.Verifier, opts ...Option) (*StorageService, error) {
-	c := newConfig(opts)
+	c, err := newConfig("NewStorageService", opts, storageOptions)
+	if err != nil {
+		return nil, err
+	}
 	if store == nil || v == nil {
 		return nil, errors.New("passport: storage service: store and verifier are required")
-	}
-	if c.prefix != "" && (!strings.HasPrefix(c.prefix, "/") || strings.HasSuffix(c.prefix, "/")) {
-		return nil, errors.New(`passport: storage service: prefix must start with "/" and not end with one`)
 	}
 	s := &StorageService{store: store}
 	mux := http.NewServeMux()

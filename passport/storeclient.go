@@ -33,16 +33,16 @@ var _ Store = (*StoreClient)(nil)
 // NewStoreClient returns a client of the storage service at baseURL (its
 // prefix included) that sends every call through rt. Options: WithTimeout.
 func NewStoreClient(baseURL string, rt http.RoundTripper, opts ...Option) (*StoreClient, error) {
-	c := newConfig(opts)
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+	c, err := newConfig("NewStoreClient", opts, clientOptions)
+	if err != nil {
+		return nil, err
+	}
+	u, perr := url.Parse(baseURL)
+	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return nil, fmt.Errorf("passport: store client: base URL %q is not an absolute http(s) URL without query", baseURL)
 	}
 	if rt == nil {
 		return nil, errors.New("passport: store client: a signing RoundTripper is required")
-	}
-	if c.timeout <= 0 {
-		return nil, errors.New("passport: store client: timeout must be positive")
 	}
 	return &StoreClient{base: strings.TrimSuffix(baseURL, "/"), rt: edge.Outbound(rt), timeout: c.timeout}, nil
 }

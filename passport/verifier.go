@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/zone"
@@ -35,22 +34,30 @@ type keySource interface {
 }
 
 // NewVerifier returns a Verifier for passports issued by issuer to audience
-// (the cell's zone). Keys come from WithJWKS or WithStaticKeys; exactly one
-// is required. Options: WithLeeway, WithHeader, WithTransport, WithTimeout,
-// WithLoopbackHTTP, WithClock.
+// (the cell's zone). Keys come from exactly one of WithJWKS (a cell in
+// another process than the Issuer), WithIssuer (the Issuer in this process,
+// followed through every rotation) and WithStaticKeys (a fixed set).
+// Options: one of WithJWKS, WithIssuer and WithStaticKeys; WithLeeway,
+// WithHeader, WithTransport and WithTimeout (for the JWKS), WithLoopbackHTTP,
+// WithClock.
 func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
-	c := newConfig(opts)
+	c, err := newConfig("NewVerifier", opts, verifierOptions)
+	if err != nil {
+		return nil, err
+	}
+	sources := 0
+	for _, set := range []bool{c.jwksURL != "", len(c.staticKeys) > 0, c.issuer != nil} {
+		if set {
+			sources++
+		}
+	}
 	switch {
 	case issuer == "" || audience == "":
 		return nil, errors.New("passport: verifier: issuer and audience are required")
-	case (c.jwksURL == "") == (len(c.staticKeys) == 0):
-		return nil, errors.New("passport: verifier: want exactly one of WithJWKS and WithStaticKeys")
-	case c.leeway < 0 || c.leeway > 5*time.Minute:
-		return nil, fmt.Errorf("passport: verifier: leeway %s is outside [0, 5m]", c.leeway)
-	case !validToken(c.header):
-		return nil, fmt.Errorf("passport: verifier: bad header name %q", c.header)
-	case c.timeout <= 0:
-		return nil, errors.New("passport: verifier: timeout must be positive")
+	case sources != 1:
+		return nil, errors.New("passport: verifier: want exactly one of WithJWKS, WithIssuer and WithStaticKeys")
+	case c.issuer != nil && c.issuer.iss != issuer:
+		return nil, fmt.Errorf("passport: verifier: WithIssuer names %q, the verifier expects %q", c.issuer.iss, issuer)
 	}
 	v := &Verifier{
 		iss: issuer, aud: audience, header: http.CanonicalHeaderKey(c.header),
@@ -72,6 +79,10 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 			return nil, err
 		}
 		v.keys = newJWKSSource(c)
+		return v, nil
+	}
+	if c.issuer != nil {
+		v.keys = issuerKeys{c.issuer}
 		return v, nil
 	}
 	static := make(staticKeys, len(c.staticKeys))
@@ -199,6 +210,17 @@ func (v *Verifier) token(h http.Header) (string, error) {
 		return "", ErrPassportInvalid.WithCause(errors.New("passport: Authorization is not a Bearer token"))
 	}
 	return vals[0][len(prefix):], nil
+}
+
+// issuerKeys reads the keys of an Issuer in this process at every
+// verification, so a rotation is followed at once.
+type issuerKeys struct{ i *Issuer }
+
+func (s issuerKeys) key(_ context.Context, kid string) (PublicKey, error) {
+	if k, ok := s.i.publicKey(kid); ok {
+		return k, nil
+	}
+	return PublicKey{}, fmt.Errorf("%w %s", errNoKey, kid)
 }
 
 // staticKeys is a fixed key set.

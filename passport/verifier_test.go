@@ -341,3 +341,55 @@ func TestRequireCompanyComesFromPassportOnly(t *testing.T) {
 		assert.Equal(t, company, got, "company of a passport minted for %q", company)
 	}
 }
+
+// A verifier that follows an Issuer in the same process accepts the new
+// key's passports right after a rotation; a snapshot of its keys does not.
+func TestVerifierWithIssuerFollowsRotation(t *testing.T) {
+	clk := newClock()
+	first, err := GenerateKey(EdDSA)
+	require.NoError(t, err)
+	issuer, err := NewIssuer(testIss, first, WithClock(clk.Now))
+	require.NoError(t, err)
+	live, err := NewVerifier(testIss, testZone, WithIssuer(issuer), WithClock(clk.Now))
+	require.NoError(t, err)
+	snapshot, err := NewVerifier(testIss, testZone, WithStaticKeys(issuer.PublicKeys()...), WithClock(clk.Now))
+	require.NoError(t, err)
+
+	s := Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}
+	old, _, err := issuer.Mint(s, "42", testZone)
+	require.NoError(t, err)
+
+	second, err := GenerateKey(EdDSA)
+	require.NoError(t, err)
+	require.NoError(t, issuer.Stage(second))
+	clk.Advance(DefaultJWKSMaxAge)
+	require.NoError(t, issuer.Rotate())
+	fresh, _, err := issuer.Mint(s, "42", testZone)
+	require.NoError(t, err)
+
+	for _, token := range []string{old, fresh} {
+		c, err := live.Verify(context.Background(), token)
+		require.NoError(t, err)
+		assert.Equal(t, "u-1", c.Subject)
+	}
+	_, err = snapshot.Verify(context.Background(), fresh)
+	assert.ErrorIs(t, err, ErrPassportInvalid, "a snapshot misses the new key")
+
+	// Once every passport of the retired key has expired, it is gone.
+	clk.Advance(DefaultLifetime + DefaultLeeway + time.Second)
+	_, err = live.Verify(context.Background(), old)
+	assert.Error(t, err)
+	allocs := testing.AllocsPerRun(100, func() { _, _ = issuerKeys{issuer}.key(context.Background(), second.ID) })
+	assert.Zero(t, allocs, "key lookup allocates")
+}
+
+func TestVerifierWithIssuerNamesItself(t *testing.T) {
+	key, err := GenerateKey(EdDSA)
+	require.NoError(t, err)
+	issuer, err := NewIssuer("https://other.test", key)
+	require.NoError(t, err)
+	_, err = NewVerifier(testIss, testZone, WithIssuer(issuer))
+	assert.Error(t, err)
+	_, err = NewVerifier(testIss, testZone, WithIssuer(issuer), WithStaticKeys(issuer.PublicKeys()...))
+	assert.Error(t, err)
+}

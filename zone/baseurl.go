@@ -12,25 +12,30 @@ import (
 // company (DetectCompany must run first) straight from dir, usually a
 // CachingDirectory:
 //
-//	{"zone":"us02","web_base_url":"https://us02.procore.com"}
+//	{"zone":"us02","web_base_url":"https://us02.example.com"}
 //
 // with Cache-Control: private, max-age=60 (WithCacheMaxAge). A zone already
 // resolved by Resolve is used as is. Failures are answered as Resolve
 // answers them.
+//
+// Options: WithCacheMaxAge, WithRetryAfter, WithHeader (named by
+// company_missing, and in Vary). Any other option, or an invalid value,
+// panics here, at construction.
 func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("BaseURLHandler", opts, baseURLOptions)
 	cacheControl := "no-store"
 	if c.maxAge > 0 {
 		cacheControl = "private, max-age=" + strconv.FormatInt(int64(c.maxAge.Seconds()), 10)
 	}
 	retryAfter := retryAfterSeconds(c.retryAfter)
+	missing := companyMissing(c.header)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		z, ok := ZoneFromContext(ctx)
 		if !ok {
 			company := CompanyFromContext(ctx)
 			if company == "" {
-				edge.WriteProblem(w, r, ErrCompanyMissing)
+				edge.WriteProblem(w, r, missing)
 				return
 			}
 			var err error

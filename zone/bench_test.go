@@ -34,7 +34,7 @@ func BenchmarkDetect(b *testing.B) {
 		{"query", "/rest/v1.0/projects?page=2&company_id=42", ""},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			d := newDetector(newConfig(nil))
+			d := newDetector(mustConfig("DetectCompany", nil, detectOptions))
 			req := httptest.NewRequest(http.MethodGet, bc.target, nil)
 			if bc.header != "" {
 				req.Header.Set(DefaultHeader, bc.header)
@@ -70,7 +70,7 @@ func BenchmarkDetectResolveRoute(b *testing.B) {
 		b.Fatal(err)
 	}
 	gw := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	rt, err := NewRouter(map[string]Gateway{"us01": {Transport: edge.Binding(gw)}})
+	rt, err := NewRouter(map[string]Endpoint{"us01": {Transport: edge.Binding(gw)}})
 	if err != nil {
 		b.Fatal(err)
 	}

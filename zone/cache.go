@@ -62,14 +62,12 @@ type CacheStats struct {
 // WithStaleWhileRevalidate, WithStaleIfError, WithNegativeTTL,
 // WithCacheSize, WithNegativeCacheSize, WithLookupTimeout, WithClock.
 func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, error) {
-	c := newConfig(opts)
-	switch {
-	case dir == nil:
+	c, err := newConfig("NewCachingDirectory", opts, cacheOptions)
+	if err != nil {
+		return nil, err
+	}
+	if dir == nil {
 		return nil, errors.New("zone: caching directory: nil directory")
-	case c.ttl <= 0 || c.lookupTimeout <= 0:
-		return nil, errors.New("zone: caching directory: TTL and lookup timeout must be positive")
-	case c.swr < 0 || c.maxStale < 0 || c.negTTL < 0:
-		return nil, errors.New("zone: caching directory: negative duration")
 	}
 	zones, err := lru.New[string, cached](c.size)
 	if err != nil {

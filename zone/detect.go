@@ -35,8 +35,12 @@ import (
 //
 // On success every other spelling of the public header is deleted and the
 // canonical one carries the company, so nothing downstream reads another.
+//
+// Options: WithHeader, WithPathWildcard, WithPathSegment, WithQueryParam,
+// WithValidator, WithOptional, WithTrust. Any other option, or an invalid
+// value, panics here, at construction.
 func DetectCompany(opts ...Option) func(http.Handler) http.Handler {
-	d := newDetector(newConfig(opts))
+	d := newDetector(mustConfig("DetectCompany", opts, detectOptions))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id, err := d.detect(r)
@@ -55,8 +59,9 @@ func DetectCompany(opts ...Option) func(http.Handler) http.Handler {
 	}
 }
 
-// ValidCompanyID reports whether id is a company id: 1 to 19 decimal digits
-// with no sign and no leading zero.
+// ValidCompanyID is the default check of a company id: 1 to 19 decimal
+// digits with no sign and no leading zero. Tenants named otherwise (UUIDs,
+// slugs) pass their own check with WithValidator.
 func ValidCompanyID(id string) bool {
 	if len(id) == 0 || len(id) > 19 || id[0] == '0' {
 		return false
@@ -77,13 +82,19 @@ type detector struct {
 }
 
 func newDetector(c *config) *detector {
-	d := &detector{c: c, headerKey: textproto.CanonicalMIMEHeaderKey(c.header), missing: ErrCompanyMissing}
-	if c.header == "" {
-		d.missing = edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing company id!")
-	} else if d.headerKey != DefaultHeader {
-		d.missing = edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing "+c.header+" header!")
+	return &detector{c: c, headerKey: textproto.CanonicalMIMEHeaderKey(c.header), missing: companyMissing(c.header)}
+}
+
+// companyMissing returns ErrCompanyMissing naming header, the public header
+// configured with WithHeader ("" when there is none).
+func companyMissing(header string) *edge.Problem {
+	switch {
+	case header == "":
+		return edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing company id!")
+	case textproto.CanonicalMIMEHeaderKey(header) == DefaultHeader:
+		return ErrCompanyMissing
 	}
-	return d
+	return edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing "+header+" header!")
 }
 
 // detect returns the company the request names, "" when it names none and
@@ -92,7 +103,7 @@ func (d *detector) detect(r *http.Request) (string, error) {
 	var s sources
 	if d.c.trust(r) {
 		if vs, n := edge.HeaderValues(r.Header, HeaderCompany); n > 0 {
-			if n > 1 || len(vs) > 1 || !d.c.validate(vs[0]) {
+			if n > 1 || len(vs) > 1 || !d.c.validID(vs[0]) {
 				return "", ErrCompanyInvalid
 			}
 			s.add(d, vs[0])
@@ -135,7 +146,7 @@ type sources struct {
 func (s *sources) add(d *detector, v string) {
 	switch {
 	case s.err != nil:
-	case !d.c.validate(v):
+	case !d.c.validID(v):
 		s.err = ErrCompanyInvalid
 	case s.id == "":
 		s.id = v

@@ -32,7 +32,7 @@ func TestDetectCompany(t *testing.T) {
 		{name: "path segment upper case", target: "/rest/v1.0/COMPANIES/7/x", want: "7"},
 		{name: "path trailing slash", target: "/rest/v1.0/companies/7/", want: "7"},
 		{name: "path segments list", target: "/rest/v1.0/companies", opts: []Option{WithOptional()}, want: ""},
-		// Issue 12, hole 2: every path a cell could read as another company.
+		// Every path a cell could read as another company.
 		{name: "encoded dot-dot after company", target: "/rest/v1.0/companies/1/%2e%2e/2/projects", code: "path_ambiguous"},
 		{name: "encoded dot-dot upper case", target: "/rest/v1.0/companies/1/%2E%2E/2/projects", code: "path_ambiguous"},
 		{name: "half-encoded dot-dot", target: "/rest/v1.0/companies/1/.%2e/2/projects", code: "path_ambiguous"},
@@ -60,7 +60,7 @@ func TestDetectCompany(t *testing.T) {
 		{name: "overlong dot-dot", target: "/rest/v1.0/companies/1/%c0%ae%c0%ae/2", code: "path_ambiguous"},
 		{name: "fullwidth dots", target: "/rest/v1.0/companies/1/%EF%BC%8E%EF%BC%8E/2", code: "path_ambiguous"},
 		{name: "plain unicode segment", target: "/rest/v1.0/companies/1/caf%C3%A9", want: "1"},
-		// Issue 12, hole 4: every spelling of the public header and query name.
+		// Every spelling of the public header and query name.
 		{name: "header underscore spelling", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}}, want: "4"},
 		{name: "header two spellings differ", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
 		{name: "header upper-case underscore and path", target: "/companies/1/x", header: map[string][]string{"PROCORE_COMPANY_ID": {"4"}}, code: "company_conflict"},
@@ -209,6 +209,24 @@ func TestValidCompanyID(t *testing.T) {
 	} {
 		if got := ValidCompanyID(id); got != want {
 			t.Errorf("ValidCompanyID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
+
+// A UUID tenant passes its own check; what no hop carries unchanged does not.
+func TestDetectCompanyCustomValidator(t *testing.T) {
+	anything := WithValidator(func(string) bool { return true })
+	const id = "3f2a8c1e-6b1d-4c2a-9e7f-0a1b2c3d4e5f"
+	for target, want := range map[string]int{
+		"/rest/v1.0/companies/" + id + "/projects": http.StatusNoContent,
+		"/rest/v1.0/companies/a%41b/projects":      http.StatusBadRequest,
+		"/rest/v1.0/companies/a~b/projects":        http.StatusNoContent,
+		"/?company_id=a%20b":                       http.StatusBadRequest,
+	} {
+		rec := httptest.NewRecorder()
+		DetectCompany(anything)(&okHandler{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		if rec.Code != want {
+			t.Errorf("%s: %d, want %d", target, rec.Code, want)
 		}
 	}
 }

@@ -118,3 +118,25 @@ func TestNewHTTPDirectoryRejects(t *testing.T) {
 		t.Error("zero response limit: no error")
 	}
 }
+
+// Tenants named by UUIDs or slugs bring their own check; ids no hop can
+// carry unchanged are refused whatever the check says.
+func TestStaticDirectoryValidator(t *testing.T) {
+	slug := WithValidator(func(id string) bool { return strings.HasPrefix(id, "acme-") || id == "a/b" || id == ".." })
+	doc := `{"acme-east": {"zone":"us01","web_base_url":"https://us01.procore.com"}}`
+	if _, err := ReadStaticDirectory(strings.NewReader(doc)); err == nil {
+		t.Fatal("default check accepted a slug")
+	}
+	d, err := ReadStaticDirectory(strings.NewReader(doc), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z, err := d.Lookup(context.Background(), "acme-east"); err != nil || z != us01 {
+		t.Fatalf("Lookup(acme-east) = %v, %v", z, err)
+	}
+	for _, id := range []string{"a/b", "..", "1001"} {
+		if _, err := NewStaticDirectory(map[string]Zone{id: us01}, slug); err == nil {
+			t.Errorf("id %q accepted", id)
+		}
+	}
+}

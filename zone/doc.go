@@ -3,15 +3,24 @@
 //
 // It owns company detection (DetectCompany), the zone directory
 // (Directory, with StaticDirectory, HTTPDirectory and the CachingDirectory
-// in front of either), zone resolution (Resolve), the cell router (Router), the company base URL endpoint
-// (BaseURLHandler) and company-scoped policies: feature-flag targeting
-// (FlagTargeting), canary gateways (WithCanary) and per-company rate limits
-// (RateLimit).
+// in front of either), zone resolution (Resolve), the cell router (Router,
+// which reaches each zone's gateway through an Endpoint) with canary
+// gateways (WithCanary), and the company base URL endpoint
+// (BaseURLHandler). Company-scoped policies live in subpackages, so a
+// service links only what it uses: feature-flag targeting in
+// zone/featureflag, per-company rate limits in zone/ratelimit.
+//
+// Company ids are checked by ValidCompanyID (decimal ids) unless
+// WithValidator brings another check, for UUID or slug tenants.
+//
+// Options are checked: each constructor's doc lists the options it reads,
+// and any other option, or an invalid value, is an error at construction
+// (a panic for the middleware constructors, which return no error).
 //
 // The smallest cell router:
 //
 //	dir, err := zone.NewCachingDirectory(directory) // a StaticDirectory or an HTTPDirectory
-//	router, err := zone.NewRouter(map[string]zone.Gateway{
+//	router, err := zone.NewRouter(map[string]zone.Endpoint{
 //		"us01": {URL: "https://us01-gateway.internal"},
 //		"us02": {Transport: edge.Binding(us02Gateway)},
 //	})

@@ -32,7 +32,7 @@ func Example() {
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "%s serves company %s", r.Header.Get(zone.HeaderZone), zone.CompanyFromContext(r.Context()))
 		}))
-	router, err := zone.NewRouter(map[string]zone.Gateway{
+	router, err := zone.NewRouter(map[string]zone.Endpoint{
 		"us01": {Transport: edge.Binding(gateway)},
 		"us02": {Transport: edge.Binding(gateway)},
 	})

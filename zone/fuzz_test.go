@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// FuzzDetectCompanyAgreesWithCells is the differential test of issue 12:
+// FuzzDetectCompanyAgreesWithCells is a differential test of tenant isolation:
 // whenever DetectCompany accepts a request as company C (or as naming
 // none), every way a cell might read the forwarded request finds C or no
 // company at all. The cells modelled: Go's path.Clean of the decoded path
@@ -188,17 +188,4 @@ func wsgiHeader(h http.Header, key string) string {
 		}
 	}
 	return got
-}
-
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }

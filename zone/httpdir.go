@@ -3,7 +3,6 @@ package zone
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,7 +15,7 @@ import (
 // HTTPDirectory is a Directory that asks a directory service over HTTP:
 //
 //	GET {base}/companies/{company}
-//	200 {"zone": "us01", "web_base_url": "https://us01.procore.com"}
+//	200 {"zone": "us01", "web_base_url": "https://us01.example.com"}
 //	404 for an unknown company
 //
 // The answer is decoded strictly (unknown fields are errors) within a size
@@ -30,18 +29,18 @@ type HTTPDirectory struct {
 }
 
 // NewHTTPDirectory returns a directory client for the service at baseURL,
-// an absolute http(s) URL.
+// an absolute http(s) URL. Options: WithTransport, WithMaxResponseBytes.
 func NewHTTPDirectory(baseURL string, opts ...Option) (*HTTPDirectory, error) {
-	c := newConfig(opts)
+	c, err := newConfig("NewHTTPDirectory", opts, httpDirOptions)
+	if err != nil {
+		return nil, err
+	}
 	u, err := url.Parse(baseURL)
 	if err != nil {
 		return nil, fmt.Errorf("zone: http directory: %w", err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("zone: http directory %q: want an absolute http(s) URL without query", u.Redacted())
-	}
-	if c.maxBody <= 0 {
-		return nil, errors.New("zone: http directory: response limit must be positive")
 	}
 	rt := c.transport
 	if rt == nil {

@@ -1,23 +1,32 @@
 package zone
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cellgate/cellgate/edge"
 )
 
-// Option configures the constructors of this package. Each constructor
-// reads the options that concern it and ignores the rest, so one option list
-// can be shared by a whole chain.
-type Option interface {
-	apply(*config)
+// Option configures a constructor of this package. Every option names
+// itself, and every constructor's doc lists the options it reads: an option
+// given to a constructor that does not read it, or given an invalid value,
+// is an error at construction naming both, never silently ignored. The
+// middleware constructors (DetectCompany, Resolve, BaseURLHandler), which
+// return no error, panic at construction instead; never while serving.
+// nil given to an option that takes a func, an interface or a pointer
+// means the documented default.
+type Option struct {
+	name  string
+	apply func(*config) error
 }
 
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// Name returns the option's name, such as "WithClock".
+func (o Option) Name() string { return o.name }
 
 // config holds every knob of the package; newConfig is the one place where
 // defaults live. The zero configuration is the safe one: nothing inbound is
@@ -54,7 +63,12 @@ const (
 	DefaultQueryParam = "company_id"         // query parameter naming the company
 )
 
-func newConfig(opts []Option) *config {
+// defaultRetryAfter is the Retry-After of zone_directory_unavailable.
+const defaultRetryAfter = 5 * time.Second
+
+// newConfig applies opts over the defaults for the constructor ctor
+// ("NewRouter"), which reads only the options named in reads.
+func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 	c := &config{
 		trust:         edge.TrustNone,
 		header:        DefaultHeader,
@@ -71,15 +85,65 @@ func newConfig(opts []Option) *config {
 		size:          100_000,
 		negSize:       10_000,
 		maxBody:       16 << 10,
-		retryAfter:    5 * time.Second,
+		retryAfter:    defaultRetryAfter,
 		maxAge:        60 * time.Second,
 	}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
+		if o.apply == nil {
+			return nil, fmt.Errorf("zone: %s: zero Option", ctor)
+		}
+		if !slices.Contains(reads, o.name) {
+			return nil, fmt.Errorf("zone: %s does not take option %s", ctor, o.name)
+		}
+		if err := o.apply(c); err != nil {
+			return nil, fmt.Errorf("zone: %s: %s: %w", ctor, o.name, err)
 		}
 	}
+	return c, nil
+}
+
+// mustConfig is newConfig for the middleware constructors, which return no
+// error: a wrong option is a programming error found at start-up.
+func mustConfig(ctor string, opts []Option, reads []string) *config {
+	c, err := newConfig(ctor, opts, reads)
+	if err != nil {
+		panic(err)
+	}
 	return c
+}
+
+// The options each constructor reads.
+var (
+	detectOptions  = []string{"WithTrust", "WithHeader", "WithPathWildcard", "WithPathSegment", "WithQueryParam", "WithValidator", "WithOptional"}
+	resolveOptions = []string{"WithHeader", "WithOptional", "WithRetryAfter"}
+	baseURLOptions = []string{"WithHeader", "WithRetryAfter", "WithCacheMaxAge"}
+	routerOptions  = []string{"WithCanary", "WithFlags", "WithTrust", "WithLogger"}
+	cacheOptions   = []string{"WithTTL", "WithStaleWhileRevalidate", "WithStaleIfError", "WithNegativeTTL",
+		"WithCacheSize", "WithNegativeCacheSize", "WithLookupTimeout", "WithClock"}
+	httpDirOptions = []string{"WithTransport", "WithMaxResponseBytes"}
+	staticOptions  = []string{"WithValidator"}
+)
+
+// validID reports whether id passes the configured check and is safe to
+// carry anywhere (see WithValidator).
+func (c *config) validID(id string) bool {
+	return portableID(id) && c.validate(id)
+}
+
+// portableID reports whether id is 1 to 128 RFC 3986 unreserved characters
+// and no dot segment: a raw id with escapes in it is no valid id, so a cell
+// that decodes a path and one that does not cannot read two companies.
+func portableID(id string) bool {
+	if len(id) == 0 || len(id) > 128 || id == "." || id == ".." {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~') {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *config) log() *slog.Logger {
@@ -91,152 +155,276 @@ func (c *config) log() *slog.Logger {
 
 // WithTrust sets which inbound requests come from a trusted hop, such as
 // edge.TrustBinding for a gateway called by the router: DetectCompany then
-// believes their Cellgate-Company-Id header. The default trusts nothing.
+// believes their Cellgate-Company-Id header, and the Router keeps their
+// X-Forwarded-For chain. The default (also for nil) trusts nothing.
 func WithTrust(t edge.Trust) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithTrust", func(c *config) error {
 		if t != nil {
 			c.trust = t
 		}
-	})
+		return nil
+	}}
 }
 
 // WithHeader names the public header that carries the company id
-// (DefaultHeader unless set); "" disables it.
+// (DefaultHeader unless set); "" disables it. DetectCompany reads it, and
+// every 400 company_missing names it; BaseURLHandler varies on it.
 func WithHeader(name string) Option {
-	return optionFunc(func(c *config) { c.header = name })
+	return Option{"WithHeader", func(c *config) error {
+		if name != "" && !validHeaderName(name) {
+			return fmt.Errorf("invalid header name %q", name)
+		}
+		c.header = name
+		return nil
+	}}
 }
 
 // WithPathWildcard names the http.ServeMux wildcard that carries the company
 // id (DefaultWildcard unless set); "" disables it.
 func WithPathWildcard(name string) Option {
-	return optionFunc(func(c *config) { c.wildcard = name })
+	return Option{"WithPathWildcard", func(c *config) error {
+		if name != "" && !goIdentifier(name) {
+			return fmt.Errorf("%q is no ServeMux wildcard name", name)
+		}
+		c.wildcard = name
+		return nil
+	}}
 }
 
 // WithPathSegment names the path segment followed by the company id, as
 // "companies" in /rest/v1.0/companies/{id}/projects (DefaultSegment unless
 // set); "" disables it. It is read when the wildcard is not set.
 func WithPathSegment(name string) Option {
-	return optionFunc(func(c *config) { c.segment = name })
+	return Option{"WithPathSegment", func(c *config) error {
+		if name != "" && !portableID(name) {
+			return fmt.Errorf("%q is no plain path segment", name)
+		}
+		c.segment = name
+		return nil
+	}}
 }
 
 // WithQueryParam names the query parameter that carries the company id
 // (DefaultQueryParam unless set); "" disables it. The query is read, never
 // logged.
 func WithQueryParam(name string) Option {
-	return optionFunc(func(c *config) { c.query = name })
+	return Option{"WithQueryParam", func(c *config) error {
+		if name != "" && !portableID(name) {
+			return fmt.Errorf("%q is no plain query parameter name", name)
+		}
+		c.query = name
+		return nil
+	}}
 }
 
-// WithValidator replaces ValidCompanyID as the check of a company id.
+// WithValidator replaces ValidCompanyID as the check of a company id, for
+// tenants named by UUIDs, slugs or anything else. Whatever it accepts, an id
+// is also held to what every hop can carry unchanged in a path segment, a
+// header and a log line: 1 to 128 bytes of letters, digits, '-', '_', '.'
+// and '~', and neither "." nor "..". nil means ValidCompanyID.
 func WithValidator(valid func(id string) bool) Option {
-	return optionFunc(func(c *config) {
-		if valid != nil {
-			c.validate = valid
+	return Option{"WithValidator", func(c *config) error {
+		if valid == nil {
+			valid = ValidCompanyID
 		}
-	})
+		c.validate = valid
+		return nil
+	}}
 }
 
 // WithOptional lets a request without a company through DetectCompany and
 // Resolve, which then add nothing to its context. A malformed or
 // conflicting company is still refused.
 func WithOptional() Option {
-	return optionFunc(func(c *config) { c.optional = true })
+	return Option{"WithOptional", func(c *config) error { c.optional = true; return nil }}
 }
 
 // WithClock sets the clock that every expiry is checked against, for tests.
 // The default is time.Now.
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
-	})
+		return nil
+	}}
 }
 
-// WithLogger sets the logger of the router and the caching directory. The
-// default is slog.Default() at the time of logging.
+// WithLogger sets the logger of the Router. The default is slog.Default()
+// at the time of logging.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = l })
+	return Option{"WithLogger", func(c *config) error { c.logger = l; return nil }}
 }
 
 // WithTransport sets the RoundTripper of the HTTP directory, for example
 // an hmacsig signing transport. The default is edge.NewTransport; either
 // way the request ID is propagated through edge.Outbound.
 func WithTransport(rt http.RoundTripper) Option {
-	return optionFunc(func(c *config) { c.transport = rt })
+	return Option{"WithTransport", func(c *config) error { c.transport = rt; return nil }}
 }
 
 // WithTTL sets how long a cached zone is fresh (default 5 min).
 func WithTTL(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.ttl = d })
+	return Option{"WithTTL", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%s is not positive", d)
+		}
+		c.ttl = d
+		return nil
+	}}
 }
 
 // WithStaleWhileRevalidate sets how long after its TTL a cached zone is
 // still served while one background refresh runs (default 1 min).
 func WithStaleWhileRevalidate(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.swr = d })
+	return Option{"WithStaleWhileRevalidate", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%s is negative", d)
+		}
+		c.swr = d
+		return nil
+	}}
 }
 
 // WithStaleIfError sets the hard maximum age of a cached zone served when
 // the directory fails (default 1 h).
 func WithStaleIfError(maxAge time.Duration) Option {
-	return optionFunc(func(c *config) { c.maxStale = maxAge })
+	return Option{"WithStaleIfError", func(c *config) error {
+		if maxAge < 0 {
+			return fmt.Errorf("%s is negative", maxAge)
+		}
+		c.maxStale = maxAge
+		return nil
+	}}
 }
 
 // WithNegativeTTL sets how long an unknown company is remembered as
 // unknown (default 30 s).
 func WithNegativeTTL(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.negTTL = d })
+	return Option{"WithNegativeTTL", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%s is negative", d)
+		}
+		c.negTTL = d
+		return nil
+	}}
 }
 
 // WithCacheSize bounds the number of cached zones (default 100,000).
 func WithCacheSize(n int) Option {
-	return optionFunc(func(c *config) { c.size = n })
+	return Option{"WithCacheSize", func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("%d is not positive", n)
+		}
+		c.size = n
+		return nil
+	}}
 }
 
 // WithNegativeCacheSize bounds the number of remembered unknown companies
 // (default 10,000), apart from the zones so that a scan of random ids
 // cannot evict real entries.
 func WithNegativeCacheSize(n int) Option {
-	return optionFunc(func(c *config) { c.negSize = n })
+	return Option{"WithNegativeCacheSize", func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("%d is not positive", n)
+		}
+		c.negSize = n
+		return nil
+	}}
 }
 
 // WithLookupTimeout bounds one upstream directory call (default 5 s). The
 // call runs on its own context, so a caller that gives up does not cancel
 // it for the others waiting on it.
 func WithLookupTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.lookupTimeout = d })
+	return Option{"WithLookupTimeout", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%s is not positive", d)
+		}
+		c.lookupTimeout = d
+		return nil
+	}}
 }
 
 // WithMaxResponseBytes bounds the body of a directory answer (default 16 KiB).
 func WithMaxResponseBytes(n int64) Option {
-	return optionFunc(func(c *config) { c.maxBody = n })
+	return Option{"WithMaxResponseBytes", func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("%d is not positive", n)
+		}
+		c.maxBody = n
+		return nil
+	}}
 }
 
 // WithRetryAfter sets the Retry-After of zone_directory_unavailable
 // (default 5 s).
 func WithRetryAfter(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.retryAfter = d })
+	return Option{"WithRetryAfter", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%s is not positive", d)
+		}
+		c.retryAfter = d
+		return nil
+	}}
 }
 
 // WithCacheMaxAge sets the private cache lifetime of BaseURLHandler's
 // answers (default 60 s); zero or less sends Cache-Control: no-store.
 func WithCacheMaxAge(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.maxAge = d })
+	return Option{"WithCacheMaxAge", func(c *config) error { c.maxAge = d; return nil }}
 }
 
 // WithCanary sends a stable share of zone's companies to an alternate
-// gateway (see Canary). Only the Router reads it.
+// gateway (see Canary), one canary per zone.
 func WithCanary(zone string, cn Canary) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithCanary", func(c *config) error {
+		switch {
+		case !ValidZoneName(zone):
+			return fmt.Errorf("invalid zone name %q", zone)
+		case !(cn.Percent >= 0 && cn.Percent <= 100):
+			return fmt.Errorf("zone %s: percent %v outside 0–100", zone, cn.Percent)
+		}
+		if _, dup := c.canaries[zone]; dup {
+			return fmt.Errorf("zone %s has a canary already", zone)
+		}
 		if c.canaries == nil {
 			c.canaries = make(map[string]Canary)
 		}
 		c.canaries[zone] = cn
-	})
+		return nil
+	}}
 }
 
 // WithFlags sets what evaluates the flags of canaries (Canary.Flag), such
-// as featureflag.Evaluator(client) for OpenFeature. Only the Router reads it.
+// as featureflag.Evaluator(client) for OpenFeature.
 func WithFlags(flags FlagFunc) Option {
-	return optionFunc(func(c *config) { c.flags = flags })
+	return Option{"WithFlags", func(c *config) error { c.flags = flags; return nil }}
+}
+
+// goIdentifier reports whether s can name a ServeMux wildcard: a Go
+// identifier.
+func goIdentifier(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validHeaderName reports whether s is an RFC 9110 token, as a header name
+// must be.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }

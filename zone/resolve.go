@@ -16,11 +16,15 @@ import (
 //
 // An unknown company is a 404 company_unknown; a directory that cannot
 // answer is a 503 zone_directory_unavailable with Retry-After (WithRetryAfter).
-// A request without a company is a 400 company_missing, unless WithOptional
-// lets it through without a zone.
+// A request without a company is a 400 company_missing naming the header of
+// WithHeader, unless WithOptional lets it through without a zone.
+//
+// Options: WithOptional, WithRetryAfter, WithHeader. Any other option, or
+// an invalid value, panics here, at construction.
 func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("Resolve", opts, resolveOptions)
 	retryAfter := retryAfterSeconds(c.retryAfter)
+	missing := companyMissing(c.header)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
@@ -30,7 +34,7 @@ func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
 					next.ServeHTTP(w, r)
 					return
 				}
-				edge.WriteProblem(w, r, ErrCompanyMissing)
+				edge.WriteProblem(w, r, missing)
 				return
 			}
 			z, err := dir.Lookup(ctx, company)
@@ -50,7 +54,7 @@ func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
 // middlewares that look a company up themselves (a zone's passport gateway)
 // answer with it, so a client sees one set of codes.
 func WriteLookupError(w http.ResponseWriter, r *http.Request, err error) {
-	writeLookupError(w, r, err, retryAfterSeconds(newConfig(nil).retryAfter))
+	writeLookupError(w, r, err, retryAfterSeconds(defaultRetryAfter))
 }
 
 // writeLookupError answers a failed directory lookup.

@@ -98,3 +98,19 @@ func TestResolveLogsZone(t *testing.T) {
 		}
 	}
 }
+
+// company_missing names the header the client should have sent.
+func TestCompanyMissingNamesConfiguredHeader(t *testing.T) {
+	dir, _ := NewStaticDirectory(map[string]Zone{"42": us01})
+	for name, h := range map[string]http.Handler{
+		"DetectCompany":  DetectCompany(WithHeader("X-Tenant"))(&okHandler{}),
+		"Resolve":        Resolve(dir, WithHeader("X-Tenant"))(&okHandler{}),
+		"BaseURLHandler": BaseURLHandler(dir, WithHeader("X-Tenant")),
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if problemCode(t, rec) != "company_missing" || !strings.Contains(rec.Body.String(), "Missing X-Tenant header!") {
+			t.Errorf("%s: %d %s", name, rec.Code, rec.Body.String())
+		}
+	}
+}

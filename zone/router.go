@@ -10,8 +10,10 @@ import (
 	"github.com/cellgate/cellgate/edge"
 )
 
-// Gateway says how the router reaches one zone's gateway.
-type Gateway struct {
+// Endpoint says how the router reaches one zone's gateway: where it is
+// (URL) and what carries requests to it (Transport). It is not the gateway
+// itself; that is passport.Gateway, running behind the endpoint.
+type Endpoint struct {
 	// URL is the gateway's absolute http(s) base URL. When empty, requests
 	// go through Transport to http://<zone>.gateway.internal, a label that
 	// an in-process Transport never dials.
@@ -25,8 +27,8 @@ type Gateway struct {
 // choice hangs on the company id alone, so a company never flaps between
 // the two gateways from one request to the next.
 type Canary struct {
-	// Gateway is the alternate gateway.
-	Gateway Gateway
+	// Endpoint is how the router reaches the alternate gateway.
+	Endpoint Endpoint
 	// Percent is the share of the zone's companies, 0 to 100, picked by a
 	// stable hash of the company id.
 	Percent float64
@@ -61,17 +63,20 @@ type route struct {
 	flag         string
 }
 
-// NewRouter returns a router to gateways, keyed by zone name. Options:
-// WithCanary, WithFlags, WithTrust (forwarded X-Forwarded-For chains of
-// trusted hops are kept), WithLogger.
-func NewRouter(gateways map[string]Gateway, opts ...Option) (*Router, error) {
-	c := newConfig(opts)
-	if len(gateways) == 0 {
-		return nil, errors.New("zone: router: no gateways")
+// NewRouter returns a router to the gateways reached through endpoints,
+// keyed by zone name. Options: WithCanary, WithFlags, WithTrust (forwarded
+// X-Forwarded-For chains of trusted hops are kept), WithLogger.
+func NewRouter(endpoints map[string]Endpoint, opts ...Option) (*Router, error) {
+	c, err := newConfig("NewRouter", opts, routerOptions)
+	if err != nil {
+		return nil, err
 	}
-	rt := &Router{routes: make(map[string]*route, len(gateways)), flags: c.flags, log: c.log}
-	for name, gw := range gateways {
-		main, err := newGatewayProxy(name, gw, c)
+	if len(endpoints) == 0 {
+		return nil, errors.New("zone: router: no endpoints")
+	}
+	rt := &Router{routes: make(map[string]*route, len(endpoints)), flags: c.flags, log: c.log}
+	for name, ep := range endpoints {
+		main, err := newGatewayProxy(name, ep, c)
 		if err != nil {
 			return nil, err
 		}
@@ -82,13 +87,10 @@ func NewRouter(gateways map[string]Gateway, opts ...Option) (*Router, error) {
 		if !ok {
 			return nil, fmt.Errorf("zone: router: canary for zone %q without a gateway", name)
 		}
-		if !(cn.Percent >= 0 && cn.Percent <= 100) {
-			return nil, fmt.Errorf("zone: router: canary for zone %q: percent %v outside 0–100", name, cn.Percent)
-		}
 		if cn.Flag != "" && c.flags == nil {
 			return nil, fmt.Errorf("zone: router: canary flag %q for zone %q needs WithFlags", cn.Flag, name)
 		}
-		canary, err := newGatewayProxy(name, cn.Gateway, c)
+		canary, err := newGatewayProxy(name, cn.Endpoint, c)
 		if err != nil {
 			return nil, fmt.Errorf("zone: router: canary: %w", err)
 		}
@@ -97,20 +99,20 @@ func NewRouter(gateways map[string]Gateway, opts ...Option) (*Router, error) {
 	return rt, nil
 }
 
-func newGatewayProxy(name string, gw Gateway, c *config) (http.Handler, error) {
+func newGatewayProxy(name string, ep Endpoint, c *config) (http.Handler, error) {
 	if !ValidZoneName(name) {
 		return nil, fmt.Errorf("zone: router: invalid zone name %q", name)
 	}
-	target := gw.URL
+	target := ep.URL
 	if target == "" {
-		if gw.Transport == nil {
-			return nil, fmt.Errorf("zone: router: gateway for zone %q needs a URL or a Transport", name)
+		if ep.Transport == nil {
+			return nil, fmt.Errorf("zone: router: endpoint of zone %q needs a URL or a Transport", name)
 		}
 		target = "http://" + name + ".gateway.internal"
 	}
 	opts := []edge.Option{edge.WithTrust(c.trust)}
-	if gw.Transport != nil {
-		opts = append(opts, edge.WithTransport(gw.Transport))
+	if ep.Transport != nil {
+		opts = append(opts, edge.WithTransport(ep.Transport))
 	}
 	if c.logger != nil {
 		opts = append(opts, edge.WithLogger(c.logger))

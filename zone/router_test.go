@@ -39,7 +39,7 @@ func routed(t *testing.T, h http.Handler, company string, z Zone, mutate func(*h
 
 func TestRouterBindingStripsAndSetsInternalHeaders(t *testing.T) {
 	gw := &gatewayRecorder{name: "us01"}
-	rt, err := NewRouter(map[string]Gateway{"us01": {Transport: edge.Binding(gw)}})
+	rt, err := NewRouter(map[string]Endpoint{"us01": {Transport: edge.Binding(gw)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestRouterURLGateway(t *testing.T) {
 	gw := &gatewayRecorder{name: "us02"}
 	srv := httptest.NewServer(gw)
 	defer srv.Close()
-	rt, err := NewRouter(map[string]Gateway{"us02": {URL: srv.URL + "/base", Transport: srv.Client().Transport}})
+	rt, err := NewRouter(map[string]Endpoint{"us02": {URL: srv.URL + "/base", Transport: srv.Client().Transport}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestRouterURLGateway(t *testing.T) {
 
 func TestRouterUnroutable(t *testing.T) {
 	var buf strings.Builder
-	rt, err := NewRouter(map[string]Gateway{"us01": {Transport: edge.Binding(&gatewayRecorder{})}},
+	rt, err := NewRouter(map[string]Endpoint{"us01": {Transport: edge.Binding(&gatewayRecorder{})}},
 		WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -124,8 +124,8 @@ func TestRouterCanaryByHash(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strconv.FormatFloat(tt.percent, 'f', -1, 64), func(t *testing.T) {
 			main, canary := &gatewayRecorder{name: "main"}, &gatewayRecorder{name: "canary"}
-			rt, err := NewRouter(map[string]Gateway{"us01": {Transport: edge.Binding(main)}},
-				WithCanary("us01", Canary{Gateway: Gateway{Transport: edge.Binding(canary)}, Percent: tt.percent}))
+			rt, err := NewRouter(map[string]Endpoint{"us01": {Transport: edge.Binding(main)}},
+				WithCanary("us01", Canary{Endpoint: Endpoint{Transport: edge.Binding(canary)}, Percent: tt.percent}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,9 +156,9 @@ func TestRouterCanaryByFlag(t *testing.T) {
 		asked = append(asked, flag)
 		return CompanyFromContext(r.Context()) == "7"
 	}
-	rt, err := NewRouter(map[string]Gateway{"us01": {Transport: edge.Binding(main)}},
+	rt, err := NewRouter(map[string]Endpoint{"us01": {Transport: edge.Binding(main)}},
 		WithFlags(flags),
-		WithCanary("us01", Canary{Gateway: Gateway{Transport: edge.Binding(canary)}, Flag: "canary-us01"}))
+		WithCanary("us01", Canary{Endpoint: Endpoint{Transport: edge.Binding(canary)}, Flag: "canary-us01"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,20 +174,20 @@ func TestRouterCanaryByFlag(t *testing.T) {
 }
 
 func TestNewRouterRejects(t *testing.T) {
-	bind := Gateway{Transport: edge.Binding(http.NotFoundHandler())}
+	bind := Endpoint{Transport: edge.Binding(http.NotFoundHandler())}
 	for name, tc := range map[string]struct {
-		gws  map[string]Gateway
+		gws  map[string]Endpoint
 		opts []Option
 	}{
 		"no gateways":          {gws: nil},
-		"bad zone name":        {gws: map[string]Gateway{"US 01": bind}},
-		"no URL nor transport": {gws: map[string]Gateway{"us01": {}}},
-		"relative URL":         {gws: map[string]Gateway{"us01": {URL: "/gw"}}},
-		"ftp URL":              {gws: map[string]Gateway{"us01": {URL: "ftp://gw"}}},
-		"canary without zone":  {gws: map[string]Gateway{"us01": bind}, opts: []Option{WithCanary("us02", Canary{Gateway: bind})}},
-		"canary percent":       {gws: map[string]Gateway{"us01": bind}, opts: []Option{WithCanary("us01", Canary{Gateway: bind, Percent: 101})}},
-		"canary flag, no client": {gws: map[string]Gateway{"us01": bind},
-			opts: []Option{WithCanary("us01", Canary{Gateway: bind, Flag: "f"})}},
+		"bad zone name":        {gws: map[string]Endpoint{"US 01": bind}},
+		"no URL nor transport": {gws: map[string]Endpoint{"us01": {}}},
+		"relative URL":         {gws: map[string]Endpoint{"us01": {URL: "/gw"}}},
+		"ftp URL":              {gws: map[string]Endpoint{"us01": {URL: "ftp://gw"}}},
+		"canary without zone":  {gws: map[string]Endpoint{"us01": bind}, opts: []Option{WithCanary("us02", Canary{Endpoint: bind})}},
+		"canary percent":       {gws: map[string]Endpoint{"us01": bind}, opts: []Option{WithCanary("us01", Canary{Endpoint: bind, Percent: 101})}},
+		"canary flag, no client": {gws: map[string]Endpoint{"us01": bind},
+			opts: []Option{WithCanary("us01", Canary{Endpoint: bind, Flag: "f"})}},
 	} {
 		if _, err := NewRouter(tc.gws, tc.opts...); err == nil {
 			t.Errorf("%s: no error", name)

@@ -16,12 +16,22 @@ type StaticDirectory struct {
 }
 
 // NewStaticDirectory returns a directory of companies, keyed by company id.
-// Every id must be valid (ValidCompanyID) and every zone valid (a zone name
-// and an absolute http(s) web base URL). The map is copied.
-func NewStaticDirectory(companies map[string]Zone) (*StaticDirectory, error) {
+// Every id must pass the company id check (ValidCompanyID unless
+// WithValidator says otherwise, for UUID or slug tenants) and every zone must
+// be valid (a zone name and an absolute http(s) web base URL). The map is
+// copied. Options: WithValidator.
+func NewStaticDirectory(companies map[string]Zone, opts ...Option) (*StaticDirectory, error) {
+	c, err := newConfig("NewStaticDirectory", opts, staticOptions)
+	if err != nil {
+		return nil, err
+	}
+	return newStaticDirectory(companies, c)
+}
+
+func newStaticDirectory(companies map[string]Zone, c *config) (*StaticDirectory, error) {
 	d := &StaticDirectory{companies: make(map[string]Zone, len(companies))}
 	for id, z := range companies {
-		if !ValidCompanyID(id) {
+		if !c.validID(id) {
 			return nil, fmt.Errorf("zone: static directory: invalid company id %q", id)
 		}
 		if err := validateZone(z); err != nil {
@@ -35,10 +45,19 @@ func NewStaticDirectory(companies map[string]Zone) (*StaticDirectory, error) {
 // ReadStaticDirectory reads a directory from JSON: an object mapping
 // company ids to zones,
 //
-//	{"1001": {"zone": "us01", "web_base_url": "https://us01.procore.com"}}
+//	{"1001": {"zone": "us01", "web_base_url": "https://us01.example.com"}}
 //
 // Unknown fields are errors, so a typo cannot silently drop a zone.
-func ReadStaticDirectory(r io.Reader) (*StaticDirectory, error) {
+// Options: WithValidator.
+func ReadStaticDirectory(r io.Reader, opts ...Option) (*StaticDirectory, error) {
+	c, err := newConfig("ReadStaticDirectory", opts, staticOptions)
+	if err != nil {
+		return nil, err
+	}
+	return readStaticDirectory(r, c)
+}
+
+func readStaticDirectory(r io.Reader, c *config) (*StaticDirectory, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	var companies map[string]Zone
@@ -48,18 +67,22 @@ func ReadStaticDirectory(r io.Reader) (*StaticDirectory, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("zone: static directory: data after the JSON object")
 	}
-	return NewStaticDirectory(companies)
+	return newStaticDirectory(companies, c)
 }
 
 // LoadStaticDirectory reads a directory from the JSON file at path (see
-// ReadStaticDirectory).
-func LoadStaticDirectory(path string) (*StaticDirectory, error) {
+// ReadStaticDirectory). Options: WithValidator.
+func LoadStaticDirectory(path string, opts ...Option) (*StaticDirectory, error) {
+	c, err := newConfig("LoadStaticDirectory", opts, staticOptions)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("zone: static directory: %w", err)
 	}
 	defer f.Close()
-	return ReadStaticDirectory(f)
+	return readStaticDirectory(f, c)
 }
 
 // Lookup implements Directory.

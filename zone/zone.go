@@ -15,7 +15,7 @@ type Zone struct {
 	// digit followed by up to 31 lower-case letters, digits or '-'.
 	Name string `json:"zone"`
 	// WebBaseURL is the absolute URL of the zone's web front, such as
-	// "https://us01.procore.com". It is shown to clients, never dialled.
+	// "https://us01.example.com". It is shown to clients, never dialled.
 	WebBaseURL string `json:"web_base_url"`
 }
 
@@ -41,7 +41,9 @@ const (
 
 // Problems this package answers with. Tests and clients branch on the code.
 var (
-	// ErrCompanyMissing: no company was named where one is required.
+	// ErrCompanyMissing: no company was named where one is required. Its
+	// detail names DefaultHeader; a constructor given another header with
+	// WithHeader names that one instead, under the same code.
 	ErrCompanyMissing = edge.NewProblem(http.StatusBadRequest, "company_missing", "Missing Procore-Company-Id header!")
 	// ErrCompanyInvalid: the company id is not a valid id.
 	ErrCompanyInvalid = edge.NewProblem(http.StatusBadRequest, "company_invalid", "The company id is not valid.")
@@ -68,8 +70,8 @@ var (
 )
 
 // CompanyFromContext returns the company of the request whose context is ctx, as
-// set by DetectCompany, or "" when there is none. Company ids are decimal
-// strings.
+// set by DetectCompany, or "" when there is none. The id passed the check
+// DetectCompany was configured with (ValidCompanyID by default).
 func CompanyFromContext(ctx context.Context) string { return companyKey.Value(ctx) }
 
 // ContextWithCompany returns a copy of ctx carrying company id, for tests and for

@@ -48,9 +48,9 @@ func run(addr, directory string, gateways map[string]string, origins []string, t
 	if err != nil {
 		return err
 	}
-	gws := map[string]zone.Gateway{}
+	gws := map[string]zone.Endpoint{}
 	for z, u := range gateways {
-		gws[z] = zone.Gateway{URL: u, Transport: tracing.Transport(edge.NewTransport())}
+		gws[z] = zone.Endpoint{URL: u, Transport: tracing.Transport(edge.NewTransport())}
 	}
 	h, err := reference.NewCellRouter(reference.CellRouterConfig{Directory: dir, Gateways: gws, CORSOrigins: origins})
 	if err != nil {

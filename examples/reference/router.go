@@ -17,7 +17,7 @@ type CellRouterConfig struct {
 	// Directory maps companies to zones; required.
 	Directory zone.Directory
 	// Gateways says how each zone's gateway is reached; required.
-	Gateways map[string]zone.Gateway
+	Gateways map[string]zone.Endpoint
 	// CORSOrigins are the browser origins allowed to call the API, such as
 	// the zones' web fronts. None: no cross-origin calls.
 	CORSOrigins []string

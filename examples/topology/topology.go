@@ -225,7 +225,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	}
 
 	h := map[string]http.Handler{"sessions": sessionStorage}
-	gateways := map[string]zone.Gateway{}
+	gateways := map[string]zone.Endpoint{}
 	for _, z := range reference.Zones {
 		gw, err := gateway(cfg, z, dir, sessions, authTransport, web, log.With("service", "gateway-"+z))
 		if err != nil {
@@ -235,7 +235,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 		// tells every gateway to drop the passports it cached.
 		store.Subscribe(gw.Revoked)
 		h[z] = gw.Public
-		gateways[z] = zone.Gateway{Transport: tracing.Transport(edge.Binding(gw.Internal))}
+		gateways[z] = zone.Endpoint{Transport: tracing.Transport(edge.Binding(gw.Internal))}
 	}
 	if h["api"], err = reference.NewCellRouter(reference.CellRouterConfig{
 		Directory: dir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"),
@@ -270,6 +270,9 @@ func nonEmpty(ss ...string) []string {
 // gateway builds the gateway of zone z with its stand-in cell and
 // replacement backend.
 func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, auth http.RoundTripper, web webConfig, log *slog.Logger) (*reference.Gateway, error) {
+	// The cells read the JWKS through the authentication service's binding,
+	// as a cell in another process would over the network; rotations reach
+	// them through it. (Code next to the Issuer would use WithIssuer.)
 	verifier, err := passport.NewVerifier(issuerName, z,
 		passport.WithJWKS("https://auth.internal"+reference.JWKSPath),
 		passport.WithTransport(auth))

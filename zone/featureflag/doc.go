@@ -10,6 +10,6 @@
 //	client := openfeature.NewDefaultClient()
 //	router, err := zone.NewRouter(gateways,
 //		zone.WithFlags(featureflag.Evaluator(client)),
-//		zone.WithCanary("us01", zone.Canary{Gateway: next, Percent: 5, Flag: "canary-us01"}))
+//		zone.WithCanary("us01", zone.Canary{Endpoint: next, Percent: 5, Flag: "canary-us01"}))
 //	handler := edge.Chain(zone.DetectCompany(), zone.Resolve(dir), featureflag.Targeting())(router)
 package featureflag

@@ -38,14 +38,14 @@ func TestEvaluatorPicksCanary(t *testing.T) {
 		"canary-us01": {Key: "canary-us01", State: memprovider.Enabled, DefaultVariant: "off",
 			Variants: map[string]any{"on": true, "off": false}, ContextEvaluator: &onlyBeta},
 	})
-	named := func(name string) zone.Gateway {
-		return zone.Gateway{Transport: edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	named := func(name string) zone.Endpoint {
+		return zone.Endpoint{Transport: edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(name))
 		}))}
 	}
-	rt, err := zone.NewRouter(map[string]zone.Gateway{"us01": named("main")},
+	rt, err := zone.NewRouter(map[string]zone.Endpoint{"us01": named("main")},
 		zone.WithFlags(Evaluator(client)),
-		zone.WithCanary("us01", zone.Canary{Gateway: named("canary"), Flag: "canary-us01"}))
+		zone.WithCanary("us01", zone.Canary{Endpoint: named("canary"), Flag: "canary-us01"}))
 	if err != nil {
 		t.Fatal(err)
 	}

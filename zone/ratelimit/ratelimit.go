@@ -35,7 +35,10 @@ var ErrRateLimited = edge.NewProblem(http.StatusTooManyRequests, "rate_limited",
 // ("company";r=remaining;t=seconds until full) headers; a refused request
 // is a 429 rate_limited with Retry-After. Time comes from WithClock.
 func New(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
-	c := newConfig(opts)
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
 	if !(limit > 0) || limit == rate.Inf || math.IsInf(float64(limit), 1) || burst < 1 {
 		return nil, errors.New("ratelimit: limit and burst must be positive and finite")
 	}
@@ -95,12 +98,15 @@ func ceilSeconds(s float64) string {
 	return strconv.FormatInt(int64(math.Ceil(max(s, 0))), 10)
 }
 
-// Option configures New.
-type Option interface{ apply(*config) }
+// Option configures New, the one constructor of this package, which reads
+// every option; an invalid value is an error from New naming the option.
+type Option struct {
+	name  string
+	apply func(*config) error
+}
 
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// Name returns the option's name, such as "WithClock".
+func (o Option) Name() string { return o.name }
 
 type config struct {
 	now         func() time.Time
@@ -108,38 +114,49 @@ type config struct {
 	key         func(*http.Request) string
 }
 
-func newConfig(opts []Option) *config {
+func newConfig(opts []Option) (*config, error) {
 	c := &config{now: time.Now, maxLimiters: 100_000, key: DefaultKey}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
+		if o.apply == nil {
+			return nil, errors.New("ratelimit: New: zero Option")
+		}
+		if err := o.apply(c); err != nil {
+			return nil, fmt.Errorf("ratelimit: New: %s: %w", o.name, err)
 		}
 	}
-	return c
+	return c, nil
 }
 
 // WithClock sets the clock buckets refill by, for tests (default time.Now).
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
-	})
+		return nil
+	}}
 }
 
 // WithMaxLimiters bounds the buckets kept (default 100,000); the least
 // recently used is dropped first.
 func WithMaxLimiters(n int) Option {
-	return optionFunc(func(c *config) { c.maxLimiters = n })
+	return Option{"WithMaxLimiters", func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("%d is not positive", n)
+		}
+		c.maxLimiters = n
+		return nil
+	}}
 }
 
-// WithKey replaces DefaultKey as what New counts a request under. Key on
-// something authenticated: a key taken from what the client sends lets
-// anyone spend another's budget.
+// WithKey replaces DefaultKey (also the default for nil) as what New counts
+// a request under. Key on something authenticated: a key taken from what
+// the client sends lets anyone spend another's budget.
 func WithKey(key func(*http.Request) string) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithKey", func(c *config) error {
 		if key != nil {
 			c.key = key
 		}
-	})
+		return nil
+	}}
 }

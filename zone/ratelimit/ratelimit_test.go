@@ -58,8 +58,8 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-// Issue 12, hole 10: a client that only names a company cannot spend the
-// budget of the company's authenticated users.
+// A client that only names a company cannot spend the budget of the
+// company's authenticated users.
 func TestRateLimitKeysOnAuthenticatedIdentity(t *testing.T) {
 	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	mw, err := New(rate.Limit(1), 2, WithClock(clock.Now))
@@ -112,7 +112,8 @@ func TestRateLimitRejects(t *testing.T) {
 		limit rate.Limit
 		burst int
 		opts  []Option
-	}{{0, 1, nil}, {1, 0, nil}, {rate.Inf, 1, nil}, {1, 1, []Option{WithMaxLimiters(0)}}} {
+	}{{0, 1, nil}, {1, 0, nil}, {rate.Inf, 1, nil}, {1, 1, []Option{WithMaxLimiters(0)}},
+		{1, 1, []Option{WithMaxLimiters(-1)}}, {1, 1, []Option{{}}}} {
 		if _, err := New(tc.limit, tc.burst, tc.opts...); err == nil {
 			t.Errorf("New(%v, %d): no error", tc.limit, tc.burst)
 		}

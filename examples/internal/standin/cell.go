@@ -138,6 +138,10 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 }
 
 func login(cfg CellConfig) http.HandlerFunc {
+	opts := []passport.Option{
+		passport.WithCookie(cfg.Cookie), passport.WithSessionLifetime(cfg.SessionLifetime), passport.WithClock(cfg.Now),
+	}
+	insecure := append(opts[:len(opts):len(opts)], passport.WithInsecureCookie())
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		user := r.PostFormValue("user")
@@ -145,23 +149,18 @@ func login(cfg CellConfig) http.HandlerFunc {
 			edge.WriteProblem(w, r, ErrUserInvalid)
 			return
 		}
-		now := cfg.Now()
-		s := passport.Session{
-			ID:        passport.NewSessionID(),
-			User:      user,
-			Companies: []string{zone.CompanyFromContext(r.Context())},
-			Created:   now,
-			Expires:   now.Add(cfg.SessionLifetime),
+		// Secure when the client's hop is TLS (or configured so): a
+		// plain-http development front could never send it back.
+		signIn := insecure
+		if cfg.SecureCookie || overTLS(r, cfg.Trust) {
+			signIn = opts
 		}
-		token := passport.NewToken()
-		if err := cfg.Sessions.Put(r.Context(), passport.TokenKey(token), s); err != nil {
+		s, err := passport.SignIn(r.Context(), w, cfg.Sessions,
+			passport.Session{User: user, Companies: []string{zone.CompanyFromContext(r.Context())}}, signIn...)
+		if err != nil {
 			edge.WriteProblem(w, r, err)
 			return
 		}
-		http.SetCookie(w, &http.Cookie{
-			Name: cfg.Cookie, Value: token, Path: "/", Expires: s.Expires,
-			HttpOnly: true, Secure: cfg.SecureCookie || overTLS(r, cfg.Trust), SameSite: http.SameSiteLaxMode,
-		})
 		writeJSON(w, http.StatusCreated, Login{SessionID: s.ID, User: s.User, Companies: s.Companies, Expires: s.Expires})
 	}
 }

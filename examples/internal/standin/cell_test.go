@@ -22,7 +22,7 @@ func TestCell(t *testing.T) {
 	require.NoError(t, err)
 	issuer, err := passport.NewIssuer("https://auth.test", key)
 	require.NoError(t, err)
-	v, err := passport.NewVerifier("https://auth.test", "us01", passport.WithStaticKeys(issuer.PublicKeys()...))
+	v, err := passport.NewVerifier("https://auth.test", "us01", passport.WithIssuer(issuer))
 	require.NoError(t, err)
 	store, err := passport.NewMemoryStore()
 	require.NoError(t, err)
