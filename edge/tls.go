@@ -12,8 +12,11 @@ import (
 // is read from r.TLS; a request that arrived without TLS is judged by the
 // header named with [WithTLSHeader] when the hop is trusted ([WithTrust]),
 // as behind a terminating proxy, and passes when there is nothing to judge.
+//
+// It panics, at construction, on an option it does not read or an invalid
+// one (see [Option]).
 func TLSFloor(min uint16, opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("TLSFloor", opts, "WithTLSHeader", "WithTrust")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			version, known := uint16(0), false
