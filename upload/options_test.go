@@ -48,7 +48,10 @@ func TestOptionsChecked(t *testing.T) {
 			return err
 		},
 		"NewHandler": func(o upload.Option) error { _, err := upload.NewHandler(f.client, o); return err },
-		"New":        func(o upload.Option) error { _, err := upload.New(verifier, &countingDirectory{}, f.client, o); return err },
+		"New": func(o upload.Option) error {
+			_, err := upload.New(verifier, &countingDirectory{}, f.client, o)
+			return err
+		},
 	}
 	for ctor, make := range construct {
 		for _, o := range all {
@@ -80,7 +83,10 @@ func TestOptionsInvalid(t *testing.T) {
 	handler := func(o upload.Option) error { _, err := upload.NewHandler(f.client, o); return err }
 	verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
 	require.NoError(t, err)
-	newAll := func(o upload.Option) error { _, err := upload.New(verifier, &countingDirectory{}, f.client, o); return err }
+	newAll := func(o upload.Option) error {
+		_, err := upload.New(verifier, &countingDirectory{}, f.client, o)
+		return err
+	}
 	const base = "PUT /v1/orgs/{companyId}/projects/{projectId}/files/{uploadId}"
 	for _, tt := range []struct {
 		name, ctor string
