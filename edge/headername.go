@@ -4,7 +4,7 @@ import "net/http"
 
 // SameHeaderName reports whether a and b name the same header once ASCII
 // case is folded and '_' is read as '-'. CGI, WSGI, Rack and several proxies
-// fold both into one name (HTTP_PROCORE_COMPANY_ID), so every header the
+// fold both into one name (HTTP_X_COMPANY_ID), so every header the
 // edge reads, strips or trusts is compared this way: a spelling it did not
 // look at can never reach a cell as the same header.
 func SameHeaderName(a, b string) bool {

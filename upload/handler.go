@@ -15,7 +15,8 @@ import (
 	"github.com/cellgate/cellgate/zone"
 )
 
-// Span attributes of an upload, the seed's names.
+// Span attributes of an upload. Their names are stable: dashboards and
+// alerts query them.
 const (
 	AttrCompanyID      = "upload.company_id"
 	AttrUploadID       = "upload.upload_id"

@@ -11,7 +11,7 @@ import (
 	"github.com/cellgate/cellgate/zone"
 )
 
-// New returns the whole upload service, the seed's chain around a Handler:
+// New returns the whole upload service, this chain around a Handler:
 //
 //	tracing.Middleware("upload", tracing.Root())  root span; inbound trace context is a link
 //	→ flags                                       WithFlags, optional

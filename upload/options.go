@@ -250,7 +250,8 @@ func WithCORS(mw func(http.Handler) http.Handler) Option {
 }
 
 // WithFlags puts a feature-flag middleware in the chain of [New], right
-// after the root span, where the seed evaluates its flags. By default (or
+// after the root span, so flags are evaluated before any other stage
+// answers. By default (or
 // nil) there is none.
 func WithFlags(mw func(http.Handler) http.Handler) Option {
 	return Option{"WithFlags", func(c *config) error { c.flags = mw; return nil }}
