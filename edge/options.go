@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -239,24 +238,6 @@ func WithCheckTimeout(d time.Duration) Option {
 		c.checkLimit = d
 		return nil
 	}}
-}
-
-// ValidHeaderName reports whether name is a valid HTTP header field name
-// (an RFC 9110 token).
-func ValidHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // validHeaderValue reports whether v holds no control character but tab.

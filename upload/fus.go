@@ -191,7 +191,7 @@ func (c *Client) target(a fusAnswer) (*Target, error) {
 	u.Fragment, u.RawFragment = "", ""
 	h := make(http.Header, len(a.Headers))
 	for name, value := range a.Headers {
-		if !validHeaderName(name) || !validHeaderValue(value) {
+		if !edge.ValidHeaderName(name) || !validHeaderValue(value) {
 			return nil, fmt.Errorf("storage header %q is malformed", name)
 		}
 		if !c.headers.allows(name) {
@@ -204,22 +204,6 @@ func (c *Client) target(a fusAnswer) (*Target, error) {
 		h[key] = []string{value}
 	}
 	return &Target{URL: u, Header: h}, nil
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 // validHeaderValue refuses control characters, which could split headers.
