@@ -114,3 +114,15 @@ func TestZeroOptionRefused(t *testing.T) {
 		t.Error("zero Option taken")
 	}
 }
+
+func TestPositionalInvalid(t *testing.T) {
+	if catch(func() { edge.BodyIdle(-time.Second) }) == nil {
+		t.Error("BodyIdle took a negative idle timeout")
+	}
+	if catch(func() { edge.TLSFloor(0x0200) }) == nil {
+		t.Error("TLSFloor took an unknown version")
+	}
+	if err := catch(func() { edge.BodyIdle(0); edge.TLSFloor(0x0303) }); err != nil {
+		t.Error(err)
+	}
+}
