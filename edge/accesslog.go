@@ -59,8 +59,11 @@ func (f *logFields) snapshot() []slog.Attr {
 // attributes added through [AddLogAttrs]. Server errors and aborted
 // responses (aborted=true) log at Error level, client errors at Warn, the
 // rest at Info.
+//
+// It panics, at construction, on an option it does not read or an invalid
+// one (see [Option]).
 func AccessLog(opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("AccessLog", opts, "WithLogger")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()

@@ -27,7 +27,8 @@ var ErrBindingAborted = errors.New("edge: binding: handler aborted the response"
 var errBodyClosed = errors.New("edge: binding: response body closed by caller")
 
 // Binding returns a RoundTripper that serves requests with h in-process, the
-// way a service binding calls another worker without a network hop.
+// way a serverless platform's service binding calls another service
+// without a network hop.
 //
 // The call behaves like one over the network: the handler gets a server-side
 // request of its own (RequestURI, Host, a cloned header and a fresh context

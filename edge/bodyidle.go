@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -25,7 +26,8 @@ var bodyGuardKey = NewKey[*bodyGuard]("edge.body_guard")
 // BodyIdle puts a sliding idle deadline on the request body: a read that
 // waits longer than idle without a byte fails with [ErrBodyTimeout], the
 // request's context is cancelled with it as the cause, and the connection
-// is closed after the response. idle ≤ 0 means [DefaultBodyIdle].
+// is closed after the response. Zero means [DefaultBodyIdle]; a negative
+// idle panics at construction.
 //
 // The deadline runs only while a read is in flight (it is set before each
 // read and cleared after), so a handler busy elsewhere, a proxy waiting on
@@ -45,7 +47,10 @@ var bodyGuardKey = NewKey[*bodyGuard]("edge.body_guard")
 // works through any wrapper that keeps Unwrap, because the guard passes the
 // handler a [ResponseWriter].
 func BodyIdle(idle time.Duration) func(http.Handler) http.Handler {
-	if idle <= 0 {
+	if idle < 0 {
+		panic(fmt.Sprintf("edge: BodyIdle: negative idle timeout %v", idle))
+	}
+	if idle == 0 {
 		idle = DefaultBodyIdle
 	}
 	return func(next http.Handler) http.Handler {

@@ -2,9 +2,6 @@ package edge
 
 import "net/http"
 
-// Middleware is the shape of every cellgate middleware.
-type Middleware = func(http.Handler) http.Handler
-
 // Chain composes middlewares into one. The first is the outermost: it sees
 // the request first and the response last.
 //

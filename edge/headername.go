@@ -1,10 +1,13 @@
 package edge
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // SameHeaderName reports whether a and b name the same header once ASCII
 // case is folded and '_' is read as '-'. CGI, WSGI, Rack and several proxies
-// fold both into one name (HTTP_PROCORE_COMPANY_ID), so every header the
+// fold both into one name (HTTP_X_COMPANY_ID), so every header the
 // edge reads, strips or trusts is compared this way: a spelling it did not
 // look at can never reach a cell as the same header.
 func SameHeaderName(a, b string) bool {
@@ -60,4 +63,22 @@ func DeleteHeader(h http.Header, name string) {
 			delete(h, k)
 		}
 	}
+}
+
+// ValidHeaderName reports whether name is a valid HTTP header field name
+// (an RFC 9110 token).
+func ValidHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,9 +28,12 @@ type Health struct {
 
 // NewHealth returns a Health running checks on every readiness probe. Names
 // must be non-empty and unique, and every check needs a Run function.
-// Options: [WithCheckTimeout], [WithLogger].
+// It reads [WithCheckTimeout] and [WithLogger].
 func NewHealth(checks []Check, opts ...Option) (*Health, error) {
-	c := newConfig(opts)
+	c, err := newConfig("NewHealth", opts, "WithCheckTimeout", "WithLogger")
+	if err != nil {
+		return nil, err
+	}
 	seen := make(map[string]bool, len(checks))
 	out := make([]Check, len(checks))
 	for i, ch := range checks {
@@ -55,7 +57,7 @@ func NewHealth(checks []Check, opts ...Option) (*Health, error) {
 // Live answers 200 {"status":"ok"} while the process can serve at all.
 func (h *Health) Live() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 }
 
@@ -82,7 +84,7 @@ func (h *Health) Ready() http.Handler {
 			status = http.StatusServiceUnavailable
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, status, rep)
+		WriteJSON(w, status, rep)
 	})
 }
 
@@ -137,10 +139,4 @@ func runCheck(ctx context.Context, fn func(context.Context) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }

@@ -1,21 +1,30 @@
 package edge
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 )
 
-// Option configures the constructors of this package. Each constructor reads
-// the options that concern it and ignores the rest, so one option list can be
-// shared by a whole chain.
-type Option interface {
-	apply(*config)
+// Option configures a constructor of this package. Each constructor reads
+// only some options; one it does not read is an error at construction that
+// names both (for example "edge: ProxyTo does not take option WithCSP"), as
+// is an invalid value. Constructors that return an error report it;
+// middleware constructors that return only a middleware ([RequestID],
+// [AccessLog], [Recover], [StripInternal], [SecurityHeaders], [TLSFloor])
+// panic at construction, never at request time, like regexp.MustCompile:
+// options are written in code, so a wrong one is a programming error that
+// the first run of the program reports.
+type Option struct {
+	name  string
+	apply func(*config) error
 }
 
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// Name returns the option's name, such as "WithLogger".
+func (o Option) Name() string { return o.name }
 
 // config holds every knob of the package; newConfig is the one place where
 // defaults live. The zero configuration is the safe one: nothing inbound is
@@ -43,7 +52,9 @@ const DefaultInternalPrefix = "Cellgate-"
 const DefaultCSP = "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; " +
 	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-func newConfig(opts []Option) *config {
+// newConfig applies opts over the defaults for the constructor ctor
+// ("ProxyTo"), which reads only the options named in reads.
+func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
 	c := &config{
 		trust:      TrustNone,
 		prefix:     DefaultInternalPrefix,
@@ -54,9 +65,25 @@ func newConfig(opts []Option) *config {
 		checkLimit: 2 * time.Second,
 	}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
+		if o.apply == nil {
+			return nil, fmt.Errorf("edge: %s: zero Option", ctor)
 		}
+		if !slices.Contains(reads, o.name) {
+			return nil, fmt.Errorf("edge: %s does not take option %s", ctor, o.name)
+		}
+		if err := o.apply(c); err != nil {
+			return nil, fmt.Errorf("edge: %s: %s: %w", ctor, o.name, err)
+		}
+	}
+	return c, nil
+}
+
+// mustConfig is newConfig for the middleware constructors that return no
+// error: a bad option panics at construction.
+func mustConfig(ctor string, opts []Option, reads ...string) *config {
+	c, err := newConfig(ctor, opts, reads...)
+	if err != nil {
+		panic(err)
 	}
 	return c
 }
@@ -68,79 +95,157 @@ func (c *config) log() *slog.Logger {
 	return slog.Default()
 }
 
-// WithLogger sets the logger of [AccessLog], [Recover], [Health] and the
-// proxy. The default is slog.Default() at the time of logging.
+// WithLogger sets the logger of [AccessLog], [Recover], [NewHealth] and
+// [NewProxy]. The default (or nil) is slog.Default() at the time of
+// logging.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = l })
+	return Option{"WithLogger", func(c *config) error {
+		c.logger = l
+		return nil
+	}}
 }
 
 // WithTrust sets which inbound requests come from a trusted hop: their
-// request ID, internal headers and TLS header are believed. The default
-// trusts nothing.
+// request ID, internal headers, forwarding chain and TLS header are
+// believed. Read by [RequestID], [StripInternal], [TLSFloor] and [NewProxy].
+// The default (or nil), [TrustNone], trusts nothing.
 func WithTrust(t Trust) Option {
-	return optionFunc(func(c *config) {
-		if t != nil {
-			c.trust = t
+	return Option{"WithTrust", func(c *config) error {
+		if t == nil {
+			t = TrustNone
 		}
-	})
+		c.trust = t
+		return nil
+	}}
 }
 
-// WithTransport sets the RoundTripper of the proxy. The default is
-// [NewTransport].
+// WithTransport sets the RoundTripper of [NewProxy]. The default (or nil)
+// is a new [NewTransport].
 func WithTransport(rt http.RoundTripper) Option {
-	return optionFunc(func(c *config) { c.transport = rt })
+	return Option{"WithTransport", func(c *config) error {
+		c.transport = rt
+		return nil
+	}}
 }
 
 // WithInternalPrefix replaces [DefaultInternalPrefix] for [StripInternal].
+// The empty prefix strips only the headers named by [WithStripHeaders]; any
+// other prefix must be a valid header name.
 func WithInternalPrefix(prefix string) Option {
-	return optionFunc(func(c *config) { c.prefix = prefix })
+	return Option{"WithInternalPrefix", func(c *config) error {
+		if prefix != "" && !ValidHeaderName(prefix) {
+			return fmt.Errorf("invalid header name prefix %q", prefix)
+		}
+		c.prefix = prefix
+		return nil
+	}}
 }
 
 // WithStripHeaders adds header names that [StripInternal] deletes from
 // untrusted requests besides the internal prefix, such as the passport header
-// when it is not Authorization.
+// when it is not Authorization. By default none is added; each name must be
+// a valid header name.
 func WithStripHeaders(names ...string) Option {
-	return optionFunc(func(c *config) { c.strip = append(c.strip, names...) })
+	return Option{"WithStripHeaders", func(c *config) error {
+		for _, n := range names {
+			if !ValidHeaderName(n) {
+				return fmt.Errorf("invalid header name %q", n)
+			}
+		}
+		c.strip = append(c.strip, names...)
+		return nil
+	}}
 }
 
 // WithCSP sets the Content-Security-Policy of [SecurityHeaders]; every
 // {nonce} in it is replaced by a per-request nonce (see [CSPNonceFromContext]).
-// An empty policy sends no CSP header.
+// The default is [DefaultCSP]; an empty policy sends no CSP header; a policy
+// with a control character is an error.
 func WithCSP(policy string) Option {
-	return optionFunc(func(c *config) { c.csp = policy })
+	return Option{"WithCSP", func(c *config) error {
+		if !validHeaderValue(policy) {
+			return errors.New("policy holds a control character")
+		}
+		c.csp = policy
+		return nil
+	}}
 }
 
 // WithHSTS sets the max-age of Strict-Transport-Security sent by
-// [SecurityHeaders]; zero or less sends none. The default is one year.
+// [SecurityHeaders]; zero sends none, a negative age is an error. The
+// default is one year.
 func WithHSTS(maxAge time.Duration) Option {
-	return optionFunc(func(c *config) { c.hsts = maxAge })
+	return Option{"WithHSTS", func(c *config) error {
+		if maxAge < 0 {
+			return fmt.Errorf("negative max-age %v", maxAge)
+		}
+		c.hsts = maxAge
+		return nil
+	}}
 }
 
-// WithReferrerPolicy sets the Referrer-Policy of [SecurityHeaders].
+// referrerPolicies are the values of the Referrer-Policy header.
+var referrerPolicies = []string{
+	"no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin",
+	"same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url",
+}
+
+// WithReferrerPolicy sets the Referrer-Policy of [SecurityHeaders]. The
+// default is strict-origin-when-cross-origin; the empty policy sends none;
+// a value the Referrer Policy specification does not define is an error.
 func WithReferrerPolicy(p string) Option {
-	return optionFunc(func(c *config) { c.referrer = p })
+	return Option{"WithReferrerPolicy", func(c *config) error {
+		if p != "" && !slices.Contains(referrerPolicies, p) {
+			return fmt.Errorf("unknown referrer policy %q", p)
+		}
+		c.referrer = p
+		return nil
+	}}
 }
 
 // WithTLSHeader names a header that a trusted TLS-terminating proxy sets to
 // the client's TLS version ("TLSv1.2", "1.2"), read by [TLSFloor] when the
-// request itself arrived without TLS.
+// request itself arrived without TLS. By default no header is read; the
+// name must be a valid header name.
 func WithTLSHeader(name string) Option {
-	return optionFunc(func(c *config) { c.tlsHeader = name })
-}
-
-// WithFlushInterval sets how often the proxy flushes a response to the
-// client. The default, -1, flushes after every write, which streaming
-// responses need.
-func WithFlushInterval(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.flush = d })
-}
-
-// WithCheckTimeout sets the default timeout of a readiness check that does
-// not name its own. The default is 2 s.
-func WithCheckTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.checkLimit = d
+	return Option{"WithTLSHeader", func(c *config) error {
+		if !ValidHeaderName(name) {
+			return fmt.Errorf("invalid header name %q", name)
 		}
-	})
+		c.tlsHeader = name
+		return nil
+	}}
+}
+
+// WithFlushInterval sets how often [NewProxy] flushes a response to the
+// client, as httputil.ReverseProxy.FlushInterval: zero flushes only as the
+// buffer fills, a negative interval after every write. The default, -1,
+// flushes after every write, which streaming responses need.
+func WithFlushInterval(d time.Duration) Option {
+	return Option{"WithFlushInterval", func(c *config) error {
+		c.flush = d
+		return nil
+	}}
+}
+
+// WithCheckTimeout sets the timeout of a readiness check of [NewHealth] that
+// does not name its own. The default is 2 s; zero or less is an error.
+func WithCheckTimeout(d time.Duration) Option {
+	return Option{"WithCheckTimeout", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("timeout %v must be positive", d)
+		}
+		c.checkLimit = d
+		return nil
+	}}
+}
+
+// validHeaderValue reports whether v holds no control character but tab.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -72,6 +72,9 @@ func (p *Problem) Is(target error) bool {
 var (
 	// ErrInternal answers anything that is not a *Problem.
 	ErrInternal = NewProblem(http.StatusInternalServerError, "internal_error", "The server failed to handle the request.")
+	// ErrNotFound: nothing is routed at this method and path. Services answer
+	// it where http.ServeMux would write a plain-text 404 or 405.
+	ErrNotFound = NewProblem(http.StatusNotFound, "not_found", "There is nothing at this method and path.")
 	// ErrUpstreamUnavailable: the proxy could not reach the upstream or it broke off.
 	ErrUpstreamUnavailable = NewProblem(http.StatusBadGateway, "upstream_unavailable", "The upstream service could not be reached.")
 	// ErrUpstreamTimeout: the upstream did not answer in time.

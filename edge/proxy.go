@@ -39,14 +39,21 @@ type Proxy struct {
 // path, as httputil.ProxyRequest.SetURL does. An error from target is
 // answered through [WriteProblem], so target may return a *Problem.
 //
-// Options: [WithTransport] (default [NewTransport]), [WithLogger],
-// [WithFlushInterval], [WithTrust] (a trusted hop's X-Forwarded-For chain is
-// kept and extended; an untrusted one is replaced).
+// It reads [WithTransport], [WithLogger], [WithFlushInterval] and
+// [WithTrust]: a trusted hop's X-Forwarded-For chain is kept and extended;
+// an untrusted one is replaced.
 func NewProxy(target func(*http.Request) (*url.URL, error), opts ...Option) (*Proxy, error) {
+	return newProxy("NewProxy", target, opts)
+}
+
+func newProxy(ctor string, target func(*http.Request) (*url.URL, error), opts []Option) (*Proxy, error) {
 	if target == nil {
 		return nil, errors.New("edge: proxy: nil target function")
 	}
-	c := newConfig(opts)
+	c, err := newConfig(ctor, opts, "WithTransport", "WithLogger", "WithFlushInterval", "WithTrust")
+	if err != nil {
+		return nil, err
+	}
 	p := &Proxy{target: target, trust: c.trust}
 	transport := c.transport
 	if transport == nil {
@@ -66,7 +73,7 @@ func NewProxy(target func(*http.Request) (*url.URL, error), opts ...Option) (*Pr
 }
 
 // ProxyTo returns a proxy to one fixed upstream, which must be an absolute
-// http or https URL.
+// http or https URL. It reads the options of [NewProxy].
 func ProxyTo(upstream string, opts ...Option) (*Proxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
@@ -75,7 +82,7 @@ func ProxyTo(upstream string, opts ...Option) (*Proxy, error) {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("edge: proxy upstream %q: want an absolute http(s) URL", u.Redacted())
 	}
-	return NewProxy(func(*http.Request) (*url.URL, error) { return u, nil }, opts...)
+	return newProxy("ProxyTo", func(*http.Request) (*url.URL, error) { return u, nil }, opts)
 }
 
 // ServeHTTP implements http.Handler.
@@ -173,17 +180,5 @@ func (bufferPool) Put(b []byte) {
 	if cap(b) == bufferSize {
 		b = b[:bufferSize]
 		buffers.Put(&b)
-	}
-}
-
-// GetBuffer returns a pooled 32 KiB buffer; give it back with [PutBuffer].
-// It keeps per-request memory fixed for code that copies bodies.
-func GetBuffer() *[]byte { return buffers.Get().(*[]byte) }
-
-// PutBuffer returns a buffer obtained from [GetBuffer] to the pool.
-func PutBuffer(b *[]byte) {
-	if b != nil && cap(*b) == bufferSize {
-		*b = (*b)[:bufferSize]
-		buffers.Put(b)
 	}
 }

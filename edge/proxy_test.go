@@ -348,23 +348,6 @@ func TestNewTransport(t *testing.T) {
 	}
 }
 
-func TestBuffers(t *testing.T) {
-	b := edge.GetBuffer()
-	if len(*b) != 32<<10 {
-		t.Fatalf("buffer of %d bytes, want 32 KiB", len(*b))
-	}
-	*b = (*b)[:10]
-	edge.PutBuffer(b)
-	edge.PutBuffer(nil)
-	small := make([]byte, 10)
-	edge.PutBuffer(&small) // not pooled: wrong size
-	for range 10 {
-		if b := edge.GetBuffer(); len(*b) != 32<<10 {
-			t.Fatalf("pooled buffer of %d bytes, want 32 KiB", len(*b))
-		}
-	}
-}
-
 // TestRequestIDAcrossHops closes hole 11 of issue 12: a response that
 // crossed router → binding → gateway → proxy → cell carries X-Request-Id
 // once, and it is the ID every hop saw.

@@ -13,8 +13,11 @@ import (
 // panic with http.ErrAbortHandler keeps its meaning: it is re-raised so
 // net/http aborts the response silently. If the response had already
 // started, it is cut short instead.
+//
+// It panics, at construction, on an option it does not read or an invalid
+// one (see [Option]).
 func Recover(opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("Recover", opts, "WithLogger")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rw := WrapResponseWriter(w)

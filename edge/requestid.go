@@ -32,8 +32,11 @@ func RequestIDFromContext(ctx context.Context) string {
 // Requests that arrived through a [Binding] are trusted, so one ID crosses
 // the in-process hops of a topology; [WithTrust] adds more trusted hops
 // (a gateway reached over the network, say).
+//
+// It panics, at construction, on an option it does not read or an invalid
+// one (see [Option]).
 func RequestID(opts ...Option) func(http.Handler) http.Handler {
-	trust := TrustAny(TrustBinding, newConfig(opts).trust)
+	trust := TrustAny(TrustBinding, mustConfig("RequestID", opts, "WithTrust").trust)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := inboundRequestID(r.Header)

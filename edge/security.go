@@ -22,8 +22,11 @@ func CSPNonceFromContext(ctx context.Context) string { return cspNonceKey.Value(
 // [CSPNonceFromContext]), Strict-Transport-Security ([WithHSTS], one year with
 // subdomains by default), X-Content-Type-Options: nosniff and
 // Referrer-Policy ([WithReferrerPolicy]).
+//
+// It panics, at construction, on an option it does not read or an invalid
+// one (see [Option]).
 func SecurityHeaders(opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("SecurityHeaders", opts, "WithCSP", "WithHSTS", "WithReferrerPolicy")
 	hsts := ""
 	if c.hsts > 0 {
 		hsts = "max-age=" + strconv.FormatInt(int64(c.hsts/time.Second), 10) + "; includeSubDomains"

@@ -11,8 +11,11 @@ import (
 // X-Real-Ip. Names match case-insensitively with '_' read as '-', because
 // proxies and frameworks that fold '_' into '-' have turned such variants
 // into forgeries. Trusted requests ([WithTrust]) pass untouched.
+//
+// It panics, at construction, on an option it does not read or an invalid
+// one (see [Option]).
 func StripInternal(opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("StripInternal", opts, "WithInternalPrefix", "WithStripHeaders", "WithTrust")
 	var prefixes []string
 	if c.prefix != "" {
 		prefixes = append(prefixes, c.prefix)

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,8 +13,15 @@ import (
 // is read from r.TLS; a request that arrived without TLS is judged by the
 // header named with [WithTLSHeader] when the hop is trusted ([WithTrust]),
 // as behind a terminating proxy, and passes when there is nothing to judge.
+//
+// min is tls.VersionTLS10 to tls.VersionTLS13, or 0 for no floor. It
+// panics, at construction, on another min, an option it does not read or
+// an invalid one (see [Option]).
 func TLSFloor(min uint16, opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	if min != 0 && (min < tls.VersionTLS10 || min > tls.VersionTLS13) {
+		panic(fmt.Sprintf("edge: TLSFloor: unknown TLS version %#04x", min))
+	}
+	c := mustConfig("TLSFloor", opts, "WithTLSHeader", "WithTrust")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			version, known := uint16(0), false

@@ -1,19 +1,23 @@
 package hmacsig
 
 import (
+	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
-// Option configures [NewSigner] and [NewVerifier]. Each constructor reads the
-// options that concern it and ignores the rest.
-type Option interface {
-	apply(*config)
+// Option configures [NewSigner] or [NewVerifier]. An option the constructor
+// does not read is an error that names both ("hmacsig: NewSigner does not
+// take option WithLeeway"), as is an invalid value. Each option's doc names
+// its readers.
+type Option struct {
+	name  string
+	apply func(*config) error
 }
 
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// Name returns the option's name, such as "WithKeyID".
+func (o Option) Name() string { return o.name }
 
 // Defaults of a Verifier.
 const (
@@ -35,56 +39,85 @@ type config struct {
 	logger      *slog.Logger
 }
 
-func newConfig(opts []Option) *config {
+// newConfig applies opts over the defaults for the constructor ctor, which
+// reads only the options named in reads.
+func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
 	c := &config{
 		now:         time.Now,
 		leeway:      DefaultLeeway,
 		maxLifetime: DefaultMaxLifetime,
 	}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
+		if o.apply == nil {
+			return nil, fmt.Errorf("hmacsig: %s: zero Option", ctor)
+		}
+		if !slices.Contains(reads, o.name) {
+			return nil, fmt.Errorf("hmacsig: %s does not take option %s", ctor, o.name)
+		}
+		if err := o.apply(c); err != nil {
+			return nil, fmt.Errorf("hmacsig: %s: %s: %w", ctor, o.name, err)
 		}
 	}
-	return c
+	return c, nil
 }
 
-// WithKeyID makes a [Signer] put kid in every URL it signs, so the verifier
-// picks the key by name (Keys.ByID). A kid is 1–64 characters of
-// A-Z a-z 0-9 - _ . ; NewSigner refuses anything else.
+// WithKeyID makes a [NewSigner] Signer put kid in every URL it signs, so
+// the verifier picks the key by name (Keys.ByID). By default no kid is
+// sent. A kid is 1–64 characters of A-Z a-z 0-9 - _ . ; anything else is an
+// error.
 func WithKeyID(kid string) Option {
-	return optionFunc(func(c *config) { c.kid = kid })
+	return Option{"WithKeyID", func(c *config) error {
+		if !validKid(kid) {
+			return fmt.Errorf("key id %q is not 1-64 characters of A-Z, a-z, 0-9, -, _ and . (dot)", kid)
+		}
+		c.kid = kid
+		return nil
+	}}
 }
 
-// WithClock sets the clock of a [Signer] (expiry of new URLs) or a
-// [Verifier] (expiry checks). The default is time.Now; tests pass a fixed
-// clock instead of sleeping.
+// WithClock sets the clock of a Signer ([NewSigner]: expiry of new URLs) or
+// a Verifier ([NewVerifier]: expiry checks). The default (or nil) is
+// time.Now; tests pass a fixed clock instead of sleeping.
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *config) {
+	return Option{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
-	})
+		return nil
+	}}
 }
 
-// WithLeeway sets how long after its expires_at a URL still verifies.
-// The default is [DefaultLeeway]; NewVerifier refuses a negative leeway.
+// WithLeeway sets how long after its expires_at a URL still verifies
+// ([NewVerifier]). The default is [DefaultLeeway]; a negative leeway is an
+// error.
 func WithLeeway(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.leeway = d })
+	return Option{"WithLeeway", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("leeway %v must not be negative", d)
+		}
+		c.leeway = d
+		return nil
+	}}
 }
 
 // WithMaxLifetime sets the longest remaining lifetime (expires_at − now) a
-// [Verifier] accepts, so a leaked signing key cannot mint URLs that live
-// for years. The default is [DefaultMaxLifetime]; NewVerifier refuses a
-// lifetime that is not positive.
+// Verifier ([NewVerifier]) accepts, so a leaked signing key cannot mint URLs
+// that live for years. The default is [DefaultMaxLifetime]; a lifetime that
+// is not positive is an error.
 func WithMaxLifetime(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.maxLifetime = d })
+	return Option{"WithMaxLifetime", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("maximum lifetime %v must be positive", d)
+		}
+		c.maxLifetime = d
+		return nil
+	}}
 }
 
-// WithLogger makes [Require] log every rejected request at Info level
-// (method, path, code, request ID; never the query). Without it, Require
-// logs nothing of its own: the code reaches the request's access log line
-// through edge.WriteProblem.
+// WithLogger makes [Require] log every request its Verifier ([NewVerifier])
+// rejects, at Info level (method, path, code, request ID; never the query).
+// By default (or nil), Require logs nothing of its own: the code reaches
+// the request's access log line through edge.WriteProblem.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = l })
+	return Option{"WithLogger", func(c *config) error { c.logger = l; return nil }}
 }

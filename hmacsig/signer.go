@@ -22,14 +22,14 @@ type Signer struct {
 }
 
 // NewSigner returns a Signer for key, which must have at least
-// [MinKeySize] bytes. Options: [WithKeyID], [WithClock].
+// [MinKeySize] bytes. It reads [WithKeyID] and [WithClock].
 func NewSigner(key []byte, opts ...Option) (*Signer, error) {
 	if err := checkKeySize("signing key", key); err != nil {
 		return nil, err
 	}
-	c := newConfig(opts)
-	if c.kid != "" && !validKid(c.kid) {
-		return nil, errors.New("hmacsig: key id is not 1-64 characters of A-Z, a-z, 0-9, -, _ and . (dot)")
+	c, err := newConfig("NewSigner", opts, "WithKeyID", "WithClock")
+	if err != nil {
+		return nil, err
 	}
 	return &Signer{key: newMACKey(c.kid, key), kid: c.kid, now: c.now}, nil
 }

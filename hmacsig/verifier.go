@@ -35,15 +35,12 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier for keys. It refuses an empty key set, a
 // key shorter than [MinKeySize], a Previous key without a Current one and a
-// kid that could not appear in a URL. Options: [WithClock], [WithLeeway],
-// [WithMaxLifetime], [WithLogger].
+// kid that could not appear in a URL. It reads [WithClock], [WithLeeway],
+// [WithMaxLifetime] and [WithLogger].
 func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
-	c := newConfig(opts)
-	if c.leeway < 0 {
-		return nil, errors.New("hmacsig: leeway must not be negative")
-	}
-	if c.maxLifetime <= 0 {
-		return nil, errors.New("hmacsig: maximum lifetime must be positive")
+	c, err := newConfig("NewVerifier", opts, "WithClock", "WithLeeway", "WithMaxLifetime", "WithLogger")
+	if err != nil {
+		return nil, err
 	}
 	v := &Verifier{now: c.now, leeway: c.leeway, maxLifetime: c.maxLifetime, logger: c.logger}
 	if keys.Current == nil && keys.Previous != nil {

@@ -27,8 +27,8 @@ var (
 
 	// ErrMethodNotAllowed: the handler does not answer this method.
 	ErrMethodNotAllowed = edge.NewProblem(http.StatusMethodNotAllowed, "method_not_allowed", "The method is not allowed here.")
-	// ErrNotFound: no such route on an internal service.
-	ErrNotFound = edge.NewProblem(http.StatusNotFound, "not_found", "There is nothing here.")
+	// ErrNotFound: no such route on an internal service; it is edge.ErrNotFound.
+	ErrNotFound = edge.ErrNotFound
 	// ErrRequestInvalid: an internal call's body is malformed.
 	ErrRequestInvalid = edge.NewProblem(http.StatusBadRequest, "request_invalid", "The request body is not valid.")
 

@@ -4,8 +4,9 @@
 // cell, and from the storage host through the file upload service to cloud
 // storage.
 //
-// It owns the exporter set-up from the standard OTEL_* variables (Setup), the
-// server span of every service (Middleware, with Root at the public edge,
+// It depends on the OTel API and otelhttp only; the SDK and exporter set-up
+// from the standard OTEL_* variables is in the subpackage otelsetup. It owns
+// the server span of every service (Middleware, with Root at the public edge,
 // where the client's trace context becomes a link and never the parent), the
 // outbound client spans that carry the context on (Transport, which stacks
 // with edge.Binding and the edge proxy), and helpers that add attributes to
@@ -18,13 +19,13 @@
 // Attributes are copied from the access log fields only when tracing knows
 // them (company, zone, problem, request ID).
 //
-// With nothing configured (no Setup, or no exporter), Middleware and
+// With nothing configured (no otelsetup.Setup, or no exporter), Middleware and
 // Transport skip otelhttp and only pass the trace context on, so tracing
 // costs nearly nothing until it is turned on.
 //
 // The smallest wiring of a public edge:
 //
-//	shutdown, err := tracing.Setup(ctx, tracing.WithServiceName("router"))
+//	shutdown, err := otelsetup.Setup(ctx, otelsetup.WithServiceName("router"))
 //	if err != nil {
 //		return err
 //	}

@@ -1,13 +1,10 @@
 package tracing_test
 
 import (
-	"context"
 	"fmt"
-	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -70,21 +67,4 @@ func ExampleStartTimer() {
 	}
 	// Output:
 	// upload.fetch_cloud_storage_url_duration_ms INT64
-}
-
-// Wiring a service: exporters from the OTEL_* environment, plus the console
-// when asked for on the command line.
-func ExampleSetup() {
-	var opts []tracing.Option
-	if len(os.Args) > 1 && os.Args[1] == "-trace" {
-		opts = append(opts, tracing.WithConsole(os.Stdout))
-	}
-	shutdown, err := tracing.Setup(context.Background(), append(opts, tracing.WithServiceName("gateway"))...)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer shutdown(context.Background()) // flushes what is pending
-
-	client := &http.Client{Transport: tracing.Transport(edge.NewTransport())}
-	_ = client
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/cellgate/cellgate/edge"
 )
 
-// propagator is W3C trace context and baggage, the one Setup installs
-// globally. Middleware and Transport use it whatever the global is, so a
-// service propagates traces before, and without, Setup.
+// propagator is W3C trace context and baggage, the one otelsetup.Setup
+// installs globally. Middleware and Transport use it whatever the global is,
+// so a service propagates traces before, and without, Setup.
 var propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPropagator(
 	propagation.TraceContext{}, propagation.Baggage{})
 
@@ -33,16 +33,20 @@ var propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPr
 // services that share a process and a resource.
 //
 // While the provider records nothing (the no-op provider, or the global one
-// before Setup installs an exporter) otelhttp is skipped: the request only
+// before otelsetup.Setup installs an exporter) otelhttp is skipped: the request only
 // takes the caller's trace context on, or at the root loses the client's.
 //
 // At the root, the forwarding headers of a request from an untrusted hop
 // are removed before otelhttp sees it (see WithTrust), so client.address is
 // the connection's peer, never what the client wrote.
 //
-// Options: Root, WithTracerProvider, WithClock, WithTrust.
+// It reads Root, WithTracerProvider, WithClock and, with Root, WithTrust;
+// it panics at construction on any other option (see [Option]).
 func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	c := mustConfig("Middleware", opts, "Root", "WithTracerProvider", "WithClock", "WithTrust")
+	if c.trust != nil && !c.root {
+		panic("tracing: Middleware takes option WithTrust only with Root")
+	}
 	oopts := []otelhttp.Option{
 		otelhttp.WithSpanNameFormatter(spanName),
 		otelhttp.WithPropagators(propagator),

@@ -35,24 +35,24 @@ func TestMiddlewareSpanName(t *testing.T) {
 
 	tests := []struct {
 		name      string
-		chain     []edge.Middleware
+		chain     []middleware
 		method    string
 		target    string
 		wantName  string
 		wantRoute string
 	}{
 		{"mux wrapped directly", nil, "GET", "/items/7", "GET /items/{id}", "/items/{id}"},
-		{"copy hides the pattern", []edge.Middleware{copying}, "GET", "/items/7", "GET", ""},
-		{"Route finds it again", []edge.Middleware{copying, tracing.Route}, "GET", "/items/7", "GET /items/{id}", "/items/{id}"},
+		{"copy hides the pattern", []middleware{copying}, "GET", "/items/7", "GET", ""},
+		{"Route finds it again", []middleware{copying, tracing.Route}, "GET", "/items/7", "GET /items/{id}", "/items/{id}"},
 		{"host pattern", nil, "GET", "http://api.example.com/hosted/7", "GET /hosted/{id}", "/hosted/{id}"},
 		{"no route: method only", nil, "GET", "/nowhere/7", "GET", ""},
 		{"made-up method", nil, "BREW", "/any/pot", "HTTP /any/", "/any/"},
-		{"made-up method, no route", []edge.Middleware{copying}, "BREW", "/any/pot", "HTTP", ""},
+		{"made-up method, no route", []middleware{copying}, "BREW", "/any/pot", "HTTP", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sr, tp := recorder(t)
-			chain := append([]edge.Middleware{tracing.Middleware("svc", tracing.WithTracerProvider(tp))}, tt.chain...)
+			chain := append([]middleware{tracing.Middleware("svc", tracing.WithTracerProvider(tp))}, tt.chain...)
 			h := edge.Chain(chain...)(mux)
 			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tt.method, tt.target, nil))
 
@@ -264,7 +264,7 @@ func TestMiddlewareSharesAccessLogFields(t *testing.T) {
 	add := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		edge.AddLogAttrs(r.Context(), slogString("zone", "us02"))
 	})
-	for name, chain := range map[string][]edge.Middleware{
+	for name, chain := range map[string][]middleware{
 		"tracing outside": {nil, edge.AccessLog(quiet)},
 		"tracing inside":  {edge.AccessLog(quiet), nil},
 	} {
@@ -347,3 +347,5 @@ func TestRootClientAddress(t *testing.T) {
 		})
 	}
 }
+
+type middleware = func(http.Handler) http.Handler

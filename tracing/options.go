@@ -1,7 +1,8 @@
 package tracing
 
 import (
-	"io"
+	"fmt"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -9,71 +10,72 @@ import (
 	"github.com/cellgate/cellgate/edge"
 )
 
-// Option configures Setup, Middleware and Transport. Each reads the options
-// that concern it and ignores the rest, so one list can be shared.
-type Option interface{ apply(*config) }
-
-type config struct {
-	root        bool
-	provider    trace.TracerProvider // nil: the global provider
-	console     io.Writer
-	serviceName string
-	now         func() time.Time // nil: time.Now, and nothing is put in the context
-	trust       edge.Trust       // nil: nothing is trusted
+// Option configures [Middleware] or [Transport]. Transport reads only
+// [WithTracerProvider]; an option a constructor does not read makes it
+// panic at construction, never at request time, with a message naming the
+// option and the constructor: both return no error, so that they compose
+// in a chain, and options are written in code, so a wrong one is a
+// programming error the first run reports (as with regexp.MustCompile).
+type Option struct {
+	name  string
+	apply func(*config)
 }
 
-type optionFunc func(*config)
+// Name returns the option's name, such as "Root".
+func (o Option) Name() string { return o.name }
 
-func (f optionFunc) apply(c *config) { f(c) }
+type config struct {
+	root     bool
+	provider trace.TracerProvider // nil: the global provider
+	now      func() time.Time     // nil: time.Now, and nothing is put in the context
+	trust    edge.Trust           // nil: nothing is trusted
+}
 
-func newConfig(opts []Option) *config {
+// mustConfig applies opts for the constructor ctor, which reads only the
+// options named in reads, and panics on any other.
+func mustConfig(ctor string, opts []Option, reads ...string) *config {
 	c := &config{}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
+		if o.apply == nil {
+			panic(fmt.Sprintf("tracing: %s: zero Option", ctor))
 		}
+		if !slices.Contains(reads, o.name) {
+			panic(fmt.Sprintf("tracing: %s does not take option %s", ctor, o.name))
+		}
+		o.apply(c)
 	}
 	return c
 }
 
-// Root marks a Middleware as the public edge: every request starts a new
+// Root marks a [Middleware] as the public edge: every request starts a new
 // trace, and a traceparent sent by the client becomes a link on the root span,
 // never its parent, so no one outside can join, or force the sampling of,
 // the traces inside. The client's trace headers (traceparent, tracestate,
-// baggage) are removed from the request so no proxy forwards them.
-func Root() Option { return optionFunc(func(c *config) { c.root = true }) }
+// baggage) are removed from the request so no proxy forwards them. By
+// default a Middleware continues the caller's trace.
+func Root() Option { return Option{"Root", func(c *config) { c.root = true }} }
 
-// WithTracerProvider sets the provider of Middleware and Transport spans.
-// The default is the global provider, the one Setup installs.
+// WithTracerProvider sets the provider of [Middleware] and [Transport] spans.
+// The default (or nil) is the global provider, the one otelsetup.Setup
+// installs.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return optionFunc(func(c *config) { c.provider = tp })
-}
-
-// WithConsole makes Setup also write every span to w, one JSON object per
-// span as it ends: for local runs, whatever OTEL_TRACES_EXPORTER says.
-func WithConsole(w io.Writer) Option {
-	return optionFunc(func(c *config) { c.console = w })
-}
-
-// WithServiceName sets the service.name of Setup's resource when neither
-// OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES names one: the operator's
-// environment wins over the code.
-func WithServiceName(name string) Option {
-	return optionFunc(func(c *config) { c.serviceName = name })
+	return Option{"WithTracerProvider", func(c *config) { c.provider = tp }}
 }
 
 // WithClock sets the clock that StartTimer reads for requests served by a
-// Middleware, so tests move time instead of sleeping. The default is time.Now.
+// [Middleware], so tests move time instead of sleeping. The default (or nil)
+// is time.Now.
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *config) { c.now = now })
+	return Option{"WithClock", func(c *config) { c.now = now }}
 }
 
-// WithTrust sets which requests reaching a Root Middleware come from a
+// WithTrust sets which requests reaching a Root [Middleware] come from a
 // trusted hop (a load balancer in front of the edge), whose forwarding
 // headers (Forwarded, X-Forwarded-*, X-Real-Ip) may name the client's
 // address. From every other request a Root removes them, in every spelling,
-// before otelhttp reads client.address from them. The default at a root
-// trusts nothing; Middleware without Root does not read this option.
+// before otelhttp reads client.address from them. The default (or nil)
+// trusts nothing. A Middleware without Root has no use for it and panics
+// at construction when given it.
 func WithTrust(t edge.Trust) Option {
-	return optionFunc(func(c *config) { c.trust = t })
+	return Option{"WithTrust", func(c *config) { c.trust = t }}
 }

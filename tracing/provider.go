@@ -7,7 +7,7 @@ import (
 )
 
 // startupGlobal is the global provider before anyone sets one: it delegates
-// to nothing, so, like the no-op provider, it records no span. Once Setup or
+// to nothing, so, like the no-op provider, it records no span. Once otelsetup.Setup or
 // otel.SetTracerProvider installs a provider, otel.GetTracerProvider returns
 // that one instead.
 var startupGlobal = otel.GetTracerProvider()

@@ -24,9 +24,10 @@ import (
 // quotes the query has it replaced by "REDACTED", since the error text
 // becomes the span status.
 //
-// Options: WithTracerProvider.
+// It reads WithTracerProvider and panics at construction on any other
+// option (see [Option]).
 func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
-	c := newConfig(opts)
+	c := mustConfig("Transport", opts, "WithTracerProvider")
 	if base == nil {
 		base = http.DefaultTransport
 	}

@@ -271,7 +271,7 @@ type headerPolicy struct{ extra headerPatterns }
 func parseStorageHeaders(entries []string) (headerPolicy, error) {
 	for _, e := range entries {
 		name, _ := strings.CutSuffix(e, "*")
-		if name == "" || !validHeaderName(name) || strings.Contains(name, "*") {
+		if name == "" || !edge.ValidHeaderName(name) || strings.Contains(name, "*") {
 			return headerPolicy{}, fmt.Errorf("storage header %q is neither a header name nor a \"prefix*\" pattern", e)
 		}
 		if forbiddenHeader(name) {

@@ -22,6 +22,11 @@
 //	h, _ := upload.New(verifier, directory, fus)
 //	http.ListenAndServe(":8080", h) // with ReadHeaderTimeout, not ReadTimeout
 //
+// New serves PatternUpload and PatternPart unless WithPatterns names other
+// routes with the same wildcards; company ids are decimal unless
+// WithCompanyID gives another rule. Every constructor refuses, with an
+// error naming both, an option it does not read or an invalid value.
+//
 // # The FUS protocol
 //
 //	GET {fus}/companies/{companyId}/projects/{projectId}/uploads/{uploadId}/url[?part_number=N]

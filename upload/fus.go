@@ -33,6 +33,7 @@ type Client struct {
 	timeout      time.Duration
 	storageHosts storageHosts
 	headers      headerPolicy
+	company      func(string) bool // the company id rule
 }
 
 // Target is where one upload's bytes go: a presigned storage URL and the
@@ -56,8 +57,7 @@ func (t *Target) LogValue() slog.Value { return slog.StringValue(t.String()) }
 // (zone name → base URL such as "https://fus.us01.internal"), which signs
 // its calls with signer. WithStorageHosts is required: with no storage
 // host allowed, NewClient returns an error rather than a client that would
-// refuse every upload (or accept any target). Options: WithStorageHosts,
-// WithStorageHeaders, WithFUSTransport, WithFUSTimeout, WithTracing.
+// refuse every upload (or accept any target).
 func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Option) (*Client, error) {
 	if signer == nil {
 		return nil, errors.New("upload: NewClient: a signer for the file upload service key is required")
@@ -65,9 +65,9 @@ func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Optio
 	if len(services) == 0 {
 		return nil, errors.New("upload: NewClient: no file upload service configured")
 	}
-	cfg := newConfig(opts)
-	if cfg.fusTimeout <= 0 {
-		return nil, fmt.Errorf("upload: NewClient: FUS timeout %v must be positive", cfg.fusTimeout)
+	cfg, err := newConfig("NewClient", opts, clientReads)
+	if err != nil {
+		return nil, err
 	}
 	hosts, err := parseStorageHosts(cfg.storageHosts)
 	if err != nil {
@@ -80,12 +80,13 @@ func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Optio
 	c := &Client{
 		services:     make(map[string]string, len(services)),
 		timeout:      cfg.fusTimeout,
+		company:      cfg.validCompany,
 		storageHosts: hosts,
 		headers:      headers,
 		// Tracing sits outside signing, so the client span records the
 		// unsigned URL; the trace headers it adds are copied onto the signed
 		// request by hmacsig.Transport.
-		rt: tracing.Transport(&hmacsig.Transport{Signer: signer, Base: edge.Outbound(orNewTransport(cfg.fusRT))}, cfg.tracing...),
+		rt: tracing.Transport(&hmacsig.Transport{Signer: signer, Base: edge.Outbound(orNewTransport(cfg.fusRT))}, tracerOptions(cfg)...),
 	}
 	for name, base := range services {
 		if !zone.ValidZoneName(name) {
@@ -121,7 +122,7 @@ type fusAnswer struct {
 // else, including an unusable answer. When ctx ends first, the error wraps
 // ctx's error and no problem.
 func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target, error) {
-	if err := p.validIDs(); err != nil {
+	if err := p.validIDs(c.company); err != nil {
 		return nil, err
 	}
 	base, ok := c.services[zoneName]
@@ -190,7 +191,7 @@ func (c *Client) target(a fusAnswer) (*Target, error) {
 	u.Fragment, u.RawFragment = "", ""
 	h := make(http.Header, len(a.Headers))
 	for name, value := range a.Headers {
-		if !validHeaderName(name) || !validHeaderValue(value) {
+		if !edge.ValidHeaderName(name) || !validHeaderValue(value) {
 			return nil, fmt.Errorf("storage header %q is malformed", name)
 		}
 		if !c.headers.allows(name) {
@@ -203,22 +204,6 @@ func (c *Client) target(a fusAnswer) (*Target, error) {
 		h[key] = []string{value}
 	}
 	return &Target{URL: u, Header: h}, nil
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 // validHeaderValue refuses control characters, which could split headers.

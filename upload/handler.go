@@ -2,7 +2,6 @@ package upload
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +15,8 @@ import (
 	"github.com/cellgate/cellgate/zone"
 )
 
-// Span attributes of an upload, the seed's names.
+// Span attributes of an upload. Their names are stable: dashboards and
+// alerts query them.
 const (
 	AttrCompanyID      = "upload.company_id"
 	AttrUploadID       = "upload.upload_id"
@@ -45,24 +45,26 @@ type Handler struct {
 	maxSize     int64
 	idle        time.Duration
 	errTooLarge *edge.Problem
+	company     func(string) bool
 }
 
 // NewHandler returns a Handler that asks fus for storage locations.
-// Options: WithMaxSize, WithIdleTimeout, WithStorageTransport.
 func NewHandler(fus *Client, opts ...Option) (*Handler, error) {
+	cfg, err := newConfig("NewHandler", opts, handlerReads)
+	if err != nil {
+		return nil, err
+	}
+	return newHandler("NewHandler", fus, cfg)
+}
+
+func newHandler(ctor string, fus *Client, cfg *config) (*Handler, error) {
 	if fus == nil {
-		return nil, errors.New("upload: NewHandler: a file upload service client is required")
-	}
-	cfg := newConfig(opts)
-	if cfg.maxSize < 0 {
-		return nil, fmt.Errorf("upload: NewHandler: max size %d is negative", cfg.maxSize)
-	}
-	if cfg.idle <= 0 {
-		return nil, fmt.Errorf("upload: NewHandler: idle timeout %v must be positive", cfg.idle)
+		return nil, fmt.Errorf("upload: %s: a file upload service client is required", ctor)
 	}
 	return &Handler{
 		fus:     fus,
-		storage: tracing.Transport(orNewTransport(cfg.storageRT), cfg.tracing...),
+		company: cfg.validCompany,
+		storage: tracing.Transport(orNewTransport(cfg.storageRT), tracerOptions(cfg)...),
 		maxSize: cfg.maxSize,
 		idle:    cfg.idle,
 		errTooLarge: edge.NewProblem(http.StatusRequestEntityTooLarge, ErrTooLarge.Code,
@@ -80,7 +82,7 @@ type result struct {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p, err := ParseParams(r, h.maxSize)
+	p, err := ParseParams(r, h.maxSize, h.company)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
 			err = h.errTooLarge
@@ -126,10 +128,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if etag != "" {
 		hdr["Etag"] = []string{etag} // as storage sent it, quotes and all
 	}
-	hdr.Set("Content-Type", "application/json")
-	hdr.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(result{ETag: etag, Size: n, PartNumber: p.PartNumber})
+	edge.WriteJSON(w, http.StatusOK, result{ETag: etag, Size: n, PartNumber: p.PartNumber})
 }
 
 // clientGone turns an error after the client went away into the 499 that

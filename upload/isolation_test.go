@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/upload/uploadtest"
@@ -42,7 +41,7 @@ func TestHandlerRefusesUnusableFUSAnswer(t *testing.T) {
 			require.NoError(t, err)
 			verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
 			require.NoError(t, err)
-			h, err := upload.New(verifier, dir, f.client, upload.WithEdge(edge.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))))
+			h, err := upload.New(verifier, dir, f.client, upload.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			require.NoError(t, err)
 			srv := httptest.NewServer(h)
 			defer srv.Close()

@@ -2,6 +2,7 @@ package upload
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/cellgate/cellgate/edge"
@@ -10,54 +11,56 @@ import (
 	"github.com/cellgate/cellgate/zone"
 )
 
-// New returns the whole upload service, the seed's chain around a Handler:
+// New returns the whole upload service, this chain around a Handler:
 //
 //	tracing.Middleware("upload", tracing.Root())  root span; inbound trace context is a link
 //	→ flags                                       WithFlags, optional
 //	→ edge.RequestID, edge.AccessLog, edge.Recover
 //	→ CORS                                        WithCORS, optional; preflights need no signature
 //	→ ServeMux: PatternHealth (no signature), PatternUpload and PatternPart
-//	  (anything else is a 404 not_found problem):
+//	  (or WithPatterns; anything else is a 404 edge.ErrNotFound problem):
 //	    hmacsig.Require(verifier)                 the upload key; verified first, so an
 //	                                              unsigned request never costs a lookup
 //	    → zone.DetectCompany (from the path) → zone.Resolve(dir) → Handler
 //
 // Assemble it yourself from the same exported pieces to change the order
-// or add stages. Options: those of NewHandler, plus WithCORS, WithFlags,
-// WithTracing, WithZone and WithEdge.
+// or add stages. New reads the options of NewHandler and those whose doc
+// names New.
 func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Option) (http.Handler, error) {
 	if verifier == nil || dir == nil {
 		return nil, errors.New("upload: New: a verifier for the upload key and a zone directory are required")
 	}
-	h, err := NewHandler(fus, opts...)
+	cfg, err := newConfig("New", opts, newReads)
 	if err != nil {
 		return nil, err
 	}
-	cfg := newConfig(opts)
-	health, err := edge.NewHealth(nil, cfg.edge...)
+	h, err := newHandler("New", fus, cfg)
 	if err != nil {
 		return nil, err
 	}
-
-	guarded := edge.Chain(
-		hmacsig.Require(verifier),
-		zone.DetectCompany(cfg.zone...),
-		zone.Resolve(dir, cfg.zone...),
-	)(h)
+	health, err := edge.NewHealth(nil, edge.WithLogger(cfg.logger))
+	if err != nil {
+		return nil, err
+	}
+	guarded, err := zoneStages(verifier, dir, cfg, h)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
-	mux.Handle(PatternUpload, guarded)
-	mux.Handle(PatternPart, guarded)
+	mux.Handle(cfg.patternUpload, guarded)
+	mux.Handle(cfg.patternPart, guarded)
 	mux.Handle(PatternHealth, health.Live())
 	// Every error is a problem, also the mux's own 404 and 405.
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, ErrNotFound) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, edge.ErrNotFound) })
 
 	chain := []func(http.Handler) http.Handler{
-		tracing.Middleware("upload", append([]tracing.Option{tracing.Root()}, cfg.tracing...)...),
+		tracing.Middleware("upload", append([]tracing.Option{tracing.Root()}, tracerOptions(cfg)...)...),
 	}
 	if cfg.flags != nil {
 		chain = append(chain, cfg.flags)
 	}
-	chain = append(chain, edge.RequestID(cfg.edge...), edge.AccessLog(cfg.edge...), edge.Recover(cfg.edge...))
+	log := edge.WithLogger(cfg.logger)
+	chain = append(chain, edge.RequestID(edge.WithTrust(cfg.trust)), edge.AccessLog(log), edge.Recover(log))
 	if cfg.cors != nil {
 		chain = append(chain, cfg.cors)
 	}
@@ -65,4 +68,28 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 	// after the pattern the mux picks.
 	chain = append(chain, tracing.Route)
 	return edge.Chain(chain...)(mux), nil
+}
+
+// zoneStages puts signature verification and zone resolution before h. A
+// zone option that zone's constructors refuse makes them panic; New reports
+// it as its error instead.
+func zoneStages(verifier *hmacsig.Verifier, dir zone.Directory, cfg *config, h http.Handler) (_ http.Handler, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("upload: New: %v", v)
+		}
+	}()
+	return edge.Chain(
+		hmacsig.Require(verifier),
+		zone.DetectCompany(cfg.detect...),
+		zone.Resolve(dir, cfg.resolve...),
+	)(h), nil
+}
+
+// tracerOptions are the tracing options of cfg.
+func tracerOptions(cfg *config) []tracing.Option {
+	if cfg.provider == nil {
+		return nil
+	}
+	return []tracing.Option{tracing.WithTracerProvider(cfg.provider)}
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
-	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/upload/uploadtest"
 	"github.com/cellgate/cellgate/zone"
@@ -79,8 +78,8 @@ func TestNewChain(t *testing.T) {
 
 	h, err := upload.New(verifier, dir, f.client,
 		upload.WithCORS(allowPreflight),
-		upload.WithTracing(tracing.WithTracerProvider(tp)),
-		upload.WithEdge(edge.WithLogger(logger)),
+		upload.WithTracerProvider(tp),
+		upload.WithLogger(logger),
 	)
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)

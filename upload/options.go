@@ -1,24 +1,31 @@
 package upload
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/zone"
 )
 
-// Option configures [NewClient], [NewHandler] and [New]. Each constructor
-// reads the options that concern it and ignores the rest, so one list can
-// configure a whole chain.
-type Option interface {
-	apply(*config)
+// Option configures [NewClient], [NewHandler] or [New]. Each constructor
+// reads only some options; one it does not read is an error from the
+// constructor that names both ("upload: NewClient does not take option
+// WithCORS"), as is an invalid value. Each option's doc names its readers.
+type Option struct {
+	name  string
+	apply func(*config) error
 }
 
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// Name returns the option's name, such as "WithMaxSize".
+func (o Option) Name() string { return o.name }
 
 // Defaults.
 const (
@@ -47,23 +54,47 @@ type config struct {
 	fusRT          http.RoundTripper
 	fusTimeout     time.Duration
 	cors, flags    func(http.Handler) http.Handler
-	tracing        []tracing.Option
-	zone           []zone.Option
-	edge           []edge.Option
+	provider       trace.TracerProvider
+	detect         []zone.Option
+	resolve        []zone.Option
+	logger         *slog.Logger
+	trust          edge.Trust
+	patternUpload  string
+	patternPart    string
+	validCompany   func(string) bool
 }
 
-func newConfig(opts []Option) *config {
+// The options each constructor reads.
+var (
+	clientReads  = []string{"WithStorageHosts", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"}
+	handlerReads = []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID"}
+	newReads     = append(slices.Clone(handlerReads), "WithCORS", "WithFlags", "WithDetectCompany", "WithResolve",
+		"WithLogger", "WithTrust", "WithPatterns")
+)
+
+// newConfig applies opts over the defaults for the constructor ctor, which
+// reads only the options named in reads.
+func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 	c := &config{
-		maxSize:    DefaultMaxSize,
-		idle:       DefaultIdleTimeout,
-		fusTimeout: DefaultFUSTimeout,
+		maxSize:       DefaultMaxSize,
+		idle:          DefaultIdleTimeout,
+		fusTimeout:    DefaultFUSTimeout,
+		patternUpload: PatternUpload,
+		patternPart:   PatternPart,
+		validCompany:  zone.ValidCompanyID,
 	}
 	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
+		if o.apply == nil {
+			return nil, fmt.Errorf("upload: %s: zero Option", ctor)
+		}
+		if !slices.Contains(reads, o.name) {
+			return nil, fmt.Errorf("upload: %s does not take option %s", ctor, o.name)
+		}
+		if err := o.apply(c); err != nil {
+			return nil, fmt.Errorf("upload: %s: %s: %w", ctor, o.name, err)
 		}
 	}
-	return c
+	return c, nil
 }
 
 // orNewTransport returns rt, or a new edge.NewTransport() when it is nil:
@@ -75,29 +106,46 @@ func orNewTransport(rt http.RoundTripper) http.RoundTripper {
 	return rt
 }
 
-// WithMaxSize sets the largest upload the handler accepts (Content-Length),
+// WithMaxSize sets the largest upload [NewHandler] accepts (Content-Length),
 // answered 413 upload_too_large before any byte is read. The default is
-// DefaultMaxSize.
-func WithMaxSize(n int64) Option { return optionFunc(func(c *config) { c.maxSize = n }) }
+// [DefaultMaxSize]; zero or less is an error.
+func WithMaxSize(n int64) Option {
+	return Option{"WithMaxSize", func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("max size %d must be positive", n)
+		}
+		c.maxSize = n
+		return nil
+	}}
+}
 
-// WithIdleTimeout sets how long an upload may make no progress before it is
-// abandoned: a client that sends nothing is answered 408 upload_timeout,
-// a storage that reads nothing (or does not answer) 504 storage_timeout.
-// It is a sliding limit, so a slow but moving upload of any size completes.
-// The default is DefaultIdleTimeout.
-func WithIdleTimeout(d time.Duration) Option { return optionFunc(func(c *config) { c.idle = d }) }
+// WithIdleTimeout sets how long an upload may make no progress before
+// [NewHandler] abandons it: a client that sends nothing is answered 408
+// upload_timeout, a storage that reads nothing (or does not answer) 504
+// storage_timeout. It is a sliding limit, so a slow but moving upload of any
+// size completes. The default is [DefaultIdleTimeout]; zero or less is an
+// error.
+func WithIdleTimeout(d time.Duration) Option {
+	return Option{"WithIdleTimeout", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("idle timeout %v must be positive", d)
+		}
+		c.idle = d
+		return nil
+	}}
+}
 
-// WithStorageTransport sets the RoundTripper of the PUTs to cloud storage.
-// The default is edge.NewTransport(). Every PUT gets a client span through
-// tracing.Transport, which records the storage URL without its query: the
-// presigned credential never reaches a span.
+// WithStorageTransport sets the RoundTripper of the PUTs of [NewHandler] to
+// cloud storage. The default (or nil) is edge.NewTransport(). Every PUT gets
+// a client span through tracing.Transport, which records the storage URL
+// without its query: the presigned credential never reaches a span.
 func WithStorageTransport(rt http.RoundTripper) Option {
-	return optionFunc(func(c *config) { c.storageRT = rt })
+	return Option{"WithStorageTransport", func(c *config) error { c.storageRT = rt; return nil }}
 }
 
 // WithStorageHosts names the storage that presigned URLs from the file
 // upload service may point to; anything else is answered 502
-// file_upload_service_unavailable and the PUT is never sent. NewClient
+// file_upload_service_unavailable and the PUT is never sent. [NewClient]
 // requires it: there is no default, because the zero configuration must not
 // let a file upload service send uploads (or the edge's requests) anywhere.
 // Each entry is one of
@@ -115,68 +163,167 @@ func WithStorageTransport(rt http.RoundTripper) Option {
 // private addresses, match only an entry naming that address. A wildcard
 // admits every bucket or account under its suffix, other tenants' too:
 // list exact hosts where you can. Calls add to the list; a malformed entry
-// is an error from NewClient.
+// is an error.
 func WithStorageHosts(hosts ...string) Option {
-	return optionFunc(func(c *config) { c.storageHosts = append(c.storageHosts, hosts...) })
+	return Option{"WithStorageHosts", func(c *config) error {
+		for _, h := range hosts {
+			if _, err := parseStorageHost(h); err != nil {
+				return fmt.Errorf("storage host %q: %w", h, err)
+			}
+		}
+		c.storageHosts = append(c.storageHosts, hosts...)
+		return nil
+	}}
 }
 
-// WithStorageHeaders allows more headers in a file upload service's answer,
-// as header names ("x-custom-checksum") or "prefix*" patterns. By default
-// the answer may name what S3, Azure and GCS presigns cover: Content-Type,
-// Content-MD5, Content-Encoding, Content-Disposition, Content-Language,
-// Cache-Control and x-amz-*, x-ms-*, x-goog-*, except X-Amz-Security-Token
-// (a presign carries its session token in the query) and the
-// x-amz-/x-ms-/x-goog-copy-source* headers (a server-side copy of another
-// object); name them here to allow them. An answer naming any other header
-// is answered 502 file_upload_service_unavailable. Authorization, Cookie,
-// Cookie2, Set-Cookie, Proxy-*, Host, Connection, Keep-Alive,
+// WithStorageHeaders allows more headers in a file upload service's answer
+// to [NewClient], as header names ("x-custom-checksum") or "prefix*"
+// patterns. By default the answer may name what S3, Azure and GCS presigns
+// cover: Content-Type, Content-MD5, Content-Encoding, Content-Disposition,
+// Content-Language, Cache-Control and x-amz-*, x-ms-*, x-goog-*, except
+// X-Amz-Security-Token (a presign carries its session token in the query)
+// and the x-amz-/x-ms-/x-goog-copy-source* headers (a server-side copy of
+// another object); name them here to allow them. An answer naming any other
+// header is answered 502 file_upload_service_unavailable. Authorization,
+// Cookie, Cookie2, Set-Cookie, Proxy-*, Host, Connection, Keep-Alive,
 // Transfer-Encoding, TE, Trailer, Upgrade, Content-Length and Expect are
-// never sent, in any spelling ('_' read as '-'); naming one here is an
-// error from NewClient.
+// never sent, in any spelling ('_' read as '-'); naming one here, or a name
+// that is not a header name, is an error.
 func WithStorageHeaders(names ...string) Option {
-	return optionFunc(func(c *config) { c.storageHeaders = append(c.storageHeaders, names...) })
+	return Option{"WithStorageHeaders", func(c *config) error {
+		if _, err := parseStorageHeaders(names); err != nil {
+			return err
+		}
+		c.storageHeaders = append(c.storageHeaders, names...)
+		return nil
+	}}
 }
 
-// WithFUSTransport sets the RoundTripper under the signing transport of the
-// file upload service client: edge.NewTransport() by default,
-// edge.Binding(fus) for a service in the same process.
+// WithFUSTransport sets the RoundTripper under the signing transport of
+// [NewClient]: edge.NewTransport() by default (or nil), edge.Binding(fus)
+// for a service in the same process.
 func WithFUSTransport(rt http.RoundTripper) Option {
-	return optionFunc(func(c *config) { c.fusRT = rt })
+	return Option{"WithFUSTransport", func(c *config) error { c.fusRT = rt; return nil }}
 }
 
-// WithFUSTimeout bounds one call to the file upload service; a call that
-// takes longer is answered 502 file_upload_service_unavailable. The default
-// is DefaultFUSTimeout.
-func WithFUSTimeout(d time.Duration) Option { return optionFunc(func(c *config) { c.fusTimeout = d }) }
+// WithFUSTimeout bounds one call of [NewClient] to the file upload service;
+// a call that takes longer is answered 502 file_upload_service_unavailable.
+// The default is [DefaultFUSTimeout]; zero or less is an error.
+func WithFUSTimeout(d time.Duration) Option {
+	return Option{"WithFUSTimeout", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("FUS timeout %v must be positive", d)
+		}
+		c.fusTimeout = d
+		return nil
+	}}
+}
+
+// WithTracerProvider sets the provider of the spans of [New]'s root, the
+// storage PUTs of [NewHandler] and the calls of [NewClient]. The default (or
+// nil) is the global provider.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return Option{"WithTracerProvider", func(c *config) error { c.provider = tp; return nil }}
+}
+
+// WithCompanyID replaces the rule that company ids in upload paths must
+// follow, read by [NewHandler] (through [ParseParams]) and [NewClient]
+// (which applies it again before calling the file upload service). The
+// default is zone.ValidCompanyID: 1 to 19 digits, no sign, no leading
+// zero. Whatever the rule, "", "." and ".." are refused; nil is an error.
+// The company detection of [New] (see [WithDetectCompany]) has its own rule.
+func WithCompanyID(valid func(id string) bool) Option {
+	return Option{"WithCompanyID", func(c *config) error {
+		if valid == nil {
+			return errors.New("nil rule")
+		}
+		c.validCompany = valid
+		return nil
+	}}
+}
 
 // WithCORS puts a CORS middleware (for example rs/cors's Handler) in the
-// chain of New, before signature verification, so preflight requests are
-// answered without a signature.
+// chain of [New], before signature verification, so preflight requests are
+// answered without a signature. By default (or nil) there is none.
 func WithCORS(mw func(http.Handler) http.Handler) Option {
-	return optionFunc(func(c *config) { c.cors = mw })
+	return Option{"WithCORS", func(c *config) error { c.cors = mw; return nil }}
 }
 
-// WithFlags puts a feature-flag middleware in the chain of New, right after
-// the root span, where the seed evaluates its flags.
+// WithFlags puts a feature-flag middleware in the chain of [New], right
+// after the root span, so flags are evaluated before any other stage
+// answers. By default (or
+// nil) there is none.
 func WithFlags(mw func(http.Handler) http.Handler) Option {
-	return optionFunc(func(c *config) { c.flags = mw })
+	return Option{"WithFlags", func(c *config) error { c.flags = mw; return nil }}
 }
 
-// WithTracing passes options to the root span of New and to the traced
-// transport of the file upload service client (tracing.WithTracerProvider,
-// tracing.WithClock).
-func WithTracing(opts ...tracing.Option) Option {
-	return optionFunc(func(c *config) { c.tracing = append(c.tracing, opts...) })
+// WithDetectCompany passes options to zone.DetectCompany in the chain of
+// [New] (zone.WithTrust, zone.WithHeader, ...). By default it gets none.
+func WithDetectCompany(opts ...zone.Option) Option {
+	return Option{"WithDetectCompany", func(c *config) error { c.detect = append(c.detect, opts...); return nil }}
 }
 
-// WithZone passes options to zone.DetectCompany and zone.Resolve in the
-// chain of New (zone.WithTrust, zone.WithHeader, ...).
-func WithZone(opts ...zone.Option) Option {
-	return optionFunc(func(c *config) { c.zone = append(c.zone, opts...) })
+// WithResolve passes options to zone.Resolve in the chain of [New]. By
+// default it gets none.
+func WithResolve(opts ...zone.Option) Option {
+	return Option{"WithResolve", func(c *config) error { c.resolve = append(c.resolve, opts...); return nil }}
 }
 
-// WithEdge passes options to edge.RequestID, edge.AccessLog and
-// edge.Recover in the chain of New (edge.WithTrust, edge.WithLogger).
-func WithEdge(opts ...edge.Option) Option {
-	return optionFunc(func(c *config) { c.edge = append(c.edge, opts...) })
+// WithLogger sets the logger of the access log, panic recovery and health
+// handler of [New]. The default (or nil) is slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return Option{"WithLogger", func(c *config) error { c.logger = l; return nil }}
+}
+
+// WithTrust sets which hops in front of [New] are trusted to send a request
+// ID (edge.RequestID). The default (or nil) trusts only edge bindings.
+func WithTrust(t edge.Trust) Option {
+	return Option{"WithTrust", func(c *config) error { c.trust = t; return nil }}
+}
+
+// WithPatterns replaces the http.ServeMux patterns on which [New] serves
+// standard uploads ([PatternUpload]) and parts of segmented uploads
+// ([PatternPart]). Both must be valid patterns with the method PUT; upload
+// must hold the wildcards {companyId}, {projectId} and {uploadId}, and part
+// those and {partNumber}, each once: the wildcards [ParseParams] reads.
+func WithPatterns(upload, part string) Option {
+	return Option{"WithPatterns", func(c *config) error {
+		if err := checkPattern(upload, false); err != nil {
+			return fmt.Errorf("upload pattern %q: %w", upload, err)
+		}
+		if err := checkPattern(part, true); err != nil {
+			return fmt.Errorf("part pattern %q: %w", part, err)
+		}
+		if upload == part {
+			return errors.New("the upload and part patterns are the same")
+		}
+		c.patternUpload, c.patternPart = upload, part
+		return nil
+	}}
+}
+
+// checkPattern checks a pattern of WithPatterns.
+func checkPattern(p string, part bool) (err error) {
+	if !strings.HasPrefix(p, http.MethodPut+" ") {
+		return errors.New(`want "PUT " and a path`)
+	}
+	wildcards := []string{"{companyId}", "{projectId}", "{uploadId}"}
+	if part {
+		wildcards = append(wildcards, "{partNumber}")
+	} else if strings.Contains(p, "{partNumber") {
+		return errors.New("a standard upload has no {partNumber}")
+	}
+	for _, w := range wildcards {
+		if strings.Count(p, w) != 1 {
+			return fmt.Errorf("want the wildcard %s exactly once", w)
+		}
+	}
+	// http.ServeMux panics on an invalid pattern; ask it now, not at New.
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%v", v)
+		}
+	}()
+	http.NewServeMux().Handle(p, http.NotFoundHandler())
+	return nil
 }

@@ -3,12 +3,13 @@ package upload
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/cellgate/cellgate/zone"
 )
 
-// Route patterns of the upload service, for http.ServeMux. The wildcard
-// names are the ones ParseParams reads.
+// Default route patterns of the upload service, for http.ServeMux; see
+// WithPatterns for others. The wildcard names are the ones ParseParams reads.
 const (
 	// PatternUpload is a standard upload: the whole file in one PUT.
 	PatternUpload = "PUT /rest/v2.1/companies/{companyId}/projects/{projectId}/uploads/{uploadId}"
@@ -23,7 +24,8 @@ const MaxPartNumber = 10000
 
 // Params are the validated parameters of one upload request.
 type Params struct {
-	// CompanyID and ProjectID are decimal ids.
+	// CompanyID follows the company id rule (decimal by default; see
+	// WithCompanyID); ProjectID is a decimal id.
 	CompanyID, ProjectID string
 	// UploadID is 1–128 of A-Z a-z 0-9 _ -.
 	UploadID string
@@ -37,22 +39,25 @@ type Params struct {
 // than one part of a segmented upload.
 func (p Params) Standard() bool { return p.PartNumber == 0 }
 
-// ParseParams validates an upload request routed by PatternUpload or
-// PatternPart without reading its body: the ids in the path, the part
-// number, and a Content-Length of at most maxSize. Its errors are problems:
-// zone.ErrCompanyInvalid, ErrProjectInvalid, ErrUploadIDInvalid,
-// ErrPartNumberInvalid (400), ErrLengthRequired (411), ErrTooLarge (413).
-func ParseParams(r *http.Request, maxSize int64) (Params, error) {
+// ParseParams validates an upload request routed by a pattern with the
+// wildcards of PatternUpload or PatternPart without reading its body: the
+// ids in the path, the part number (when the pattern has {partNumber}), and
+// a Content-Length of at most maxSize. validCompany is the company id rule,
+// zone.ValidCompanyID when nil; "", "." and ".." are refused whatever it
+// says. Its errors are problems: zone.ErrCompanyInvalid, ErrProjectInvalid,
+// ErrUploadIDInvalid, ErrPartNumberInvalid (400), ErrLengthRequired (411),
+// ErrTooLarge (413).
+func ParseParams(r *http.Request, maxSize int64, validCompany func(string) bool) (Params, error) {
 	p := Params{
 		CompanyID: r.PathValue("companyId"),
 		ProjectID: r.PathValue("projectId"),
 		UploadID:  r.PathValue("uploadId"),
 		Size:      r.ContentLength,
 	}
-	if err := p.validIDs(); err != nil {
+	if err := p.validIDs(validCompany); err != nil {
 		return Params{}, err
 	}
-	if part := r.PathValue("partNumber"); part != "" || r.Pattern == PatternPart {
+	if part := r.PathValue("partNumber"); part != "" || strings.Contains(r.Pattern, "{partNumber}") {
 		n, ok := parsePartNumber(part)
 		if !ok {
 			return Params{}, ErrPartNumberInvalid
@@ -74,9 +79,12 @@ func ParseParams(r *http.Request, maxSize int64) (Params, error) {
 // (0 for a standard upload): the rules of ParseParams, which Client.Target
 // applies again so that no caller can name an empty, dotted or slashed
 // segment in a FUS path.
-func (p Params) validIDs() error {
+func (p Params) validIDs(validCompany func(string) bool) error {
+	if validCompany == nil {
+		validCompany = zone.ValidCompanyID
+	}
 	switch {
-	case !zone.ValidCompanyID(p.CompanyID):
+	case p.CompanyID == "" || p.CompanyID == "." || p.CompanyID == ".." || !validCompany(p.CompanyID):
 		return zone.ErrCompanyInvalid
 	case !validDecimalID(p.ProjectID):
 		return ErrProjectInvalid

@@ -9,9 +9,6 @@ import (
 // Problems this package answers with. Tests and clients branch on the code;
 // every problem is errors.Is-able by its code.
 var (
-	// ErrNotFound: no upload route matches the method and path (New's
-	// answer where http.ServeMux would write a plain-text 404 or 405).
-	ErrNotFound = edge.NewProblem(http.StatusNotFound, "not_found", "There is no upload route for this method and path.")
 	// ErrProjectInvalid: the project id in the path is not a decimal id.
 	ErrProjectInvalid = edge.NewProblem(http.StatusBadRequest, "project_invalid", "The project id is not valid.")
 	// ErrUploadIDInvalid: the upload id is not 1–128 of A-Z a-z 0-9 _ -.

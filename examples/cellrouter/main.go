@@ -19,6 +19,7 @@ import (
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/tracing/otelsetup"
 	"github.com/cellgate/cellgate/zone"
 )
 
@@ -38,7 +39,7 @@ func main() {
 
 func run(addr, directory string, gateways map[string]string, origins []string, trace bool) error {
 	if trace {
-		shutdown, err := tracing.Setup(context.Background(), tracing.WithConsole(os.Stdout), tracing.WithServiceName("cellrouter"))
+		shutdown, err := otelsetup.Setup(context.Background(), otelsetup.WithConsole(os.Stdout), otelsetup.WithServiceName("cellrouter"))
 		if err != nil {
 			return err
 		}

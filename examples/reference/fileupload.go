@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
@@ -42,17 +41,15 @@ func NewFileUpload(cfg FileUploadConfig) (http.Handler, error) {
 	if cfg.FUSSigner == nil {
 		return nil, errors.New("reference: file upload: a FUS signer is required")
 	}
-	opts := []upload.Option{
-		upload.WithStorageHosts(cfg.StorageHosts...),
-		upload.WithEdge(edge.WithLogger(logger(cfg.Logger))),
-	}
+	clientOpts := []upload.Option{upload.WithStorageHosts(cfg.StorageHosts...)}
 	if cfg.FUSTransport != nil {
-		opts = append(opts, upload.WithFUSTransport(cfg.FUSTransport))
+		clientOpts = append(clientOpts, upload.WithFUSTransport(cfg.FUSTransport))
 	}
+	opts := []upload.Option{upload.WithLogger(logger(cfg.Logger))}
 	if len(cfg.CORSOrigins) > 0 {
 		opts = append(opts, upload.WithCORS(CORS(cfg.CORSOrigins, "ETag")))
 	}
-	fus, err := upload.NewClient(cfg.FUS, cfg.FUSSigner, opts...)
+	fus, err := upload.NewClient(cfg.FUS, cfg.FUSSigner, clientOpts...)
 	if err != nil {
 		return nil, err
 	}

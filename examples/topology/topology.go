@@ -18,6 +18,7 @@ import (
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/tracing/otelsetup"
 	"github.com/cellgate/cellgate/zone"
 )
 
@@ -61,7 +62,7 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 		log = slog.Default()
 	}
 	if cfg.trace != nil {
-		shutdown, err := tracing.Setup(ctx, tracing.WithConsole(cfg.trace), tracing.WithServiceName("cellgate-topology"))
+		shutdown, err := otelsetup.Setup(ctx, otelsetup.WithConsole(cfg.trace), otelsetup.WithServiceName("cellgate-topology"))
 		if err != nil {
 			return err
 		}

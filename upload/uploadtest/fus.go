@@ -2,7 +2,6 @@ package uploadtest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -73,8 +72,7 @@ func NewFUS(verifier *hmacsig.Verifier, presign Presign) http.Handler {
 			edge.WriteProblem(w, r, err)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(a)
+		edge.WriteJSON(w, http.StatusOK, a)
 	})
 	return hmacsig.Require(verifier)(mux)
 }

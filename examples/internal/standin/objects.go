@@ -121,9 +121,7 @@ func (s *objectStore) put(w http.ResponseWriter, r *http.Request) {
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 
 	sum := md5.New()
-	buf := edge.GetBuffer()
-	n, err := io.CopyBuffer(io.MultiWriter(tmp, sum), r.Body, *buf)
-	edge.PutBuffer(buf)
+	n, err := io.Copy(io.MultiWriter(tmp, sum), r.Body)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -60,6 +60,24 @@ func TestSharedBudgetAcrossReplicas(t *testing.T) {
 			mk := func() redis.UniversalClient {
 				cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
 				t.Cleanup(func() { cc.Close() })
+				// A fresh cluster may still answer MOVED or CLUSTERDOWN to a
+				// client whose slot map came early: wait until every master
+				// answers this client, so a fail-open decision is never
+				// mistaken for the limiter's.
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					err := cc.ForEachMaster(t.Context(), func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+					if err == nil {
+						err = cc.Set(t.Context(), "t:rl:ready", "1", time.Minute).Err()
+					}
+					if err == nil {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("cluster not ready for a client: %v", err)
+					}
+					time.Sleep(20 * time.Millisecond) // polling a peer's readiness, bounded by the deadline
+				}
 				return cc
 			}
 			return mk(), mk()

@@ -27,7 +27,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/cellgate/cellgate/examples/internal/peers"
-	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/upload/uploadtest"
 )
@@ -102,7 +101,7 @@ func TestMinIOTracedUpload(t *testing.T) {
 	s := startS3(t)
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-	srv := s.gateway(t, s.presignPut, upload.WithTracing(tracing.WithTracerProvider(tp)))
+	srv := s.gateway(t, s.presignPut, upload.WithTracerProvider(tp))
 	body := payload(1 << 20)
 	a := readAnswer(t, put(t, srv.Client(), srv.URL+uploadPath("traced-1", 0), body, nil))
 	assert.Equal(t, int64(len(body)), a.Size)

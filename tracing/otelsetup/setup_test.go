@@ -1,4 +1,4 @@
-package tracing_test
+package otelsetup_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/cellgate/cellgate/tracing"
+	"github.com/cellgate/cellgate/tracing/otelsetup"
 )
 
 // setupEnv clears every OTEL_* variable, sets env, and restores the globals
@@ -51,7 +52,7 @@ func TestSetupNothingConfigured(t *testing.T) {
 	otel.SetTracerProvider(noop.NewTracerProvider())
 	before := otel.GetTracerProvider()
 
-	shutdown, err := tracing.Setup(t.Context())
+	shutdown, err := otelsetup.Setup(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,13 +72,13 @@ func TestSetupConsole(t *testing.T) {
 	tests := []struct {
 		name string
 		env  map[string]string
-		opts []tracing.Option
+		opts []otelsetup.Option
 		want []string
 	}{
-		{"option names the service", nil, []tracing.Option{tracing.WithServiceName("router")},
+		{"option names the service", nil, []otelsetup.Option{otelsetup.WithServiceName("router")},
 			[]string{`"Name":"GET /setup/{id}"`, `"Value":"router"`}},
 		{"environment wins", map[string]string{"OTEL_SERVICE_NAME": "router-eu", "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=staging"},
-			[]tracing.Option{tracing.WithServiceName("router")},
+			[]otelsetup.Option{otelsetup.WithServiceName("router")},
 			[]string{`"Value":"router-eu"`, `"Value":"staging"`}},
 		{"no name", nil, nil, []string{`"Value":"unknown_service:`}},
 	}
@@ -85,7 +86,7 @@ func TestSetupConsole(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			setupEnv(t, tt.env)
 			var buf bytes.Buffer
-			shutdown, err := tracing.Setup(t.Context(), append(tt.opts, tracing.WithConsole(&buf))...)
+			shutdown, err := otelsetup.Setup(t.Context(), append(tt.opts, otelsetup.WithConsole(&buf))...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +122,7 @@ func TestSetupSampler(t *testing.T) {
 		t.Run(tt.sampler+"/"+tt.arg, func(t *testing.T) {
 			setupEnv(t, map[string]string{"OTEL_TRACES_SAMPLER": tt.sampler, "OTEL_TRACES_SAMPLER_ARG": tt.arg})
 			var buf bytes.Buffer
-			shutdown, err := tracing.Setup(t.Context(), tracing.WithConsole(&buf))
+			shutdown, err := otelsetup.Setup(t.Context(), otelsetup.WithConsole(&buf))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +161,7 @@ func TestSetupOTLP(t *testing.T) {
 			got, body = nil, nil
 			mu.Unlock()
 			setupEnv(t, env)
-			shutdown, err := tracing.Setup(t.Context(), tracing.WithServiceName("gateway"))
+			shutdown, err := otelsetup.Setup(t.Context(), otelsetup.WithServiceName("gateway"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,12 +201,12 @@ func TestSetupRefusesBadConfiguration(t *testing.T) {
 			otel.SetTracerProvider(noop.NewTracerProvider())
 			otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
 			before := otel.GetTracerProvider()
-			shutdown, err := tracing.Setup(t.Context())
+			shutdown, err := otelsetup.Setup(t.Context())
 			if err == nil {
 				_ = shutdown(context.Background())
 				t.Fatal("Setup accepted it")
 			}
-			if !strings.HasPrefix(err.Error(), "tracing: ") {
+			if !strings.HasPrefix(err.Error(), "otelsetup: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
 			if otel.GetTracerProvider() != before || len(otel.GetTextMapPropagator().Fields()) != 0 {
@@ -224,7 +225,7 @@ func TestSetupDisabledOrNone(t *testing.T) {
 			setupEnv(t, env)
 			otel.SetTracerProvider(noop.NewTracerProvider())
 			before := otel.GetTracerProvider()
-			shutdown, err := tracing.Setup(t.Context())
+			shutdown, err := otelsetup.Setup(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,5 +234,16 @@ func TestSetupDisabledOrNone(t *testing.T) {
 				t.Errorf("Setup installed %T", otel.GetTracerProvider())
 			}
 		})
+	}
+}
+
+func ok(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
+
+func TestSetupRefusesBadOption(t *testing.T) {
+	setupEnv(t, nil)
+	for _, o := range []otelsetup.Option{otelsetup.WithConsole(nil), otelsetup.WithServiceName(""), {}} {
+		if _, err := otelsetup.Setup(t.Context(), o); err == nil {
+			t.Errorf("Setup took %q", o.Name())
+		}
 	}
 }

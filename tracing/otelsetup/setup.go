@@ -1,4 +1,4 @@
-package tracing
+package otelsetup
 
 import (
 	"context"
@@ -13,9 +13,14 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
+
+// propagator is W3C trace context and baggage, the one package tracing
+// uses whatever the global is.
+var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
 // Setup installs the global TracerProvider described by the standard OTEL_*
 // environment variables, and the W3C trace context and baggage propagator.
@@ -35,14 +40,16 @@ import (
 //   - OTEL_SDK_DISABLED=true: no provider, as with no exporter.
 //
 // With no exporter Setup leaves the global no-op provider in place, and
-// Middleware and Transport skip otelhttp: a request costs a few nanoseconds
-// more than without tracing (see BenchmarkMiddleware), yet the caller's trace
-// context still reaches the outbound calls.
+// tracing.Middleware and tracing.Transport skip otelhttp: a request costs a
+// few nanoseconds more than without tracing, yet the caller's trace context
+// still reaches the outbound calls.
 //
-// Options: WithConsole, WithServiceName. A malformed variable is an error,
-// and nothing is installed.
+// A malformed variable or option is an error, and nothing is installed.
 func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) error, err error) {
-	c := newConfig(opts)
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
 	noShutdown := func(context.Context) error { return nil }
 	if strings.EqualFold(strings.TrimSpace(os.Getenv("OTEL_SDK_DISABLED")), "true") {
 		otel.SetTextMapPropagator(propagator)
@@ -101,7 +108,7 @@ func exportersFromEnv() ([]string, error) {
 			names = append(names, name)
 		case "none":
 		default:
-			return nil, fmt.Errorf("tracing: OTEL_TRACES_EXPORTER: unknown exporter %q (want otlp, console or none)", name)
+			return nil, fmt.Errorf("otelsetup: OTEL_TRACES_EXPORTER: unknown exporter %q (want otlp, console or none)", name)
 		}
 	}
 	return names, nil
@@ -156,14 +163,14 @@ func newOTLP(ctx context.Context) (sdktrace.SpanExporter, error) {
 	for _, key := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
 		if p := strings.TrimSpace(os.Getenv(key)); p != "" {
 			if p != "http/protobuf" {
-				return nil, fmt.Errorf("tracing: %s: protocol %q not supported (want http/protobuf)", key, p)
+				return nil, fmt.Errorf("otelsetup: %s: protocol %q not supported (want http/protobuf)", key, p)
 			}
 			break
 		}
 	}
 	e, err := otlptracehttp.New(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
+		return nil, fmt.Errorf("otelsetup: OTLP exporter: %w", err)
 	}
 	return e, nil
 }
@@ -180,7 +187,7 @@ func samplerFromEnv() (sdktrace.Sampler, error) {
 		}
 		r, err := strconv.ParseFloat(arg, 64)
 		if err != nil || r < 0 || r > 1 {
-			return nil, fmt.Errorf("tracing: OTEL_TRACES_SAMPLER_ARG: %q is not a ratio from 0 to 1", arg)
+			return nil, fmt.Errorf("otelsetup: OTEL_TRACES_SAMPLER_ARG: %q is not a ratio from 0 to 1", arg)
 		}
 		return sdktrace.TraceIDRatioBased(r), nil
 	}
@@ -202,7 +209,7 @@ func samplerFromEnv() (sdktrace.Sampler, error) {
 		}
 		return sdktrace.ParentBased(s), nil
 	}
-	return nil, fmt.Errorf("tracing: OTEL_TRACES_SAMPLER: unknown sampler %q", name)
+	return nil, fmt.Errorf("otelsetup: OTEL_TRACES_SAMPLER: unknown sampler %q", name)
 }
 
 // newResource describes the service: the SDK's attributes, then
@@ -217,7 +224,7 @@ func newResource(ctx context.Context, serviceName string) (*resource.Resource, e
 		resource.WithAttributes(attribute.String("service.name", serviceName)),
 		resource.WithFromEnv())
 	if err != nil {
-		return nil, fmt.Errorf("tracing: resource from OTEL_RESOURCE_ATTRIBUTES: %w", err)
+		return nil, fmt.Errorf("otelsetup: resource from OTEL_RESOURCE_ATTRIBUTES: %w", err)
 	}
 	return r, nil
 }

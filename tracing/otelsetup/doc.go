@@ -1,0 +1,15 @@
+// Package otelsetup installs the OpenTelemetry SDK for a cellgate service:
+// a global TracerProvider with the exporters and sampler that the standard
+// OTEL_* environment variables describe (OTLP over HTTP, the console), and
+// the W3C trace context and baggage propagator.
+//
+// It is the only cellgate package that links the OTel SDK and exporters;
+// package tracing depends on the OTel API alone, so a library or a service
+// that does not export spans never links them. Call Setup once in main:
+//
+//	shutdown, err := otelsetup.Setup(ctx, otelsetup.WithServiceName("router"))
+//	if err != nil {
+//		return err
+//	}
+//	defer shutdown(context.Background()) // flushes what is pending
+package otelsetup
