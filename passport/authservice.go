@@ -116,7 +116,7 @@ func (a *AuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	edge.AddLogAttrs(r.Context(), slog.String("key_id", kid))
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, authResponse{
+	edge.WriteJSON(w, http.StatusOK, authResponse{
 		Passport: token, KeyID: kid, SessionID: s.ID, User: s.User,
 		ExpiresAt: claims.ExpiresAt.Time,
 	})

@@ -78,18 +78,3 @@ func withoutCookie(line, name string) string {
 	}
 	return b.String()
 }
-
-// validToken reports whether s is a non-empty RFC 9110 token, as header and
-// cookie names must be.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}

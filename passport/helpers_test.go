@@ -87,10 +87,10 @@ func newFixture(t testing.TB, gwOpts ...Option) *fixture {
 		}
 		c := ClaimsFromContext(r.Context())
 		if c == nil {
-			writeJSON(w, http.StatusOK, map[string]string{"anonymous": "yes"})
+			edge.WriteJSON(w, http.StatusOK, map[string]string{"anonymous": "yes"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{
+		edge.WriteJSON(w, http.StatusOK, map[string]string{
 			"sub": c.Subject, "company_id": c.CompanyID, "zone": c.Zone, "sid": c.SessionID,
 			"ctx_company": zone.CompanyFromContext(r.Context()),
 		})

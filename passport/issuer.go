@@ -254,6 +254,6 @@ func (i *Issuer) JWKSHandler() http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", "application/jwk-set+json")
 		h.Set("Cache-Control", cc)
-		writeJSON(w, http.StatusOK, i.JWKS())
+		edge.WriteJSON(w, http.StatusOK, i.JWKS())
 	})
 }

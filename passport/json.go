@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 )
 
 // Body limits: a session with every bound filled stays well under maxSessionBody.
@@ -14,14 +13,6 @@ const (
 	maxSmallBody   = 16 << 10
 	maxJWKSBody    = 256 << 10
 )
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to tell it
-}
 
 // decodeJSON reads exactly one JSON value of at most limit bytes from r into
 // v, refusing unknown fields and trailing data, without reading r whole.

@@ -229,7 +229,7 @@ func WithSignedCalls(v *hmacsig.Verifier) Option {
 // The default is DefaultCookie.
 func WithCookie(name string) Option {
 	return Option{"WithCookie", func(c *config) error {
-		if !validToken(name) {
+		if !edge.ValidHeaderName(name) {
 			return fmt.Errorf("invalid cookie name %q", name)
 		}
 		c.cookie = name
@@ -242,7 +242,7 @@ func WithCookie(name string) Option {
 // header carries the bare passport.
 func WithHeader(name string) Option {
 	return Option{"WithHeader", func(c *config) error {
-		if !validToken(name) {
+		if !edge.ValidHeaderName(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.header = name
@@ -256,7 +256,7 @@ func WithHeader(name string) Option {
 // zone.DefaultHeader; "" names none.
 func WithCompanyHeader(name string) Option {
 	return Option{"WithCompanyHeader", func(c *config) error {
-		if name != "" && !validToken(name) {
+		if name != "" && !edge.ValidHeaderName(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.companyHeader = name

@@ -65,7 +65,7 @@ func (s *StorageService) session(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, sess)
+		edge.WriteJSON(w, http.StatusOK, sess)
 	case http.MethodPut:
 		var sess Session
 		if err := decodeJSON(r.Body, maxSessionBody, &sess); err != nil {

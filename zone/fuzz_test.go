@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 	"testing"
+
+	"github.com/cellgate/cellgate/edge"
 )
 
 // FuzzDetectCompanyAgreesWithCells is a differential test of tenant isolation:
@@ -45,7 +47,7 @@ func FuzzDetectCompanyAgreesWithCells(f *testing.F) {
 		f.Add(seed.target, seed.name, seed.value)
 	}
 	f.Fuzz(func(t *testing.T, target, name, value string) {
-		if !validHeaderName(name) || strings.ContainsAny(value, "\r\n\x00") || strings.ContainsAny(target, " \r\n\x00") {
+		if !edge.ValidHeaderName(name) || strings.ContainsAny(value, "\r\n\x00") || strings.ContainsAny(target, " \r\n\x00") {
 			return
 		}
 		raw := "GET " + target + " HTTP/1.1\r\nHost: cell.internal\r\n" + name + ": " + value + "\r\n\r\n"

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 	"unicode"
 
@@ -171,7 +170,7 @@ func WithTrust(t edge.Trust) Option {
 // every 400 company_missing names it; BaseURLHandler varies on it.
 func WithHeader(name string) Option {
 	return Option{"WithHeader", func(c *config) error {
-		if name != "" && !validHeaderName(name) {
+		if name != "" && !edge.ValidHeaderName(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.header = name
@@ -412,19 +411,4 @@ func goIdentifier(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// validHeaderName reports whether s is an RFC 9110 token, as a header name
-// must be.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }

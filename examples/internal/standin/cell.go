@@ -3,7 +3,6 @@ package standin
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -123,7 +122,7 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 		mux.Handle("POST /login", zone.DetectCompany(zone.WithTrust(cfg.Trust))(login(cfg)))
 	}
 	mux.Handle("/", passport.Require(cfg.Verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, Echo{
+		edge.WriteJSON(w, http.StatusOK, Echo{
 			Service: cfg.Service, Zone: cfg.Zone, Method: r.Method, Path: r.URL.Path,
 			Claims: passport.ClaimsFromContext(r.Context()),
 		})
@@ -161,7 +160,7 @@ func login(cfg CellConfig) http.HandlerFunc {
 			edge.WriteProblem(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, Login{SessionID: s.ID, User: s.User, Companies: s.Companies, Expires: s.Expires})
+		edge.WriteJSON(w, http.StatusCreated, Login{SessionID: s.ID, User: s.User, Companies: s.Companies, Expires: s.Expires})
 	}
 }
 
@@ -194,7 +193,7 @@ func uploads(cfg CellConfig) http.HandlerFunc {
 			edge.WriteProblem(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, UploadURL{URL: signed})
+		edge.WriteJSON(w, http.StatusCreated, UploadURL{URL: signed})
 	}
 }
 
@@ -211,11 +210,4 @@ func validUser(s string) bool {
 		}
 	}
 	return true
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

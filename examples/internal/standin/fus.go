@@ -112,7 +112,7 @@ func NewFUS(cfg FUSConfig) (http.Handler, error) {
 			edge.WriteProblem(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, fusAnswer{URL: signed})
+		edge.WriteJSON(w, http.StatusOK, fusAnswer{URL: signed})
 	})
 	log := edge.WithLogger(cfg.Logger)
 	if cfg.Logger == nil {
