@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/optcheck"
 )
 
 // Option configures a constructor of this package. Each constructor reads
@@ -25,6 +27,8 @@ type Option struct {
 
 // Name returns the option's name, such as "WithLogger".
 func (o Option) Name() string { return o.name }
+
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 // config holds every knob of the package; newConfig is the one place where
 // defaults live. The zero configuration is the safe one: nothing inbound is
@@ -64,16 +68,8 @@ func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
 		flush:      -1,
 		checkLimit: 2 * time.Second,
 	}
-	for _, o := range opts {
-		if o.apply == nil {
-			return nil, fmt.Errorf("edge: %s: zero Option", ctor)
-		}
-		if !slices.Contains(reads, o.name) {
-			return nil, fmt.Errorf("edge: %s does not take option %s", ctor, o.name)
-		}
-		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("edge: %s: %s: %w", ctor, o.name, err)
-		}
+	if err := optcheck.Apply(c, "edge", ctor, opts, reads, Option.parts); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -3,8 +3,9 @@ package hmacsig
 import (
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/optcheck"
 )
 
 // Option configures [NewSigner] or [NewVerifier]. An option the constructor
@@ -18,6 +19,8 @@ type Option struct {
 
 // Name returns the option's name, such as "WithKeyID".
 func (o Option) Name() string { return o.name }
+
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 // Defaults of a Verifier.
 const (
@@ -47,16 +50,8 @@ func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
 		leeway:      DefaultLeeway,
 		maxLifetime: DefaultMaxLifetime,
 	}
-	for _, o := range opts {
-		if o.apply == nil {
-			return nil, fmt.Errorf("hmacsig: %s: zero Option", ctor)
-		}
-		if !slices.Contains(reads, o.name) {
-			return nil, fmt.Errorf("hmacsig: %s does not take option %s", ctor, o.name)
-		}
-		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("hmacsig: %s: %s: %w", ctor, o.name, err)
-		}
+	if err := optcheck.Apply(c, "hmacsig", ctor, opts, reads, Option.parts); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/optcheck"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
@@ -28,6 +29,8 @@ type Option struct {
 
 // Name returns the option's name, such as "WithClock".
 func (o Option) Name() string { return o.name }
+
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 // The options each constructor reads.
 var (
@@ -126,16 +129,8 @@ func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 		retention:       DefaultRetention,
 		sessionLifetime: DefaultSessionLifetime,
 	}
-	for _, o := range opts {
-		if o.apply == nil {
-			return nil, fmt.Errorf("passport: %s: zero Option", ctor)
-		}
-		if !slices.Contains(reads, o.name) {
-			return nil, fmt.Errorf("passport: %s does not take option %s", ctor, o.name)
-		}
-		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("passport: %s: %s: %w", ctor, o.name, err)
-		}
+	if err := optcheck.Apply(c, "passport", ctor, opts, reads, Option.parts); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/optcheck"
+
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cellgate/cellgate/edge"
@@ -26,6 +28,8 @@ type Option struct {
 
 // Name returns the option's name, such as "WithMaxSize".
 func (o Option) Name() string { return o.name }
+
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 // Defaults.
 const (
@@ -83,16 +87,8 @@ func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 		patternPart:   PatternPart,
 		validCompany:  zone.ValidCompanyID,
 	}
-	for _, o := range opts {
-		if o.apply == nil {
-			return nil, fmt.Errorf("upload: %s: zero Option", ctor)
-		}
-		if !slices.Contains(reads, o.name) {
-			return nil, fmt.Errorf("upload: %s does not take option %s", ctor, o.name)
-		}
-		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("upload: %s: %s: %w", ctor, o.name, err)
-		}
+	if err := optcheck.Apply(c, "upload", ctor, opts, reads, Option.parts); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 	"unicode"
+
+	"github.com/cellgate/cellgate/internal/optcheck"
 
 	"github.com/cellgate/cellgate/edge"
 )
@@ -26,6 +27,8 @@ type Option struct {
 
 // Name returns the option's name, such as "WithClock".
 func (o Option) Name() string { return o.name }
+
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 // config holds every knob of the package; newConfig is the one place where
 // defaults live. The zero configuration is the safe one: nothing inbound is
@@ -87,16 +90,8 @@ func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 		retryAfter:    defaultRetryAfter,
 		maxAge:        60 * time.Second,
 	}
-	for _, o := range opts {
-		if o.apply == nil {
-			return nil, fmt.Errorf("zone: %s: zero Option", ctor)
-		}
-		if !slices.Contains(reads, o.name) {
-			return nil, fmt.Errorf("zone: %s does not take option %s", ctor, o.name)
-		}
-		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("zone: %s: %s: %w", ctor, o.name, err)
-		}
+	if err := optcheck.Apply(c, "zone", ctor, opts, reads, Option.parts); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

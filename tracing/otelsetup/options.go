@@ -2,8 +2,9 @@ package otelsetup
 
 import (
 	"errors"
-	"fmt"
 	"io"
+
+	"github.com/cellgate/cellgate/internal/optcheck"
 )
 
 // Option configures [Setup]. An invalid value is an error from Setup that
@@ -16,6 +17,8 @@ type Option struct {
 // Name returns the option's name, such as "WithConsole".
 func (o Option) Name() string { return o.name }
 
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+
 type config struct {
 	console     io.Writer
 	serviceName string
@@ -25,13 +28,8 @@ type config struct {
 // the environment asks for.
 func newConfig(opts []Option) (*config, error) {
 	c := &config{}
-	for _, o := range opts {
-		if o.apply == nil {
-			return nil, errors.New("otelsetup: Setup: zero Option")
-		}
-		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("otelsetup: Setup: %s: %w", o.name, err)
-		}
+	if err := optcheck.ApplyAll(c, "otelsetup", "Setup", opts, Option.parts); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

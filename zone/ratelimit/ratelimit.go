@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/optcheck"
+
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/zone"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -108,6 +110,8 @@ type Option struct {
 // Name returns the option's name, such as "WithClock".
 func (o Option) Name() string { return o.name }
 
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+
 type config struct {
 	now         func() time.Time
 	maxLimiters int
@@ -116,13 +120,8 @@ type config struct {
 
 func newConfig(opts []Option) (*config, error) {
 	c := &config{now: time.Now, maxLimiters: 100_000, key: DefaultKey}
-	for _, o := range opts {
-		if o.apply == nil {
-			return nil, errors.New("ratelimit: New: zero Option")
-		}
-		if err := o.apply(c); err != nil {
-			return nil, fmt.Errorf("ratelimit: New: %s: %w", o.name, err)
-		}
+	if err := optcheck.ApplyAll(c, "ratelimit", "New", opts, Option.parts); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
