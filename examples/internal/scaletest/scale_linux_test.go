@@ -3,6 +3,7 @@ package scaletest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -177,9 +178,10 @@ func TestScaleOutOnRedis(t *testing.T) {
 		t.Fatalf("gateway A still serves the revoked session: %v", err)
 	}
 
-	// Directory: both routers answer company 1's zone from their caches.
+	// Directory: both routers answer company 2's zone from their caches,
+	// and gateway B (us01) refuses company 2 as another zone's.
 	baseURL := func(router string) (string, error) {
-		status, body, err := get("http://"+router+"/rest/v1.0/company_base_url", http.Header{zone.DefaultHeader: {"1"}})
+		status, body, err := get("http://"+router+"/rest/v1.0/company_base_url", http.Header{zone.DefaultHeader: {"2"}})
 		if err != nil {
 			return "", err
 		}
@@ -189,20 +191,34 @@ func TestScaleOutOnRedis(t *testing.T) {
 		}
 		return z.WebBaseURL, nil
 	}
+	company2 := "http://" + gws["B"].public + "/rest/v1.0/companies/2/projects"
+	gatewayB := func(wantStatus int, wantCode string) error {
+		status, body, err := get(company2, http.Header{})
+		if err == nil && (status != wantStatus || problemCode(body) != wantCode) {
+			err = fmt.Errorf("%w: %d %s", errPending, status, body)
+		}
+		return err
+	}
 	for name, addr := range routers {
-		if u, err := baseURL(addr); err != nil || u != us01URL {
-			t.Fatalf("router %s before the move: company 1 at %q (%v)", name, u, err)
+		if u, err := baseURL(addr); err != nil || u != us02URL {
+			t.Fatalf("router %s before the move: company 2 at %q (%v)", name, u, err)
 		}
 	}
-	// Company 1 moves to us02: the file changes, the caches still say us01.
+	if err := gatewayB(http.StatusMisdirectedRequest, "zone_misdirected"); err != nil {
+		t.Fatalf("gateway B before the move: %v", err)
+	}
+	// Company 2 moves to us01: the file changes, the caches still say us02.
 	writeDirectory(t, directory, map[string]zone.Zone{
-		"1": {Name: "us02", WebBaseURL: us02URL},
-		"2": {Name: "us02", WebBaseURL: us02URL},
+		"1": {Name: "us01", WebBaseURL: us01URL},
+		"2": {Name: "us01", WebBaseURL: us01URL},
 	})
 	for name, addr := range routers {
-		if u, err := baseURL(addr); err != nil || u != us01URL {
+		if u, err := baseURL(addr); err != nil || u != us02URL {
 			t.Fatalf("router %s served %q (%v) before any notice: its cache is not in play", name, u, err)
 		}
+	}
+	if err := gatewayB(http.StatusMisdirectedRequest, "zone_misdirected"); err != nil {
+		t.Fatalf("gateway B before any notice: its cache is not in play: %v", err)
 	}
 	rc, err := reference.NewRedisClient("scaletest", []string{rds.Addr()})
 	if err != nil {
@@ -215,14 +231,14 @@ func TestScaleOutOnRedis(t *testing.T) {
 	}
 	defer notices.Close()
 	begin = time.Now()
-	if err := notices.Publish(ctx, "1"); err != nil {
+	if err := notices.Publish(ctx, "2"); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
 	for name, addr := range routers {
 		if _, err := poll(within-time.Since(begin), func() error {
 			u, err := baseURL(addr)
-			if err == nil && u != us02URL {
-				err = fmt.Errorf("%w: company 1 at %s", errPending, u)
+			if err == nil && u != us01URL {
+				err = fmt.Errorf("%w: company 2 at %s", errPending, u)
 			}
 			return err
 		}); err != nil {
@@ -230,16 +246,67 @@ func TestScaleOutOnRedis(t *testing.T) {
 		}
 	}
 	t.Logf("directory notice: both routers serve the new zone %v after the publish", time.Since(begin))
-	// The gateways of us01 watch the directory too: company 1 is no longer theirs.
-	if _, err := poll(within, func() error {
-		status, body, err := get(project(gws["B"]), http.Header{})
-		if err == nil && (status != http.StatusMisdirectedRequest || problemCode(body) != "zone_misdirected") {
-			err = fmt.Errorf("%w: %d %s", errPending, status, body)
-		}
-		return err
-	}); err != nil {
+	// The gateways of us01 watch the directory too: company 2 is theirs
+	// now, so gateway B asks for a session instead of refusing the zone.
+	if _, err := poll(within-time.Since(begin), func() error { return gatewayB(http.StatusUnauthorized, "session_missing") }); err != nil {
 		t.Fatalf("gateway B still takes company 1: %v", err)
 	}
+
+	// Redis goes down. A session whose passport gateway B has cached keeps
+	// working; one it has not cached is refused (fail closed: the
+	// authentication service answers 503 session_store_unavailable, which
+	// the gateway passes on as 502 auth_unavailable), and so is the session
+	// storage API. When Redis is back, service resumes by itself.
+	newSession := func(user string) (token string, err error) {
+		token, now := passport.NewToken(), time.Now()
+		s := passport.Session{ID: passport.NewSessionID(), User: user, Companies: []string{"1"}, Created: now, Expires: now.Add(time.Hour)}
+		return token, store.Put(ctx, passport.TokenKey(token), s)
+	}
+	answers := func(g gateway, token string, wantStatus int, wantCode string) func() error {
+		return func() error {
+			status, body, err := get(project(g), http.Header{"Authorization": {"Bearer " + token}})
+			if err == nil && (status != wantStatus || problemCode(body) != wantCode) {
+				err = fmt.Errorf("%w: %d %s", errPending, status, body)
+			}
+			return err
+		}
+	}
+	cachedToken, err := newSession("bob")
+	if err != nil {
+		t.Fatalf("put session: %v", err)
+	}
+	uncachedToken, err := newSession("carol")
+	if err != nil {
+		t.Fatalf("put session: %v", err)
+	}
+	if err := answers(gws["B"], cachedToken, http.StatusOK, "")(); err != nil {
+		t.Fatalf("gateway B, before the outage: %v", err)
+	}
+	rds.Kill()
+	if err := answers(gws["B"], cachedToken, http.StatusOK, "")(); err != nil {
+		t.Fatalf("gateway B, Redis down: a cached passport must keep working: %v", err)
+	}
+	begin = time.Now()
+	if err := answers(gws["B"], uncachedToken, http.StatusBadGateway, "auth_unavailable")(); err != nil {
+		t.Fatalf("gateway B, Redis down: a session it has not cached must be refused: %v", err)
+	}
+	t.Logf("outage: an uncached session refused (502 auth_unavailable) in %v", time.Since(begin))
+	if _, err := store.Get(ctx, passport.TokenKey(uncachedToken)); !errors.Is(err, passport.ErrSessionStoreUnavailable) {
+		t.Fatalf("session storage API, Redis down: %v, want session_store_unavailable", err)
+	}
+	rds.Restart() // without persistence: every session is gone
+	begin = time.Now()
+	var resumedToken string
+	if _, err := poll(10*time.Second, func() (err error) {
+		resumedToken, err = newSession("dave")
+		return err
+	}); err != nil {
+		t.Fatalf("session storage did not resume after Redis came back: %v", err)
+	}
+	if _, err := poll(10*time.Second, answers(gws["B"], resumedToken, http.StatusOK, "")); err != nil {
+		t.Fatalf("gateway B did not resume after Redis came back: %v", err)
+	}
+	t.Logf("outage: sessions stored and served again %v after Redis restarted", time.Since(begin))
 }
 
 // writeDirectory replaces the directory file at path in one rename, so a
