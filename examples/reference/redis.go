@@ -22,12 +22,13 @@ const (
 
 // NewRedisClient returns a client of the Redis at addrs, the value of the
 // -redis flag of the single-service mains: one address is a single node,
-// several are seed nodes of a Redis Cluster. Every dial, read and write is
-// bounded by RedisTimeout, and a request's context deadline is honoured
-// (ContextTimeoutEnabled). The client is made even when Redis is down: it
-// is pinged once and a failure is only logged, since go-redis reconnects by
-// itself and each Redis package (redisstore, redisnotice) recovers when
-// Redis is back. It is an error to pass no address.
+// several are seed nodes of a Redis Cluster; service names the caller in
+// the log. Every dial, read and write is bounded by RedisTimeout, and a
+// request's context deadline is honoured (ContextTimeoutEnabled). The
+// client is made even when Redis is down: it is pinged once and a failure
+// is only logged, since go-redis reconnects by itself and each Redis
+// package (redisstore, redisnotice) recovers when Redis is back. It is an
+// error to pass no address.
 func NewRedisClient(service string, addrs []string) (redis.UniversalClient, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("reference: redis: no address")
