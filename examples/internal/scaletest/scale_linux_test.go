@@ -39,7 +39,8 @@ func TestScaleOutOnRedis(t *testing.T) {
 	defer cancel()
 
 	keys := t.TempDir()
-	sessionsKey, err := reference.LoadKey(keys, "sessions") // written once, before any process races to
+	// Generated here, so that no two processes race to create a key.
+	sessionsKey, err := reference.LoadKey(keys, "sessions")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +63,12 @@ func TestScaleOutOnRedis(t *testing.T) {
 	}))
 	defer cell.Close()
 
-	redisFlag := []string{"-redis", rds.Addr(), "-keys", keys, "-directory", directory}
+	shared := []string{"-redis", rds.Addr(), "-keys", keys, "-directory", directory}
 	sessionsAddr, authAddr := freeAddr(t), freeAddr(t)
 	sessions := start(t, "sessionstorage", filepath.Join(bin, "sessionstorage"),
-		append([]string{"-addr", sessionsAddr}, redisFlag[:4]...)...)
+		"-addr", sessionsAddr, "-redis", rds.Addr(), "-keys", keys)
 	auth := start(t, "authentication", filepath.Join(bin, "authentication"),
-		append([]string{"-addr", authAddr}, redisFlag...)...)
+		append([]string{"-addr", authAddr}, shared...)...)
 	type gateway struct{ public, internal string }
 	gws := map[string]gateway{}
 	var gwProcs []*proc
@@ -76,7 +77,7 @@ func TestScaleOutOnRedis(t *testing.T) {
 		p := start(t, "gateway "+name, filepath.Join(bin, "gateway"), append([]string{
 			"-zone", "us01", "-addr", g.public, "-internal-addr", g.internal,
 			"-auth-url", "http://" + authAddr + reference.PassportsPath, "-cell-url", cell.URL,
-		}, redisFlag...)...)
+		}, shared...)...)
 		gwProcs = append(gwProcs, p)
 		gws[name] = g
 	}
@@ -85,7 +86,7 @@ func TestScaleOutOnRedis(t *testing.T) {
 	for _, name := range []string{"R1", "R2"} {
 		addr := freeAddr(t)
 		routerProcs = append(routerProcs, start(t, "cellrouter "+name, filepath.Join(bin, "cellrouter"),
-			"-addr", addr, "-gateway", "us01=http://"+gws["A"].internal+",us02=http://"+gws["B"].internal,
+			"-addr", addr, "-gateway", "us01=http://"+gws["A"].internal, // only its directory is under test
 			"-redis", rds.Addr(), "-directory", directory))
 		routers[name] = addr
 	}
