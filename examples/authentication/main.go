@@ -7,6 +7,18 @@
 //
 //	go -C examples run ./authentication -addr 127.0.0.1:9000 -sessions-url http://127.0.0.1:8085
 //
+// With -redis (comma-separated addresses; several are a Redis Cluster) it
+// reads sessions straight from Redis (passport/redisstore), where the
+// session storage keeps them, instead of through the session storage API:
+// one hop less on every passport minted, and -sessions-url and the sessions
+// key are not used. Its directory cache then follows directory-change
+// notices (zone/redisnotice), as the gateways' do, and a -directory file is
+// read again on each cache miss. When Redis is down, minting answers 503
+// session_store_unavailable (Retry-After: 1), which gateways pass on as 502
+// auth_unavailable while they keep serving the passports they have cached.
+//
+//	go -C examples run ./authentication -addr 127.0.0.1:9000 -redis 127.0.0.1:6379
+//
 // Bind it to an internal address only: it refuses unsigned calls (403
 // internal_only) anyway, but nothing outside needs to reach it.
 package main
@@ -20,27 +32,46 @@ import (
 	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/passport/redisstore"
+	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/redisnotice"
 )
 
+type options struct {
+	addr, issuer, sessionsURL, keys, directory string
+	redis                                      []string
+}
+
 func main() {
-	addr := flag.String("addr", reference.Env("CELLGATE_ADDR", "127.0.0.1:9000"), "internal listen address ($CELLGATE_ADDR)")
-	issuer := flag.String("issuer", reference.Env("CELLGATE_ISSUER", "https://auth.cellgate.internal"), "iss of the passports ($CELLGATE_ISSUER)")
-	sessions := flag.String("sessions-url", reference.Env("CELLGATE_SESSIONS_URL", "http://127.0.0.1:8085"), "session storage API ($CELLGATE_SESSIONS_URL)")
-	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: auth.key, sessions.key ($CELLGATE_KEYS)")
-	directory := flag.String("directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: the examples' ($CELLGATE_DIRECTORY)")
+	var o options
+	flag.StringVar(&o.addr, "addr", reference.Env("CELLGATE_ADDR", "127.0.0.1:9000"), "internal listen address ($CELLGATE_ADDR)")
+	flag.StringVar(&o.issuer, "issuer", reference.Env("CELLGATE_ISSUER", "https://auth.cellgate.internal"), "iss of the passports ($CELLGATE_ISSUER)")
+	flag.StringVar(&o.sessionsURL, "sessions-url", reference.Env("CELLGATE_SESSIONS_URL", "http://127.0.0.1:8085"), "session storage API; not used with -redis ($CELLGATE_SESSIONS_URL)")
+	flag.StringVar(&o.keys, "keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: auth.key, sessions.key ($CELLGATE_KEYS)")
+	flag.StringVar(&o.directory, "directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: the examples' ($CELLGATE_DIRECTORY)")
+	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) to read sessions from directly; empty: through -sessions-url ($CELLGATE_REDIS)")
 	flag.Parse()
-	if err := run(*addr, *issuer, *sessions, *keys, *directory); err != nil {
+	o.redis = reference.ListFlag(*redisAddrs)
+	if err := run(o); err != nil {
 		slog.Error("authentication", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, iss, sessionsURL, keys, directory string) error {
-	dir, err := reference.LoadDirectory(directory)
+func run(o options) error {
+	var (
+		dir *zone.CachingDirectory
+		err error
+	)
+	if len(o.redis) > 0 {
+		dir, err = reference.LoadSharedDirectory(o.directory)
+	} else {
+		dir, err = reference.LoadDirectory(o.directory)
+	}
 	if err != nil {
 		return err
 	}
-	authKey, err := reference.LoadKey(keys, "auth")
+	authKey, err := reference.LoadKey(o.keys, "auth")
 	if err != nil {
 		return err
 	}
@@ -48,23 +79,43 @@ func run(addr, iss, sessionsURL, keys, directory string) error {
 	if err != nil {
 		return err
 	}
-	sessionsKey, err := reference.LoadKey(keys, "sessions")
-	if err != nil {
-		return err
-	}
-	signer, err := hmacsig.NewSigner(sessionsKey)
-	if err != nil {
-		return err
-	}
-	store, err := passport.NewStoreClient(sessionsURL, &hmacsig.Transport{Signer: signer, Base: edge.NewTransport()})
-	if err != nil {
-		return err
+	var store passport.Store
+	if len(o.redis) > 0 {
+		client, err := reference.NewRedisClient("authentication", o.redis)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		rs, err := redisstore.New(client)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		notices, err := redisnotice.New(client)
+		if err != nil {
+			return err
+		}
+		defer notices.Close()
+		defer notices.Watch(dir)()
+		store = rs
+	} else {
+		sessionsKey, err := reference.LoadKey(o.keys, "sessions")
+		if err != nil {
+			return err
+		}
+		signer, err := hmacsig.NewSigner(sessionsKey)
+		if err != nil {
+			return err
+		}
+		if store, err = passport.NewStoreClient(o.sessionsURL, &hmacsig.Transport{Signer: signer, Base: edge.NewTransport()}); err != nil {
+			return err
+		}
 	}
 	key, err := passport.GenerateKey(passport.EdDSA)
 	if err != nil {
 		return err
 	}
-	issuer, err := passport.NewIssuer(iss, key)
+	issuer, err := passport.NewIssuer(o.issuer, key)
 	if err != nil {
 		return err
 	}
@@ -72,5 +123,5 @@ func run(addr, iss, sessionsURL, keys, directory string) error {
 	if err != nil {
 		return err
 	}
-	return reference.ListenAndServe("authentication", addr, h)
+	return reference.ListenAndServe("authentication", o.addr, h)
 }

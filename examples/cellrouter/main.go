@@ -8,6 +8,17 @@
 //
 // The gateway URLs are the gateways' internal listeners (examples/gateway
 // -internal-addr), which believe the router's Cellgate-* headers.
+//
+// With -redis (comma-separated addresses; several are a Redis Cluster) the
+// router's directory cache follows directory-change notices
+// (zone/redisnotice), so every router replica sees a company move at once,
+// and a -directory file is read again on each cache miss: edit the file,
+// then publish the company that moved:
+//
+//	redis-cli PUBLISH cellgate:directory 42
+//
+// Without -redis a moved company keeps its old zone until the cache TTL
+// (five minutes).
 package main
 
 import (
@@ -21,6 +32,7 @@ import (
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/tracing/otelsetup"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/redisnotice"
 )
 
 func main() {
@@ -30,14 +42,15 @@ func main() {
 	flag.Var(gateways, "gateway", "zone=URL of each zone's gateway, comma-separated or repeated")
 	cors := flag.String("cors", reference.Env("CELLGATE_CORS", ""), "comma-separated origins allowed to call the API ($CELLGATE_CORS)")
 	trace := flag.Bool("trace", false, "write every span to standard output")
+	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) for directory-change notices; empty: none ($CELLGATE_REDIS)")
 	flag.Parse()
-	if err := run(*addr, *directory, gateways, reference.ListFlag(*cors), *trace); err != nil {
+	if err := run(*addr, *directory, gateways, reference.ListFlag(*cors), *trace, reference.ListFlag(*redisAddrs)); err != nil {
 		slog.Error("cellrouter", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, directory string, gateways map[string]string, origins []string, trace bool) error {
+func run(addr, directory string, gateways map[string]string, origins []string, trace bool, redisAddrs []string) error {
 	if trace {
 		shutdown, err := otelsetup.Setup(context.Background(), otelsetup.WithConsole(os.Stdout), otelsetup.WithServiceName("cellrouter"))
 		if err != nil {
@@ -45,10 +58,32 @@ func run(addr, directory string, gateways map[string]string, origins []string, t
 		}
 		defer shutdown(context.Background())
 	}
-	dir, err := reference.LoadDirectory(directory)
+	if len(redisAddrs) == 0 {
+		dir, err := reference.LoadDirectory(directory)
+		if err != nil {
+			return err
+		}
+		return serve(addr, dir, gateways, origins)
+	}
+	dir, err := reference.LoadSharedDirectory(directory)
 	if err != nil {
 		return err
 	}
+	client, err := reference.NewRedisClient("cellrouter", redisAddrs)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	notices, err := redisnotice.New(client)
+	if err != nil {
+		return err
+	}
+	defer notices.Close()
+	defer notices.Watch(dir)()
+	return serve(addr, dir, gateways, origins)
+}
+
+func serve(addr string, dir zone.Directory, gateways map[string]string, origins []string) error {
 	gws := map[string]zone.Endpoint{}
 	for z, u := range gateways {
 		gws[z] = zone.Endpoint{URL: u, Transport: tracing.Transport(edge.NewTransport())}

@@ -10,6 +10,16 @@
 // -addr is the zone's public host, which trusts nothing inbound;
 // -internal-addr is for the cell router, whose Cellgate-* headers it
 // believes from the networks of -trust.
+//
+// Replicas: with -redis (comma-separated addresses; several are a Redis
+// Cluster) the gateway subscribes its passport cache to the revocations
+// made on any replica of the session storage (passport/redisstore), and its
+// directory cache to directory-change notices (zone/redisnotice), so any
+// number of gateways of one zone can serve side by side. A -directory file
+// is then read again on each cache miss: edit it, then publish the moved
+// company (redis-cli PUBLISH cellgate:directory 42). Without -redis a
+// revoked session keeps its cached passport for up to the cache TTL (one
+// minute) on a gateway of another process.
 package main
 
 import (
@@ -20,12 +30,16 @@ import (
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/passport/redisstore"
+	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/redisnotice"
 )
 
 type options struct {
 	zone, addr, internalAddr, trust  string
 	directory, keys, authURL         string
 	cellURL, replacementURL, replace string
+	redis                            string
 }
 
 func main() {
@@ -40,6 +54,7 @@ func main() {
 	flag.StringVar(&o.cellURL, "cell-url", reference.Env("CELLGATE_CELL_URL", "http://127.0.0.1:7001"), "the zone's cell ($CELLGATE_CELL_URL)")
 	flag.StringVar(&o.replacementURL, "replacement-url", reference.Env("CELLGATE_REPLACEMENT_URL", ""), "strangler: the replacement backend ($CELLGATE_REPLACEMENT_URL)")
 	flag.StringVar(&o.replace, "replace", reference.Env("CELLGATE_REPLACE", ""), "strangler: comma-separated ServeMux patterns served by the replacement ($CELLGATE_REPLACE)")
+	flag.StringVar(&o.redis, "redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) for revocation and directory notices across replicas; empty: none ($CELLGATE_REDIS)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		slog.Error("gateway", "err", err)
@@ -52,7 +67,13 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	dir, err := reference.LoadDirectory(o.directory)
+	redisAddrs := reference.ListFlag(o.redis)
+	var dir *zone.CachingDirectory
+	if len(redisAddrs) > 0 {
+		dir, err = reference.LoadSharedDirectory(o.directory)
+	} else {
+		dir, err = reference.LoadDirectory(o.directory)
+	}
 	if err != nil {
 		return err
 	}
@@ -77,6 +98,13 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	if len(redisAddrs) > 0 {
+		stop, err := shareState(redisAddrs, gw, dir)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	public, err := reference.Listen(o.zone, o.addr, gw.Public)
 	if err != nil {
 		return err
@@ -87,4 +115,34 @@ func run(o options) error {
 		return err
 	}
 	return reference.ServeUntilSignal(public, internal)
+}
+
+// shareState subscribes gw's passport cache to the revocations made on any
+// replica and dir to directory-change notices, through the Redis at addrs.
+// stop undoes it.
+func shareState(addrs []string, gw *reference.Gateway, dir *zone.CachingDirectory) (stop func(), err error) {
+	client, err := reference.NewRedisClient("gateway", addrs)
+	if err != nil {
+		return nil, err
+	}
+	store, err := redisstore.New(client) // only its notices: sessions are read by authentication
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	notices, err := redisnotice.New(client)
+	if err != nil {
+		store.Close()
+		client.Close()
+		return nil, err
+	}
+	unsubscribe := store.Subscribe(gw.Revoked)
+	unwatch := notices.Watch(dir)
+	return func() {
+		unwatch()
+		unsubscribe()
+		notices.Close()
+		store.Close()
+		client.Close()
+	}, nil
 }

@@ -1,9 +1,17 @@
 // Command sessionstorage serves the session storage API of cellgate's
 // reference topology: sessions written by login services, read by
 // authentication, revoked by any internal system, every call signed with
-// the sessions key (see examples/signurl). Sessions are kept in memory.
+// the sessions key (see examples/signurl). Sessions are kept in memory, or
+// in Redis with -redis (passport/redisstore), where every replica of the
+// session storage, authentication and the gateways shares them and each
+// revocation is announced to every gateway.
 //
 //	go -C examples run ./sessionstorage -addr 127.0.0.1:9085
+//	go -C examples run ./sessionstorage -addr 127.0.0.1:9085 -redis 127.0.0.1:6379
+//
+// -redis takes comma-separated addresses: one is a single node, several are
+// a Redis Cluster. When Redis is down, calls answer 503
+// session_store_unavailable and succeed again once it is back.
 package main
 
 import (
@@ -14,19 +22,21 @@ import (
 	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/passport/redisstore"
 )
 
 func main() {
 	addr := flag.String("addr", reference.Env("CELLGATE_ADDR", "127.0.0.1:8085"), "listen address ($CELLGATE_ADDR)")
 	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: sessions.key, generated when missing ($CELLGATE_KEYS)")
+	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) to keep sessions in; empty: in memory ($CELLGATE_REDIS)")
 	flag.Parse()
-	if err := run(*addr, *keys); err != nil {
+	if err := run(*addr, *keys, reference.ListFlag(*redisAddrs)); err != nil {
 		slog.Error("sessionstorage", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, keys string) error {
+func run(addr, keys string, redisAddrs []string) error {
 	key, err := reference.LoadKey(keys, "sessions")
 	if err != nil {
 		return err
@@ -35,9 +45,23 @@ func run(addr, keys string) error {
 	if err != nil {
 		return err
 	}
-	store, err := passport.NewMemoryStore()
-	if err != nil {
-		return err
+	var store passport.Store
+	if len(redisAddrs) == 0 {
+		if store, err = passport.NewMemoryStore(); err != nil {
+			return err
+		}
+	} else {
+		client, err := reference.NewRedisClient("sessionstorage", redisAddrs)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		rs, err := redisstore.New(client)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		store = rs
 	}
 	h, err := reference.NewSessionStorage(reference.SessionStorageConfig{Store: store, Verifier: v})
 	if err != nil {

@@ -1,0 +1,50 @@
+package reference
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A shared directory reads its file again once a company is invalidated,
+// as a directory-change notice does; until then it answers from its cache.
+func TestLoadSharedDirectoryRereadsTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "directory.json")
+	write := func(zoneName string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(`{"1": {"zone": "`+zoneName+`", "web_base_url": "https://`+zoneName+`.test"}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("us01")
+	dir, err := LoadSharedDirectory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func() string {
+		t.Helper()
+		z, err := dir.Lookup(context.Background(), "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return z.Name
+	}
+	if got := lookup(); got != "us01" {
+		t.Fatalf("company 1 in %s, want us01", got)
+	}
+	write("us02")
+	if got := lookup(); got != "us01" {
+		t.Fatalf("before the notice: company 1 in %s, want the cached us01", got)
+	}
+	dir.Invalidate("1")
+	if got := lookup(); got != "us02" {
+		t.Fatalf("after the notice: company 1 in %s, want us02", got)
+	}
+}
+
+func TestLoadSharedDirectoryRefusesABadFileAtStart(t *testing.T) {
+	if _, err := LoadSharedDirectory(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Fatal("a missing directory file was accepted")
+	}
+}
