@@ -369,6 +369,23 @@ func TestGatewayAuthUnavailable(t *testing.T) {
 	}
 }
 
+// A session store that is down is told as it is, 503 with the store's
+// code: the gateway fails closed and the client knows to retry.
+func TestGatewayPassesStoreOutage(t *testing.T) {
+	down := edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		edge.WriteProblem(w, r, ErrSessionStoreUnavailable)
+	}))
+	gw, err := NewGateway(testZone, testDirectory(t), authURL, down)
+	require.NoError(t, err)
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+NewToken())
+	w := httptest.NewRecorder()
+	gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r.WithContext(zone.ContextWithCompany(r.Context(), "42")))
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, "session_store_unavailable", problemCode(t, w))
+}
+
 func TestNewGatewayRefusesBadConfig(t *testing.T) {
 	dir := testDirectory(t)
 	for name, fn := range map[string]func() (*Gateway, error){

@@ -74,11 +74,14 @@ func companyMissing(header string) *edge.Problem {
 // refusals are the problems the authentication service answers that the
 // Gateway passes on to the client as they are.
 var refusals = map[string]*edge.Problem{
-	ErrSessionUnknown.Code:      ErrSessionUnknown,
-	ErrSessionExpired.Code:      ErrSessionExpired,
-	ErrSessionRevoked.Code:      ErrSessionRevoked,
-	ErrCompanyForbidden.Code:    ErrCompanyForbidden,
-	ErrZoneForbidden.Code:       ErrZoneForbidden,
-	ErrZoneMisdirected.Code:     ErrZoneMisdirected,
-	zone.ErrCompanyUnknown.Code: zone.ErrCompanyUnknown,
+	ErrSessionUnknown.Code:   ErrSessionUnknown,
+	ErrSessionExpired.Code:   ErrSessionExpired,
+	ErrSessionRevoked.Code:   ErrSessionRevoked,
+	ErrCompanyForbidden.Code: ErrCompanyForbidden,
+	ErrZoneForbidden.Code:    ErrZoneForbidden,
+	// The store is down: the client hears it as it is, 503 with
+	// Retry-After, and no session is guessed valid (fail closed).
+	ErrSessionStoreUnavailable.Code: ErrSessionStoreUnavailable,
+	ErrZoneMisdirected.Code:         ErrZoneMisdirected,
+	zone.ErrCompanyUnknown.Code:     zone.ErrCompanyUnknown,
 }

@@ -256,7 +256,7 @@ func TestScaleOutOnRedis(t *testing.T) {
 	// Redis goes down. A session whose passport gateway B has cached keeps
 	// working; one it has not cached is refused (fail closed: the
 	// authentication service answers 503 session_store_unavailable, which
-	// the gateway passes on as 502 auth_unavailable), and so is the session
+	// the gateway passes on as it is), and so is the session
 	// storage API. When Redis is back, service resumes by itself.
 	newSession := func(user string) (token string, err error) {
 		token, now := passport.NewToken(), time.Now()
@@ -288,10 +288,10 @@ func TestScaleOutOnRedis(t *testing.T) {
 		t.Fatalf("gateway B, Redis down: a cached passport must keep working: %v", err)
 	}
 	begin = time.Now()
-	if err := answers(gws["B"], uncachedToken, http.StatusBadGateway, "auth_unavailable")(); err != nil {
+	if err := answers(gws["B"], uncachedToken, http.StatusServiceUnavailable, "session_store_unavailable")(); err != nil {
 		t.Fatalf("gateway B, Redis down: a session it has not cached must be refused: %v", err)
 	}
-	t.Logf("outage: an uncached session refused (502 auth_unavailable) in %v", time.Since(begin))
+	t.Logf("outage: an uncached session refused (503 session_store_unavailable) in %v", time.Since(begin))
 	if _, err := store.Get(ctx, passport.TokenKey(uncachedToken)); !errors.Is(err, passport.ErrSessionStoreUnavailable) {
 		t.Fatalf("session storage API, Redis down: %v, want session_store_unavailable", err)
 	}
