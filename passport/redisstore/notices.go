@@ -3,13 +3,11 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
-	"time"
+
+	"github.com/cellgate/cellgate/internal/redissub"
 
 	"github.com/cellgate/cellgate/passport"
-	"github.com/redis/go-redis/v9"
 )
 
 // notice is a revocation on the wire: the revocation and the Store that
@@ -49,12 +47,11 @@ func (st *Store) Subscribe(fn func(passport.Revocation)) (cancel func()) {
 	id := st.next
 	st.next++
 	st.subs[id] = fn
-	if !st.started && !st.closed {
-		st.started = true
-		ctx, stop := context.WithCancel(context.Background())
-		st.stop, st.done = stop, make(chan struct{})
-		st.ps = st.c.Subscribe(ctx) // no channel yet: connects in listen
-		go st.listen(ctx, st.ps)
+	if st.sub == nil && !st.closed {
+		st.sub = redissub.Start(st.c, st.channel, st.ping, redissub.Handler{
+			Subscribed: func() { st.deliver(passport.Revocation{All: true}) },
+			Message:    st.received,
+		})
 	}
 	return func() {
 		st.mu.Lock()
@@ -67,12 +64,10 @@ func (st *Store) Subscribe(fn func(passport.Revocation)) (cancel func()) {
 func (st *Store) Close() error {
 	st.mu.Lock()
 	st.closed = true
-	stop, done, ps := st.stop, st.done, st.ps
+	sub := st.sub
 	st.mu.Unlock()
-	if stop != nil {
-		stop()
-		_ = ps.Close() // ends a read in progress
-		<-done
+	if sub != nil {
+		sub.Close()
 	}
 	return nil
 }
@@ -89,76 +84,11 @@ func (st *Store) deliver(r passport.Revocation) {
 	}
 }
 
-// listen receives notices until ctx ends. go-redis reconnects and
-// subscribes again by itself after an error; each confirmed subscription
-// delivers All. An idle connection is pinged every ping interval, so a
-// silently dead one is noticed and replaced.
-func (st *Store) listen(ctx context.Context, ps *redis.PubSub) {
-	defer close(st.done)
-	defer func() { _ = ps.Close() }() // the last one, if renewed
-	// On failure the channel is remembered anyway: the next receive
-	// connects and subscribes.
-	_ = ps.Subscribe(ctx, st.channel)
-	backoff := minBackoff
-	pinged := false
-	for {
-		msg, err := ps.ReceiveTimeout(ctx, st.ping)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				if pinged {
-					// Not even the pong came back: the connection is
-					// dead without knowing it. Start a new one.
-					ps = st.renew(ctx, ps)
-					pinged = false
-					continue
-				}
-				_ = ps.Ping(ctx) // a failed write makes go-redis reconnect
-				pinged = true
-				continue
-			}
-			// Redis is unreachable: wait a little, growing, before the
-			// next attempt, so an outage costs no busy loop.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, maxBackoff)
-			continue
-		}
-		backoff, pinged = minBackoff, false
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				st.deliver(passport.Revocation{All: true})
-			}
-		case *redis.Message:
-			var n notice
-			if json.Unmarshal([]byte(m.Payload), &n) != nil || n.Origin == st.origin {
-				continue
-			}
-			st.deliver(n.Revocation)
-		}
+// received delivers a notice another Store published.
+func (st *Store) received(payload string) {
+	var n notice
+	if json.Unmarshal([]byte(payload), &n) != nil || n.Origin == st.origin {
+		return
 	}
-}
-
-// Reconnection backoff of the notice listener.
-const (
-	minBackoff = 50 * time.Millisecond
-	maxBackoff = time.Second
-)
-
-// renew replaces the subscription connection old with a new one.
-func (st *Store) renew(ctx context.Context, old *redis.PubSub) *redis.PubSub {
-	_ = old.Close()
-	ps := st.c.Subscribe(ctx)
-	st.mu.Lock()
-	st.ps = ps
-	st.mu.Unlock()
-	_ = ps.Subscribe(ctx, st.channel) // as in listen: remembered on failure
-	return ps
+	st.deliver(n.Revocation)
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/redissub"
+
 	"github.com/cellgate/cellgate/passport"
 	"github.com/redis/go-redis/v9"
 )
@@ -30,14 +32,11 @@ type Store struct {
 	ping      time.Duration
 	origin    string // tells this Store's own notices from others'
 
-	mu      sync.Mutex
-	next    int
-	subs    map[int]func(passport.Revocation)
-	started bool
-	stop    context.CancelFunc
-	ps      *redis.PubSub
-	done    chan struct{}
-	closed  bool
+	mu     sync.Mutex
+	next   int
+	subs   map[int]func(passport.Revocation)
+	sub    *redissub.Subscriber // listening since the first Subscribe
+	closed bool
 }
 
 var _ passport.Store = (*Store)(nil)

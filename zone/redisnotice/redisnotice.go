@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/redissub"
 
 	"github.com/cellgate/cellgate/zone"
 	"github.com/redis/go-redis/v9"
@@ -19,14 +20,11 @@ type Notices struct {
 	channel string
 	ping    time.Duration
 
-	mu      sync.Mutex
-	next    int
-	caches  map[int]*zone.CachingDirectory
-	started bool
-	closed  bool
-	stop    context.CancelFunc
-	ps      *redis.PubSub
-	done    chan struct{}
+	mu     sync.Mutex
+	next   int
+	caches map[int]*zone.CachingDirectory
+	sub    *redissub.Subscriber // listening since the first Watch
+	closed bool
 }
 
 // Defaults, each overridable by the option named beside it.
@@ -75,12 +73,17 @@ func (n *Notices) Watch(cache *zone.CachingDirectory) (cancel func()) {
 	id := n.next
 	n.next++
 	n.caches[id] = cache
-	if !n.started && !n.closed {
-		n.started = true
-		ctx, stop := context.WithCancel(context.Background())
-		n.stop, n.done = stop, make(chan struct{})
-		n.ps = n.c.Subscribe(ctx) // no channel yet: connects in listen
-		go n.listen(ctx, n.ps)
+	if n.sub == nil && !n.closed {
+		// Every (re)subscription empties the caches: notices may have
+		// been missed meanwhile.
+		n.sub = redissub.Start(n.c, n.channel, n.ping, redissub.Handler{
+			Subscribed: func() { n.each((*zone.CachingDirectory).InvalidateAll) },
+			Message: func(company string) {
+				if company != "" {
+					n.each(func(c *zone.CachingDirectory) { c.Invalidate(company) })
+				}
+			},
+		})
 	}
 	return func() {
 		n.mu.Lock()
@@ -93,12 +96,10 @@ func (n *Notices) Watch(cache *zone.CachingDirectory) (cancel func()) {
 func (n *Notices) Close() error {
 	n.mu.Lock()
 	n.closed = true
-	stop, done, ps := n.stop, n.done, n.ps
+	sub := n.sub
 	n.mu.Unlock()
-	if stop != nil {
-		stop()
-		_ = ps.Close() // ends a read in progress
-		<-done
+	if sub != nil {
+		sub.Close()
 	}
 	return nil
 }
@@ -116,63 +117,6 @@ func (n *Notices) each(fn func(*zone.CachingDirectory)) {
 		}
 	}
 }
-
-// listen receives notices until ctx ends; each confirmed (re)subscription
-// empties every watched cache, since notices may have been missed.
-func (n *Notices) listen(ctx context.Context, ps *redis.PubSub) {
-	defer close(n.done)
-	defer func() { _ = ps.Close() }() // the last one, if renewed
-	// On failure the channel is remembered anyway: the next receive
-	// connects and subscribes.
-	_ = ps.Subscribe(ctx, n.channel)
-	backoff := minBackoff
-	pinged := false
-	for {
-		msg, err := ps.ReceiveTimeout(ctx, n.ping)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				if pinged {
-					// Not even the pong came back: the connection is
-					// dead without knowing it. Start a new one.
-					ps = n.renew(ctx, ps)
-					pinged = false
-					continue
-				}
-				_ = ps.Ping(ctx) // a failed write makes go-redis reconnect
-				pinged = true
-				continue
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, maxBackoff)
-			continue
-		}
-		backoff, pinged = minBackoff, false
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				n.each((*zone.CachingDirectory).InvalidateAll)
-			}
-		case *redis.Message:
-			if m.Payload != "" {
-				n.each(func(c *zone.CachingDirectory) { c.Invalidate(m.Payload) })
-			}
-		}
-	}
-}
-
-// Reconnection backoff of the listener.
-const (
-	minBackoff = 50 * time.Millisecond
-	maxBackoff = time.Second
-)
 
 // Option configures New.
 type Option interface{ apply(*config) }
@@ -197,15 +141,4 @@ func WithChannel(channel string) Option {
 // found and replaced.
 func WithPingInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.ping = d })
-}
-
-// renew replaces the subscription connection old with a new one.
-func (n *Notices) renew(ctx context.Context, old *redis.PubSub) *redis.PubSub {
-	_ = old.Close()
-	ps := n.c.Subscribe(ctx)
-	n.mu.Lock()
-	n.ps = ps
-	n.mu.Unlock()
-	_ = ps.Subscribe(ctx, n.channel) // as in listen: remembered on failure
-	return ps
 }
