@@ -29,7 +29,7 @@ func (discardStorage) RoundTrip(r *http.Request) (*http.Response, error) {
 // hundred nanoseconds of it.
 func BenchmarkHandler(b *testing.B) {
 	f := newFUS(b, fixed("https://bucket.s3.example.com/key?X-Amz-Signature=abc", map[string]string{"x-ms-blob-type": "BlockBlob"}), upload.WithStorageHosts("*.s3.example.com"))
-	h, err := upload.NewHandler(f.client, upload.WithStorageTransport(discardStorage{}))
+	h, err := upload.NewHandler(f.Client, upload.WithStorageTransport(discardStorage{}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -140,7 +140,7 @@ func TestHandlerRefusals(t *testing.T) {
 			p := readProblem(t, resp)
 			assert.Equal(t, tc.status, resp.StatusCode)
 			assert.Equal(t, tc.code, p.Code)
-			assert.Equal(t, tc.fusCalled, f.calls.Load() > 0, "FUS called")
+			assert.Equal(t, tc.fusCalled, f.Calls.Load() > 0, "FUS called")
 			assert.Zero(t, rec.count(), "storage must not be called")
 			assert.NotContains(t, p.Detail, "169.254")
 		})
@@ -242,7 +242,7 @@ func TestHandlerZeroLength(t *testing.T) {
 		t.Run(fmt.Sprintf("HTTP/%d", proto), func(t *testing.T) {
 			rec := newRecorder(t, http.StatusOK, http.Header{"Etag": {`"d41d8cd98f00b204e9800998ecf8427e"`}}, "")
 			f := newFUS(t, fixed(rec.URL+"/b/empty", nil), upload.WithStorageHosts(rec.host()))
-			h, err := upload.NewHandler(f.client)
+			h, err := upload.NewHandler(f.Client)
 			require.NoError(t, err)
 			var gotProto int
 			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -317,9 +317,9 @@ func TestNewHandlerConfigErrors(t *testing.T) {
 	_, err := upload.NewHandler(nil)
 	assert.Error(t, err)
 	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))
-	_, err = upload.NewHandler(f.client, upload.WithIdleTimeout(0))
+	_, err = upload.NewHandler(f.Client, upload.WithIdleTimeout(0))
 	assert.Error(t, err)
-	_, err = upload.NewHandler(f.client, upload.WithMaxSize(-1))
+	_, err = upload.NewHandler(f.Client, upload.WithMaxSize(-1))
 	assert.Error(t, err)
 }
 
@@ -336,7 +336,7 @@ func TestHandlerClientGoneDuringPut(t *testing.T) {
 	f := newFUS(t, fixed("https://storage.example/b/o?X-Amz-Signature=s", nil), upload.WithStorageHosts("storage.example"))
 	ctx, leave := context.WithCancel(context.Background())
 	defer leave()
-	h, err := upload.NewHandler(f.client, upload.WithStorageTransport(storageFunc(func(r *http.Request) (*http.Response, error) {
+	h, err := upload.NewHandler(f.Client, upload.WithStorageTransport(storageFunc(func(r *http.Request) (*http.Response, error) {
 		r.Body.Close()
 		leave() // before storage has asked for a byte of the body
 		<-r.Context().Done()

@@ -41,7 +41,7 @@ func TestHandlerRefusesUnusableFUSAnswer(t *testing.T) {
 			require.NoError(t, err)
 			verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
 			require.NoError(t, err)
-			h, err := upload.New(verifier, dir, f.client, upload.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			h, err := upload.New(verifier, dir, f.Client, upload.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			require.NoError(t, err)
 			srv := httptest.NewServer(h)
 			defer srv.Close()
@@ -54,7 +54,7 @@ func TestHandlerRefusesUnusableFUSAnswer(t *testing.T) {
 			assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
 			p := readProblem(t, resp)
 			assert.Equal(t, "file_upload_service_unavailable", p.Code)
-			assert.EqualValues(t, 1, f.calls.Load())
+			assert.EqualValues(t, 1, f.Calls.Load())
 			assert.Zero(t, listed.count(), "the PUT never reaches storage")
 			assert.Zero(t, unlisted.count(), "the PUT never reaches storage")
 			for _, out := range []string{p.Detail, logs.String()} {

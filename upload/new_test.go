@@ -76,7 +76,7 @@ func TestNewChain(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 
-	h, err := upload.New(verifier, dir, f.client,
+	h, err := upload.New(verifier, dir, f.Client,
 		upload.WithCORS(allowPreflight),
 		upload.WithTracerProvider(tp),
 		upload.WithLogger(logger),
@@ -95,7 +95,7 @@ func TestNewChain(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 		assert.Equal(t, "signature_missing", readProblem(t, resp).Code)
 		assert.Zero(t, dir.lookups.Load())
-		assert.Zero(t, f.calls.Load())
+		assert.Zero(t, f.Calls.Load())
 	})
 	t.Run("preflight needs no signature", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodOptions, srv.URL+uploadPath("u", 0), nil)
@@ -133,10 +133,10 @@ func TestNewChain(t *testing.T) {
 		assert.NotEmpty(t, resp.Header.Get(edge.RequestIDHeader))
 	})
 	t.Run("unknown company", func(t *testing.T) {
-		calls := f.calls.Load()
+		calls := f.Calls.Load()
 		resp := put(t, srv.Client(), sign("/rest/v2.1/companies/43/projects/7/uploads/u"), []byte("x"), nil)
 		assert.Equal(t, "company_unknown", readProblem(t, resp).Code)
-		assert.Equal(t, calls, f.calls.Load())
+		assert.Equal(t, calls, f.Calls.Load())
 	})
 	t.Run("zone without a FUS here", func(t *testing.T) {
 		resp := put(t, srv.Client(), sign("/rest/v2.1/companies/77/projects/7/uploads/u"), []byte("x"), nil)
@@ -198,9 +198,9 @@ func TestNewConfigErrors(t *testing.T) {
 	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))
 	verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
 	require.NoError(t, err)
-	_, err = upload.New(nil, &countingDirectory{}, f.client)
+	_, err = upload.New(nil, &countingDirectory{}, f.Client)
 	assert.Error(t, err)
-	_, err = upload.New(verifier, nil, f.client)
+	_, err = upload.New(verifier, nil, f.Client)
 	assert.Error(t, err)
 	_, err = upload.New(verifier, &countingDirectory{}, nil)
 	assert.Error(t, err)

@@ -47,9 +47,9 @@ func TestOptionsChecked(t *testing.T) {
 				upload.WithStorageHosts("s.example"), o)
 			return err
 		},
-		"NewHandler": func(o upload.Option) error { _, err := upload.NewHandler(f.client, o); return err },
+		"NewHandler": func(o upload.Option) error { _, err := upload.NewHandler(f.Client, o); return err },
 		"New": func(o upload.Option) error {
-			_, err := upload.New(verifier, &countingDirectory{}, f.client, o)
+			_, err := upload.New(verifier, &countingDirectory{}, f.Client, o)
 			return err
 		},
 	}
@@ -80,11 +80,11 @@ func TestOptionsInvalid(t *testing.T) {
 			upload.WithStorageHosts("s.example"), o)
 		return err
 	}
-	handler := func(o upload.Option) error { _, err := upload.NewHandler(f.client, o); return err }
+	handler := func(o upload.Option) error { _, err := upload.NewHandler(f.Client, o); return err }
 	verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
 	require.NoError(t, err)
 	newAll := func(o upload.Option) error {
-		_, err := upload.New(verifier, &countingDirectory{}, f.client, o)
+		_, err := upload.New(verifier, &countingDirectory{}, f.Client, o)
 		return err
 	}
 	const base = "PUT /v1/orgs/{companyId}/projects/{projectId}/files/{uploadId}"
@@ -127,7 +127,7 @@ func TestPatterns(t *testing.T) {
 	require.NoError(t, err)
 	signer, err := hmacsig.NewSigner(uploadKey)
 	require.NoError(t, err)
-	h, err := upload.New(verifier, &countingDirectory{}, f.client, upload.WithPatterns(
+	h, err := upload.New(verifier, &countingDirectory{}, f.Client, upload.WithPatterns(
 		"PUT /v1/orgs/{companyId}/projects/{projectId}/files/{uploadId}",
 		"PUT /v1/orgs/{companyId}/projects/{projectId}/files/{uploadId}/{partNumber}"))
 	require.NoError(t, err)
@@ -186,7 +186,7 @@ func TestCompanyIDRule(t *testing.T) {
 	}
 
 	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"), upload.WithCompanyID(slug))
-	_, err := f.client.Target(context.Background(), "us01", upload.Params{CompanyID: "42", ProjectID: "7", UploadID: "u"})
+	_, err := f.Client.Target(context.Background(), "us01", upload.Params{CompanyID: "42", ProjectID: "7", UploadID: "u"})
 	assert.True(t, errors.Is(err, zone.ErrCompanyInvalid), "%v", err)
-	assert.Zero(t, f.calls.Load())
+	assert.Zero(t, f.Calls.Load())
 }

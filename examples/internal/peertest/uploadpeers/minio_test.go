@@ -268,7 +268,7 @@ func TestMinIOClientDisconnect(t *testing.T) {
 	storage := &http.Transport{ExpectContinueTimeout: time.Second}
 	defer storage.CloseIdleConnections()
 	f := newFUS(t, s.presignPut, upload.WithStorageHosts("http://"+s.Endpoint))
-	h, err := upload.NewHandler(f.client, upload.WithStorageTransport(storage))
+	h, err := upload.NewHandler(f.Client, upload.WithStorageTransport(storage))
 	require.NoError(t, err)
 	var served atomic.Int64
 	finished := make(chan struct{}, 1)
