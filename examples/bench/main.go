@@ -139,6 +139,7 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	e := &env{o: o, ps: ps, tmp: tmp, self: self, token: passport.NewToken(), admins: map[string]string{}}
 	e.report = newReport(o)
+	e.report.loadStart = loadavg()
 	// A failure midway still writes what was measured.
 	defer func() {
 		if werr := e.report.write(o.out, err); werr != nil && err == nil {
@@ -166,6 +167,7 @@ func run(ctx context.Context, o options) (err error) {
 			e.report.notes = append(e.report.notes, "profiling: "+err.Error())
 		}
 	}
+	e.report.loadEnd = loadavg()
 	ps.stopAll()
 	if o.micro {
 		if err := e.micro(ctx); err != nil {

@@ -74,7 +74,7 @@ func (e *env) profileOne(ctx context.Context, name, admin string, secs int, what
 		kind, top string
 		err       error
 	}
-	ch := make(chan got, 2)
+	ch := make(chan got, 3)
 	for _, kind := range []string{"profile", "allocs"} {
 		go func() {
 			file := filepath.Join(e.tmp, name+"."+kind+".pb.gz")
@@ -83,22 +83,32 @@ func (e *env) profileOne(ctx context.Context, name, admin string, secs int, what
 				ch <- got{kind: kind, err: err}
 				return
 			}
-			args := []string{"tool", "pprof", "-top", "-nodecount=25"}
+			args := []string{"tool", "pprof", "-top", "-nodecount=20"}
 			if kind == "allocs" {
-				args = append(args, "-sample_index=alloc_objects", "-nodecount=20")
+				args = append(args, "-sample_index=alloc_objects", "-nodecount=25")
 			}
 			out, err := exec.CommandContext(ctx, "go", append(args, file)...).CombinedOutput()
 			ch <- got{kind: kind, top: string(out), err: err}
+			if kind == "profile" {
+				// Cumulative, cellgate and its middleware's stacks only:
+				// what each layer costs on top of the proxy.
+				out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=40",
+					"-focus=cellgate|otelhttp|httputil|ServeMux", file).CombinedOutput()
+				ch <- got{kind: "profile-cum", top: string(out), err: err}
+			}
 		}()
 	}
-	for range 2 {
+	for range 3 {
 		g := <-ch
 		if g.err != nil {
 			return fmt.Errorf("%s %s profile: %v %s", name, g.kind, g.err, g.top)
 		}
-		label := "CPU, " + what
-		if g.kind == "allocs" {
+		label := "CPU (flat), " + what
+		switch g.kind {
+		case "allocs":
 			label = "allocations (objects), " + what
+		case "profile-cum":
+			label = "CPU (cumulative, stacks through cellgate, otelhttp, httputil or ServeMux), " + what
 		}
 		e.report.profiles = append(e.report.profiles, profileOut{name: name, what: label, top: trimPprof(g.top)})
 	}

@@ -45,6 +45,7 @@ type report struct {
 	manySize                                 int64
 	profiles                                 []profileOut
 	micro                                    string
+	loadStart, loadEnd                       string
 	notes                                    []string
 }
 
@@ -93,6 +94,15 @@ func statusKBFile(file, key string) int64 {
 	return 0
 }
 
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 func ratio(a, b float64) string {
@@ -111,6 +121,7 @@ func (r *report) write(file string, runErr error) error {
 	p("- Date: %s (took %s)\n", r.start.Format(time.RFC3339), time.Since(r.start).Round(time.Second))
 	p("- Machine: %s\n", machine())
 	p("- Go: %s\n", strings.TrimSpace(string(goVersion)))
+	p("- Load average (/proc/loadavg) at the start: %s; after the fronts and uploads: %s. Other work on the machine shows here: it is not idle, and every figure moves with it.\n", r.loadStart, r.loadEnd)
 	if r.caddyVersion != "" {
 		p("- Caddy: %s (`go install github.com/caddyserver/caddy/v2/cmd/caddy@v2.11.9`, from the module proxy)\n", r.caddyVersion)
 	}
