@@ -53,6 +53,7 @@ type options struct {
 	micro      bool
 	root       string
 	skipUpload bool
+	keep       string
 	command    string
 }
 
@@ -79,6 +80,7 @@ func main() {
 	flag.BoolVar(&o.micro, "micro", true, "run the library's micro-benchmarks (go test -bench . -count=3 ./...)")
 	flag.StringVar(&o.root, "root", "..", "the library module's directory, for the micro-benchmarks")
 	flag.BoolVar(&o.skipUpload, "skip-uploads", false, "skip the upload benchmarks")
+	flag.StringVar(&o.keep, "keep-profiles", "", "directory to keep the raw pprof profiles in; empty: not kept")
 	flag.Parse()
 	if *full {
 		set := map[string]bool{}
@@ -224,6 +226,11 @@ func (e *env) startFronts(ctx context.Context) error {
 		return err
 	}
 	e.addGo("router", "cellgate router (`reference.NewCellRouter`, JSON access log to a file)", p, a, adm)
+
+	if p, a, adm, err = e.goServe("router-nolog", "serve-router", "-upstream", e.cellURL); err != nil {
+		return err
+	}
+	e.addGo("router-nolog", "the same router with its access log discarded (`slog.DiscardHandler`): what the log line costs", p, a, adm)
 
 	if p, a, adm, err = e.goServe("gateway", "serve-gateway", "-upstream", e.cellURL, "-token", e.token,
 		"-log", filepath.Join(e.tmp, "gateway-access.json")); err != nil {

@@ -22,7 +22,7 @@ import (
 func (e *env) profiles(ctx context.Context) error {
 	headers := benchHeaders(e.token)
 	secs := int(e.o.profile.Seconds())
-	for _, name := range []string{"rp", "edgeproxy", "router", "gateway"} {
+	for _, name := range []string{"rp", "edgeproxy", "router", "router-nolog", "gateway"} {
 		var f *front
 		for _, x := range e.fronts {
 			if x.name == name {
@@ -77,7 +77,12 @@ func (e *env) profileOne(ctx context.Context, name, admin string, secs int, what
 	ch := make(chan got, 3)
 	for _, kind := range []string{"profile", "allocs"} {
 		go func() {
-			file := filepath.Join(e.tmp, name+"."+kind+".pb.gz")
+			dir := e.tmp
+			if e.o.keep != "" {
+				dir = e.o.keep
+				os.MkdirAll(dir, 0o755)
+			}
+			file := filepath.Join(dir, name+"."+kind+".pb.gz")
 			err := fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", admin, kind, secs), file)
 			if err != nil {
 				ch <- got{kind: kind, err: err}

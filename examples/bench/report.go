@@ -196,7 +196,7 @@ func (r *report) write(file string, runErr error) error {
 	}
 	if len(r.profiles) > 0 {
 		p("## Profiles\n\n")
-		p("Taken after the rounds above, on the same processes: `/debug/pprof/profile?seconds=N` and a delta `/debug/pprof/allocs?seconds=N` from each front's admin port while wrk (or the upload) runs, then `go tool pprof -top`. Raw profiles are not kept.\n\n")
+		p("Taken after the rounds above, on the same processes: `/debug/pprof/profile?seconds=N` and a delta `/debug/pprof/allocs?seconds=N` from each front's admin port while wrk (or the upload) runs, then `go tool pprof -top`. Raw profiles are kept only with `-keep-profiles DIR`.\n\n")
 		for _, pr := range r.profiles {
 			p("### %s — %s\n\n```\n%s\n```\n\n", pr.name, pr.what, strings.TrimSpace(pr.top))
 		}
@@ -258,6 +258,9 @@ func (r *report) targets(b *bytes.Buffer) {
 			if x != nil {
 				p("| %s features on top of `edge.ProxyTo` < 5 µs CPU/req | %+.1f µs (%.1f − %.1f) | %s |\n", x.name, x.cpu-ep.cpu, x.cpu, ep.cpu, yes(x.cpu-ep.cpu < 5))
 			}
+		}
+		if nl := r.row("router-nolog"); nl != nil && router != nil {
+			p("| router without its access log, on top of `edge.ProxyTo` | %+.1f µs (%.1f − %.1f); the JSON line to a file costs %+.1f µs | %s |\n", nl.cpu-ep.cpu, nl.cpu, ep.cpu, router.cpu-nl.cpu, yes(nl.cpu-ep.cpu < 5))
 		}
 		p("| `edge.ProxyTo` itself vs bare ReverseProxy | %+.1f µs (%s) | (context) |\n", ep.cpu-rp.cpu, ratio(ep.cpu, rp.cpu))
 	}
