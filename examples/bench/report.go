@@ -131,7 +131,7 @@ func (r *report) write(file string, runErr error) error {
 	if r.minioVersion != "" {
 		p("- MinIO: %s\n", r.minioVersion)
 	}
-	p("- Reproduce: `%s` (quick, ~5 min; add `-full` for 10 s × 5 rounds and 5 upload rounds)\n", strings.TrimSpace(r.o.command))
+	p("- Reproduce: `%s` (the defaults take ~5 min with `-micro=false`, ~7 min with the micro-benchmarks; `-full` — 10 s × 5 rounds, 5 upload rounds — ~15 min)\n", strings.TrimSpace(r.o.command))
 	p("- Load: `wrk -t2 -c64 -d%s --latency`, %d rounds, fronts alternated in the order of the table, each warmed %s first; medians of the rounds. wrk shares the two cores with the fronts: CPU per request is the steady figure, req/s mostly mirrors it.\n",
 		r.o.duration, r.o.rounds, r.o.warm)
 	p("- Every front is its own process (the harness re-executes itself as `bench serve-…`), unpinned, GOMAXPROCS default. CPU per request: utime+stime of the front's process group from `/proc/PID/stat` over the run ÷ requests wrk completed. Peak RSS: VmHWM from `/proc/PID/status` at the end of the rounds (the sum of both processes for the chain). Allocations: `runtime.MemStats.Mallocs` delta ÷ requests, read from each Go front's admin endpoint.\n")
