@@ -171,9 +171,9 @@ func router(upstream string, logger *slog.Logger) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	gws := map[string]zone.Gateway{}
+	gws := map[string]zone.Endpoint{}
 	for _, z := range reference.Zones {
-		gws[z] = zone.Gateway{URL: upstream}
+		gws[z] = zone.Endpoint{URL: upstream}
 	}
 	return reference.NewCellRouter(reference.CellRouterConfig{Directory: dir, Gateways: gws, Logger: logger})
 }
