@@ -30,6 +30,7 @@ var proxyTargetKey = NewKey[*url.URL]("edge.proxy_target")
 // the client's body stalled under [BodyIdle]) that never name the upstream.
 type Proxy struct {
 	target func(*http.Request) (*url.URL, error)
+	fixed  *url.URL // ProxyTo's upstream: no per-request lookup
 	rp     httputil.ReverseProxy
 	trust  Trust
 }
@@ -82,11 +83,20 @@ func ProxyTo(upstream string, opts ...Option) (*Proxy, error) {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("edge: proxy upstream %q: want an absolute http(s) URL", u.Redacted())
 	}
-	return newProxy("ProxyTo", func(*http.Request) (*url.URL, error) { return u, nil }, opts)
+	p, err := newProxy("ProxyTo", func(*http.Request) (*url.URL, error) { return u, nil }, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.fixed = u
+	return p, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.fixed != nil {
+		p.rp.ServeHTTP(w, r) // rewrite reads p.fixed: no request copy
+		return
+	}
 	u, err := p.target(r)
 	if err != nil {
 		WriteProblem(w, r, err)
@@ -100,14 +110,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
-	pr.SetURL(proxyTargetKey.Value(pr.In.Context()))
+	u := p.fixed
+	if u == nil {
+		u = proxyTargetKey.Value(pr.In.Context())
+	}
+	pr.SetURL(u)
 	if xff := pr.In.Header["X-Forwarded-For"]; xff != nil && p.trust(pr.In) {
 		pr.Out.Header["X-Forwarded-For"] = xff
 	}
 	pr.SetXForwarded()
 	if id := RequestIDFromContext(pr.In.Context()); id != "" {
 		DeleteHeader(pr.Out.Header, RequestIDHeader)
-		pr.Out.Header.Set(RequestIDHeader, id)
+		pr.Out.Header[RequestIDHeader] = []string{id} // canonical already
 	}
 }
 
