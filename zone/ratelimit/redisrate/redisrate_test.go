@@ -123,22 +123,6 @@ func TestFailsOpen(t *testing.T) {
 	}
 }
 
-func TestNewRefusesBadConfiguration(t *testing.T) {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	defer client.Close()
-	for name, err := range map[string]error{
-		"nil client": func() error { _, err := redisrate.New(nil, 1, 1); return err }(),
-		"zero limit": func() error { _, err := redisrate.New(client, 0, 1); return err }(),
-		"zero burst": func() error { _, err := redisrate.New(client, 1, 0); return err }(),
-		"no prefix":  func() error { _, err := redisrate.New(client, 1, 1, redisrate.WithPrefix("")); return err }(),
-		"no timeout": func() error { _, err := redisrate.New(client, 1, 1, redisrate.WithTimeout(0)); return err }(),
-	} {
-		if err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
-
 // BenchmarkAllow is one decision: one EVALSHA round trip on loopback.
 func BenchmarkAllow(b *testing.B) {
 	srv := redistest.Start(b)
