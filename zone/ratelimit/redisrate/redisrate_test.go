@@ -138,3 +138,24 @@ func BenchmarkAllow(b *testing.B) {
 		}
 	}
 }
+
+// New counts a request under WithKey's key: two principals with one key
+// share one budget.
+func TestNewKeysOnWithKey(t *testing.T) {
+	srv := redistest.Start(t)
+	limit, err := redisrate.New(newClient(t, srv.Addr()), 0.1, 2, redisrate.WithPrefix("withkey:"),
+		redisrate.WithKey(func(*http.Request) string { return "everyone" }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for i, p := range []string{"alice", "bob", "carol"} {
+		want := http.StatusOK
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if w := as(h, p); w.Code != want {
+			t.Errorf("request %d (%s) = %d, want %d", i+1, p, w.Code, want)
+		}
+	}
+}
