@@ -2,7 +2,10 @@ package redisstore
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/optcheck"
 
 	"github.com/cellgate/cellgate/passport"
 )
@@ -14,12 +17,20 @@ const (
 	DefaultPingInterval = 5 * time.Second // WithPingInterval: idle notice connection
 )
 
-// Option configures New.
-type Option interface{ apply(*config) }
+// Option configures New, the one constructor of this package, which reads
+// every option. An invalid value, or the zero Option, is an error from New
+// naming the option (for example "redisstore: New: WithTimeout: 0s is not
+// positive"), never silently ignored. nil given to an option that takes a
+// func means the documented default.
+type Option struct {
+	name  string
+	apply func(*config) error
+}
 
-type optionFunc func(*config)
+// Name returns the option's name, such as "WithPrefix".
+func (o Option) Name() string { return o.name }
 
-func (f optionFunc) apply(c *config) { f(c) }
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 type config struct {
 	prefix    string
@@ -31,76 +42,106 @@ type config struct {
 	ping      time.Duration
 }
 
-// newConfig applies opts over the defaults and checks the result.
+// newConfig applies opts over the defaults; each option checks its value.
 func newConfig(opts []Option) (*config, error) {
 	c := &config{
 		prefix: DefaultPrefix, retention: passport.DefaultRetention, now: time.Now,
 		timeout: DefaultTimeout, ping: DefaultPingInterval,
 	}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
-		}
-	}
-	switch {
-	case c.prefix == "":
-		return nil, errors.New("redisstore: empty key prefix")
-	case c.retention < 0:
-		return nil, errors.New("redisstore: negative retention")
-	case c.timeout <= 0 || c.ping <= 0:
-		return nil, errors.New("redisstore: timeout and ping interval must be positive")
-	case c.replicas < 0 || (c.replicas > 0 && c.waitFor <= 0):
-		return nil, errors.New("redisstore: wait for a positive number of replicas for a positive time")
+	if err := optcheck.ApplyAll(c, "redisstore", "New", opts, Option.parts); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
 // WithPrefix sets the prefix of every key and of the notice channel
 // (default "cellgate:"), so several deployments can share one Redis.
-// Stores that must see each other's revocations use the same prefix.
+// Stores that must see each other's revocations use the same prefix. The
+// empty prefix is an error.
 func WithPrefix(prefix string) Option {
-	return optionFunc(func(c *config) { c.prefix = prefix })
+	return Option{"WithPrefix", func(c *config) error {
+		if prefix == "" {
+			return errors.New("empty key prefix")
+		}
+		c.prefix = prefix
+		return nil
+	}}
 }
 
 // WithRetention sets how long a session is remembered after it expires
 // (default passport.DefaultRetention), as passport.WithRetention does for
-// the memory store: its Redis TTL is its expiry plus the retention.
+// the memory store: its Redis TTL is its expiry plus the retention. Zero
+// forgets a session when it expires; a negative retention is an error.
 func WithRetention(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.retention = d })
+	return Option{"WithRetention", func(c *config) error {
+		if err := optcheck.NotNegative(d); err != nil {
+			return err
+		}
+		c.retention = d
+		return nil
+	}}
 }
 
 // WithClock sets the clock that expiry, TTLs and revocation times are
-// computed from (default time.Now).
+// computed from. The default (or nil) is time.Now.
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *config) {
-		if now != nil {
-			c.now = now
+	return Option{"WithClock", func(c *config) error {
+		if now == nil {
+			now = time.Now
 		}
-	})
+		c.now = now
+		return nil
+	}}
 }
 
 // WithTimeout bounds one store operation (default one second), so a slow
-// or unreachable Redis fails requests fast instead of piling them up. The
-// client's ContextTimeoutEnabled must be true for go-redis to honour it on
-// the socket; set DialTimeout, ReadTimeout and WriteTimeout on the client
-// as well.
+// or unreachable Redis fails requests fast instead of piling them up; zero
+// or less is an error. The client's ContextTimeoutEnabled must be true for
+// go-redis to honour it on the socket; set DialTimeout, ReadTimeout and
+// WriteTimeout on the client as well.
 func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.timeout = d })
+	return Option{"WithTimeout", func(c *config) error {
+		if err := optcheck.Positive(d); err != nil {
+			return err
+		}
+		c.timeout = d
+		return nil
+	}}
 }
 
 // WithWaitReplicas makes Put wait (Redis WAIT) until n replicas have the
 // session, for at most timeout, and fail if fewer did: an acknowledged
 // session then survives the failover of its master. Default 0: replication
-// is asynchronous and a failover may lose the last writes. It needs a
-// *redis.Client or *redis.ClusterClient, and timeout must be shorter than
-// the client's ReadTimeout (WAIT blocks the connection meanwhile).
+// is asynchronous and a failover may lose the last writes. A negative n, or
+// a positive n with a timeout of zero or less, is an error. It needs a
+// *redis.Client or *redis.ClusterClient (New refuses any other client), and
+// timeout must be shorter than the client's ReadTimeout (WAIT blocks the
+// connection meanwhile).
 func WithWaitReplicas(n int, timeout time.Duration) Option {
-	return optionFunc(func(c *config) { c.replicas, c.waitFor = n, timeout })
+	return Option{"WithWaitReplicas", func(c *config) error {
+		if err := optcheck.NotNegative(n); err != nil {
+			return fmt.Errorf("replicas: %w", err)
+		}
+		if n > 0 {
+			if err := optcheck.Positive(timeout); err != nil {
+				return fmt.Errorf("timeout: %w", err)
+			}
+		}
+		c.replicas, c.waitFor = n, timeout
+		return nil
+	}}
 }
 
 // WithPingInterval sets how long the notice connection may stay idle
 // before it is pinged (default five seconds); a dead connection is found
-// and replaced within about this time plus the client's read timeout.
+// and replaced within about this time plus the client's read timeout. Zero
+// or less is an error.
 func WithPingInterval(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.ping = d })
+	return Option{"WithPingInterval", func(c *config) error {
+		if err := optcheck.Positive(d); err != nil {
+			return err
+		}
+		c.ping = d
+		return nil
+	}}
 }

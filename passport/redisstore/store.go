@@ -57,7 +57,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		switch client.(type) {
 		case *redis.Client, *redis.ClusterClient:
 		default:
-			return nil, fmt.Errorf("redisstore: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", client)
+			return nil, fmt.Errorf("redisstore: New: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", client)
 		}
 	}
 	return &Store{
@@ -232,7 +232,7 @@ func (st *Store) masterFor(ctx context.Context, key string) (interface {
 	case *redis.Client:
 		return c, nil
 	}
-	return nil, fmt.Errorf("redisstore: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", st.c)
+	return nil, fmt.Errorf("redisstore: New: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", st.c)
 }
 
 // Revoke implements passport.Store. Revoking an unknown session is not an

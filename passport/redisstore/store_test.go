@@ -10,33 +10,7 @@ import (
 	"github.com/cellgate/cellgate/internal/redistest"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
-	"github.com/redis/go-redis/v9"
 )
-
-func TestNewRefusesBadOptions(t *testing.T) {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	defer client.Close()
-	for name, opts := range map[string][]redisstore.Option{
-		"no prefix":          {redisstore.WithPrefix("")},
-		"negative retention": {redisstore.WithRetention(-time.Second)},
-		"zero timeout":       {redisstore.WithTimeout(0)},
-		"zero ping":          {redisstore.WithPingInterval(0)},
-		"wait without time":  {redisstore.WithWaitReplicas(1, 0)},
-		"negative replicas":  {redisstore.WithWaitReplicas(-1, time.Second)},
-	} {
-		if _, err := redisstore.New(client, opts...); err == nil {
-			t.Errorf("%s: New accepted it", name)
-		}
-	}
-	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
-	defer ring.Close()
-	if _, err := redisstore.New(ring, redisstore.WithWaitReplicas(1, time.Second)); err == nil {
-		t.Error("WithWaitReplicas accepted a Ring, which cannot WAIT on the write's node")
-	}
-	if _, err := redisstore.New(nil); err == nil {
-		t.Error("New accepted a nil client")
-	}
-}
 
 // Index sets hold only sessions not yet forgotten and expire with their
 // last member, so nothing grows forever; session keys carry their TTL.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/optcheck"
 	"github.com/cellgate/cellgate/internal/redissub"
 
 	"github.com/cellgate/cellgate/zone"
@@ -41,13 +42,8 @@ func New(client redis.UniversalClient, opts ...Option) (*Notices, error) {
 		return nil, errors.New("redisnotice: nil client")
 	}
 	c := &config{channel: DefaultChannel, ping: DefaultPingInterval}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
-		}
-	}
-	if c.channel == "" || c.ping <= 0 {
-		return nil, errors.New("redisnotice: empty channel or non-positive ping interval")
+	if err := optcheck.ApplyAll(c, "redisnotice", "New", opts, Option.parts); err != nil {
+		return nil, err
 	}
 	return &Notices{c: client, channel: c.channel, ping: c.ping, caches: make(map[int]*zone.CachingDirectory)}, nil
 }
@@ -118,12 +114,19 @@ func (n *Notices) each(fn func(*zone.CachingDirectory)) {
 	}
 }
 
-// Option configures New.
-type Option interface{ apply(*config) }
+// Option configures New, the one constructor of this package, which reads
+// every option. An invalid value, or the zero Option, is an error from New
+// naming the option (for example "redisnotice: New: WithChannel: empty
+// channel"), never silently ignored.
+type Option struct {
+	name  string
+	apply func(*config) error
+}
 
-type optionFunc func(*config)
+// Name returns the option's name, such as "WithChannel".
+func (o Option) Name() string { return o.name }
 
-func (f optionFunc) apply(c *config) { f(c) }
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 type config struct {
 	channel string
@@ -131,14 +134,27 @@ type config struct {
 }
 
 // WithChannel sets the pub/sub channel (default "cellgate:directory").
-// Every process that must see a notice uses the same channel.
+// Every process that must see a notice uses the same channel. The empty
+// channel is an error.
 func WithChannel(channel string) Option {
-	return optionFunc(func(c *config) { c.channel = channel })
+	return Option{"WithChannel", func(c *config) error {
+		if channel == "" {
+			return errors.New("empty channel")
+		}
+		c.channel = channel
+		return nil
+	}}
 }
 
 // WithPingInterval sets how long the notice connection may stay idle
 // before it is pinged (default five seconds), so a dead connection is
-// found and replaced.
+// found and replaced. Zero or less is an error.
 func WithPingInterval(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.ping = d })
+	return Option{"WithPingInterval", func(c *config) error {
+		if err := optcheck.Positive(d); err != nil {
+			return err
+		}
+		c.ping = d
+		return nil
+	}}
 }

@@ -132,20 +132,6 @@ func TestReconnectPurges(t *testing.T) {
 	t.Logf("cache purged %v after the restart", lookupUntil(t, r.cache, "42", us02))
 }
 
-func TestNewRefusesBadOptions(t *testing.T) {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	defer client.Close()
-	if _, err := redisnotice.New(nil); err == nil {
-		t.Error("nil client accepted")
-	}
-	if _, err := redisnotice.New(client, redisnotice.WithChannel("")); err == nil {
-		t.Error("empty channel accepted")
-	}
-	if _, err := redisnotice.New(client, redisnotice.WithPingInterval(0)); err == nil {
-		t.Error("zero ping interval accepted")
-	}
-}
-
 // A notice connection gone silent (a network cut) is replaced, and every
 // watched cache purged.
 func TestSilentConnectionReplaced(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/optcheck"
+
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/zone/ratelimit"
 	"github.com/redis/go-redis/v9"
@@ -67,15 +69,35 @@ type Result struct {
 }
 
 // NewLimiter returns a Limiter of limit requests per second with bursts of
-// burst per key. Options: WithPrefix, WithTimeout, WithKey (read by the
-// middleware).
+// burst per key; its Middleware counts a request under
+// ratelimit.DefaultKey. Options: WithPrefix, WithTimeout.
 func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts ...Option) (*Limiter, error) {
-	c := &config{prefix: DefaultPrefix, timeout: DefaultTimeout, key: ratelimit.DefaultKey}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
-		}
+	c, err := newConfig("NewLimiter", opts, "WithPrefix", "WithTimeout")
+	if err != nil {
+		return nil, err
 	}
+	return newLimiter(client, limit, burst, c)
+}
+
+// New returns a middleware like ratelimit.New's, whose budget every
+// replica shares: same key (ratelimit.DefaultKey unless WithKey), same
+// RateLimit-Policy and RateLimit headers, same 429 rate_limited with
+// Retry-After. Options: WithPrefix, WithTimeout, WithKey.
+func New(client redis.UniversalClient, limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("New", opts, "WithPrefix", "WithTimeout", "WithKey")
+	if err != nil {
+		return nil, err
+	}
+	l, err := newLimiter(client, limit, burst, c)
+	if err != nil {
+		return nil, err
+	}
+	return l.Middleware, nil
+}
+
+// newLimiter checks the arguments of NewLimiter and New and returns the
+// Limiter of c.
+func newLimiter(client redis.UniversalClient, limit rate.Limit, burst int, c *config) (*Limiter, error) {
 	perSecond := float64(limit)
 	switch {
 	case client == nil:
@@ -84,8 +106,6 @@ func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts 
 		return nil, errors.New("redisrate: limit and burst must be positive and finite")
 	case perSecond > 1e6:
 		return nil, errors.New("redisrate: limit above a million requests per second")
-	case c.prefix == "" || c.timeout <= 0:
-		return nil, errors.New("redisrate: empty prefix or non-positive timeout")
 	}
 	emission := int64(math.Round(1e6 / perSecond))
 	return &Limiter{
@@ -93,18 +113,6 @@ func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts 
 		emission: emission, tolerance: emission * int64(burst),
 		burst: burst, perSecond: perSecond, key: c.key,
 	}, nil
-}
-
-// New returns a middleware like ratelimit.New's, whose budget every
-// replica shares: same key (ratelimit.DefaultKey unless WithKey), same
-// RateLimit-Policy and RateLimit headers, same 429 rate_limited with
-// Retry-After.
-func New(client redis.UniversalClient, limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
-	l, err := NewLimiter(client, limit, burst, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return l.Middleware, nil
 }
 
 // Allow decides one request under key.
@@ -127,7 +135,8 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Result, error) {
 	}, nil
 }
 
-// Middleware limits next; see New.
+// Middleware limits next, counting each request under the Limiter's key:
+// ratelimit.DefaultKey from NewLimiter, WithKey's from New; see New.
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	policy := `"company";q=` + strconv.Itoa(l.burst) + ";w=" + ceilSeconds(float64(l.burst)/l.perSecond)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -153,12 +162,20 @@ func ceilSeconds(s float64) string {
 	return strconv.FormatInt(int64(math.Ceil(max(s, 0))), 10)
 }
 
-// Option configures New and NewLimiter.
-type Option interface{ apply(*config) }
+// Option configures New and NewLimiter. Each constructor's doc lists the
+// options it reads: an option given to a constructor that does not read it
+// (WithKey to NewLimiter), an invalid value or the zero Option is an error
+// at construction naming constructor and option (for example "redisrate:
+// NewLimiter does not take option WithKey"), never silently ignored.
+type Option struct {
+	name  string
+	apply func(*config) error
+}
 
-type optionFunc func(*config)
+// Name returns the option's name, such as "WithPrefix".
+func (o Option) Name() string { return o.name }
 
-func (f optionFunc) apply(c *config) { f(c) }
+func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 type config struct {
 	prefix  string
@@ -166,24 +183,50 @@ type config struct {
 	key     func(*http.Request) string
 }
 
+// newConfig applies opts over the defaults for the constructor ctor, which
+// reads only the options named in reads.
+func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
+	c := &config{prefix: DefaultPrefix, timeout: DefaultTimeout, key: ratelimit.DefaultKey}
+	if err := optcheck.Apply(c, "redisrate", ctor, opts, reads, Option.parts); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // WithPrefix sets the prefix of the limiter's keys (default
-// "cellgate:rl:"). Replicas that share a budget use the same prefix.
+// "cellgate:rl:"). Replicas that share a budget use the same prefix. The
+// empty prefix is an error.
 func WithPrefix(prefix string) Option {
-	return optionFunc(func(c *config) { c.prefix = prefix })
+	return Option{"WithPrefix", func(c *config) error {
+		if prefix == "" {
+			return errors.New("empty key prefix")
+		}
+		c.prefix = prefix
+		return nil
+	}}
 }
 
 // WithTimeout bounds one decision (default 100ms); past it the request is
-// let through.
+// let through. Zero or less is an error.
 func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.timeout = d })
+	return Option{"WithTimeout", func(c *config) error {
+		if err := optcheck.Positive(d); err != nil {
+			return err
+		}
+		c.timeout = d
+		return nil
+	}}
 }
 
-// WithKey replaces ratelimit.DefaultKey as what a request is counted
-// under. Key on something authenticated.
+// WithKey replaces ratelimit.DefaultKey (also the default for nil) as what
+// New counts a request under. Key on something authenticated: a key taken
+// from what the client sends lets anyone spend another's budget.
 func WithKey(key func(*http.Request) string) Option {
-	return optionFunc(func(c *config) {
-		if key != nil {
-			c.key = key
+	return Option{"WithKey", func(c *config) error {
+		if key == nil {
+			key = ratelimit.DefaultKey
 		}
-	})
+		c.key = key
+		return nil
+	}}
 }

@@ -123,22 +123,6 @@ func TestFailsOpen(t *testing.T) {
 	}
 }
 
-func TestNewRefusesBadConfiguration(t *testing.T) {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	defer client.Close()
-	for name, err := range map[string]error{
-		"nil client": func() error { _, err := redisrate.New(nil, 1, 1); return err }(),
-		"zero limit": func() error { _, err := redisrate.New(client, 0, 1); return err }(),
-		"zero burst": func() error { _, err := redisrate.New(client, 1, 0); return err }(),
-		"no prefix":  func() error { _, err := redisrate.New(client, 1, 1, redisrate.WithPrefix("")); return err }(),
-		"no timeout": func() error { _, err := redisrate.New(client, 1, 1, redisrate.WithTimeout(0)); return err }(),
-	} {
-		if err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
-
 // BenchmarkAllow is one decision: one EVALSHA round trip on loopback.
 func BenchmarkAllow(b *testing.B) {
 	srv := redistest.Start(b)
@@ -151,6 +135,27 @@ func BenchmarkAllow(b *testing.B) {
 	for b.Loop() {
 		if _, err := l.Allow(ctx, "42|session:a"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// New counts a request under WithKey's key: two principals with one key
+// share one budget.
+func TestNewKeysOnWithKey(t *testing.T) {
+	srv := redistest.Start(t)
+	limit, err := redisrate.New(newClient(t, srv.Addr()), 0.1, 2, redisrate.WithPrefix("withkey:"),
+		redisrate.WithKey(func(*http.Request) string { return "everyone" }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for i, p := range []string{"alice", "bob", "carol"} {
+		want := http.StatusOK
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if w := as(h, p); w.Code != want {
+			t.Errorf("request %d (%s) = %d, want %d", i+1, p, w.Code, want)
 		}
 	}
 }
