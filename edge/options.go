@@ -41,6 +41,8 @@ type config struct {
 	tlsHeader  string
 	flush      time.Duration
 	checkLimit time.Duration
+
+	headerTimeout time.Duration
 }
 
 // DefaultInternalPrefix is the prefix shared by every header that the edge
@@ -63,6 +65,8 @@ func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
 		referrer:   "strict-origin-when-cross-origin",
 		flush:      -1,
 		checkLimit: 2 * time.Second,
+
+		headerTimeout: DefaultResponseHeaderTimeout,
 	}
 	for _, o := range opts {
 		if o.apply == nil {
