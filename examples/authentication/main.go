@@ -13,7 +13,6 @@ package main
 
 import (
 	"flag"
-	"log/slog"
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
@@ -30,8 +29,7 @@ func main() {
 	directory := flag.String("directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: the examples' ($CELLGATE_DIRECTORY)")
 	flag.Parse()
 	if err := run(*addr, *issuer, *sessions, *keys, *directory); err != nil {
-		slog.Error("authentication", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("authentication", err))
 	}
 }
 

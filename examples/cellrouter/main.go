@@ -13,7 +13,6 @@ package main
 import (
 	"context"
 	"flag"
-	"log/slog"
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
@@ -32,8 +31,7 @@ func main() {
 	trace := flag.Bool("trace", false, "write every span to standard output")
 	flag.Parse()
 	if err := run(*addr, *directory, gateways, reference.ListFlag(*cors), *trace); err != nil {
-		slog.Error("cellrouter", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("cellrouter", err))
 	}
 }
 

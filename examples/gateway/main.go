@@ -14,7 +14,6 @@ package main
 
 import (
 	"flag"
-	"log/slog"
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
@@ -42,8 +41,7 @@ func main() {
 	flag.StringVar(&o.replace, "replace", reference.Env("CELLGATE_REPLACE", ""), "strangler: comma-separated ServeMux patterns served by the replacement ($CELLGATE_REPLACE)")
 	flag.Parse()
 	if err := run(o); err != nil {
-		slog.Error("gateway", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("gateway", err))
 	}
 }
 

@@ -8,7 +8,6 @@ package main
 
 import (
 	"flag"
-	"log/slog"
 	"os"
 
 	"github.com/cellgate/cellgate/examples/reference"
@@ -21,8 +20,7 @@ func main() {
 	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: sessions.key, generated when missing ($CELLGATE_KEYS)")
 	flag.Parse()
 	if err := run(*addr, *keys); err != nil {
-		slog.Error("sessionstorage", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("sessionstorage", err))
 	}
 }
 
