@@ -26,7 +26,7 @@ func TestDirectoryFaults(t *testing.T) {
 			s := newStack(t)
 			ctx := context.Background()
 			require.Equal(t, http.StatusOK, s.get(ctx, "/rest/v1.0/projects", "2").status) // to become stale
-			s.clock.Advance(2 * time.Minute)                                                // past TTL + SWR, within stale-if-error
+			s.clock.Advance(2 * time.Minute)                                               // past TTL + SWR, within stale-if-error
 			require.Equal(t, http.StatusOK, s.get(ctx, "/rest/v1.0/projects", "1").status) // warm
 			s.dir.set(fault)
 			callsBefore := s.dir.calls.Load()

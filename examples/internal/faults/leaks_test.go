@@ -2,8 +2,8 @@ package faults
 
 import (
 	"os"
-	"strconv"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
