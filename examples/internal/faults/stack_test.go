@@ -136,6 +136,8 @@ type stack struct {
 	cell  *injector
 	cache *zone.CachingDirectory
 	front *httptest.Server // the cell router, over TCP
+	// router is the cell router's handler, which front serves.
+	router http.Handler
 	// cellHandler is what the healthy cell does; tests replace it.
 	cellHandler atomic.Pointer[http.Handler]
 	cookie      string
@@ -197,6 +199,7 @@ func newStack(t *testing.T) *stack {
 		Directory: s.cache, Gateways: map[string]zone.Endpoint{"us01": {Transport: edge.Binding(gw.Internal)}}, Logger: quiet(),
 	})
 	require.NoError(t, err)
+	s.router = router
 	s.front = httptest.NewServer(router)
 	t.Cleanup(s.front.Close)
 	s.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2000}, Timeout: 10 * time.Second}

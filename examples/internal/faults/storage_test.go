@@ -41,6 +41,7 @@ type storageStack struct {
 	minio    *peers.MinIO
 	client   *minio.Client
 	front    *httptest.Server
+	handler  http.Handler // what front serves
 	fusCalls atomic.Int64
 }
 
@@ -77,6 +78,7 @@ func newStorageStack(t *testing.T, opts ...upload.Option) *storageStack {
 	mux.Handle(upload.PatternUpload, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(zone.ContextWithZone(r.Context(), us01)))
 	}))
+	s.handler = mux
 	s.front = httptest.NewServer(mux)
 	t.Cleanup(s.front.Close)
 	t.Cleanup(s.front.Client().CloseIdleConnections)
