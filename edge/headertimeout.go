@@ -49,6 +49,12 @@ func (h headerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel(nil)
 		return nil, err
 	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The body is the upgraded connection, an io.ReadWriteCloser that
+		// ReverseProxy needs as it is; the context ends with the inbound
+		// request's.
+		return resp, nil
+	}
 	// The request's context must live until the body is read.
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: func() { cancel(nil) }}
 	return resp, nil

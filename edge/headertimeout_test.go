@@ -65,3 +65,40 @@ func TestProxyResponseHeaderTimeout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "b", string(rest))
 }
+
+// An upgraded connection (101 Switching Protocols) still passes through the
+// proxy: the header timeout leaves the connection body as it is.
+func TestProxyResponseHeaderTimeoutUpgrade(t *testing.T) {
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString(line)
+		brw.Flush()
+	}))
+	defer cell.Close()
+	front := httptest.NewServer(mustProxy(t, cell.URL, edge.WithResponseHeaderTimeout(time.Second)))
+	defer front.Close()
+
+	req, err := http.NewRequest(http.MethodGet, front.URL+"/ws", nil)
+	require.NoError(t, err)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	rw, ok := resp.Body.(io.ReadWriteCloser)
+	require.True(t, ok)
+	_, err = io.WriteString(rw, "ping\n")
+	require.NoError(t, err)
+	buf := make([]byte, 5)
+	_, err = io.ReadFull(rw, buf)
+	require.NoError(t, err)
+	assert.Equal(t, "ping\n", string(buf))
+}
