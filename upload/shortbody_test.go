@@ -74,3 +74,32 @@ func TestHandlerEarlyRefusalStaysRejected(t *testing.T) {
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
 	assert.Equal(t, "storage_rejected", readProblem(t, resp).Code)
 }
+
+// A client that leaves mid-body while storage gives up on it is a 499
+// client_closed_request, not a storage failure.
+func TestHandlerClientLeavesStorageGivesUp(t *testing.T) {
+	giveUp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // ends when the body breaks off
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "<Error><Code>IncompleteBody</Code></Error>")
+	}))
+	defer giveUp.Close()
+	var logs bytes.Buffer
+	f := newFUS(t, fixed(giveUp.URL+"/b/o", nil), upload.WithStorageHosts("http://"+giveUp.Listener.Addr().String()))
+	h, err := upload.NewHandler(f.client, upload.WithIdleTimeout(10*time.Second))
+	require.NoError(t, err)
+	srv := httptest.NewServer(edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))(mount(h)))
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", uploadPath("u", 0))
+	io.WriteString(conn, strings.Repeat("x", 1000))
+	require.NoError(t, conn.(*net.TCPConn).CloseWrite()) // the client leaves
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 499, resp.StatusCode)
+	assert.Equal(t, "client_closed_request", readProblem(t, resp).Code)
+}
