@@ -45,6 +45,8 @@ type config struct {
 	tlsHeader  string
 	flush      time.Duration
 	checkLimit time.Duration
+
+	headerTimeout time.Duration
 }
 
 // DefaultInternalPrefix is the prefix shared by every header that the edge
@@ -67,6 +69,8 @@ func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
 		referrer:   "strict-origin-when-cross-origin",
 		flush:      -1,
 		checkLimit: 2 * time.Second,
+
+		headerTimeout: DefaultResponseHeaderTimeout,
 	}
 	if err := optcheck.Apply(c, "edge", ctor, opts, reads, Option.parts); err != nil {
 		return nil, err

@@ -54,6 +54,7 @@ func TestOptionsRefused(t *testing.T) {
 		edge.WithInternalPrefix("Acme-"), edge.WithStripHeaders("X-Passport"), edge.WithCSP("default-src 'none'"),
 		edge.WithHSTS(time.Hour), edge.WithReferrerPolicy("no-referrer"), edge.WithTLSHeader("X-Tls-Version"),
 		edge.WithFlushInterval(0), edge.WithCheckTimeout(time.Second),
+		edge.WithResponseHeaderTimeout(time.Second),
 	}
 	reads := map[string][]string{
 		"AccessLog":       {"WithLogger"},
@@ -63,8 +64,8 @@ func TestOptionsRefused(t *testing.T) {
 		"StripInternal":   {"WithInternalPrefix", "WithStripHeaders", "WithTrust"},
 		"TLSFloor":        {"WithTLSHeader", "WithTrust"},
 		"NewHealth":       {"WithCheckTimeout", "WithLogger"},
-		"ProxyTo":         {"WithTransport", "WithLogger", "WithFlushInterval", "WithTrust"},
-		"NewProxy":        {"WithTransport", "WithLogger", "WithFlushInterval", "WithTrust"},
+		"ProxyTo":         {"WithTransport", "WithLogger", "WithFlushInterval", "WithTrust", "WithResponseHeaderTimeout"},
+		"NewProxy":        {"WithTransport", "WithLogger", "WithFlushInterval", "WithTrust", "WithResponseHeaderTimeout"},
 	}
 	for ctor, f := range construct {
 		for _, o := range valid {
@@ -101,6 +102,7 @@ func TestOptionsInvalid(t *testing.T) {
 		{"TLSFloor", edge.WithTLSHeader("X Tls")},
 		{"NewHealth", edge.WithCheckTimeout(0)},
 		{"NewHealth", edge.WithCheckTimeout(-time.Second)},
+		{"NewProxy", edge.WithResponseHeaderTimeout(0)},
 	} {
 		err := construct[tt.ctor](tt.opt)
 		if err == nil || !strings.Contains(err.Error(), tt.ctor) || !strings.Contains(err.Error(), tt.opt.Name()) {

@@ -84,6 +84,18 @@ var (
 		"This service requires TLS 1.2 or newer. Please update your browser, operating system or HTTP client and try again.")
 )
 
+// DefaultRetryAfter is the Retry-After, in seconds, that [WriteProblem]
+// sends with a 502, 503 or 504 that has none of its own: long enough for a
+// restarted upstream or a failed-over store, short enough not to idle a
+// client.
+const DefaultRetryAfter = "2"
+
+// retryable reports whether status tells the client that trying again later
+// may succeed: the gateway errors and 503.
+func retryable(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+}
+
 type problemBody struct {
 	Type      string `json:"type"`
 	Title     string `json:"title"`
@@ -99,7 +111,9 @@ type problemBody struct {
 // internal cause join the request's access log line (see [AddLogAttrs]);
 // without an access log, server errors are logged through slog.Default().
 //
-// Headers already set on w (Retry-After, for example) are kept. If the
+// Headers already set on w (Retry-After, for example) are kept. A 502, 503
+// or 504 without a Retry-After gets [DefaultRetryAfter], so a client of the
+// edge always learns when trying again makes sense. If the
 // response has already started, nothing more can be told to the client and
 // the problem is only logged.
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
@@ -139,6 +153,9 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Cache-Control", "no-store")
 	h.Del("ETag")
 	h.Del("Content-Encoding")
+	if retryable(p.Status) && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", DefaultRetryAfter)
+	}
 	w.WriteHeader(p.Status)
 	if r.Method != http.MethodHead {
 		w.Write(append(body, '\n'))

@@ -40,8 +40,9 @@ type Proxy struct {
 // path, as httputil.ProxyRequest.SetURL does. An error from target is
 // answered through [WriteProblem], so target may return a *Problem.
 //
-// It reads [WithTransport], [WithLogger], [WithFlushInterval] and
-// [WithTrust]: a trusted hop's X-Forwarded-For chain is kept and extended;
+// It reads [WithTransport], [WithLogger], [WithFlushInterval],
+// [WithResponseHeaderTimeout] (a hung upstream is answered 504
+// upstream_timeout after it) and [WithTrust]: a trusted hop's X-Forwarded-For chain is kept and extended;
 // an untrusted one is replaced.
 func NewProxy(target func(*http.Request) (*url.URL, error), opts ...Option) (*Proxy, error) {
 	return newProxy("NewProxy", target, opts)
@@ -51,7 +52,8 @@ func newProxy(ctor string, target func(*http.Request) (*url.URL, error), opts []
 	if target == nil {
 		return nil, errors.New("edge: proxy: nil target function")
 	}
-	c, err := newConfig(ctor, opts, "WithTransport", "WithLogger", "WithFlushInterval", "WithTrust")
+	c, err := newConfig(ctor, opts, "WithTransport", "WithLogger", "WithFlushInterval", "WithTrust",
+		"WithResponseHeaderTimeout")
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +65,7 @@ func newProxy(ctor string, target func(*http.Request) (*url.URL, error), opts []
 	logger := c.log()
 	p.rp = httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
-		Transport:      transport,
+		Transport:      headerTimeout{next: transport, d: c.headerTimeout},
 		FlushInterval:  c.flush,
 		BufferPool:     bufferPool{},
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

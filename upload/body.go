@@ -33,11 +33,12 @@ type body struct {
 	deadlines bool        // the connection supports read deadlines; set once
 	watchdog  *time.Timer // cancels the PUT when storage stalls
 
-	closed  atomic.Bool
-	reading atomic.Bool
-	mu      sync.Mutex // held by Read; finish takes it to wait for a read in flight
-	n       int64      // bytes read; under mu
-	err     error      // the first read error from the client; under mu
+	closed    atomic.Bool
+	reading   atomic.Bool
+	readSince atomic.Int64 // when the read in flight started (UnixNano); 0 when none
+	mu        sync.Mutex   // held by Read; finish takes it to wait for a read in flight
+	n         int64        // bytes read; under mu
+	err       error        // the first read error from the client; under mu
 }
 
 func newBody(src io.Reader, w http.ResponseWriter, size int64, idle time.Duration, watchdog *time.Timer) *body {
@@ -59,6 +60,7 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	// Announce the read before checking closed, and finish sets closed
 	// before checking reading: one of the two always sees the other.
+	b.readSince.Store(time.Now().UnixNano())
 	b.reading.Store(true)
 	if b.closed.Load() {
 		b.reading.Store(false)
@@ -66,6 +68,7 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	n, err := b.src.Read(p)
 	b.reading.Store(false)
+	b.readSince.Store(0)
 	b.watchdog.Reset(b.idle)
 	b.n += int64(n)
 	switch {
@@ -95,15 +98,24 @@ func (b *body) Read(p []byte) (int, error) {
 // returned.
 func (b *body) Close() error { return nil }
 
+// clientStall is how long a read must have waited on the client, when
+// storage answers, for the short body to be the client's fault: storage
+// that gives up on an idle client (MinIO's own idle timeout) answers while
+// cellgate still waits for the client's next bytes.
+const clientStall = 250 * time.Millisecond
+
 // finish ends the body's life: a read blocked on the client is cut short,
-// and every later read fails. It returns the bytes
-// read and the client's read error, if any.
-func (b *body) finish() (int64, error) {
+// and every later read fails. It returns the bytes read, the client's read
+// error, if any, and whether a read had been waiting on the client for
+// [clientStall] or more when finish was called.
+func (b *body) finish() (n int64, stalled bool, err error) {
+	since := b.readSince.Load()
+	stalled = since != 0 && time.Since(time.Unix(0, since)) >= clientStall
 	b.closed.Store(true)
 	if b.reading.Load() && b.deadlines {
 		_ = b.rc.SetReadDeadline(time.Now())
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.n, b.err
+	return b.n, stalled, b.err
 }

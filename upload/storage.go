@@ -56,16 +56,22 @@ func (h *Handler) put(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	resp, err := h.storage.RoundTrip(out)
 	var n int64
 	var readErr error
+	var stalled bool
 	if b != nil {
 		// The transport may still read after RoundTrip returned: end that
 		// before anything else, so the handler never returns with a read of
 		// r.Body in flight.
-		n, readErr = b.finish()
+		n, stalled, readErr = b.finish()
 	}
 	if err != nil {
 		return "", n, h.putFailed(ctx, readErr, err)
 	}
 	defer resp.Body.Close()
+	if n < size && (stalled || readErr != nil) {
+		// The client's body came up short: storage's answer (MinIO's 503
+		// RequestTimeout after its own idle timeout) is about the client.
+		return "", n, shortBody(ctx, resp, readErr, stalled, n, size)
+	}
 
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		return "", n, rejected(ctx, resp)
@@ -125,6 +131,19 @@ func (h *Handler) putFailed(ctx context.Context, readErr, err error) error {
 		// The transport's error names the URL; keep only its cause.
 		return ErrStorageUnavailable.WithCause(fmt.Errorf("upload: PUT to storage: %w", unwrapURLError(err)))
 	}
+}
+
+// shortBody explains a storage answer that came while the client's body was
+// short: the client stalled (408 upload_timeout) or left (499), whatever
+// storage said, which is only logged.
+func shortBody(ctx context.Context, resp *http.Response, readErr error, stalled bool, n, size int64) error {
+	edge.AddLogAttrs(ctx, slog.Int("storage_status", resp.StatusCode))
+	cause := fmt.Errorf("upload: client sent %d of %d bytes when storage answered %d", n, size, resp.StatusCode)
+	var ne interface{ Timeout() bool }
+	if readErr != nil && !stalled && !(errors.As(readErr, &ne) && ne.Timeout()) {
+		return edge.ErrClientClosed.WithCause(fmt.Errorf("%w: %w", cause, readErr))
+	}
+	return ErrUploadTimeout.WithCause(cause)
 }
 
 // unwrapURLError drops a *url.Error layer (from a RoundTripper built on

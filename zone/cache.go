@@ -23,8 +23,10 @@ import (
 //     under its own timeout (WithLookupTimeout).
 //   - Stale-while-revalidate: for WithStaleWhileRevalidate after the TTL
 //     (WithTTL), the old zone is served and one background call refreshes it.
-//   - Stale-if-error: when the directory fails, a zone younger than
-//     WithStaleIfError is still served.
+//   - Stale-if-error: past TTL and stale-while-revalidate, a zone younger
+//     than WithStaleIfError is served at once while one background call
+//     refreshes it, so a hung directory delays no request that has a stale
+//     answer. After a failed refresh the next one waits WithRetryBackoff.
 //
 // Expiry is checked against the clock of WithClock. Invalidate drops a
 // company on a directory-change notice; Stats reads the counters.
@@ -38,6 +40,8 @@ type CachingDirectory struct {
 	group   singleflight.Group
 	gen     atomic.Uint64 // bumped by Invalidate: a call started before must not store
 	busy    sync.Map      // companies with a background refresh under way
+	failed  sync.Map      // company → when its last background refresh failed
+	backoff time.Duration
 	wg      sync.WaitGroup
 
 	hits, misses, stale, errs, refreshes atomic.Uint64
@@ -60,7 +64,8 @@ type CacheStats struct {
 
 // NewCachingDirectory returns a cache in front of dir. Options: WithTTL,
 // WithStaleWhileRevalidate, WithStaleIfError, WithNegativeTTL,
-// WithCacheSize, WithNegativeCacheSize, WithLookupTimeout, WithClock.
+// WithCacheSize, WithNegativeCacheSize, WithLookupTimeout, WithRetryBackoff,
+// WithClock.
 func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, error) {
 	c, err := newConfig("NewCachingDirectory", opts, cacheOptions)
 	if err != nil {
@@ -80,7 +85,7 @@ func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, erro
 	return &CachingDirectory{
 		dir: dir, now: c.now,
 		ttl: c.ttl, swr: c.swr, maxStale: c.maxStale, negTTL: c.negTTL, timeout: c.lookupTimeout,
-		zones: zones, unknown: unknown,
+		zones: zones, unknown: unknown, backoff: c.retryBackoff,
 	}, nil
 }
 
@@ -93,17 +98,12 @@ func (c *CachingDirectory) Lookup(ctx context.Context, company string) (Zone, er
 		case age < c.ttl:
 			c.hits.Add(1)
 			return e.zone, nil
-		case age < c.ttl+c.swr:
+		case age < c.ttl+c.swr, age < c.maxStale:
 			c.stale.Add(1)
 			c.refresh(ctx, company)
 			return e.zone, nil
 		}
-		z, err := c.fetch(ctx, company)
-		if err != nil && age < c.maxStale && ctx.Err() == nil && !errors.Is(err, ErrUnknownCompany) {
-			c.stale.Add(1)
-			return e.zone, nil
-		}
-		return z, err
+		return c.fetch(ctx, company)
 	}
 	if until, ok := c.unknown.Get(company); ok && now.Before(until) {
 		c.hits.Add(1)
@@ -153,8 +153,12 @@ func (c *CachingDirectory) fetch(ctx context.Context, company string) (Zone, err
 	}
 }
 
-// refresh starts one background revalidation of company, unless one runs.
+// refresh starts one background revalidation of company, unless one runs
+// or the last one failed less than the retry back-off ago.
 func (c *CachingDirectory) refresh(ctx context.Context, company string) {
+	if at, ok := c.failed.Load(company); ok && c.now().Sub(at.(time.Time)) < c.backoff {
+		return
+	}
 	if _, running := c.busy.LoadOrStore(company, struct{}{}); running {
 		return
 	}
@@ -163,7 +167,12 @@ func (c *CachingDirectory) refresh(ctx context.Context, company string) {
 	go func() {
 		defer c.wg.Done()
 		defer c.busy.Delete(company)
-		c.group.Do(company, func() (any, error) { return c.load(ctx, company) })
+		_, err, _ := c.group.Do(company, func() (any, error) { return c.load(ctx, company) })
+		if err != nil && !errors.Is(err, ErrUnknownCompany) {
+			c.failed.Store(company, c.now())
+		} else {
+			c.failed.Delete(company)
+		}
 	}()
 }
 

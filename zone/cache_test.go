@@ -157,11 +157,12 @@ func TestCachingDirectoryExpiry(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 
-	// Past TTL+SWR the directory is asked in the foreground; on error the
-	// old zone is served until the hard maximum age.
+	// Past TTL+SWR the old zone is served at once, until the hard maximum
+	// age, while the directory is asked in the background.
 	set(us01, true)
 	clock.Advance(2 * time.Minute)
 	lookup(us02)
+	c.wg.Wait()
 	if s := c.Stats(); s.Errors != 1 || s.StaleServed != 3 {
 		t.Fatalf("stats %+v", s)
 	}

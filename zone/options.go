@@ -47,6 +47,7 @@ type config struct {
 
 	// caching directory
 	ttl, swr, maxStale, negTTL, lookupTimeout time.Duration
+	retryBackoff                              time.Duration
 	size, negSize                             int
 
 	maxBody    int64
@@ -84,6 +85,7 @@ func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 		maxStale:      time.Hour,
 		negTTL:        30 * time.Second,
 		lookupTimeout: 5 * time.Second,
+		retryBackoff:  5 * time.Second,
 		size:          100_000,
 		negSize:       10_000,
 		maxBody:       16 << 10,
@@ -113,7 +115,7 @@ var (
 	baseURLOptions = []string{"WithHeader", "WithRetryAfter", "WithCacheMaxAge"}
 	routerOptions  = []string{"WithCanary", "WithFlags", "WithTrust", "WithLogger"}
 	cacheOptions   = []string{"WithTTL", "WithStaleWhileRevalidate", "WithStaleIfError", "WithNegativeTTL",
-		"WithCacheSize", "WithNegativeCacheSize", "WithLookupTimeout", "WithClock"}
+		"WithCacheSize", "WithNegativeCacheSize", "WithLookupTimeout", "WithClock", "WithRetryBackoff"}
 	httpDirOptions = []string{"WithTransport", "WithMaxResponseBytes"}
 	staticOptions  = []string{"WithValidator"}
 )
@@ -337,6 +339,20 @@ func WithLookupTimeout(d time.Duration) Option {
 			return fmt.Errorf("%s is not positive", d)
 		}
 		c.lookupTimeout = d
+		return nil
+	}}
+}
+
+// WithRetryBackoff sets how long a CachingDirectory waits, after a
+// background refresh of a company failed, before it starts another (default
+// 5 s): meanwhile the stale zone is served at once, so a hung directory
+// holds one call at a time, not every request.
+func WithRetryBackoff(d time.Duration) Option {
+	return Option{"WithRetryBackoff", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%s is negative", d)
+		}
+		c.retryBackoff = d
 		return nil
 	}}
 }

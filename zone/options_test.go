@@ -18,7 +18,7 @@ var allOptions = []Option{
 	WithQueryParam("tenant"), WithValidator(ValidCompanyID), WithOptional(), WithClock(time.Now),
 	WithLogger(nil), WithTransport(http.DefaultTransport), WithTTL(time.Minute), WithStaleWhileRevalidate(time.Second),
 	WithStaleIfError(time.Hour), WithNegativeTTL(time.Second), WithCacheSize(10), WithNegativeCacheSize(10),
-	WithLookupTimeout(time.Second), WithMaxResponseBytes(1024), WithRetryAfter(time.Second), WithCacheMaxAge(0),
+	WithLookupTimeout(time.Second), WithRetryBackoff(time.Second), WithMaxResponseBytes(1024), WithRetryAfter(time.Second), WithCacheMaxAge(0),
 	WithCanary("us01", Canary{Endpoint: Endpoint{Transport: edge.Binding(http.NotFoundHandler())}, Percent: 5}),
 	WithFlags(func(*http.Request, string, bool) bool { return false }),
 }
@@ -134,6 +134,7 @@ func TestOptionsRefuseInvalidValues(t *testing.T) {
 		{"NewCachingDirectory", WithCacheSize(0)},
 		{"NewCachingDirectory", WithNegativeCacheSize(-5)},
 		{"NewCachingDirectory", WithLookupTimeout(0)},
+		{"NewCachingDirectory", WithRetryBackoff(-time.Second)},
 		{"NewHTTPDirectory", WithMaxResponseBytes(0)},
 		{"NewRouter", WithCanary("US 01", Canary{})},
 		{"NewRouter", WithCanary("us01", Canary{Percent: 101})},

@@ -25,7 +25,6 @@ package main
 
 import (
 	"flag"
-	"log/slog"
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
@@ -53,8 +52,7 @@ func main() {
 	flag.Parse()
 	o.redis = reference.ListFlag(*redisAddrs)
 	if err := run(o); err != nil {
-		slog.Error("authentication", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("authentication", err))
 	}
 }
 

@@ -24,7 +24,6 @@ package main
 import (
 	"context"
 	"flag"
-	"log/slog"
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
@@ -45,8 +44,7 @@ func main() {
 	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) for directory-change notices; empty: none ($CELLGATE_REDIS)")
 	flag.Parse()
 	if err := run(*addr, *directory, gateways, reference.ListFlag(*cors), *trace, reference.ListFlag(*redisAddrs)); err != nil {
-		slog.Error("cellrouter", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("cellrouter", err))
 	}
 }
 

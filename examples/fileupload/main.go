@@ -15,7 +15,6 @@ package main
 
 import (
 	"flag"
-	"log/slog"
 	"os"
 
 	"github.com/cellgate/cellgate/examples/reference"
@@ -32,8 +31,7 @@ func main() {
 	cors := flag.String("cors", reference.Env("CELLGATE_CORS", ""), "comma-separated origins allowed to upload ($CELLGATE_CORS)")
 	flag.Parse()
 	if err := run(*addr, *directory, *keys, fus, reference.ListFlag(*hosts), reference.ListFlag(*cors)); err != nil {
-		slog.Error("fileupload", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("fileupload", err))
 	}
 }
 

@@ -24,7 +24,6 @@ package main
 
 import (
 	"flag"
-	"log/slog"
 	"os"
 
 	"github.com/cellgate/cellgate/edge"
@@ -57,8 +56,7 @@ func main() {
 	flag.StringVar(&o.redis, "redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) for revocation and directory notices across replicas; empty: none ($CELLGATE_REDIS)")
 	flag.Parse()
 	if err := run(o); err != nil {
-		slog.Error("gateway", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("gateway", err))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/passport"
@@ -25,6 +26,10 @@ type Upstream struct {
 	// Transport reaches it: edge.Binding(h) in one process,
 	// edge.NewTransport() when nil.
 	Transport http.RoundTripper
+	// ResponseHeaderTimeout bounds the wait for its response header (504
+	// upstream_timeout after it); edge.DefaultResponseHeaderTimeout when
+	// zero.
+	ResponseHeaderTimeout time.Duration
 }
 
 // GatewayConfig configures the gateway of one zone.
@@ -223,6 +228,9 @@ func (t schemeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func proxy(u Upstream, opts ...edge.Option) (*edge.Proxy, error) {
+	if u.ResponseHeaderTimeout > 0 {
+		opts = append(opts, edge.WithResponseHeaderTimeout(u.ResponseHeaderTimeout))
+	}
 	if u.Transport != nil {
 		opts = append(opts, edge.WithTransport(tracing.Transport(u.Transport)))
 	} else {

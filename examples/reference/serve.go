@@ -64,15 +64,20 @@ func (l Listener) URL() string {
 // Serve serves every listener until ctx ends or one of them fails, then
 // shuts them down with http.Server.Shutdown, the backends last: listeners
 // close at once and in-flight requests, uploads included, get up to grace
-// in all to finish before their connections are closed.
+// in all to finish before their connections are closed. When the grace runs
+// out, each connection still open is logged at WARN and closed, and the
+// error wraps [ErrGraceExpired].
 func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...Listener) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	servers := make([]*http.Server, len(ls))
+	trackers := make([]*connTracker, len(ls))
 	errc := make(chan error, len(ls))
 	for i, l := range ls {
 		srv := newServer(l, logger)
+		trackers[i] = newConnTracker(l.Name)
+		srv.ConnState = trackers[i].track
 		servers[i] = srv
 		go func() {
 			var err error
@@ -113,6 +118,13 @@ func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...
 		}
 	}
 	if err != nil {
+		cut := 0
+		if errors.Is(err, context.DeadlineExceeded) {
+			for _, t := range trackers {
+				cut += t.logCut(logger)
+			}
+			err = fmt.Errorf("reference: shutdown after %v: %w (%d connections cut)", grace, ErrGraceExpired, cut)
+		}
 		for _, srv := range servers {
 			srv.Close() // grace is over: drop what is left
 		}

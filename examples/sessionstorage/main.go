@@ -16,7 +16,6 @@ package main
 
 import (
 	"flag"
-	"log/slog"
 	"os"
 
 	"github.com/cellgate/cellgate/examples/reference"
@@ -31,8 +30,7 @@ func main() {
 	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) to keep sessions in; empty: in memory ($CELLGATE_REDIS)")
 	flag.Parse()
 	if err := run(*addr, *keys, reference.ListFlag(*redisAddrs)); err != nil {
-		slog.Error("sessionstorage", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("sessionstorage", err))
 	}
 }
 

@@ -10,7 +10,9 @@
 // Keys are generated at the first start and kept, mode 0600, in the key
 // directory (-keys), so examples/signurl can sign URLs with them; they are
 // never printed. The banner lists the hosts and a walkthrough. SIGINT or
-// SIGTERM stops it after in-flight requests, uploads included, are done.
+// SIGTERM stops it after in-flight requests, uploads included, are done;
+// when -grace runs out first, the connections still open are logged, cut,
+// and the exit status is 3 (reference.ExitGraceExpired).
 //
 // S3 mode: with -s3-endpoint (and -s3-bucket, an existing bucket) uploads go
 // to S3 or MinIO instead of the stand-in object store, which then does not
@@ -85,8 +87,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, func(s started) { banner(os.Stdout, s) }); err != nil {
-		slog.Error("topology stopped", "err", err)
-		os.Exit(1)
+		os.Exit(reference.ExitStatus("topology", err))
 	}
 	slog.Info("topology stopped cleanly")
 }

@@ -18,6 +18,8 @@ type MinIO struct {
 	AccessKey, SecretKey string
 	// Dir is the data directory, removed when the test ends.
 	Dir string
+
+	proc *process
 }
 
 // Root credentials of every test MinIO; they protect nothing but a temp dir.
@@ -29,8 +31,9 @@ const (
 // StartMinIO starts a MinIO server on a free loopback port with a temporary
 // data directory, waits until /minio/health/live answers, and stops it when
 // the test ends. Without a minio binary (MINIO_BIN, PATH, $GOPATH/bin,
-// .peers/bin) the test is skipped, or fails under CI=true.
-func StartMinIO(t testing.TB) *MinIO {
+// .peers/bin) the test is skipped, or fails under CI=true. extra flags go
+// to "minio server", such as "--idle-timeout", "2s".
+func StartMinIO(t testing.TB, extra ...string) *MinIO {
 	t.Helper()
 	bin, ok := findBinary("MINIO_BIN", "minio", ".peers/bin/minio")
 	if !ok {
@@ -41,10 +44,10 @@ func StartMinIO(t testing.TB) *MinIO {
 	m.Endpoint = "127.0.0.1:" + itoa(freePort(t))
 	m.URL = "http://" + m.Endpoint
 
-	cmd := exec.Command(bin, "server", "--quiet",
+	args := append([]string{"server", "--quiet",
 		"--address", m.Endpoint,
-		"--console-address", "127.0.0.1:"+itoa(freePort(t)),
-		dir)
+		"--console-address", "127.0.0.1:" + itoa(freePort(t))}, extra...)
+	cmd := exec.Command(bin, append(args, dir)...)
 	cmd.Env = append(cmd.Environ(),
 		"MINIO_ROOT_USER="+m.AccessKey,
 		"MINIO_ROOT_PASSWORD="+m.SecretKey,
@@ -54,5 +57,6 @@ func StartMinIO(t testing.TB) *MinIO {
 	)
 	p := start(t, "minio", 5*time.Second, cmd)
 	p.waitReady(t, m.URL+"/minio/health/live", func(s int) bool { return s == http.StatusOK })
+	m.proc = p
 	return m
 }

@@ -42,7 +42,12 @@ type s3 struct {
 
 func startS3(t testing.TB) *s3 {
 	t.Helper()
-	m := peers.StartMinIO(t)
+	return s3From(t, peers.StartMinIO(t))
+}
+
+// s3From makes the bucket on a started MinIO and a client for it.
+func s3From(t testing.TB, m *peers.MinIO) *s3 {
+	t.Helper()
 	c, err := minio.New(m.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(m.AccessKey, m.SecretKey, "")})
 	require.NoError(t, err)
 	require.NoError(t, c.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{}))

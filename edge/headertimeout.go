@@ -1,0 +1,87 @@
+package edge
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// DefaultResponseHeaderTimeout is how long [NewProxy] waits for an
+// upstream's response header when [WithResponseHeaderTimeout] is not given:
+// a hung cell is answered 504 upstream_timeout within it.
+const DefaultResponseHeaderTimeout = 30 * time.Second
+
+// headerTimeout bounds the wait for the response header of each request
+// with a timer on the request's context, whatever the transport: no
+// transport is cloned, and once the header arrived the body streams as long
+// as it takes.
+type headerTimeout struct {
+	next http.RoundTripper
+	d    time.Duration
+}
+
+// headerTimeoutError is the cause of a request cut by headerTimeout. It
+// wraps context.DeadlineExceeded, so it is a timeout to [proxyError].
+type headerTimeoutError struct{ d time.Duration }
+
+func (e headerTimeoutError) Error() string {
+	return fmt.Sprintf("edge: upstream sent no response header within %v", e.d)
+}
+func (e headerTimeoutError) Unwrap() error { return context.DeadlineExceeded }
+func (e headerTimeoutError) Timeout() bool { return true }
+
+func (h headerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	timer := time.AfterFunc(h.d, func() { cancel(headerTimeoutError{h.d}) })
+	resp, err := h.next.RoundTrip(req.WithContext(ctx))
+	if !timer.Stop() && context.Cause(ctx) == (headerTimeoutError{h.d}) {
+		// The timer fired: whatever the transport answered, the cause is
+		// the upstream's silence.
+		if resp != nil {
+			resp.Body.Close()
+		}
+		cancel(nil)
+		return nil, headerTimeoutError{h.d}
+	}
+	if err != nil {
+		cancel(nil)
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The body is the upgraded connection, an io.ReadWriteCloser that
+		// ReverseProxy needs as it is; the context ends with the inbound
+		// request's.
+		return resp, nil
+	}
+	// The request's context must live until the body is read.
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: func() { cancel(nil) }}
+	return resp, nil
+}
+
+// cancelOnClose ends a request's context when its response body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel func()
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// WithResponseHeaderTimeout bounds how long [NewProxy] and [ProxyTo] wait
+// for the upstream's response header, per request and whatever the
+// transport; the body is not bounded. The default is
+// [DefaultResponseHeaderTimeout] (30 s); zero or less is an error.
+func WithResponseHeaderTimeout(d time.Duration) Option {
+	return Option{"WithResponseHeaderTimeout", func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("timeout %v must be positive", d)
+		}
+		c.headerTimeout = d
+		return nil
+	}}
+}

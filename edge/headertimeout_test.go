@@ -1,0 +1,104 @@
+package edge_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cellgate/cellgate/edge"
+)
+
+// A cell that never answers is a 504 upstream_timeout within the response
+// header timeout; a cell that answered at once may stream its body for
+// longer than that timeout.
+func TestProxyResponseHeaderTimeout(t *testing.T) {
+	release := make(chan struct{})
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow-body" {
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "a")
+			w.(http.Flusher).Flush()
+		}
+		select { // hang until released or the proxy gives up
+		case <-release:
+		case <-r.Context().Done():
+		}
+		io.WriteString(w, "b")
+	}))
+	defer cell.Close()
+	defer close(release)
+
+	const limit = 200 * time.Millisecond
+	front := httptest.NewServer(mustProxy(t, cell.URL, edge.WithResponseHeaderTimeout(limit)))
+	defer front.Close()
+
+	start := time.Now()
+	resp, err := http.Get(front.URL + "/hung")
+	require.NoError(t, err)
+	var p struct{ Code string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&p))
+	resp.Body.Close()
+	took := time.Since(start)
+	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	assert.Equal(t, "upstream_timeout", p.Code)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+	assert.GreaterOrEqual(t, took, limit)
+	assert.Less(t, took, limit+2*time.Second)
+
+	// The header came at once: the body is not cut by the header timeout.
+	resp, err = http.Get(front.URL + "/slow-body")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	buf := make([]byte, 1)
+	_, err = io.ReadFull(resp.Body, buf)
+	require.NoError(t, err)
+	<-time.After(3 * limit) // outlive the header timeout: nothing to poll for
+	release <- struct{}{}
+	rest, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "b", string(rest))
+}
+
+// An upgraded connection (101 Switching Protocols) still passes through the
+// proxy: the header timeout leaves the connection body as it is.
+func TestProxyResponseHeaderTimeoutUpgrade(t *testing.T) {
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString(line)
+		brw.Flush()
+	}))
+	defer cell.Close()
+	front := httptest.NewServer(mustProxy(t, cell.URL, edge.WithResponseHeaderTimeout(time.Second)))
+	defer front.Close()
+
+	req, err := http.NewRequest(http.MethodGet, front.URL+"/ws", nil)
+	require.NoError(t, err)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	rw, ok := resp.Body.(io.ReadWriteCloser)
+	require.True(t, ok)
+	_, err = io.WriteString(rw, "ping\n")
+	require.NoError(t, err)
+	buf := make([]byte, 5)
+	_, err = io.ReadFull(rw, buf)
+	require.NoError(t, err)
+	assert.Equal(t, "ping\n", string(buf))
+}
