@@ -33,8 +33,8 @@ func (o Option) Name() string { return o.name }
 var (
 	issuerOptions   = []string{"WithLifetime", "WithNextKey", "WithPreviousKeys", "WithJWKSMaxAge", "WithClock"}
 	authOptions     = []string{"WithTrust", "WithSignedCalls"}
-	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock"}
-	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithHeader", "WithTransport", "WithTimeout", "WithClock"}
+	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock", "WithObserver"}
+	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithHeader", "WithTransport", "WithTimeout", "WithClock", "WithObserver"}
 	memStoreOptions = []string{"WithMaxEntries", "WithRetention", "WithClock"}
 	storageOptions  = []string{"WithPrefix"}
 	clientOptions   = []string{"WithTimeout"}
@@ -102,6 +102,7 @@ type config struct {
 	maxEntries int
 	retention  time.Duration
 	prefix     string
+	observer   Observer
 }
 
 // newConfig applies opts over the defaults for the constructor ctor

@@ -41,6 +41,7 @@ type CachingDirectory struct {
 	wg      sync.WaitGroup
 
 	hits, misses, stale, errs, refreshes atomic.Uint64
+	obs                                  DirectoryObserver // nil: none
 }
 
 // cached is one zone and when the directory said so.
@@ -60,7 +61,8 @@ type CacheStats struct {
 
 // NewCachingDirectory returns a cache in front of dir. Options: WithTTL,
 // WithStaleWhileRevalidate, WithStaleIfError, WithNegativeTTL,
-// WithCacheSize, WithNegativeCacheSize, WithLookupTimeout, WithClock.
+// WithCacheSize, WithNegativeCacheSize, WithLookupTimeout, WithClock,
+// WithDirectoryObserver.
 func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, error) {
 	c, err := newConfig("NewCachingDirectory", opts, cacheOptions)
 	if err != nil {
@@ -80,7 +82,7 @@ func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, erro
 	return &CachingDirectory{
 		dir: dir, now: c.now,
 		ttl: c.ttl, swr: c.swr, maxStale: c.maxStale, negTTL: c.negTTL, timeout: c.lookupTimeout,
-		zones: zones, unknown: unknown,
+		zones: zones, unknown: unknown, obs: c.observer,
 	}, nil
 }
 
@@ -92,24 +94,29 @@ func (c *CachingDirectory) Lookup(ctx context.Context, company string) (Zone, er
 		switch {
 		case age < c.ttl:
 			c.hits.Add(1)
+			c.observe(ctx, LookupHit)
 			return e.zone, nil
 		case age < c.ttl+c.swr:
 			c.stale.Add(1)
+			c.observe(ctx, LookupStale)
 			c.refresh(ctx, company)
 			return e.zone, nil
 		}
 		z, err := c.fetch(ctx, company)
 		if err != nil && age < c.maxStale && ctx.Err() == nil && !errors.Is(err, ErrUnknownCompany) {
 			c.stale.Add(1)
+			c.observe(ctx, LookupStale)
 			return e.zone, nil
 		}
+		c.observeFetch(ctx, err)
 		return z, err
 	}
 	if until, ok := c.unknown.Get(company); ok && now.Before(until) {
 		c.hits.Add(1)
+		c.observe(ctx, LookupNegativeHit)
 		return Zone{}, unknownCompany(company)
 	}
-	return c.fetch(ctx, company)
+	return c.lookupUpstream(ctx, company)
 }
 
 // Invalidate forgets what the cache knows of company, for a directory-change
@@ -184,7 +191,9 @@ func (c *CachingDirectory) load(ctx context.Context, company string) (z Zone, er
 			c.errs.Add(1)
 		}
 	}()
+	start := c.now()
 	z, err = c.dir.Lookup(ctx, company)
+	c.observeCall(ctx, start, err)
 	unknown := errors.Is(err, ErrUnknownCompany)
 	if err != nil && !unknown {
 		c.errs.Add(1)

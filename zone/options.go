@@ -50,6 +50,8 @@ type config struct {
 	retryAfter time.Duration
 	maxAge     time.Duration
 
+	observer DirectoryObserver
+
 	canaries map[string]Canary
 	flags    FlagFunc
 }
@@ -118,7 +120,7 @@ var (
 	baseURLOptions = []string{"WithHeader", "WithRetryAfter", "WithCacheMaxAge"}
 	routerOptions  = []string{"WithCanary", "WithFlags", "WithTrust", "WithLogger"}
 	cacheOptions   = []string{"WithTTL", "WithStaleWhileRevalidate", "WithStaleIfError", "WithNegativeTTL",
-		"WithCacheSize", "WithNegativeCacheSize", "WithLookupTimeout", "WithClock"}
+		"WithCacheSize", "WithNegativeCacheSize", "WithLookupTimeout", "WithClock", "WithDirectoryObserver"}
 	httpDirOptions = []string{"WithTransport", "WithMaxResponseBytes"}
 	staticOptions  = []string{"WithValidator"}
 )
