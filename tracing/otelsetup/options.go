@@ -19,6 +19,7 @@ func (o Option) Name() string { return o.name }
 type config struct {
 	console     io.Writer
 	serviceName string
+	prometheus  bool // SetupMetrics only
 }
 
 // newConfig applies opts over the defaults, which install nothing but what
