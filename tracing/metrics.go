@@ -42,7 +42,7 @@ const (
 //	dir, err := zone.NewCachingDirectory(upstream, zone.WithDirectoryObserver(m))
 //	v, err := hmacsig.NewVerifier(keys, hmacsig.WithObserver(m))
 //	gw, err := passport.NewGateway(z, dir, authURL, rt, passport.WithObserver(m))
-//	limit, err := ratelimit.New(10, 20, ratelimit.WithObserver(m))
+//	limit, err := ratelimit.New(10, 20, ratelimit.WithObserver(m)) // or redisrate.WithObserver(m)
 //	h, err := upload.NewHandler(fus, upload.WithObserver(m))
 //	edge.SetProblemObserver(m.Problem)
 //
@@ -291,6 +291,12 @@ func (m *Metrics) Problem(ctx context.Context, _ int, code string) {
 	if m.problems.Enabled(ctx) {
 		m.problems.Add(ctx, 1, m.opts(one(ProblemKey, code)).add...)
 	}
+}
+
+// UploadsObserved reports whether the upload instruments record anything;
+// it implements upload.Observer.
+func (m *Metrics) UploadsObserved(ctx context.Context) bool {
+	return m.uploadsActive.Enabled(ctx) || m.uploadTime.Enabled(ctx)
 }
 
 // UploadStarted counts one more upload in flight in zone; it implements

@@ -15,6 +15,10 @@ import (
 // methods are told the zone, never the company or the upload. They are
 // called on the request path and must be fast and not block.
 type Observer interface {
+	// UploadsObserved reports whether the observer records anything now;
+	// when it does not (a no-op meter provider), the Handler measures
+	// nothing and allocates nothing for it.
+	UploadsObserved(ctx context.Context) bool
 	// UploadStarted is told that an upload into zone began.
 	UploadStarted(ctx context.Context, zone string)
 	// UploadFinished is told that it ended after d with outcome ("ok",
@@ -44,7 +48,7 @@ var streamedKey = edge.NewKey[*streamed]("upload.streamed")
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	z, ok := zone.ZoneFromContext(r.Context())
-	if h.obs == nil || !ok {
+	if h.obs == nil || !ok || !h.obs.UploadsObserved(r.Context()) {
 		h.serve(w, r)
 		return
 	}

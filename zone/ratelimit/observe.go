@@ -6,6 +6,9 @@ import "context"
 const (
 	DecisionAllowed = "allowed"
 	DecisionLimited = "limited"
+	// DecisionFailedOpen is a request let through because the shared
+	// limiter could not decide in time (redisrate).
+	DecisionFailedOpen = "failed_open"
 )
 
 // Observer is told every decision of New's middleware, for metrics. Its
@@ -14,7 +17,8 @@ const (
 // It is called on the request path and must be fast and not block; it is
 // never told the key (a company or a client).
 type Observer interface {
-	// RateLimitDecision is told DecisionAllowed or DecisionLimited.
+	// RateLimitDecision is told DecisionAllowed, DecisionLimited or
+	// DecisionFailedOpen.
 	RateLimitDecision(ctx context.Context, decision string)
 }
 

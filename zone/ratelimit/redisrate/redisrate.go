@@ -56,6 +56,7 @@ type Limiter struct {
 	burst     int
 	perSecond float64
 	key       func(*http.Request) string
+	obs       ratelimit.Observer // nil: none
 }
 
 // Result is one decision.
@@ -67,8 +68,8 @@ type Result struct {
 }
 
 // NewLimiter returns a Limiter of limit requests per second with bursts of
-// burst per key. Options: WithPrefix, WithTimeout, WithKey (read by the
-// middleware).
+// burst per key. Options: WithPrefix, WithTimeout, WithKey and
+// WithObserver (read by the middleware).
 func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts ...Option) (*Limiter, error) {
 	c := &config{prefix: DefaultPrefix, timeout: DefaultTimeout, key: ratelimit.DefaultKey}
 	for _, o := range opts {
@@ -91,7 +92,7 @@ func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts 
 	return &Limiter{
 		c: client, prefix: c.prefix, timeout: c.timeout,
 		emission: emission, tolerance: emission * int64(burst),
-		burst: burst, perSecond: perSecond, key: c.key,
+		burst: burst, perSecond: perSecond, key: c.key, obs: c.observer,
 	}, nil
 }
 
@@ -132,6 +133,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	policy := `"company";q=` + strconv.Itoa(l.burst) + ";w=" + ceilSeconds(float64(l.burst)/l.perSecond)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := l.Allow(r.Context(), l.key(r))
+		l.observe(r.Context(), res, err)
 		if err != nil {
 			next.ServeHTTP(w, r) // fail open: see the package documentation
 			return
@@ -161,9 +163,10 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	prefix  string
-	timeout time.Duration
-	key     func(*http.Request) string
+	prefix   string
+	timeout  time.Duration
+	key      func(*http.Request) string
+	observer ratelimit.Observer
 }
 
 // WithPrefix sets the prefix of the limiter's keys (default
