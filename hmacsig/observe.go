@@ -37,10 +37,19 @@ func (v *Verifier) observe(ctx context.Context, err error) {
 		v.obs.SignatureVerified(ctx, OutcomeOK)
 		return
 	}
-	code := edge.ErrInternal.Code
+	v.obs.SignatureVerified(ctx, problemCode(err))
+}
+
+// problemCode is the code of the problem err is or wraps. Verify returns a
+// *edge.Problem itself, which the type assertion finds without the
+// allocation errors.As costs.
+func problemCode(err error) string {
+	if p, ok := err.(*edge.Problem); ok {
+		return p.Code
+	}
 	var p *edge.Problem
 	if errors.As(err, &p) {
-		code = p.Code
+		return p.Code
 	}
-	v.obs.SignatureVerified(ctx, code)
+	return edge.ErrInternal.Code
 }

@@ -41,6 +41,9 @@ func outcomeCode(err error) string {
 	if err == nil {
 		return "ok"
 	}
+	if p, ok := err.(*edge.Problem); ok { // no allocation, unlike errors.As
+		return p.Code
+	}
 	var p *edge.Problem
 	if errors.As(err, &p) {
 		return p.Code
