@@ -25,9 +25,12 @@ type Observer interface {
 	// passport_invalid, passport_expired) of a request that Require refused.
 	PassportRejected(ctx context.Context, code string)
 	// RevocationNotice is told the kind of every revocation notice a
-	// Gateway receives: "session", "user", "company" or "all". Notices
-	// carry no time, so their lag is not known.
+	// Gateway receives: "session", "user", "company" or "all".
 	RevocationNotice(ctx context.Context, kind string)
+	// RevocationLag is told, for a notice that carries its time
+	// (Revocation.At: a shared store's notice from another replica), how
+	// long after it was announced the Gateway received it.
+	RevocationLag(ctx context.Context, lag time.Duration)
 }
 
 // WithObserver makes a Gateway (NewGateway) or a Verifier (NewVerifier)
@@ -82,6 +85,9 @@ func (g *Gateway) observeRevocation(rev Revocation) {
 		kind = "user"
 	}
 	g.obs.RevocationNotice(context.Background(), kind)
+	if !rev.At.IsZero() {
+		g.obs.RevocationLag(context.Background(), max(g.now().Sub(rev.At), 0))
+	}
 }
 
 func (v *Verifier) observeRejected(ctx context.Context, err error) {

@@ -8,7 +8,10 @@ import (
 	"time"
 )
 
-type passportEvents struct{ rejected, revocations []string }
+type passportEvents struct {
+	rejected, revocations []string
+	lags                  []time.Duration
+}
 
 func (e *passportEvents) PassportCache(context.Context, string, bool)                 {}
 func (e *passportEvents) PassportMint(context.Context, string, time.Duration, string) {}
@@ -17,6 +20,9 @@ func (e *passportEvents) PassportRejected(_ context.Context, code string) {
 }
 func (e *passportEvents) RevocationNotice(_ context.Context, kind string) {
 	e.revocations = append(e.revocations, kind)
+}
+func (e *passportEvents) RevocationLag(_ context.Context, lag time.Duration) {
+	e.lags = append(e.lags, lag)
 }
 
 func TestVerifierObserverSeesRejections(t *testing.T) {
@@ -41,9 +47,13 @@ func TestVerifierObserverSeesRejections(t *testing.T) {
 
 func TestGatewayObserverSeesRevocationKinds(t *testing.T) {
 	var ev passportEvents
-	g := &Gateway{obs: &ev}
-	for _, rev := range []Revocation{{SessionID: "s"}, {User: "u"}, {Company: "1"}, {All: true}} {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	g := &Gateway{obs: &ev, now: func() time.Time { return now }}
+	for _, rev := range []Revocation{{SessionID: "s"}, {User: "u", At: now.Add(-300 * time.Millisecond)}, {Company: "1"}, {All: true}} {
 		g.observeRevocation(rev)
+	}
+	if len(ev.lags) != 1 || ev.lags[0] != 300*time.Millisecond {
+		t.Fatalf("lags %v, want [300ms]: only a notice with a time has one", ev.lags)
 	}
 	want := []string{"session", "user", "company", "all"}
 	for i := range want {

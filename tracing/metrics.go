@@ -57,6 +57,7 @@ const (
 //	cellgate.passport.mint.duration        s         cellgate.zone, cellgate.outcome cellgate_passport_mint_duration_seconds
 //	cellgate.passport.rejections           {request} cellgate.problem                cellgate_passport_rejections_total
 //	cellgate.passport.revocation.notices   {notice}  cellgate.revocation.kind        cellgate_passport_revocation_notices_total
+//	cellgate.passport.revocation.lag       s         (none)                          cellgate_passport_revocation_lag_seconds
 //	cellgate.signature.verifications       {request} cellgate.outcome                cellgate_signature_verifications_total
 //	cellgate.ratelimit.decisions           {request} cellgate.decision               cellgate_ratelimit_decisions_total
 //	cellgate.problems                      {problem} cellgate.problem                cellgate_problems_total
@@ -79,6 +80,7 @@ type Metrics struct {
 	passMints     metric.Float64Histogram
 	passRejected  metric.Int64Counter
 	revocations   metric.Int64Counter
+	revocationLag metric.Float64Histogram
 	signatures    metric.Int64Counter
 	rateLimits    metric.Int64Counter
 	problems      metric.Int64Counter
@@ -138,6 +140,7 @@ func NewMetrics(opts ...Option) (*Metrics, error) {
 	m.passMints = histogram("cellgate.passport.mint.duration", "Duration of the gateway's calls of the authentication service for a passport, by zone and outcome.", durationBuckets)
 	m.passRejected = counter("cellgate.passport.rejections", "{request}", "Requests refused for their passport, by problem code.")
 	m.revocations = counter("cellgate.passport.revocation.notices", "{notice}", "Revocation notices received by gateways, by kind.")
+	m.revocationLag = histogram("cellgate.passport.revocation.lag", "Time from a revocation's announcement to a gateway receiving its notice, for notices that carry it.", durationBuckets)
 	m.signatures = counter("cellgate.signature.verifications", "{request}", "Verifications of signed URLs, by outcome.")
 	m.rateLimits = counter("cellgate.ratelimit.decisions", "{request}", "Rate limit decisions, by decision.")
 	m.problems = counter("cellgate.problems", "{problem}", "Problem responses written, by problem code.")
@@ -266,6 +269,14 @@ func (m *Metrics) PassportRejected(ctx context.Context, code string) {
 func (m *Metrics) RevocationNotice(ctx context.Context, kind string) {
 	if m.revocations.Enabled(ctx) {
 		m.revocations.Add(ctx, 1, m.opts(one(RevocationKindKey, kind)).add...)
+	}
+}
+
+// RevocationLag records how late a revocation notice arrived; it
+// implements passport.Observer.
+func (m *Metrics) RevocationLag(ctx context.Context, lag time.Duration) {
+	if m.revocationLag.Enabled(ctx) {
+		m.revocationLag.Record(ctx, lag.Seconds())
 	}
 }
 
