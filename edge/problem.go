@@ -122,6 +122,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		p = ErrInternal.WithCause(err)
 	}
 	ctx := r.Context()
+	observeProblem(ctx, p)
 	attrs := []slog.Attr{slog.String("problem", p.Code)}
 	if err != nil && err != p || p.cause != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

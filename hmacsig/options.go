@@ -40,6 +40,7 @@ type config struct {
 	leeway      time.Duration
 	maxLifetime time.Duration
 	logger      *slog.Logger
+	observer    Observer
 }
 
 // newConfig applies opts over the defaults for the constructor ctor, which

@@ -40,7 +40,7 @@ func TestOptionsChecked(t *testing.T) {
 	}
 	for ctor, opts := range map[string][]hmacsig.Option{
 		"NewSigner":   {hmacsig.WithKeyID("k1"), hmacsig.WithClock(time.Now)},
-		"NewVerifier": {hmacsig.WithClock(time.Now), hmacsig.WithLeeway(0), hmacsig.WithMaxLifetime(time.Hour), hmacsig.WithLogger(nil)},
+		"NewVerifier": {hmacsig.WithClock(time.Now), hmacsig.WithLeeway(0), hmacsig.WithMaxLifetime(time.Hour), hmacsig.WithLogger(nil), hmacsig.WithObserver(nil)},
 	} {
 		if err := construct[ctor](opts...); err != nil {
 			t.Errorf("%s: %v", ctor, err)

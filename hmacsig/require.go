@@ -40,6 +40,7 @@ func Require(v *Verifier) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			kid, err := v.verify(r)
+			v.observe(r.Context(), err)
 			if err != nil {
 				if v.logger != nil {
 					// The path may be logged, the query never: it holds the signature.

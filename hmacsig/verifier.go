@@ -31,18 +31,19 @@ type Verifier struct {
 	leeway      time.Duration
 	maxLifetime time.Duration
 	logger      *slog.Logger // nil: Require logs nothing of its own
+	obs         Observer     // nil: none
 }
 
 // NewVerifier returns a Verifier for keys. It refuses an empty key set, a
 // key shorter than [MinKeySize], a Previous key without a Current one and a
 // kid that could not appear in a URL. It reads [WithClock], [WithLeeway],
-// [WithMaxLifetime] and [WithLogger].
+// [WithMaxLifetime], [WithLogger] and [WithObserver].
 func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
-	c, err := newConfig("NewVerifier", opts, "WithClock", "WithLeeway", "WithMaxLifetime", "WithLogger")
+	c, err := newConfig("NewVerifier", opts, "WithClock", "WithLeeway", "WithMaxLifetime", "WithLogger", "WithObserver")
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{now: c.now, leeway: c.leeway, maxLifetime: c.maxLifetime, logger: c.logger}
+	v := &Verifier{now: c.now, leeway: c.leeway, maxLifetime: c.maxLifetime, logger: c.logger, obs: c.observer}
 	if keys.Current == nil && keys.Previous != nil {
 		return nil, errors.New("hmacsig: Keys.Previous set without Keys.Current")
 	}
@@ -84,6 +85,7 @@ func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
 // without RequestURI is read from r.URL.RequestURI().
 func (v *Verifier) Verify(r *http.Request) error {
 	_, err := v.verify(r)
+	v.observe(r.Context(), err)
 	return err
 }
 

@@ -67,6 +67,7 @@ type Gateway struct {
 	ttl         time.Duration
 	timeout     time.Duration
 	now         func() time.Time
+	obs         Observer // nil: none
 
 	mu    sync.Mutex
 	cache *simplelru.LRU[cacheKey, *entry]
@@ -96,7 +97,7 @@ type entry struct {
 // (hmacsig.Transport) across processes; nil means edge.NewTransport.
 // Options: WithCookie, WithHeader, WithCompanyHeader, WithPublic,
 // WithCompanyless, WithCacheTTL, WithMaxEntries, WithKeepSessionCookie,
-// WithTimeout, WithClock.
+// WithTimeout, WithClock, WithObserver.
 func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.RoundTripper, opts ...Option) (*Gateway, error) {
 	c, err := newConfig("NewGateway", opts, gatewayOptions)
 	if err != nil {
@@ -119,7 +120,7 @@ func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.Rou
 		zone: zoneName, dir: dir, authURL: authURL, rt: edge.Outbound(rt),
 		cookie: c.cookie, header: http.CanonicalHeaderKey(c.header), public: c.public, companyless: c.companyless,
 		keepCookie: c.keepCookie, ttl: c.cacheTTL, timeout: c.timeout, now: c.now,
-		missing: companyMissing(c.companyHeader),
+		missing: companyMissing(c.companyHeader), obs: c.observer,
 	}
 	g.bearer = g.header == "Authorization"
 	if g.cache, err = simplelru.NewLRU[cacheKey, *entry](c.maxEntries, nil); err != nil {
@@ -215,6 +216,7 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 // Store.Subscribe. A company revocation drops the whole cache: the cache
 // does not know which other companies a session may act for; so does All.
 func (g *Gateway) Revoked(rev Revocation) {
+	g.observeRevocation(rev)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.gen.Add(1)
@@ -244,7 +246,9 @@ func (g *Gateway) passport(ctx context.Context, token, company string) (*entry, 
 	// allocates for tokens longer than 32 bytes.
 	var buf [64]byte
 	key := cacheKey{session: sha256.Sum256(append(buf[:0], token...)), company: company}
-	if e := g.cached(key); e != nil {
+	e := g.cached(key)
+	g.observeCache(ctx, e != nil)
+	if e != nil {
 		return e, nil
 	}
 	return g.fetch(ctx, key)
@@ -267,7 +271,7 @@ func (g *Gateway) fetch(ctx context.Context, key cacheKey) (*entry, error) {
 		// deadline, keeping the first request's values (request ID).
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.timeout)
 		defer cancel()
-		e, err := g.ask(ctx, key)
+		e, err := g.askObserved(ctx, key)
 		if err != nil {
 			return nil, err
 		}

@@ -36,8 +36,8 @@ func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 var (
 	issuerOptions   = []string{"WithLifetime", "WithNextKey", "WithPreviousKeys", "WithJWKSMaxAge", "WithClock"}
 	authOptions     = []string{"WithTrust", "WithSignedCalls"}
-	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock"}
-	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithHeader", "WithTransport", "WithTimeout", "WithClock"}
+	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock", "WithObserver"}
+	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithHeader", "WithTransport", "WithTimeout", "WithClock", "WithObserver"}
 	memStoreOptions = []string{"WithMaxEntries", "WithRetention", "WithClock"}
 	storageOptions  = []string{"WithPrefix"}
 	clientOptions   = []string{"WithTimeout"}
@@ -105,6 +105,7 @@ type config struct {
 	maxEntries int
 	retention  time.Duration
 	prefix     string
+	observer   Observer
 }
 
 // newConfig applies opts over the defaults for the constructor ctor

@@ -52,7 +52,7 @@ func (w *optionWorld) allOptions() []Option {
 		WithSessionLifetime(time.Hour), WithInsecureCookie(), WithJWKS("https://auth.test/jwks.json"),
 		WithStaticKeys(w.key.Public()), WithIssuer(w.issuer), WithLoopbackHTTP(), WithLeeway(time.Second),
 		WithTransport(http.DefaultTransport), WithTimeout(time.Second), WithMaxEntries(10), WithRetention(time.Minute),
-		WithPrefix("/internal"),
+		WithPrefix("/internal"), WithObserver(nil),
 	}
 }
 

@@ -1,6 +1,9 @@
 package passport
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store holds sessions under their TokenKey. Implementations are safe for
 // concurrent use. The in-memory MemoryStore is the default; StoreClient
@@ -32,6 +35,11 @@ type Revocation struct {
 	// All means the subscriber may have missed revocations (a shared
 	// store's notice channel reconnected): drop everything cached.
 	All bool `json:"all,omitempty"`
+	// At is when the revocation was announced, set by stores whose notices
+	// cross processes (redisstore), so a receiver knows their lag; zero
+	// when unknown. It is not one of the fields above: it says when, not
+	// what.
+	At time.Time `json:"at,omitzero"`
 }
 
 // matches reports whether a session with this id, user and companies is

@@ -27,6 +27,7 @@ type Verifier struct {
 	bearer bool
 	parser *jwt.Parser
 	keys   keySource
+	obs    Observer // nil: none
 }
 
 type keySource interface {
@@ -39,7 +40,7 @@ type keySource interface {
 // followed through every rotation) and WithStaticKeys (a fixed set).
 // Options: one of WithJWKS, WithIssuer and WithStaticKeys; WithLeeway,
 // WithHeader, WithTransport and WithTimeout (for the JWKS), WithLoopbackHTTP,
-// WithClock.
+// WithClock, WithObserver.
 func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 	c, err := newConfig("NewVerifier", opts, verifierOptions)
 	if err != nil {
@@ -60,7 +61,7 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 		return nil, fmt.Errorf("passport: verifier: WithIssuer names %q, the verifier expects %q", c.issuer.iss, issuer)
 	}
 	v := &Verifier{
-		iss: issuer, aud: audience, header: http.CanonicalHeaderKey(c.header),
+		iss: issuer, aud: audience, header: http.CanonicalHeaderKey(c.header), obs: c.observer,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{EdDSA, ES256}),
 			jwt.WithIssuer(issuer),
@@ -172,11 +173,13 @@ func Require(v *Verifier) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			token, err := v.token(r.Header)
 			if err != nil {
+				v.observeRejected(r.Context(), err)
 				edge.WriteProblem(w, r, err)
 				return
 			}
 			c, err := v.Verify(r.Context(), token)
 			if err != nil {
+				v.observeRejected(r.Context(), err)
 				edge.WriteProblem(w, r, err)
 				return
 			}

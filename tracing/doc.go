@@ -43,4 +43,18 @@
 //	)(mux)
 //
 // Inside the topology, drop Root so spans continue the caller's trace.
+//
+// # Metrics
+//
+// Metrics holds cellgate's metric instruments, on the OTel metric API only
+// (WithMeterProvider, the global provider by default; otelsetup.SetupMetrics
+// installs one). otelhttp already records HTTP server and client durations;
+// Metrics records what only cellgate knows: zone directory lookups,
+// passports, signatures, uploads, rate limits and problems, with
+// low-cardinality attributes (zone, outcome, problem code). zone, passport,
+// hmacsig and zone/ratelimit may not import OpenTelemetry, and edge imports
+// only the standard library, so each declares a small observer of standard
+// types (zone.DirectoryObserver, passport.Observer, hmacsig.Observer,
+// ratelimit.Observer, upload.Observer, edge.SetProblemObserver) that is
+// no-op by default, and Metrics implements all of them. See [Metrics].
 package tracing

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cellgate/cellgate/edge"
@@ -29,6 +30,7 @@ type config struct {
 	provider trace.TracerProvider // nil: the global provider
 	now      func() time.Time     // nil: time.Now, and nothing is put in the context
 	trust    edge.Trust           // nil: nothing is trusted
+	meters   metric.MeterProvider // nil: the global provider
 }
 
 // mustConfig applies opts for the constructor ctor, which reads only the

@@ -46,6 +46,7 @@ type Handler struct {
 	idle        time.Duration
 	errTooLarge *edge.Problem
 	company     func(string) bool
+	obs         Observer // nil: none
 }
 
 // NewHandler returns a Handler that asks fus for storage locations.
@@ -67,6 +68,7 @@ func newHandler(ctor string, fus *Client, cfg *config) (*Handler, error) {
 		storage: tracing.Transport(orNewTransport(cfg.storageRT), tracerOptions(cfg)...),
 		maxSize: cfg.maxSize,
 		idle:    cfg.idle,
+		obs:     cfg.observer,
 		errTooLarge: edge.NewProblem(http.StatusRequestEntityTooLarge, ErrTooLarge.Code,
 			fmt.Sprintf("The upload is larger than the maximum of %d bytes.", cfg.maxSize)),
 	}, nil
@@ -79,8 +81,8 @@ type result struct {
 	PartNumber int    `json:"part_number,omitempty"`
 }
 
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serve is ServeHTTP without the observer.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, err := ParseParams(r, h.maxSize, h.company)
 	if err != nil {
@@ -119,6 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	etag, n, err := h.put(ctx, w, r, t, p.Size)
 	stop()
 	tracing.SetAttributes(ctx, attribute.Int64(AttrBytesStreamed, n))
+	streamedKey.Value(ctx).add(n)
 	if err != nil {
 		edge.WriteProblem(w, r, clientGone(ctx, err))
 		return

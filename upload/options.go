@@ -66,12 +66,13 @@ type config struct {
 	patternUpload  string
 	patternPart    string
 	validCompany   func(string) bool
+	observer       Observer
 }
 
 // The options each constructor reads.
 var (
 	clientReads  = []string{"WithStorageHosts", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"}
-	handlerReads = []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID"}
+	handlerReads = []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID", "WithObserver"}
 	newReads     = append(slices.Clone(handlerReads), "WithCORS", "WithFlags", "WithDetectCompany", "WithResolve",
 		"WithLogger", "WithTrust", "WithPatterns")
 )

@@ -32,9 +32,9 @@ func TestOptionsChecked(t *testing.T) {
 		upload.WithStorageHosts("s.example"), upload.WithStorageHeaders("x-custom"), upload.WithFUSTransport(nil),
 		upload.WithFUSTimeout(time.Second), upload.WithTracerProvider(nil), upload.WithCompanyID(zone.ValidCompanyID),
 		upload.WithCORS(pass), upload.WithFlags(pass), upload.WithDetectCompany(), upload.WithResolve(),
-		upload.WithLogger(nil), upload.WithTrust(nil), upload.WithPatterns(upload.PatternUpload, upload.PatternPart),
+		upload.WithLogger(nil), upload.WithObserver(nil), upload.WithTrust(nil), upload.WithPatterns(upload.PatternUpload, upload.PatternPart),
 	}
-	handler := []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID"}
+	handler := []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID", "WithObserver"}
 	reads := map[string][]string{
 		"NewClient":  {"WithStorageHosts", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"},
 		"NewHandler": handler,

@@ -45,6 +45,7 @@ type CachingDirectory struct {
 	wg      sync.WaitGroup
 
 	hits, misses, stale, errs, refreshes atomic.Uint64
+	obs                                  DirectoryObserver // nil: none
 }
 
 // cached is one zone and when the directory said so.
@@ -65,7 +66,7 @@ type CacheStats struct {
 // NewCachingDirectory returns a cache in front of dir. Options: WithTTL,
 // WithStaleWhileRevalidate, WithStaleIfError, WithNegativeTTL,
 // WithCacheSize, WithNegativeCacheSize, WithLookupTimeout, WithRetryBackoff,
-// WithClock.
+// WithClock, WithDirectoryObserver.
 func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, error) {
 	c, err := newConfig("NewCachingDirectory", opts, cacheOptions)
 	if err != nil {
@@ -85,7 +86,7 @@ func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, erro
 	return &CachingDirectory{
 		dir: dir, now: c.now,
 		ttl: c.ttl, swr: c.swr, maxStale: c.maxStale, negTTL: c.negTTL, timeout: c.lookupTimeout,
-		zones: zones, unknown: unknown, backoff: c.retryBackoff,
+		zones: zones, unknown: unknown, backoff: c.retryBackoff, obs: c.observer,
 	}, nil
 }
 
@@ -97,19 +98,24 @@ func (c *CachingDirectory) Lookup(ctx context.Context, company string) (Zone, er
 		switch {
 		case age < c.ttl:
 			c.hits.Add(1)
+			c.observe(ctx, LookupHit)
 			return e.zone, nil
 		case age < c.ttl+c.swr, age < c.maxStale:
 			c.stale.Add(1)
+			c.observe(ctx, LookupStale)
 			c.refresh(ctx, company)
 			return e.zone, nil
 		}
-		return c.fetch(ctx, company)
+		z, err := c.fetch(ctx, company)
+		c.observeFetch(ctx, err)
+		return z, err
 	}
 	if until, ok := c.unknown.Get(company); ok && now.Before(until) {
 		c.hits.Add(1)
+		c.observe(ctx, LookupNegativeHit)
 		return Zone{}, unknownCompany(company)
 	}
-	return c.fetch(ctx, company)
+	return c.lookupUpstream(ctx, company)
 }
 
 // Invalidate forgets what the cache knows of company, for a directory-change
@@ -193,7 +199,9 @@ func (c *CachingDirectory) load(ctx context.Context, company string) (z Zone, er
 			c.errs.Add(1)
 		}
 	}()
+	start := c.now()
 	z, err = c.dir.Lookup(ctx, company)
+	c.observeCall(ctx, start, err)
 	unknown := errors.Is(err, ErrUnknownCompany)
 	if err != nil && !unknown {
 		c.errs.Add(1)

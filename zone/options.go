@@ -54,6 +54,8 @@ type config struct {
 	retryAfter time.Duration
 	maxAge     time.Duration
 
+	observer DirectoryObserver
+
 	canaries map[string]Canary
 	flags    FlagFunc
 }
@@ -115,7 +117,8 @@ var (
 	baseURLOptions = []string{"WithHeader", "WithRetryAfter", "WithCacheMaxAge"}
 	routerOptions  = []string{"WithCanary", "WithFlags", "WithTrust", "WithLogger"}
 	cacheOptions   = []string{"WithTTL", "WithStaleWhileRevalidate", "WithStaleIfError", "WithNegativeTTL",
-		"WithCacheSize", "WithNegativeCacheSize", "WithLookupTimeout", "WithClock", "WithRetryBackoff"}
+		"WithCacheSize", "WithNegativeCacheSize", "WithLookupTimeout", "WithClock", "WithRetryBackoff",
+		"WithDirectoryObserver"}
 	httpDirOptions = []string{"WithTransport", "WithMaxResponseBytes"}
 	staticOptions  = []string{"WithValidator"}
 )

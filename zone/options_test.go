@@ -21,6 +21,7 @@ var allOptions = []Option{
 	WithLookupTimeout(time.Second), WithRetryBackoff(time.Second), WithMaxResponseBytes(1024), WithRetryAfter(time.Second), WithCacheMaxAge(0),
 	WithCanary("us01", Canary{Endpoint: Endpoint{Transport: edge.Binding(http.NotFoundHandler())}, Percent: 5}),
 	WithFlags(func(*http.Request, string, bool) bool { return false }),
+	WithDirectoryObserver(nil),
 }
 
 // constructors builds each constructor of the package with opts; the

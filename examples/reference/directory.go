@@ -21,8 +21,8 @@ var Zones = []string{"us01", "us02", "uk01"}
 // and 3 in us01, us02 and uk01) behind a CachingDirectory, with each zone's
 // web_base_url replaced by webBaseURLs[zone] where that is set: a topology
 // listening on other ports than 8081–8083 points clients at its own zone
-// gateways.
-func EmbeddedDirectory(webBaseURLs map[string]string) (*zone.CachingDirectory, error) {
+// gateways. opts are further options of the CachingDirectory.
+func EmbeddedDirectory(webBaseURLs map[string]string, opts ...zone.Option) (*zone.CachingDirectory, error) {
 	var companies map[string]zone.Zone
 	if err := json.Unmarshal(directoryJSON, &companies); err != nil {
 		return nil, fmt.Errorf("reference: directory: %w", err)
@@ -37,13 +37,13 @@ func EmbeddedDirectory(webBaseURLs map[string]string) (*zone.CachingDirectory, e
 	if err != nil {
 		return nil, fmt.Errorf("reference: directory: %w", err)
 	}
-	return zone.NewCachingDirectory(dir)
+	return zone.NewCachingDirectory(dir, opts...)
 }
 
 // LoadDirectory returns the zone directory in the JSON file at path, or the
 // embedded one of the examples when path is empty, behind a CachingDirectory
-// as on every hot path.
-func LoadDirectory(path string) (*zone.CachingDirectory, error) {
+// as on every hot path. opts are further options of the CachingDirectory.
+func LoadDirectory(path string, opts ...zone.Option) (*zone.CachingDirectory, error) {
 	var (
 		dir *zone.StaticDirectory
 		err error
@@ -56,5 +56,5 @@ func LoadDirectory(path string) (*zone.CachingDirectory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reference: directory: %w", err)
 	}
-	return zone.NewCachingDirectory(dir)
+	return zone.NewCachingDirectory(dir, opts...)
 }

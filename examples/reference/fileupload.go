@@ -32,6 +32,8 @@ type FileUploadConfig struct {
 	CORSOrigins []string
 	// Logger receives the access log; slog.Default() when nil.
 	Logger *slog.Logger
+	// Upload holds further options of upload.New (upload.WithObserver, …).
+	Upload []upload.Option
 }
 
 // NewFileUpload returns the storage host (upload.New): a PUT to a URL signed
@@ -49,6 +51,7 @@ func NewFileUpload(cfg FileUploadConfig) (http.Handler, error) {
 	if len(cfg.CORSOrigins) > 0 {
 		opts = append(opts, upload.WithCORS(CORS(cfg.CORSOrigins, "ETag")))
 	}
+	opts = append(opts, cfg.Upload...)
 	fus, err := upload.NewClient(cfg.FUS, cfg.FUSSigner, clientOpts...)
 	if err != nil {
 		return nil, err

@@ -36,6 +36,9 @@ func banner(w io.Writer, s started) {
 	}
 	fmt.Fprintf(tw, "  authentication\t(no port)\tinternal only, reached through edge.Binding\n")
 	fmt.Fprintf(tw, "  keys\t%s\tgenerated once, mode 0600, never printed\n", s.Keys)
+	if s.Admin != "" {
+		fmt.Fprintf(tw, "  admin\t%s\tGET /metrics for Prometheus (not public): curl -s %s/metrics | grep cellgate_\n", s.Admin, s.Admin)
+	}
 	tw.Flush()
 
 	api, us01, storage, sessions := s.URLs["api"], s.URLs["us01"], s.URLs["storage"], s.URLs["sessions"]

@@ -69,6 +69,7 @@ func main() {
 	replace := flag.String("replace", reference.Env("CELLGATE_REPLACE", "GET /rest/v1.0/projects/{projectId}/rfis"),
 		"strangler: comma-separated ServeMux patterns served by the replacement backend instead of the cell ($CELLGATE_REPLACE)")
 	trace := flag.Bool("trace", false, "write every span to standard output")
+	flag.StringVar(&cfg.admin, "admin-addr", reference.Env("CELLGATE_ADMIN_ADDR", DefaultAdminAddr), "admin listener serving GET /metrics (Prometheus); keep it off public interfaces; empty: none ($CELLGATE_ADMIN_ADDR)")
 	flag.DurationVar(&cfg.grace, "grace", reference.DefaultGrace, "how long shutdown waits for in-flight requests")
 	flag.Parse()
 	for name, p := range ports {

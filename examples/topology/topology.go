@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/internal/standin"
 	"github.com/cellgate/cellgate/examples/reference"
@@ -19,6 +21,7 @@ import (
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/tracing/otelsetup"
+	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
 )
 
@@ -45,13 +48,17 @@ type config struct {
 	trace      io.Writer      // spans go here when set
 	grace      time.Duration  // how long shutdown drains in-flight requests
 	logger     *slog.Logger
+	admin      string               // admin listener (/metrics), never public; "" for none
+	meters     metric.MeterProvider // tests: record here instead of the global provider
+	metrics    *tracing.Metrics     // set by run
 }
 
 // started describes the running topology, for the banner and tests.
 type started struct {
-	URLs map[string]string // public host → base URL
-	Keys string            // key directory
-	S3   string            // endpoint/bucket in S3 mode; no credential
+	URLs  map[string]string // public host → base URL
+	Keys  string            // key directory
+	S3    string            // endpoint/bucket in S3 mode; no credential
+	Admin string            // admin base URL (/metrics), "" without one
 }
 
 // run starts the whole topology, calls ready once every host listens, and
@@ -68,6 +75,11 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 		}
 		defer shutdown(context.WithoutCancel(ctx))
 	}
+	adminHandler, stopMetrics, err := setupMetrics(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	keys, err := reference.LoadKeys(cfg.keys)
 	if err != nil {
 		return err
@@ -123,13 +135,14 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 		for _, z := range reference.Zones {
 			webBase[z] = url(z)
 		}
-		dir, err = reference.EmbeddedDirectory(webBase)
+		dir, err = reference.EmbeddedDirectory(webBase, zone.WithDirectoryObserver(cfg.metrics))
 	} else {
-		dir, err = reference.LoadDirectory(cfg.directory)
+		dir, err = reference.LoadDirectory(cfg.directory, zone.WithDirectoryObserver(cfg.metrics))
 	}
 	if err != nil {
 		return err
 	}
+	cfg.metrics.ObserveDirectoryEntries("zone", dir.Len)
 
 	handlers, err := build(cfg, keys, dir, url, log)
 	if err != nil {
@@ -156,6 +169,14 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 		listeners = append(listeners, rl)
 		st.URLs[name] = rl.URL()
 	}
+	if adminHandler != nil {
+		al, err := adminListener(cfg, adminHandler)
+		if err != nil {
+			return err
+		}
+		listeners = append(listeners, al)
+		st.Admin = al.URL()
+	}
 	if ready != nil {
 		ready(st)
 	}
@@ -168,7 +189,7 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 // gateway, gateway → cell, storage host → file upload service) are
 // edge.Bindings: in-process calls that no header can impersonate.
 func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string) string, log *slog.Logger) (map[string]http.Handler, error) {
-	sessionsVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Sessions})
+	sessionsVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Sessions}, hmacsig.WithObserver(cfg.metrics))
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +297,7 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 	// them through it. (Code next to the Issuer would use WithIssuer.)
 	verifier, err := passport.NewVerifier(issuerName, z,
 		passport.WithJWKS("https://auth.internal"+reference.JWKSPath),
-		passport.WithTransport(auth))
+		passport.WithTransport(auth), passport.WithObserver(cfg.metrics))
 	if err != nil {
 		return nil, err
 	}
@@ -302,6 +323,7 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 		Trust:         edge.TrustBinding, // the router calls through a binding
 		API:           web.api,
 		ConnectSrc:    web.connectSrc,
+		Passport:      []passport.Option{passport.WithObserver(cfg.metrics)},
 		Logger:        log,
 	})
 }
@@ -363,7 +385,7 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 		fusMux.Handle(host+"/", fus)
 		services[z] = "http://" + host
 	}
-	uploadVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Upload})
+	uploadVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Upload}, hmacsig.WithObserver(cfg.metrics))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -376,6 +398,7 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 		StorageHosts: storageHosts,
 		CORSOrigins:  origins,
 		Logger:       log,
+		Upload:       []upload.Option{upload.WithObserver(cfg.metrics)},
 	})
 	return objects, host, err
 }

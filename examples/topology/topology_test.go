@@ -33,6 +33,7 @@ import (
 type topology struct {
 	t       *testing.T
 	urls    map[string]string
+	admin   string // admin base URL, with config.admin
 	keys    string
 	objects string // the object store's directory
 	logs    *syncbuf.Buffer
@@ -71,7 +72,7 @@ func start(t *testing.T, withTLS bool, with ...func(*config)) *topology {
 	}()
 	select {
 	case s := <-ready:
-		tp.urls, tp.keys = s.URLs, s.Keys
+		tp.urls, tp.keys, tp.admin = s.URLs, s.Keys, s.Admin
 	case err := <-tp.done:
 		t.Fatalf("topology did not start: %v", err)
 	}

@@ -23,6 +23,7 @@ func (st *Store) announce(ctx context.Context, r passport.Revocation) error {
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
 	st.deliver(r)
+	r.At = st.now() // for the receivers' lag
 	msg, err := json.Marshal(notice{Origin: st.origin, Revocation: r})
 	if err != nil {
 		return fmt.Errorf("redisstore: publish revocation: %w", err)

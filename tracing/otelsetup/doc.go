@@ -12,4 +12,19 @@
 //		return err
 //	}
 //	defer shutdown(context.Background()) // flushes what is pending
+//
+// SetupMetrics does the same for metrics: a global MeterProvider exporting
+// OTLP over HTTP and, for scraping, a Prometheus exporter whose handler is
+// served on an admin listener that is not public:
+//
+//	m, err := otelsetup.SetupMetrics(ctx, otelsetup.WithServiceName("router"), otelsetup.WithPrometheus())
+//	if err != nil {
+//		return err
+//	}
+//	defer m.Shutdown(context.Background())
+//	admin := http.NewServeMux()
+//	admin.Handle("GET /metrics", m.Handler()) // curl -s 127.0.0.1:9090/metrics | grep cellgate_
+//	go http.ListenAndServe("127.0.0.1:9090", admin)
+//
+// Prometheus' client library is linked by this package only.
 package otelsetup

@@ -22,6 +22,7 @@ func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 type config struct {
 	console     io.Writer
 	serviceName string
+	prometheus  bool // SetupMetrics only
 }
 
 // newConfig applies opts over the defaults, which install nothing but what

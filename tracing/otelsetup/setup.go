@@ -2,6 +2,7 @@ package otelsetup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,6 +50,9 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	c, err := newConfig(opts)
 	if err != nil {
 		return nil, err
+	}
+	if c.prometheus {
+		return nil, errors.New("otelsetup: Setup does not take option WithPrometheus; SetupMetrics does")
 	}
 	noShutdown := func(context.Context) error { return nil }
 	if strings.EqualFold(strings.TrimSpace(os.Getenv("OTEL_SDK_DISABLED")), "true") {

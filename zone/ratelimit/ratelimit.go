@@ -64,6 +64,7 @@ func New(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.H
 			}
 			now := c.now()
 			allowed := lim.AllowN(now, 1)
+			c.observe(r.Context(), allowed)
 			tokens := max(lim.TokensAt(now), 0)
 			h := w.Header()
 			h.Set("RateLimit-Policy", policy)
@@ -116,6 +117,7 @@ type config struct {
 	now         func() time.Time
 	maxLimiters int
 	key         func(*http.Request) string
+	observer    Observer
 }
 
 func newConfig(opts []Option) (*config, error) {

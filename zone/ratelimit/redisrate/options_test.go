@@ -26,7 +26,7 @@ var constructors = map[string]struct {
 	reads []string
 	build func(client redis.UniversalClient, limit rate.Limit, burst int, opts ...redisrate.Option) error
 }{
-	"New": {[]string{"WithPrefix", "WithTimeout", "WithKey"},
+	"New": {[]string{"WithPrefix", "WithTimeout", "WithKey", "WithObserver"},
 		func(client redis.UniversalClient, limit rate.Limit, burst int, opts ...redisrate.Option) error {
 			_, err := redisrate.New(client, limit, burst, opts...)
 			return err
@@ -44,6 +44,7 @@ func TestOptionsRefused(t *testing.T) {
 	valid := []redisrate.Option{
 		redisrate.WithPrefix("p:"), redisrate.WithTimeout(time.Second),
 		redisrate.WithKey(func(*http.Request) string { return "k" }), redisrate.WithKey(nil),
+		redisrate.WithObserver(nil),
 	}
 	for name, ctor := range constructors {
 		for _, o := range valid {

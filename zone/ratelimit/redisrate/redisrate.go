@@ -58,6 +58,7 @@ type Limiter struct {
 	burst     int
 	perSecond float64
 	key       func(*http.Request) string
+	obs       ratelimit.Observer // nil: none
 }
 
 // Result is one decision.
@@ -82,9 +83,9 @@ func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts 
 // New returns a middleware like ratelimit.New's, whose budget every
 // replica shares: same key (ratelimit.DefaultKey unless WithKey), same
 // RateLimit-Policy and RateLimit headers, same 429 rate_limited with
-// Retry-After. Options: WithPrefix, WithTimeout, WithKey.
+// Retry-After. Options: WithPrefix, WithTimeout, WithKey, WithObserver.
 func New(client redis.UniversalClient, limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
-	c, err := newConfig("New", opts, "WithPrefix", "WithTimeout", "WithKey")
+	c, err := newConfig("New", opts, "WithPrefix", "WithTimeout", "WithKey", "WithObserver")
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +112,7 @@ func newLimiter(client redis.UniversalClient, limit rate.Limit, burst int, c *co
 	return &Limiter{
 		c: client, prefix: c.prefix, timeout: c.timeout,
 		emission: emission, tolerance: emission * int64(burst),
-		burst: burst, perSecond: perSecond, key: c.key,
+		burst: burst, perSecond: perSecond, key: c.key, obs: c.observer,
 	}, nil
 }
 
@@ -141,6 +142,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	policy := `"company";q=` + strconv.Itoa(l.burst) + ";w=" + ceilSeconds(float64(l.burst)/l.perSecond)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := l.Allow(r.Context(), l.key(r))
+		l.observe(r.Context(), res, err)
 		if err != nil {
 			next.ServeHTTP(w, r) // fail open: see the package documentation
 			return
@@ -178,9 +180,10 @@ func (o Option) Name() string { return o.name }
 func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 type config struct {
-	prefix  string
-	timeout time.Duration
-	key     func(*http.Request) string
+	prefix   string
+	timeout  time.Duration
+	key      func(*http.Request) string
+	observer ratelimit.Observer
 }
 
 // newConfig applies opts over the defaults for the constructor ctor, which
