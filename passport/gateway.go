@@ -69,11 +69,12 @@ type Gateway struct {
 	now         func() time.Time
 	obs         Observer // nil: none
 
-	mu    sync.Mutex
-	cache *simplelru.LRU[cacheKey, *entry]
-	kid   string        // key id of the latest passport minted for us
-	gen   atomic.Uint64 // bumped by every revocation, so a mint racing one is not cached
-	calls singleflight.Group
+	mu     sync.Mutex
+	cache  *simplelru.LRU[cacheKey, *entry]
+	failed *simplelru.LRU[cacheKey, time.Time] // auth_unavailable, remembered for AuthBackoff
+	kid    string                              // key id of the latest passport minted for us
+	gen    atomic.Uint64                       // bumped by every revocation, so a mint racing one is not cached
+	calls  singleflight.Group
 }
 
 type cacheKey struct {
@@ -126,7 +127,37 @@ func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.Rou
 	if g.cache, err = simplelru.NewLRU[cacheKey, *entry](c.maxEntries, nil); err != nil {
 		return nil, fmt.Errorf("passport: gateway: %w", err)
 	}
+	if g.failed, err = simplelru.NewLRU[cacheKey, time.Time](maxAuthFailures, nil); err != nil {
+		return nil, fmt.Errorf("passport: gateway: %w", err)
+	}
 	return g, nil
+}
+
+// AuthBackoff is how long a Gateway answers 502 auth_unavailable for a
+// session and company, without asking again, after the authentication
+// service failed for them: a failing service costs one call per session a
+// second, not one per request.
+const AuthBackoff = time.Second
+
+// maxAuthFailures bounds the failures a Gateway remembers.
+const maxAuthFailures = 10_000
+
+var errRecentFailure = errors.New("passport: gateway: the authentication service failed for this session less than AuthBackoff ago")
+
+// recentlyFailed reports whether the authentication service failed for key
+// less than AuthBackoff ago.
+func (g *Gateway) recentlyFailed(key cacheKey) bool {
+	g.mu.Lock()
+	until, ok := g.failed.Get(key)
+	g.mu.Unlock()
+	return ok && g.now().Before(until)
+}
+
+// failedFor remembers that the authentication service failed for key.
+func (g *Gateway) failedFor(key cacheKey) {
+	g.mu.Lock()
+	g.failed.Add(key, g.now().Add(AuthBackoff))
+	g.mu.Unlock()
 }
 
 // Middleware returns next behind the gateway.
@@ -251,6 +282,9 @@ func (g *Gateway) passport(ctx context.Context, token, company string) (*entry, 
 	if e != nil {
 		return e, nil
 	}
+	if g.recentlyFailed(key) {
+		return nil, ErrAuthUnavailable.WithCause(errRecentFailure)
+	}
 	return g.fetch(ctx, key)
 }
 
@@ -273,6 +307,9 @@ func (g *Gateway) fetch(ctx context.Context, key cacheKey) (*entry, error) {
 		defer cancel()
 		e, err := g.askObserved(ctx, key)
 		if err != nil {
+			if errors.Is(err, ErrAuthUnavailable) {
+				g.failedFor(key)
+			}
 			return nil, err
 		}
 		g.keep(key, e, gen)

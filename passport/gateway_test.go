@@ -386,6 +386,37 @@ func TestGatewayPassesStoreOutage(t *testing.T) {
 	assert.Equal(t, "session_store_unavailable", problemCode(t, w))
 }
 
+// A failing authentication service costs one call per session and company
+// per AuthBackoff, however many requests arrive meanwhile.
+func TestGatewayBacksOffAfterAuthFailure(t *testing.T) {
+	clk := newClock()
+	var calls atomic.Int64
+	failing := edge.Binding(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		edge.WriteProblem(w, r, edge.ErrInternal)
+	}))
+	gw, err := NewGateway(testZone, testDirectory(t), authURL, failing, WithClock(clk.Now))
+	require.NoError(t, err)
+	token := NewToken()
+	do := func() *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		gw.Middleware(http.NotFoundHandler()).ServeHTTP(w, r.WithContext(zone.ContextWithCompany(r.Context(), "42")))
+		return w
+	}
+	for range 20 {
+		w := do()
+		assert.Equal(t, http.StatusBadGateway, w.Code)
+		assert.Equal(t, "auth_unavailable", problemCode(t, w))
+		assert.NotEmpty(t, w.Header().Get("Retry-After"))
+	}
+	assert.EqualValues(t, 1, calls.Load(), "one call for the session while it backs off")
+	clk.Advance(AuthBackoff)
+	do()
+	assert.EqualValues(t, 2, calls.Load(), "asked again after the back-off")
+}
+
 func TestNewGatewayRefusesBadConfig(t *testing.T) {
 	dir := testDirectory(t)
 	for name, fn := range map[string]func() (*Gateway, error){
