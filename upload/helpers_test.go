@@ -30,9 +30,7 @@ var (
 )
 
 type (
-	fus     = uploadrig.FUS
-	problem = uploadrig.Problem
-	answer  = uploadrig.Answer
+	answer = uploadrig.Answer
 )
 
 var uploadKey = bytes.Repeat([]byte("u"), 32)

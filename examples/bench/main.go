@@ -120,7 +120,6 @@ type env struct {
 	minio   string // host:port
 	nginx   *proc
 	relay   string // nginx relay host:port
-	storage string // cellgate storage base URL
 	storPG  int
 	admins  map[string]string // front name → admin address (for pprof)
 

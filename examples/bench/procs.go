@@ -67,18 +67,6 @@ func (p *proc) stop() {
 	<-p.exited
 }
 
-func (ps *procs) stopOne(p *proc) {
-	p.stop()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	for i, q := range ps.list {
-		if q == p {
-			ps.list = append(ps.list[:i], ps.list[i+1:]...)
-			break
-		}
-	}
-}
-
 func (ps *procs) stopAll() {
 	ps.mu.Lock()
 	list := ps.list

@@ -23,7 +23,6 @@ type uploader struct {
 	client    *http.Client
 	block     []byte
 	storagePG int // cellgate storage process group
-	nginxPG   int
 }
 
 const (

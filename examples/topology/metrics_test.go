@@ -28,7 +28,7 @@ func counters(t *testing.T, reader *sdkmetric.ManualReader) map[string]int64 {
 	key := func(name string, set attribute.Set) string {
 		var kv []string
 		for _, a := range set.ToSlice() {
-			kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+			kv = append(kv, string(a.Key)+"="+a.Value.String())
 		}
 		sort.Strings(kv)
 		return name + "{" + strings.Join(kv, ",") + "}"

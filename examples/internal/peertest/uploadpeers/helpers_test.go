@@ -4,8 +4,6 @@ import "github.com/cellgate/cellgate/internal/uploadrig"
 
 // The rig shared with the upload package's own tests.
 var (
-	fusKey      = uploadrig.FUSKey
-	us01        = uploadrig.US01
 	newFUS      = uploadrig.NewFUS
 	fixed       = uploadrig.Fixed
 	mount       = uploadrig.Mount
@@ -19,7 +17,5 @@ var (
 )
 
 type (
-	fus     = uploadrig.FUS
-	problem = uploadrig.Problem
 	answer  = uploadrig.Answer
 )
