@@ -145,9 +145,8 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next = route.canary
 		edge.AddLogAttrs(ctx, slog.Bool("canary", true))
 	}
-	out := r.WithContext(ctx)
-	out.Header = forwardHeader(r.Header, company, z.Name)
-	next.ServeHTTP(w, out)
+	setInternalHeaders(r.Header, company, z.Name)
+	next.ServeHTTP(w, r)
 }
 
 func (rt *Router) useCanary(r *http.Request, route *route, company string, z Zone) bool {
@@ -168,21 +167,19 @@ func canaryBucket(zone, company string) uint64 {
 	return h.Sum64() % 10_000
 }
 
-// forwardHeader copies h without any internal header and adds the company
-// and zone for the gateway. Value slices are shared: the proxy clones them
-// before anything can change them.
-func forwardHeader(h http.Header, company, zone string) http.Header {
-	out := make(http.Header, len(h)+2)
-	for k, v := range h {
-		if !isInternalHeader(k) {
-			out[k] = v
+// setInternalHeaders deletes every internal header of h and sets the
+// company and zone for the gateway. The router is the request's last
+// stage, and the proxy sends a clone: editing h in place costs no copy.
+func setInternalHeaders(h http.Header, company, zone string) {
+	for k := range h {
+		if isInternalHeader(k) {
+			delete(h, k)
 		}
 	}
 	if company != "" {
-		out[HeaderCompany] = []string{company}
+		h[HeaderCompany] = []string{company}
 	}
-	out[HeaderZone] = []string{zone}
-	return out
+	h[HeaderZone] = []string{zone}
 }
 
 // isInternalHeader reports whether name starts with edge.DefaultInternalPrefix,
