@@ -17,5 +17,5 @@ var (
 )
 
 type (
-	answer  = uploadrig.Answer
+	answer = uploadrig.Answer
 )
