@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -133,8 +134,7 @@ type Problem struct {
 func ReadProblem(t testing.TB, resp *http.Response) Problem {
 	t.Helper()
 	if ct := resp.Header.Get("Content-Type"); ct != edge.ContentTypeProblem {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("status %d, content type %q, body %s: want a problem", resp.StatusCode, ct, b)
+		t.Fatalf("status %d, content type %q, body %s: want a problem", resp.StatusCode, ct, head(resp.Body))
 	}
 	var p Problem
 	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
@@ -154,8 +154,7 @@ type Answer struct {
 func ReadAnswer(t testing.TB, resp *http.Response) Answer {
 	t.Helper()
 	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
+		t.Fatalf("status %d: %s", resp.StatusCode, head(resp.Body))
 	}
 	var a Answer
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
@@ -181,4 +180,11 @@ func Payload(n int) []byte {
 		b[i] = byte(x)
 	}
 	return b
+}
+
+// head returns the first 4 KiB of r, for a failure message.
+func head(r io.Reader) string {
+	var b strings.Builder
+	_, _ = io.Copy(&b, io.LimitReader(r, 4<<10))
+	return b.String()
 }
