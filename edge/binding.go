@@ -38,6 +38,9 @@ var errBodyClosed = errors.New("edge: binding: response body closed by caller")
 // handler's context. The request ID of the caller's context is sent in
 // X-Request-Id when the request has none.
 func Binding(h http.Handler) http.RoundTripper {
+	if h == nil {
+		panic("edge: Binding: nil handler")
+	}
 	return &binding{h: h}
 }
 

@@ -521,3 +521,13 @@ func TestBindingNoLeak(t *testing.T) {
 	}
 	settleGoroutines(t, before)
 }
+
+// A nil handler is refused when the binding is made, not on its first call.
+func TestBindingNilHandlerPanicsAtConstruction(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("edge.Binding(nil) did not panic")
+		}
+	}()
+	edge.Binding(nil)
+}

@@ -82,7 +82,10 @@ func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
 //
 // It reads the request-target as received, r.RequestURI, because r.URL has
 // been decoded and re-escaped (%2F would become /). A request made in-process
-// without RequestURI is read from r.URL.RequestURI().
+// without RequestURI is read from r.URL.RequestURI(). The target must be in
+// origin form (/path?query): an absolute-form target is ErrMalformed, so in
+// a test build the request from the signed URL's RequestURI(), not the
+// absolute URL httptest.NewRequest would put into RequestURI as it is.
 func (v *Verifier) Verify(r *http.Request) error {
 	_, err := v.verify(r)
 	v.observe(r.Context(), err)

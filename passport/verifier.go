@@ -169,6 +169,9 @@ func invalidAsWell(err error) bool {
 // company, and no other, in zone.CompanyFromContext. Failures are 401 passport_missing,
 // passport_invalid or passport_expired.
 func Require(v *Verifier) func(http.Handler) http.Handler {
+	if v == nil {
+		panic("passport: Require: nil Verifier (did NewVerifier fail?)")
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			token, err := v.token(r.Header)

@@ -393,3 +393,9 @@ func TestVerifierWithIssuerNamesItself(t *testing.T) {
 	_, err = NewVerifier(testIss, testZone, WithIssuer(issuer), WithStaticKeys(issuer.PublicKeys()...))
 	assert.Error(t, err)
 }
+
+// A nil Verifier (a NewVerifier error dropped) is refused at construction,
+// never on the first request.
+func TestRequireNilVerifierPanicsAtConstruction(t *testing.T) {
+	assert.Panics(t, func() { Require(nil) })
+}

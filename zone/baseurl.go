@@ -22,6 +22,9 @@ import (
 // company_missing, and in Vary). Any other option, or an invalid value,
 // panics here, at construction.
 func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
+	if dir == nil {
+		panic("zone: BaseURLHandler: nil Directory")
+	}
 	c := mustConfig("BaseURLHandler", opts, baseURLOptions)
 	cacheControl := "no-store"
 	if c.maxAge > 0 {

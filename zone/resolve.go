@@ -22,6 +22,9 @@ import (
 // Options: WithOptional, WithRetryAfter, WithHeader. Any other option, or
 // an invalid value, panics here, at construction.
 func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
+	if dir == nil {
+		panic("zone: Resolve: nil Directory")
+	}
 	c := mustConfig("Resolve", opts, resolveOptions)
 	retryAfter := retryAfterSeconds(c.retryAfter)
 	missing := companyMissing(c.header)

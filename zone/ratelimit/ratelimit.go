@@ -82,7 +82,9 @@ func New(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.H
 // DefaultKey is the key New counts r under: its company and its
 // authenticated principal (edge.PrincipalFromContext), or its company and
 // the address of the connection (r.RemoteAddr, never a forwarding header)
-// when it is anonymous.
+// when it is anonymous. Behind a router or an edge.Binding that address is
+// the hop's, so anonymous requests of one company share one bucket there:
+// limit anonymous traffic at the public edge, or pass WithKey.
 func DefaultKey(r *http.Request) string {
 	ctx := r.Context()
 	company := zone.CompanyFromContext(ctx)
