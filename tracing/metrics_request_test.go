@@ -83,13 +83,23 @@ func TestNoopMetricsAddNoAllocationPerRequest(t *testing.T) {
 		serve()
 		return testing.AllocsPerRun(200, serve)
 	}
+	// Exact without the race detector; under it sync.Pool drops at random,
+	// so the counts may differ by a pooled object or two either way.
+	same := func(want, got float64, msg string) {
+		t.Helper()
+		if raceEnabled {
+			assert.InDelta(t, want, got, 2, msg)
+			return
+		}
+		assert.Equal(t, want, got, msg)
+	}
 	none := allocs(nil)
 	m, err := tracing.NewMetrics(tracing.WithMeterProvider(noop.NewMeterProvider()))
 	require.NoError(t, err)
-	assert.Equal(t, none, allocs(m), "no-op observers allocate")
+	same(none, allocs(m), "no-op observers allocate")
 	global, err := tracing.NewMetrics() // the global provider, nothing installed
 	require.NoError(t, err)
-	assert.Equal(t, none, allocs(global), "observers on the startup global provider allocate")
+	same(none, allocs(global), "observers on the startup global provider allocate")
 }
 
 // BenchmarkInstrumentedRequest is the whole request path of
