@@ -102,3 +102,28 @@ func TestProxyResponseHeaderTimeoutUpgrade(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ping\n", string(buf))
 }
+
+// A caller's own transport gets the timeout too, through a timer on the
+// request's context (edge's own transport enforces it itself).
+func TestProxyResponseHeaderTimeoutOwnTransport(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer cell.Close()
+	const limit = 200 * time.Millisecond
+	p, err := edge.ProxyTo(cell.URL, edge.WithResponseHeaderTimeout(limit), edge.WithTransport(&http.Transport{}))
+	require.NoError(t, err)
+	front := httptest.NewServer(p)
+	defer front.Close()
+	start := time.Now()
+	resp, err := http.Get(front.URL + "/hung")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	assert.Less(t, time.Since(start), limit+2*time.Second)
+}

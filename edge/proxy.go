@@ -58,14 +58,21 @@ func newProxy(ctor string, target func(*http.Request) (*url.URL, error), opts []
 		return nil, err
 	}
 	p := &Proxy{target: target, trust: c.trust}
-	transport := c.transport
-	if transport == nil {
-		transport = NewTransport()
+	// edge's own transport enforces the header timeout itself, at no cost
+	// per request; any other RoundTripper (a Binding, the caller's) gets a
+	// timer on each request's context.
+	var transport http.RoundTripper
+	if c.transport == nil {
+		t := NewTransport()
+		t.ResponseHeaderTimeout = c.headerTimeout
+		transport = t
+	} else {
+		transport = headerTimeout{next: c.transport, d: c.headerTimeout}
 	}
 	logger := c.log()
 	p.rp = httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
-		Transport:      headerTimeout{next: transport, d: c.headerTimeout},
+		Transport:      transport,
 		FlushInterval:  c.flush,
 		BufferPool:     bufferPool{},
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
