@@ -15,6 +15,7 @@ import (
 type logFields struct {
 	mu    sync.Mutex
 	attrs []slog.Attr
+	buf   [4]slog.Attr // room for the usual few (company, zone, session, user) without growing
 }
 
 var logFieldsKey = NewKey[*logFields]("edge.log_fields")
@@ -42,15 +43,19 @@ func CollectAttrs(ctx context.Context) (context.Context, func() []slog.Attr) {
 	f := logFieldsKey.Value(ctx)
 	if f == nil {
 		f = &logFields{}
+		f.attrs = f.buf[:0]
 		ctx = logFieldsKey.With(ctx, f)
 	}
 	return ctx, f.snapshot
 }
 
-func (f *logFields) snapshot() []slog.Attr {
+func (f *logFields) snapshot() []slog.Attr { return f.appendTo(nil) }
+
+// appendTo appends what has been added so far to dst.
+func (f *logFields) appendTo(dst []slog.Attr) []slog.Attr {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]slog.Attr(nil), f.attrs...)
+	return append(dst, f.attrs...)
 }
 
 // AccessLog writes one log line per request when its handler returns:
@@ -72,7 +77,8 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 			if r.Body != nil && r.Body != http.NoBody {
 				r.Body = body
 			}
-			ctx, added := CollectAttrs(r.Context())
+			ctx, _ := CollectAttrs(r.Context())
+			fields := logFieldsKey.Value(ctx)
 			defer func() {
 				// A panic passing through (http.ErrAbortHandler, from Recover
 				// after a late panic or from the proxy when a stream breaks)
@@ -98,8 +104,10 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 				if !logger.Enabled(ctx, level) {
 					return
 				}
-				extra := added()
-				attrs := make([]slog.Attr, 0, 7+len(extra))
+				fields.mu.Lock()
+				n := len(fields.attrs)
+				fields.mu.Unlock()
+				attrs := make([]slog.Attr, 0, 8+n)
 				attrs = append(attrs,
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
@@ -112,7 +120,7 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 				if v != nil {
 					attrs = append(attrs, slog.Bool("aborted", true))
 				}
-				attrs = append(attrs, extra...)
+				attrs = fields.appendTo(attrs)
 				logger.LogAttrs(ctx, level, "request", attrs...)
 			}()
 			next.ServeHTTP(rw, r.WithContext(ctx))
