@@ -14,11 +14,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/heapwatch"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -266,30 +267,7 @@ func TestStorageHundredConcurrentUploads(t *testing.T) {
 	s := newStorageStack(t)
 	body := payload(1 << 20)
 	const n = 100
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapInuse
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > peak.Load() {
-				peak.Store(m.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	stopWatch := heapwatch.Start()
 	start := time.Now()
 	answers := make([]answer, n)
 	var wg sync.WaitGroup
@@ -299,9 +277,7 @@ func TestStorageHundredConcurrentUploads(t *testing.T) {
 	}
 	wg.Wait()
 	took := time.Since(start)
-	close(stop)
-	<-sampled
-	growth := int64(peak.Load()) - int64(base)
+	growth := stopWatch()
 	ok := 0
 	for i, a := range answers {
 		if assert.Equal(t, http.StatusOK, a.status, "upload %d: %s", i, a.body) {

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/heapwatch"
+
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/stretchr/testify/assert"
@@ -336,46 +338,20 @@ func TestMinIOOneGiBFixedMemory(t *testing.T) {
 	const size = 1 << 30
 	block := payload(1 << 20)
 
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapInuse
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				var m runtime.MemStats
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > peak.Load() {
-					peak.Store(m.HeapInuse)
-				}
-			}
-		}
-	}()
-
+	stopWatch := heapwatch.Start()
 	h := sha256.New()
 	src := io.TeeReader(&repeater{block: block, left: size}, h)
 	req, err := http.NewRequest(http.MethodPut, srv.URL+uploadPath("big", 0), src)
 	require.NoError(t, err)
 	req.ContentLength = size
 	resp, err := srv.Client().Do(req)
-	close(stop)
-	<-sampled
+	growth := stopWatch()
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	a := readAnswer(t, resp)
 	assert.Equal(t, int64(size), a.Size)
 
-	growth := int64(peak.Load()) - int64(base)
-	t.Logf("heap in use: base %d MiB, peak growth %.2f MiB", base>>20, float64(growth)/(1<<20))
+	t.Logf("heap in use: peak growth %.2f MiB", float64(growth)/(1<<20))
 	assert.Less(t, growth, int64(16<<20), "heap growth must stay under 16 MiB")
 	got, n := s.objectSHA256(t, "big")
 	assert.Equal(t, int64(size), n)
