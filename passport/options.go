@@ -190,13 +190,7 @@ func WithPreviousKeys(keys ...PublicKey) Option {
 // WithJWKSMaxAge sets the Cache-Control max-age of the JWKS handler.
 // The default is DefaultJWKSMaxAge.
 func WithJWKSMaxAge(d time.Duration) Option {
-	return Option{"WithJWKSMaxAge", func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("%s is negative", d)
-		}
-		c.jwksMaxAge = d
-		return nil
-	}}
+	return Option{"WithJWKSMaxAge", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.jwksMaxAge = d })}
 }
 
 // WithTrust sets which requests the authentication service answers without
@@ -292,13 +286,7 @@ func WithCompanyless(companyless func(*http.Request) bool) Option {
 // receives a passport with time to spare. The default is DefaultCacheTTL;
 // zero disables the cache.
 func WithCacheTTL(d time.Duration) Option {
-	return Option{"WithCacheTTL", func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("%s is negative", d)
-		}
-		c.cacheTTL = d
-		return nil
-	}}
+	return Option{"WithCacheTTL", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.cacheTTL = d })}
 }
 
 // WithKeepSessionCookie makes the Gateway forward the session cookie to the
@@ -310,13 +298,7 @@ func WithKeepSessionCookie() Option {
 // WithSessionLifetime sets how long a session made by SignIn lasts when the
 // Session given has no Expires. The default is DefaultSessionLifetime.
 func WithSessionLifetime(d time.Duration) Option {
-	return Option{"WithSessionLifetime", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%s is not positive", d)
-		}
-		c.sessionLifetime = d
-		return nil
-	}}
+	return Option{"WithSessionLifetime", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.sessionLifetime = d })}
 }
 
 // WithInsecureCookie makes SignIn's session cookie leave out Secure, so a
@@ -397,38 +379,20 @@ func WithTransport(rt http.RoundTripper) Option {
 // authentication service, a Verifier's JWKS fetch, a StoreClient call.
 // The default is DefaultTimeout.
 func WithTimeout(d time.Duration) Option {
-	return Option{"WithTimeout", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%s is not positive", d)
-		}
-		c.timeout = d
-		return nil
-	}}
+	return Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
 }
 
 // WithMaxEntries bounds the sessions a MemoryStore holds and the passports
 // a Gateway caches. The default is DefaultMaxEntries.
 func WithMaxEntries(n int) Option {
-	return Option{"WithMaxEntries", func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("%d is not positive", n)
-		}
-		c.maxEntries = n
-		return nil
-	}}
+	return Option{"WithMaxEntries", optcheck.Set(n, optcheck.Positive, func(c *config, n int) { c.maxEntries = n })}
 }
 
 // WithRetention sets how long a MemoryStore remembers a session after it
 // expired, so a late client hears session_expired rather than
 // session_unknown. The default is DefaultRetention.
 func WithRetention(d time.Duration) Option {
-	return Option{"WithRetention", func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("%s is negative", d)
-		}
-		c.retention = d
-		return nil
-	}}
+	return Option{"WithRetention", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.retention = d })}
 }
 
 // WithPrefix sets the path prefix the storage service is mounted under,

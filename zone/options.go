@@ -264,86 +264,44 @@ func WithTransport(rt http.RoundTripper) Option {
 
 // WithTTL sets how long a cached zone is fresh (default 5 min).
 func WithTTL(d time.Duration) Option {
-	return Option{"WithTTL", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%s is not positive", d)
-		}
-		c.ttl = d
-		return nil
-	}}
+	return Option{"WithTTL", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.ttl = d })}
 }
 
 // WithStaleWhileRevalidate sets how long after its TTL a cached zone is
 // still served while one background refresh runs (default 1 min).
 func WithStaleWhileRevalidate(d time.Duration) Option {
-	return Option{"WithStaleWhileRevalidate", func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("%s is negative", d)
-		}
-		c.swr = d
-		return nil
-	}}
+	return Option{"WithStaleWhileRevalidate", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.swr = d })}
 }
 
 // WithStaleIfError sets the hard maximum age of a cached zone served when
 // the directory fails (default 1 h).
 func WithStaleIfError(maxAge time.Duration) Option {
-	return Option{"WithStaleIfError", func(c *config) error {
-		if maxAge < 0 {
-			return fmt.Errorf("%s is negative", maxAge)
-		}
-		c.maxStale = maxAge
-		return nil
-	}}
+	return Option{"WithStaleIfError", optcheck.Set(maxAge, optcheck.NotNegative, func(c *config, maxAge time.Duration) { c.maxStale = maxAge })}
 }
 
 // WithNegativeTTL sets how long an unknown company is remembered as
 // unknown (default 30 s).
 func WithNegativeTTL(d time.Duration) Option {
-	return Option{"WithNegativeTTL", func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("%s is negative", d)
-		}
-		c.negTTL = d
-		return nil
-	}}
+	return Option{"WithNegativeTTL", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.negTTL = d })}
 }
 
 // WithCacheSize bounds the number of cached zones (default 100,000).
 func WithCacheSize(n int) Option {
-	return Option{"WithCacheSize", func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("%d is not positive", n)
-		}
-		c.size = n
-		return nil
-	}}
+	return Option{"WithCacheSize", optcheck.Set(n, optcheck.Positive, func(c *config, n int) { c.size = n })}
 }
 
 // WithNegativeCacheSize bounds the number of remembered unknown companies
 // (default 10,000), apart from the zones so that a scan of random ids
 // cannot evict real entries.
 func WithNegativeCacheSize(n int) Option {
-	return Option{"WithNegativeCacheSize", func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("%d is not positive", n)
-		}
-		c.negSize = n
-		return nil
-	}}
+	return Option{"WithNegativeCacheSize", optcheck.Set(n, optcheck.Positive, func(c *config, n int) { c.negSize = n })}
 }
 
 // WithLookupTimeout bounds one upstream directory call (default 5 s). The
 // call runs on its own context, so a caller that gives up does not cancel
 // it for the others waiting on it.
 func WithLookupTimeout(d time.Duration) Option {
-	return Option{"WithLookupTimeout", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%s is not positive", d)
-		}
-		c.lookupTimeout = d
-		return nil
-	}}
+	return Option{"WithLookupTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.lookupTimeout = d })}
 }
 
 // WithRetryBackoff sets how long a CachingDirectory waits, after a
@@ -351,36 +309,18 @@ func WithLookupTimeout(d time.Duration) Option {
 // 5 s): meanwhile the stale zone is served at once, so a hung directory
 // holds one call at a time, not every request.
 func WithRetryBackoff(d time.Duration) Option {
-	return Option{"WithRetryBackoff", func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("%s is negative", d)
-		}
-		c.retryBackoff = d
-		return nil
-	}}
+	return Option{"WithRetryBackoff", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.retryBackoff = d })}
 }
 
 // WithMaxResponseBytes bounds the body of a directory answer (default 16 KiB).
 func WithMaxResponseBytes(n int64) Option {
-	return Option{"WithMaxResponseBytes", func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("%d is not positive", n)
-		}
-		c.maxBody = n
-		return nil
-	}}
+	return Option{"WithMaxResponseBytes", optcheck.Set(n, optcheck.Positive, func(c *config, n int64) { c.maxBody = n })}
 }
 
 // WithRetryAfter sets the Retry-After of zone_directory_unavailable
 // (default 5 s).
 func WithRetryAfter(d time.Duration) Option {
-	return Option{"WithRetryAfter", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%s is not positive", d)
-		}
-		c.retryAfter = d
-		return nil
-	}}
+	return Option{"WithRetryAfter", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.retryAfter = d })}
 }
 
 // WithCacheMaxAge sets the private cache lifetime of BaseURLHandler's

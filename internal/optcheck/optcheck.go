@@ -57,3 +57,19 @@ func NotNegative[T cmp.Ordered](v T) error {
 	}
 	return nil
 }
+
+// Set returns an option's apply function that stores v through set once
+// check (nil: none) accepts it, so an option reads as one line:
+//
+//	Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
+func Set[C, T any](v T, check func(T) error, set func(*C, T)) func(*C) error {
+	return func(c *C) error {
+		if check != nil {
+			if err := check(v); err != nil {
+				return err
+			}
+		}
+		set(c, v)
+		return nil
+	}
+}

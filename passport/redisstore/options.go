@@ -73,13 +73,7 @@ func WithPrefix(prefix string) Option {
 // the memory store: its Redis TTL is its expiry plus the retention. Zero
 // forgets a session when it expires; a negative retention is an error.
 func WithRetention(d time.Duration) Option {
-	return Option{"WithRetention", func(c *config) error {
-		if err := optcheck.NotNegative(d); err != nil {
-			return err
-		}
-		c.retention = d
-		return nil
-	}}
+	return Option{"WithRetention", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.retention = d })}
 }
 
 // WithClock sets the clock that expiry, TTLs and revocation times are
@@ -100,13 +94,7 @@ func WithClock(now func() time.Time) Option {
 // go-redis to honour it on the socket; set DialTimeout, ReadTimeout and
 // WriteTimeout on the client as well.
 func WithTimeout(d time.Duration) Option {
-	return Option{"WithTimeout", func(c *config) error {
-		if err := optcheck.Positive(d); err != nil {
-			return err
-		}
-		c.timeout = d
-		return nil
-	}}
+	return Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
 }
 
 // WithWaitReplicas makes Put wait (Redis WAIT) until n replicas have the
@@ -137,11 +125,5 @@ func WithWaitReplicas(n int, timeout time.Duration) Option {
 // and replaced within about this time plus the client's read timeout. Zero
 // or less is an error.
 func WithPingInterval(d time.Duration) Option {
-	return Option{"WithPingInterval", func(c *config) error {
-		if err := optcheck.Positive(d); err != nil {
-			return err
-		}
-		c.ping = d
-		return nil
-	}}
+	return Option{"WithPingInterval", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.ping = d })}
 }

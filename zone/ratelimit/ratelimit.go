@@ -143,13 +143,7 @@ func WithClock(now func() time.Time) Option {
 // WithMaxLimiters bounds the buckets kept (default 100,000); the least
 // recently used is dropped first.
 func WithMaxLimiters(n int) Option {
-	return Option{"WithMaxLimiters", func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("%d is not positive", n)
-		}
-		c.maxLimiters = n
-		return nil
-	}}
+	return Option{"WithMaxLimiters", optcheck.Set(n, optcheck.Positive, func(c *config, n int) { c.maxLimiters = n })}
 }
 
 // WithKey replaces DefaultKey (also the default for nil) as what New counts

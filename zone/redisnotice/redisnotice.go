@@ -150,11 +150,5 @@ func WithChannel(channel string) Option {
 // before it is pinged (default five seconds), so a dead connection is
 // found and replaced. Zero or less is an error.
 func WithPingInterval(d time.Duration) Option {
-	return Option{"WithPingInterval", func(c *config) error {
-		if err := optcheck.Positive(d); err != nil {
-			return err
-		}
-		c.ping = d
-		return nil
-	}}
+	return Option{"WithPingInterval", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.ping = d })}
 }

@@ -212,13 +212,7 @@ func WithPrefix(prefix string) Option {
 // WithTimeout bounds one decision (default 100ms); past it the request is
 // let through. Zero or less is an error.
 func WithTimeout(d time.Duration) Option {
-	return Option{"WithTimeout", func(c *config) error {
-		if err := optcheck.Positive(d); err != nil {
-			return err
-		}
-		c.timeout = d
-		return nil
-	}}
+	return Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
 }
 
 // WithKey replaces ratelimit.DefaultKey (also the default for nil) as what
