@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/uploadrig"
+
 	"github.com/cellgate/cellgate/internal/heapwatch"
 
 	"github.com/minio/minio-go/v7"
@@ -130,23 +132,11 @@ func (s *storageStack) stored(t *testing.T, id string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func shaOf(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-// payload returns n deterministic bytes.
-func payload(n int) []byte {
-	b := make([]byte, n)
-	x := uint64(0x9e3779b97f4a7c15)
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		b[i] = byte(x)
-	}
-	return b
-}
+// The upload rig's deterministic bodies and their hashes.
+var (
+	payload = uploadrig.Payload
+	shaOf   = uploadrig.SHA
+)
 
 // rawPut starts a PUT of declared bytes on a raw connection, sends first,
 // and returns the connection.
