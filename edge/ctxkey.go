@@ -1,6 +1,11 @@
 package edge
 
-import "context"
+import (
+	"context"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
 
 // Key is a typed context key. Each package declares its keys with [NewKey]
 // and exposes XFromContext(ctx) / ContextWithX(ctx, v) accessors built on it, so a value's
@@ -17,14 +22,20 @@ func NewKey[T any](name string) *Key[T] {
 
 // Value returns the key's value in ctx, or the zero T when there is none.
 func (k *Key[T]) Value(ctx context.Context) T {
-	v, _ := ctx.Value(k).(T)
+	v, _ := k.Lookup(ctx)
 	return v
 }
 
 // Lookup returns the key's value in ctx and whether it was set.
 func (k *Key[T]) Lookup(ctx context.Context) (T, bool) {
-	v, ok := ctx.Value(k).(T)
-	return v, ok
+	switch v := ctx.Value(k).(type) {
+	case T:
+		return v, true
+	case *T: // a string held in a request scope (see Attach)
+		return *v, true
+	}
+	var zero T
+	return zero, false
 }
 
 // With returns a copy of ctx carrying v under the key.
@@ -32,5 +43,76 @@ func (k *Key[T]) With(ctx context.Context, v T) context.Context {
 	return context.WithValue(ctx, k, v)
 }
 
+// Attach returns a request whose context carries v under the key: what
+// r.WithContext(k.With(r.Context(), v)) returns, usually without its two
+// allocations. Middlewares of one chain that each add a value share one
+// request scope: the first Attach installs it, and a later one stores its
+// value there and returns r itself, as long as nothing has derived another
+// context from r's since. Values attached later shadow earlier ones, as
+// nested contexts do; a handler that returned sees what the handlers it
+// called attached.
+func (k *Key[T]) Attach(r *http.Request, v T) *http.Request {
+	sl := slot{key: k}
+	if str, ok := any(v).(string); ok {
+		sl.str, sl.val = str, inStr{} // no boxing: Value answers with &str
+	} else {
+		sl.val = v
+	}
+	if s, ok := r.Context().(*scope); ok && s.put(sl) {
+		return r
+	}
+	s := &scope{Context: r.Context()}
+	s.put(sl)
+	return r.WithContext(s)
+}
+
 // String returns the key's name.
 func (k *Key[T]) String() string { return k.name }
+
+// scope is the context node that [Key.Attach] installs once per request
+// and fills in place. Slots are written under mu and published by n, never
+// changed after, so Value reads them without a lock while the request's
+// goroutines run.
+type scope struct {
+	context.Context
+	mu    sync.Mutex
+	n     atomic.Int32
+	slots [6]slot // a chain attaches a request ID, log fields, company, zone, principal
+}
+
+// slot holds one attached value: a string in str (val is then inStr{}),
+// anything else in val.
+type slot struct {
+	key any
+	val any
+	str string
+}
+
+// inStr marks a slot whose value is its str.
+type inStr struct{}
+
+// put stores sl and reports whether there was room.
+func (s *scope) put(sl slot) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.n.Load()
+	if int(i) == len(s.slots) {
+		return false
+	}
+	s.slots[i] = sl
+	s.n.Store(i + 1)
+	return true
+}
+
+// Value returns the newest value attached under key, else the parent's.
+func (s *scope) Value(key any) any {
+	for i := s.n.Load() - 1; i >= 0; i-- {
+		if sl := &s.slots[i]; sl.key == key {
+			if _, ok := sl.val.(inStr); ok {
+				return &sl.str
+			}
+			return sl.val
+		}
+	}
+	return s.Context.Value(key)
+}

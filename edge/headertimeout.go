@@ -22,6 +22,23 @@ type headerTimeout struct {
 	d    time.Duration
 }
 
+// boundsResponseHeader reports whether rt already gives up on a response
+// header within d: it is, or unwraps to (Unwrap() http.RoundTripper, as
+// tracing.Transport does), an *http.Transport whose ResponseHeaderTimeout
+// is positive and no longer than d.
+func boundsResponseHeader(rt http.RoundTripper, d time.Duration) bool {
+	for {
+		switch t := rt.(type) {
+		case *http.Transport:
+			return t.ResponseHeaderTimeout > 0 && t.ResponseHeaderTimeout <= d
+		case interface{ Unwrap() http.RoundTripper }:
+			rt = t.Unwrap()
+		default:
+			return false
+		}
+	}
+}
+
 // headerTimeoutError is the cause of a request cut by headerTimeout. It
 // wraps context.DeadlineExceeded, so it is a timeout to [proxyError].
 type headerTimeoutError struct{ d time.Duration }

@@ -127,3 +127,48 @@ func TestProxyResponseHeaderTimeoutOwnTransport(t *testing.T) {
 	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
 	assert.Less(t, time.Since(start), limit+2*time.Second)
 }
+
+// unwrapping is a RoundTripper that wraps another, as tracing.Transport
+// does, and says so.
+type unwrapping struct{ base http.RoundTripper }
+
+func (u unwrapping) RoundTrip(r *http.Request) (*http.Response, error) { return u.base.RoundTrip(r) }
+func (u unwrapping) Unwrap() http.RoundTripper                         { return u.base }
+
+// Whatever wraps an http.Transport, the proxy answers a hung upstream 504
+// within its timeout: through the transport's own ResponseHeaderTimeout
+// when that is within the proxy's, through a timer otherwise.
+func TestProxyResponseHeaderTimeoutWrappedTransport(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second): // a proxy that did not time out gets a 200 here
+		}
+	}))
+	defer cell.Close()
+	const limit = 200 * time.Millisecond
+	for _, tt := range []struct {
+		name string
+		rt   http.RoundTripper
+	}{
+		{"wrapped transport with a shorter timeout", unwrapping{&http.Transport{ResponseHeaderTimeout: limit / 2}}},
+		{"wrapped transport with a longer timeout", unwrapping{&http.Transport{ResponseHeaderTimeout: time.Hour}}},
+		{"wrapped transport without a timeout", unwrapping{unwrapping{&http.Transport{}}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := edge.ProxyTo(cell.URL, edge.WithResponseHeaderTimeout(limit), edge.WithTransport(tt.rt))
+			require.NoError(t, err)
+			front := httptest.NewServer(p)
+			defer front.Close()
+			start := time.Now()
+			resp, err := http.Get(front.URL + "/hung")
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+			assert.Less(t, time.Since(start), limit+2*time.Second)
+		})
+	}
+}

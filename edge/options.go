@@ -120,7 +120,10 @@ func WithTrust(t Trust) Option {
 }
 
 // WithTransport sets the RoundTripper of [NewProxy]. The default (or nil)
-// is a new [NewTransport].
+// is a new [NewTransport]. A RoundTripper that is, or unwraps to (through
+// an Unwrap() http.RoundTripper method), an *http.Transport whose
+// ResponseHeaderTimeout is already within [WithResponseHeaderTimeout]'s
+// bounds the wait itself; any other gets a timer per request.
 func WithTransport(rt http.RoundTripper) Option {
 	return Option{"WithTransport", func(c *config) error {
 		c.transport = rt

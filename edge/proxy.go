@@ -58,15 +58,18 @@ func newProxy(ctor string, target func(*http.Request) (*url.URL, error), opts []
 		return nil, err
 	}
 	p := &Proxy{target: target, trust: c.trust}
-	// edge's own transport enforces the header timeout itself, at no cost
-	// per request; any other RoundTripper (a Binding, the caller's) gets a
-	// timer on each request's context.
+	// An http.Transport enforces the header timeout itself, at no cost per
+	// request; any other RoundTripper (a Binding, the caller's) gets a timer
+	// on each request's context.
 	var transport http.RoundTripper
-	if c.transport == nil {
+	switch {
+	case c.transport == nil:
 		t := NewTransport()
 		t.ResponseHeaderTimeout = c.headerTimeout
 		transport = t
-	} else {
+	case boundsResponseHeader(c.transport, c.headerTimeout):
+		transport = c.transport
+	default:
 		transport = headerTimeout{next: c.transport, d: c.headerTimeout}
 	}
 	logger := c.log()

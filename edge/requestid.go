@@ -44,10 +44,10 @@ func RequestID(opts ...Option) func(http.Handler) http.Handler {
 				id = NewRequestID()
 			}
 			DeleteHeader(r.Header, RequestIDHeader)
-			r.Header.Set(RequestIDHeader, id)
+			r.Header[RequestIDHeader] = []string{id} // canonical already
 			DeleteHeader(w.Header(), RequestIDHeader)
-			w.Header().Set(RequestIDHeader, id)
-			next.ServeHTTP(w, r.WithContext(requestIDKey.With(r.Context(), id)))
+			w.Header()[RequestIDHeader] = []string{id}
+			next.ServeHTTP(w, requestIDKey.Attach(r, id))
 		})
 	}
 }

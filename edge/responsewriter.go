@@ -98,7 +98,7 @@ func (w *ResponseWriter) Flush() {
 	if w.status == 0 {
 		w.final(http.StatusOK)
 	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	_ = flush(w.ResponseWriter)
 }
 
 // FlushError is Flush with its error, for http.ResponseController.
@@ -106,7 +106,25 @@ func (w *ResponseWriter) FlushError() error {
 	if w.status == 0 {
 		w.final(http.StatusOK)
 	}
-	return http.NewResponseController(w.ResponseWriter).Flush()
+	return flush(w.ResponseWriter)
+}
+
+// flush is http.ResponseController's Flush without allocating the
+// controller: it runs once per proxied response.
+func flush(rw http.ResponseWriter) error {
+	for {
+		switch t := rw.(type) {
+		case interface{ FlushError() error }:
+			return t.FlushError()
+		case http.Flusher:
+			t.Flush()
+			return nil
+		case interface{ Unwrap() http.ResponseWriter }:
+			rw = t.Unwrap()
+		default:
+			return http.ErrNotSupported
+		}
+	}
 }
 
 // Hijack takes over the connection, if the underlying writer allows it.

@@ -24,6 +24,8 @@ import (
 // quotes the query has it replaced by "REDACTED", since the error text
 // becomes the span status.
 //
+// The RoundTripper returned unwraps to base (Unwrap() http.RoundTripper).
+//
 // It reads WithTracerProvider and panics at construction on any other
 // option (see [Option]).
 func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
@@ -35,15 +37,21 @@ func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 	if c.provider != nil {
 		oopts = append(oopts, otelhttp.WithTracerProvider(c.provider))
 	}
-	base = redactingTransport{base}
-	return &transport{c: c, traced: otelhttp.NewTransport(base, oopts...), plain: base}
+	plain := redactingTransport{base}
+	return &transport{c: c, traced: otelhttp.NewTransport(plain, oopts...), plain: plain, base: base}
 }
 
 type transport struct {
 	c      *config
 	traced http.RoundTripper // otelhttp over plain
 	plain  http.RoundTripper
+	base   http.RoundTripper // what Transport was given
 }
+
+// Unwrap returns the base RoundTripper, so a caller can see through the
+// tracing to the transport it wraps (edge.NewProxy finds an
+// http.Transport's own response-header timeout this way).
+func (t *transport) Unwrap() http.RoundTripper { return t.base }
 
 // RoundTrip implements http.RoundTripper. When the provider records no span
 // it only injects the trace context, as otelhttp would, on a copy of the

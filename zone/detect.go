@@ -52,9 +52,8 @@ func DetectCompany(opts ...Option) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			ctx := r.Context()
-			edge.AddLogAttrs(ctx, slog.String("company", id))
-			next.ServeHTTP(w, r.WithContext(ContextWithCompany(ctx, id)))
+			edge.AddLogAttrs(r.Context(), slog.String("company", id))
+			next.ServeHTTP(w, companyKey.Attach(r, id))
 		})
 	}
 }

@@ -76,9 +76,9 @@ func serve(cmd string, args []string) error {
 	case "serve-edgeproxy":
 		h, err = edge.ProxyTo(f.upstream, edge.WithLogger(logger))
 	case "serve-router":
-		h, err = router(f.upstream, logger)
+		h, err = router(f.upstream, nil, logger)
 	case "serve-gateway":
-		h, h2, err = gatewayFront(f.upstream, f.token, logger)
+		h, h2, err = gatewayFront(f.upstream, nil, f.token, logger)
 	case "serve-storage":
 		h, err = storageFront(f, logger)
 	default:
@@ -165,15 +165,16 @@ func bareProxy(upstream string) (http.Handler, error) {
 // directory is the examples' embedded directory: company 1 in us01.
 func directory() (*zone.CachingDirectory, error) { return reference.EmbeddedDirectory(nil) }
 
-// router is reference.NewCellRouter with zone us01's gateway at upstream.
-func router(upstream string, logger *slog.Logger) (http.Handler, error) {
+// router is reference.NewCellRouter with every zone's gateway at upstream,
+// reached through t (edge.NewTransport() when nil).
+func router(upstream string, t http.RoundTripper, logger *slog.Logger) (http.Handler, error) {
 	dir, err := directory()
 	if err != nil {
 		return nil, err
 	}
 	gws := map[string]zone.Endpoint{}
 	for _, z := range reference.Zones {
-		gws[z] = zone.Endpoint{URL: upstream}
+		gws[z] = zone.Endpoint{URL: upstream, Transport: t}
 	}
 	return reference.NewCellRouter(reference.CellRouterConfig{Directory: dir, Gateways: gws, Logger: logger})
 }
@@ -181,8 +182,9 @@ func router(upstream string, logger *slog.Logger) (http.Handler, error) {
 // gatewayFront is reference.NewGateway for us01 with an in-process
 // authentication service over an in-memory session store holding one
 // session for company 1 under token. Public serves wrk directly; Internal
-// (second listener) serves the router, trusting loopback.
-func gatewayFront(cell, token string, logger *slog.Logger) (public, internal http.Handler, err error) {
+// (second listener) serves the router, trusting loopback. The cell is
+// reached through t (edge.NewTransport() when nil).
+func gatewayFront(cell string, t http.RoundTripper, token string, logger *slog.Logger) (public, internal http.Handler, err error) {
 	dir, err := directory()
 	if err != nil {
 		return nil, nil, err
@@ -218,7 +220,7 @@ func gatewayFront(cell, token string, logger *slog.Logger) (public, internal htt
 		Directory:     dir,
 		AuthURL:       "http://auth.internal" + reference.PassportsPath,
 		AuthTransport: edge.Binding(auth),
-		Cell:          reference.Upstream{URL: cell},
+		Cell:          reference.Upstream{URL: cell, Transport: t},
 		Trust:         loopback,
 		Logger:        logger,
 	})

@@ -107,7 +107,7 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	// The cell learns the scheme the client used (its session cookie is
 	// Secure over TLS) although the hop into the gateway may be plain.
 	if cfg.Cell.Transport == nil {
-		cfg.Cell.Transport = edge.NewTransport()
+		cfg.Cell.Transport = newTransport(cfg.Cell)
 	}
 	cfg.Cell.Transport = schemeTransport{base: cfg.Cell.Transport}
 	cell, err := proxy(cfg.Cell, log)
@@ -207,7 +207,7 @@ func clientScheme(trust edge.Trust) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.TLS != nil || trust(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-				r = r.WithContext(schemeKey.With(r.Context(), "https"))
+				r = schemeKey.Attach(r, "https")
 			}
 			next.ServeHTTP(w, r)
 		})
@@ -227,6 +227,9 @@ func (t schemeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(req)
 }
 
+// Unwrap returns the base transport (see edge.WithTransport).
+func (t schemeTransport) Unwrap() http.RoundTripper { return t.base }
+
 func proxy(u Upstream, opts ...edge.Option) (*edge.Proxy, error) {
 	if u.ResponseHeaderTimeout > 0 {
 		opts = append(opts, edge.WithResponseHeaderTimeout(u.ResponseHeaderTimeout))
@@ -234,7 +237,19 @@ func proxy(u Upstream, opts ...edge.Option) (*edge.Proxy, error) {
 	if u.Transport != nil {
 		opts = append(opts, edge.WithTransport(tracing.Transport(u.Transport)))
 	} else {
-		opts = append(opts, edge.WithTransport(tracing.Transport(edge.NewTransport())))
+		opts = append(opts, edge.WithTransport(tracing.Transport(newTransport(u))))
 	}
 	return edge.ProxyTo(u.URL, opts...)
+}
+
+// newTransport is edge.NewTransport giving up on u's response header
+// itself, after the proxy's timeout: the proxy then needs no timer per
+// request (see edge.WithTransport).
+func newTransport(u Upstream) *http.Transport {
+	t := edge.NewTransport()
+	t.ResponseHeaderTimeout = edge.DefaultResponseHeaderTimeout
+	if u.ResponseHeaderTimeout > 0 {
+		t.ResponseHeaderTimeout = u.ResponseHeaderTimeout
+	}
+	return t
 }
