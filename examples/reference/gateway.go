@@ -136,17 +136,27 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 
 	build := func(trust edge.Trust, public bool) http.Handler {
 		health, _ := edge.NewHealth(nil) // no checks: cannot fail
-		mux := http.NewServeMux()
-		mux.Handle("GET /health", health.Live())
-		mux.Handle(PagesPrefix, pages)
-		mux.Handle("/", edge.Chain(
+		own := http.NewServeMux()
+		own.Handle("GET /health", health.Live())
+		own.Handle(PagesPrefix, pages)
+		api := edge.Chain(
 			// A company is optional here only so that the passport gateway
 			// can answer: it refuses a missing company on every route but
 			// the declared company-less ones, and another zone's company.
 			zone.DetectCompany(zone.WithTrust(trust), zone.WithOptional()),
 			passports.Middleware, // session → passport and the checked company, for this zone only
 			clientScheme(trust),
-		)(upstream))
+		)(upstream)
+		// The gateway's own routes, and everything else to the cell: a
+		// ServeMux "/" catch-all would cost ~9 allocations per API request
+		// (it matches twice, the second time for a trailing-slash redirect).
+		mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p := r.URL.Path; p == "/health" || strings.HasPrefix(p, PagesPrefix) || p == PagesPrefix[:len(PagesPrefix)-1] {
+				own.ServeHTTP(w, r)
+				return
+			}
+			api.ServeHTTP(w, r)
+		})
 
 		var span func(http.Handler) http.Handler
 		if public {

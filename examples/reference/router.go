@@ -37,9 +37,19 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /rest/v1.0/company_base_url", zone.DetectCompany()(zone.BaseURLHandler(cfg.Directory)))
-	mux.Handle("/", edge.Chain(zone.DetectCompany(), zone.Resolve(cfg.Directory))(router))
+	baseURL := zone.DetectCompany()(zone.BaseURLHandler(cfg.Directory))
+	routed := edge.Chain(zone.DetectCompany(), zone.Resolve(cfg.Directory))(router)
+	// One route of its own and everything else to the cells: a ServeMux
+	// with a "/" catch-all would cost ~9 allocations per routed request
+	// (it matches twice, the second time for a trailing-slash redirect)
+	// and name every span after "/".
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == BaseURLPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			baseURL.ServeHTTP(w, r)
+			return
+		}
+		routed.ServeHTTP(w, r)
+	})
 
 	log := edge.WithLogger(logger(cfg.Logger))
 	return edge.Chain(
@@ -50,9 +60,12 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 		edge.TLSFloor(tls.VersionTLS12),
 		CORS(cfg.CORSOrigins), // preflights answered before anything authenticates
 		edge.StripInternal(),  // no client forges Cellgate-* headers
-		tracing.Route,
-	)(mux), nil
+	)(api), nil
 }
+
+// BaseURLPath is where the cell router answers which zone, and so which
+// web front, holds a company.
+const BaseURLPath = "/rest/v1.0/company_base_url"
 
 // CORS returns the rs/cors middleware of the API host for origins: the
 // methods and headers the API uses, cookies allowed, X-Request-Id and

@@ -15,6 +15,9 @@ func Strangler(patterns []string, legacy, replacement http.Handler) (h http.Hand
 	if legacy == nil || (len(patterns) > 0 && replacement == nil) {
 		return nil, fmt.Errorf("reference: strangler: a legacy backend, and a replacement for %d patterns, are required", len(patterns))
 	}
+	if len(patterns) == 0 {
+		return legacy, nil // nothing strangled yet: no mux to cross
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", legacy)
 	for _, p := range patterns {
