@@ -4,12 +4,14 @@
 // the gateway, router → gateway → cell, Caddy as shipped and tuned, nginx),
 // each its own process (the harness re-executes itself as
 // "bench serve-…"), drives them with wrk alternately over several rounds,
+// then at a moderate fixed rate with an open-loop client for latency,
 // measures uploads through the storage host against direct presigned PUTs
 // to MinIO and an nginx streaming relay, profiles the cellgate fronts, runs
 // the library's micro-benchmarks, and writes BENCHMARKS.md.
 //
-//	go -C examples run ./bench -out bench/BENCHMARKS.md            # quick, ~5 min
+//	go -C examples run ./bench -out bench/BENCHMARKS.md            # quick, ~8 min
 //	go -C examples run ./bench -out bench/BENCHMARKS.md -full      # longer
+//	go -C examples run ./bench -out /tmp/B.md -only-moderate       # latency at moderate load alone
 //
 // Every process it starts runs in its own process group and is killed when
 // the harness ends, on error or signal too.
@@ -55,6 +57,10 @@ type options struct {
 	skipUpload bool
 	keep       string
 	command    string
+
+	moderateRPS  int
+	moderateDur  time.Duration
+	onlyModerate bool
 }
 
 func main() {
@@ -81,6 +87,9 @@ func main() {
 	flag.StringVar(&o.root, "root", "..", "the library module's directory, for the micro-benchmarks")
 	flag.BoolVar(&o.skipUpload, "skip-uploads", false, "skip the upload benchmarks")
 	flag.StringVar(&o.keep, "keep-profiles", "", "directory to keep the raw pprof profiles in; empty: not kept")
+	flag.IntVar(&o.moderateRPS, "moderate-rps", 1000, "rate of the open-loop latency runs at moderate load, req/s; 0 skips them")
+	flag.DurationVar(&o.moderateDur, "moderate-d", 5*time.Second, "duration of each open-loop latency run (as many rounds as -rounds)")
+	flag.BoolVar(&o.onlyModerate, "only-moderate", false, "start the fronts and measure only the latency at moderate load (no wrk, uploads, profiles, micro-benchmarks)")
 	flag.Parse()
 	if *full {
 		set := map[string]bool{}
@@ -96,6 +105,12 @@ func main() {
 		}
 	}
 	o.single, o.each, o.manySize = int64(*single)<<20, int64(*each)<<20, int64(*many)<<20
+	if o.onlyModerate {
+		o.skipUpload, o.profile, o.micro = true, 0, false
+		if o.moderateRPS <= 0 {
+			log.Fatal("bench: -only-moderate needs -moderate-rps > 0")
+		}
+	}
 	o.command = "go -C examples run ./bench " + strings.Join(os.Args[1:], " ")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -155,8 +170,15 @@ func run(ctx context.Context, o options) (err error) {
 	if err := e.startFronts(ctx); err != nil {
 		return err
 	}
-	if err := e.load(ctx); err != nil {
-		return err
+	if !o.onlyModerate {
+		if err := e.load(ctx); err != nil {
+			return err
+		}
+	}
+	if o.moderateRPS > 0 {
+		if err := e.moderate(ctx); err != nil {
+			return err
+		}
 	}
 	if !o.skipUpload {
 		if err := e.uploads(ctx); err != nil {

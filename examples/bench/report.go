@@ -43,6 +43,7 @@ type report struct {
 	uploads                                  *uploadResults
 	uploadSizes                              [4]int64
 	manySize                                 int64
+	moderate                                 []moderateRow
 	profiles                                 []profileOut
 	micro                                    string
 	loadStart, loadEnd                       string
@@ -131,9 +132,11 @@ func (r *report) write(file string, runErr error) error {
 	if r.minioVersion != "" {
 		p("- MinIO: %s\n", r.minioVersion)
 	}
-	p("- Reproduce: `%s` (the defaults take ~5 min with `-micro=false`, ~7 min with the micro-benchmarks; `-full` — 10 s × 5 rounds, 5 upload rounds — ~15 min)\n", strings.TrimSpace(r.o.command))
-	p("- Load: `wrk -t2 -c64 -d%s --latency`, %d rounds, fronts alternated in the order of the table, each warmed %s first; medians of the rounds. wrk shares the two cores with the fronts: CPU per request is the steady figure, req/s mostly mirrors it.\n",
-		r.o.duration, r.o.rounds, r.o.warm)
+	p("- Reproduce: `%s` (the defaults take ~8 min with `-micro=false`, ~10 min with the micro-benchmarks; `-full` — 10 s × 5 rounds, 5 upload rounds — ~20 min; `-only-moderate`, the latency at moderate load alone, ~3 min)\n", strings.TrimSpace(r.o.command))
+	if !r.o.onlyModerate {
+		p("- Load: `wrk -t2 -c64 -d%s --latency`, %d rounds, fronts alternated in the order of the table, each warmed %s first; medians of the rounds. wrk shares the two cores with the fronts: CPU per request is the steady figure, req/s mostly mirrors it.\n",
+			r.o.duration, r.o.rounds, r.o.warm)
+	}
 	p("- Every front is its own process (the harness re-executes itself as `bench serve-…`), unpinned, GOMAXPROCS default. CPU per request: utime+stime of the front's process group from `/proc/PID/stat` over the run ÷ requests wrk completed. Peak RSS: VmHWM from `/proc/PID/status` at the end of the rounds (the sum of both processes for the chain). Allocations: `runtime.MemStats.Mallocs` delta ÷ requests, read from each Go front's admin endpoint.\n")
 	p("- Request: `GET %s` with `Procore-Company-Id: 1` and the session cookie, to every front alike; the cell answers a %d-byte JSON body. The router and gateway write a JSON access log line per request to a file (not discarded).\n\n", benchPath, len(cellBody))
 	if runErr != nil {
@@ -167,6 +170,12 @@ func (r *report) write(file string, runErr error) error {
 		}
 		p("\n")
 		r.targets(&b)
+	}
+	if len(r.moderate) > 0 {
+		r.writeModerate(&b)
+		if len(r.proxies) == 0 {
+			r.targets(&b)
+		}
 	}
 	if u := r.uploads; u != nil {
 		p("## Uploads to MinIO\n\n")
@@ -247,14 +256,29 @@ func pairRatio(a, b []float64) string {
 	return fmt.Sprintf("%.2f×", median(r))
 }
 
-// targets states the issue's proxy targets against the measured figures.
+// targets states the issue's proxy targets against the measured figures:
+// CPU per request from the wrk runs, added p99 at moderate load.
 func (r *report) targets(b *bytes.Buffer) {
-	rp, caddy, ep, router, gw, chain := r.row("rp"), r.row("caddy-tuned"), r.row("edgeproxy"), r.row("router"), r.row("gateway"), r.row("chain")
-	if rp == nil {
+	rp := r.row("rp")
+	if rp == nil && len(r.moderate) == 0 {
 		return
 	}
+	fmt.Fprintf(b, "### Against the issue's targets\n\n| target | measured | met |\n|---|---|---|\n")
+	if rp != nil {
+		r.cpuTargets(b, rp)
+	}
+	r.moderateTargets(b)
+	if rp != nil {
+		fmt.Fprintf(b, "\nCPU per request is read at the 10 ms tick of `/proc/PID/stat`; over ≥ 5 s and tens of thousands of requests that is < 1%% of the figure. Differences under ~10%% between runs are noise on this machine (see the per-round figures).\n")
+	}
+	fmt.Fprintf(b, "\n")
+}
+
+// cpuTargets are the rows of the targets on CPU per request, against the
+// bare ReverseProxy rp.
+func (r *report) cpuTargets(b *bytes.Buffer, rp *proxyRow) {
+	caddy, ep, router, gw, chain := r.row("caddy-tuned"), r.row("edgeproxy"), r.row("router"), r.row("gateway"), r.row("chain")
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("### Against the issue's targets\n\n| target | measured | met |\n|---|---|---|\n")
 	for _, x := range []*proxyRow{router, gw} {
 		if x == nil {
 			continue
@@ -278,7 +302,6 @@ func (r *report) targets(b *bytes.Buffer) {
 	if chain != nil {
 		p("| router → gateway → cell, both hops, vs bare ReverseProxy | %.1f µs (%s) | (context: two hops) |\n", chain.cpu, ratio(chain.cpu, rp.cpu))
 	}
-	p("\nCPU per request is read at the 10 ms tick of `/proc/PID/stat`; over ≥ 5 s and tens of thousands of requests that is < 1%% of the figure. Differences under ~10%% between runs are noise on this machine (see the per-round figures).\n\n")
 }
 
 func yes(ok bool) string {
@@ -286,4 +309,50 @@ func yes(ok bool) string {
 		return "yes"
 	}
 	return "**no**"
+}
+
+// writeModerate is the section on latency at moderate load.
+func (r *report) writeModerate(b *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## Latency at moderate load\n\n")
+	p("Open loop, not wrk: a Go client in the harness process (`net/http`, keep-alive, up to 64 idle connections per front, compression off) sends the same request as wrk at a fixed %d req/s — well under every front's capacity under wrk — for %s per front, the fronts alternated in the order of the table over %d rounds, each warmed %s at that rate first. Request *i* is due at start + *i*/rate whatever became of the others, and its latency runs from that due time to the end of its body, so a request sent late counts its wait (no coordinated omission). At most %d requests are in flight; one due beyond that, a failure or a status other than 200 is an error. p50, p99 and p99.9 are taken per round over all its requests (nearest rank) and the table gives their medians over the rounds. **direct** includes the client's own cost (timer wake-up, Go's HTTP client, on the same two cores as the fronts); a front's **added** figure is its figure minus direct's in the same round, the median of these per-round differences: what the hop adds.\n\n",
+		r.o.moderateRPS, r.o.moderateDur, r.o.rounds, moderateWarm, maxInFlight)
+	p("| front | p50 | p99 | p99.9 | added p50 | added p99 | errors |\n|---|---|---|---|---|---|---|\n")
+	for _, x := range r.moderate {
+		added50, added99 := "–", "–"
+		if x.name != "direct" {
+			added50, added99 = fmt.Sprintf("%+.0f µs", x.addedP50), fmt.Sprintf("%+.0f µs", x.addedP99)
+		}
+		p("| %s | %.0f µs | %.0f µs | %.0f µs | %s | %s | %d |\n", x.name, x.p50, x.p99, x.p999, added50, added99, x.errors)
+	}
+	p("\np99 per round, µs (added to direct's of the same round):\n\n")
+	for _, x := range r.moderate {
+		if x.name == "direct" {
+			p("- **%s**: %s\n", x.name, floats(x.p99s))
+			continue
+		}
+		p("- **%s**: %s (%s)\n", x.name, floats(x.p99s), signed(x.addedP99s))
+	}
+	p("\n")
+}
+
+// moderateTargets are the rows of the target on added p99 at moderate load.
+func (r *report) moderateTargets(b *bytes.Buffer) {
+	for _, x := range r.moderate {
+		switch x.name {
+		case "router", "gateway":
+			fmt.Fprintf(b, "| %s added p99 at moderate load (%d req/s) < 200 µs | %+.0f µs | %s |\n", x.name, r.o.moderateRPS, x.addedP99, yes(x.addedP99 < 200))
+		case "chain":
+			fmt.Fprintf(b, "| router → gateway → cell added p99 at moderate load, both hops | %+.0f µs | (context: two hops) |\n", x.addedP99)
+		}
+	}
+}
+
+// signed formats differences as whole numbers with their sign.
+func signed(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf("%+.0f", x)
+	}
+	return strings.Join(s, ", ")
 }
