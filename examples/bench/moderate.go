@@ -7,7 +7,6 @@ import (
 	"log"
 	"math"
 	"net/http"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -102,6 +101,8 @@ func openLoop(ctx context.Context, c *http.Client, url string, headers []string,
 	)
 	slots := make(chan struct{}, maxInFlight)
 	n := int(d.Seconds() * float64(rate))
+	undo := preciseSleeps() // this goroutine keeps the schedule
+	defer undo()
 	start := time.Now()
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * time.Second / time.Duration(rate))
@@ -126,9 +127,6 @@ func openLoop(ctx context.Context, c *http.Client, url string, headers []string,
 			}
 			res.latencies = append(res.latencies, lat)
 		})
-		// Run the new request now, on this thread, rather than after another
-		// thread wakes up to take it: tens of µs on this machine.
-		runtime.Gosched()
 	}
 	wg.Wait()
 	return res

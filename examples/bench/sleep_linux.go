@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -17,5 +18,20 @@ func sleepUntil(t time.Time) {
 		}
 		ts := syscall.NsecToTimespec(int64(d))
 		syscall.Nanosleep(&ts, nil) // EINTR (the runtime's signals): sleep the rest
+	}
+}
+
+const prSetTimerslack = 29 // PR_SET_TIMERSLACK, linux/prctl.h
+
+// preciseSleeps keeps the calling goroutine on its thread and lets that
+// thread's sleeps end on time, until the returned func undoes both. Linux
+// lets a thread's timers fire up to 50 µs late by default (timer slack, to
+// batch wake-ups): as much again as the wake-up itself on this machine.
+func preciseSleeps() (undo func()) {
+	runtime.LockOSThread()
+	syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerslack, 1, 0) // 1 ns
+	return func() {
+		syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerslack, 0, 0) // 0: the thread's default again
+		runtime.UnlockOSThread()
 	}
 }
