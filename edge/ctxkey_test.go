@@ -53,13 +53,15 @@ func TestKey(t *testing.T) {
 	}
 }
 
+type otherKey struct{}
+
 // Attach gives what r.WithContext(k.With(ctx, v)) gives: later values
 // shadow earlier ones, contexts derived in between keep their own, and the
 // values of one chain share one request scope.
 func TestKeyAttach(t *testing.T) {
 	name := edge.NewKey[string]("test.name")
 	count := edge.NewKey[int]("test.count")
-	outer := context.WithValue(context.Background(), struct{}{}, "outer")
+	outer := context.WithValue(context.Background(), otherKey{}, "outer")
 	outer = name.With(outer, "from-parent")
 	r := httptest.NewRequest(http.MethodGet, "/", nil).WithContext(outer)
 
@@ -82,7 +84,7 @@ func TestKeyAttach(t *testing.T) {
 	}{
 		{"newest string", name.Value(r3.Context()), "second"},
 		{"non-string", count.Value(r3.Context()), 7},
-		{"parent's other values", r3.Context().Value(struct{}{}), "outer"},
+		{"parent's other values", r3.Context().Value(otherKey{}), "outer"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s: got %v, want %v", tt.desc, tt.got, tt.want)
