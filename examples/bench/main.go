@@ -246,7 +246,7 @@ func (e *env) startFronts(ctx context.Context) error {
 	if p, a, adm, err = e.goServe("router", "serve-router", "-upstream", e.cellURL, "-log", filepath.Join(e.tmp, "router-access.json")); err != nil {
 		return err
 	}
-	e.addGo("router", "cellgate router (`reference.NewCellRouter`, JSON access log to a file)", p, a, adm)
+	e.addGo("router", "cellgate router (`reference.NewCellRouter`, JSON access log to a file through `reference.LogBuffer`)", p, a, adm)
 
 	if p, a, adm, err = e.goServe("router-nolog", "serve-router", "-upstream", e.cellURL); err != nil {
 		return err
@@ -257,7 +257,7 @@ func (e *env) startFronts(ctx context.Context) error {
 		"-log", filepath.Join(e.tmp, "gateway-access.json")); err != nil {
 		return err
 	}
-	e.addGo("gateway", "cellgate gateway (`reference.NewGateway`, warm session and passport cache, JSON access log to a file)", p, a, adm)
+	e.addGo("gateway", "cellgate gateway (`reference.NewGateway`, warm session and passport cache, JSON access log to a file through `reference.LogBuffer`)", p, a, adm)
 
 	// The chain: its own gateway (internal handler, trusting loopback) and router.
 	internal := freeAddr()
