@@ -36,8 +36,8 @@ func (cannedCell) RoundTrip(req *http.Request) (*http.Response, error) {
 // passport cache), each to a canned cell: the differences are the cost of
 // the features on top of the proxy (request ID, access log, company, zone,
 // passport, header hygiene) without the network, the scheduler or the
-// load generator around them. With -log=discard the access log is
-// disabled... (see the sub-benchmark names).
+// load generator around them. log=json formats each access line as JSON
+// (to io.Discard); log=off gives a logger that is never enabled.
 func BenchmarkFeatures(b *testing.B) {
 	const token = "bench-session-token-0123456789abcdef"
 	for _, log := range []struct {
