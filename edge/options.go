@@ -67,7 +67,6 @@ func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
 		csp:        DefaultCSP,
 		hsts:       365 * 24 * time.Hour,
 		referrer:   "strict-origin-when-cross-origin",
-		flush:      -1,
 		checkLimit: 2 * time.Second,
 
 		headerTimeout: DefaultResponseHeaderTimeout,
@@ -222,8 +221,12 @@ func WithTLSHeader(name string) Option {
 
 // WithFlushInterval sets how often [NewProxy] flushes a response to the
 // client, as httputil.ReverseProxy.FlushInterval: zero flushes only as the
-// buffer fills, a negative interval after every write. The default, -1,
-// flushes after every write, which streaming responses need.
+// buffer fills, a negative interval after every write. The default is zero.
+// Whatever the interval, a response without a Content-Length (chunked,
+// streamed) or of type text/event-stream is flushed after every write, as
+// httputil does, so streaming needs no option. A non-zero interval costs
+// a timer and a goroutine per response, and a negative one sends the
+// headers in a write of their own.
 func WithFlushInterval(d time.Duration) Option {
 	return Option{"WithFlushInterval", func(c *config) error {
 		c.flush = d

@@ -132,6 +132,39 @@ func TestProxyStreamsFlushed(t *testing.T) {
 	}
 }
 
+// A response whose length is known is not flushed by the proxy: its
+// headers and body leave in one write when the handler returns, not in
+// two (headers, then body). One without a length streams, flushed after
+// every write, whatever WithFlushInterval says.
+func TestProxyFlushesOnlyStreams(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			io.WriteString(w, "part")
+			w.(http.Flusher).Flush() // no Content-Length: chunked
+			return
+		}
+		io.WriteString(w, "whole") // Content-Length: 5
+	}))
+	defer up.Close()
+	for _, tc := range []struct {
+		path    string
+		opts    []edge.Option
+		flushed bool
+	}{
+		{"/whole", nil, false},
+		{"/whole", []edge.Option{edge.WithFlushInterval(-1)}, true},
+		{"/stream", nil, true},
+		{"/stream", []edge.Option{edge.WithFlushInterval(0)}, true},
+	} {
+		proxy, err := edge.ProxyTo(up.URL, tc.opts...)
+		require.NoError(t, err)
+		rec := httptest.NewRecorder()
+		proxy.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		assert.Equal(t, tc.flushed, rec.Flushed, "%s with %d options: flushed", tc.path, len(tc.opts))
+	}
+}
+
 // refusedAddr returns an address where nothing listens.
 func refusedAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
