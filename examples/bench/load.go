@@ -27,6 +27,15 @@ type front struct {
 	errors                     int64
 }
 
+// cpuSeconds is the CPU time the front's processes have used so far.
+func (f *front) cpuSeconds() float64 {
+	var s float64
+	for _, g := range f.pgids {
+		s += groupCPU(g)
+	}
+	return s
+}
+
 // benchHeaders are sent on every request to every front: company 1 (zone
 // us01) and the session of the gateway's warm passport cache.
 func benchHeaders(token string) []string {
@@ -106,10 +115,7 @@ func latency(out, pct string) float64 {
 
 // measure runs wrk once against f and records the figures.
 func measure(ctx context.Context, f *front, headers []string, d time.Duration) error {
-	cpu0 := 0.0
-	for _, g := range f.pgids {
-		cpu0 += groupCPU(g)
-	}
+	cpu0 := f.cpuSeconds()
 	var m0 []int64
 	for _, a := range f.admins {
 		m0 = append(m0, mallocs(ctx, a))
@@ -118,10 +124,7 @@ func measure(ctx context.Context, f *front, headers []string, d time.Duration) e
 	if err != nil {
 		return err
 	}
-	cpu1 := 0.0
-	for _, g := range f.pgids {
-		cpu1 += groupCPU(g)
-	}
+	cpu1 := f.cpuSeconds()
 	f.rps = append(f.rps, r.rps)
 	f.p50 = append(f.p50, r.p50)
 	f.p99 = append(f.p99, r.p99)

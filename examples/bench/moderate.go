@@ -29,6 +29,8 @@ type moderateRow struct {
 	p50, p99, p999     float64
 	addedP50, addedP99 float64
 	p99s, addedP99s    []float64 // per round
+	cpu                float64   // median CPU µs per request of the front's processes
+	cpus               []float64 // per round
 	errors             int64
 }
 
@@ -58,14 +60,18 @@ func (e *env) moderate(ctx context.Context) error {
 	for _, f := range e.fronts {
 		openLoop(ctx, c, f.url, headers, rate, moderateWarm)
 	}
-	p50s, p99s, p999s := map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
+	p50s, p99s, p999s, cpus := map[string][]float64{}, map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
 	errs := map[string]int64{}
 	for r := 0; r < e.o.rounds; r++ {
 		for _, f := range e.fronts {
 			log.Printf("moderate load round %d/%d: %s", r+1, e.o.rounds, f.name)
+			cpu0 := f.cpuSeconds()
 			res := openLoop(ctx, c, f.url, headers, rate, e.o.moderateDur)
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if n := len(res.latencies) + int(res.errors); n > 0 {
+				cpus[f.name] = append(cpus[f.name], (f.cpuSeconds()-cpu0)/float64(n)*1e6)
 			}
 			if len(res.latencies) == 0 {
 				return fmt.Errorf("moderate load on %s: no request answered (%d errors)", f.name, res.errors)
@@ -82,6 +88,7 @@ func (e *env) moderate(ctx context.Context) error {
 			name: f.name, p50: median(p50s[f.name]), p99: median(p99s[f.name]), p999: median(p999s[f.name]),
 			addedP50: median(minus(p50s[f.name], p50s["direct"])), addedP99: median(minus(p99s[f.name], p99s["direct"])),
 			p99s: p99s[f.name], addedP99s: minus(p99s[f.name], p99s["direct"]), errors: errs[f.name],
+			cpu: median(cpus[f.name]), cpus: cpus[f.name],
 		})
 	}
 	return nil

@@ -23,12 +23,18 @@ type proxyRow struct {
 }
 
 type uploadResults struct {
-	vias                        []string
-	single, conc, cpu           map[string][]float64
-	rssAfter                    []int64
-	hwmBeforeMany, hwmAfterMany int64
-	rssNow                      int64
-	manyMBs                     float64
+	vias              []string
+	single, conc, cpu map[string][]float64
+	rssAfter          []int64
+	hwmBeforeMany     int64
+	many              []manyRound
+}
+
+// manyRound is one round of the memory check: its throughput and the
+// storage host's peak and resident memory after it.
+type manyRound struct {
+	mbs      float64
+	hwm, rss int64
 }
 
 type profileOut struct {
@@ -201,7 +207,10 @@ func (r *report) write(file string, runErr error) error {
 			p("| after upload round %d | %s |\n", i+1, mib(h))
 		}
 		p("| before %d concurrent × %s | %s |\n", r.uploadSizes[3], mib(r.manySize), mib(u.hwmBeforeMany))
-		p("| after %d concurrent × %s (%.0f MB/s) | %s (VmRSS now %s) |\n\n", r.uploadSizes[3], mib(r.manySize), u.manyMBs, mib(u.hwmAfterMany), mib(u.rssNow))
+		for i, m := range u.many {
+			p("| after round %d of %d concurrent × %s (%.0f MB/s) | %s (VmRSS %s) |\n", i+1, r.uploadSizes[3], mib(r.manySize), m.mbs, mib(m.hwm), mib(m.rss))
+		}
+		p("\n")
 	}
 	if len(r.profiles) > 0 {
 		p("## Profiles\n\n")
@@ -317,14 +326,15 @@ func (r *report) writeModerate(b *bytes.Buffer) {
 	p("## Latency at moderate load\n\n")
 	p("Open loop, not wrk: a Go client in the harness process (`net/http`, keep-alive, up to 64 idle connections per front, compression off) sends the same request as wrk at a fixed %d req/s — well under every front's capacity under wrk — for %s per front, the fronts alternated in the order of the table over %d rounds, each warmed %s at that rate first. Request *i* is due at start + *i*/rate whatever became of the others, and its latency runs from that due time to the end of its body, so a request sent late counts its wait (no coordinated omission). At most %d requests are in flight; one due beyond that, a failure or a status other than 200 is an error. p50, p99 and p99.9 are taken per round over all its requests (nearest rank) and the table gives their medians over the rounds. **direct** includes the client's own cost (timer wake-up, Go's HTTP client, on the same two cores as the fronts); a front's **added** figure is its figure minus direct's in the same round, the median of these per-round differences: what the hop adds.\n\n",
 		r.o.moderateRPS, r.o.moderateDur, r.o.rounds, moderateWarm, maxInFlight)
-	p("| front | p50 | p99 | p99.9 | added p50 | added p99 | errors |\n|---|---|---|---|---|---|---|\n")
+	p("| front | p50 | p99 | p99.9 | added p50 | added p99 | CPU µs/req | errors |\n|---|---|---|---|---|---|---|---|\n")
 	for _, x := range r.moderate {
 		added50, added99 := "–", "–"
 		if x.name != "direct" {
 			added50, added99 = fmt.Sprintf("%+.0f µs", x.addedP50), fmt.Sprintf("%+.0f µs", x.addedP99)
 		}
-		p("| %s | %.0f µs | %.0f µs | %.0f µs | %s | %s | %d |\n", x.name, x.p50, x.p99, x.p999, added50, added99, x.errors)
+		p("| %s | %.0f µs | %.0f µs | %.0f µs | %s | %s | %.1f | %d |\n", x.name, x.p50, x.p99, x.p999, added50, added99, x.cpu, x.errors)
 	}
+	p("\n**CPU µs/req** is the front's processes' CPU time (the cell's, for direct) over the requests of the round, the median over the rounds: at a fixed rate no process competes with the load generator for the cores, so it compares fronts with less noise than under wrk; but each request pays its own wake-ups, which saturation amortises, so it is higher than the wrk figure.\n")
 	p("\np99 per round, µs (added to direct's of the same round):\n\n")
 	for _, x := range r.moderate {
 		if x.name == "direct" {
@@ -336,9 +346,19 @@ func (r *report) writeModerate(b *bytes.Buffer) {
 	p("\n")
 }
 
-// moderateTargets are the rows of the target on added p99 at moderate load.
+// moderateTargets are the rows of the target on added p99 at moderate
+// load, and of CPU per request at that rate against the bare ReverseProxy.
 func (r *report) moderateTargets(b *bytes.Buffer) {
+	var rp *moderateRow
+	for i := range r.moderate {
+		if r.moderate[i].name == "rp" {
+			rp = &r.moderate[i]
+		}
+	}
 	for _, x := range r.moderate {
+		if rp != nil && rp.cpu > 0 && (x.name == "router" || x.name == "gateway") {
+			fmt.Fprintf(b, "| %s CPU/req at %d req/s ≤ 0.9 × bare ReverseProxy's (%.1f µs) | %.1f µs (%.2f×) | %s |\n", x.name, r.o.moderateRPS, 0.9*rp.cpu, x.cpu, x.cpu/rp.cpu, yes(x.cpu <= 0.9*rp.cpu))
+		}
 		switch x.name {
 		case "router", "gateway":
 			fmt.Fprintf(b, "| %s added p99 at moderate load (%d req/s) < 200 µs | %+.0f µs | %s |\n", x.name, r.o.moderateRPS, x.addedP99, yes(x.addedP99 < 200))
