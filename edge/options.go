@@ -224,9 +224,10 @@ func WithTLSHeader(name string) Option {
 // buffer fills, a negative interval after every write. The default is zero.
 // Whatever the interval, a response without a Content-Length (chunked,
 // streamed) or of type text/event-stream is flushed after every write, as
-// httputil does, so streaming needs no option. A non-zero interval costs
-// a timer and a goroutine per response, and a negative one sends the
-// headers in a write of their own.
+// httputil does, so streaming needs no option. Flushing costs a timer and
+// a goroutine per response (streams pay it whatever the interval), and a
+// negative interval flushes the headers at once, in a write before the
+// body's.
 func WithFlushInterval(d time.Duration) Option {
 	return Option{"WithFlushInterval", func(c *config) error {
 		c.flush = d
