@@ -30,7 +30,6 @@ type moderateRow struct {
 	addedP50, addedP99 float64
 	p99s, addedP99s    []float64 // per round
 	cpu                float64   // median CPU µs per request of the front's processes
-	cpus               []float64 // per round
 	errors             int64
 }
 
@@ -88,7 +87,7 @@ func (e *env) moderate(ctx context.Context) error {
 			name: f.name, p50: median(p50s[f.name]), p99: median(p99s[f.name]), p999: median(p999s[f.name]),
 			addedP50: median(minus(p50s[f.name], p50s["direct"])), addedP99: median(minus(p99s[f.name], p99s["direct"])),
 			p99s: p99s[f.name], addedP99s: minus(p99s[f.name], p99s["direct"]), errors: errs[f.name],
-			cpu: median(cpus[f.name]), cpus: cpus[f.name],
+			cpu: median(cpus[f.name]),
 		})
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -350,17 +351,15 @@ func (r *report) writeModerate(b *bytes.Buffer) {
 // load, and of CPU per request at that rate against the bare ReverseProxy.
 func (r *report) moderateTargets(b *bytes.Buffer) {
 	var rp *moderateRow
-	for i := range r.moderate {
-		if r.moderate[i].name == "rp" {
-			rp = &r.moderate[i]
-		}
+	if i := slices.IndexFunc(r.moderate, func(x moderateRow) bool { return x.name == "rp" }); i >= 0 {
+		rp = &r.moderate[i]
 	}
 	for _, x := range r.moderate {
-		if rp != nil && rp.cpu > 0 && (x.name == "router" || x.name == "gateway") {
-			fmt.Fprintf(b, "| %s CPU/req at %d req/s ≤ 0.9 × bare ReverseProxy's (%.1f µs) | %.1f µs (%.2f×) | %s |\n", x.name, r.o.moderateRPS, 0.9*rp.cpu, x.cpu, x.cpu/rp.cpu, yes(x.cpu <= 0.9*rp.cpu))
-		}
 		switch x.name {
 		case "router", "gateway":
+			if rp != nil && rp.cpu > 0 {
+				fmt.Fprintf(b, "| %s CPU/req at %d req/s ≤ 0.9 × bare ReverseProxy's (%.1f µs) | %.1f µs (%.2f×) | %s |\n", x.name, r.o.moderateRPS, 0.9*rp.cpu, x.cpu, x.cpu/rp.cpu, yes(x.cpu <= 0.9*rp.cpu))
+			}
 			fmt.Fprintf(b, "| %s added p99 at moderate load (%d req/s) < 200 µs | %+.0f µs | %s |\n", x.name, r.o.moderateRPS, x.addedP99, yes(x.addedP99 < 200))
 		case "chain":
 			fmt.Fprintf(b, "| router → gateway → cell added p99 at moderate load, both hops | %+.0f µs | (context: two hops) |\n", x.addedP99)
