@@ -400,7 +400,8 @@ func WithLeeway(d time.Duration) Option {
 // (WithLifetime) plus DefaultLeeway. Zero means the default; a negative
 // value or more than 1h5m (WithLifetime's bound plus WithLeeway's) is an
 // error. Verifiers of an Issuer with a longer WithLifetime than the
-// default must raise it.
+// default must raise it, and so must a verifier whose WithLeeway is longer
+// than DefaultLeeway when its issuer's clock may run that far ahead.
 func WithMaxLifetime(d time.Duration) Option {
 	return Option{"WithMaxLifetime", func(c *config) error {
 		if d < 0 || d > maxMaxLifetime {
