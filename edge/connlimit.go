@@ -236,23 +236,6 @@ func (c *limitedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// clientPrefix is the address a limit per client counts: the IPv4
-// address, or the IPv6 /64.
-func clientPrefix(a net.Addr) netip.Prefix {
-	var ip netip.Addr
-	if ta, ok := a.(*net.TCPAddr); ok {
-		ip = ta.AddrPort().Addr().Unmap()
-	} else if ap, err := netip.ParseAddrPort(a.String()); err == nil {
-		ip = ap.Addr().Unmap()
-	}
-	bits := 32
-	if ip.Is6() {
-		bits = 64
-	}
-	p, _ := ip.Prefix(bits) // the zero Prefix for an address that is neither: one shared bucket
-	return p
-}
-
 // reset closes c with a TCP reset, so a refused connection leaves no
 // TIME_WAIT behind on the server.
 func reset(c net.Conn) {

@@ -36,7 +36,7 @@ func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 var (
 	issuerOptions   = []string{"WithLifetime", "WithNextKey", "WithPreviousKeys", "WithJWKSMaxAge", "WithClock"}
 	authOptions     = []string{"WithTrust", "WithSignedCalls"}
-	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock", "WithObserver"}
+	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock", "WithObserver", "WithFailureBudget", "WithForwardedBy"}
 	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithMaxLifetime", "WithJWKSMaxStale", "WithHeader", "WithTransport", "WithTimeout", "WithClock", "WithObserver"}
 	memStoreOptions = []string{"WithMaxEntries", "WithRetention", "WithClock"}
 	storageOptions  = []string{"WithPrefix"}
@@ -105,6 +105,8 @@ type config struct {
 	companyless   func(*http.Request) bool
 	cacheTTL      time.Duration
 	keepCookie    bool
+	failureBudget int
+	forwardedBy   edge.Trust
 
 	// SignIn
 	sessionLifetime time.Duration
@@ -144,6 +146,8 @@ func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 		public:          func(*http.Request) bool { return false },
 		companyless:     func(*http.Request) bool { return false },
 		cacheTTL:        DefaultCacheTTL,
+		failureBudget:   DefaultFailureBudget,
+		forwardedBy:     edge.TrustNone,
 		leeway:          DefaultLeeway,
 		jwksMaxStale:    DefaultJWKSMaxStale,
 		refreshEvery:    10 * time.Second,
@@ -223,6 +227,40 @@ func WithTrust(t edge.Trust) Option {
 	return Option{"WithTrust", func(c *config) error {
 		if t != nil {
 			c.trust = t
+		}
+		return nil
+	}}
+}
+
+// WithFailureBudget sets how many refused session tokens (unknown,
+// expired or revoked) one client address (IPv4 /32, IPv6 /64) may send a
+// Gateway a minute, and at once. Past it, the client's requests that no
+// cache answers get 429 auth_failures_exceeded with Retry-After, without
+// an authentication call, until the budget refills. The default is
+// DefaultFailureBudget (60); zero means the default; a negative n is an
+// error. Behind a hop (a cell router), set WithForwardedBy too, or every
+// client of that hop shares one budget.
+func WithFailureBudget(n int) Option {
+	return Option{"WithFailureBudget", func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%d refusals a minute is negative", n)
+		}
+		if n > 0 {
+			c.failureBudget = n
+		}
+		return nil
+	}}
+}
+
+// WithForwardedBy sets which requests come through a trusted hop (an
+// edge.Proxy, such as the cell router) that appended the client's address
+// to X-Forwarded-For: for those the Gateway's failure budget counts that
+// address (edge.ClientAddr). The default (also for nil) trusts no hop:
+// the budget counts the address a request came from.
+func WithForwardedBy(t edge.Trust) Option {
+	return Option{"WithForwardedBy", func(c *config) error {
+		if t != nil {
+			c.forwardedBy = t
 		}
 		return nil
 	}}

@@ -52,7 +52,7 @@ func (w *optionWorld) allOptions() []Option {
 		WithSessionLifetime(time.Hour), WithInsecureCookie(), WithJWKS("https://auth.test/jwks.json"),
 		WithStaticKeys(w.key.Public()), WithIssuer(w.issuer), WithLoopbackHTTP(), WithLeeway(time.Second),
 		WithTransport(http.DefaultTransport), WithTimeout(time.Second), WithMaxEntries(10), WithRetention(time.Minute),
-		WithPrefix("/internal"), WithObserver(nil), WithMaxLifetime(time.Minute), WithJWKSMaxStale(time.Hour),
+		WithPrefix("/internal"), WithObserver(nil), WithMaxLifetime(time.Minute), WithJWKSMaxStale(time.Hour), WithFailureBudget(10), WithForwardedBy(nil),
 	}
 }
 

@@ -3,8 +3,6 @@ package ratelimit
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
-	"strings"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/zone"
@@ -72,24 +70,10 @@ func (k keyer) key(r *http.Request) string {
 // family, as a prefix ("2001:db8:1:2::/64"), or the remote address as it
 // is when it is no IP address (an edge.Binding's "binding").
 func (k keyer) client(r *http.Request) string {
-	host := r.RemoteAddr
-	if k.trust(r) {
-		// A trusted hop (an edge.Proxy) appended the address it saw last;
-		// whatever comes before it the client could have written.
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			last := xff[len(xff)-1]
-			host = strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:])
-		}
+	addr, ok := edge.ClientAddr(r, k.trust)
+	if !ok {
+		return r.RemoteAddr
 	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		ap, err := netip.ParseAddrPort(host) // "192.0.2.1:4000", "[2001:db8::1]:4000"
-		if err != nil {
-			return host
-		}
-		addr = ap.Addr()
-	}
-	addr = addr.Unmap().WithZone("")
 	bits := k.v6
 	if addr.Is4() {
 		bits = k.v4
