@@ -3,6 +3,7 @@ package edge
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -44,7 +45,11 @@ var (
 //     override header (X-HTTP-Method-Override, X-HTTP-Method,
 //     X-Method-Override) naming another method than the request's, because
 //     dropping it would silently run another operation than the client
-//     asked for. One naming the request's own method is deleted.
+//     asked for. One naming the request's own method is deleted. The
+//     _method query parameter (Laravel and Symfony read it from the query,
+//     Spring's HiddenHttpMethodFilter and Jersey too) is refused the same
+//     way; a form body's is the cell's to refuse, as the edge streams
+//     bodies unread.
 //
 // [WithKeepHeaders] lets the rewrite and method override headers a
 // deployment needs through. Names match case-insensitively with '_', '.'
@@ -114,6 +119,10 @@ func StripInternal(opts ...Option) func(http.Handler) http.Handler {
 						delete(r.Header, name)
 					}
 				}
+				if r.URL.RawQuery != "" && overridesMethod(r.URL.RawQuery, r.Method) {
+					WriteProblem(w, r, ErrMethodOverride)
+					return
+				}
 			}
 			next.ServeHTTP(w, r)
 		})
@@ -137,4 +146,38 @@ func WithKeepHeaders(names ...string) Option {
 		c.keep = append(c.keep, names...)
 		return nil
 	}}
+}
+
+// overridesMethod reports whether the raw query holds a _method parameter
+// naming another method than method. Names are decoded and compared as
+// header names are (so PHP's ".method" counts) and pairs split on '&' and
+// ';' (older Rack and servlet parsers split on both); a value that does not
+// decode counts as another method.
+func overridesMethod(rawQuery, method string) bool {
+	for rawQuery != "" {
+		var pair string
+		if i := strings.IndexAny(rawQuery, "&;"); i >= 0 {
+			pair, rawQuery = rawQuery[:i], rawQuery[i+1:]
+		} else {
+			pair, rawQuery = rawQuery, ""
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if len(k) < len("_method") {
+			continue
+		}
+		if d, err := url.QueryUnescape(k); err == nil {
+			k = d
+		}
+		k = strings.TrimLeft(k, " ")
+		if i := strings.IndexByte(k, '['); i >= 0 {
+			k = k[:i] // _method[]=DELETE, as PHP and Rails read arrays
+		}
+		if len(k) != len("_method") || !SameHeaderName(strings.ReplaceAll(k, " ", "_"), "_method") {
+			continue
+		}
+		if v, err := url.QueryUnescape(v); err != nil || !strings.EqualFold(strings.TrimSpace(v), method) {
+			return true
+		}
+	}
+	return false
 }

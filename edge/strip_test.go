@@ -187,6 +187,54 @@ func TestStripInternalMethodOverride(t *testing.T) {
 	}
 }
 
+// TestStripInternalMethodParameter: a _method query parameter naming
+// another method is refused on untrusted requests, in every spelling a
+// framework reads as _method.
+func TestStripInternalMethodParameter(t *testing.T) {
+	for _, tt := range []struct {
+		query   string
+		refused bool
+	}{
+		{"_method=DELETE", true},
+		{"a=1&_method=put", true},
+		{"a=1;_method=PUT", true},
+		{"_METHOD=PUT", true},
+		{".method=PUT", true},
+		{"%5Fmethod=PUT", true},
+		{"%20_method=PUT", true},
+		{"_method[]=DELETE", true},
+		{"_method=%zz", true},
+		{"_method=", true},
+		{"_method=POST", false},
+		{"_method=post&a=b", false},
+		{"method=DELETE", false},
+		{"x_method=DELETE", false},
+		{"a=_method%3DDELETE", false},
+		{"", false},
+	} {
+		for _, target := range []string{"/login", "/rest/v1.0/companies/1/projects"} {
+			called := false
+			h := edge.StripInternal()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+			r := httptest.NewRequest(http.MethodPost, target+"?"+tt.query, nil)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if called == tt.refused {
+				t.Errorf("POST %s?%s: next called %v, want %v", target, tt.query, called, !tt.refused)
+			}
+			if tt.refused && problemCodeOf(t, rec) != "method_override" {
+				t.Errorf("POST %s?%s: %d %s", target, tt.query, rec.Code, rec.Body)
+			}
+		}
+	}
+	// A trusted hop's query is its own business.
+	called := false
+	h := edge.StripInternal(edge.WithTrust(trustAll))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/login?_method=DELETE", nil))
+	if !called {
+		t.Error("a trusted request with _method was refused")
+	}
+}
+
 func problemCodeOf(t *testing.T, rec *httptest.ResponseRecorder) string {
 	t.Helper()
 	var p struct{ Code string }

@@ -176,6 +176,10 @@ func TestOverrideHeadersNeverReachTheCell(t *testing.T) {
 					assert.Equal(t, h.code, code, h.name)
 					assert.Nil(t, seen, "%s reached the cell", h.name)
 				}
+				status, code, seen = rig.send(t, front.h, route.method, route.target+"?_method=DELETE", route.session, nil)
+				assert.Equal(t, http.StatusBadRequest, status, "_method")
+				assert.Equal(t, "method_override", code, "_method")
+				assert.Nil(t, seen, "_method reached the cell")
 				// An override naming the request's own method changes
 				// nothing; it is dropped, not refused.
 				status, code, seen = rig.send(t, front.h, route.method, route.target, route.session, map[string]string{"X-Http-Method-Override": "post"})
