@@ -19,9 +19,10 @@ import (
 //
 // The company is read from every source at once: the public header
 // (WithHeader, every spelling of its name: case folded, '_', '.' and every
-// other symbol read as '-', see edge.SameHeaderName), the path (the ServeMux wildcard of WithPathWildcard, and the segment after the
-// one named by WithPathSegment) and the query parameter (WithQueryParam,
-// names compared as header names are). On a trusted hop (WithTrust) the
+// other symbol read as '-', as edge.SameHeaderName compares), the path (the
+// ServeMux wildcard of WithPathWildcard, and the segment after the one
+// named by WithPathSegment) and the query parameter (WithQueryParam, names
+// compared as header names are). On a trusted hop (WithTrust) the
 // Cellgate-Company-Id header the router set is one more source. Every source
 // present must name the same valid company, so whatever a cell reads, it
 // reads the company checked here:
@@ -369,9 +370,9 @@ func asciiSkeleton(s string) (string, bool) {
 // eachQueryValue calls fn with every value of key in the raw query, decoded
 // as url.ParseQuery would, without building the whole map. Keys are
 // compared as header names are (case folded, '_', '.' and every other
-// symbol read as '-'), and ' ' counts as '-' too, because PHP folds it
-// into '_'; a key followed by
-// brackets (company_id[]=…, as Rails and PHP read arrays) counts as well.
+// symbol read as '-'), and ' ' counts as '-' too, because PHP folds it into
+// '_'; a key followed by brackets (company_id[]=…, as Rails and PHP read
+// arrays) counts as well.
 // Pairs that do not decode are skipped, as ParseQuery skips them.
 func eachQueryValue(raw, key string, fn func(string)) {
 	for raw != "" {
