@@ -6,10 +6,13 @@ import (
 )
 
 // SameHeaderName reports whether a and b name the same header once ASCII
-// case is folded and '_' is read as '-'. CGI, WSGI, Rack and several proxies
-// fold both into one name (HTTP_X_COMPANY_ID), so every header the
-// edge reads, strips or trusts is compared this way: a spelling it did not
-// look at can never reach a cell as the same header.
+// case is folded and every punctuation character a header name may hold
+// ('_', '.', '~' and the other RFC 9110 token symbols) is read as '-'.
+// CGI, WSGI, Rack and several proxies fold '-' and '_' into one name
+// (HTTP_X_COMPANY_ID), PHP folds '.' as well, and lighttpd every byte but a
+// letter or digit, so every header the edge reads, strips or trusts is
+// compared this way: a spelling it did not look at (Cellgate.Company.Id)
+// can never reach a cell as the same header.
 func SameHeaderName(a, b string) bool {
 	return len(a) == len(b) && HasHeaderNamePrefix(a, b)
 }
@@ -28,15 +31,26 @@ func HasHeaderNamePrefix(name, prefix string) bool {
 	return true
 }
 
-func foldHeaderByte(c byte) byte {
-	switch {
-	case c == '_':
-		return '-'
-	case 'a' <= c && c <= 'z':
-		return c - ('a' - 'A')
+func foldHeaderByte(c byte) byte { return headerFold[c] }
+
+// headerFold maps each byte to its folded form (see [SameHeaderName]).
+var headerFold = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		switch {
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case strings.IndexByte(tokenSymbols, c) >= 0:
+			c = '-'
+		}
+		t[i] = c
 	}
-	return c
-}
+	return t
+}()
+
+// tokenSymbols are the characters besides letters and digits that an RFC
+// 9110 token, and so a header name, may hold.
+const tokenSymbols = "!#$%&'*+-.^_`|~"
 
 // HeaderValues returns every value h holds under any spelling of name (see
 // [SameHeaderName]), and whether more than one spelling was present. It
@@ -75,7 +89,7 @@ func ValidHeaderName(name string) bool {
 		c := name[i]
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		case strings.IndexByte(tokenSymbols, c) >= 0:
 		default:
 			return false
 		}

@@ -19,7 +19,10 @@ func TestSameHeaderName(t *testing.T) {
 		{"X_Request_Id", "X-Request-Id", true},
 		{"Cellgate-Passpor", "Cellgate-Passport", false},
 		{"Cellgate\rPassport", "Cellgate-Passport", false},
-		{"Cellgate.Passport", "Cellgate-Passport", false},
+		{"Cellgate.Passport", "Cellgate-Passport", true}, // PHP folds '.' into '_'
+		{"Cellgate~Passport", "cellgate_passport", true}, // lighttpd folds every symbol
+		{"Procore.Company.Id", "Procore-Company-Id", true},
+		{"X|Forwarded+For", "X-Forwarded-For", true},
 		{"Cellgate@Passport", "Cellgate`Passport", false}, // '@'|0x20 == '`': fold letters only
 	} {
 		assert.Equal(t, tt.want, SameHeaderName(tt.a, tt.b), tt.a)

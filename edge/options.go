@@ -39,6 +39,7 @@ type config struct {
 	transport  http.RoundTripper
 	prefix     string
 	strip      []string
+	keep       []string
 	csp        string
 	hsts       time.Duration
 	referrer   string

@@ -51,7 +51,7 @@ func catch(f func()) (err error) {
 func TestOptionsRefused(t *testing.T) {
 	valid := []edge.Option{
 		edge.WithLogger(nil), edge.WithTrust(edge.TrustNone), edge.WithTransport(nil),
-		edge.WithInternalPrefix("Acme-"), edge.WithStripHeaders("X-Passport"), edge.WithCSP("default-src 'none'"),
+		edge.WithInternalPrefix("Acme-"), edge.WithStripHeaders("X-Passport"), edge.WithKeepHeaders("X-Http-Method"), edge.WithCSP("default-src 'none'"),
 		edge.WithHSTS(time.Hour), edge.WithReferrerPolicy("no-referrer"), edge.WithTLSHeader("X-Tls-Version"),
 		edge.WithFlushInterval(0), edge.WithCheckTimeout(time.Second),
 		edge.WithResponseHeaderTimeout(time.Second),
@@ -61,7 +61,7 @@ func TestOptionsRefused(t *testing.T) {
 		"Recover":         {"WithLogger"},
 		"RequestID":       {"WithTrust"},
 		"SecurityHeaders": {"WithCSP", "WithHSTS", "WithReferrerPolicy"},
-		"StripInternal":   {"WithInternalPrefix", "WithStripHeaders", "WithTrust"},
+		"StripInternal":   {"WithInternalPrefix", "WithStripHeaders", "WithKeepHeaders", "WithTrust"},
 		"TLSFloor":        {"WithTLSHeader", "WithTrust"},
 		"NewHealth":       {"WithCheckTimeout", "WithLogger"},
 		"ProxyTo":         {"WithTransport", "WithLogger", "WithFlushInterval", "WithTrust", "WithResponseHeaderTimeout"},
@@ -95,6 +95,8 @@ func TestOptionsInvalid(t *testing.T) {
 	}{
 		{"StripInternal", edge.WithInternalPrefix("Bad Prefix")},
 		{"StripInternal", edge.WithStripHeaders("X-Ok", "bad:name")},
+		{"StripInternal", edge.WithKeepHeaders("X-Original-Url", "Cellgate-Zone")},
+		{"StripInternal", edge.WithKeepHeaders("X-Forwarded-Prefix")},
 		{"SecurityHeaders", edge.WithCSP("default-src 'self'\r\nSet-Cookie: a=b")},
 		{"SecurityHeaders", edge.WithHSTS(-time.Second)},
 		{"SecurityHeaders", edge.WithReferrerPolicy("sometimes")},

@@ -1,6 +1,7 @@
 package edge_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -31,8 +32,18 @@ func TestStripInternal(t *testing.T) {
 		"Procore-Company-Id":  {"42"},
 		"Cellgatezone":        {"no dash: not the prefix"},
 		"X-Cellgate-Zone":     {"prefix not at start"},
+		// Spellings PHP ('.') and lighttpd (any symbol) fold into HTTP_*.
+		"Cellgate.Company.Id": {"3"},
+		"cellgate~zone":       {"uk01"},
+		"X.Forwarded.For":     {"1.2.3.4"},
+		"X-Real.Ip":           {"1.2.3.4"},
+		// URL rewrite headers that IIS-era frameworks route on.
+		"X-Original-Url": {"/admin"},
+		"x_rewrite_url":  {"/admin"},
+		"X.Original.URL": {"/admin"},
 	}
 	always := []string{"Accept", "Authorization", "Cellgatezone", "Procore-Company-Id", "X-Cellgate-Zone"}
+	rewrite := []string{"X-Original-Url", "X.Original.URL", "x_rewrite_url"}
 	tests := []struct {
 		name string
 		opts []edge.Option
@@ -52,6 +63,7 @@ func TestStripInternal(t *testing.T) {
 			opts: []edge.Option{edge.WithInternalPrefix("acme-"), edge.WithStripHeaders("X_PASSPORT")},
 			want: append([]string{
 				"CELLGATE_COMPANY_ID", "Cellgate-", "Cellgate-Company-Id", "Cellgate_Zone", "cellgate-zone",
+				"Cellgate.Company.Id", "cellgate~zone",
 			}, always...),
 		},
 		{
@@ -60,7 +72,13 @@ func TestStripInternal(t *testing.T) {
 			want: append([]string{
 				"Acme-Tenant", "Acme_tenant", "X-Passport", "x_passport",
 				"CELLGATE_COMPANY_ID", "Cellgate-", "Cellgate-Company-Id", "Cellgate_Zone", "cellgate-zone",
+				"Cellgate.Company.Id", "cellgate~zone",
 			}, always...),
+		},
+		{
+			name: "rewrite headers kept",
+			opts: []edge.Option{edge.WithKeepHeaders("x-original-url", "X_Rewrite_Url")},
+			want: append(append([]string{"Acme-Tenant", "Acme_tenant", "X-Passport", "x_passport"}, rewrite...), always...),
 		},
 		{
 			name: "trusted untouched",
@@ -109,6 +127,121 @@ func TestStripInternalOverTheWire(t *testing.T) {
 	if got.Get("Procore-Company-Id") != "7" {
 		t.Error("the public company header was stripped")
 	}
+}
+
+// TestStripInternalMethodOverride: a method override header naming another
+// method is refused, one naming the request's own method is dropped, and
+// WithKeepHeaders lets the one named through; on a company-less route
+// (POST /login) as on any other.
+func TestStripInternalMethodOverride(t *testing.T) {
+	overrides := []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override", "x_http_method_override", "X.Method.Override"}
+	for _, target := range []string{"/login", "/rest/v1.0/companies/1/projects"} {
+		for _, name := range overrides {
+			for _, tt := range []struct {
+				value  string
+				opts   []edge.Option
+				status int
+				left   bool // the header reaches next
+			}{
+				{value: "DELETE", status: http.StatusBadRequest},
+				{value: "GET", status: http.StatusBadRequest},
+				{value: "", status: http.StatusBadRequest},
+				{value: "post", status: http.StatusNoContent},
+				{value: " POST ", status: http.StatusNoContent},
+				{value: "DELETE", opts: []edge.Option{edge.WithKeepHeaders(name)}, status: http.StatusNoContent, left: true},
+				{value: "DELETE", opts: []edge.Option{edge.WithTrust(trustAll)}, status: http.StatusNoContent, left: true},
+			} {
+				var got http.Header
+				h := edge.StripInternal(tt.opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					got = r.Header
+					w.WriteHeader(http.StatusNoContent)
+				}))
+				r := httptest.NewRequest(http.MethodPost, target, nil)
+				r.Header[name] = []string{tt.value}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				if rec.Code != tt.status {
+					t.Errorf("%s %s: %s: %q: status %d, want %d", r.Method, target, name, tt.value, rec.Code, tt.status)
+					continue
+				}
+				if tt.status == http.StatusBadRequest {
+					if code := problemCodeOf(t, rec); code != "method_override" || got != nil {
+						t.Errorf("%s: %q: code %q, next called %v", name, tt.value, code, got != nil)
+					}
+					continue
+				}
+				if _, left := got[name]; left != tt.left {
+					t.Errorf("%s %s: %s: %q reached next: %v, want %v", r.Method, target, name, tt.value, left, tt.left)
+				}
+			}
+		}
+	}
+	// Keeping one override header keeps only that one.
+	h := edge.StripInternal(edge.WithKeepHeaders("X-HTTP-Method"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	r := httptest.NewRequest(http.MethodPost, "/login", nil)
+	r.Header.Set("X-HTTP-Method-Override", "DELETE")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("X-HTTP-Method-Override passed with only X-HTTP-Method kept: %d", rec.Code)
+	}
+}
+
+// TestStripInternalMethodParameter: a _method query parameter naming
+// another method is refused on untrusted requests, in every spelling a
+// framework reads as _method.
+func TestStripInternalMethodParameter(t *testing.T) {
+	for _, tt := range []struct {
+		query   string
+		refused bool
+	}{
+		{"_method=DELETE", true},
+		{"a=1&_method=put", true},
+		{"a=1;_method=PUT", true},
+		{"_METHOD=PUT", true},
+		{".method=PUT", true},
+		{"%5Fmethod=PUT", true},
+		{"%20_method=PUT", true},
+		{"_method[]=DELETE", true},
+		{"_method=%zz", true},
+		{"_method=", true},
+		{"_method=POST", false},
+		{"_method=post&a=b", false},
+		{"method=DELETE", false},
+		{"x_method=DELETE", false},
+		{"a=_method%3DDELETE", false},
+		{"", false},
+	} {
+		for _, target := range []string{"/login", "/rest/v1.0/companies/1/projects"} {
+			called := false
+			h := edge.StripInternal()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+			r := httptest.NewRequest(http.MethodPost, target+"?"+tt.query, nil)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if called == tt.refused {
+				t.Errorf("POST %s?%s: next called %v, want %v", target, tt.query, called, !tt.refused)
+			}
+			if tt.refused && problemCodeOf(t, rec) != "method_override" {
+				t.Errorf("POST %s?%s: %d %s", target, tt.query, rec.Code, rec.Body)
+			}
+		}
+	}
+	// A trusted hop's query is its own business.
+	called := false
+	h := edge.StripInternal(edge.WithTrust(trustAll))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/login?_method=DELETE", nil))
+	if !called {
+		t.Error("a trusted request with _method was refused")
+	}
+}
+
+func problemCodeOf(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	var p struct{ Code string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatalf("no problem body: %s", rec.Body)
+	}
+	return p.Code
 }
 
 func keys(h http.Header) []string {

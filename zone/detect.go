@@ -1,10 +1,12 @@
 package zone
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,10 +18,11 @@ import (
 // in its context (CompanyFromContext) and on its access log line.
 //
 // The company is read from every source at once: the public header
-// (WithHeader, every spelling of its name: case folded, '_' read as '-'), the
-// path (the ServeMux wildcard of WithPathWildcard, and the segment after the
-// one named by WithPathSegment) and the query parameter (WithQueryParam,
-// names compared as header names are). On a trusted hop (WithTrust) the
+// (WithHeader, every spelling of its name: case folded, '_', '.' and every
+// other symbol read as '-', as edge.SameHeaderName compares), the path (the
+// ServeMux wildcard of WithPathWildcard, and the segment after the one
+// named by WithPathSegment) and the query parameter (WithQueryParam, names
+// compared as header names are). On a trusted hop (WithTrust) the
 // Cellgate-Company-Id header the router set is one more source. Every source
 // present must name the same valid company, so whatever a cell reads, it
 // reads the company checked here:
@@ -27,8 +30,12 @@ import (
 //   - a path that a cell could read differently is a 400 path_ambiguous: a
 //     dot segment (raw, percent-encoded or with ;parameters, in any case), an
 //     encoded '/' or '\', a raw '\', a control character, a '%' left after
-//     decoding, an empty segment (but a trailing '/'), or more than one
-//     companies segment (compared case-insensitively);
+//     decoding, an empty segment (but a trailing '/'), more than one
+//     companies segment (compared case-insensitively), or a segment with
+//     runes that a common Unicode folding reads as ASCII (case folding,
+//     the Turkish and Lithuanian rules, NFKC: COMPANİES, companıes,
+//     ｃompanies, ‥, ℀) where that reading is a companies segment or
+//     would be refused itself;
 //   - a malformed id is a 400 company_invalid, two different ids a 400
 //     company_conflict, and none at all a 400 company_missing unless
 //     WithOptional.
@@ -193,7 +200,7 @@ func companyInPath(p, segment string) (id string, found, ok bool) {
 			}
 			break // a trailing slash, or the root
 		}
-		name, good := decodeSegment(seg)
+		name, folded, good := decodeSegment(seg)
 		if !good {
 			return "", false, false
 		}
@@ -201,8 +208,10 @@ func companyInPath(p, segment string) (id string, found, ok bool) {
 			id, found, afterCompanies = seg, true, false
 		}
 		if segment != "" && strings.EqualFold(name, segment) {
-			if found || afterCompanies {
-				return "", false, false // a second companies segment
+			if folded || found || afterCompanies {
+				// A companies segment spelled with runes that only some
+				// cells fold (COMPANİES), or a second one.
+				return "", false, false
 			}
 			afterCompanies = true
 		}
@@ -217,20 +226,60 @@ func companyInPath(p, segment string) (id string, found, ok bool) {
 // decodeSegment returns one raw path segment decoded and without its
 // ;parameters (which Tomcat and other servlet containers drop), and whether
 // it is unambiguous: no dot segment, no '/' or '\' or control character
-// once decoded, and no '%' left for a second decoding.
-func decodeSegment(seg string) (string, bool) {
-	name := seg
+// once decoded, and no '%' left for a second decoding. A segment with runes
+// that a common folding reads as ASCII is held to the same rules as that
+// reading (asciiSkeleton), and returned as read, with folded true.
+func decodeSegment(seg string) (name string, folded, ok bool) {
+	name = seg
 	if strings.IndexByte(seg, '%') >= 0 {
 		var err error
 		if name, err = url.PathUnescape(seg); err != nil {
-			return "", false
+			return "", false, false
 		}
-		for i := 0; i < len(name); i++ {
-			if c := name[i]; c == '/' || c == '\\' || c == '%' || c < 0x20 || c == 0x7f {
-				return "", false
-			}
+		if !plainBytes(name) {
+			return "", false, false
 		}
 	}
+	name, ok = plainName(name)
+	if !ok {
+		return "", false, false
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			if !plainUnicode(name) {
+				return "", false, false
+			}
+			// A cell that normalises or folds before it routes reads
+			// the skeleton: "a/c" in ℀, ".." in ‥, "companies" in
+			// COMPANİES. Hold that reading to the rules too.
+			skeleton, changed := asciiSkeleton(name)
+			if !changed {
+				return name, false, true
+			}
+			if !plainBytes(skeleton) {
+				return "", false, false
+			}
+			skeleton, ok = plainName(skeleton)
+			return skeleton, true, ok
+		}
+	}
+	return name, false, true
+}
+
+// plainBytes reports whether a decoded segment holds no '/', '\', '%' or
+// control character.
+func plainBytes(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '/' || c == '\\' || c == '%' || c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// plainName returns a decoded segment without its ;parameters, and whether
+// it is no dot segment, empty segment or name that IIS trims.
+func plainName(name string) (string, bool) {
 	if i := strings.IndexByte(name, ';'); i >= 0 {
 		name = name[:i]
 	}
@@ -242,11 +291,6 @@ func decodeSegment(seg string) (string, bool) {
 	// forms and drop invisible characters.
 	if last := name[len(name)-1]; last == '.' || last == ' ' {
 		return "", false
-	}
-	for i := 0; i < len(name); i++ {
-		if name[i] >= utf8.RuneSelf {
-			return name, plainUnicode(name)
-		}
 	}
 	return name, true
 }
@@ -266,11 +310,69 @@ func plainUnicode(s string) bool {
 	return true
 }
 
+// asciiRun is an entry of asciiRuns (foldtable.go).
+type asciiRun struct {
+	lo rune
+	to string
+}
+
+// asciiReading returns the ASCII string, in lower case, that some common
+// folding reads the rune r above ASCII as, if any: Unicode simple and full
+// case mapping and folding (Go's strings.ToLower and EqualFold, Java's
+// equalsIgnoreCase, the Turkish, Azerbaijani and Lithuanian rules), and
+// NFKC and NFKD normalisation (fullwidth and mathematical letters,
+// ligatures, ‥ as ".."). The table, foldtable.go, holds only readings made
+// of what a portable segment name holds and of '/', '\', '%', ';' and ' ';
+// TestASCIIFoldTable derives it from golang.org/x/text.
+func asciiReading(r rune) (string, bool) {
+	i, found := slices.BinarySearchFunc(asciiRuns[:], r, func(e asciiRun, r rune) int { return cmp.Compare(e.lo, r) })
+	if !found {
+		i--
+	}
+	if i >= 0 {
+		if k := int(r - asciiRuns[i].lo); k < len(asciiRuns[i].to) && asciiRuns[i].to[k] != 0 {
+			return asciiRuns[i].to[k : k+1], true
+		}
+	}
+	w, ok := asciiWords[r]
+	return w, ok
+}
+
+// asciiSkeleton returns s as the most liberal normalising cell reads it:
+// every rune with an ASCII reading (asciiReading) replaced by it, and the
+// marks that a folding drops removed (U+0307 COMBINING DOT ABOVE, which the
+// Lithuanian upper case and the Turkish lower case drop after i and I, and
+// the default-ignorable variation selectors and fillers that NFKC_Casefold
+// removes); and whether anything changed.
+func asciiSkeleton(s string) (string, bool) {
+	var b []byte
+	for i, r := range s {
+		w, ok := asciiReading(r)
+		if !ok && (r == 0x0307 || unicode.In(r, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)) {
+			w, ok = "", true
+		}
+		switch {
+		case ok && b == nil:
+			b = append(make([]byte, 0, len(s)), s[:i]...)
+			b = append(b, w...)
+		case ok:
+			b = append(b, w...)
+		case b != nil:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	if b == nil {
+		return s, false
+	}
+	return string(b), true
+}
+
 // eachQueryValue calls fn with every value of key in the raw query, decoded
 // as url.ParseQuery would, without building the whole map. Keys are
-// compared as header names are ('_' read as '-', case folded), and '.' and
-// ' ' count as '-' too, because PHP folds them into '_'; a key followed by
-// brackets (company_id[]=…, as Rails and PHP read arrays) counts as well.
+// compared as header names are (case folded, '_', '.' and every other
+// symbol read as '-'), and ' ' counts as '-' too, because PHP folds it into
+// '_'; a key followed by brackets (company_id[]=…, as Rails and PHP read
+// arrays) counts as well.
 // Pairs that do not decode are skipped, as ParseQuery skips them.
 func eachQueryValue(raw, key string, fn func(string)) {
 	for raw != "" {

@@ -60,9 +60,34 @@ func TestDetectCompany(t *testing.T) {
 		{name: "overlong dot-dot", target: "/rest/v1.0/companies/1/%c0%ae%c0%ae/2", code: "path_ambiguous"},
 		{name: "fullwidth dots", target: "/rest/v1.0/companies/1/%EF%BC%8E%EF%BC%8E/2", code: "path_ambiguous"},
 		{name: "plain unicode segment", target: "/rest/v1.0/companies/1/caf%C3%A9", want: "1"},
+		// Issue 22: a segment that a folding or NFKC reads as companies
+		// (or as a dot segment, or as two segments) is refused.
+		{name: "dotted capital I", target: "/rest/v1.0/COMPAN%C4%B0ES/4/projects", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "path_ambiguous"},
+		{name: "dotless small i", target: "/rest/v1.0/compan%C4%B1es/4/projects", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "path_ambiguous"},
+		{name: "long s", target: "/rest/v1.0/companie%C5%BF/4/projects", code: "path_ambiguous"},
+		{name: "fullwidth letter", target: "/rest/v1.0/%EF%BD%83ompanies/4/projects", code: "path_ambiguous"},
+		{name: "mathematical and circled letters", target: "/rest/v1.0/%F0%9D%90%9Compa%E2%93%9Dies/4/projects", code: "path_ambiguous"},
+		{name: "small Roman numerals", target: "/rest/v1.0/%E2%85%BDo%E2%85%BFpanies/4/projects", code: "path_ambiguous"},
+		{name: "combining dot above", target: "/rest/v1.0/COMPANI%CC%87ES/4/projects", code: "path_ambiguous"},
+		{name: "combining grapheme joiner", target: "/rest/v1.0/compa%CD%8Fnies/4/projects", code: "path_ambiguous"},
+		{name: "variation selector", target: "/rest/v1.0/companies%EF%B8%8F/4/projects", code: "path_ambiguous"},
+		{name: "a second, folded companies segment", target: "/companies/1/x/COMPAN%C4%B0ES/1", code: "path_ambiguous"},
+		{name: "Kelvin sign, custom segment", target: "/tas%E2%84%AAs/4/x", opts: []Option{WithPathSegment("tasks")}, code: "path_ambiguous"},
+		{name: "account-of sign: a slash under NFKC", target: "/rest/v1.0/x%E2%84%80ompanies/4/projects", code: "path_ambiguous"},
+		{name: "two dot leader", target: "/rest/v1.0/companies/1/%E2%80%A5/2", code: "path_ambiguous"},
+		{name: "one dot leader, trailing", target: "/rest/v1.0/companies/1/x%E2%80%A4/2", code: "path_ambiguous"},
+		{name: "small percent sign", target: "/rest/v1.0/companies/1/%EF%B9%AA2e%EF%B9%AA2e/2", code: "path_ambiguous"},
+		{name: "small reverse solidus", target: "/rest/v1.0/companies/1/%EF%B9%A8/2", code: "path_ambiguous"},
+		{name: "small semicolon, then a name", target: "/rest/v1.0/companies/1/%EF%B9%94x/2", code: "path_ambiguous"},
+		{name: "folds to ASCII, not to companies", target: "/rest/v1.0/companies/1/stra%C3%9Fe/%E2%84%AA", want: "1"},
+		{name: "ligature, not companies", target: "/rest/v1.0/companies/1/%EF%AC%81le", want: "1"},
 		// Every spelling of the public header and query name.
 		{name: "header underscore spelling", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}}, want: "4"},
 		{name: "header two spellings differ", target: "/x", header: map[string][]string{"Procore_Company_Id": {"4"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
+		{name: "header dot spelling differs", target: "/x", header: map[string][]string{"Procore.Company.Id": {"4"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
+		{name: "header tilde spelling and path", target: "/companies/1/x", header: map[string][]string{"procore~company~id": {"4"}}, code: "company_conflict"},
+		{name: "header dot spelling", target: "/x", header: map[string][]string{"Procore.Company.Id": {"4"}}, want: "4"},
+		{name: "trusted internal header, dot spelling too", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Cellgate.Company.Id": {"4"}}, code: "company_invalid"},
 		{name: "header upper-case underscore and path", target: "/companies/1/x", header: map[string][]string{"PROCORE_COMPANY_ID": {"4"}}, code: "company_conflict"},
 		{name: "query two spellings differ", target: "/x?company_id=1&Company_Id=2", code: "company_conflict"},
 		{name: "query dash spelling", target: "/x?company-id=3", want: "3"},
@@ -153,6 +178,7 @@ func TestDetectCompanyForwardsOneSpelling(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, "/companies/4/x", nil)
 	req.Header["Procore_Company_Id"] = []string{"4"}
 	req.Header["procore-company-id"] = []string{"4", "4"}
+	req.Header["Procore.Company.Id"] = []string{"4"}
 	DetectCompany()(next).ServeHTTP(httptest.NewRecorder(), req)
 	if !next.called {
 		t.Fatal("next not called")
