@@ -3,7 +3,10 @@ package edge
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 )
@@ -19,16 +22,19 @@ const ContentTypeProblem = "application/problem+json"
 // (RFC 9457). Status, Code and Detail are shown to the client; the cause
 // is for the log only. Handlers return or pass a *Problem to [WriteProblem],
 // the one place that writes error responses.
+//
+// Its JSON form is the members of the response body that it holds, so a
+// client may decode a problem response into it; [ReadProblem] does.
 type Problem struct {
 	// Status is the HTTP status code.
-	Status int
+	Status int `json:"status"`
 	// Code is the stable, lower snake case name of the problem, listed in
 	// the README. Clients and tests branch on it, never on Detail.
-	Code string
+	Code string `json:"code"`
 	// Title is a short human summary; the status text when empty.
-	Title string
+	Title string `json:"title,omitempty"`
 	// Detail is a client-safe explanation of this occurrence.
-	Detail string
+	Detail string `json:"detail,omitempty"`
 
 	cause error
 }
@@ -66,6 +72,30 @@ func (p *Problem) Unwrap() error { return p.cause }
 func (p *Problem) Is(target error) bool {
 	t, ok := target.(*Problem)
 	return ok && t.Code == p.Code
+}
+
+// maxProblemBody bounds what ReadProblem reads of a response: a problem
+// WriteProblem writes is a few hundred bytes.
+const maxProblemBody = 64 << 10
+
+// ReadProblem reads the problem that resp carries, for tests and for
+// services that call each other: its status, code, title and detail as the
+// server sent them (the request ID is in resp's X-Request-Id). It reads at
+// most 64 KiB of the body and does not close it. It is an error for resp
+// not to be application/problem+json, or for its body not to be a problem
+// with a code and the response's status.
+func ReadProblem(resp *http.Response) (*Problem, error) {
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != ContentTypeProblem {
+		return nil, fmt.Errorf("edge: read problem: response is %q, not %s", resp.Header.Get("Content-Type"), ContentTypeProblem)
+	}
+	var p Problem
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxProblemBody)).Decode(&p); err != nil {
+		return nil, fmt.Errorf("edge: read problem: %w", err)
+	}
+	if p.Code == "" || p.Status != resp.StatusCode {
+		return nil, fmt.Errorf("edge: read problem: code %q and status %d in a %d response", p.Code, p.Status, resp.StatusCode)
+	}
+	return &p, nil
 }
 
 // Problems this package answers with.

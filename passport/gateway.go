@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -416,16 +415,11 @@ func (g *Gateway) ask(ctx context.Context, key cacheKey) (*entry, error) {
 // else means the service is not working.
 func refusal(resp *http.Response) error {
 	cause := fmt.Errorf("passport: gateway: auth service answered %d", resp.StatusCode)
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != edge.ContentTypeProblem {
+	p, err := edge.ReadProblem(resp)
+	if err != nil {
 		return ErrAuthUnavailable.WithCause(cause)
 	}
-	var p struct {
-		Code string `json:"code"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxSmallBody)).Decode(&p); err != nil {
-		return ErrAuthUnavailable.WithCause(cause)
-	}
-	if known, ok := refusals[p.Code]; ok && known.Status == resp.StatusCode {
+	if known, ok := refusals[p.Code]; ok && known.Status == p.Status {
 		return known
 	}
 	return ErrAuthUnavailable.WithCause(fmt.Errorf("%w: %s", cause, p.Code))
