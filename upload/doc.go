@@ -42,7 +42,11 @@
 // moves: the URL must point at a storage host listed with WithStorageHosts
 // (required: "host[:port]" or "*.suffix" over https, "http://host:port" over
 // plain http; IP literals such as 169.254.169.254 only when listed exactly;
-// no user information), and FUS may name only the headers storage presigns
+// no user information); the storage transport then checks the address it
+// dials, after resolution, so an allowed name that resolves to loopback, a
+// private or link-local address (169.254.169.254) gets no connection unless
+// WithStorageAddresses lists it (502 storage_target_refused); and FUS may
+// name only the headers storage presigns
 // need (WithStorageHeaders; never Authorization, Cookie, Proxy-*, Host or a
 // framing or hop-by-hop header). Any other answer is 502
 // file_upload_service_unavailable, logged with the storage host at most.

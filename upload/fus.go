@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,6 +33,7 @@ type Client struct {
 	rt           http.RoundTripper
 	timeout      time.Duration
 	storageHosts storageHosts
+	dial         *net.Dialer // the storage transport's, with the address check
 	headers      headerPolicy
 	company      func(string) bool // the company id rule
 }
@@ -82,6 +84,7 @@ func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Optio
 		timeout:      cfg.fusTimeout,
 		company:      cfg.validCompany,
 		storageHosts: hosts,
+		dial:         newAddressPolicy(hosts, cfg.storageAddrs).dialer(),
 		headers:      headers,
 		// Tracing sits outside signing, so the client span records the
 		// unsigned URL; the trace headers it adds are copied onto the signed

@@ -62,10 +62,14 @@ func newHandler(ctor string, fus *Client, cfg *config) (*Handler, error) {
 	if fus == nil {
 		return nil, fmt.Errorf("upload: %s: a file upload service client is required", ctor)
 	}
+	var storage http.RoundTripper = cfg.storageRT
+	if storage == nil {
+		storage = NewStorageTransport(fus)
+	}
 	return &Handler{
 		fus:     fus,
 		company: cfg.validCompany,
-		storage: tracing.Transport(orNewTransport(cfg.storageRT), tracerOptions(cfg)...),
+		storage: tracing.Transport(storage, tracerOptions(cfg)...),
 		maxSize: cfg.maxSize,
 		idle:    cfg.idle,
 		obs:     cfg.observer,

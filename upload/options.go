@@ -54,6 +54,7 @@ type config struct {
 	idle           time.Duration
 	storageRT      http.RoundTripper
 	storageHosts   []string
+	storageAddrs   []string
 	storageHeaders []string
 	fusRT          http.RoundTripper
 	fusTimeout     time.Duration
@@ -71,7 +72,7 @@ type config struct {
 
 // The options each constructor reads.
 var (
-	clientReads  = []string{"WithStorageHosts", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"}
+	clientReads  = []string{"WithStorageHosts", "WithStorageAddresses", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"}
 	handlerReads = []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID", "WithObserver"}
 	newReads     = append(slices.Clone(handlerReads), "WithCORS", "WithFlags", "WithDetectCompany", "WithResolve",
 		"WithLogger", "WithTrust", "WithPatterns")
@@ -133,8 +134,16 @@ func WithIdleTimeout(d time.Duration) Option {
 }
 
 // WithStorageTransport sets the RoundTripper of the PUTs of [NewHandler] to
-// cloud storage. The default (or nil) is edge.NewTransport(). Every PUT gets
-// a client span through tracing.Transport, which records the storage URL
+// cloud storage. The default (or nil) is [NewStorageTransport] of the
+// handler's Client: edge.NewTransport() dialling through
+// [Client.DialContext], which refuses internal addresses that
+// [WithStorageAddresses] does not list. A RoundTripper given here is used as
+// it is: cellgate cannot see, or change, how it dials. Keep the address
+// check by building it with NewStorageTransport, or by setting the
+// DialContext of your *http.Transport to the Client's DialContext; a
+// RoundTripper that dials some other way (or through a proxy) is not
+// checked, and whatever it connects to receives the PUT. Every PUT gets a
+// client span through tracing.Transport, which records the storage URL
 // without its query: the presigned credential never reaches a span.
 func WithStorageTransport(rt http.RoundTripper) Option {
 	return Option{"WithStorageTransport", func(c *config) error { c.storageRT = rt; return nil }}
@@ -169,6 +178,32 @@ func WithStorageHosts(hosts ...string) Option {
 			}
 		}
 		c.storageHosts = append(c.storageHosts, hosts...)
+		return nil
+	}}
+}
+
+// WithStorageAddresses lists the addresses, beyond public ones, that the
+// storage hosts of [NewClient] may resolve to, as IP addresses ("10.1.2.3",
+// "fd00::5") or prefixes in CIDR notation ("10.0.0.0/8", "fd00::/8"). The
+// storage transport checks the address it connects to, after resolution
+// (see [Client.DialContext]): loopback, private (10/8, 172.16/12,
+// 192.168/16, fc00::/7), shared (100.64/10), link-local (169.254/16, where
+// 169.254.169.254 serves cloud credentials, and fe80::/10), unspecified,
+// multicast, documentation and other reserved ranges are refused unless
+// listed here, so an allowed name that resolves or rebinds to an internal
+// address gets no connection: the upload is answered 502
+// storage_target_refused. An IP literal of [WithStorageHosts] is listed
+// already. By default nothing is listed: a MinIO at
+// "http://minio.internal:9000" on 10.0.3.7 needs "10.0.3.7" (or its subnet)
+// here. Calls add to the list; a malformed entry is an error.
+func WithStorageAddresses(addresses ...string) Option {
+	return Option{"WithStorageAddresses", func(c *config) error {
+		for _, a := range addresses {
+			if _, err := parseStorageAddress(a); err != nil {
+				return fmt.Errorf("storage address %q: %w", a, err)
+			}
+		}
+		c.storageAddrs = append(c.storageAddrs, addresses...)
 		return nil
 	}}
 }

@@ -39,6 +39,12 @@ var (
 	// ErrStorageUnavailable: cloud storage could not be reached or broke off.
 	ErrStorageUnavailable = edge.NewProblem(http.StatusBadGateway, "storage_unavailable",
 		"Cloud storage could not be reached. Please retry later.")
+	// ErrStorageTargetRefused: the storage host resolved to an address the
+	// storage transport may not connect to (loopback, private, link-local,
+	// metadata; see WithStorageAddresses). Nothing was sent. The cause
+	// names the address, never the URL.
+	ErrStorageTargetRefused = edge.NewProblem(http.StatusBadGateway, "storage_target_refused",
+		"The storage location is not an allowed address.")
 	// ErrStorageTimeout: cloud storage stopped reading or did not answer
 	// within the idle timeout.
 	ErrStorageTimeout = edge.NewProblem(http.StatusGatewayTimeout, "storage_timeout", "Cloud storage did not answer in time.")

@@ -120,6 +120,9 @@ func (h *Handler) putFailed(ctx context.Context, readErr, err error) error {
 		return ErrUploadTimeout.WithCause(fmt.Errorf("upload: reading the client's body: %w", readErr))
 	case readErr != nil:
 		return edge.ErrClientClosed.WithCause(fmt.Errorf("upload: reading the client's body: %w", readErr))
+	case errors.Is(err, errAddressRefused):
+		// The transport's error names the address, never the URL.
+		return ErrStorageTargetRefused.WithCause(unwrapURLError(err))
 	case errors.Is(context.Cause(ctx), errStorageIdle):
 		return ErrStorageTimeout.WithCause(errStorageIdle)
 	case ctx.Err() != nil:
