@@ -42,10 +42,10 @@ type bodyLimits struct {
 // the handler returns.
 //
 // The rate floor is a credit of grace × minRate bytes: once the grace
-// period is over it drains at minRate bytes a second, each byte received
-// refills it (never above grace × minRate), and the upload is cut when it
-// runs dry. A client must therefore keep up minRate on average, and bytes
-// sent early count for at most grace ahead.
+// period is over it drains at minRate bytes a second while a read waits on
+// the client, each byte received refills it (never above grace × minRate),
+// and the upload is cut when it runs dry. A client must therefore keep up
+// minRate on average, and bytes sent early count for at most grace ahead.
 type body struct {
 	src       io.Reader
 	rc        *http.ResponseController
@@ -62,7 +62,6 @@ type body struct {
 	err       error        // the first read error from the client; under mu
 	start     time.Time    // the first read, by lim.now; under mu
 	credit    float64      // bytes of the rate floor's credit; under mu
-	creditAt  time.Time    // when credit was last brought up to date; under mu
 }
 
 func newBody(src io.Reader, w http.ResponseWriter, size int64, lim bodyLimits, watchdog *time.Timer) *body {
@@ -79,13 +78,13 @@ func (b *body) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	now := b.lim.now()
+	start := b.lim.now()
 	if b.start.IsZero() {
 		// The clock starts at the first read: when storage asked for the
 		// body, not while FUS or storage kept the client waiting.
-		b.start, b.creditAt, b.credit = now, now, b.lim.minRate*b.lim.grace.Seconds()
+		b.start, b.credit = start, b.lim.minRate*b.lim.grace.Seconds()
 	}
-	wait, limit := b.wait(now)
+	wait, limit := b.wait(start)
 	if wait <= 0 {
 		return 0, b.fail(limit.WithCause(errors.New("upload: limit reached before the read")))
 	}
@@ -113,14 +112,13 @@ func (b *body) Read(p []byte) (int, error) {
 		// client is not to blame for it.
 		return n, errBodyDone
 	}
-	now = b.lim.now()
 	var ne interface{ Timeout() bool }
 	switch {
 	case err != nil && err != io.EOF && errors.As(err, &ne) && ne.Timeout():
 		// The deadline that fired is the limit that set it.
 		return n, b.fail(limit.WithCause(fmt.Errorf("upload: reading the client's body: %w", err)))
 	case b.n < b.size && err == nil:
-		if p := b.account(now, n); p != nil {
+		if p := b.account(start, b.lim.now(), n); p != nil {
 			return n, b.fail(p)
 		}
 	case err == nil || err == io.EOF:
@@ -141,24 +139,27 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// fail records p as the client's fault and returns it.
+// fail records p as the client's fault and returns it. The read deadline
+// is left expired: the server's drain of the unread body then fails at
+// once and the connection is closed after the answer, rather than the
+// server waiting on the client that was just cut off. Under mu.
 func (b *body) fail(p *edge.Problem) error {
 	b.err = p
+	if b.deadlines {
+		_ = b.rc.SetReadDeadline(time.Now())
+	}
 	return p
 }
 
-// wait returns how long the next read may wait for a byte, and the
-// problem that answers a read that waits longer: the idle timeout, the
+// wait returns how long a read starting at now may wait for a byte, and
+// the problem that answers a read that waits longer: the idle timeout, the
 // rate floor's credit or the duration cap, whichever ends first. Under mu.
 func (b *body) wait(now time.Time) (time.Duration, *edge.Problem) {
 	wait, limit := b.lim.idle, ErrUploadTimeout
 	if b.lim.minRate > 0 {
-		// The credit drains only after the grace period.
 		left := time.Duration(b.credit / b.lim.minRate * float64(time.Second))
 		if graceEnd := b.start.Add(b.lim.grace); now.Before(graceEnd) {
 			left += graceEnd.Sub(now)
-		} else {
-			left -= now.Sub(maxTime(b.creditAt, graceEnd))
 		}
 		if left < wait {
 			wait, limit = left, ErrUploadTooSlow
@@ -170,22 +171,24 @@ func (b *body) wait(now time.Time) (time.Duration, *edge.Problem) {
 	return wait, limit
 }
 
-// account brings the rate floor's credit up to now and adds n bytes, and
-// checks the duration cap: a problem when either is exceeded. Under mu.
-func (b *body) account(now time.Time, n int) *edge.Problem {
-	if now.Sub(b.start) > b.lim.maxDuration {
-		return ErrUploadTooLong.WithCause(fmt.Errorf("upload: %d of %d bytes after %v", b.n, b.size, now.Sub(b.start)))
+// account checks the duration cap at end, and charges the rate floor's
+// credit for the read that waited on the client from start to end, then
+// adds its n bytes. Only time spent waiting on the client drains the
+// credit: while the transport writes to storage (a slow storage pushing
+// back), the client is not being read and is not to blame. Under mu.
+func (b *body) account(start, end time.Time, n int) *edge.Problem {
+	if end.Sub(b.start) > b.lim.maxDuration {
+		return ErrUploadTooLong.WithCause(fmt.Errorf("upload: %d of %d bytes after %v", b.n, b.size, end.Sub(b.start)))
 	}
 	if b.lim.minRate <= 0 {
 		return nil
 	}
-	if graceEnd := b.start.Add(b.lim.grace); now.After(graceEnd) {
-		b.credit -= b.lim.minRate * now.Sub(maxTime(b.creditAt, graceEnd)).Seconds()
+	if from := maxTime(start, b.start.Add(b.lim.grace)); end.After(from) {
+		b.credit -= b.lim.minRate * end.Sub(from).Seconds()
 	}
-	b.creditAt = now
 	if b.credit < 0 {
 		return ErrUploadTooSlow.WithCause(fmt.Errorf("upload: %d of %d bytes after %v, below %.0f bytes/s",
-			b.n, b.size, now.Sub(b.start), b.lim.minRate))
+			b.n, b.size, end.Sub(b.start), b.lim.minRate))
 	}
 	b.credit = min(b.credit+float64(n), b.lim.minRate*b.lim.grace.Seconds())
 	return nil

@@ -179,10 +179,11 @@ func WithIdleTimeout(d time.Duration) Option {
 // since the first read of an upload's body, the client must keep sending at
 // an average of at least bytesPerSecond, or the upload is cut and answered
 // 408 upload_too_slow. The average is kept as a credit of grace ×
-// bytesPerSecond bytes that drains at bytesPerSecond after the grace period
-// and that every byte received refills, never above its size: bytes sent
-// early count for at most grace ahead, so a client cannot bank a fast start
-// and then trickle. This comes on top of the idle timeout (WithIdleTimeout),
+// bytesPerSecond bytes that drains at bytesPerSecond after the grace period,
+// while a read waits on the client (never while storage is slow to take
+// bytes), and that every byte received refills, never above its size: bytes
+// sent early count for at most grace ahead, so a client cannot bank a fast
+// start and then trickle. This comes on top of the idle timeout (WithIdleTimeout),
 // which bounds each wait for a byte as nginx's client_body_timeout does.
 // Zero for either means its default, [DefaultMinRate] and
 // [DefaultRateGrace]; a negative value is an error. [WithoutMinRate] turns
