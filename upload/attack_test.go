@@ -150,3 +150,28 @@ func TestSlowDripAttack(t *testing.T) {
 			"at most the company's share held")
 	})
 }
+
+// An idle upload holds less through the default storage transport than
+// through a plain one, whose connection copies the body with a 32 KiB
+// buffer held while the client sends nothing.
+func TestIdleUploadMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens 800 descriptors")
+	}
+	const n = 200
+	perUpload := func(plain bool) float64 {
+		var kib float64
+		t.Run(map[bool]string{true: "plain transport", false: "default transport"}[plain], func(t *testing.T) {
+			opts := []upload.Option{upload.WithoutMinRate()}
+			if plain {
+				opts = append(opts, upload.WithStorageTransport(&http.Transport{}))
+			}
+			before, held, _, _ := slowDrip(t, n, n, false, opts...)
+			kib = float64(held.heap-before.heap) / n / 1024
+			t.Logf("%d idle uploads: before %v; held %v: %.1f KiB heap per upload (client and storage stand-in included)", n, before, held, kib)
+		})
+		return kib
+	}
+	plain, def := perUpload(true), perUpload(false)
+	assert.Less(t, def, plain-24, "the default transport holds no 32 KiB copy buffer per idle upload")
+}

@@ -180,13 +180,17 @@ func (c *Client) DialContext(ctx context.Context, network, address string) (net.
 }
 
 // NewStorageTransport returns the storage transport a Handler over c uses
-// by default: edge.NewTransport() dialling through c.DialContext. Change
-// its fields (ExpectContinueTimeout, MaxIdleConnsPerHost, ...) and pass it
-// to WithStorageTransport to tune it and keep the address check; a Proxy
-// set on it moves the check to the proxy's address, and the proxy then
-// decides where the PUT goes.
+// by default: edge.NewTransport() dialling through c.DialContext, over
+// HTTP/1.1, whose connections copy a body that goes idle without holding a
+// 32 KiB buffer (a pooled one is taken while bytes flow). Its TLS handshake
+// uses TLSClientConfig (RootCAs, ...) as the transport would. Change its
+// fields (ExpectContinueTimeout, MaxIdleConnsPerHost, TLSClientConfig, ...)
+// and pass it to WithStorageTransport to tune it and keep the address
+// check; a Proxy set on it moves the check to the proxy's address, and the
+// proxy then decides where the PUT goes.
 func NewStorageTransport(c *Client) *http.Transport {
 	t := edge.NewTransport()
-	t.DialContext = c.DialContext
+	t.DialContext = c.dialBurst
+	t.DialTLSContext = c.dialTLSBurst(t)
 	return t
 }

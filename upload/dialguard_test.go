@@ -2,6 +2,9 @@ package upload_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -74,4 +77,39 @@ func TestWithStorageAddressesInvalid(t *testing.T) {
 			upload.WithStorageHosts("s.example"), upload.WithStorageAddresses(bad))
 		assert.ErrorContains(t, err, "storage address", bad)
 	}
+}
+
+// The default storage transport does its own TLS handshake (to copy bodies
+// without an idle buffer): it verifies storage's certificate with the
+// transport's TLSClientConfig and the host's name, and streams the body
+// whole over HTTP/1.1.
+func TestStorageTransportTLS(t *testing.T) {
+	type got struct {
+		proto int
+		sha   string
+	}
+	done := make(chan got, 1)
+	store := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := sha256.New()
+		io.Copy(h, r.Body)
+		done <- got{r.ProtoMajor, hex.EncodeToString(h.Sum(nil))}
+		w.Header().Set("ETag", `"e"`)
+	}))
+	defer store.Close()
+	f := newFUS(t, fixed(store.URL+"/b/o", nil), upload.WithStorageHosts(store.Listener.Addr().String()))
+
+	tr := upload.NewStorageTransport(f.Client)
+	tr.TLSClientConfig = store.Client().Transport.(*http.Transport).TLSClientConfig
+	srv := newHandler(t, f, upload.WithStorageTransport(tr))
+	body := payload(3<<20 + 5)
+	assert.Equal(t, answer{ETag: `"e"`, Size: int64(len(body))}, readAnswer(t, put(t, srv.Client(), srv.URL+uploadPath("u", 0), body, nil)))
+	g := <-done
+	assert.Equal(t, 1, g.proto)
+	assert.Equal(t, sha(body), g.sha)
+
+	// Without the test CA, the certificate is refused: nothing is sent.
+	f2 := newFUS(t, fixed(store.URL+"/b/o", nil), upload.WithStorageHosts(store.Listener.Addr().String()))
+	srv2 := newHandler(t, f2)
+	resp := put(t, srv2.Client(), srv2.URL+uploadPath("u", 0), body, nil)
+	assert.Equal(t, "storage_unavailable", readProblem(t, resp).Code)
 }

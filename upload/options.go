@@ -60,9 +60,10 @@ const (
 	DefaultMaxDuration = 4 * time.Hour
 	// DefaultMaxUploads is how many uploads one Handler streams at once;
 	// past it, 503 upload_capacity. Each upload in flight holds two
-	// connections (the client's and storage's) and about 90 KiB while its
-	// body is idle (two 32 KiB copy buffers of net/http's transport among
-	// them): 2,048 idle uploads hold about 4,096 descriptors and 180 MiB.
+	// connections (the client's and storage's), three goroutines and about
+	// 70 KiB of heap while its body is idle (a pooled 32 KiB copy buffer
+	// that net/http's transport holds for the whole PUT among them): 2,048
+	// uploads hold about 4,096 descriptors and 140 MiB at most.
 	DefaultMaxUploads = 2048
 	// DefaultMaxCompanyUploads is how many uploads of one company a Handler
 	// streams at once; past it, 429 too_many_uploads. A company's users
