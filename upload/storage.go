@@ -71,7 +71,7 @@ func (h *Handler) put(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if n < size && (stalled || readErr != nil) {
 		// The client's body came up short: storage's answer (MinIO's 503
 		// RequestTimeout after its own idle timeout) is about the client.
-		return "", n, shortBody(ctx, resp, readErr, stalled, n, size)
+		return "", n, shortBody(ctx, resp, readErr, n, size)
 	}
 
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
@@ -155,13 +155,13 @@ func exhausted(err error) bool {
 // storage's answer is about the body (MinIO's 503 RequestTimeout after its
 // own idle timeout, S3's 400 RequestTimeout or IncompleteBody); any other
 // answer is storage's own failure, 502 storage_rejected.
-func shortBody(ctx context.Context, resp *http.Response, readErr error, stalled bool, n, size int64) error {
+func shortBody(ctx context.Context, resp *http.Response, readErr error, n, size int64) error {
 	cause := fmt.Errorf("upload: client sent %d of %d bytes when storage answered %d", n, size, resp.StatusCode)
 	var p *edge.Problem
 	switch {
 	case errors.As(readErr, &p):
 		edge.AddLogAttrs(ctx, slog.Int("storage_status", resp.StatusCode))
-		return p.WithCause(fmt.Errorf("%w: %w", cause, readErr))
+		return readErr
 	case readErr != nil:
 		edge.AddLogAttrs(ctx, slog.Int("storage_status", resp.StatusCode))
 		return edge.ErrClientClosed.WithCause(fmt.Errorf("%w: %w", cause, readErr))
