@@ -42,7 +42,11 @@
 // moves: the URL must point at a storage host listed with WithStorageHosts
 // (required: "host[:port]" or "*.suffix" over https, "http://host:port" over
 // plain http; IP literals such as 169.254.169.254 only when listed exactly;
-// no user information), and FUS may name only the headers storage presigns
+// no user information); the storage transport then checks the address it
+// dials, after resolution, so an allowed name that resolves to loopback, a
+// private or link-local address (169.254.169.254) gets no connection unless
+// WithStorageAddresses lists it (502 storage_target_refused); and FUS may
+// name only the headers storage presigns
 // need (WithStorageHeaders; never Authorization, Cookie, Proxy-*, Host or a
 // framing or hop-by-hop header). Any other answer is 502
 // file_upload_service_unavailable, logged with the storage host at most.
@@ -62,10 +66,18 @@
 //     bytes go as an empty body with Content-Length: 0, over HTTP/1 and
 //     HTTP/2 alike.
 //   - A sliding read deadline (http.ResponseController) and a watchdog on
-//     storage's progress enforce the idle timeout; there is no overall
-//     timeout, so a slow but moving upload of any size completes. Serve with
-//     http.Server.ReadHeaderTimeout, never ReadTimeout, which would cut
+//     storage's progress enforce the idle timeout. After a grace period the
+//     client must keep up a minimum rate (WithMinRate: 1 KiB/s after 10 s
+//     by default; 408 upload_too_slow), and one upload's body may take at
+//     most WithMaxDuration (4 hours; 408 upload_duration_exceeded). Serve
+//     with http.Server.ReadHeaderTimeout, never ReadTimeout, which would cut
 //     every long upload.
+//   - Uploads in flight are bounded (WithMaxUploads): one at a time per
+//     upload or part (429 upload_in_progress), 256 per company (429
+//     too_many_uploads), 2,048 in all (503 upload_capacity), each with a
+//     Retry-After and before FUS is asked. A failure of this server's own
+//     resources (out of file descriptors) is 503 upload_capacity, never
+//     blamed on the client or on storage.
 //   - A client that disconnects aborts the PUT, and S3 and Azure keep
 //     nothing of a PUT that ended short.
 //   - The answer is written only after storage answered: 200 with storage's

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,6 +33,7 @@ type Client struct {
 	rt           http.RoundTripper
 	timeout      time.Duration
 	storageHosts storageHosts
+	dial         *net.Dialer // the storage transport's, with the address check
 	headers      headerPolicy
 	company      func(string) bool // the company id rule
 }
@@ -82,6 +84,7 @@ func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Optio
 		timeout:      cfg.fusTimeout,
 		company:      cfg.validCompany,
 		storageHosts: hosts,
+		dial:         newAddressPolicy(hosts, cfg.storageAddrs).dialer(),
 		headers:      headers,
 		// Tracing sits outside signing, so the client span records the
 		// unsigned URL; the trace headers it adds are copied onto the signed
@@ -119,7 +122,8 @@ type fusAnswer struct {
 // ParseParams for an id that is not valid (FUS is not called),
 // zone.ErrZoneUnroutable when the zone has no service here, ErrUploadUnknown
 // (FUS 404), ErrUploadConflict (409), and ErrFUSUnavailable for anything
-// else, including an unusable answer. When ctx ends first, the error wraps
+// else, including an unusable answer; ErrUploadCapacity when this process
+// is out of file descriptors. When ctx ends first, the error wraps
 // ctx's error and no problem.
 func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target, error) {
 	if err := p.validIDs(c.company); err != nil {
@@ -146,6 +150,10 @@ func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("upload: FUS call for %s: %w", uploadID, context.Cause(ctx))
+		}
+		if exhausted(err) {
+			// This process is out of file descriptors: not FUS's failure.
+			return nil, ErrUploadCapacity.WithCause(fmt.Errorf("upload: FUS call for %s: %w", uploadID, unwrapURLError(err)))
 		}
 		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS call for %s: %w", uploadID, unwrapURLError(err)))
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -43,7 +42,8 @@ type Handler struct {
 	fus         *Client
 	storage     http.RoundTripper
 	maxSize     int64
-	idle        time.Duration
+	limits      bodyLimits
+	uploads     *inFlight
 	errTooLarge *edge.Problem
 	company     func(string) bool
 	obs         Observer // nil: none
@@ -62,12 +62,18 @@ func newHandler(ctor string, fus *Client, cfg *config) (*Handler, error) {
 	if fus == nil {
 		return nil, fmt.Errorf("upload: %s: a file upload service client is required", ctor)
 	}
+	var storage http.RoundTripper = cfg.storageRT
+	if storage == nil {
+		storage = NewStorageTransport(fus)
+	}
 	return &Handler{
 		fus:     fus,
 		company: cfg.validCompany,
-		storage: tracing.Transport(orNewTransport(cfg.storageRT), tracerOptions(cfg)...),
+		storage: tracing.Transport(storage, tracerOptions(cfg)...),
 		maxSize: cfg.maxSize,
-		idle:    cfg.idle,
+		limits: bodyLimits{idle: cfg.idle, minRate: float64(max(0, cfg.minRate)), grace: cfg.grace,
+			maxDuration: cfg.maxDuration, now: cfg.now},
+		uploads: newInFlight(cfg.maxUploads, cfg.maxCompanyUploads),
 		obs:     cfg.observer,
 		errTooLarge: edge.NewProblem(http.StatusRequestEntityTooLarge, ErrTooLarge.Code,
 			fmt.Sprintf("The upload is larger than the maximum of %d bytes.", cfg.maxSize)),
@@ -109,6 +115,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		edge.WriteProblem(w, r, zone.ErrZoneUnroutable.WithCause(errors.New("upload: no zone in the request context; is zone.Resolve in the chain?")))
 		return
 	}
+	// Claim the upload's place before FUS is asked: an upload already in
+	// flight, or a company at its limit, costs nothing more.
+	release, err := h.uploads.acquire(p)
+	if err != nil {
+		w.Header().Set("Retry-After", retryAfterBusy)
+		edge.WriteProblem(w, r, err)
+		return
+	}
+	defer release()
+
 	stop := tracing.StartTimer(ctx, AttrFetchURLMillis)
 	t, err := h.fus.Target(ctx, z.Name, p)
 	stop()

@@ -40,6 +40,36 @@ const (
 	// DefaultIdleTimeout is how long an upload may go without progress,
 	// on the client's side or the storage's, before it is abandoned.
 	DefaultIdleTimeout = time.Minute
+	// DefaultMinRate is the slowest average, in bytes a second, at which a
+	// client may send an upload once DefaultRateGrace has passed: 1 KiB/s,
+	// 8 kbit/s, below any working mobile link (GPRS manages about 4 KiB/s),
+	// and enough to make holding an upload cost the client bandwidth: a
+	// thousand held uploads take a sustained 1 MiB/s.
+	DefaultMinRate = 1 << 10
+	// DefaultRateGrace is how long after the first read of the body the
+	// rate floor waits before it applies, and how far ahead bytes sent
+	// early count: a TCP slow start, a radio waking up or a short stall
+	// never cuts an upload.
+	DefaultRateGrace = 10 * time.Second
+	// DefaultMaxDuration is the longest one upload's body may take: 4 hours.
+	// An upload of DefaultMaxSize (5 GiB) in one PUT then needs about
+	// 364 KiB/s (3 Mbit/s); slower clients send large files in parts (a
+	// 100 MiB part takes 7 minutes at that rate, 28 hours at the floor).
+	// The floor and the cap together bound how long a client holds an upload
+	// and how little it must send meanwhile.
+	DefaultMaxDuration = 4 * time.Hour
+	// DefaultMaxUploads is how many uploads one Handler streams at once;
+	// past it, 503 upload_capacity. Each upload in flight holds two
+	// connections (the client's and storage's), three goroutines and about
+	// 70 KiB of heap while its body is idle (a pooled 32 KiB copy buffer
+	// that net/http's transport holds for the whole PUT among them): 2,048
+	// uploads hold about 4,096 descriptors and 140 MiB at most.
+	DefaultMaxUploads = 2048
+	// DefaultMaxCompanyUploads is how many uploads of one company a Handler
+	// streams at once; past it, 429 too_many_uploads. A company's users
+	// uploading many parts in parallel stay under it; one client holding
+	// uploads open cannot take more than an eighth of DefaultMaxUploads.
+	DefaultMaxCompanyUploads = 256
 	// DefaultFUSTimeout bounds one call to the file upload service.
 	DefaultFUSTimeout = 10 * time.Second
 	// MaxFUSResponse is the most the client reads of a file upload service
@@ -50,30 +80,38 @@ const (
 // config holds every knob of the package; newConfig is the one place where
 // defaults live.
 type config struct {
-	maxSize        int64
-	idle           time.Duration
-	storageRT      http.RoundTripper
-	storageHosts   []string
-	storageHeaders []string
-	fusRT          http.RoundTripper
-	fusTimeout     time.Duration
-	cors, flags    func(http.Handler) http.Handler
-	provider       trace.TracerProvider
-	detect         []zone.Option
-	resolve        []zone.Option
-	logger         *slog.Logger
-	trust          edge.Trust
-	patternUpload  string
-	patternPart    string
-	validCompany   func(string) bool
-	observer       Observer
+	maxSize           int64
+	idle              time.Duration
+	storageRT         http.RoundTripper
+	storageHosts      []string
+	storageAddrs      []string
+	storageHeaders    []string
+	fusRT             http.RoundTripper
+	fusTimeout        time.Duration
+	minRate           int64
+	grace             time.Duration
+	maxDuration       time.Duration
+	maxUploads        int
+	maxCompanyUploads int
+	now               func() time.Time
+	cors, flags       func(http.Handler) http.Handler
+	provider          trace.TracerProvider
+	detect            []zone.Option
+	resolve           []zone.Option
+	logger            *slog.Logger
+	trust             edge.Trust
+	patternUpload     string
+	patternPart       string
+	validCompany      func(string) bool
+	observer          Observer
 }
 
 // The options each constructor reads.
 var (
-	clientReads  = []string{"WithStorageHosts", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"}
-	handlerReads = []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID", "WithObserver"}
-	newReads     = append(slices.Clone(handlerReads), "WithCORS", "WithFlags", "WithDetectCompany", "WithResolve",
+	clientReads  = []string{"WithStorageHosts", "WithStorageAddresses", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"}
+	handlerReads = []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID", "WithObserver",
+		"WithMinRate", "WithoutMinRate", "WithMaxDuration", "WithMaxUploads", "WithClock"}
+	newReads = append(slices.Clone(handlerReads), "WithCORS", "WithFlags", "WithDetectCompany", "WithResolve",
 		"WithLogger", "WithTrust", "WithPatterns")
 )
 
@@ -81,12 +119,18 @@ var (
 // reads only the options named in reads.
 func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 	c := &config{
-		maxSize:       DefaultMaxSize,
-		idle:          DefaultIdleTimeout,
-		fusTimeout:    DefaultFUSTimeout,
-		patternUpload: PatternUpload,
-		patternPart:   PatternPart,
-		validCompany:  zone.ValidCompanyID,
+		maxSize:           DefaultMaxSize,
+		idle:              DefaultIdleTimeout,
+		fusTimeout:        DefaultFUSTimeout,
+		minRate:           DefaultMinRate,
+		grace:             DefaultRateGrace,
+		maxDuration:       DefaultMaxDuration,
+		maxUploads:        DefaultMaxUploads,
+		maxCompanyUploads: DefaultMaxCompanyUploads,
+		now:               time.Now,
+		patternUpload:     PatternUpload,
+		patternPart:       PatternPart,
+		validCompany:      zone.ValidCompanyID,
 	}
 	if err := optcheck.Apply(c, "upload", ctor, opts, reads, Option.parts); err != nil {
 		return nil, err
@@ -132,9 +176,115 @@ func WithIdleTimeout(d time.Duration) Option {
 	}}
 }
 
+// WithMinRate sets the rate floor of [NewHandler]: once grace has passed
+// since the first read of an upload's body, the client must keep sending at
+// an average of at least bytesPerSecond, or the upload is cut and answered
+// 408 upload_too_slow. The average is kept as a credit of grace ×
+// bytesPerSecond bytes that drains at bytesPerSecond after the grace period,
+// while a read waits on the client (never while storage is slow to take
+// bytes), and that every byte received refills, never above its size: bytes
+// sent early count for at most grace ahead, so a client cannot bank a fast
+// start and then trickle. This comes on top of the idle timeout (WithIdleTimeout),
+// which bounds each wait for a byte as nginx's client_body_timeout does.
+// Zero for either means its default, [DefaultMinRate] and
+// [DefaultRateGrace]; a negative value is an error. [WithoutMinRate] turns
+// the floor off.
+func WithMinRate(bytesPerSecond int64, grace time.Duration) Option {
+	return Option{"WithMinRate", func(c *config) error {
+		if bytesPerSecond < 0 || grace < 0 {
+			return fmt.Errorf("min rate %d bytes/s and grace %v must not be negative", bytesPerSecond, grace)
+		}
+		if bytesPerSecond > 0 {
+			c.minRate = bytesPerSecond
+		}
+		if grace > 0 {
+			c.grace = grace
+		}
+		return nil
+	}}
+}
+
+// WithoutMinRate turns off the rate floor of [NewHandler] (see
+// [WithMinRate]): a client may then send as slowly as the idle timeout and
+// [WithMaxDuration] allow, holding its upload's connections meanwhile.
+func WithoutMinRate() Option {
+	return Option{"WithoutMinRate", func(c *config) error { c.minRate = -1; return nil }}
+}
+
+// WithMaxDuration sets the longest an upload's body may take in
+// [NewHandler], from the first read to the last byte; a longer one is cut
+// and answered 408 upload_duration_exceeded. It bounds how long a client
+// that keeps up the rate floor holds an upload: an upload of size bytes
+// needs an average of size / d, so with the default ([DefaultMaxDuration],
+// 4 hours) a 5 GiB PUT needs about 364 KiB/s, and slower clients send large
+// files in parts. Zero means the default; a negative value is an error.
+func WithMaxDuration(d time.Duration) Option {
+	return Option{"WithMaxDuration", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("max duration %v must not be negative", d)
+		}
+		if d > 0 {
+			c.maxDuration = d
+		}
+		return nil
+	}}
+}
+
+// WithMaxUploads bounds the uploads [NewHandler] streams at once: total in
+// all (past it, 503 upload_capacity) and perCompany for one company (past
+// it, 429 too_many_uploads). One upload, or one part of it, is always
+// streamed at most once at a time: a second PUT while the first is in
+// flight is answered 429 upload_in_progress. Every refusal carries a
+// Retry-After and comes before the file upload service is asked. Zero means
+// the default ([DefaultMaxUploads], [DefaultMaxCompanyUploads]); a negative
+// value, or perCompany above total, is an error; with perCompany zero, the
+// default is lowered to total if need be. The bookkeeping holds one
+// entry per company and per upload in flight, no more.
+func WithMaxUploads(total, perCompany int) Option {
+	return Option{"WithMaxUploads", func(c *config) error {
+		if total < 0 || perCompany < 0 {
+			return fmt.Errorf("max uploads %d and per company %d must not be negative", total, perCompany)
+		}
+		if total > 0 {
+			c.maxUploads = total
+		}
+		if perCompany > 0 {
+			c.maxCompanyUploads = perCompany
+		}
+		if perCompany == 0 {
+			c.maxCompanyUploads = min(c.maxCompanyUploads, c.maxUploads)
+		}
+		if c.maxCompanyUploads > c.maxUploads {
+			return fmt.Errorf("max uploads per company %d is above the total %d", c.maxCompanyUploads, c.maxUploads)
+		}
+		return nil
+	}}
+}
+
+// WithClock sets the clock against which [NewHandler] checks the rate floor
+// and the duration cap (tests move a fake one). The default (or nil) is
+// time.Now. The idle timeouts run on the connection's deadlines and timers,
+// in real time.
+func WithClock(now func() time.Time) Option {
+	return Option{"WithClock", func(c *config) error {
+		if now != nil {
+			c.now = now
+		}
+		return nil
+	}}
+}
+
 // WithStorageTransport sets the RoundTripper of the PUTs of [NewHandler] to
-// cloud storage. The default (or nil) is edge.NewTransport(). Every PUT gets
-// a client span through tracing.Transport, which records the storage URL
+// cloud storage. The default (or nil) is [NewStorageTransport] of the
+// handler's Client: edge.NewTransport() dialling through
+// [Client.DialContext], which refuses internal addresses that
+// [WithStorageAddresses] does not list. A RoundTripper given here is used as
+// it is: cellgate cannot see, or change, how it dials. Keep the address
+// check by building it with NewStorageTransport, or by setting the
+// DialContext of your *http.Transport to the Client's DialContext; a
+// RoundTripper that dials some other way (or through a proxy) is not
+// checked, and whatever it connects to receives the PUT. Every PUT gets a
+// client span through tracing.Transport, which records the storage URL
 // without its query: the presigned credential never reaches a span.
 func WithStorageTransport(rt http.RoundTripper) Option {
 	return Option{"WithStorageTransport", func(c *config) error { c.storageRT = rt; return nil }}
@@ -169,6 +319,32 @@ func WithStorageHosts(hosts ...string) Option {
 			}
 		}
 		c.storageHosts = append(c.storageHosts, hosts...)
+		return nil
+	}}
+}
+
+// WithStorageAddresses lists the addresses, beyond public ones, that the
+// storage hosts of [NewClient] may resolve to, as IP addresses ("10.1.2.3",
+// "fd00::5") or prefixes in CIDR notation ("10.0.0.0/8", "fd00::/8"). The
+// storage transport checks the address it connects to, after resolution
+// (see [Client.DialContext]): loopback, private (10/8, 172.16/12,
+// 192.168/16, fc00::/7), shared (100.64/10), link-local (169.254/16, where
+// 169.254.169.254 serves cloud credentials, and fe80::/10), unspecified,
+// multicast, documentation and other reserved ranges are refused unless
+// listed here, so an allowed name that resolves or rebinds to an internal
+// address gets no connection: the upload is answered 502
+// storage_target_refused. An IP literal of [WithStorageHosts] is listed
+// already. By default nothing is listed: a MinIO at
+// "http://minio.internal:9000" on 10.0.3.7 needs "10.0.3.7" (or its subnet)
+// here. Calls add to the list; a malformed entry is an error.
+func WithStorageAddresses(addresses ...string) Option {
+	return Option{"WithStorageAddresses", func(c *config) error {
+		for _, a := range addresses {
+			if _, err := parseStorageAddress(a); err != nil {
+				return fmt.Errorf("storage address %q: %w", a, err)
+			}
+		}
+		c.storageAddrs = append(c.storageAddrs, addresses...)
 		return nil
 	}}
 }

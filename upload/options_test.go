@@ -29,14 +29,14 @@ func TestOptionsChecked(t *testing.T) {
 	pass := func(next http.Handler) http.Handler { return next }
 	all := []upload.Option{
 		upload.WithMaxSize(1), upload.WithIdleTimeout(time.Second), upload.WithStorageTransport(nil),
-		upload.WithStorageHosts("s.example"), upload.WithStorageHeaders("x-custom"), upload.WithFUSTransport(nil),
+		upload.WithStorageHosts("s.example"), upload.WithStorageAddresses("10.0.0.0/8"), upload.WithStorageHeaders("x-custom"), upload.WithFUSTransport(nil),
 		upload.WithFUSTimeout(time.Second), upload.WithTracerProvider(nil), upload.WithCompanyID(zone.ValidCompanyID),
 		upload.WithCORS(pass), upload.WithFlags(pass), upload.WithDetectCompany(), upload.WithResolve(),
 		upload.WithLogger(nil), upload.WithObserver(nil), upload.WithTrust(nil), upload.WithPatterns(upload.PatternUpload, upload.PatternPart),
 	}
 	handler := []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID", "WithObserver"}
 	reads := map[string][]string{
-		"NewClient":  {"WithStorageHosts", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"},
+		"NewClient":  {"WithStorageHosts", "WithStorageAddresses", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"},
 		"NewHandler": handler,
 		"New": append(slices.Clone(handler), "WithCORS", "WithFlags", "WithDetectCompany", "WithResolve",
 			"WithLogger", "WithTrust", "WithPatterns"),

@@ -39,10 +39,38 @@ var (
 	// ErrStorageUnavailable: cloud storage could not be reached or broke off.
 	ErrStorageUnavailable = edge.NewProblem(http.StatusBadGateway, "storage_unavailable",
 		"Cloud storage could not be reached. Please retry later.")
+	// ErrStorageTargetRefused: the storage host resolved to an address the
+	// storage transport may not connect to (loopback, private, link-local,
+	// metadata; see WithStorageAddresses). Nothing was sent. The cause
+	// names the address, never the URL.
+	ErrStorageTargetRefused = edge.NewProblem(http.StatusBadGateway, "storage_target_refused",
+		"The storage location is not an allowed address.")
 	// ErrStorageTimeout: cloud storage stopped reading or did not answer
 	// within the idle timeout.
 	ErrStorageTimeout = edge.NewProblem(http.StatusGatewayTimeout, "storage_timeout", "Cloud storage did not answer in time.")
 	// ErrUploadTimeout: the client sent no bytes within the idle timeout.
 	ErrUploadTimeout = edge.NewProblem(http.StatusRequestTimeout, "upload_timeout",
 		"The upload stalled: no data arrived for too long.")
+	// ErrUploadTooSlow: after the grace period, the client sent its body
+	// below the minimum rate (WithMinRate).
+	ErrUploadTooSlow = edge.NewProblem(http.StatusRequestTimeout, "upload_too_slow",
+		"The upload arrived too slowly.")
+	// ErrUploadTooLong: the client's body took longer than the longest
+	// upload allowed (WithMaxDuration).
+	ErrUploadTooLong = edge.NewProblem(http.StatusRequestTimeout, "upload_duration_exceeded",
+		"The upload took longer than allowed: send large files in parts.")
+	// ErrUploadInProgress: the same upload (or the same part of it) is being
+	// sent already. Answered with a Retry-After.
+	ErrUploadInProgress = edge.NewProblem(http.StatusTooManyRequests, "upload_in_progress",
+		"This upload is already in progress.")
+	// ErrTooManyUploads: the company has as many uploads in flight as it may
+	// (WithMaxUploads). Answered with a Retry-After.
+	ErrTooManyUploads = edge.NewProblem(http.StatusTooManyRequests, "too_many_uploads",
+		"Too many uploads are in progress for this company. Please retry later.")
+	// ErrUploadCapacity: this server has no room for another upload now,
+	// either at its limit of uploads in flight (WithMaxUploads) or out of
+	// file descriptors. It is never the client's fault. Answered with a
+	// Retry-After.
+	ErrUploadCapacity = edge.NewProblem(http.StatusServiceUnavailable, "upload_capacity",
+		"The server cannot take another upload now. Please retry later.")
 )

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
@@ -27,7 +28,7 @@ func (h *Handler) put(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	defer cancel(nil)
 	// The watchdog guards the storage side: it fires when storage neither
 	// asks for bytes nor answers for the idle timeout.
-	watchdog := time.AfterFunc(h.idle, func() { cancel(errStorageIdle) })
+	watchdog := time.AfterFunc(h.limits.idle, func() { cancel(errStorageIdle) })
 	defer watchdog.Stop()
 
 	out, err := http.NewRequestWithContext(ctx, http.MethodPut, "", nil)
@@ -40,7 +41,7 @@ func (h *Handler) put(ctx context.Context, w http.ResponseWriter, r *http.Reques
 
 	var b *body
 	if size > 0 {
-		b = newBody(r.Body, w, size, h.idle, watchdog)
+		b = newBody(r.Body, w, size, h.limits, watchdog)
 		out.Body, out.ContentLength = b, size
 		// Storage answers 100 Continue (or an early refusal) before taking
 		// bytes; the client's body is read, and its own 100 Continue sent,
@@ -70,7 +71,7 @@ func (h *Handler) put(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if n < size && (stalled || readErr != nil) {
 		// The client's body came up short: storage's answer (MinIO's 503
 		// RequestTimeout after its own idle timeout) is about the client.
-		return "", n, shortBody(ctx, resp, readErr, stalled, n, size)
+		return "", n, shortBody(ctx, resp, readErr, n, size)
 	}
 
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
@@ -114,12 +115,16 @@ func (h *Handler) outboundHeader(r *http.Request, t *Target) http.Header {
 // putFailed explains a PUT that got no answer: the client stalled or left,
 // or storage stalled or could not be reached. ctx is the PUT's context.
 func (h *Handler) putFailed(ctx context.Context, readErr, err error) error {
-	var ne interface{ Timeout() bool }
+	var p *edge.Problem
 	switch {
-	case readErr != nil && errors.As(readErr, &ne) && ne.Timeout():
-		return ErrUploadTimeout.WithCause(fmt.Errorf("upload: reading the client's body: %w", readErr))
+	case errors.As(readErr, &p):
+		// A limit on the client's body: idle, rate floor, duration cap.
+		return readErr
 	case readErr != nil:
 		return edge.ErrClientClosed.WithCause(fmt.Errorf("upload: reading the client's body: %w", readErr))
+	case errors.Is(err, errAddressRefused):
+		// The transport's error names the address, never the URL.
+		return ErrStorageTargetRefused.WithCause(unwrapURLError(err))
 	case errors.Is(context.Cause(ctx), errStorageIdle):
 		return ErrStorageTimeout.WithCause(errStorageIdle)
 	case ctx.Err() != nil:
@@ -127,23 +132,47 @@ func (h *Handler) putFailed(ctx context.Context, readErr, err error) error {
 		// left while the PUT waited on storage (over HTTP/2, or before
 		// storage asked for the body). Storage is not to blame.
 		return edge.ErrClientClosed.WithCause(fmt.Errorf("upload: PUT to storage: %w", context.Cause(ctx)))
+	case exhausted(err):
+		// Our own lack of file descriptors: neither the client's fault nor
+		// storage's.
+		return ErrUploadCapacity.WithCause(fmt.Errorf("upload: PUT to storage: %w", unwrapURLError(err)))
 	default:
 		// The transport's error names the URL; keep only its cause.
 		return ErrStorageUnavailable.WithCause(fmt.Errorf("upload: PUT to storage: %w", unwrapURLError(err)))
 	}
 }
 
+// exhausted reports whether err comes from this process running out of
+// file descriptors (EMFILE) or the system out of files (ENFILE).
+func exhausted(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
 // shortBody explains a storage answer that came while the client's body was
-// short: the client stalled (408 upload_timeout) or left (499), whatever
-// storage said, which is only logged.
-func shortBody(ctx context.Context, resp *http.Response, readErr error, stalled bool, n, size int64) error {
-	edge.AddLogAttrs(ctx, slog.Int("storage_status", resp.StatusCode))
+// short: a limit the client broke, or the client left (499), whatever
+// storage said, which is only logged. When the client was merely slow to
+// send (a read waited on it, stalled), the client is blamed only if
+// storage's answer is about the body (MinIO's 503 RequestTimeout after its
+// own idle timeout, S3's 400 RequestTimeout or IncompleteBody); any other
+// answer is storage's own failure, 502 storage_rejected.
+func shortBody(ctx context.Context, resp *http.Response, readErr error, n, size int64) error {
 	cause := fmt.Errorf("upload: client sent %d of %d bytes when storage answered %d", n, size, resp.StatusCode)
-	var ne interface{ Timeout() bool }
-	if readErr != nil && !stalled && !(errors.As(readErr, &ne) && ne.Timeout()) {
+	var p *edge.Problem
+	switch {
+	case errors.As(readErr, &p):
+		edge.AddLogAttrs(ctx, slog.Int("storage_status", resp.StatusCode))
+		return readErr
+	case readErr != nil:
+		edge.AddLogAttrs(ctx, slog.Int("storage_status", resp.StatusCode))
 		return edge.ErrClientClosed.WithCause(fmt.Errorf("%w: %w", cause, readErr))
 	}
-	return ErrUploadTimeout.WithCause(cause)
+	code := storageCode(resp)
+	switch {
+	case resp.StatusCode == http.StatusRequestTimeout, code == "RequestTimeout", code == "IncompleteBody":
+		edge.AddLogAttrs(ctx, slog.Int("storage_status", resp.StatusCode), slog.String("storage_code", code))
+		return ErrUploadTimeout.WithCause(cause)
+	}
+	return rejectedCode(ctx, resp.StatusCode, code)
 }
 
 // unwrapURLError drops a *url.Error layer (from a RoundTripper built on
@@ -157,17 +186,27 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// rejected builds the storage_rejected problem for a storage error answer,
-// naming the storage's own error code (S3, GCS and Azure all answer an XML
-// <Error><Code>; Azure also sends x-ms-error-code) but never its message or
-// URL.
+// rejected builds the storage_rejected problem for a storage error answer.
 func rejected(ctx context.Context, resp *http.Response) error {
+	return rejectedCode(ctx, resp.StatusCode, storageCode(resp))
+}
+
+// storageCode is the storage's own error code of resp (S3, GCS and Azure
+// all answer an XML <Error><Code>; Azure also sends x-ms-error-code), or "".
+// It reads resp.Body.
+func storageCode(resp *http.Response) string {
 	code := resp.Header.Get("X-Ms-Error-Code")
 	if !validStorageCode(code) {
 		code = storageErrorCode(io.LimitReader(resp.Body, maxStorageError))
 	}
-	edge.AddLogAttrs(ctx, slog.Int("storage_status", resp.StatusCode), slog.String("storage_code", code))
-	detail := "Cloud storage refused the upload (status " + strconv.Itoa(resp.StatusCode)
+	return code
+}
+
+// rejectedCode builds the storage_rejected problem naming the storage's
+// status and error code, but never its message or URL.
+func rejectedCode(ctx context.Context, status int, code string) error {
+	edge.AddLogAttrs(ctx, slog.Int("storage_status", status), slog.String("storage_code", code))
+	detail := "Cloud storage refused the upload (status " + strconv.Itoa(status)
 	if code != "" {
 		detail += ", code " + code
 	}

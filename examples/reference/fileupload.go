@@ -27,6 +27,11 @@ type FileUploadConfig struct {
 	// "http://host:port" over plain http (a local object store or MinIO).
 	// Required: any other storage URL is refused.
 	StorageHosts []string
+	// StorageAddresses are the internal addresses or prefixes the storage
+	// hosts may resolve to (upload.WithStorageAddresses): a MinIO on the
+	// local network named by host name needs its address here. IP literals
+	// of StorageHosts need nothing more.
+	StorageAddresses []string
 	// CORSOrigins are the browser origins allowed to upload; the ETag of
 	// an upload is exposed to them.
 	CORSOrigins []string
@@ -43,7 +48,7 @@ func NewFileUpload(cfg FileUploadConfig) (http.Handler, error) {
 	if cfg.FUSSigner == nil {
 		return nil, errors.New("reference: file upload: a FUS signer is required")
 	}
-	clientOpts := []upload.Option{upload.WithStorageHosts(cfg.StorageHosts...)}
+	clientOpts := []upload.Option{upload.WithStorageHosts(cfg.StorageHosts...), upload.WithStorageAddresses(cfg.StorageAddresses...)}
 	if cfg.FUSTransport != nil {
 		clientOpts = append(clientOpts, upload.WithFUSTransport(cfg.FUSTransport))
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -333,7 +334,7 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 // object store: the services presign for the bucket (SigV4).
 func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(string) string, origins []string, log *slog.Logger) (objects, host http.Handler, err error) {
 	target := standin.FUSConfig{S3: cfg.s3, Logger: log}
-	var storageHosts []string
+	var storageHosts, storageAddresses []string
 	if cfg.s3 == nil {
 		objectsVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Objects})
 		if err != nil {
@@ -361,6 +362,18 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 			storageHosts = append(storageHosts, "http://"+u.Host)
 		} else {
 			storageHosts = append(storageHosts, u.Host)
+		}
+		// The endpoint is this operator's own configuration: a MinIO named
+		// by host name on a private network ("http://minio:9000") may be
+		// dialled at the addresses it has now. An IP literal needs nothing.
+		if _, err := netip.ParseAddr(u.Hostname()); err != nil {
+			addrs, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip", u.Hostname())
+			if err != nil {
+				return nil, nil, fmt.Errorf("topology: resolve the S3 endpoint: %w", err)
+			}
+			for _, a := range addrs {
+				storageAddresses = append(storageAddresses, a.Unmap().String())
+			}
 		}
 	}
 	fusVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.FUS})
@@ -390,15 +403,16 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 		return nil, nil, err
 	}
 	host, err = reference.NewFileUpload(reference.FileUploadConfig{
-		Verifier:     uploadVerifier,
-		Directory:    dir,
-		FUS:          services,
-		FUSSigner:    fusSigner,
-		FUSTransport: edge.Binding(fusMux),
-		StorageHosts: storageHosts,
-		CORSOrigins:  origins,
-		Logger:       log,
-		Upload:       []upload.Option{upload.WithObserver(cfg.metrics)},
+		Verifier:         uploadVerifier,
+		Directory:        dir,
+		FUS:              services,
+		FUSSigner:        fusSigner,
+		FUSTransport:     edge.Binding(fusMux),
+		StorageHosts:     storageHosts,
+		StorageAddresses: storageAddresses,
+		CORSOrigins:      origins,
+		Logger:           log,
+		Upload:           []upload.Option{upload.WithObserver(cfg.metrics)},
 	})
 	return objects, host, err
 }
