@@ -225,3 +225,31 @@ func TestIsUpgrade(t *testing.T) {
 		assert.Equal(t, tt.want, edge.IsUpgrade(r), tt.name)
 	}
 }
+
+// A proxy that relays WebSocket handshakes on one declared route. Put it
+// behind the passport gateway, and declare only routes that need a
+// passport: the proxy cannot check who asks. Every other protocol switch is
+// refused before it reaches the cell.
+func ExampleWithWebSocket() {
+	live := func(r *http.Request) bool { return r.URL.Path == "/rest/v1.0/live" }
+	cell, err := edge.ProxyTo("http://cell.internal", edge.WithWebSocket(live))
+	if err != nil {
+		panic(err)
+	}
+	for _, tc := range []struct{ path, protocol string }{
+		{"/rest/v1.0/live", "h2c"},
+		{"/rest/v1.0/projects", "websocket"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		r.Header.Set("Connection", "Upgrade")
+		r.Header.Set("Upgrade", tc.protocol)
+		w := httptest.NewRecorder()
+		cell.ServeHTTP(w, r)
+		var p struct{ Code string }
+		json.Unmarshal(w.Body.Bytes(), &p)
+		fmt.Println(tc.protocol, "on", tc.path+":", w.Code, p.Code)
+	}
+	// Output:
+	// h2c on /rest/v1.0/live: 400 upgrade_refused
+	// websocket on /rest/v1.0/projects: 400 upgrade_refused
+}
