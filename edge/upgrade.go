@@ -14,8 +14,8 @@ import (
 var ErrUpgradeRefused = NewProblem(http.StatusBadRequest, "upgrade_refused", "This route does not switch protocols.")
 
 // WithWebSocket declares the routes on which [NewProxy] and [ProxyTo] relay
-// a WebSocket handshake: a GET over HTTP/1.1 whose one Upgrade field names
-// exactly the protocol websocket. By default (or nil) no route is
+// a WebSocket handshake: a GET over HTTP/1.1 without a body whose one
+// Upgrade field names exactly the protocol websocket. By default (or nil) no route is
 // declared. Every other request that asks to switch protocols
 // ([IsUpgrade]) is answered 400 upgrade_refused on every route and never
 // reaches the upstream: h2c (whose upgrade smuggles requests past a
@@ -52,11 +52,12 @@ func IsUpgrade(r *http.Request) bool {
 }
 
 // webSocketHandshake reports whether r asks for exactly one protocol,
-// websocket, by GET over HTTP/1.1: the only switch [WithWebSocket] lets
-// through. Several fields, spellings or tokens are ambiguous, never picked
-// from.
+// websocket, by GET over HTTP/1.1 without a body (RFC 6455 §4.1): the only
+// switch [WithWebSocket] lets through. Several fields, spellings or tokens
+// are ambiguous, never picked from; a body would make the first bytes of
+// the tunnel a matter of interpretation.
 func webSocketHandshake(r *http.Request) bool {
-	if r.Method != http.MethodGet || r.ProtoMajor != 1 || r.ProtoMinor < 1 {
+	if r.Method != http.MethodGet || r.ProtoMajor != 1 || r.ProtoMinor < 1 || r.ContentLength != 0 {
 		return false
 	}
 	// Only the canonical spelling: httputil relays no other as an upgrade.

@@ -75,11 +75,17 @@ func (c *switchingCell) requests() []string {
 // echo.
 func rawUpgrade(t *testing.T, front string, lines ...string) (resp *http.Response, body, echo string) {
 	t.Helper()
+	return rawUpgradeBody(t, front, "", lines...)
+}
+
+// rawUpgradeBody is rawUpgrade with a request body sent after the head.
+func rawUpgradeBody(t *testing.T, front, reqBody string, lines ...string) (resp *http.Response, body, echo string) {
+	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(front, "http://"))
 	require.NoError(t, err)
 	defer conn.Close()
 	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second))) // catches a hang only
-	_, err = io.WriteString(conn, strings.Join(lines, "\r\n")+"\r\n\r\n")
+	_, err = io.WriteString(conn, strings.Join(lines, "\r\n")+"\r\n\r\n"+reqBody)
 	require.NoError(t, err)
 	br := bufio.NewReader(conn)
 	resp, err = http.ReadResponse(br, nil)
@@ -118,35 +124,43 @@ func TestProxyUpgrades(t *testing.T) {
 		return append([]string{start, "Host: api.example"}, header...)
 	}
 
-	refused := []struct {
+	type refusal struct {
 		name  string
 		opts  []edge.Option
 		lines []string
-	}{
-		{"h2c on a declared route", []edge.Option{edge.WithWebSocket(declared)}, req("GET /ws HTTP/1.1", h2c...)},
-		{"h2c without the option", nil, req("GET /x HTTP/1.1", h2c...)},
-		{"h2c without Connection: upgrade", nil, req("GET /x HTTP/1.1", "Upgrade: h2c")},
-		{"websocket without the option", nil, req("GET /ws HTTP/1.1", ws...)},
-		{"websocket on an undeclared route", []edge.Option{edge.WithWebSocket(declared)}, req("GET /x HTTP/1.1", ws...)},
-		{"websocket on the login", []edge.Option{edge.WithWebSocket(declared)},
-			req("POST /login HTTP/1.1", append([]string{"Content-Length: 0"}, ws...)...)},
-		{"two protocols", []edge.Option{edge.WithWebSocket(declared)},
-			req("GET /ws HTTP/1.1", "Connection: Upgrade", "Upgrade: websocket, h2c")},
-		{"two Upgrade fields", []edge.Option{edge.WithWebSocket(declared)},
-			req("GET /ws HTTP/1.1", "Connection: Upgrade", "Upgrade: websocket", "Upgrade: h2c")},
-		{"another protocol", []edge.Option{edge.WithWebSocket(declared)},
-			req("GET /ws HTTP/1.1", "Connection: Upgrade", "Upgrade: TLS/1.2")},
-		{"websocket by POST", []edge.Option{edge.WithWebSocket(declared)},
-			req("POST /ws HTTP/1.1", append([]string{"Content-Length: 0"}, ws...)...)},
-		{"websocket over HTTP/1.0", []edge.Option{edge.WithWebSocket(declared)}, req("GET /ws HTTP/1.0", ws...)},
-		{"CONNECT", []edge.Option{edge.WithWebSocket(declared)}, req("CONNECT /ws HTTP/1.1")},
+		body  string
 	}
+	refused := []refusal{
+		{"h2c on a declared route", []edge.Option{edge.WithWebSocket(declared)}, req("GET /ws HTTP/1.1", h2c...), ""},
+		{"h2c without the option", nil, req("GET /x HTTP/1.1", h2c...), ""},
+		{"h2c without Connection: upgrade", nil, req("GET /x HTTP/1.1", "Upgrade: h2c"), ""},
+		{"websocket without the option", nil, req("GET /ws HTTP/1.1", ws...), ""},
+		{"websocket on an undeclared route", []edge.Option{edge.WithWebSocket(declared)}, req("GET /x HTTP/1.1", ws...), ""},
+		{"websocket on the login", []edge.Option{edge.WithWebSocket(declared)},
+			req("POST /login HTTP/1.1", append([]string{"Content-Length: 0"}, ws...)...), ""},
+		{"two protocols", []edge.Option{edge.WithWebSocket(declared)},
+			req("GET /ws HTTP/1.1", "Connection: Upgrade", "Upgrade: websocket, h2c"), ""},
+		{"two Upgrade fields", []edge.Option{edge.WithWebSocket(declared)},
+			req("GET /ws HTTP/1.1", "Connection: Upgrade", "Upgrade: websocket", "Upgrade: h2c"), ""},
+		{"another protocol", []edge.Option{edge.WithWebSocket(declared)},
+			req("GET /ws HTTP/1.1", "Connection: Upgrade", "Upgrade: TLS/1.2"), ""},
+		{"websocket by POST", []edge.Option{edge.WithWebSocket(declared)},
+			req("POST /ws HTTP/1.1", append([]string{"Content-Length: 0"}, ws...)...), ""},
+		{"websocket over HTTP/1.0", []edge.Option{edge.WithWebSocket(declared)}, req("GET /ws HTTP/1.0", ws...), ""},
+		{"CONNECT", []edge.Option{edge.WithWebSocket(declared)}, req("CONNECT /ws HTTP/1.1"), ""},
+	}
+	refused = append(refused, // a handshake has no body
+		refusal{"websocket with a body", []edge.Option{edge.WithWebSocket(declared)},
+			req("GET /ws HTTP/1.1", append([]string{"Content-Length: 4"}, ws...)...), "ping"},
+		refusal{"websocket with a chunked body", []edge.Option{edge.WithWebSocket(declared)},
+			req("GET /ws HTTP/1.1", append([]string{"Transfer-Encoding: chunked"}, ws...)...), "4\r\nping\r\n0\r\n\r\n"},
+	)
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(cell.requests())
 			front := httptest.NewServer(edge.RequestID()(mustProxy(t, cell.URL, tt.opts...)))
 			defer front.Close()
-			resp, body, _ := rawUpgrade(t, front.URL, tt.lines...)
+			resp, body, _ := rawUpgradeBody(t, front.URL, tt.body, tt.lines...)
 			assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "body: %s", body)
 			assert.Equal(t, "upgrade_refused", problemCodeOf(t, resp, body))
 			assert.Empty(t, cell.requests()[before:], "the cell saw the refused request")
