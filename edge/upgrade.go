@@ -15,11 +15,12 @@ var ErrUpgradeRefused = NewProblem(http.StatusBadRequest, "upgrade_refused", "Th
 
 // WithWebSocket declares the routes on which [NewProxy] and [ProxyTo] relay
 // a WebSocket handshake: a GET over HTTP/1.1 without a body whose one
-// Upgrade field names exactly the protocol websocket. By default (or nil) no route is
-// declared. Every other request that asks to switch protocols
+// Upgrade field names exactly the protocol websocket. By default (or nil)
+// no route is declared. Every other request that asks to switch protocols
 // ([IsUpgrade]) is answered 400 upgrade_refused on every route and never
-// reaches the upstream: h2c (whose upgrade smuggles requests past a
-// proxy's checks), any other Upgrade token, a list of several, and CONNECT.
+// reaches the upstream: h2c (over an h2c connection a client sends
+// requests the edge never sees), any other Upgrade token, several
+// protocols at once, and CONNECT.
 //
 // The proxy cannot check who is asking: declare only routes that need a
 // passport (never a public route such as a sign-in page), so that the
