@@ -76,6 +76,12 @@ func (b *binding) RoundTrip(req *http.Request) (*http.Response, error) {
 		if w.resp == nil {
 			return nil, ErrBindingAborted
 		}
+		if err := req.Context().Err(); err != nil {
+			// Both were ready: a handler that returned because the call
+			// was cancelled gets an implicit 200, which is no answer.
+			w.resp.Body.Close()
+			return nil, err
+		}
 		return w.resp, nil
 	case <-req.Context().Done():
 		pr.CloseWithError(req.Context().Err())
