@@ -37,6 +37,10 @@ var errBodyClosed = errors.New("edge: binding: response body closed by caller")
 // the caller's context, or closing the response body early, cancels the
 // handler's context. The request ID of the caller's context is sent in
 // X-Request-Id when the request has none.
+//
+// A binding cannot switch protocols: the handler cannot hijack, and a 101
+// it writes reaches the caller with a body that cannot be written, so no
+// tunnel opens ([Proxy] answers it 502 upstream_unavailable).
 func Binding(h http.Handler) http.RoundTripper {
 	if h == nil {
 		panic("edge: Binding: nil handler")
@@ -71,6 +75,12 @@ func (b *binding) RoundTrip(req *http.Request) (*http.Response, error) {
 	case <-w.ready:
 		if w.resp == nil {
 			return nil, ErrBindingAborted
+		}
+		if err := req.Context().Err(); err != nil {
+			// Both were ready: a handler that returned because the call
+			// was cancelled gets an implicit 200, which is no answer.
+			w.resp.Body.Close()
+			return nil, err
 		}
 		return w.resp, nil
 	case <-req.Context().Done():

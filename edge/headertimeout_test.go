@@ -75,20 +75,21 @@ func TestProxyResponseHeaderTimeoutUpgrade(t *testing.T) {
 			return
 		}
 		defer conn.Close()
-		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
 		brw.Flush()
 		line, _ := brw.ReadString('\n')
 		brw.WriteString(line)
 		brw.Flush()
 	}))
 	defer cell.Close()
-	front := httptest.NewServer(mustProxy(t, cell.URL, edge.WithResponseHeaderTimeout(time.Second)))
+	front := httptest.NewServer(mustProxy(t, cell.URL, edge.WithResponseHeaderTimeout(time.Second),
+		edge.WithWebSocket(func(*http.Request) bool { return true })))
 	defer front.Close()
 
 	req, err := http.NewRequest(http.MethodGet, front.URL+"/ws", nil)
 	require.NoError(t, err)
 	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", "echo")
+	req.Header.Set("Upgrade", "websocket")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

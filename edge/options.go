@@ -48,6 +48,7 @@ type config struct {
 	checkLimit time.Duration
 
 	headerTimeout time.Duration
+	websocket     func(*http.Request) bool // nil: no route switches protocols
 }
 
 // DefaultInternalPrefix is the prefix shared by every header that the edge

@@ -54,7 +54,7 @@ func TestOptionsRefused(t *testing.T) {
 		edge.WithInternalPrefix("Acme-"), edge.WithStripHeaders("X-Passport"), edge.WithKeepHeaders("X-Http-Method"), edge.WithCSP("default-src 'none'"),
 		edge.WithHSTS(time.Hour), edge.WithReferrerPolicy("no-referrer"), edge.WithTLSHeader("X-Tls-Version"),
 		edge.WithFlushInterval(0), edge.WithCheckTimeout(time.Second),
-		edge.WithResponseHeaderTimeout(time.Second),
+		edge.WithResponseHeaderTimeout(time.Second), edge.WithWebSocket(nil),
 	}
 	reads := map[string][]string{
 		"AccessLog":       {"WithLogger"},
@@ -64,8 +64,8 @@ func TestOptionsRefused(t *testing.T) {
 		"StripInternal":   {"WithInternalPrefix", "WithStripHeaders", "WithKeepHeaders", "WithTrust"},
 		"TLSFloor":        {"WithTLSHeader", "WithTrust"},
 		"NewHealth":       {"WithCheckTimeout", "WithLogger"},
-		"ProxyTo":         {"WithTransport", "WithLogger", "WithFlushInterval", "WithTrust", "WithResponseHeaderTimeout"},
-		"NewProxy":        {"WithTransport", "WithLogger", "WithFlushInterval", "WithTrust", "WithResponseHeaderTimeout"},
+		"ProxyTo":         {"WithTransport", "WithLogger", "WithFlushInterval", "WithTrust", "WithResponseHeaderTimeout", "WithWebSocket"},
+		"NewProxy":        {"WithTransport", "WithLogger", "WithFlushInterval", "WithTrust", "WithResponseHeaderTimeout", "WithWebSocket"},
 	}
 	for ctor, f := range construct {
 		for _, o := range valid {

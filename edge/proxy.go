@@ -21,7 +21,10 @@ var ErrClientClosed = &Problem{Status: 499, Code: "client_closed_request", Title
 var proxyTargetKey = NewKey[*url.URL]("edge.proxy_target")
 
 // Proxy forwards requests to an upstream chosen per request. It is
-// httputil.ReverseProxy with Rewrite: hop-by-hop headers removed,
+// httputil.ReverseProxy with Rewrite: the standard hop-by-hop headers
+// removed (a Connection header cannot remove any other: what the
+// middlewares in front set always reaches the upstream), protocol switches
+// refused but on the routes declared with [WithWebSocket],
 // X-Forwarded-For/-Host/-Proto set from the inbound request, the request ID
 // propagated (the upstream's X-Request-Id is dropped from the response,
 // which carries this hop's), bodies streamed through pooled 32 KiB buffers,
@@ -33,6 +36,7 @@ type Proxy struct {
 	fixed  *url.URL // ProxyTo's upstream: no per-request lookup
 	rp     httputil.ReverseProxy
 	trust  Trust
+	ws     func(*http.Request) bool // routes that may switch to websocket; nil: none
 }
 
 // NewProxy returns a proxy that sends each request to the URL that target
@@ -42,7 +46,8 @@ type Proxy struct {
 //
 // It reads [WithTransport], [WithLogger], [WithFlushInterval],
 // [WithResponseHeaderTimeout] (a hung upstream is answered 504
-// upstream_timeout after it) and [WithTrust]: a trusted hop's X-Forwarded-For chain is kept and extended;
+// upstream_timeout after it), [WithWebSocket] (no route switches protocols
+// by default) and [WithTrust]: a trusted hop's X-Forwarded-For chain is kept and extended;
 // an untrusted one is replaced.
 func NewProxy(target func(*http.Request) (*url.URL, error), opts ...Option) (*Proxy, error) {
 	return newProxy("NewProxy", target, opts)
@@ -53,11 +58,11 @@ func newProxy(ctor string, target func(*http.Request) (*url.URL, error), opts []
 		return nil, errors.New("edge: proxy: nil target function")
 	}
 	c, err := newConfig(ctor, opts, "WithTransport", "WithLogger", "WithFlushInterval", "WithTrust",
-		"WithResponseHeaderTimeout")
+		"WithResponseHeaderTimeout", "WithWebSocket")
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{target: target, trust: c.trust}
+	p := &Proxy{target: target, trust: c.trust, ws: c.websocket}
 	// An http.Transport enforces the header timeout itself, at no cost per
 	// request; any other RoundTripper (a Binding, the caller's) gets a timer
 	// on each request's context.
@@ -105,6 +110,16 @@ func ProxyTo(upstream string, opts ...Option) (*Proxy, error) {
 
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	upgrade, rewrite := scanHop(r.Header)
+	if (upgrade || r.Method == http.MethodConnect) && !(p.ws != nil && webSocketHandshake(r) && p.ws(r)) {
+		WriteProblem(w, r, ErrUpgradeRefused)
+		return
+	}
+	if rewrite { // rare: the common request costs no copy
+		h := onlyHopByHop(r.Header)
+		r = r.WithContext(r.Context()) // a shallow copy: the caller's header stays as it was
+		r.Header = h
+	}
 	if p.fixed != nil {
 		p.rp.ServeHTTP(w, r) // rewrite reads p.fixed: no request copy
 		return

@@ -66,7 +66,7 @@ func TestProxy(t *testing.T) {
 		{
 			name: "untrusted", target: up.URL + "/base", path: "/a%2Fb/c?q=1&sig=x", xff: "6.6.6.6",
 			want: []string{"uri: /base/a%2Fb/c?q=1&sig=x", "host: " + upHost, "xff: 127.0.0.1",
-				"xfh: front.example", "xfp: http", "conn: ", "body: ping"},
+				"xfh: front.example", "xfp: http", "conn: mine", "body: ping"},
 		},
 		{
 			name: "trusted chain extended", trust: trustAll, target: up.URL, path: "/x", xff: "6.6.6.6",
@@ -80,8 +80,10 @@ func TestProxy(t *testing.T) {
 			req, _ := http.NewRequest("POST", front.URL+tt.path, strings.NewReader("ping"))
 			req.Host = "front.example"
 			req.Header.Set("X-Forwarded-For", tt.xff)
-			req.Header.Set("Connection", "X-Hop") // hop-by-hop: never forwarded
-			req.Header.Set("X-Hop", "secret")
+			// Not a standard hop-by-hop field: the token is ignored, and the
+			// client's header crosses like any other (issue 22, item 5).
+			req.Header.Set("Connection", "X-Hop")
+			req.Header.Set("X-Hop", "mine")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -423,4 +425,68 @@ func TestRequestIDAcrossHops(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, map[string]string{"router": ids[0], "gateway": ids[0], "cell": ids[0]}, seen)
+}
+
+// TestProxyConnectionTokens closes item 5 of issue 22: a client used to
+// delete, by naming them in its Connection header, the headers the edge
+// had set for the cell (the checked company and zone, the passport), as
+// httputil removes every header the Connection header names. Now only the
+// standard hop-by-hop fields go; other tokens are ignored, so the cell
+// gets what it would have got without them.
+func TestProxyConnectionTokens(t *testing.T) {
+	got := make(chan http.Header, 1)
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+	}))
+	defer cell.Close()
+	// The edge's middlewares set these before the proxy: a gateway's
+	// checked company and zone, and the passport.
+	set := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Header.Set("Cellgate-Company-Id", "1")
+			r.Header.Set("Cellgate-Zone", "us01")
+			r.Header.Set("Authorization", "Bearer passport")
+			next.ServeHTTP(w, r)
+		})
+	}
+	front := httptest.NewServer(edge.Chain(edge.RequestID(), edge.StripInternal(), set)(mustProxy(t, cell.URL)))
+	defer front.Close()
+
+	for _, tt := range []struct {
+		connection string
+		header     map[string]string // sent by the client besides Connection
+		want       map[string]string // at the cell; "" means absent
+	}{
+		{connection: "Cellgate-Company-Id, Cellgate-Zone",
+			want: map[string]string{"Cellgate-Company-Id": "1", "Cellgate-Zone": "us01", "Authorization": "Bearer passport"}},
+		{connection: "Authorization", want: map[string]string{"Authorization": "Bearer passport"}},
+		{connection: "keep-alive, X-Request-Id, cellgate-zone, AUTHORIZATION",
+			want: map[string]string{"Cellgate-Zone": "us01", "Authorization": "Bearer passport", "X-Request-Id": "*"}},
+		{connection: "X-Forwarded-For, X-Forwarded-Proto, Forwarded",
+			want: map[string]string{"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "http", "Forwarded": ""}},
+		// The standard hop-by-hop fields still stop here; a client's own
+		// header named in Connection crosses like any other it sends.
+		{connection: "Keep-Alive, TE, X-Hop", header: map[string]string{"Keep-Alive": "timeout=5", "Te": "gzip", "X-Hop": "mine"},
+			want: map[string]string{"Keep-Alive": "", "Te": "", "Connection": "", "X-Hop": "mine", "Cellgate-Zone": "us01"}},
+	} {
+		req, err := http.NewRequest(http.MethodGet, front.URL+"/x", nil)
+		require.NoError(t, err)
+		req.Header.Set("Connection", tt.connection)
+		for k, v := range tt.header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		readAll(t, resp.Body)
+		require.Equal(t, http.StatusOK, resp.StatusCode, tt.connection)
+		h := <-got
+		for name, want := range tt.want {
+			switch want {
+			case "*":
+				assert.NotEmpty(t, h.Get(name), "Connection: %s: %s", tt.connection, name)
+			default:
+				assert.Equal(t, want, h.Get(name), "Connection: %s: %s", tt.connection, name)
+			}
+		}
+	}
 }

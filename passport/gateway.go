@@ -43,7 +43,9 @@ import (
 // (WithCompanyless), and even then it gets a passport only when the session
 // may act for a company of this zone. The authentication service checks the
 // same again before it mints. Routes declared public (WithPublic, a sign-in
-// page) pass without a passport instead of failing.
+// page) pass without a passport instead of failing, except a request that
+// asks to switch protocols (edge.IsUpgrade), refused 400 upgrade_refused
+// without a passport: what follows a 101 is never checked.
 //
 // Revocation: wire Store.Subscribe to Revoked and a revoked session loses its
 // cached passport at once. Without notices, a revoked session keeps being
@@ -172,7 +174,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		g.forwardCompany(ctx, r.Header)
 		if token == "" {
 			if g.public(r) {
-				next.ServeHTTP(w, r.WithContext(ctx))
+				passPublic(next, w, r.WithContext(ctx))
 				return
 			}
 			edge.WriteProblem(w, r, ErrSessionMissing)
@@ -181,7 +183,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		e, err := g.passport(ctx, r, token, zone.CompanyFromContext(ctx))
 		if err != nil {
 			if g.public(r) {
-				next.ServeHTTP(w, r.WithContext(ctx))
+				passPublic(next, w, r.WithContext(ctx))
 				return
 			}
 			var ex budgetExceeded
@@ -195,6 +197,18 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		r.Header.Set(g.header, e.value) // overwrite, never append
 		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, e.principal)))
 	})
+}
+
+// passPublic passes a request of a public route on without a passport,
+// unless it asks to switch protocols (edge.IsUpgrade): whatever follows a
+// 101 reaches the cell unchecked, so a switch needs a passport, whatever
+// the proxy behind allows.
+func passPublic(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	if edge.IsUpgrade(r) {
+		edge.WriteProblem(w, r, edge.ErrUpgradeRefused)
+		return
+	}
+	next.ServeHTTP(w, r)
 }
 
 // forwardCompany tells the cell which company and zone the gateway

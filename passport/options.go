@@ -317,7 +317,8 @@ func WithCompanyHeader(name string) Option {
 
 // WithPublic marks routes that the Gateway lets through without a session.
 // A request on such a route that does carry a valid session still gets a
-// passport; one whose session is refused goes on without.
+// passport; one whose session is refused goes on without, unless it asks to
+// switch protocols (edge.IsUpgrade): that is refused 400 upgrade_refused.
 func WithPublic(public func(*http.Request) bool) Option {
 	return Option{"WithPublic", func(c *config) error {
 		if public != nil {
