@@ -165,7 +165,7 @@ func TestStripInternalMethodOverride(t *testing.T) {
 					continue
 				}
 				if tt.status == http.StatusBadRequest {
-					if code := problemCodeOf(t, rec); code != "method_override" || got != nil {
+					if code := recorderProblemCode(t, rec); code != "method_override" || got != nil {
 						t.Errorf("%s: %q: code %q, next called %v", name, tt.value, code, got != nil)
 					}
 					continue
@@ -221,7 +221,7 @@ func TestStripInternalMethodParameter(t *testing.T) {
 			if called == tt.refused {
 				t.Errorf("POST %s?%s: next called %v, want %v", target, tt.query, called, !tt.refused)
 			}
-			if tt.refused && problemCodeOf(t, rec) != "method_override" {
+			if tt.refused && recorderProblemCode(t, rec) != "method_override" {
 				t.Errorf("POST %s?%s: %d %s", target, tt.query, rec.Code, rec.Body)
 			}
 		}
@@ -235,7 +235,7 @@ func TestStripInternalMethodParameter(t *testing.T) {
 	}
 }
 
-func problemCodeOf(t *testing.T, rec *httptest.ResponseRecorder) string {
+func recorderProblemCode(t *testing.T, rec *httptest.ResponseRecorder) string {
 	t.Helper()
 	var p struct{ Code string }
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
