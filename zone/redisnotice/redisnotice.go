@@ -23,6 +23,7 @@ type Notices struct {
 	channel string
 	ping    time.Duration
 	bound   time.Duration
+	now     func() time.Time
 	key     []byte // nil: unsigned notices
 	reader  *redissub.Reader
 	live    atomic.Pointer[redissub.Subscriber]
@@ -50,21 +51,21 @@ const minKey = 32
 
 // New returns Notices on client (single node, Sentinel or Cluster). The
 // client stays the caller's: Close does not close it. Options:
-// WithChannel, WithPingInterval, WithNoticeBound, WithNoticeKey.
+// WithChannel, WithPingInterval, WithNoticeBound, WithNoticeKey, WithClock.
 func New(client redis.UniversalClient, opts ...Option) (*Notices, error) {
 	if client == nil {
 		return nil, errors.New("redisnotice: nil client")
 	}
-	c := &config{channel: DefaultChannel, ping: DefaultPingInterval, bound: DefaultNoticeBound, maxAge: DefaultNoticeMaxAge}
+	c := &config{channel: DefaultChannel, ping: DefaultPingInterval, bound: DefaultNoticeBound, maxAge: DefaultNoticeMaxAge, now: time.Now}
 	if err := optcheck.ApplyAll(c, "redisnotice", "New", opts, Option.parts); err != nil {
 		return nil, err
 	}
 	var o *redissub.Opener
 	if c.key != nil {
-		o = redissub.NewOpener(c.key, c.channel, c.maxAge, nil)
+		o = redissub.NewOpener(c.key, c.channel, c.maxAge, c.now)
 	}
 	return &Notices{
-		c: client, channel: c.channel, ping: c.ping, bound: c.bound, key: c.key, reader: redissub.NewReader(o),
+		c: client, channel: c.channel, ping: c.ping, bound: c.bound, now: c.now, key: c.key, reader: redissub.NewReader(o),
 		caches: make(map[int]*zone.CachingDirectory),
 	}, nil
 }
@@ -79,7 +80,7 @@ func (n *Notices) Publish(ctx context.Context, company string) error {
 	n.each(func(c *zone.CachingDirectory) { c.Invalidate(company) })
 	msg := company
 	if n.key != nil {
-		msg = redissub.Seal(n.key, n.channel, time.Now(), company)
+		msg = redissub.Seal(n.key, n.channel, n.now(), company)
 	}
 	if err := redissub.Publish(ctx, n.c, n.channel, msg, publishTimeout); err != nil {
 		return fmt.Errorf("redisnotice: publish %s: %w", company, err)
@@ -87,18 +88,26 @@ func (n *Notices) Publish(ctx context.Context, company string) error {
 	return nil
 }
 
-// Watch applies every notice to cache until cancel is called. The first
-// Watch starts the one goroutine that listens; Close stops it.
+// Watch applies every notice to cache until cancel is called, and makes
+// cache trust its zones only while the notices are fresh
+// (zone.CachingDirectory.RequireNotices, NoticesFresh): cut off from them
+// for longer than WithNoticeBound, it asks the directory on every lookup,
+// so a company move reaches every replica's decisions within the bound.
+// The first Watch starts the one goroutine that listens; Close stops it.
 func (n *Notices) Watch(cache *zone.CachingDirectory) (cancel func()) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	id := n.next
 	n.next++
 	n.caches[id] = cache
+	var trust func()
+	if cache != nil {
+		trust = cache.RequireNotices(n)
+	}
 	if n.sub == nil && !n.closed {
 		// Every (re)subscription empties the caches: notices may have
 		// been missed meanwhile.
-		n.sub = redissub.Start(n.c, redissub.Config{Channel: n.channel, Heartbeat: n.bound / 4, Renew: n.ping}, redissub.Handler{
+		n.sub = redissub.Start(n.c, redissub.Config{Channel: n.channel, Heartbeat: n.bound / 4, Renew: n.ping, Now: n.now}, redissub.Handler{
 			Subscribed: func() { n.each((*zone.CachingDirectory).InvalidateAll) },
 			Message:    n.received,
 		})
@@ -108,6 +117,9 @@ func (n *Notices) Watch(cache *zone.CachingDirectory) (cancel func()) {
 		n.mu.Lock()
 		delete(n.caches, id)
 		n.mu.Unlock()
+		if trust != nil {
+			trust()
+		}
 	}
 }
 
@@ -157,7 +169,7 @@ func (n *Notices) NoticesFresh() bool {
 		return false
 	}
 	at := sub.ProvenAt()
-	return !at.IsZero() && time.Since(at) <= n.bound
+	return !at.IsZero() && n.now().Sub(at) <= n.bound
 }
 
 // NoticeStats count the notices a Notices heard, by what became of them.
@@ -209,6 +221,19 @@ type config struct {
 	bound   time.Duration
 	key     []byte
 	maxAge  time.Duration
+	now     func() time.Time
+}
+
+// WithClock sets the clock that notice times and the notice bound are
+// read from. The default (or nil) is time.Now.
+func WithClock(now func() time.Time) Option {
+	return Option{"WithClock", func(c *config) error {
+		if now == nil {
+			now = time.Now
+		}
+		c.now = now
+		return nil
+	}}
 }
 
 // WithChannel sets the pub/sub channel (default "cellgate:directory").
