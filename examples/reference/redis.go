@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
+	"github.com/cellgate/cellgate/passport/redisstore"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/redisnotice"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -55,8 +59,9 @@ func NewRedisClient(service string, addrs []string) (redis.UniversalClient, erro
 // LoadSharedDirectory is LoadDirectory for replicas that share
 // directory-change notices (zone/redisnotice): the JSON file at path is read
 // again on every cache miss instead of once at start, so after the file has
-// changed, a notice for a company (redisnotice.Publish, or
-// redis-cli PUBLISH cellgate:directory <company>) makes every replica serve
+// changed, a notice for a company (redisnotice.Publish, or, without a
+// notices key (NoticeKey), redis-cli PUBLISH cellgate:directory <company>)
+// makes every replica serve
 // the company's new zone at once. Between notices, lookups are answered
 // from the cache as with LoadDirectory. With path empty it is LoadDirectory:
 // the embedded directory never changes.
@@ -80,4 +85,43 @@ func (f fileDirectory) Lookup(ctx context.Context, company string) (zone.Zone, e
 		return zone.Zone{}, fmt.Errorf("reference: directory: %w", err)
 	}
 	return dir.Lookup(ctx, company)
+}
+
+// NoticesKeyName is the purpose of the optional key that signs the
+// revocation and directory-change notices on Redis: the file notices.key of
+// the key directory, or CELLGATE_NOTICES_KEY.
+const NoticesKeyName = "notices"
+
+// NoticeKey returns the notices key of dir when one is set (KeyEnv, else
+// KeyFile), or nil. Unlike the other keys it is not generated when
+// missing: with it, every service on the Redis signs its notices and drops
+// unsigned, forged and replayed ones (redisstore.WithNoticeKey,
+// redisnotice.WithNoticeKey), so a bare redis-cli PUBLISH of a directory
+// notice no longer works. Without it, whoever can publish on the Redis is
+// trusted.
+func NoticeKey(dir string) ([]byte, error) {
+	if os.Getenv(KeyEnv(NoticesKeyName)) == "" {
+		if _, err := os.Stat(KeyFile(dir, NoticesKeyName)); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	return LoadKey(dir, NoticesKeyName)
+}
+
+// StoreNoticeOptions returns the redisstore options for the notices key
+// (NoticeKey): none when key is nil.
+func StoreNoticeOptions(key []byte) []redisstore.Option {
+	if key == nil {
+		return nil
+	}
+	return []redisstore.Option{redisstore.WithNoticeKey(key, 0)}
+}
+
+// DirectoryNoticeOptions returns the redisnotice options for the notices
+// key (NoticeKey): none when key is nil.
+func DirectoryNoticeOptions(key []byte) []redisnotice.Option {
+	if key == nil {
+		return nil
+	}
+	return []redisnotice.Option{redisnotice.WithNoticeKey(key, 0)}
 }
