@@ -56,7 +56,7 @@ type Subscriber struct {
 	cfg Config
 	h   Handler
 
-	proven atomic.Int64 // ProvenAt in Unix ns; 0 before the first subscription
+	proven atomic.Pointer[time.Time] // ProvenAt; nil before the first subscription
 
 	mu   sync.Mutex
 	ps   *redis.PubSub
@@ -85,18 +85,21 @@ func Start(c redis.UniversalClient, cfg Config, h Handler) *Subscriber {
 // it), or the time of the last confirmed subscription. Zero before the
 // first subscription.
 func (s *Subscriber) ProvenAt() time.Time {
-	ns := s.proven.Load()
-	if ns == 0 {
-		return time.Time{}
+	if t := s.proven.Load(); t != nil {
+		return *t
 	}
-	return time.Unix(0, ns)
+	return time.Time{}
 }
 
+// prove moves ProvenAt forward to t (kept as read from the clock, so a
+// time.Now reading keeps its monotonic part).
 func (s *Subscriber) prove(t time.Time) {
-	ns := t.UnixNano()
 	for {
 		old := s.proven.Load()
-		if ns <= old || s.proven.CompareAndSwap(old, ns) {
+		if old != nil && !t.After(*old) {
+			return
+		}
+		if s.proven.CompareAndSwap(old, &t) {
 			return
 		}
 	}
