@@ -78,7 +78,7 @@ func TestPartitionedGatewayRefusesWithinBound(t *testing.T) {
 	bNotices := newStore(t, newClient(t, proxy), prefix, redisstore.WithClock(clk.Now), redisstore.WithPingInterval(time.Hour))
 	// B's authentication service is another process that reaches Redis.
 	b := newWatcher(t, bNotices, newStore(t, newClient(t, srv), prefix), newIssuer(t), clk)
-	waitFor(t, 10*time.Second, bNotices.NoticesFresh)
+	waitFor(t, 20*time.Second, bNotices.NoticesFresh)
 
 	alice, as := login(t, a, "alice")
 	for range 2 {
@@ -117,7 +117,7 @@ func TestWatchingGatewayFailsClosedPastBound(t *testing.T) {
 	clk := fakeclock.New(time.Now())
 	st := newStore(t, newClient(t, srv), redisstore.WithClock(clk.Now), redisstore.WithTimeout(300*time.Millisecond))
 	b := newWatcher(t, st, st, newIssuer(t), clk)
-	waitFor(t, 10*time.Second, st.NoticesFresh)
+	waitFor(t, 20*time.Second, st.NoticesFresh)
 	bob, _ := login(t, st, "bob")
 	if c := code(b.do(bob)); c != "ok" {
 		t.Fatalf("before the outage: %s", c)
@@ -134,7 +134,7 @@ func TestWatchingGatewayFailsClosedPastBound(t *testing.T) {
 
 	srv.Restart() // empty: the session is gone with it
 	clk.Advance(passport.AuthBackoff)
-	waitFor(t, 10*time.Second, func() bool { return code(b.do(bob)) == "session_unknown" })
+	waitFor(t, 20*time.Second, func() bool { return code(b.do(bob)) == "session_unknown" })
 }
 
 // The heartbeat proves the path through Cluster too: NoticesFresh turns
@@ -148,10 +148,10 @@ func TestNoticesFreshOnCluster(t *testing.T) {
 		t.Fatal("fresh before anyone subscribed")
 	}
 	in := subscribe(t, b)
-	in.wait(t, 10*time.Second, isAll)
-	waitFor(t, 10*time.Second, b.NoticesFresh)
+	in.wait(t, 20*time.Second, isAll)
+	waitFor(t, 20*time.Second, b.NoticesFresh)
 	if err := a.RevokeUser(context.Background(), "u-9"); err != nil {
 		t.Fatal(err)
 	}
-	in.wait(t, 5*time.Second, func(r passport.Revocation) bool { return r.User == "u-9" })
+	in.wait(t, 20*time.Second, func(r passport.Revocation) bool { return r.User == "u-9" })
 }

@@ -31,7 +31,7 @@ func TestForgedNoticesDropped(t *testing.T) {
 	bStore := newStore(t, newClient(t, srv), opts...)
 	b := newWatcher(t, bStore, a, newIssuer(t), clk)
 	in := subscribe(t, bStore)
-	in.wait(t, 10*time.Second, isAll)
+	in.wait(t, 20*time.Second, isAll)
 	alice, _ := login(t, a, "alice")
 	if c := code(b.do(alice)); c != "ok" {
 		t.Fatal(c)
@@ -51,7 +51,7 @@ func TestForgedNoticesDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.wait(t, 5*time.Second, func(r passport.Revocation) bool { return r.User == "mallory" })
+	in.wait(t, 20*time.Second, func(r passport.Revocation) bool { return r.User == "mallory" })
 
 	forged := []string{
 		`{"all":true}`,
@@ -69,7 +69,7 @@ func TestForgedNoticesDropped(t *testing.T) {
 	if err := a.RevokeUser(context.Background(), "marker"); err != nil {
 		t.Fatal(err)
 	}
-	in.wait(t, 5*time.Second, func(r passport.Revocation) bool { return r.User == "marker" })
+	in.wait(t, 20*time.Second, func(r passport.Revocation) bool { return r.User == "marker" })
 
 	want := redisstore.NoticeStats{Delivered: 2, Unsigned: 2, Forged: 1, Replayed: 2}
 	if got := bStore.NoticeStats(); got != want {
@@ -99,7 +99,7 @@ func TestForgedNoticeFloodCost(t *testing.T) {
 			bStore := newStore(t, newClient(t, srv), opts...)
 			b := newWatcher(t, bStore, a, newIssuer(t), clk)
 			in := subscribe(t, bStore)
-			in.wait(t, 10*time.Second, isAll)
+			in.wait(t, 20*time.Second, isAll)
 			tokens := make([]string, sessions)
 			for i := range tokens {
 				tokens[i], _ = login(t, a, fmt.Sprintf("u-%d", i))
@@ -119,7 +119,7 @@ func TestForgedNoticeFloodCost(t *testing.T) {
 				if err := a.RevokeUser(context.Background(), marker); err != nil {
 					t.Fatal(err)
 				}
-				in.wait(t, 5*time.Second, func(r passport.Revocation) bool { return r.User == marker })
+				in.wait(t, 20*time.Second, func(r passport.Revocation) bool { return r.User == marker })
 				for _, tok := range tokens {
 					if c := code(b.do(tok)); c != "ok" {
 						t.Fatal(c)

@@ -150,9 +150,9 @@ func TestReconnectPurges(t *testing.T) {
 // waitFresh waits until n's notice path is proven alive.
 func waitFresh(t *testing.T, n *redisnotice.Notices) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !n.NoticesFresh(); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); !n.NoticesFresh(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("notices not fresh within 10s")
+			t.Fatal("notices not fresh within 20s")
 		}
 	}
 }
