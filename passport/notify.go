@@ -58,8 +58,9 @@ type NoticeHealth interface {
 // store.Subscribe(g.Revoked) does) and, when store implements NoticeHealth,
 // trusts its cache only while the notice path is fresh: otherwise every
 // request asks the authentication service (bounded by WithTimeout), and
-// when that fails the request is refused (502 auth_unavailable), never
-// served from the cache. A revocation made on any replica is thus refused
+// when that fails the request is refused (502 auth_unavailable, or the
+// service's own 503 session_store_unavailable), never served from the
+// cache. A revocation made on any replica is thus refused
 // by this gateway within the store's notice bound, also when this gateway
 // is cut off from the store's notices; the price is that a gateway cut off
 // from them serves only what the authentication service answers. cancel

@@ -48,8 +48,8 @@ type CachingDirectory struct {
 	hits, misses, stale, errs, refreshes atomic.Uint64
 	obs                                  DirectoryObserver // nil: none
 
-	healthMu sync.Mutex
-	health   []NoticeHealth // notice sources the cache relies on (RequireNotices)
+	healthMu sync.Mutex                     // serialises RequireNotices and its cancels
+	health   atomic.Pointer[[]NoticeHealth] // notice sources the cache relies on; read lock-free per lookup
 }
 
 // cached is one zone and when the directory said so.

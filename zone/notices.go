@@ -30,13 +30,20 @@ type NoticeHealth interface {
 // the cache is trusted only while all of them are fresh.
 func (c *CachingDirectory) RequireNotices(h NoticeHealth) (cancel func()) {
 	c.healthMu.Lock()
-	c.health = append(slices.Clip(c.health), h)
-	c.healthMu.Unlock()
+	defer c.healthMu.Unlock()
+	var old []NoticeHealth
+	if p := c.health.Load(); p != nil {
+		old = *p
+	}
+	with := append(slices.Clip(old), h)
+	c.health.Store(&with)
 	return func() {
 		c.healthMu.Lock()
 		defer c.healthMu.Unlock()
-		if i := slices.Index(c.health, h); i >= 0 {
-			c.health = slices.Delete(slices.Clone(c.health), i, i+1)
+		cur := *c.health.Load()
+		if i := slices.Index(cur, h); i >= 0 {
+			without := slices.Delete(slices.Clone(cur), i, i+1)
+			c.health.Store(&without)
 		}
 	}
 }
@@ -44,10 +51,11 @@ func (c *CachingDirectory) RequireNotices(h NoticeHealth) (cancel func()) {
 // noticesFresh reports whether every notice source the cache requires is
 // fresh.
 func (c *CachingDirectory) noticesFresh() bool {
-	c.healthMu.Lock()
-	health := c.health
-	c.healthMu.Unlock()
-	for _, h := range health {
+	p := c.health.Load()
+	if p == nil {
+		return true
+	}
+	for _, h := range *p {
 		if !h.NoticesFresh() {
 			return false
 		}
