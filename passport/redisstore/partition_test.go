@@ -155,3 +155,28 @@ func TestNoticesFreshOnCluster(t *testing.T) {
 	}
 	in.wait(t, 20*time.Second, func(r passport.Revocation) bool { return r.User == "u-9" })
 }
+
+// The same cut on real time, measured: how long after the revocation the
+// partitioned replica refuses (the bound plus at most a heartbeat, plus one
+// authentication call). The deadline only catches a hang; before the bound
+// existed B served the session for its whole cache TTL (one minute).
+func TestPartitionedGatewayRefusalLatency(t *testing.T) {
+	srv := redistest.Start(t)
+	proxy := redistest.NewProxy(t, srv.Addr())
+	prefix := redisstore.WithPrefix("lat:" + passport.NewSessionID() + ":")
+	a := newStore(t, newClient(t, srv), prefix)
+	bNotices := newStore(t, newClient(t, proxy), prefix, redisstore.WithPingInterval(time.Hour))
+	b := newWatcher(t, bNotices, newStore(t, newClient(t, srv), prefix), newIssuer(t), fakeclock.New(time.Now()))
+	waitFor(t, 20*time.Second, bNotices.NoticesFresh)
+	alice, as := login(t, a, "alice")
+	if c := code(b.do(alice)); c != "ok" {
+		t.Fatal(c)
+	}
+	proxy.Freeze()
+	start := time.Now()
+	if err := a.Revoke(context.Background(), as.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool { return code(b.do(alice)) == "session_revoked" })
+	t.Logf("partitioned replica refused the revoked session %v after the revocation (bound %v)", time.Since(start), redisstore.DefaultNoticeBound)
+}
