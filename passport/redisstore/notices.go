@@ -128,6 +128,8 @@ func (st *Store) NoticesFresh() bool {
 }
 
 // Close stops listening for notices. It does not close the client.
+// Gateways still watching the Store stop trusting their caches
+// (NoticesFresh is false from then on): cancel each Watch first.
 func (st *Store) Close() error {
 	st.mu.Lock()
 	st.closed = true

@@ -123,7 +123,9 @@ func (n *Notices) Watch(cache *zone.CachingDirectory) (cancel func()) {
 	}
 }
 
-// Close stops listening. It does not close the client.
+// Close stops listening. It does not close the client. Caches still
+// watched stop trusting their zones (NoticesFresh is false from then on):
+// cancel each Watch first.
 func (n *Notices) Close() error {
 	n.mu.Lock()
 	n.closed = true
