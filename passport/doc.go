@@ -19,7 +19,7 @@
 //	auth, _ := passport.NewAuthService(store, issuer, dir)
 //
 //	gw, _ := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
-//	cancel := store.Subscribe(gw.Revoked) // revocations drop cached passports at once
+//	cancel := gw.Watch(store) // revocations drop cached passports at once
 //	defer cancel()
 //
 //	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
@@ -41,10 +41,16 @@
 // authentication service checks the same before it mints.
 //
 // Revocation is by session ID, by user and by company. A Store notifies its
-// subscribers; a Gateway subscribed through Revoked drops what it cached at
-// once. Without notices (another process, no shared pub/sub yet) a revoked
-// session is served from a gateway's cache for at most WithCacheTTL (one
-// minute by default), and a passport already issued stays valid until its exp.
+// subscribers; a Gateway that watches it (Watch, or Subscribe with Revoked)
+// drops what it cached at once. A Store whose notices cross processes
+// (redisstore) also says whether its notice path is proven alive
+// (NoticeHealth); a Gateway that watches it stops trusting its cache when
+// it is not (cut off from Redis, a black-holed connection) for longer than
+// the store's bound (one second by default), and asks the authentication
+// service for every request, or refuses. Without notices (another process,
+// no shared pub/sub) a revoked session is served from a gateway's cache for
+// at most WithCacheTTL (one minute by default), and a passport already
+// issued stays valid until its exp.
 //
 // Options are checked: each constructor's doc lists the options it reads,
 // and any other option (WithCacheTTL given to NewIssuer), or an invalid

@@ -27,7 +27,7 @@ func Example() {
 
 	// The gateway of us01 checks every company against the directory itself.
 	gw, _ := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
-	defer store.Subscribe(gw.Revoked)()
+	defer gw.Watch(store)()
 
 	// The cell follows the issuer's keys, rotations included.
 	v, _ := passport.NewVerifier("https://auth.example.com", "us01", passport.WithIssuer(issuer))

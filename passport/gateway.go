@@ -47,10 +47,17 @@ import (
 // asks to switch protocols (edge.IsUpgrade), refused 400 upgrade_refused
 // without a passport: what follows a 101 is never checked.
 //
-// Revocation: wire Store.Subscribe to Revoked and a revoked session loses its
-// cached passport at once. Without notices, a revoked session keeps being
+// Revocation: Watch the store (or wire Store.Subscribe to Revoked) and a
+// revoked session loses its cached passport as soon as the notice arrives.
+// With Watch and a store whose notices cross processes (redisstore), the
+// cache is trusted only while the notice path is proven alive within the
+// store's bound (one second by default): a gateway cut off from the
+// notices asks the authentication service for every request, or refuses,
+// so a revocation on any replica is refused here within that bound. With
+// Store.Subscribe alone, or without notices, a revoked session keeps being
 // served from the cache for at most the cache TTL (WithCacheTTL, one minute
-// by default); a passport already handed to a cell stays valid until its exp.
+// by default) while notices do not arrive; a passport already handed to a
+// cell stays valid until its exp.
 // When the authentication service starts signing with another key, the
 // whole cache is dropped, so a rotation never serves passports of a retired key.
 type Gateway struct {
@@ -75,6 +82,7 @@ type Gateway struct {
 	cache  *simplelru.LRU[cacheKey, *entry]
 	failed *simplelru.LRU[cacheKey, time.Time] // auth_unavailable, remembered for AuthBackoff
 	kid    string                              // key id of the latest passport minted for us
+	health []NoticeHealth                      // notice paths the cache relies on (Watch)
 	gen    atomic.Uint64                       // bumped by every revocation, so a mint racing one is not cached
 	calls  singleflight.Group
 }
@@ -361,6 +369,7 @@ func (g *Gateway) cached(key cacheKey) *entry {
 	now := g.now()
 	g.mu.Lock()
 	e, ok := g.cache.Get(key)
+	ok = ok && g.noticesFresh() // else a revocation may not have reached us
 	g.mu.Unlock()
 	if ok && now.Before(e.expires) {
 		return e

@@ -29,7 +29,8 @@ import (
 //     answer. After a failed refresh the next one waits WithRetryBackoff.
 //
 // Expiry is checked against the clock of WithClock. Invalidate drops a
-// company on a directory-change notice; Stats reads the counters.
+// company on a directory-change notice; RequireNotices stops trusting the
+// cache while those notices may be missed; Stats reads the counters.
 type CachingDirectory struct {
 	dir                                 Directory
 	now                                 func() time.Time
@@ -46,6 +47,9 @@ type CachingDirectory struct {
 
 	hits, misses, stale, errs, refreshes atomic.Uint64
 	obs                                  DirectoryObserver // nil: none
+
+	healthMu sync.Mutex                     // serialises RequireNotices and its cancels
+	health   atomic.Pointer[[]NoticeHealth] // notice sources the cache relies on; read lock-free per lookup
 }
 
 // cached is one zone and when the directory said so.
@@ -94,6 +98,9 @@ func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, erro
 func (c *CachingDirectory) Lookup(ctx context.Context, company string) (Zone, error) {
 	now := c.now()
 	if e, ok := c.zones.Get(company); ok {
+		if !c.noticesFresh() {
+			return c.revalidate(ctx, company, e)
+		}
 		age := now.Sub(e.fetched)
 		switch {
 		case age < c.ttl:
@@ -187,7 +194,7 @@ func (c *CachingDirectory) refresh(ctx context.Context, company string) {
 func (c *CachingDirectory) load(ctx context.Context, company string) (z Zone, err error) {
 	// A call that finished just before this one was started may have
 	// stored the answer already.
-	if e, ok := c.zones.Peek(company); ok && c.now().Sub(e.fetched) < c.ttl {
+	if e, ok := c.zones.Peek(company); ok && c.now().Sub(e.fetched) < c.ttl && c.noticesFresh() {
 		return e.zone, nil
 	}
 	gen := c.gen.Load()

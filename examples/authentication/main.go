@@ -46,7 +46,7 @@ func main() {
 	flag.StringVar(&o.addr, "addr", reference.Env("CELLGATE_ADDR", "127.0.0.1:9000"), "internal listen address ($CELLGATE_ADDR)")
 	flag.StringVar(&o.issuer, "issuer", reference.Env("CELLGATE_ISSUER", "https://auth.cellgate.internal"), "iss of the passports ($CELLGATE_ISSUER)")
 	flag.StringVar(&o.sessionsURL, "sessions-url", reference.Env("CELLGATE_SESSIONS_URL", "http://127.0.0.1:8085"), "session storage API; not used with -redis ($CELLGATE_SESSIONS_URL)")
-	flag.StringVar(&o.keys, "keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: auth.key, sessions.key ($CELLGATE_KEYS)")
+	flag.StringVar(&o.keys, "keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: auth.key, sessions.key; notices.key signs Redis notices when present ($CELLGATE_KEYS)")
 	flag.StringVar(&o.directory, "directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: the examples' ($CELLGATE_DIRECTORY)")
 	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) to read sessions from directly; empty: through -sessions-url ($CELLGATE_REDIS)")
 	flag.Parse()
@@ -79,17 +79,21 @@ func run(o options) error {
 	}
 	var store passport.Store
 	if len(o.redis) > 0 {
+		noticeKey, err := reference.NoticeKey(o.keys)
+		if err != nil {
+			return err
+		}
 		client, err := reference.NewRedisClient("authentication", o.redis)
 		if err != nil {
 			return err
 		}
 		defer client.Close()
-		rs, err := redisstore.New(client)
+		rs, err := redisstore.New(client, reference.StoreNoticeOptions(noticeKey)...)
 		if err != nil {
 			return err
 		}
 		defer rs.Close()
-		notices, err := redisnotice.New(client)
+		notices, err := redisnotice.New(client, reference.DirectoryNoticeOptions(noticeKey)...)
 		if err != nil {
 			return err
 		}

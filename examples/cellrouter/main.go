@@ -17,6 +17,10 @@
 //
 //	redis-cli PUBLISH cellgate:directory 42
 //
+// (when the key directory holds notices.key, notices are signed and a bare
+// PUBLISH is dropped: publish with redisnotice.Publish under that key). A
+// router cut off from the notices for more than a second asks the
+// directory on every lookup instead of trusting its cache.
 // Without -redis a moved company keeps its old zone until the cache TTL
 // (five minutes).
 package main
@@ -41,14 +45,15 @@ func main() {
 	flag.Var(gateways, "gateway", "zone=URL of each zone's gateway, comma-separated or repeated")
 	cors := flag.String("cors", reference.Env("CELLGATE_CORS", ""), "comma-separated origins allowed to call the API ($CELLGATE_CORS)")
 	trace := flag.Bool("trace", false, "write every span to standard output")
+	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: notices.key signs Redis notices when present ($CELLGATE_KEYS)")
 	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) for directory-change notices; empty: none ($CELLGATE_REDIS)")
 	flag.Parse()
-	if err := run(*addr, *directory, gateways, reference.ListFlag(*cors), *trace, reference.ListFlag(*redisAddrs)); err != nil {
+	if err := run(*addr, *directory, gateways, reference.ListFlag(*cors), *trace, *keys, reference.ListFlag(*redisAddrs)); err != nil {
 		os.Exit(reference.ExitStatus("cellrouter", err))
 	}
 }
 
-func run(addr, directory string, gateways map[string]string, origins []string, trace bool, redisAddrs []string) error {
+func run(addr, directory string, gateways map[string]string, origins []string, trace bool, keys string, redisAddrs []string) error {
 	if trace {
 		shutdown, err := otelsetup.Setup(context.Background(), otelsetup.WithConsole(os.Stdout), otelsetup.WithServiceName("cellrouter"))
 		if err != nil {
@@ -67,12 +72,16 @@ func run(addr, directory string, gateways map[string]string, origins []string, t
 	if err != nil {
 		return err
 	}
+	noticeKey, err := reference.NoticeKey(keys)
+	if err != nil {
+		return err
+	}
 	client, err := reference.NewRedisClient("cellrouter", redisAddrs)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	notices, err := redisnotice.New(client)
+	notices, err := redisnotice.New(client, reference.DirectoryNoticeOptions(noticeKey)...)
 	if err != nil {
 		return err
 	}

@@ -15,11 +15,16 @@
 // Cluster) the gateway subscribes its passport cache to the revocations
 // made on any replica of the session storage (passport/redisstore), and its
 // directory cache to directory-change notices (zone/redisnotice), so any
-// number of gateways of one zone can serve side by side. A -directory file
-// is then read again on each cache miss: edit it, then publish the moved
-// company (redis-cli PUBLISH cellgate:directory 42). Without -redis a
-// revoked session keeps its cached passport for up to the cache TTL (one
-// minute) on a gateway of another process.
+// number of gateways of one zone can serve side by side. Both caches are
+// trusted only while their notices are proven fresh (within a second): a
+// gateway cut off from Redis asks authentication and the directory, or
+// refuses. A -directory file is then read again on each cache miss: edit
+// it, then publish the moved company (redis-cli PUBLISH
+// cellgate:directory 42, or redisnotice.Publish under the notices key when
+// the key directory holds notices.key: notices are then signed and a bare
+// PUBLISH is dropped). Without -redis a revoked session keeps its cached
+// passport for up to the cache TTL (one minute) on a gateway of another
+// process.
 package main
 
 import (
@@ -48,7 +53,7 @@ func main() {
 	flag.StringVar(&o.internalAddr, "internal-addr", reference.Env("CELLGATE_INTERNAL_ADDR", "127.0.0.1:9081"), "listen address for the cell router ($CELLGATE_INTERNAL_ADDR)")
 	flag.StringVar(&o.trust, "trust", reference.Env("CELLGATE_TRUST", "127.0.0.1/32"), "comma-separated networks of the cell router ($CELLGATE_TRUST)")
 	flag.StringVar(&o.directory, "directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: the examples' ($CELLGATE_DIRECTORY)")
-	flag.StringVar(&o.keys, "keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: auth.key ($CELLGATE_KEYS)")
+	flag.StringVar(&o.keys, "keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: auth.key; notices.key signs Redis notices when present ($CELLGATE_KEYS)")
 	flag.StringVar(&o.authURL, "auth-url", reference.Env("CELLGATE_AUTH_URL", "http://127.0.0.1:9000/passports"), "authentication service ($CELLGATE_AUTH_URL)")
 	flag.StringVar(&o.cellURL, "cell-url", reference.Env("CELLGATE_CELL_URL", "http://127.0.0.1:7001"), "the zone's cell ($CELLGATE_CELL_URL)")
 	flag.StringVar(&o.replacementURL, "replacement-url", reference.Env("CELLGATE_REPLACEMENT_URL", ""), "strangler: the replacement backend ($CELLGATE_REPLACEMENT_URL)")
@@ -97,7 +102,7 @@ func run(o options) error {
 		return err
 	}
 	if len(redisAddrs) > 0 {
-		stop, err := shareState(redisAddrs, gw, dir)
+		stop, err := shareState(redisAddrs, o.keys, gw, dir)
 		if err != nil {
 			return err
 		}
@@ -118,23 +123,27 @@ func run(o options) error {
 // shareState subscribes gw's passport cache to the revocations made on any
 // replica and dir to directory-change notices, through the Redis at addrs.
 // stop undoes it.
-func shareState(addrs []string, gw *reference.Gateway, dir *zone.CachingDirectory) (stop func(), err error) {
+func shareState(addrs []string, keys string, gw *reference.Gateway, dir *zone.CachingDirectory) (stop func(), err error) {
+	noticeKey, err := reference.NoticeKey(keys)
+	if err != nil {
+		return nil, err
+	}
 	client, err := reference.NewRedisClient("gateway", addrs)
 	if err != nil {
 		return nil, err
 	}
-	store, err := redisstore.New(client) // only its notices: sessions are read by authentication
+	store, err := redisstore.New(client, reference.StoreNoticeOptions(noticeKey)...) // only its notices: sessions are read by authentication
 	if err != nil {
 		client.Close()
 		return nil, err
 	}
-	notices, err := redisnotice.New(client)
+	notices, err := redisnotice.New(client, reference.DirectoryNoticeOptions(noticeKey)...)
 	if err != nil {
 		store.Close()
 		client.Close()
 		return nil, err
 	}
-	unsubscribe := store.Subscribe(gw.Revoked)
+	unsubscribe := gw.Watch(store)
 	unwatch := notices.Watch(dir)
 	return func() {
 		unwatch()

@@ -118,7 +118,8 @@ func (f *fileDirectory) fresh() *loadedDirectory {
 // directory-change notices (zone/redisnotice): the JSON file at path is
 // read at start and again whenever it has changed (see the stat check
 // below), so after the file has been replaced, a notice for a company
-// (redisnotice.Publish, or redis-cli PUBLISH cellgate:directory <company>)
+// (redisnotice.Publish, or, without a notices key (NoticeKey), redis-cli
+// PUBLISH cellgate:directory <company>)
 // makes every replica serve the company's new zone at once. A lookup costs
 // one stat of the file, never a parse, unless the file changed. Between
 // notices, lookups are answered from the cache as with LoadDirectory. With

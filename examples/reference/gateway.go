@@ -87,6 +87,13 @@ type Gateway struct {
 // the session store (passport.Store.Subscribe).
 func (g *Gateway) Revoked(rev passport.Revocation) { g.passports.Revoked(rev) }
 
+// Watch subscribes the gateway's passport cache to store's revocations and
+// trusts the cache only while store's notice path is fresh
+// (passport.Gateway.Watch): a gateway cut off from a Redis store's notices
+// asks the authentication service for every request after the notice bound
+// (one second), or refuses.
+func (g *Gateway) Watch(store passport.Store) (cancel func()) { return g.passports.Watch(store) }
+
 // NewGateway returns the gateway of cfg.Zone.
 func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if cfg.Directory == nil || cfg.Cell.URL == "" {

@@ -3,9 +3,13 @@ package reference
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
+	"github.com/cellgate/cellgate/passport/redisstore"
+	"github.com/cellgate/cellgate/zone/redisnotice"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -48,4 +52,43 @@ func NewRedisClient(service string, addrs []string) (redis.UniversalClient, erro
 		slog.Info("redis", "service", service, "addrs", addrs, "cluster", len(addrs) > 1)
 	}
 	return client, nil
+}
+
+// NoticesKeyName is the purpose of the optional key that signs the
+// revocation and directory-change notices on Redis: the file notices.key of
+// the key directory, or CELLGATE_NOTICES_KEY.
+const NoticesKeyName = "notices"
+
+// NoticeKey returns the notices key of dir when one is set (KeyEnv, else
+// KeyFile), or nil. Unlike the other keys it is not generated when
+// missing: with it, every service on the Redis signs its notices and drops
+// unsigned, forged and replayed ones (redisstore.WithNoticeKey,
+// redisnotice.WithNoticeKey), so a bare redis-cli PUBLISH of a directory
+// notice no longer works. Without it, whoever can publish on the Redis is
+// trusted.
+func NoticeKey(dir string) ([]byte, error) {
+	if os.Getenv(KeyEnv(NoticesKeyName)) == "" {
+		if _, err := os.Stat(KeyFile(dir, NoticesKeyName)); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	return LoadKey(dir, NoticesKeyName)
+}
+
+// StoreNoticeOptions returns the redisstore options for the notices key
+// (NoticeKey): none when key is nil.
+func StoreNoticeOptions(key []byte) []redisstore.Option {
+	if key == nil {
+		return nil
+	}
+	return []redisstore.Option{redisstore.WithNoticeKey(key, 0)}
+}
+
+// DirectoryNoticeOptions returns the redisnotice options for the notices
+// key (NoticeKey): none when key is nil.
+func DirectoryNoticeOptions(key []byte) []redisnotice.Option {
+	if key == nil {
+		return nil
+	}
+	return []redisnotice.Option{redisnotice.WithNoticeKey(key, 0)}
 }

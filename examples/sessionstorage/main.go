@@ -26,7 +26,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", reference.Env("CELLGATE_ADDR", "127.0.0.1:8085"), "listen address ($CELLGATE_ADDR)")
-	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: sessions.key, generated when missing ($CELLGATE_KEYS)")
+	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: sessions.key, generated when missing; notices.key signs Redis notices when present ($CELLGATE_KEYS)")
 	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) to keep sessions in; empty: in memory ($CELLGATE_REDIS)")
 	flag.Parse()
 	if err := run(*addr, *keys, reference.ListFlag(*redisAddrs)); err != nil {
@@ -49,12 +49,16 @@ func run(addr, keys string, redisAddrs []string) error {
 			return err
 		}
 	} else {
+		noticeKey, err := reference.NoticeKey(keys)
+		if err != nil {
+			return err
+		}
 		client, err := reference.NewRedisClient("sessionstorage", redisAddrs)
 		if err != nil {
 			return err
 		}
 		defer client.Close()
-		rs, err := redisstore.New(client)
+		rs, err := redisstore.New(client, reference.StoreNoticeOptions(noticeKey)...)
 		if err != nil {
 			return err
 		}

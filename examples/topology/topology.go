@@ -256,7 +256,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 		}
 		// Revocations through the session storage API reach the store, which
 		// tells every gateway to drop the passports it cached.
-		store.Subscribe(gw.Revoked)
+		gw.Watch(store)
 		h[z] = gw.Public
 		gateways[z] = zone.Endpoint{Transport: tracing.Transport(edge.Binding(gw.Internal))}
 	}

@@ -13,7 +13,7 @@
 //	store, err := redisstore.New(client)
 //	...
 //	defer store.Close()
-//	cancel := store.Subscribe(gw.Revoked) // revocations from every replica
+//	cancel := gw.Watch(store) // revocations from every replica, within a second even under partition
 //	auth, err := passport.NewAuthService(store, issuer, dir)
 //
 // It needs Redis 6.2 or later (SET … GET, ZRANGE … BYSCORE LIMIT).
@@ -26,7 +26,7 @@
 //	cellgate:sid:<session id>     string: the TokenKey; same TTL
 //	cellgate:user:<user>          sorted set: TokenKeys scored by when each is forgotten (Unix ms)
 //	cellgate:company:<company>    sorted set: the same, per company the session may act for
-//	cellgate:revocations          pub/sub channel of revocation notices (JSON)
+//	cellgate:revocations          pub/sub channel of revocation notices (JSON; sealed with WithNoticeKey)
 //
 // Sessions sit under the same TokenKey (SHA-256 of the token) as in the
 // memory store; no token is stored, and errors name session IDs, never keys.
@@ -64,13 +64,55 @@
 // what it missed, so subscribers get a passport.Revocation with All set,
 // which makes passport.Gateway.Revoked drop its whole cache.
 //
+// Bounded staleness: the subscriber pings its subscription connection every
+// quarter of WithNoticeBound (one second by default), whatever its traffic.
+// Redis answers a PING on a subscribed connection on that same connection,
+// after every message published before it, so each pong proves that every
+// revocation published before its ping has been delivered; NoticesFresh
+// (passport.NoticeHealth) reports whether that proof is younger than the
+// bound. A passport.Gateway that watches the Store (Gateway.Watch) trusts
+// its cache only while it is: a replica cut off from Redis, or behind a
+// black-holed connection that still looks open, asks the authentication
+// service for every request once the bound has passed (and refuses when
+// that fails), so a revocation acknowledged on any replica is refused on
+// every replica within the bound plus one authentication call. The ping
+// is chosen over a heartbeat published by every Store: it proves the very
+// connection the notices come through, costs one round trip per replica
+// instead of a publish fanned out to every subscriber, and needs no list
+// of who should be publishing (a missing heartbeat cannot tell a dead
+// publisher from a dead path). On Cluster it proves the path from the node
+// the subscription reads; notices published on other nodes reach it over
+// the cluster bus.
+//
+// Signed notices: anyone who can PUBLISH on the Redis can send a notice.
+// Without a key a Store trusts them (the trust boundary is the Redis
+// itself): a forged company revocation drops every gateway's cache, so
+// each session mints once more (a received All is always dropped: no Store
+// publishes one). With WithNoticeKey every notice is sealed as
+//
+//	cgn1.<MAC>.<at>.<nonce>.<notice JSON>
+//
+// where MAC is the unpadded base64url HMAC-SHA256, under the shared key, of
+// "cellgate notice v1", the channel, at (Unix ns), the nonce (16 random
+// bytes, hex) and the JSON, each followed by a zero byte but the last.
+// Receivers compare MACs in constant time and drop, and count
+// (NoticeStats), unsigned notices, bad MACs, and notices stamped more than
+// the key's maxAge (five minutes by default) from their clock or seen
+// before (a captured notice replayed). maxAge must outlast the gateways'
+// cache TTL plus clock skew: a genuine notice older than that is dropped,
+// which is harmless only once every passport it could concern has left the
+// caches.
+//
 // # Outages
 //
 // When Redis is down, Get fails within WithTimeout (and the client's dial
 // and read timeouts); the authentication service answers 503
 // session_store_unavailable with Retry-After (which a gateway passes on as
-// 502 auth_unavailable: an outage never signs a user out), and gateways
-// keep serving the passports they have cached until those expire. Nothing queues: the pool
+// 502 auth_unavailable: an outage never signs a user out). Gateways that
+// watch the Store (Gateway.Watch) serve the passports they have cached for
+// at most WithNoticeBound, then refuse like the authentication service
+// (fail closed: nobody can be told of a revocation meanwhile); gateways
+// merely subscribed (Subscribe) keep serving them until those expire. Nothing queues: the pool
 // is the client's (PoolSize, PoolTimeout) and each operation has a
 // deadline. When Redis is back, operations succeed again (within about a
 // second: after PoolSize failed dials, go-redis fails fast and probes the

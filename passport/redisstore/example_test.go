@@ -31,7 +31,7 @@ func Example() {
 
 	var gw *passport.Gateway // passport.NewGateway(...) in a real service
 	if gw != nil {
-		cancel := store.Subscribe(gw.Revoked) // All after a reconnect purges its cache
+		cancel := gw.Watch(store) // All after a reconnect purges its cache; a stale notice path stops it trusting its cache
 		defer cancel()
 	}
 	_ = passport.Store(store) // passport.NewAuthService(store, issuer, dir)

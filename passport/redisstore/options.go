@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -14,7 +15,9 @@ import (
 const (
 	DefaultPrefix       = "cellgate:"     // WithPrefix
 	DefaultTimeout      = time.Second     // WithTimeout: one store operation
-	DefaultPingInterval = 5 * time.Second // WithPingInterval: idle notice connection
+	DefaultPingInterval = 5 * time.Second // WithPingInterval: unanswered heartbeat before the notice connection is replaced
+	DefaultNoticeBound  = time.Second     // WithNoticeBound: how stale the notice path may be
+	DefaultNoticeMaxAge = 5 * time.Minute // WithNoticeKey: how old a signed notice may be
 )
 
 // Option configures New, the one constructor of this package, which reads
@@ -40,6 +43,7 @@ type config struct {
 	replicas  int
 	waitFor   time.Duration
 	ping      time.Duration
+	notices   noticeConfig
 }
 
 // newConfig applies opts over the defaults; each option checks its value.
@@ -47,6 +51,7 @@ func newConfig(opts []Option) (*config, error) {
 	c := &config{
 		prefix: DefaultPrefix, retention: passport.DefaultRetention, now: time.Now,
 		timeout: DefaultTimeout, ping: DefaultPingInterval,
+		notices: noticeConfig{bound: DefaultNoticeBound, maxAge: DefaultNoticeMaxAge},
 	}
 	if err := optcheck.ApplyAll(c, "redisstore", "New", opts, Option.parts); err != nil {
 		return nil, err
@@ -120,10 +125,56 @@ func WithWaitReplicas(n int, timeout time.Duration) Option {
 	}}
 }
 
-// WithPingInterval sets how long the notice connection may stay idle
-// before it is pinged (default five seconds); a dead connection is found
-// and replaced within about this time plus the client's read timeout. Zero
-// or less is an error.
+// WithPingInterval sets how long a heartbeat on the notice connection may
+// go unanswered before the connection is taken for dead and replaced
+// (default five seconds); the heartbeat itself is sent every quarter of
+// WithNoticeBound. Zero or less is an error.
 func WithPingInterval(d time.Duration) Option {
 	return Option{"WithPingInterval", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.ping = d })}
+}
+
+// WithNoticeBound sets how stale the notice path may be before
+// NoticesFresh reports false (default DefaultNoticeBound, one second; zero
+// means the default; negative is an error). The Store pings its
+// subscription connection every quarter of the bound; each pong proves
+// that every notice published before its ping has been delivered. A
+// passport.Gateway that watches the Store (Gateway.Watch) stops serving
+// cached passports while the path is not fresh, so a revocation reaches
+// every replica's decisions within this bound, partitioned or not.
+func WithNoticeBound(d time.Duration) Option {
+	return Option{"WithNoticeBound", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d == 0 {
+			d = DefaultNoticeBound
+		}
+		c.notices.bound = d
+	})}
+}
+
+// WithNoticeKey makes the Store sign every revocation notice it publishes
+// with HMAC-SHA256 under key, and accept only notices signed with it that
+// are at most maxAge old (either way, on its clock) and not seen before:
+// anyone who can PUBLISH on the Redis can then no longer drop every
+// gateway's cache with a forged notice, nor replay a captured one. Every
+// Store on the channel needs the same key. maxAge zero means
+// DefaultNoticeMaxAge (five minutes); it must be at least the longest a
+// gateway caches a passport (passport.WithCacheTTL, one minute by default)
+// plus the clock skew between hosts, since a genuine notice older than
+// maxAge is dropped. Default: no key; notices are unsigned, and a Store
+// trusts whoever can publish on its Redis (signed notices are read
+// without being verified). A key shorter than 32 bytes, or a negative
+// maxAge, is an error.
+func WithNoticeKey(key []byte, maxAge time.Duration) Option {
+	return Option{"WithNoticeKey", func(c *config) error {
+		if len(key) < minNoticeKey {
+			return fmt.Errorf("key has %d bytes, want at least %d", len(key), minNoticeKey)
+		}
+		if err := optcheck.NotNegative(maxAge); err != nil {
+			return fmt.Errorf("maxAge: %w", err)
+		}
+		if maxAge == 0 {
+			maxAge = DefaultNoticeMaxAge
+		}
+		c.notices.key, c.notices.maxAge = bytes.Clone(key), maxAge
+		return nil
+	}}
 }

@@ -24,6 +24,8 @@ func TestNewTakesEveryOption(t *testing.T) {
 		redisstore.WithPrefix("p:"), redisstore.WithRetention(0), redisstore.WithClock(nil),
 		redisstore.WithTimeout(time.Second), redisstore.WithWaitReplicas(1, time.Second),
 		redisstore.WithWaitReplicas(0, 0), redisstore.WithPingInterval(time.Second),
+		redisstore.WithNoticeBound(0), redisstore.WithNoticeBound(time.Second),
+		redisstore.WithNoticeKey(make([]byte, 32), 0), redisstore.WithNoticeKey(make([]byte, 64), time.Minute),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +43,10 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		redisstore.WithWaitReplicas(-1, time.Second),
 		redisstore.WithPingInterval(0),
 		redisstore.WithPingInterval(-time.Second),
+		redisstore.WithNoticeBound(-time.Second),
+		redisstore.WithNoticeKey(nil, 0),
+		redisstore.WithNoticeKey(make([]byte, 31), 0),
+		redisstore.WithNoticeKey(make([]byte, 32), -time.Second),
 	} {
 		_, err := redisstore.New(closedClient(t), o)
 		if err == nil || !strings.Contains(err.Error(), "redisstore: New: "+o.Name()+": ") {
@@ -72,6 +78,6 @@ func TestNewRefusesBadArguments(t *testing.T) {
 // The "Options:" list of New's doc is every option of the package.
 func TestConstructorDocsListTheOptionsRead(t *testing.T) {
 	optcheck.CheckDocLists(t, ".", map[string][]string{
-		"New": {"WithPrefix", "WithRetention", "WithClock", "WithTimeout", "WithWaitReplicas", "WithPingInterval"},
+		"New": {"WithPrefix", "WithRetention", "WithClock", "WithTimeout", "WithWaitReplicas", "WithPingInterval", "WithNoticeBound", "WithNoticeKey"},
 	})
 }

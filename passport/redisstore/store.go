@@ -32,6 +32,8 @@ type Store struct {
 	ping      time.Duration
 	origin    string // tells this Store's own notices from others'
 
+	notices *noticeState // notices.go: heartbeat bound, signing key, counters
+
 	mu     sync.Mutex
 	next   int
 	subs   map[int]func(passport.Revocation)
@@ -44,7 +46,7 @@ var _ passport.Store = (*Store)(nil)
 // New returns a Store on client, which may be a single node, a Sentinel
 // (failover) client or a Cluster client. The client stays the caller's:
 // Close does not close it. Options: WithPrefix, WithRetention, WithClock,
-// WithTimeout, WithWaitReplicas, WithPingInterval.
+// WithTimeout, WithWaitReplicas, WithPingInterval, WithNoticeBound, WithNoticeKey.
 func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
@@ -63,7 +65,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	return &Store{
 		c: client, prefix: c.prefix, channel: c.prefix + "revocations",
 		retention: c.retention, now: c.now, timeout: c.timeout,
-		replicas: c.replicas, waitFor: c.waitFor, ping: c.ping,
+		replicas: c.replicas, waitFor: c.waitFor, ping: c.ping, notices: newNoticeState(c.notices, c.prefix+"revocations", c.now),
 		origin: passport.NewSessionID(),
 		subs:   make(map[int]func(passport.Revocation)),
 	}, nil

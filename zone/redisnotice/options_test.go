@@ -19,7 +19,10 @@ func closedClient(t *testing.T) *redis.Client {
 }
 
 func TestNewTakesEveryOption(t *testing.T) {
-	if _, err := redisnotice.New(closedClient(t), redisnotice.WithChannel("c"), redisnotice.WithPingInterval(time.Second)); err != nil {
+	if _, err := redisnotice.New(closedClient(t), redisnotice.WithChannel("c"), redisnotice.WithPingInterval(time.Second),
+		redisnotice.WithNoticeBound(0), redisnotice.WithNoticeBound(time.Second),
+		redisnotice.WithNoticeKey(make([]byte, 32), 0), redisnotice.WithNoticeKey(make([]byte, 64), time.Minute),
+		redisnotice.WithClock(nil), redisnotice.WithClock(time.Now)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -30,6 +33,10 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		redisnotice.WithChannel(""),
 		redisnotice.WithPingInterval(0),
 		redisnotice.WithPingInterval(-time.Second),
+		redisnotice.WithNoticeBound(-time.Second),
+		redisnotice.WithNoticeKey(nil, 0),
+		redisnotice.WithNoticeKey(make([]byte, 31), 0),
+		redisnotice.WithNoticeKey(make([]byte, 32), -time.Second),
 	} {
 		_, err := redisnotice.New(closedClient(t), o)
 		if err == nil || !strings.Contains(err.Error(), "redisnotice: New: "+o.Name()+": ") {
@@ -52,5 +59,5 @@ func TestNewRefusesNilClient(t *testing.T) {
 
 // The "Options:" list of New's doc is every option of the package.
 func TestConstructorDocsListTheOptionsRead(t *testing.T) {
-	optcheck.CheckDocLists(t, ".", map[string][]string{"New": {"WithChannel", "WithPingInterval"}})
+	optcheck.CheckDocLists(t, ".", map[string][]string{"New": {"WithChannel", "WithPingInterval", "WithNoticeBound", "WithNoticeKey", "WithClock"}})
 }

@@ -1,10 +1,12 @@
 package redisnotice
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cellgate/cellgate/internal/optcheck"
@@ -20,6 +22,11 @@ type Notices struct {
 	c       redis.UniversalClient
 	channel string
 	ping    time.Duration
+	bound   time.Duration
+	now     func() time.Time
+	key     []byte // nil: unsigned notices
+	reader  *redissub.Reader
+	live    atomic.Pointer[redissub.Subscriber]
 
 	mu     sync.Mutex
 	next   int
@@ -32,72 +39,154 @@ type Notices struct {
 const (
 	DefaultChannel      = "cellgate:directory" // WithChannel
 	DefaultPingInterval = 5 * time.Second      // WithPingInterval
+	DefaultNoticeBound  = time.Second          // WithNoticeBound
+	DefaultNoticeMaxAge = 10 * time.Minute     // WithNoticeKey
 )
+
+// publishTimeout bounds Publish whatever the client's timeouts.
+const publishTimeout = time.Second
+
+// minKey is the shortest key WithNoticeKey takes, as hmacsig's.
+const minKey = 32
 
 // New returns Notices on client (single node, Sentinel or Cluster). The
 // client stays the caller's: Close does not close it. Options:
-// WithChannel, WithPingInterval.
+// WithChannel, WithPingInterval, WithNoticeBound, WithNoticeKey, WithClock.
 func New(client redis.UniversalClient, opts ...Option) (*Notices, error) {
 	if client == nil {
 		return nil, errors.New("redisnotice: nil client")
 	}
-	c := &config{channel: DefaultChannel, ping: DefaultPingInterval}
+	c := &config{channel: DefaultChannel, ping: DefaultPingInterval, bound: DefaultNoticeBound, maxAge: DefaultNoticeMaxAge, now: time.Now}
 	if err := optcheck.ApplyAll(c, "redisnotice", "New", opts, Option.parts); err != nil {
 		return nil, err
 	}
-	return &Notices{c: client, channel: c.channel, ping: c.ping, caches: make(map[int]*zone.CachingDirectory)}, nil
+	var o *redissub.Opener
+	if c.key != nil {
+		o = redissub.NewOpener(c.key, c.channel, c.maxAge, c.now)
+	}
+	return &Notices{
+		c: client, channel: c.channel, ping: c.ping, bound: c.bound, now: c.now, key: c.key, reader: redissub.NewReader(o),
+		caches: make(map[int]*zone.CachingDirectory),
+	}, nil
 }
 
 // Publish tells every process that company's zone changed. The caches
-// this Notices watches drop it at once.
+// this Notices watches drop it at once. It waits at most a second, or
+// until ctx ends, whatever the client's timeouts.
 func (n *Notices) Publish(ctx context.Context, company string) error {
 	if company == "" {
 		return errors.New("redisnotice: publish: empty company")
 	}
 	n.each(func(c *zone.CachingDirectory) { c.Invalidate(company) })
-	if err := n.c.Publish(ctx, n.channel, company).Err(); err != nil {
+	msg := company
+	if n.key != nil {
+		msg = redissub.Seal(n.key, n.channel, n.now(), company)
+	}
+	if err := redissub.Publish(ctx, n.c, n.channel, msg, publishTimeout); err != nil {
 		return fmt.Errorf("redisnotice: publish %s: %w", company, err)
 	}
 	return nil
 }
 
-// Watch applies every notice to cache until cancel is called. The first
-// Watch starts the one goroutine that listens; Close stops it.
+// Watch applies every notice to cache until cancel is called, and makes
+// cache trust its zones only while the notices are fresh
+// (zone.CachingDirectory.RequireNotices, NoticesFresh): cut off from them
+// for longer than WithNoticeBound, it asks the directory on every lookup,
+// so a company move reaches every replica's decisions within the bound.
+// The first Watch starts the one goroutine that listens; Close stops it.
 func (n *Notices) Watch(cache *zone.CachingDirectory) (cancel func()) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	id := n.next
 	n.next++
 	n.caches[id] = cache
+	var trust func()
+	if cache != nil {
+		trust = cache.RequireNotices(n)
+	}
 	if n.sub == nil && !n.closed {
 		// Every (re)subscription empties the caches: notices may have
 		// been missed meanwhile.
-		n.sub = redissub.Start(n.c, n.channel, n.ping, redissub.Handler{
+		n.sub = redissub.Start(n.c, redissub.Config{Channel: n.channel, Heartbeat: n.bound / 4, Renew: n.ping, Now: n.now}, redissub.Handler{
 			Subscribed: func() { n.each((*zone.CachingDirectory).InvalidateAll) },
-			Message: func(company string) {
-				if company != "" {
-					n.each(func(c *zone.CachingDirectory) { c.Invalidate(company) })
-				}
-			},
+			Message:    n.received,
 		})
+		n.live.Store(n.sub)
 	}
 	return func() {
 		n.mu.Lock()
 		delete(n.caches, id)
 		n.mu.Unlock()
+		if trust != nil {
+			trust()
+		}
 	}
 }
 
-// Close stops listening. It does not close the client.
+// Close stops listening. It does not close the client. Caches still
+// watched stop trusting their zones (NoticesFresh is false from then on):
+// cancel each Watch first.
 func (n *Notices) Close() error {
 	n.mu.Lock()
 	n.closed = true
 	sub := n.sub
 	n.mu.Unlock()
 	if sub != nil {
+		n.live.Store(nil)
 		sub.Close()
 	}
 	return nil
+}
+
+// received applies a notice another process published, once it has
+// passed the reader (verified, with WithNoticeKey).
+func (n *Notices) received(payload string) {
+	company, _, ok := n.reader.Read(payload)
+	if !ok {
+		return
+	}
+	if company == "" {
+		n.reader.Malformed()
+		return
+	}
+	n.reader.Delivered()
+	n.each(func(c *zone.CachingDirectory) {
+		c.Invalidate(company)
+		if company != payload {
+			// Without a key a sealed notice is read unverified; a company
+			// id that merely looks sealed is dropped too: both readings.
+			c.Invalidate(payload)
+		}
+	})
+}
+
+// NoticesFresh reports whether every notice published on the channel up
+// to WithNoticeBound ago (one second by default) has been applied, as
+// proven by the heartbeat on the subscription connection. It is false
+// before the first Watch has subscribed, after Close, and whenever the
+// subscription connection is cut, black-holed or too slow.
+func (n *Notices) NoticesFresh() bool {
+	sub := n.live.Load()
+	if sub == nil {
+		return false
+	}
+	at := sub.ProvenAt()
+	return !at.IsZero() && n.now().Sub(at) <= n.bound
+}
+
+// NoticeStats count the notices a Notices heard, by what became of them.
+type NoticeStats struct {
+	Delivered uint64 // applied to the watched caches
+	Unsigned  uint64 // dropped: not signed, while WithNoticeKey is set
+	Forged    uint64 // dropped: the signature does not verify
+	Replayed  uint64 // dropped: older than maxAge, from the future, or seen before
+	Malformed uint64 // dropped: no company
+}
+
+// NoticeStats returns the counters so far.
+func (n *Notices) NoticeStats() NoticeStats {
+	c := n.reader.Counts()
+	return NoticeStats{Delivered: c.Delivered, Unsigned: c.Unsigned, Forged: c.Forged, Replayed: c.Replayed, Malformed: c.Malformed}
 }
 
 func (n *Notices) each(fn func(*zone.CachingDirectory)) {
@@ -131,6 +220,22 @@ func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 type config struct {
 	channel string
 	ping    time.Duration
+	bound   time.Duration
+	key     []byte
+	maxAge  time.Duration
+	now     func() time.Time
+}
+
+// WithClock sets the clock that notice times and the notice bound are
+// read from. The default (or nil) is time.Now.
+func WithClock(now func() time.Time) Option {
+	return Option{"WithClock", func(c *config) error {
+		if now == nil {
+			now = time.Now
+		}
+		c.now = now
+		return nil
+	}}
 }
 
 // WithChannel sets the pub/sub channel (default "cellgate:directory").
@@ -146,9 +251,54 @@ func WithChannel(channel string) Option {
 	}}
 }
 
-// WithPingInterval sets how long the notice connection may stay idle
-// before it is pinged (default five seconds), so a dead connection is
-// found and replaced. Zero or less is an error.
+// WithPingInterval sets how long a heartbeat on the notice connection may
+// go unanswered before the connection is taken for dead and replaced
+// (default five seconds); the heartbeat itself is sent every quarter of
+// WithNoticeBound. Zero or less is an error.
 func WithPingInterval(d time.Duration) Option {
 	return Option{"WithPingInterval", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.ping = d })}
+}
+
+// WithNoticeBound sets how stale the notice path may be before
+// NoticesFresh reports false (default DefaultNoticeBound, one second; zero
+// means the default; negative is an error). The subscription connection
+// is pinged every quarter of the bound; each pong proves that every
+// notice published before its ping has been applied.
+func WithNoticeBound(d time.Duration) Option {
+	return Option{"WithNoticeBound", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d == 0 {
+			d = DefaultNoticeBound
+		}
+		c.bound = d
+	})}
+}
+
+// WithNoticeKey makes Publish sign every notice with HMAC-SHA256 under key,
+// and the watched caches accept only notices signed with it that are at
+// most maxAge old (either way) and not seen before: anyone who can PUBLISH
+// on the Redis can then no longer empty the caches with forged notices,
+// nor replay a captured one. Every process on the channel needs the same
+// key; redis-cli PUBLISH of a bare company id is then dropped. maxAge zero
+// means DefaultNoticeMaxAge (ten minutes); it must be at least the longest
+// a watched cache serves an entry while the directory answers (zone.WithTTL
+// plus zone.WithStaleWhileRevalidate, six minutes by default)
+// plus the clock skew between hosts, since a genuine notice older than
+// maxAge is dropped. Default: no key; notices are unsigned and whoever can
+// publish on the Redis is trusted (signed notices are read without being
+// verified). A key shorter than 32 bytes, or a negative maxAge, is an
+// error.
+func WithNoticeKey(key []byte, maxAge time.Duration) Option {
+	return Option{"WithNoticeKey", func(c *config) error {
+		if len(key) < minKey {
+			return fmt.Errorf("key has %d bytes, want at least %d", len(key), minKey)
+		}
+		if err := optcheck.NotNegative(maxAge); err != nil {
+			return fmt.Errorf("maxAge: %w", err)
+		}
+		if maxAge == 0 {
+			maxAge = DefaultNoticeMaxAge
+		}
+		c.key, c.maxAge = bytes.Clone(key), maxAge
+		return nil
+	}}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/redissub"
 	"github.com/cellgate/cellgate/internal/redistest"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/redisnotice"
@@ -116,20 +118,108 @@ func TestPublishInvalidatesEveryReplica(t *testing.T) {
 	}
 }
 
-// After Redis comes back, every watched cache is emptied: notices sent
+// While Redis is down, a watched cache serves its zones within the notice
+// bound, then asks the directory (a move whose notice is lost is followed);
+// after Redis comes back, every watched cache is emptied: notices sent
 // meanwhile are lost.
 func TestReconnectPurges(t *testing.T) {
 	srv := redistest.Start(t)
-	dir := &movable{zones: map[string]zone.Zone{"42": us01}}
-	r := newReplica(t, srv.Addr(), dir)
+	dir := &movable{zones: map[string]zone.Zone{"42": us01, "43": us01}}
+	clk := fakeclock.New(time.Now())
+	r := newReplica(t, srv.Addr(), dir, redisnotice.WithClock(clk.Now))
+	waitFresh(t, r.notices)
 	lookupUntil(t, r.cache, "42", us01)
+	lookupUntil(t, r.cache, "43", us01)
 	srv.Kill()
 	dir.move("42", us02) // its notice is lost: Redis is down
+	dir.move("43", us02)
 	if z, _ := r.cache.Lookup(context.Background(), "42"); z != us01 {
-		t.Fatal("cache changed without a notice")
+		t.Fatal("within the bound, the cache changed without a notice")
+	}
+	clk.Advance(redisnotice.DefaultNoticeBound + time.Millisecond)
+	if z, _ := r.cache.Lookup(context.Background(), "42"); z != us02 {
+		t.Fatalf("past the bound without notices: %s, want the directory's us02", z.Name)
 	}
 	srv.Restart()
-	t.Logf("cache purged %v after the restart", lookupUntil(t, r.cache, "42", us02))
+	waitFresh(t, r.notices) // resubscribed: the purge comes first
+	if z, _ := r.cache.Lookup(context.Background(), "43"); z != us02 {
+		t.Fatalf("after the restart: %s, want the cache purged", z.Name)
+	}
+}
+
+// waitFresh waits until n's notice path is proven alive.
+func waitFresh(t *testing.T, n *redisnotice.Notices) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !n.NoticesFresh(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("notices not fresh within 20s")
+		}
+	}
+}
+
+// A replica whose notice connection is black-holed (the socket stays open,
+// nothing comes back) follows a company move within the notice bound
+// although the notice never reaches it: past the bound it stops trusting
+// its cache and asks the directory. The bound is checked on the fake
+// clock; the connection is not renewed within the test.
+func TestPartitionedReplicaFollowsMoveWithinBound(t *testing.T) {
+	srv := redistest.Start(t)
+	proxy := redistest.NewProxy(t, srv.Addr())
+	dir := &movable{zones: map[string]zone.Zone{"42": us01}}
+	clk := fakeclock.New(time.Now())
+	r := newReplica(t, proxy.Addr(), dir, redisnotice.WithClock(clk.Now), redisnotice.WithPingInterval(time.Hour))
+	other := newReplica(t, srv.Addr(), dir)
+	waitFresh(t, r.notices)
+	lookupUntil(t, r.cache, "42", us01)
+	proxy.Freeze()
+	dir.move("42", us02)
+	if err := other.notices.Publish(context.Background(), "42"); err != nil {
+		t.Fatal(err)
+	}
+	if z, _ := r.cache.Lookup(context.Background(), "42"); z != us01 {
+		t.Fatalf("within the bound: %s, want the cached us01 (the lag the bound allows)", z.Name)
+	}
+	clk.Advance(redisnotice.DefaultNoticeBound + time.Millisecond)
+	if r.notices.NoticesFresh() {
+		t.Fatal("fresh past the bound through a black-holed connection")
+	}
+	if z, _ := r.cache.Lookup(context.Background(), "42"); z != us02 {
+		t.Fatalf("past the bound: %s, want us02 (the cache asks instead of trusting itself)", z.Name)
+	}
+}
+
+// With a notice key, a bare company id published with redis-cli (or any
+// forged or badly signed notice) is dropped and counted; a signed one
+// crosses.
+func TestForgedDirectoryNoticesDropped(t *testing.T) {
+	srv := redistest.Start(t)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	dir := &movable{zones: map[string]zone.Zone{"42": us01, "43": us01}}
+	a := newReplica(t, srv.Addr(), dir, redisnotice.WithNoticeKey(key, 0))
+	// b's clock stands still: its cache stays trusted whatever the load.
+	b := newReplica(t, srv.Addr(), dir, redisnotice.WithNoticeKey(key, 0), redisnotice.WithClock(fakeclock.New(time.Now()).Now))
+	waitFresh(t, b.notices)
+	lookupUntil(t, b.cache, "42", us01)
+	lookupUntil(t, b.cache, "43", us01)
+	dir.move("42", us02)
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { raw.Close() })
+	for _, p := range []string{"42", redissub.Seal([]byte("another key, also 32 bytes long!"), "test:directory", time.Now(), "42")} {
+		if err := raw.Publish(context.Background(), "test:directory", p).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir.move("43", us02)
+	if err := a.notices.Publish(context.Background(), "43"); err != nil { // after the forged ones, so heard after them
+		t.Fatal(err)
+	}
+	lookupUntil(t, b.cache, "43", us02)
+	if z, _ := b.cache.Lookup(context.Background(), "42"); z != us01 {
+		t.Fatalf("company 42 is in %s: a forged notice was applied", z.Name)
+	}
+	if got, want := b.notices.NoticeStats(), (redisnotice.NoticeStats{Delivered: 1, Unsigned: 1, Forged: 1}); got != want {
+		t.Fatalf("NoticeStats = %+v, want %+v", got, want)
+	}
 }
 
 // A notice connection gone silent (a network cut) is replaced, and every

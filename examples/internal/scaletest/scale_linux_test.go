@@ -47,6 +47,12 @@ func TestScaleOutOnRedis(t *testing.T) {
 	if _, err := reference.LoadKey(keys, "auth"); err != nil {
 		t.Fatal(err)
 	}
+	// With notices.key every service signs its Redis notices and drops
+	// unsigned ones.
+	noticeKey, err := reference.LoadKey(keys, reference.NoticesKeyName)
+	if err != nil {
+		t.Fatal(err)
+	}
 	directory := filepath.Join(t.TempDir(), "directory.json")
 	writeDirectory(t, directory, map[string]zone.Zone{
 		"1": {Name: "us01", WebBaseURL: us01URL},
@@ -87,7 +93,7 @@ func TestScaleOutOnRedis(t *testing.T) {
 		addr := freeAddr(t)
 		routerProcs = append(routerProcs, start(t, "cellrouter "+name, filepath.Join(bin, "cellrouter"),
 			"-addr", addr, "-gateway", "us01=http://"+gws["A"].internal, // only its directory is under test
-			"-redis", rds.Addr(), "-directory", directory))
+			"-redis", rds.Addr(), "-directory", directory, "-keys", keys))
 		routers[name] = addr
 	}
 	sessions.waitHTTP(t, "http://"+sessionsAddr+"/")
@@ -226,7 +232,7 @@ func TestScaleOutOnRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	notices, err := redisnotice.New(rc)
+	notices, err := redisnotice.New(rc, redisnotice.WithNoticeKey(noticeKey, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,11 +259,13 @@ func TestScaleOutOnRedis(t *testing.T) {
 		t.Fatalf("gateway B still takes company 1: %v", err)
 	}
 
-	// Redis goes down. A session whose passport gateway B has cached keeps
-	// working; one it has not cached is refused (fail closed: the
+	// Redis goes down. Gateway B may serve a passport it has cached only
+	// while its revocation notices are proven fresh (a second); then it
+	// asks authentication, which cannot read the store: fail closed (the
 	// authentication service answers 503 session_store_unavailable, which
-	// the gateway passes on as it is), and so is the session
-	// storage API. When Redis is back, service resumes by itself.
+	// the gateway passes on as it is), for cached and uncached sessions
+	// alike, and so is the session storage API. When Redis is back,
+	// service resumes by itself.
 	newSession := func(user string) (token string, err error) {
 		token, now := passport.NewToken(), time.Now()
 		s := passport.Session{ID: passport.NewSessionID(), User: user, Companies: []string{"1"}, Created: now, Expires: now.Add(time.Hour)}
@@ -284,9 +292,11 @@ func TestScaleOutOnRedis(t *testing.T) {
 		t.Fatalf("gateway B, before the outage: %v", err)
 	}
 	rds.Kill()
-	if err := answers(gws["B"], cachedToken, http.StatusOK, "")(); err != nil {
-		t.Fatalf("gateway B, Redis down: a cached passport must keep working: %v", err)
+	begin = time.Now()
+	if _, err := poll(10*time.Second, answers(gws["B"], cachedToken, http.StatusServiceUnavailable, "session_store_unavailable")); err != nil {
+		t.Fatalf("gateway B, Redis down: a cached passport must stop being served past the notice bound: %v", err)
 	}
+	t.Logf("outage: a cached session refused (503 session_store_unavailable) %v after Redis died", time.Since(begin))
 	begin = time.Now()
 	if err := answers(gws["B"], uncachedToken, http.StatusServiceUnavailable, "session_store_unavailable")(); err != nil {
 		t.Fatalf("gateway B, Redis down: a session it has not cached must be refused: %v", err)
