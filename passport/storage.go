@@ -1,7 +1,10 @@
 package passport
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/cellgate/cellgate/edge"
@@ -13,6 +16,15 @@ import (
 // internal system revokes them. Every call must carry a valid hmacsig
 // signature made with the session-storage key; anything else is refused
 // with hmacsig's 403 problems before the store is touched.
+//
+// A PUT must also bind its body: its signature covers the body's RFC 9530
+// Content-Digest (hmacsig.Signer.SignContent; StoreClient sends it through
+// hmacsig.Transport), so a signed URL replayed within its lifetime cannot
+// store another session. A PUT whose signature covers no digest is refused
+// with 403 content_digest_missing; a body that does not match it, with 403
+// content_digest_mismatch. The body (at most 256 KiB) is streamed, never
+// buffered beyond the JSON decoder's own buffer, and read to its end, where
+// the digest is checked, before the store is touched.
 //
 // Routes, under the prefix (WithPrefix):
 //
@@ -44,7 +56,7 @@ func NewStorageService(store Store, v *hmacsig.Verifier, opts ...Option) (*Stora
 	mux.HandleFunc(c.prefix+"/session", s.session)
 	mux.HandleFunc(c.prefix+"/revoke/{kind}/{id}", s.revoke)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, ErrNotFound) })
-	s.h = hmacsig.Require(v)(mux)
+	s.h = hmacsig.Require(v, hmacsig.RequireContentDigest(http.MethodPut))(mux)
 	return s, nil
 }
 
@@ -68,8 +80,14 @@ func (s *StorageService) session(w http.ResponseWriter, r *http.Request) {
 		edge.WriteJSON(w, http.StatusOK, sess)
 	case http.MethodPut:
 		var sess Session
-		if err := decodeJSON(r.Body, maxSessionBody, &sess); err != nil {
-			edge.WriteProblem(w, r, ErrSessionInvalid.WithCause(err))
+		if err := decodeJSONToEOF(r.Body, maxSessionBody, &sess); err != nil {
+			// A body that is not the signed one says so with hmacsig's
+			// problem; anything else is a bad session.
+			var p *edge.Problem
+			if !errors.As(err, &p) {
+				err = ErrSessionInvalid.WithCause(err)
+			}
+			edge.WriteProblem(w, r, err)
 			return
 		}
 		if err := sess.Validate(); err != nil {
@@ -119,4 +137,40 @@ func storeError(err error) error {
 		return err
 	}
 	return ErrSessionStoreUnavailable.WithCause(err)
+}
+
+// decodeJSONToEOF is decodeJSON that also reads the body to its end and
+// returns the error found there. A JSON decoder stops where the value ends,
+// but hmacsig checks a signed Content-Digest where the body ends (its last
+// Read returns hmacsig.ErrContentDigestMismatch instead of io.EOF), so a
+// value must not be acted on before that end was reached. What follows the
+// value may only be white space; the whole body is at most limit bytes.
+func decodeJSONToEOF(body io.Reader, limit int64, v any) error {
+	lr := &io.LimitedReader{R: body, N: limit + 1}
+	dec := json.NewDecoder(lr)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if lr.N <= 0 {
+			return fmt.Errorf("body larger than %d bytes", limit)
+		}
+		return err
+	}
+	rest := io.MultiReader(dec.Buffered(), lr)
+	var buf [512]byte
+	for {
+		n, err := rest.Read(buf[:])
+		for _, c := range buf[:n] {
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				return errors.New("trailing data after the JSON value")
+			}
+		}
+		switch {
+		case err == io.EOF && lr.N <= 0:
+			return fmt.Errorf("body larger than %d bytes", limit)
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return err
+		}
+	}
 }
