@@ -53,8 +53,15 @@ func parseContentDigest(dst *[32]byte, v string) bool {
 	if len(v) != digestLen || v[:len(digestPrefix)] != digestPrefix || v[digestLen-1] != ':' {
 		return false
 	}
-	n, err := base64.StdEncoding.Strict().Decode(dst[:], []byte(v[len(digestPrefix):digestLen-1]))
-	return err == nil && n == len(dst)
+	// 44 characters decode to up to 33 bytes (without padding): decode into
+	// room for them, as Decode writes past a shorter destination's end.
+	var buf [33]byte
+	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(v[len(digestPrefix):digestLen-1]))
+	if err != nil || n != len(dst) {
+		return false
+	}
+	copy(dst[:], buf[:n])
+	return true
 }
 
 // requestDigest returns the Content-Digest of a request whose URL covers
