@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"time"
 
@@ -84,8 +85,8 @@ func ExampleRequireContentDigest() {
 		}))
 
 	digest := hmacsig.ContentDigest([]byte(`{"companies":["1"]}`))
-	u, _ := http.NewRequest("PUT", "/session?key=k", nil)
-	signed, _ := signer.SignContent("PUT", u.URL, digest, time.Minute)
+	u, _ := url.Parse("/session?key=k")
+	signed, _ := signer.SignContent("PUT", u, digest, time.Minute)
 	fmt.Println(signed, digest)
 
 	for _, body := range []string{`{"companies":["1"]}`, `{"companies":["1","2","3"]}`} {
