@@ -82,13 +82,14 @@ func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
 // cause naming the broken rule, never a key, signature or query).
 //
 // When the URL has the content_digest parameter, the signature covers the
-// request's Content-Digest header too (SPEC.md, "Content digest"), and a
-// verified r gets a new Body (as http.MaxBytesReader is used): it streams
-// the body, hashes it, and returns [ErrContentDigestMismatch] instead of
-// io.EOF at its end when the body is not the signed one. Nothing is
-// buffered, so nothing can be checked before the end: read the body to
-// io.EOF and check the error before acting on it. Verify does not require a
-// digest; [Require] with [RequireContentDigest] does.
+// request's Content-Digest header too (SPEC.md, "Content digest"), and
+// Verify replaces the Body of a verified r (the way http.MaxBytesReader is
+// installed) with one that streams the body, hashes it, and returns
+// [ErrContentDigestMismatch] instead of io.EOF at its end when the body is
+// not the signed one. Nothing is buffered, so nothing can be checked before
+// the end: read the body to io.EOF and check the error before acting on it.
+// Verify does not require a digest; [Require] with [RequireContentDigest]
+// does.
 //
 // It reads the request-target as received, r.RequestURI, because r.URL has
 // been decoded and re-escaped (%2F would become /). A request made in-process
