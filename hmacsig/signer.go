@@ -123,8 +123,11 @@ func (s *Signer) signContent(method, path, query, digest string, lifetime time.D
 	// taken before the signature is appended stays valid, as the builder
 	// never reallocates within the capacity grown here.
 	var b strings.Builder
-	b.Grow(len(query) + len(sep) + len("expires_at=") + 10 + len("&kid=") + len(s.kid) +
-		len("&content_digest=") + len(digestAlg) + len("&sig=") + 64)
+	n := len(query) + len(sep) + len("expires_at=") + 10 + len("&kid=") + len(s.kid) + len("&sig=") + 64
+	if digest != "" {
+		n += len("&" + paramContentDigest + "=" + digestAlg)
+	}
+	b.Grow(n)
 	b.WriteString(query)
 	b.WriteString(sep)
 	b.WriteString(paramExpiresAt + "=")
