@@ -54,4 +54,12 @@
 // wait at least the JWKS max-age, then Rotate. The retired key stays
 // published until every passport it signed has expired, and a gateway drops
 // its cache the moment the authentication service signs with another key.
+//
+// Bounds a Verifier keeps whatever the issuer or the network does: a
+// passport must carry iat and live no longer than WithMaxLifetime (401
+// passport_lifetime_too_long), a crit header is refused, and a JWKS that
+// cannot be fetched is trusted for WithJWKSMaxStale (an hour) after the
+// last fetch that succeeded began; then every passport is refused with 503
+// passport_keys_stale until a fetch succeeds, so a key withdrawn from the
+// JWKS dies within that bound even while the JWKS is unreachable.
 package passport

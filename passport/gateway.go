@@ -68,6 +68,7 @@ type Gateway struct {
 	timeout     time.Duration
 	now         func() time.Time
 	obs         Observer // nil: none
+	budget      *tokenBudget
 
 	mu     sync.Mutex
 	cache  *simplelru.LRU[cacheKey, *entry]
@@ -98,7 +99,7 @@ type entry struct {
 // (hmacsig.Transport) across processes; nil means edge.NewTransport.
 // Options: WithCookie, WithHeader, WithCompanyHeader, WithPublic,
 // WithCompanyless, WithCacheTTL, WithMaxEntries, WithKeepSessionCookie,
-// WithTimeout, WithClock, WithObserver.
+// WithTimeout, WithClock, WithObserver, WithFailureBudget, WithForwardedBy.
 func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.RoundTripper, opts ...Option) (*Gateway, error) {
 	c, err := newConfig("NewGateway", opts, gatewayOptions)
 	if err != nil {
@@ -122,6 +123,7 @@ func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.Rou
 		cookie: c.cookie, header: http.CanonicalHeaderKey(c.header), public: c.public, companyless: c.companyless,
 		keepCookie: c.keepCookie, ttl: c.cacheTTL, timeout: c.timeout, now: c.now,
 		missing: companyMissing(c.companyHeader), obs: c.observer,
+		budget: newTokenBudget(c.now, c.failureBudget, c.forwardedBy),
 	}
 	g.bearer = g.header == "Authorization"
 	if g.cache, err = simplelru.NewLRU[cacheKey, *entry](c.maxEntries, nil); err != nil {
@@ -177,11 +179,15 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			edge.WriteProblem(w, r, ErrSessionMissing)
 			return
 		}
-		e, err := g.passport(ctx, token, zone.CompanyFromContext(ctx))
+		e, err := g.passport(ctx, r, token, zone.CompanyFromContext(ctx))
 		if err != nil {
 			if g.public(r) {
 				next.ServeHTTP(w, r.WithContext(ctx))
 				return
+			}
+			var ex budgetExceeded
+			if errors.As(err, &ex) {
+				w.Header().Set("Retry-After", ex.retryAfter())
 			}
 			edge.WriteProblem(w, r, err)
 			return
@@ -271,8 +277,9 @@ func (g *Gateway) Flush() {
 }
 
 // passport returns the cached passport of the session for company, or a
-// fresh one.
-func (g *Gateway) passport(ctx context.Context, token, company string) (*entry, error) {
+// fresh one. A token refused lately is refused again from memory, and a
+// client out of its failure budget gets no call (see UnknownTokenTTL).
+func (g *Gateway) passport(ctx context.Context, r *http.Request, token, company string) (*entry, error) {
 	// Hash through a stack buffer: a plain []byte(token) conversion
 	// allocates for tokens longer than 32 bytes.
 	var buf [64]byte
@@ -282,10 +289,20 @@ func (g *Gateway) passport(ctx context.Context, token, company string) (*entry, 
 	if e != nil {
 		return e, nil
 	}
+	if err := g.budget.refusal(key.session); err != nil {
+		return nil, err
+	}
+	if out, wait := g.budget.exhausted(r); out {
+		return nil, budgetExceeded{wait}
+	}
 	if g.recentlyFailed(key) {
 		return nil, ErrAuthUnavailable.WithCause(errRecentFailure)
 	}
-	return g.fetch(ctx, key)
+	e, err := g.fetch(ctx, key)
+	if err != nil {
+		g.budget.failed(r, key.session, err)
+	}
+	return e, err
 }
 
 // fetch gets a passport from the authentication service, one call per key

@@ -24,11 +24,15 @@ const (
 )
 
 // jwksSource holds the keys of a JWKS URL. It fetches on first use, when
-// the set is older than its max-age, and when a passport names an unknown
-// kid, but never more than once per refreshEvery, and not at all for
-// failureBackoff after a failed fetch: an unknown kid must not turn every
-// request into a fetch, and a JWKS endpoint that is down must not be
-// hammered. A failed refresh keeps the keys it had.
+// the set is older than its max-age (or half of maxStale, if sooner), and
+// when a passport names an unknown kid, but never more than once per
+// refreshEvery, and not at all for failureBackoff after a failed fetch: an
+// unknown kid must not turn every request into a fetch, and a JWKS endpoint
+// that is down must not be hammered. A failed refresh keeps the keys it
+// had, but only until maxStale after the fetch that brought them began:
+// past that the set is not trusted (a key may have been withdrawn from it
+// meanwhile) and every passport is refused with ErrKeysStale until a fetch
+// succeeds.
 type jwksSource struct {
 	url          string
 	rt           http.RoundTripper
@@ -36,13 +40,15 @@ type jwksSource struct {
 	now          func() time.Time
 	refreshEvery time.Duration
 	backoff      time.Duration
+	maxStale     time.Duration
 
-	mu          sync.RWMutex
-	keys        map[string]PublicKey
-	expires     time.Time
-	lastAttempt time.Time
-	failedUntil time.Time
-	lastErr     error
+	mu           sync.RWMutex
+	keys         map[string]PublicKey
+	expires      time.Time // fetch again from then on
+	trustedUntil time.Time // use keys until then, fetch or not
+	lastAttempt  time.Time
+	failedUntil  time.Time
+	lastErr      error
 
 	calls singleflight.Group
 }
@@ -54,7 +60,7 @@ func newJWKSSource(c *config) *jwksSource {
 	}
 	return &jwksSource{
 		url: c.jwksURL, rt: edge.Outbound(rt), timeout: c.timeout, now: c.now,
-		refreshEvery: c.refreshEvery, backoff: c.failureBackoff,
+		refreshEvery: c.refreshEvery, backoff: c.failureBackoff, maxStale: c.jwksMaxStale,
 	}
 }
 
@@ -62,36 +68,46 @@ func (s *jwksSource) key(ctx context.Context, kid string) (PublicKey, error) {
 	now := s.now()
 	s.mu.RLock()
 	k, ok := s.keys[kid]
-	fresh := now.Before(s.expires)
+	fresh := now.Before(s.expires) // expires is never after trustedUntil
+	trusted := now.Before(s.trustedUntil)
 	mayFetch := !now.Before(s.failedUntil) && (s.keys == nil || !now.Before(s.lastAttempt.Add(s.refreshEvery)))
 	s.mu.RUnlock()
 	switch {
 	case ok && fresh:
 		return k, nil
-	case !mayFetch && ok:
+	case !mayFetch && ok && trusted:
 		return k, nil
 	case !mayFetch:
-		return s.miss(kid)
+		return s.miss(kid, now)
 	}
-	if err := s.refresh(ctx); err != nil && ok {
-		return k, nil // a failed refresh keeps the keys it had
-	}
+	_ = s.refresh(ctx) // a failed refresh keeps the keys it had while they are trusted
+	now = s.now()
 	s.mu.RLock()
 	k, ok = s.keys[kid]
+	trusted = now.Before(s.trustedUntil)
 	s.mu.RUnlock()
-	if ok {
+	if ok && trusted {
 		return k, nil
 	}
-	return s.miss(kid)
+	return s.miss(kid, now)
 }
 
-// miss explains why kid has no key: none at all yet is the JWKS's fault
-// (503), a set without it is the passport's (401).
-func (s *jwksSource) miss(kid string) (PublicKey, error) {
+// miss explains why kid has no key at now: none at all yet, or a set
+// no longer trusted, is the JWKS's fault (503), a trusted set without it
+// is the passport's (401).
+func (s *jwksSource) miss(kid string, now time.Time) (PublicKey, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.keys == nil {
+	switch {
+	case s.keys == nil:
 		return PublicKey{}, ErrKeysUnavailable.WithCause(s.lastErr)
+	case !now.Before(s.trustedUntil):
+		last := s.lastErr
+		if last == nil {
+			last = errors.New("no fetch has succeeded since") // one may be under way
+		}
+		return PublicKey{}, ErrKeysStale.WithCause(fmt.Errorf("passport: jwks fetched at %s, trusted for %s: %w",
+			s.trustedUntil.Add(-s.maxStale).UTC().Format(time.RFC3339), s.maxStale, last))
 	}
 	return PublicKey{}, fmt.Errorf("%w %s", errNoKey, kid)
 }
@@ -99,8 +115,9 @@ func (s *jwksSource) miss(kid string) (PublicKey, error) {
 // refresh fetches the set once for every caller waiting on it.
 func (s *jwksSource) refresh(ctx context.Context) error {
 	ch := s.calls.DoChan("", func() (any, error) {
+		start := s.now()
 		s.mu.Lock()
-		s.lastAttempt = s.now()
+		s.lastAttempt = start
 		s.mu.Unlock()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
 		defer cancel()
@@ -112,7 +129,11 @@ func (s *jwksSource) refresh(ctx context.Context) error {
 			s.failedUntil, s.lastErr = now.Add(s.backoff), err
 			return nil, err
 		}
-		s.keys, s.expires, s.lastErr = keys, now.Add(maxAge), nil
+		// The set is as of the fetch's start at the latest: its trust
+		// (and its max-age) count from then.
+		s.keys, s.lastErr = keys, nil
+		s.trustedUntil = start.Add(s.maxStale)
+		s.expires = start.Add(min(maxAge, s.maxStale/2))
 		return nil, nil
 	})
 	select {

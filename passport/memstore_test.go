@@ -48,7 +48,13 @@ func TestSessionValidate(t *testing.T) {
 		"dot user":        func(s *Session) { s.User = "." },
 		"dot-dot company": func(s *Session) { s.Companies = []string{"1", ".."} },
 		"too many attrs":  func(s *Session) { s.Attrs = attrs },
-		"long attr":       func(s *Session) { s.Attrs = map[string]string{"k": strings.Repeat("v", 257)} },
+		// Identities reach log lines and headers: no control characters.
+		"CRLF user":      func(s *Session) { s.User = "u\r\nX-Admin: 1" },
+		"NUL user":       func(s *Session) { s.User = "u\x00" },
+		"DEL company":    func(s *Session) { s.Companies = []string{"1\x7f"} },
+		"C1 id":          func(s *Session) { s.ID = "s\u0085" },
+		"bad UTF-8 user": func(s *Session) { s.User = "u\xff" },
+		"long attr":      func(s *Session) { s.Attrs = map[string]string{"k": strings.Repeat("v", 257)} },
 	} {
 		s := ok
 		edit(&s)

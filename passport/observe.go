@@ -22,7 +22,9 @@ type Observer interface {
 	// "ok" or the problem code of the refusal.
 	PassportMint(ctx context.Context, zone string, d time.Duration, outcome string)
 	// PassportRejected is told the problem code (passport_missing,
-	// passport_invalid, passport_expired) of a request that Require refused.
+	// passport_invalid, passport_expired, passport_lifetime_too_long,
+	// passport_keys_unavailable, passport_keys_stale) of a request that
+	// Require refused.
 	PassportRejected(ctx context.Context, code string)
 	// RevocationNotice is told the kind of every revocation notice a
 	// Gateway receives: "session", "user", "company" or "all".

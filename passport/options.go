@@ -36,8 +36,8 @@ func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 var (
 	issuerOptions   = []string{"WithLifetime", "WithNextKey", "WithPreviousKeys", "WithJWKSMaxAge", "WithClock"}
 	authOptions     = []string{"WithTrust", "WithSignedCalls"}
-	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock", "WithObserver"}
-	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithHeader", "WithTransport", "WithTimeout", "WithClock", "WithObserver"}
+	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock", "WithObserver", "WithFailureBudget", "WithForwardedBy"}
+	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithMaxLifetime", "WithJWKSMaxStale", "WithHeader", "WithTransport", "WithTimeout", "WithClock", "WithObserver"}
 	memStoreOptions = []string{"WithMaxEntries", "WithRetention", "WithClock"}
 	storageOptions  = []string{"WithPrefix"}
 	clientOptions   = []string{"WithTimeout"}
@@ -55,6 +55,26 @@ const (
 	DefaultMaxEntries      = 100_000            // WithMaxEntries: memory store and gateway cache bound
 	DefaultRetention       = 10 * time.Minute   // WithRetention: how long an expired session is remembered
 	DefaultSessionLifetime = 8 * time.Hour      // WithSessionLifetime: a session made by SignIn
+
+	// DefaultMaxLifetime (WithMaxLifetime) is the longest passport a
+	// Verifier accepts: an Issuer's default lifetime plus the default
+	// leeway, so a passport minted by an Issuer whose clock runs ahead
+	// by up to the leeway still passes.
+	DefaultMaxLifetime = DefaultLifetime + DefaultLeeway
+	// DefaultJWKSMaxStale (WithJWKSMaxStale) is how long after a JWKS
+	// fetch began a Verifier keeps using its keys while every later fetch
+	// fails. An hour is twelve default max-ages: it rides out a restart,
+	// a deploy or a network incident of the service that serves the JWKS,
+	// yet a key removed from the set (rotated out, or withdrawn after a
+	// leak) cannot be kept alive for days by making fetches fail.
+	DefaultJWKSMaxStale = time.Hour
+)
+
+// Bounds of WithMaxLifetime and WithJWKSMaxStale.
+const (
+	maxMaxLifetime  = time.Hour + 5*time.Minute // WithLifetime's bound plus WithLeeway's
+	minJWKSMaxStale = time.Minute
+	maxJWKSMaxStale = 24 * time.Hour
 )
 
 // MaxPassportSize bounds the passport a Verifier reads; anything longer is
@@ -85,6 +105,8 @@ type config struct {
 	companyless   func(*http.Request) bool
 	cacheTTL      time.Duration
 	keepCookie    bool
+	failureBudget int
+	forwardedBy   edge.Trust
 
 	// SignIn
 	sessionLifetime time.Duration
@@ -97,6 +119,8 @@ type config struct {
 	loopbackHTTP   bool
 	leeway         time.Duration
 	transport      http.RoundTripper
+	maxLifetime    time.Duration // 0: DefaultMaxLifetime, or WithIssuer's lifetime plus DefaultLeeway
+	jwksMaxStale   time.Duration
 	refreshEvery   time.Duration
 	failureBackoff time.Duration
 
@@ -122,7 +146,10 @@ func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 		public:          func(*http.Request) bool { return false },
 		companyless:     func(*http.Request) bool { return false },
 		cacheTTL:        DefaultCacheTTL,
+		failureBudget:   DefaultFailureBudget,
+		forwardedBy:     edge.TrustNone,
 		leeway:          DefaultLeeway,
+		jwksMaxStale:    DefaultJWKSMaxStale,
 		refreshEvery:    10 * time.Second,
 		failureBackoff:  30 * time.Second,
 		timeout:         DefaultTimeout,
@@ -200,6 +227,40 @@ func WithTrust(t edge.Trust) Option {
 	return Option{"WithTrust", func(c *config) error {
 		if t != nil {
 			c.trust = t
+		}
+		return nil
+	}}
+}
+
+// WithFailureBudget sets how many refused session tokens (unknown,
+// expired or revoked) one client address (IPv4 /32, IPv6 /64) may send a
+// Gateway a minute, and at once. Past it, the client's requests that no
+// cache answers get 429 auth_failures_exceeded with Retry-After, without
+// an authentication call, until the budget refills. The default is
+// DefaultFailureBudget (60); zero means the default; a negative n is an
+// error. Behind a hop (a cell router), set WithForwardedBy too, or every
+// client of that hop shares one budget.
+func WithFailureBudget(n int) Option {
+	return Option{"WithFailureBudget", func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%d refusals a minute is negative", n)
+		}
+		if n > 0 {
+			c.failureBudget = n
+		}
+		return nil
+	}}
+}
+
+// WithForwardedBy sets which requests come through a trusted hop (an
+// edge.Proxy, such as the cell router) that appended the client's address
+// to X-Forwarded-For: for those the Gateway's failure budget counts that
+// address (edge.ClientAddr). The default (also for nil) trusts no hop:
+// the budget counts the address a request came from.
+func WithForwardedBy(t edge.Trust) Option {
+	return Option{"WithForwardedBy", func(c *config) error {
+		if t != nil {
+			c.forwardedBy = t
 		}
 		return nil
 	}}
@@ -365,6 +426,49 @@ func WithLeeway(d time.Duration) Option {
 			return fmt.Errorf("%s is outside [0, 5m]", d)
 		}
 		c.leeway = d
+		return nil
+	}}
+}
+
+// WithMaxLifetime sets the longest passport a Verifier accepts: one whose
+// exp lies more than d after its iat, or more than d after now, is refused
+// with 401 passport_lifetime_too_long, so a passport minted for years (a
+// leaked key, a misconfigured issuer) is useless. The default is
+// DefaultMaxLifetime; with WithIssuer it is that Issuer's lifetime
+// (WithLifetime) plus DefaultLeeway. Zero means the default; a negative
+// value or more than 1h5m (WithLifetime's bound plus WithLeeway's) is an
+// error. Verifiers of an Issuer with a longer WithLifetime than the
+// default must raise it, and so must a verifier whose WithLeeway is longer
+// than DefaultLeeway when its issuer's clock may run that far ahead.
+func WithMaxLifetime(d time.Duration) Option {
+	return Option{"WithMaxLifetime", func(c *config) error {
+		if d < 0 || d > maxMaxLifetime {
+			return fmt.Errorf("%s is outside [0, %s]", d, maxMaxLifetime)
+		}
+		c.maxLifetime = d
+		return nil
+	}}
+}
+
+// WithJWKSMaxStale bounds how long a Verifier with WithJWKS keeps using a
+// key set after the fetch that brought it began, while every later fetch
+// fails. Past the bound it refuses every passport with 503
+// passport_keys_stale until a fetch succeeds: a key removed from the JWKS
+// must not stay valid for as long as the JWKS is unreachable. The set is
+// fetched again after its max-age or half of d, whichever comes first, so
+// a failing endpoint is retried (every 30 s) long before the bound. The
+// default is DefaultJWKSMaxStale. Zero means the default; a negative
+// value, or one outside [1m, 24h], is an error.
+func WithJWKSMaxStale(d time.Duration) Option {
+	return Option{"WithJWKSMaxStale", func(c *config) error {
+		switch {
+		case d == 0:
+			c.jwksMaxStale = DefaultJWKSMaxStale
+		case d < minJWKSMaxStale || d > maxJWKSMaxStale:
+			return fmt.Errorf("%s is outside [%s, %s]", d, minJWKSMaxStale, maxJWKSMaxStale)
+		default:
+			c.jwksMaxStale = d
+		}
 		return nil
 	}}
 }

@@ -52,7 +52,7 @@ func (w *optionWorld) allOptions() []Option {
 		WithSessionLifetime(time.Hour), WithInsecureCookie(), WithJWKS("https://auth.test/jwks.json"),
 		WithStaticKeys(w.key.Public()), WithIssuer(w.issuer), WithLoopbackHTTP(), WithLeeway(time.Second),
 		WithTransport(http.DefaultTransport), WithTimeout(time.Second), WithMaxEntries(10), WithRetention(time.Minute),
-		WithPrefix("/internal"), WithObserver(nil),
+		WithPrefix("/internal"), WithObserver(nil), WithMaxLifetime(time.Minute), WithJWKSMaxStale(time.Hour), WithFailureBudget(10), WithForwardedBy(nil),
 	}
 }
 
@@ -152,6 +152,11 @@ func TestOptionsRefuseInvalidValues(t *testing.T) {
 		{"NewVerifier", WithLeeway(-time.Second)},
 		{"NewVerifier", WithLeeway(time.Hour)},
 		{"NewVerifier", WithHeader("")},
+		{"NewVerifier", WithMaxLifetime(-time.Second)},
+		{"NewVerifier", WithMaxLifetime(2 * time.Hour)},
+		{"NewVerifier", WithJWKSMaxStale(-time.Second)},
+		{"NewVerifier", WithJWKSMaxStale(time.Second)},
+		{"NewVerifier", WithJWKSMaxStale(48 * time.Hour)},
 		{"NewMemoryStore", WithMaxEntries(-1)},
 		{"NewMemoryStore", WithRetention(-time.Second)},
 		{"NewStorageService", WithPrefix("internal")},

@@ -50,12 +50,22 @@ var (
 	// ErrPassportMissing: a cell received a request without a passport.
 	ErrPassportMissing = edge.NewProblem(http.StatusUnauthorized, "passport_missing", "The request carries no passport.")
 	// ErrPassportInvalid: the passport is malformed, badly signed, not yet
-	// valid, meant for another cell or issuer, or lacks a required claim.
+	// valid, issued in the future, meant for another cell or issuer, lacks
+	// a required claim (iat among them) or names a crit header.
 	ErrPassportInvalid = edge.NewProblem(http.StatusUnauthorized, "passport_invalid", "The passport is not valid.")
 	// ErrPassportExpired: the passport has expired.
 	ErrPassportExpired = edge.NewProblem(http.StatusUnauthorized, "passport_expired", "The passport has expired.")
+	// ErrPassportLifetimeTooLong: the passport's exp is further from its
+	// iat, or from now, than the Verifier's WithMaxLifetime.
+	ErrPassportLifetimeTooLong = edge.NewProblem(http.StatusUnauthorized, "passport_lifetime_too_long",
+		"The passport lives longer than this cell accepts.")
 	// ErrKeysUnavailable: a Verifier has no keys yet because the JWKS could not be fetched.
 	ErrKeysUnavailable = edge.NewProblem(http.StatusServiceUnavailable, "passport_keys_unavailable",
+		"Passports cannot be checked right now. Please retry later.")
+	// ErrKeysStale: every JWKS fetch has failed for longer than the
+	// Verifier's WithJWKSMaxStale, so the keys it holds are no longer
+	// trusted (one may have been withdrawn); it refuses until a fetch succeeds.
+	ErrKeysStale = edge.NewProblem(http.StatusServiceUnavailable, "passport_keys_stale",
 		"Passports cannot be checked right now. Please retry later.")
 )
 

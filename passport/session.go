@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Bounds of a Session, so a store entry and a passport stay small.
@@ -56,9 +59,9 @@ func (s Session) IsRevoked() bool { return !s.Revoked.IsZero() }
 func (s Session) Validate() error {
 	switch {
 	case !validID(s.ID):
-		return errors.New(`passport: session id must be 1-128 bytes, not "." or ".."`)
+		return errors.New(`passport: session id must be 1-128 bytes of UTF-8 without control characters, not "." or ".."`)
 	case !validID(s.User):
-		return errors.New(`passport: session user must be 1-128 bytes, not "." or ".."`)
+		return errors.New(`passport: session user must be 1-128 bytes of UTF-8 without control characters, not "." or ".."`)
 	case len(s.Companies) > MaxCompanies:
 		return fmt.Errorf("passport: session %s: more than %d companies", s.ID, MaxCompanies)
 	case len(s.Attrs) > MaxAttrs:
@@ -68,7 +71,7 @@ func (s Session) Validate() error {
 	}
 	for _, c := range s.Companies {
 		if !validID(c) {
-			return fmt.Errorf(`passport: session %s: company ids must be 1-128 bytes, not "." or ".."`, s.ID)
+			return fmt.Errorf(`passport: session %s: company ids must be 1-128 bytes of UTF-8 without control characters, not "." or ".."`, s.ID)
 		}
 	}
 	for k, v := range s.Attrs {
@@ -80,9 +83,14 @@ func (s Session) Validate() error {
 }
 
 // validID reports whether id can name a session, user or company: 1 to 128
-// bytes and not a dot segment, which no signed URL can carry.
+// bytes of valid UTF-8 without control characters (a CR, LF or NUL in a
+// user would reach log lines and headers), and not a dot segment, which no
+// signed URL can carry.
 func validID(id string) bool {
-	return id != "" && len(id) <= maxIDLen && id != "." && id != ".."
+	if id == "" || len(id) > maxIDLen || id == "." || id == ".." || !utf8.ValidString(id) {
+		return false
+	}
+	return !strings.ContainsFunc(id, unicode.IsControl)
 }
 
 // NewToken returns a new session token: 256 random bits as 43 URL-safe

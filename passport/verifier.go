@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/zone"
@@ -16,18 +17,22 @@ import (
 )
 
 // Verifier checks passports in a cell: signature by a known key whose type
-// matches the algorithm (EdDSA or ES256 only: never none, never HMAC), the
-// issuer, the audience (the cell's own zone, so a passport minted for
-// another cell is refused), exp and nbf with leeway, and every claim a
+// matches the algorithm (EdDSA or ES256 only: never none, never HMAC), no
+// crit header (RFC 7515 §4.1.11: it understands no extension), the issuer,
+// the audience (the cell's own zone, so a passport minted for another cell
+// is refused), exp, nbf and iat with leeway (iat required and not in the
+// future), a lifetime no longer than WithMaxLifetime, and every claim a
 // passport carries.
 type Verifier struct {
-	iss    string
-	aud    string
-	header string
-	bearer bool
-	parser *jwt.Parser
-	keys   keySource
-	obs    Observer // nil: none
+	iss         string
+	aud         string
+	header      string
+	bearer      bool
+	parser      *jwt.Parser
+	keys        keySource
+	now         func() time.Time
+	maxLifetime time.Duration
+	obs         Observer // nil: none
 }
 
 type keySource interface {
@@ -39,8 +44,9 @@ type keySource interface {
 // another process than the Issuer), WithIssuer (the Issuer in this process,
 // followed through every rotation) and WithStaticKeys (a fixed set).
 // Options: one of WithJWKS, WithIssuer and WithStaticKeys; WithLeeway,
-// WithHeader, WithTransport and WithTimeout (for the JWKS), WithLoopbackHTTP,
-// WithClock, WithObserver.
+// WithMaxLifetime, WithHeader, WithTransport, WithTimeout and
+// WithJWKSMaxStale (for the JWKS), WithLoopbackHTTP, WithClock,
+// WithObserver.
 func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 	c, err := newConfig("NewVerifier", opts, verifierOptions)
 	if err != nil {
@@ -60,8 +66,17 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 	case c.issuer != nil && c.issuer.iss != issuer:
 		return nil, fmt.Errorf("passport: verifier: WithIssuer names %q, the verifier expects %q", c.issuer.iss, issuer)
 	}
+	maxLifetime := c.maxLifetime
+	switch {
+	case maxLifetime != 0:
+	case c.issuer != nil:
+		maxLifetime = c.issuer.lifetime + DefaultLeeway
+	default:
+		maxLifetime = DefaultMaxLifetime
+	}
 	v := &Verifier{
 		iss: issuer, aud: audience, header: http.CanonicalHeaderKey(c.header), obs: c.observer,
+		now: c.now, maxLifetime: maxLifetime,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{EdDSA, ES256}),
 			jwt.WithIssuer(issuer),
@@ -117,13 +132,20 @@ func checkJWKSURL(raw string, loopbackHTTP bool) error {
 }
 
 // Verify checks token and returns its claims, or ErrPassportInvalid,
-// ErrPassportExpired or ErrKeysUnavailable carrying the reason as cause.
+// ErrPassportExpired, ErrPassportLifetimeTooLong, ErrKeysUnavailable or
+// ErrKeysStale carrying the reason as cause.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > MaxPassportSize {
 		return nil, ErrPassportInvalid.WithCause(fmt.Errorf("passport: %d bytes, limit %d", len(token), MaxPassportSize))
 	}
 	c := new(Claims)
 	_, err := v.parser.ParseWithClaims(token, c, func(t *jwt.Token) (any, error) {
+		// golang-jwt ignores crit; RFC 7515 §4.1.11 says a recipient that
+		// does not understand a listed extension must refuse, and we
+		// understand none (an empty or malformed crit is refused as well).
+		if _, ok := t.Header["crit"]; ok {
+			return nil, errors.New("passport: crit header names an extension this verifier does not understand")
+		}
 		kid, _ := t.Header["kid"].(string)
 		if !validKID(kid) {
 			return nil, errors.New("passport: missing or malformed kid")
@@ -141,13 +163,25 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	case err == nil:
 	case errors.Is(err, ErrKeysUnavailable):
 		return nil, ErrKeysUnavailable.WithCause(err)
+	case errors.Is(err, ErrKeysStale):
+		return nil, ErrKeysStale.WithCause(err)
 	case errors.Is(err, jwt.ErrTokenExpired) && !invalidAsWell(err):
 		return nil, ErrPassportExpired.WithCause(err)
 	default:
 		return nil, ErrPassportInvalid.WithCause(err)
 	}
-	if c.Subject == "" || c.SessionID == "" || c.ID == "" || c.Zone != v.aud || len(c.Audience) != 1 {
-		return nil, ErrPassportInvalid.WithCause(errors.New("passport: sub, sid, jti, zone or a single aud missing or wrong"))
+	if c.Subject == "" || c.SessionID == "" || c.ID == "" || c.IssuedAt == nil || c.Zone != v.aud || len(c.Audience) != 1 {
+		return nil, ErrPassportInvalid.WithCause(errors.New("passport: sub, sid, jti, iat, zone or a single aud missing or wrong"))
+	}
+	// The parser checked exp, nbf and iat against now with leeway; it has
+	// no bound on how far exp lies ahead (RFC 8725 §3.10's "short-lived").
+	// iat is not in the future beyond the leeway, so exp − now is at most
+	// exp − iat plus the leeway: bounding both keeps a passport minted for
+	// ten years, with an honest or a forged iat, from ever verifying.
+	exp, iat := c.ExpiresAt.Time, c.IssuedAt.Time
+	if life, left := exp.Sub(iat), exp.Sub(v.now()); life > v.maxLifetime || left > v.maxLifetime {
+		return nil, ErrPassportLifetimeTooLong.WithCause(fmt.Errorf("passport: lives %s from iat, %s from now, limit %s",
+			life, left, v.maxLifetime))
 	}
 	return c, nil
 }
@@ -167,7 +201,8 @@ func invalidAsWell(err error) bool {
 // Require returns a middleware that lets through only requests carrying a
 // passport v accepts, with its claims in the context (ClaimsFromContext) and its
 // company, and no other, in zone.CompanyFromContext. Failures are 401 passport_missing,
-// passport_invalid or passport_expired.
+// passport_invalid, passport_expired or passport_lifetime_too_long, and 503
+// passport_keys_unavailable or passport_keys_stale.
 func Require(v *Verifier) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("passport: Require: nil Verifier (did NewVerifier fail?)")

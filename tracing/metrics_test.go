@@ -117,7 +117,7 @@ func TestMetricsRecordWithLowCardinalityAttributes(t *testing.T) {
 
 func TestNewMetricsRefusesOptionsItDoesNotRead(t *testing.T) {
 	assert.PanicsWithValue(t, "tracing: NewMetrics does not take option Root", func() { _, _ = tracing.NewMetrics(tracing.Root()) })
-	assert.Panics(t, func() { tracing.Middleware("x", tracing.WithMeterProvider(noop.NewMeterProvider())) })
+	assert.Panics(t, func() { tracing.Transport(nil, tracing.Root()) })
 }
 
 // perRequest is what one refused, signed, rate-limited request through a

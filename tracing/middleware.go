@@ -32,18 +32,23 @@ var propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPr
 // attribute is copied. name is recorded as OperationKey, which tells apart
 // services that share a process and a resource.
 //
-// While the provider records nothing (the no-op provider, or the global one
-// before otelsetup.Setup installs an exporter) otelhttp is skipped: the request only
-// takes the caller's trace context on, or at the root loses the client's.
+// otelhttp records the HTTP server metrics (http.server.request.duration
+// and the like) on the meter provider of WithMeterProvider, the global one
+// by default, whether or not spans are recorded. Only while neither
+// provider records anything (the no-op providers, or the global ones
+// before otelsetup.Setup installs an exporter) is otelhttp skipped: the
+// request only takes the caller's trace context on, or at the root loses
+// the client's.
 //
 // At the root, the forwarding headers of a request from an untrusted hop
 // are removed before otelhttp sees it (see WithTrust), so client.address is
 // the connection's peer, never what the client wrote.
 //
-// It reads Root, WithTracerProvider, WithClock and, with Root, WithTrust;
-// it panics at construction on any other option (see [Option]).
+// It reads Root, WithTracerProvider, WithMeterProvider, WithClock and, with
+// Root, WithTrust; it panics at construction on any other option (see
+// [Option]).
 func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
-	c := mustConfig("Middleware", opts, "Root", "WithTracerProvider", "WithClock", "WithTrust")
+	c := mustConfig("Middleware", opts, "Root", "WithTracerProvider", "WithMeterProvider", "WithClock", "WithTrust")
 	if c.trust != nil && !c.root {
 		panic("tracing: Middleware takes option WithTrust only with Root")
 	}
@@ -54,6 +59,9 @@ func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
 	}
 	if c.provider != nil {
 		oopts = append(oopts, otelhttp.WithTracerProvider(c.provider))
+	}
+	if c.meters != nil {
+		oopts = append(oopts, otelhttp.WithMeterProvider(c.meters))
 	}
 	if c.root {
 		oopts = append(oopts,
@@ -69,7 +77,7 @@ func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
 			if c.root && (c.trust == nil || !c.trust(r)) {
 				deleteForwardingHeaders(r.Header)
 			}
-			if c.recording() {
+			if c.instrumented() {
 				traced.ServeHTTP(w, r)
 				return
 			}

@@ -2,6 +2,8 @@ package tracing
 
 import (
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 )
@@ -12,10 +14,15 @@ import (
 // that one instead.
 var startupGlobal = otel.GetTracerProvider()
 
+// startupMeters is the global meter provider before anyone sets one, as
+// startupGlobal is for traces.
+var startupMeters = otel.GetMeterProvider()
+
 // recording reports whether spans from the configured provider can be
-// recorded at all. When they cannot, Middleware and Transport skip otelhttp,
-// whose attribute and metric work would be thrown away, and only pass the
-// trace context on: this is what makes "nothing configured" almost free.
+// recorded at all. When neither spans nor metrics can (see instrumented),
+// Middleware and Transport skip otelhttp, whose work would be thrown away,
+// and only pass the trace context on: this is what makes "nothing
+// configured" almost free.
 func (c *config) recording() bool {
 	tp := c.provider
 	if tp == nil || tp == startupGlobal {
@@ -28,3 +35,23 @@ func (c *config) recording() bool {
 	}
 	return tp != trace.TracerProvider(startupGlobal)
 }
+
+// measuring reports whether instruments from the configured meter provider
+// can record at all, as recording does for spans.
+func (c *config) measuring() bool {
+	mp := c.meters
+	if mp == nil || mp == startupMeters {
+		mp = otel.GetMeterProvider()
+	}
+	switch mp.(type) {
+	case metricnoop.MeterProvider, *metricnoop.MeterProvider:
+		return false
+	}
+	return mp != metric.MeterProvider(startupMeters)
+}
+
+// instrumented reports whether otelhttp has anything to do: spans to
+// record, or HTTP metrics (http.server.*, http.client.*) to count. Either is
+// reason enough; a Prometheus-only service records metrics without a
+// tracer.
+func (c *config) instrumented() bool { return c.recording() || c.measuring() }

@@ -26,16 +26,23 @@ import (
 //
 // The RoundTripper returned unwraps to base (Unwrap() http.RoundTripper).
 //
-// It reads WithTracerProvider and panics at construction on any other
-// option (see [Option]).
+// HTTP client metrics (http.client.request.duration and the like) are
+// recorded on the meter provider of WithMeterProvider, the global one by
+// default, with or without spans.
+//
+// It reads WithTracerProvider and WithMeterProvider and panics at
+// construction on any other option (see [Option]).
 func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
-	c := mustConfig("Transport", opts, "WithTracerProvider")
+	c := mustConfig("Transport", opts, "WithTracerProvider", "WithMeterProvider")
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	oopts := []otelhttp.Option{otelhttp.WithPropagators(propagator)}
 	if c.provider != nil {
 		oopts = append(oopts, otelhttp.WithTracerProvider(c.provider))
+	}
+	if c.meters != nil {
+		oopts = append(oopts, otelhttp.WithMeterProvider(c.meters))
 	}
 	plain := redactingTransport{base}
 	return &transport{c: c, traced: otelhttp.NewTransport(plain, oopts...), plain: plain, base: base}
@@ -53,9 +60,9 @@ type transport struct {
 // http.Transport's own response-header timeout this way).
 func (t *transport) Unwrap() http.RoundTripper { return t.base }
 
-// RoundTrip implements http.RoundTripper. When the provider records no span
-// it only injects the trace context, as otelhttp would, on a copy of the
-// request.
+// RoundTrip implements http.RoundTripper. When neither provider records
+// anything it only injects the trace context, as otelhttp would, on a copy
+// of the request.
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Header == nil {
 		// Injecting into a nil header would panic; http.Client never sends
@@ -63,7 +70,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r = r.WithContext(r.Context())
 		r.Header = make(http.Header)
 	}
-	if t.c.recording() {
+	if t.c.instrumented() {
 		return t.traced.RoundTrip(r)
 	}
 	ctx := r.Context()

@@ -44,6 +44,10 @@ func TestStaticDirectoryRejects(t *testing.T) {
 		"userinfo url":  `{"1": {"zone":"us01","web_base_url":"https://u:p@a.example"}}`,
 		"trailing data": `{} {}`,
 		"not json":      `zones`,
+		"null":          `null`,
+		"twice":         `{"1": {"zone":"us01","web_base_url":"https://a.example"}, "1": {"zone":"us02","web_base_url":"https://b.example"}}`,
+		"field twice":   `{"1": {"zone":"us01","web_base_url":"https://a.example","zone":"us02"}}`,
+		"bad utf-8":     "{\"1\": {\"zone\":\"us01\",\"web_base_url\":\"https://a.example/\xff\"}}",
 	} {
 		if _, err := ReadStaticDirectory(strings.NewReader(doc)); err == nil {
 			t.Errorf("%s: no error", name)

@@ -2,12 +2,17 @@ package zone
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+
+	"github.com/cellgate/cellgate/internal/strictjson"
 )
+
+// MaxDirectoryBytes bounds the JSON document of ReadStaticDirectory and
+// LoadStaticDirectory (about 3.5 million companies at 75 bytes each).
+const MaxDirectoryBytes = 256 << 20
 
 // StaticDirectory is a Directory held in memory, for examples, tests and
 // small fixed deployments.
@@ -47,7 +52,9 @@ func newStaticDirectory(companies map[string]Zone, c *config) (*StaticDirectory,
 //
 //	{"1001": {"zone": "us01", "web_base_url": "https://us01.example.com"}}
 //
-// Unknown fields are errors, so a typo cannot silently drop a zone.
+// It is read strictly, so that a typo cannot silently drop or move a zone:
+// unknown fields, a company or a field named twice, `null`, invalid UTF-8,
+// data after the object and a document over MaxDirectoryBytes are errors.
 // Options: WithValidator.
 func ReadStaticDirectory(r io.Reader, opts ...Option) (*StaticDirectory, error) {
 	c, err := newConfig("ReadStaticDirectory", opts, staticOptions)
@@ -58,14 +65,9 @@ func ReadStaticDirectory(r io.Reader, opts ...Option) (*StaticDirectory, error) 
 }
 
 func readStaticDirectory(r io.Reader, c *config) (*StaticDirectory, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
 	var companies map[string]Zone
-	if err := dec.Decode(&companies); err != nil {
+	if err := strictjson.Decode(r, MaxDirectoryBytes, &companies); err != nil {
 		return nil, fmt.Errorf("zone: static directory: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("zone: static directory: data after the JSON object")
 	}
 	return newStaticDirectory(companies, c)
 }

@@ -98,7 +98,8 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if cfg.Pages == nil {
 		cfg.Pages = WebClients()
 	}
-	opts := append([]passport.Option{passport.WithPublic(isLogin), passport.WithCompanyless(isCompanyless)}, cfg.Passport...)
+	opts := append([]passport.Option{passport.WithPublic(isLogin), passport.WithCompanyless(isCompanyless),
+		passport.WithForwardedBy(cfg.Trust)}, cfg.Passport...) // the router appends its client to X-Forwarded-For
 	passports, err := passport.NewGateway(cfg.Zone, cfg.Directory, cfg.AuthURL, cfg.AuthTransport, opts...)
 	if err != nil {
 		return nil, err

@@ -3,11 +3,9 @@ package reference
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/cellgate/cellgate/zone"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -50,34 +48,4 @@ func NewRedisClient(service string, addrs []string) (redis.UniversalClient, erro
 		slog.Info("redis", "service", service, "addrs", addrs, "cluster", len(addrs) > 1)
 	}
 	return client, nil
-}
-
-// LoadSharedDirectory is LoadDirectory for replicas that share
-// directory-change notices (zone/redisnotice): the JSON file at path is read
-// again on every cache miss instead of once at start, so after the file has
-// changed, a notice for a company (redisnotice.Publish, or
-// redis-cli PUBLISH cellgate:directory <company>) makes every replica serve
-// the company's new zone at once. Between notices, lookups are answered
-// from the cache as with LoadDirectory. With path empty it is LoadDirectory:
-// the embedded directory never changes.
-func LoadSharedDirectory(path string) (*zone.CachingDirectory, error) {
-	if path == "" {
-		return LoadDirectory(path)
-	}
-	if _, err := zone.LoadStaticDirectory(path); err != nil { // fail at start, not at the first request
-		return nil, fmt.Errorf("reference: directory: %w", err)
-	}
-	return zone.NewCachingDirectory(fileDirectory(path))
-}
-
-// fileDirectory is a zone.Directory that reads its JSON file at every
-// lookup; it sits behind a CachingDirectory, which bounds how often.
-type fileDirectory string
-
-func (f fileDirectory) Lookup(ctx context.Context, company string) (zone.Zone, error) {
-	dir, err := zone.LoadStaticDirectory(string(f))
-	if err != nil {
-		return zone.Zone{}, fmt.Errorf("reference: directory: %w", err)
-	}
-	return dir.Lookup(ctx, company)
 }

@@ -13,9 +13,7 @@ func TestLoadSharedDirectoryRereadsTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "directory.json")
 	write := func(zoneName string) {
 		t.Helper()
-		if err := os.WriteFile(path, []byte(`{"1": {"zone": "`+zoneName+`", "web_base_url": "https://`+zoneName+`.test"}}`), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		replaceFile(t, path, `{"1": {"zone": "`+zoneName+`", "web_base_url": "https://`+zoneName+`.test"}}`)
 	}
 	write("us01")
 	dir, err := LoadSharedDirectory(path)
@@ -40,6 +38,19 @@ func TestLoadSharedDirectoryRereadsTheFile(t *testing.T) {
 	dir.Invalidate("1")
 	if got := lookup(); got != "us02" {
 		t.Fatalf("after the notice: company 1 in %s, want us02", got)
+	}
+}
+
+// replaceFile replaces the file at path with one holding content, as
+// LoadSharedDirectory's doc asks: a temporary file renamed over it.
+func replaceFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -50,6 +50,9 @@ type Listener struct {
 	// edge.DefaultBodyIdle. The upload host needs no opt-out: its handler
 	// sets read deadlines itself, and the guard steps aside for it.
 	BodyIdle time.Duration
+	// Conns bounds the connections the host holds, in all and per client
+	// address (edge.LimitConns); the zero value is edge's defaults.
+	Conns edge.ConnLimits
 }
 
 // URL returns the base URL of l, such as "http://127.0.0.1:8080".
@@ -61,7 +64,10 @@ func (l Listener) URL() string {
 	return scheme + "://" + l.Listener.Addr().String()
 }
 
-// Serve serves every listener until ctx ends or one of them fails, then
+// Serve serves every listener, each behind edge.LimitConns(l.Conns) (at
+// most 10,000 connections, 256 per client address, and a connection that
+// waits over 5 s for a request closed once three quarters are open, by
+// default), until ctx ends or one of them fails, then
 // shuts them down with http.Server.Shutdown, the backends last: listeners
 // close at once and in-flight requests, uploads included, get up to grace
 // in all to finish before their connections are closed. When the grace runs
@@ -74,17 +80,26 @@ func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...
 	servers := make([]*http.Server, len(ls))
 	trackers := make([]*connTracker, len(ls))
 	errc := make(chan error, len(ls))
+	listeners := make([]net.Listener, len(ls))
 	for i, l := range ls {
 		srv := newServer(l, logger)
 		trackers[i] = newConnTracker(l.Name)
 		srv.ConnState = trackers[i].track
 		servers[i] = srv
+		ln, err := edge.LimitConns(srv, l.Listener, l.Conns)
+		if err != nil {
+			return fmt.Errorf("reference: serve %s: %w", l.Name, err)
+		}
+		listeners[i] = ln
+	}
+	for i, l := range ls {
+		srv, ln := servers[i], listeners[i]
 		go func() {
 			var err error
 			if l.TLS != nil {
-				err = srv.ServeTLS(l.Listener, "", "") // the certificate is in TLSConfig
+				err = srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
 			} else {
-				err = srv.Serve(l.Listener)
+				err = srv.Serve(ln)
 			}
 			if !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("reference: serve %s: %w", l.Name, err)
@@ -136,6 +151,7 @@ func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...
 // (ReadHeaderTimeout) and size (MaxHeaderBytes), kept-alive connections in
 // time (IdleTimeout), and every body read by the sliding idle deadline of
 // edge.BodyIdle. There is no ReadTimeout, which would cut long uploads.
+// Serve bounds its connections with edge.LimitConns.
 func newServer(l Listener, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           edge.BodyIdle(l.BodyIdle)(l.Handler),

@@ -10,10 +10,12 @@ import (
 	"github.com/cellgate/cellgate/zone/ratelimit"
 )
 
-// Two requests a second in bursts of two, per company and principal: the
-// third request of one signed-in user is refused, another user's is not.
+// Two requests a second in bursts of two per company, shared by all its
+// signed-in users, of which each user may spend one: a user's second
+// request is refused by its share, and once the company's two are spent
+// every user of the company waits, however many sessions it opens.
 func Example() {
-	limit, err := ratelimit.New(2, 2)
+	limit, err := ratelimit.New(2, 2, ratelimit.WithPrincipalLimit(1, 1))
 	if err != nil {
 		panic(err)
 	}
@@ -25,6 +27,6 @@ func Example() {
 		h.ServeHTTP(w, r.WithContext(ctx))
 		return w.Code
 	}
-	fmt.Println(as("session:a"), as("session:a"), as("session:a"), as("session:b"))
-	// Output: 200 200 429 200
+	fmt.Println(as("session:a"), as("session:a"), as("session:b"), as("session:c"))
+	// Output: 200 429 200 429
 }

@@ -1,6 +1,8 @@
 // Package redisrate limits requests across replicas: the rate limit of
-// package ratelimit, with the same middleware shape, key, headers and 429
-// rate_limited, but one budget per key shared by every process through
+// package ratelimit, with the same middleware shape, key
+// (ratelimit.DefaultKey: the company, whose sessions share its budget, or
+// an anonymous client's address prefix), headers and 429 rate_limited,
+// but one budget per key shared by every process through
 // Redis (single node, Sentinel or Cluster). Each decision is one Lua
 // script on one key (GCRA: the key holds the theoretical arrival time of
 // the next request), timed by the Redis server's clock so replicas with

@@ -8,8 +8,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Fifty requests a second in bursts of a hundred per company and
-// principal, for all replicas together. Compile-only: it needs a live Redis.
+// Fifty requests a second in bursts of a hundred per company (shared by
+// its sessions; anonymous clients per address, IPv6 per /64), for all
+// replicas together. Compile-only: it needs a live Redis.
 func Example() {
 	client := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"127.0.0.1:6379"}})
 	defer client.Close()

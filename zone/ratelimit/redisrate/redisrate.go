@@ -216,8 +216,10 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithKey replaces ratelimit.DefaultKey (also the default for nil) as what
-// New counts a request under. Key on something authenticated: a key taken
-// from what the client sends lets anyone spend another's budget.
+// New counts a request under; ratelimit.NewKey makes DefaultKey with other
+// address prefixes or a trusted hop. Key on something authenticated: a key
+// taken from what the client sends lets anyone spend another's budget, or
+// get a new one per request.
 func WithKey(key func(*http.Request) string) Option {
 	return Option{"WithKey", func(c *config) error {
 		if key == nil {

@@ -100,8 +100,8 @@ func TestSharedBudgetAcrossReplicas(t *testing.T) {
 				w.Header().Get("Retry-After") != "10" {
 				t.Fatalf("third: %d %v %s", w.Code, w.Header(), w.Body)
 			}
-			if w := as(b, "session:b"); w.Code != http.StatusOK {
-				t.Fatalf("another principal: %d", w.Code)
+			if w := as(b, "session:b"); w.Code != http.StatusTooManyRequests {
+				t.Fatalf("another session of the company: %d, want 429: the budget is the company's", w.Code)
 			}
 		})
 	}

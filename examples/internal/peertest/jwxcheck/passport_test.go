@@ -69,6 +69,12 @@ func TestPassportsVerifyIndependently(t *testing.T) {
 			assert.Equal(t, []string{"42", "s-1", testZone}, []string{company, sid, zoneName})
 			exp, _ := tok.Expiration()
 			assert.Equal(t, clk.Now().Add(passport.DefaultLifetime), exp)
+			// Verifiers require iat and bound exp − iat (RFC 8725): our
+			// passports carry it, as another library reads it.
+			iat, ok := tok.IssuedAt()
+			require.True(t, ok, "iat")
+			assert.Equal(t, clk.Now(), iat)
+			assert.LessOrEqual(t, exp.Sub(iat), passport.DefaultMaxLifetime)
 			jti, _ := tok.JwtID()
 			assert.Len(t, jti, 22)
 
