@@ -1,10 +1,7 @@
 package passport
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/cellgate/cellgate/edge"
@@ -22,9 +19,9 @@ import (
 // hmacsig.Transport), so a signed URL replayed within its lifetime cannot
 // store another session. A PUT whose signature covers no digest is refused
 // with 403 content_digest_missing; a body that does not match it, with 403
-// content_digest_mismatch. The body (at most 256 KiB) is streamed, never
-// buffered beyond the JSON decoder's own buffer, and read to its end, where
-// the digest is checked, before the store is touched.
+// content_digest_mismatch. The body (at most 256 KiB) is read to its end,
+// where the digest is checked, before it is decoded and before the store is
+// touched.
 //
 // Routes, under the prefix (WithPrefix):
 //
@@ -79,10 +76,13 @@ func (s *StorageService) session(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		edge.WriteJSON(w, http.StatusOK, sess)
 	case http.MethodPut:
+		// decodeJSON reads the body to its end (at most maxSessionBody
+		// bytes) before it decodes anything, and the end is where hmacsig
+		// checks the signed Content-Digest: a body that is not the signed
+		// one fails here, with hmacsig's problem, before the store is
+		// touched. Anything else is a bad session.
 		var sess Session
-		if err := decodeJSONToEOF(r.Body, maxSessionBody, &sess); err != nil {
-			// A body that is not the signed one says so with hmacsig's
-			// problem; anything else is a bad session.
+		if err := decodeJSON(r.Body, maxSessionBody, &sess); err != nil {
 			var p *edge.Problem
 			if !errors.As(err, &p) {
 				err = ErrSessionInvalid.WithCause(err)
@@ -137,40 +137,4 @@ func storeError(err error) error {
 		return err
 	}
 	return ErrSessionStoreUnavailable.WithCause(err)
-}
-
-// decodeJSONToEOF is decodeJSON that also reads the body to its end and
-// returns the error found there. A JSON decoder stops where the value ends,
-// but hmacsig checks a signed Content-Digest where the body ends (its last
-// Read returns hmacsig.ErrContentDigestMismatch instead of io.EOF), so a
-// value must not be acted on before that end was reached. What follows the
-// value may only be white space; the whole body is at most limit bytes.
-func decodeJSONToEOF(body io.Reader, limit int64, v any) error {
-	lr := &io.LimitedReader{R: body, N: limit + 1}
-	dec := json.NewDecoder(lr)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if lr.N <= 0 {
-			return fmt.Errorf("body larger than %d bytes", limit)
-		}
-		return err
-	}
-	rest := io.MultiReader(dec.Buffered(), lr)
-	var buf [512]byte
-	for {
-		n, err := rest.Read(buf[:])
-		for _, c := range buf[:n] {
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				return errors.New("trailing data after the JSON value")
-			}
-		}
-		switch {
-		case err == io.EOF && lr.N <= 0:
-			return fmt.Errorf("body larger than %d bytes", limit)
-		case err == io.EOF:
-			return nil
-		case err != nil:
-			return err
-		}
-	}
 }
