@@ -13,10 +13,13 @@ import (
 const header = "URI-INTEGRITY-V1\n"
 
 // The reserved query parameters, identified by their decoded names.
+// content_digest (SPEC.md, "Content digest") names the Content-Digest
+// algorithm the signature covers; its only value is digestAlg.
 const (
-	paramSig       = "sig"
-	paramExpiresAt = "expires_at"
-	paramKid       = "kid"
+	paramSig           = "sig"
+	paramExpiresAt     = "expires_at"
+	paramKid           = "kid"
+	paramContentDigest = "content_digest"
 )
 
 // Syntax rules a target can break. They say which rule, never which bytes:
@@ -33,6 +36,7 @@ var (
 	errSigForm     = errors.New("sig is not 64 hexadecimal digits")
 	errExpiresForm = errors.New("expires_at is not 1-10 digits without a leading zero")
 	errKidForm     = errors.New("kid is not 1-64 characters of A-Z, a-z, 0-9, -, _ and . (dot)")
+	errDigestParam = errors.New("content_digest is not sha-256")
 )
 
 // Byte classes of the spec. unreserved bytes stay as they are in the
@@ -60,8 +64,8 @@ const upperHex = "0123456789ABCDEF"
 // params are the raw values (substrings of the query, before decoding) of
 // the reserved parameters, as the spec checks their form on the raw value.
 type params struct {
-	sig, expiresAt, kid          string
-	hasSig, hasExpiresAt, hasKid bool
+	sig, expiresAt, kid, contentDigest             string
+	hasSig, hasExpiresAt, hasKid, hasContentDigest bool
 }
 
 // pair locates one encoded query parameter in scratch.enc:
@@ -77,6 +81,7 @@ type scratch struct {
 	pairs []pair
 	sig   [32]byte // the signature from the URL
 	sum   [32]byte // the MAC computed here
+	dig   [32]byte // the SHA-256 of the Content-Digest header
 }
 
 var scratchPool = sync.Pool{New: func() any {
@@ -94,7 +99,9 @@ func putScratch(s *scratch) {
 }
 
 // canonicalise checks method, path and query against the syntax of the spec
-// and writes the string to sign into s.sts. The sig parameter is left out of
+// and writes the four lines of the string to sign into s.sts (the fifth, the
+// Content-Digest of a URL with content_digest, is appended by the caller once
+// it has the header: see appendDigestLine). The sig parameter is left out of
 // it and returned, with expires_at and kid, as raw values; their form is
 // checked by the caller, after it has checked that they are present.
 func (s *scratch) canonicalise(method, path, query string) (params, error) {
@@ -202,6 +209,8 @@ func (s *scratch) query(query string) (params, error) {
 			p.expiresAt, p.hasExpiresAt = rawValue, true
 		case paramKid:
 			p.kid, p.hasKid = rawValue, true
+		case paramContentDigest:
+			p.contentDigest, p.hasContentDigest = rawValue, true
 		}
 		s.pairs = append(s.pairs, pair{name, value, len(s.enc)})
 	}
@@ -335,4 +344,12 @@ func validKid(kid string) bool {
 		}
 	}
 	return true
+}
+
+// appendDigestLine appends the fifth line of the string to sign of a URL
+// with content_digest: the Content-Digest field value, already checked to
+// be in the one form parseContentDigest accepts.
+func (s *scratch) appendDigestLine(value string) {
+	s.sts = append(s.sts, '\n')
+	s.sts = append(s.sts, value...)
 }

@@ -1,8 +1,9 @@
 // Package hmacsig implements URI integrity signatures, version 1: a URL that
 // proves the holder of a key allowed this method on this path with exactly
-// these query parameters until a time. The wire format is in SPEC.md beside
-// this file; it, not this code, is the contract, and testdata holds the
-// vectors every implementation must pass.
+// these query parameters until a time, and, with revision 1.1's content
+// digest, with exactly this body. The wire format is in SPEC.md beside this
+// file; it, not this code, is the contract, and testdata holds the vectors
+// every implementation must pass.
 //
 // The package owns signing ([Signer]), verifying ([Verifier], [Require]),
 // signing outbound calls ([Transport]) and reading keys ([ParseKey],
@@ -20,6 +21,20 @@
 //
 //	s, err := hmacsig.NewSigner(fusKey, hmacsig.WithKeyID("fus-2026-11"))
 //	client := &http.Client{Transport: &hmacsig.Transport{Signer: s, Base: edge.Outbound(nil)}}
+//
+// # Binding the body
+//
+// A signed URL replayed within its lifetime could carry another body. To bind
+// it, the signer sends the body's RFC 9530 Content-Digest and signs it with
+// the URL ([Transport].ContentDigest computes it, [ContentDigest] and
+// [Signer.SignContent] do it by hand), and the receiving service requires it
+// where handlers read bodies:
+//
+//	client := &http.Client{Transport: &hmacsig.Transport{Signer: s, ContentDigest: true}}
+//	mux.Handle("PUT /session", hmacsig.Require(v, hmacsig.RequireContentDigest("PUT"))(h))
+//
+// The body is checked as it streams, at its end (see [Require]): a handler
+// must read it to io.EOF and check the error before acting on it.
 //
 // # Keys
 //

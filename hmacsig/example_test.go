@@ -2,8 +2,11 @@ package hmacsig_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/cellgate/cellgate/hmacsig"
@@ -59,4 +62,42 @@ func ExampleTransport() {
 	// Output:
 	// file upload service got /v1/uploads/01HZX3/url signed with fus-2026-11
 	// 200
+}
+
+// A URL signed with its body's Content-Digest carries that body only: the
+// service requires the digest on PUT and reads the body to its end, where
+// the digest is checked, before it acts.
+func ExampleRequireContentDigest() {
+	key, _ := hmacsig.ParseKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	now := func() time.Time { return time.Unix(1893455940, 0) }
+	signer, _ := hmacsig.NewSigner(key, hmacsig.WithClock(now))
+	verifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: key}, hmacsig.WithClock(now))
+
+	h := hmacsig.Require(verifier, hmacsig.RequireContentDigest("PUT"))(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			var body strings.Builder
+			if _, err := io.Copy(&body, r.Body); err != nil { // the digest's verdict comes at the end
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprint(w, err)
+				return
+			}
+			fmt.Fprint(w, "stored ", body.String()) // only now act on it
+		}))
+
+	digest := hmacsig.ContentDigest([]byte(`{"companies":["1"]}`))
+	u, _ := url.Parse("/session?key=k")
+	signed, _ := signer.SignContent("PUT", u, digest, time.Minute)
+	fmt.Println(signed, digest)
+
+	for _, body := range []string{`{"companies":["1"]}`, `{"companies":["1","2","3"]}`} {
+		r := httptest.NewRequest("PUT", signed.String(), strings.NewReader(body))
+		r.Header.Set(hmacsig.ContentDigestHeader, digest)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(rec.Code, rec.Body.String())
+	}
+	// Output:
+	// /session?key=k&expires_at=1893456000&content_digest=sha-256&sig=dc81554efd36b109a44ae919bd6cf0696523a53683bb9abfb49e5df55e8dcb01 sha-256=:nO35YJoI3cX+LOzvXSKCJYHhZ11CnZU6qW2RCXoxzI8=:
+	// 200 stored {"companies":["1"]}
+	// 403 content_digest_mismatch: The request body does not match its signed Content-Digest.
 }

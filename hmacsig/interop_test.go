@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -25,6 +26,8 @@ type interopCase struct {
 	ExpiresAt    int64  `json:"expires_at"`
 	Now          int64  `json:"now"`
 	VerifyTarget string `json:"verify_target"`
+	// ContentDigest, when set, is signed and sent with the request.
+	ContentDigest string `json:"content_digest,omitempty"`
 
 	valid bool // whether the generator meant it to be signable
 }
@@ -129,6 +132,9 @@ func genCases(n int) []interopCase {
 			c.valid = false
 			genBreaks[(i/7)%len(genBreaks)](&c)
 		}
+		if i%4 == 1 { // bind a body, derived from the case so the sequence is unchanged
+			c.ContentDigest = ContentDigest([]byte(c.Method + c.Path + c.Query))
+		}
 		cases = append(cases, c)
 	}
 	return cases
@@ -205,7 +211,7 @@ func TestInteropWithNode(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := &goSide[i]
-		q, err := s.sign(c.Method, c.Path, c.Query, time.Duration(c.ExpiresAt-c.Now)*time.Second)
+		q, err := s.signContent(c.Method, c.Path, c.Query, c.ContentDigest, time.Duration(c.ExpiresAt-c.Now)*time.Second)
 		if (err == nil) != c.valid {
 			t.Fatalf("case %d %s %s?%s: Go sign error %v, generated valid=%v", i, c.Method, c.Path, c.Query, err, c.valid)
 		}
@@ -215,6 +221,9 @@ func TestInteropWithNode(t *testing.T) {
 			sc := getScratch()
 			if _, err := sc.canonicalise(c.Method, c.Path, q); err != nil {
 				t.Fatal(err)
+			}
+			if c.ContentDigest != "" {
+				sc.appendDigestLine(c.ContentDigest)
 			}
 			g.sts, g.sig = string(sc.sts), q[len(q)-64:]
 			putScratch(sc)
@@ -226,8 +235,16 @@ func TestInteropWithNode(t *testing.T) {
 	if valid < 300 {
 		t.Fatalf("only %d valid cases generated", valid)
 	}
+	req := func(c interopCase, method, target string) *http.Request {
+		r := request(method, target)
+		if c.ContentDigest != "" {
+			r.Header = http.Header{ContentDigestHeader: {c.ContentDigest}}
+		}
+		return r
+	}
 
 	answers := runNode(t, cases)
+	bound := 0
 	for i, a := range answers {
 		c, g := cases[i], goSide[i]
 		where := func() string {
@@ -245,7 +262,7 @@ func TestInteropWithNode(t *testing.T) {
 			if a.Error != "signature_malformed" {
 				t.Fatalf("%s: Go refused to sign (%v), node answered %+v", where(), g.err, a)
 			}
-			goErr := v.Verify(request(c.Method, c.VerifyTarget))
+			goErr := v.Verify(req(c, c.Method, c.VerifyTarget))
 			if a.VerifyCode == nil || !errors.Is(goErr, ErrMalformed) || *a.VerifyCode != "signature_malformed" {
 				t.Fatalf("%s: verify Go %v, node %v", where(), goErr, a.VerifyCode)
 			}
@@ -260,12 +277,23 @@ func TestInteropWithNode(t *testing.T) {
 		if a.VerifyCode != nil {
 			t.Fatalf("%s: node rejects Go's URL: %s", where(), *a.VerifyCode)
 		}
-		if err := v.Verify(request(c.Method, a.Target)); err != nil {
+		if err := v.Verify(req(c, c.Method, a.Target)); err != nil {
 			t.Fatalf("%s: Go rejects node's URL: %v", where(), err)
 		}
-		// And the signature binds the method.
-		if err := v.Verify(request("OPTIONS", a.Target)); !errors.Is(err, ErrMismatch) {
+		// And the signature binds the method, and the digest when there is one.
+		if err := v.Verify(req(c, "OPTIONS", a.Target)); !errors.Is(err, ErrMismatch) {
 			t.Fatalf("%s: OPTIONS: %v", where(), err)
 		}
+		if c.ContentDigest != "" {
+			other := c
+			other.ContentDigest = ContentDigest([]byte("another body"))
+			if err := v.Verify(req(other, c.Method, a.Target)); !errors.Is(err, ErrMismatch) {
+				t.Fatalf("%s: another Content-Digest: %v", where(), err)
+			}
+			bound++
+		}
+	}
+	if bound < 50 {
+		t.Fatalf("only %d valid cases with a Content-Digest", bound)
 	}
 }

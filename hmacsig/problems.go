@@ -28,4 +28,22 @@ var (
 	// method, path and query (an unknown kid included).
 	ErrMismatch = edge.NewProblem(http.StatusForbidden, "signature_mismatch",
 		"The URL signature does not match.")
+
+	// ErrContentDigestMissing: the URL's signature covers a Content-Digest
+	// but the request has no Content-Digest header, or [Require] was told
+	// to require one for the request's method ([RequireContentDigest]) and
+	// the URL does not cover one.
+	ErrContentDigestMissing = edge.NewProblem(http.StatusForbidden, "content_digest_missing",
+		"The signature does not cover the request body: a signed Content-Digest is required.")
+	// ErrContentDigestMalformed: the URL's signature covers a Content-Digest
+	// but the request's Content-Digest is not exactly one field line holding
+	// exactly one sha-256 member in canonical form.
+	ErrContentDigestMalformed = edge.NewProblem(http.StatusForbidden, "content_digest_malformed",
+		"The Content-Digest header is malformed.")
+	// ErrContentDigestMismatch: the body does not have the signed
+	// Content-Digest. It is the error a verified request's body returns at
+	// its end instead of io.EOF; a handler that reads to the end sees it
+	// before it acts (see [Require]).
+	ErrContentDigestMismatch = edge.NewProblem(http.StatusForbidden, "content_digest_mismatch",
+		"The request body does not match its signed Content-Digest.")
 )

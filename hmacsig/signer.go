@@ -42,9 +42,30 @@ func NewSigner(key []byte, opts ...Option) (*Signer, error) {
 // exactly as they will travel in the request line, so they must already obey
 // the spec's syntax: Sign refuses, rather than repairs, a path or query with
 // characters such as a raw ';' or space, a "." or ".." segment, an empty
-// segment, a repeated parameter, or a sig, expires_at or kid parameter of
-// its own. url.PathEscape and url.Values.Encode produce valid text.
+// segment, a repeated parameter, or a sig, expires_at, kid or
+// content_digest parameter of its own. url.PathEscape and url.Values.Encode
+// produce valid text.
 func (s *Signer) Sign(method string, u *url.URL, lifetime time.Duration) (*url.URL, error) {
+	return s.signURL(method, u, "", lifetime)
+}
+
+// SignContent is [Signer.Sign] for a request that will carry the
+// Content-Digest header contentDigest (as [ContentDigest] writes it): it
+// appends content_digest=sha-256 before sig, and the signature covers the
+// header value as well (SPEC.md, "Content digest"). The URL then verifies
+// only for a request with exactly that header, and [Require] checks the body
+// against it, so a replayed URL cannot carry another body. A contentDigest
+// that is not one sha-256 member in canonical form is an error.
+func (s *Signer) SignContent(method string, u *url.URL, contentDigest string, lifetime time.Duration) (*url.URL, error) {
+	var sum [32]byte
+	if !parseContentDigest(&sum, contentDigest) {
+		return nil, fmt.Errorf("hmacsig: sign: %w", errDigestHeader)
+	}
+	return s.signURL(method, u, contentDigest, lifetime)
+}
+
+// signURL signs u, binding the Content-Digest digest when it is not "".
+func (s *Signer) signURL(method string, u *url.URL, digest string, lifetime time.Duration) (*url.URL, error) {
 	if u == nil {
 		return nil, errors.New("hmacsig: sign: nil URL")
 	}
@@ -55,7 +76,7 @@ func (s *Signer) Sign(method string, u *url.URL, lifetime time.Duration) (*url.U
 	if path == "" {
 		path = "/"
 	}
-	q, err := s.sign(method, path, u.RawQuery, lifetime)
+	q, err := s.signContent(method, path, u.RawQuery, digest, lifetime)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +101,13 @@ func (s *Signer) SignURL(method, rawURL string, lifetime time.Duration) (string,
 
 // sign returns query with the signature parameters appended.
 func (s *Signer) sign(method, path, query string, lifetime time.Duration) (string, error) {
+	return s.signContent(method, path, query, "", lifetime)
+}
+
+// signContent returns query with the signature parameters appended; when
+// digest is not "" (a Content-Digest value, already checked by the
+// caller), content_digest is among them and the signature covers digest.
+func (s *Signer) signContent(method, path, query, digest string, lifetime time.Duration) (string, error) {
 	if lifetime <= 0 {
 		return "", errors.New("hmacsig: sign: lifetime must be positive")
 	}
@@ -95,7 +123,11 @@ func (s *Signer) sign(method, path, query string, lifetime time.Duration) (strin
 	// taken before the signature is appended stays valid, as the builder
 	// never reallocates within the capacity grown here.
 	var b strings.Builder
-	b.Grow(len(query) + len(sep) + len("expires_at=") + 10 + len("&kid=") + len(s.kid) + len("&sig=") + 64)
+	n := len(query) + len(sep) + len("expires_at=") + 10 + len("&kid=") + len(s.kid) + len("&sig=") + 64
+	if digest != "" {
+		n += len("&" + paramContentDigest + "=" + digestAlg)
+	}
+	b.Grow(n)
 	b.WriteString(query)
 	b.WriteString(sep)
 	b.WriteString(paramExpiresAt + "=")
@@ -104,6 +136,9 @@ func (s *Signer) sign(method, path, query string, lifetime time.Duration) (strin
 	if s.kid != "" {
 		b.WriteString("&" + paramKid + "=")
 		b.WriteString(s.kid)
+	}
+	if digest != "" {
+		b.WriteString("&" + paramContentDigest + "=" + digestAlg)
 	}
 	signed := b.String()
 
@@ -117,6 +152,11 @@ func (s *Signer) sign(method, path, query string, lifetime time.Duration) (strin
 		return "", errors.New("hmacsig: sign: URL already has a sig parameter")
 	case p.hasKid && s.kid == "":
 		return "", errors.New("hmacsig: sign: URL has a kid parameter but the signer has no key id")
+	case p.hasContentDigest && digest == "":
+		return "", errors.New("hmacsig: sign: URL has a content_digest parameter but no Content-Digest is signed")
+	}
+	if digest != "" {
+		sc.appendDigestLine(digest)
 	}
 	s.key.sum(&sc.sum, sc.sts)
 	var sig [64]byte

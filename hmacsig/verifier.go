@@ -77,8 +77,19 @@ func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
 
 // Verify checks the signature of r as the spec says, in the spec's order, and
 // returns nil or one of [ErrMalformed], [ErrMissing], [ErrExpired],
-// [ErrLifetimeTooLong] and [ErrMismatch] (possibly with an internal cause
-// naming the broken rule, never a key, signature or query).
+// [ErrLifetimeTooLong], [ErrContentDigestMissing],
+// [ErrContentDigestMalformed] and [ErrMismatch] (possibly with an internal
+// cause naming the broken rule, never a key, signature or query).
+//
+// When the URL has the content_digest parameter, the signature covers the
+// request's Content-Digest header too (SPEC.md, "Content digest"), and
+// Verify replaces the Body of a verified r (the way http.MaxBytesReader is
+// installed) with one that streams the body, hashes it, and returns
+// [ErrContentDigestMismatch] instead of io.EOF at its end when the body is
+// not the signed one. Nothing is buffered, so nothing can be checked before
+// the end: read the body to io.EOF and check the error before acting on it.
+// Verify does not require a digest; [Require] with [RequireContentDigest]
+// does.
 //
 // It reads the request-target as received, r.RequestURI, because r.URL has
 // been decoded and re-escaped (%2F would become /). A request made in-process
@@ -87,13 +98,14 @@ func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
 // a test build the request from the signed URL's RequestURI(), not the
 // absolute URL httptest.NewRequest would put into RequestURI as it is.
 func (v *Verifier) Verify(r *http.Request) error {
-	_, err := v.verify(r)
+	_, _, err := v.verify(r)
 	v.observe(r.Context(), err)
 	return err
 }
 
-// verify returns the name of the key that verified r.
-func (v *Verifier) verify(r *http.Request) (string, error) {
+// verify returns the name of the key that verified r, and whether the
+// signature covers r's body; r.Body then checks the body as it is read.
+func (v *Verifier) verify(r *http.Request) (kid string, bodyBound bool, err error) {
 	target := r.RequestURI
 	if target == "" && r.URL != nil {
 		target = r.URL.RequestURI()
@@ -109,28 +121,54 @@ func (v *Verifier) verify(r *http.Request) (string, error) {
 	p, err := s.canonicalise(method, path, query)
 	switch {
 	case err != nil:
-		return "", ErrMalformed.WithCause(err)
+		return "", false, ErrMalformed.WithCause(err)
 	case !p.hasSig || !p.hasExpiresAt:
-		return "", ErrMissing
+		return "", false, ErrMissing
 	case !decodeSig(&s.sig, p.sig):
-		return "", ErrMalformed.WithCause(errSigForm)
+		return "", false, ErrMalformed.WithCause(errSigForm)
 	}
 	exp, ok := parseExpiresAt(p.expiresAt)
 	if !ok {
-		return "", ErrMalformed.WithCause(errExpiresForm)
+		return "", false, ErrMalformed.WithCause(errExpiresForm)
 	}
 	if p.hasKid && !validKid(p.kid) {
-		return "", ErrMalformed.WithCause(errKidForm)
+		return "", false, ErrMalformed.WithCause(errKidForm)
+	}
+	if p.hasContentDigest && p.contentDigest != digestAlg {
+		return "", false, ErrMalformed.WithCause(errDigestParam)
 	}
 
 	now, expiry := v.now(), time.Unix(exp, 0)
 	if now.After(expiry.Add(v.leeway)) {
-		return "", ErrExpired
+		return "", false, ErrExpired
 	}
 	if expiry.Sub(now) > v.maxLifetime {
-		return "", ErrLifetimeTooLong
+		return "", false, ErrLifetimeTooLong
 	}
 
+	// The header is part of the string to sign, so it is read, in its one
+	// form, before any MAC is computed.
+	if p.hasContentDigest {
+		value, err := requestDigest(&s.dig, r.Header)
+		if err != nil {
+			return "", false, err
+		}
+		s.appendDigestLine(value)
+	}
+
+	kid, err = v.match(s, p)
+	if err != nil {
+		return "", false, err
+	}
+	if p.hasContentDigest {
+		r.Body = newDigestBody(r.Body, &s.dig)
+	}
+	return kid, p.hasContentDigest, nil
+}
+
+// match returns the name of the key whose MAC of the string to sign is the
+// URL's signature: the key named by kid, else each unnamed key in turn.
+func (v *Verifier) match(s *scratch, p params) (string, error) {
 	if p.hasKid {
 		if k := v.byID[p.kid]; k != nil && v.check(s, k) {
 			return k.name, nil

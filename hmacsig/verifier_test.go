@@ -203,7 +203,7 @@ func TestVerifyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for target, want := range map[string]string{oldURL: "previous", newURL: "current"} {
-		got, err := v.verify(request("GET", target))
+		got, _, err := v.verify(request("GET", target))
 		if err != nil || got != want {
 			t.Errorf("verify = %q, %v; want %q", got, err, want)
 		}

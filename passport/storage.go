@@ -14,6 +14,15 @@ import (
 // signature made with the session-storage key; anything else is refused
 // with hmacsig's 403 problems before the store is touched.
 //
+// A PUT must also bind its body: its signature covers the body's RFC 9530
+// Content-Digest (hmacsig.Signer.SignContent; StoreClient sends it through
+// hmacsig.Transport), so a signed URL replayed within its lifetime cannot
+// store another session. A PUT whose signature covers no digest is refused
+// with 403 content_digest_missing; a body that does not match it, with 403
+// content_digest_mismatch. The body (at most 256 KiB) is read to its end,
+// where the digest is checked, before it is decoded and before the store is
+// touched.
+//
 // Routes, under the prefix (WithPrefix):
 //
 //	GET  /session?key={key}        read a session (key = TokenKey(token))
@@ -44,7 +53,7 @@ func NewStorageService(store Store, v *hmacsig.Verifier, opts ...Option) (*Stora
 	mux.HandleFunc(c.prefix+"/session", s.session)
 	mux.HandleFunc(c.prefix+"/revoke/{kind}/{id}", s.revoke)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, ErrNotFound) })
-	s.h = hmacsig.Require(v)(mux)
+	s.h = hmacsig.Require(v, hmacsig.RequireContentDigest(http.MethodPut))(mux)
 	return s, nil
 }
 
@@ -67,9 +76,18 @@ func (s *StorageService) session(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		edge.WriteJSON(w, http.StatusOK, sess)
 	case http.MethodPut:
+		// decodeJSON reads the body to its end (at most maxSessionBody
+		// bytes) before it decodes anything, and the end is where hmacsig
+		// checks the signed Content-Digest: a body that is not the signed
+		// one fails here, with hmacsig's problem, before the store is
+		// touched. Anything else is a bad session.
 		var sess Session
 		if err := decodeJSON(r.Body, maxSessionBody, &sess); err != nil {
-			edge.WriteProblem(w, r, ErrSessionInvalid.WithCause(err))
+			var p *edge.Problem
+			if !errors.As(err, &p) {
+				err = ErrSessionInvalid.WithCause(err)
+			}
+			edge.WriteProblem(w, r, err)
 			return
 		}
 		if err := sess.Validate(); err != nil {

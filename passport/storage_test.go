@@ -3,8 +3,11 @@ package passport
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -126,11 +129,23 @@ func TestStorageServiceRefusesUnsigned(t *testing.T) {
 
 func TestStorageServiceBadInput(t *testing.T) {
 	_, svc, signer := newStorage(t)
+	// send signs as StoreClient does: a PUT binds its body's Content-Digest,
+	// except to a target ending in "#unbound".
 	send := func(method, target, body string) *httptest.ResponseRecorder {
-		signed, err := signer.SignURL(method, target, time.Minute)
+		target, unbound := strings.CutSuffix(target, "#unbound")
+		u, err := url.Parse(target)
+		require.NoError(t, err)
+		digest := hmacsig.ContentDigest([]byte(body))
+		if method == http.MethodPut && !unbound {
+			u, err = signer.SignContent(method, u, digest, time.Minute)
+		} else {
+			u, err = signer.Sign(method, u, time.Minute)
+		}
 		require.NoError(t, err)
 		w := httptest.NewRecorder()
-		svc.ServeHTTP(w, httptest.NewRequest(method, signed, strings.NewReader(body)))
+		r := httptest.NewRequest(method, u.String(), strings.NewReader(body))
+		r.Header.Set(hmacsig.ContentDigestHeader, digest)
+		svc.ServeHTTP(w, r)
 		return w
 	}
 	key := TokenKey(NewToken())
@@ -143,6 +158,9 @@ func TestStorageServiceBadInput(t *testing.T) {
 		code                       string
 	}{
 		{"create", http.MethodPut, "/internal/session?key=" + key, valid, 204, ""},
+		{"create, white space after the value", http.MethodPut, "/internal/session?key=" + key, valid + " \r\n", 204, ""},
+		{"body not bound", http.MethodPut, "/internal/session?key=" + key + "#unbound", valid, 403, "content_digest_missing"},
+		{"trailing brace", http.MethodPut, "/internal/session?key=" + key, valid + `}`, 400, "session_invalid"},
 		{"unknown field", http.MethodPut, "/internal/session?key=" + key, `{"id":"s","token":"x"}`, 400, "session_invalid"},
 		{"trailing data", http.MethodPut, "/internal/session?key=" + key, valid + `{}`, 400, "session_invalid"},
 		{"oversized", http.MethodPut, "/internal/session?key=" + key, `{"id":"` + strings.Repeat("x", maxSessionBody) + `"}`, 400, "session_invalid"},
@@ -235,4 +253,76 @@ func TestAuthServiceBadRequests(t *testing.T) {
 	} {
 		assert.Equal(t, tc.code, problemCode(t, call(tc.method, tc.body)), name)
 	}
+}
+
+// capturingTransport sends through base and keeps what a signed PUT carried
+// on the wire (target, headers, body), as a log, a proxy or a tap would.
+type capturingTransport struct {
+	base   http.RoundTripper
+	target string
+	header http.Header
+	body   []byte
+}
+
+func (c *capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPut {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		r.Body.Close()
+		c.target, c.header, c.body = r.URL.RequestURI(), r.Header.Clone(), body
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return c.base.RoundTrip(r)
+}
+
+// One signed PUT /session URL, replayed within its lifetime with another
+// body, must not store that body: the signature covers the body through its
+// Content-Digest (issue 22, item 10). The same body again is harmless and
+// accepted, as a retry must be.
+func TestStorageServiceRefusesReplayedPutWithAnotherBody(t *testing.T) {
+	ctx := context.Background()
+	store, svc, signer := newStorage(t)
+	tap := &capturingTransport{base: edge.Binding(svc)}
+	c, err := NewStoreClient("http://sessions.internal/internal", &hmacsig.Transport{Signer: signer, Base: tap})
+	require.NoError(t, err)
+
+	key := TokenKey(NewToken())
+	now := time.Now().Truncate(time.Second).UTC()
+	s := Session{ID: NewSessionID(), User: "u-1", Companies: []string{"1"}, Created: now, Expires: now.Add(time.Hour)}
+	require.NoError(t, c.Put(ctx, key, s))
+	require.NotEmpty(t, tap.target)
+
+	replay := func(body []byte, header http.Header) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPut, tap.target, bytes.NewReader(body))
+		r.Header = header.Clone()
+		w := httptest.NewRecorder()
+		svc.ServeHTTP(w, r)
+		return w
+	}
+	w := replay(tap.body, tap.header)
+	assert.Equal(t, http.StatusNoContent, w.Code, "the same body again: %s", w.Body)
+
+	wider := s
+	wider.Companies = []string{"1", "2", "3"}
+	body, err := json.Marshal(wider)
+	require.NoError(t, err)
+	w = replay(body, tap.header)
+	assert.Equal(t, http.StatusForbidden, w.Code, w.Body.String())
+	assert.Equal(t, "content_digest_mismatch", problemCode(t, w))
+
+	// Rewriting the header to match the new body breaks the signature;
+	// dropping it leaves a signed digest without its header.
+	h := tap.header.Clone()
+	h.Set("Content-Digest", hmacsig.ContentDigest(body))
+	w = replay(body, h)
+	assert.Equal(t, "signature_mismatch", problemCode(t, w))
+	h.Del("Content-Digest")
+	w = replay(body, h)
+	assert.Equal(t, "content_digest_missing", problemCode(t, w))
+
+	got, err := store.Get(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1"}, got.Companies, "no replay widened the session")
 }

@@ -14,10 +14,14 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/hmacsig"
 )
 
 // StoreClient is a Store reached through a StorageService in another
 // process. Its RoundTripper must sign: &hmacsig.Transport{Signer: s, Base: …}.
+// Put sends the body's Content-Digest header, which hmacsig.Transport signs
+// with the URL, as the storage service requires: a captured PUT cannot be
+// replayed with another session.
 // Subscribe delivers the revocations made through this client only; notices
 // across processes need a shared store with pub/sub (Redis).
 type StoreClient struct {
@@ -105,6 +109,7 @@ func (c *StoreClient) call(ctx context.Context, method, path string, body []byte
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(hmacsig.ContentDigestHeader, hmacsig.ContentDigest(body))
 	}
 	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
