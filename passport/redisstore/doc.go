@@ -66,8 +66,9 @@
 //
 // # Outages
 //
-// When Redis is down, Get fails within WithTimeout (and the client's dial
-// and read timeouts); the authentication service answers 503
+// When Redis is down or hung, every operation fails within WithTimeout
+// (default one second), whatever the client's timeouts and even without
+// ContextTimeoutEnabled; the authentication service answers 503
 // session_store_unavailable with Retry-After (which a gateway passes on as
 // 502 auth_unavailable: an outage never signs a user out), and gateways
 // keep serving the passports they have cached until those expire. Nothing queues: the pool

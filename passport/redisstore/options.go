@@ -88,11 +88,17 @@ func WithClock(now func() time.Time) Option {
 	}}
 }
 
-// WithTimeout bounds one store operation (default one second), so a slow
-// or unreachable Redis fails requests fast instead of piling them up; zero
-// or less is an error. The client's ContextTimeoutEnabled must be true for
-// go-redis to honour it on the socket; set DialTimeout, ReadTimeout and
-// WriteTimeout on the client as well.
+// WithTimeout bounds one store operation (default one second), so a slow,
+// unreachable or hung Redis fails requests fast instead of piling them up;
+// zero or less is an error. Get, Put and Revoke each return within it (and
+// its notice within another), RevokeUser and RevokeCompany within it per
+// batch of 500 sessions. The bound holds whatever the client's settings:
+// without ContextTimeoutEnabled go-redis would wait out the client's
+// ReadTimeout (5 s by default) on a hung Redis, so the operation is
+// abandoned at the deadline instead, and its connection is released when
+// the client's own ReadTimeout ends the read (at most PoolSize such calls
+// linger). Set DialTimeout, ReadTimeout and WriteTimeout on the client as
+// well, and ContextTimeoutEnabled, so abandoned calls end early too.
 func WithTimeout(d time.Duration) Option {
 	return Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/bounded"
 	"github.com/cellgate/cellgate/internal/redissub"
 
 	"github.com/cellgate/cellgate/passport"
@@ -79,9 +80,9 @@ func (st *Store) companyKey(company string) string { return st.prefix + "company
 // Get implements passport.Store. A session past its expiry and the
 // retention period is unknown even if Redis has not dropped it yet.
 func (st *Store) Get(ctx context.Context, key string) (passport.Session, error) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
-	vals, err := st.c.HMGet(ctx, st.sessionKey(key), "d", "r").Result()
+	vals, err := bounded.Call(ctx, st.timeout, func(ctx context.Context) ([]any, error) {
+		return st.c.HMGet(ctx, st.sessionKey(key), "d", "r").Result()
+	})
 	if err != nil {
 		return passport.Session{}, fmt.Errorf("redisstore: get session: %w", err)
 	}
@@ -118,16 +119,19 @@ func (st *Store) Put(ctx context.Context, key string, s passport.Session) error 
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
+	if err := bounded.Do(ctx, st.timeout, func(ctx context.Context) error { return st.put(ctx, key, s) }); err != nil {
+		return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// put is Put's work, under its timeout.
+func (st *Store) put(ctx context.Context, key string, s passport.Session) error {
 	now := st.now()
 	until := s.Expires.Add(st.retention)
 	ttl := until.Sub(now)
 	if ttl < time.Millisecond {
-		if err := st.c.Del(ctx, st.sessionKey(key)).Err(); err != nil {
-			return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
-		}
-		return nil
+		return st.c.Del(ctx, st.sessionKey(key)).Err()
 	}
 	revoked := ""
 	if s.IsRevoked() {
@@ -136,22 +140,22 @@ func (st *Store) Put(ctx context.Context, key string, s passport.Session) error 
 	s.Revoked = time.Time{}
 	d, err := json.Marshal(s)
 	if err != nil {
-		return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
+		return err
 	}
 
 	old, err := st.index(ctx, key, s, ttl, until, now)
 	if err != nil {
-		return fmt.Errorf("redisstore: put session %s: index: %w", s.ID, err)
+		return fmt.Errorf("index: %w", err)
 	}
 	args := []any{d, s.ID, s.User, revoked, ttl.Milliseconds()}
 	if err := st.writeSession(ctx, st.sessionKey(key), args); err != nil {
-		return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
+		return err
 	}
 	if old != "" && old != key {
 		// A session ID names one session: drop the one it named before,
 		// unless that key holds another session by now.
 		if err := evalOne(ctx, st.c, dropScript, []string{st.sessionKey(old)}, s.ID); err != nil {
-			return fmt.Errorf("redisstore: put session %s: drop previous: %w", s.ID, err)
+			return fmt.Errorf("drop previous: %w", err)
 		}
 	}
 	return nil
@@ -238,19 +242,25 @@ func (st *Store) masterFor(ctx context.Context, key string) (interface {
 // Revoke implements passport.Store. Revoking an unknown session is not an
 // error: the notice still goes out, so caches elsewhere drop what they hold.
 func (st *Store) Revoke(ctx context.Context, sessionID string) error {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
-	key, err := st.c.Get(ctx, st.idKey(sessionID)).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
-	case err != nil:
-		return fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
-	default:
-		if err := evalOne(ctx, st.c, revokeScript, []string{st.sessionKey(key)}, "id", sessionID, st.stamp()); err != nil {
-			return fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
+	err := bounded.Do(ctx, st.timeout, func(ctx context.Context) error {
+		key, err := st.c.Get(ctx, st.idKey(sessionID)).Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			return nil
+		case err != nil:
+			return err
 		}
+		return evalOne(ctx, st.c, revokeScript, []string{st.sessionKey(key)}, "id", sessionID, st.stamp())
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
 	}
-	return st.announce(ctx, passport.Revocation{SessionID: sessionID})
+	return st.publish(ctx, passport.Revocation{SessionID: sessionID})
+}
+
+// publish announces r within the timeout, whatever the client's settings.
+func (st *Store) publish(ctx context.Context, r passport.Revocation) error {
+	return bounded.Do(ctx, st.timeout, func(ctx context.Context) error { return st.announce(ctx, r) })
 }
 
 // RevokeUser implements passport.Store.
@@ -258,7 +268,7 @@ func (st *Store) RevokeUser(ctx context.Context, user string) error {
 	if err := st.revokeIndexed(ctx, st.userKey(user), "u", user); err != nil {
 		return fmt.Errorf("redisstore: revoke user %s: %w", user, err)
 	}
-	return st.announce(ctx, passport.Revocation{User: user})
+	return st.publish(ctx, passport.Revocation{User: user})
 }
 
 // RevokeCompany implements passport.Store. It is not atomic across the
@@ -271,7 +281,7 @@ func (st *Store) RevokeCompany(ctx context.Context, company string) error {
 	if err := st.revokeIndexed(ctx, st.companyKey(company), "c", company); err != nil {
 		return fmt.Errorf("redisstore: revoke company %s: %w", company, err)
 	}
-	return st.announce(ctx, passport.Revocation{Company: company})
+	return st.publish(ctx, passport.Revocation{Company: company})
 }
 
 // revokeBatch is how many index members one pipelined round revokes.
@@ -294,8 +304,13 @@ func (st *Store) revokeIndexed(ctx context.Context, idx, field, value string) er
 // revokeBatch revokes the sessions listed in idx from offset on, at most
 // revokeBatch of them, within one timeout, and says how many it listed.
 func (st *Store) revokeBatch(ctx context.Context, idx, min string, offset int64, field, value, stamp string) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
+	return bounded.Call(ctx, st.timeout, func(ctx context.Context) (int, error) {
+		return st.revokeListed(ctx, idx, min, offset, field, value, stamp)
+	})
+}
+
+// revokeListed is revokeBatch's work, under its timeout.
+func (st *Store) revokeListed(ctx context.Context, idx, min string, offset int64, field, value, stamp string) (int, error) {
 	keys, err := st.c.ZRangeArgs(ctx, redis.ZRangeArgs{
 		Key: idx, Start: min, Stop: "+inf", ByScore: true, Offset: offset, Count: revokeBatch,
 	}).Result()

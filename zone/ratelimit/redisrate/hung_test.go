@@ -1,0 +1,54 @@
+package redisrate_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/zone/ratelimit/redisrate"
+	"github.com/redis/go-redis/v9"
+)
+
+// A hung Redis (SIGSTOP: connections open, nothing answered) with a client
+// left at go-redis's defaults (no ContextTimeoutEnabled: the socket waits
+// out ReadTimeout, 5 s, whatever the context says). Each decision still
+// ends within WithTimeout and fails open, so a hung limiter costs a request
+// the timeout, not the client's read timeout. The bound asserted (2.5 s)
+// is far above the 100 ms timeout, so only a hang fails it, and clearly
+// below the 5 s a decision took before it was bounded.
+func TestHungRedisBoundedByTimeout(t *testing.T) {
+	srv := redistest.Start(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr()}) // defaults, on purpose
+	t.Cleanup(func() { client.Close() })
+	limit, err := redisrate.New(client, 100, 100, redisrate.WithPrefix("t:hung:"), redisrate.WithTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := limit(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	if w := as(h, "session:a"); w.Code != http.StatusOK || w.Header().Get("RateLimit") == "" {
+		t.Fatalf("before the hang: %d %v", w.Code, w.Header())
+	}
+	srv.Pause()
+	for i := range 3 {
+		start := time.Now()
+		w := as(h, "session:a")
+		took := time.Since(start)
+		t.Logf("decision %d with Redis hung: %v", i+1, took)
+		if took > 2500*time.Millisecond {
+			t.Fatalf("decision %d took %v with Redis hung, want about the 100ms timeout", i+1, took)
+		}
+		if w.Code != http.StatusOK || w.Header().Get("RateLimit") != "" {
+			t.Fatalf("decision %d with Redis hung: %d %v, want it let through without RateLimit headers", i+1, w.Code, w.Header())
+		}
+	}
+	srv.Resume()
+	// Once Redis answers again, decisions are made again.
+	deadline := time.Now().Add(20 * time.Second)
+	for as(h, "session:b").Header().Get("RateLimit") == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("no decision made after Redis resumed")
+		}
+		time.Sleep(50 * time.Millisecond) // polling a peer's recovery, bounded by the deadline
+	}
+}
