@@ -15,9 +15,9 @@ import (
 // The Store contract (internal/storetest, also run against the memory
 // store) on a single node and on a 3-master/3-replica Cluster.
 func TestContract(t *testing.T) {
-	contract := func(client redis.UniversalClient) storetest.NewStore {
+	contract := func(client redis.UniversalClient, opts ...redisstore.Option) storetest.NewStore {
 		return func(t *testing.T, now func() time.Time) passport.Store {
-			return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
+			return newStore(t, client, append(opts, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))...)
 		}
 	}
 	t.Run("SingleNode", func(t *testing.T) {
@@ -26,7 +26,7 @@ func TestContract(t *testing.T) {
 	})
 	t.Run("Cluster", func(t *testing.T) {
 		t.Parallel()
-		storetest.Run(t, contract(newClusterClient(t, redistest.StartCluster(t, time.Second))))
+		storetest.Run(t, contract(newPatientClusterClient(t, redistest.StartCluster(t, time.Second)), patient()...))
 	})
 }
 
@@ -36,11 +36,11 @@ func TestSentinel(t *testing.T) {
 	s := redistest.StartSentinel(t)
 	o := clientOptions()
 	o.MasterName, o.Addrs = s.Name, []string{s.Sentinel.Addr()}
-	o.ReadTimeout = 2 * time.Second // above the WAIT timeout
+	o.ReadTimeout = 3 * time.Second // above the WAIT timeout
 	client := redis.NewUniversalClient(o)
 	t.Cleanup(func() { client.Close() })
 	storetest.Run(t, func(t *testing.T, now func() time.Time) passport.Store {
-		return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
+		return newStore(t, client, append(patient(), redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))...)
 	})
 
 	st := newStore(t, client, redisstore.WithWaitReplicas(1, time.Second), redisstore.WithTimeout(3*time.Second))

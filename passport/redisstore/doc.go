@@ -43,7 +43,8 @@
 //     session became readable finds it.
 //   - Revoke reads the id pointer, then runs a script on the session that
 //     marks it revoked only if it still is the session meant (same id, or
-//     user, or one of its companies), keeping its TTL.
+//     user, or one of its companies), keeping its TTL, and (see Failover)
+//     waits for a replica to have the mark.
 //   - RevokeUser and RevokeCompany page through the index set and revoke
 //     each session with that script, pipelined (go-redis splits a pipeline
 //     by node). A session stored while one runs may escape it, as if it had
@@ -76,7 +77,29 @@
 // deadline. When Redis is back, operations succeed again (within about a
 // second: after PoolSize failed dials, go-redis fails fast and probes the
 // server once a second) and the notice subscription reconnects by itself
-// and purges (All). Redis replication is
-// asynchronous: use WithWaitReplicas for sessions that must survive the
-// failover of their master.
+// and purges (All).
+//
+// # Failover
+//
+// Redis replication is asynchronous: a master that dies takes with it the
+// writes its replicas had not received, and a revocation lost so is a
+// revoked session that works again once a replica takes over. So a write
+// the Store acknowledges (Put, and every revocation: Revoke, RevokeUser,
+// RevokeCompany) first waits (Redis WAIT, on the connection that wrote,
+// at most WithWaitReplicas' timeout) until a replica of its master has
+// it, and fails with ErrNotReplicated if none did: the caller is told the
+// revocation failed (the session storage API answers 503
+// session_store_unavailable, and the caller retries) rather than that it
+// happened. This is the default with a Cluster or Sentinel client (one
+// replica, within 500ms at most: DefaultWaitTimeout); a single node, with
+// no failover to survive, does not wait. The guarantee: an acknowledged
+// revocation survives the loss of any one Redis node, provided each master
+// has one replica, or the promoted replica is one that acknowledged it (a
+// Cluster promotes the replica with most of the master's writes first).
+// Its price is a replication round trip per write, and writes to a master
+// with no replica in step fail: with one replica per master, for the
+// sessions of a master that died, from its death until a replica serves
+// again. Run two replicas per master to keep revoking through the loss of
+// a node. WithNoWaitReplicas turns waiting off (a Cluster without
+// replicas).
 package redisstore

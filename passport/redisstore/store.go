@@ -45,7 +45,7 @@ var _ passport.Store = (*Store)(nil)
 // New returns a Store on client, which may be a single node, a Sentinel
 // (failover) client or a Cluster client. The client stays the caller's:
 // Close does not close it. Options: WithPrefix, WithRetention, WithClock,
-// WithTimeout, WithWaitReplicas, WithPingInterval.
+// WithTimeout, WithWaitReplicas, WithNoWaitReplicas, WithPingInterval.
 func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
@@ -54,12 +54,8 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.replicas > 0 {
-		switch client.(type) {
-		case *redis.Client, *redis.ClusterClient:
-		default:
-			return nil, fmt.Errorf("redisstore: New: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", client)
-		}
+	if err := c.waitReplicas(client); err != nil {
+		return nil, fmt.Errorf("redisstore: New: WithWaitReplicas: %w", err)
 	}
 	return &Store{
 		c: client, prefix: c.prefix, channel: c.prefix + "revocations",
@@ -148,13 +144,13 @@ func (st *Store) put(ctx context.Context, key string, s passport.Session) error 
 		return fmt.Errorf("index: %w", err)
 	}
 	args := []any{d, s.ID, s.User, revoked, ttl.Milliseconds()}
-	if err := st.writeSession(ctx, st.sessionKey(key), args); err != nil {
+	if _, err := st.write(ctx, []call{{putScript, []string{st.sessionKey(key)}, args}}); err != nil {
 		return err
 	}
 	if old != "" && old != key {
 		// A session ID names one session: drop the one it named before,
 		// unless that key holds another session by now.
-		if err := evalOne(ctx, st.c, dropScript, []string{st.sessionKey(old)}, s.ID); err != nil {
+		if _, err := evalPipelined(ctx, st.c, []call{{dropScript, []string{st.sessionKey(old)}, []any{s.ID}}}); err != nil {
 			return fmt.Errorf("drop previous: %w", err)
 		}
 	}
@@ -164,7 +160,9 @@ func (st *Store) put(ctx context.Context, key string, s passport.Session) error 
 // index writes the entries that find the session under key: its id's
 // pointer (returning the key it pointed to before) and one member in the
 // sorted set of its user and of each company, scored by when the session
-// is forgotten. Each is its own command, pipelined.
+// is forgotten. Each is its own command, pipelined, and with
+// WithWaitReplicas acknowledged by the replicas like the session itself:
+// a session that survives a failover is found by the revocations after.
 func (st *Store) index(ctx context.Context, key string, s passport.Session, ttl time.Duration, until, now time.Time) (old string, err error) {
 	score, nowMs := strconv.FormatInt(until.UnixMilli(), 10), strconv.FormatInt(now.UnixMilli(), 10)
 	calls := make([]call, 0, 1+len(s.Companies))
@@ -172,71 +170,16 @@ func (st *Store) index(ctx context.Context, key string, s passport.Session, ttl 
 	for _, company := range s.Companies {
 		calls = append(calls, call{indexScript, []string{st.companyKey(company)}, []any{key, score, nowMs}})
 	}
-	var ptr *redis.Cmd
-	err = evalPipelined(ctx, st.c, calls, func(p redis.Pipeliner) {
-		ptr = p.Do(ctx, "SET", st.idKey(s.ID), key, "PX", ttl.Milliseconds(), "GET")
-	})
+	calls = append(calls, call{nil, []string{st.idKey(s.ID)}, []any{"SET", st.idKey(s.ID), key, "PX", ttl.Milliseconds(), "GET"}})
+	cmds, err := st.write(ctx, calls)
 	if err != nil {
 		return "", err
 	}
-	old, err = ptr.Text()
+	old, err = cmds[len(cmds)-1].Text()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
 	return old, err
-}
-
-// writeSession stores the session hash, then, with WithWaitReplicas, waits
-// on the same connection until enough replicas have it.
-func (st *Store) writeSession(ctx context.Context, skey string, args []any) error {
-	if st.replicas == 0 {
-		return evalOne(ctx, st.c, putScript, []string{skey}, args...)
-	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		node, err := st.masterFor(ctx, skey)
-		if err != nil {
-			return err
-		}
-		var wait *redis.Cmd
-		_, err = node.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Eval(ctx, putScript.src, []string{skey}, args...)
-			wait = p.Do(ctx, "WAIT", st.replicas, st.waitFor.Milliseconds())
-			return nil
-		})
-		if err == nil {
-			if n, _ := wait.Int64(); n < int64(st.replicas) {
-				return fmt.Errorf("redisstore: written to the master, %d of %d replicas acknowledged", n, st.replicas)
-			}
-			return nil
-		}
-		lastErr = err
-		cc, ok := st.c.(*redis.ClusterClient)
-		if !ok {
-			return err
-		}
-		// The node is gone or the slot moved (a failover): refresh the
-		// client's view of the cluster; retry at once only on a redirect.
-		cc.ReloadState(ctx)
-		if !isRedirect(err) {
-			return err
-		}
-	}
-	return lastErr
-}
-
-// masterFor returns a client that reaches the master of key on one
-// connection per pipeline, so WAIT follows the write it waits for.
-func (st *Store) masterFor(ctx context.Context, key string) (interface {
-	Pipelined(context.Context, func(redis.Pipeliner) error) ([]redis.Cmder, error)
-}, error) {
-	switch c := st.c.(type) {
-	case *redis.ClusterClient:
-		return c.MasterForKey(ctx, key)
-	case *redis.Client:
-		return c, nil
-	}
-	return nil, fmt.Errorf("redisstore: New: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", st.c)
 }
 
 // Revoke implements passport.Store. Revoking an unknown session is not an
@@ -250,7 +193,8 @@ func (st *Store) Revoke(ctx context.Context, sessionID string) error {
 		case err != nil:
 			return err
 		}
-		return evalOne(ctx, st.c, revokeScript, []string{st.sessionKey(key)}, "id", sessionID, st.stamp())
+		_, err = st.write(ctx, []call{{revokeScript, []string{st.sessionKey(key)}, []any{"id", sessionID, st.stamp()}}})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
@@ -321,7 +265,8 @@ func (st *Store) revokeListed(ctx context.Context, idx, min string, offset int64
 	for i, k := range keys {
 		calls[i] = call{revokeScript, []string{st.sessionKey(k)}, []any{field, value, stamp}}
 	}
-	return len(keys), evalPipelined(ctx, st.c, calls, nil)
+	_, err = st.write(ctx, calls)
+	return len(keys), err
 }
 
 // stamp is the revocation time as stored: Unix nanoseconds.

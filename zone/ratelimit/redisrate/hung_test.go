@@ -26,9 +26,7 @@ func TestHungRedisBoundedByTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := limit(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	if w := as(h, "session:a"); w.Code != http.StatusOK || w.Header().Get("RateLimit") == "" {
-		t.Fatalf("before the hang: %d %v", w.Code, w.Header())
-	}
+	decided(t, h, "before the hang") // a loaded machine may miss the first 100ms
 	srv.Pause()
 	for i := range 3 {
 		start := time.Now()
@@ -43,12 +41,18 @@ func TestHungRedisBoundedByTimeout(t *testing.T) {
 		}
 	}
 	srv.Resume()
-	// Once Redis answers again, decisions are made again.
+	decided(t, h, "after Redis resumed")
+}
+
+// decided polls h until the limiter makes a decision (RateLimit headers),
+// failing t after a deadline that only catches a hang.
+func decided(t *testing.T, h http.Handler, when string) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for as(h, "session:b").Header().Get("RateLimit") == "" {
 		if time.Now().After(deadline) {
-			t.Fatal("no decision made after Redis resumed")
+			t.Fatalf("no decision made %s", when)
 		}
-		time.Sleep(50 * time.Millisecond) // polling a peer's recovery, bounded by the deadline
+		time.Sleep(50 * time.Millisecond) // polling a peer, bounded by the deadline
 	}
 }
