@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/internal/redistest"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
@@ -172,8 +175,17 @@ func TestClusterFailoverKeepsAcknowledgedRevocations(t *testing.T) {
 		return strings.Contains(info, "connected_slaves:0\r\n")
 	})
 
-	revokeErr := st.Revoke(ctx, s.ID)
-	t.Logf("Revoke with the replica cut off: %v", revokeErr)
+	// Revoked through the session storage API, as an internal system does.
+	w := revokeThroughAPI(t, st, s.ID)
+	t.Logf("POST /revoke/session with the replica cut off: %d %s", w.Code, w.Body)
+	acknowledged := w.Code == http.StatusNoContent
+	if !acknowledged && (w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), `"code":"session_store_unavailable"`)) {
+		t.Fatalf("POST /revoke/session = %d %s, want 204 or 503 session_store_unavailable", w.Code, w.Body)
+	}
+	// And through the Store: the error says why.
+	if err := st.Revoke(ctx, s.ID); acknowledged != (err == nil) || err != nil && !errors.Is(err, redisstore.ErrNotReplicated) {
+		t.Fatalf("Revoke = %v, after the API answered %d; want ErrNotReplicated for a 503", err, w.Code)
+	}
 
 	master.Kill()
 	if err := cluster.WaitFailover(30 * time.Second); err != nil {
@@ -195,12 +207,35 @@ func TestClusterFailoverKeepsAcknowledgedRevocations(t *testing.T) {
 			t.Fatalf("Get after the failover: %v", err)
 		}
 	}
-	if revokeErr == nil && !got.IsRevoked() {
-		t.Fatal("Revoke returned nil, but the promoted replica serves the session as live: an acknowledged revocation was lost")
+	if acknowledged && !got.IsRevoked() {
+		t.Fatal("the revocation was acknowledged (204), but the promoted replica serves the session as live: it was lost")
 	}
-	if revokeErr != nil && !errors.Is(revokeErr, redisstore.ErrNotReplicated) {
-		t.Fatalf("Revoke failed with %v, want ErrNotReplicated", revokeErr)
+}
+
+// revokeThroughAPI revokes session id through the session storage API on
+// st, with a signed call.
+func revokeThroughAPI(t *testing.T, st passport.Store, id string) *httptest.ResponseRecorder {
+	t.Helper()
+	key := []byte("0123456789abcdef0123456789abcdef")
+	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: key})
+	if err != nil {
+		t.Fatal(err)
 	}
+	svc, err := passport.NewStorageService(st, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := hmacsig.NewSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := signer.SignURL(http.MethodPost, "/revoke/session/"+id, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	svc.ServeHTTP(w, httptest.NewRequest(http.MethodPost, signed, nil))
+	return w
 }
 
 // replicaInStep reports whether master's one replica is online and has
