@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -57,4 +58,35 @@ func TestSentinel(t *testing.T) {
 		return err == nil
 	})
 	t.Logf("Sentinel failover: the session readable again %v after the master was killed", time.Since(killed))
+}
+
+// A Sentinel client waits for a replica by default: with the replica cut
+// off, a revocation fails (ErrNotReplicated) instead of being acknowledged
+// on the master alone, which a failover would undo.
+func TestSentinelWaitsForAReplicaByDefault(t *testing.T) {
+	s := redistest.StartSentinel(t)
+	o := clientOptions()
+	o.MasterName, o.Addrs = s.Name, []string{s.Sentinel.Addr()}
+	o.ReadTimeout = 3 * time.Second
+	client := redis.NewUniversalClient(o)
+	t.Cleanup(func() { client.Close() })
+	prefix := redisstore.WithPrefix("sentinel-default:")
+	key := passport.TokenKey(passport.NewToken())
+	now := time.Now()
+	sess := passport.Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: now, Expires: now.Add(time.Hour)}
+	ctx := context.Background()
+	if err := newStore(t, client, append(patient(), prefix)...).Put(ctx, key, sess); err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t, client, prefix, redisstore.WithTimeout(3*time.Second))
+	cutReplicas(t, s.Master)
+	for name, revoke := range map[string]func() error{
+		"Revoke":        func() error { return st.Revoke(ctx, sess.ID) },
+		"RevokeUser":    func() error { return st.RevokeUser(ctx, sess.User) },
+		"RevokeCompany": func() error { return st.RevokeCompany(ctx, "42") },
+	} {
+		if err := revoke(); !errors.Is(err, redisstore.ErrNotReplicated) {
+			t.Errorf("%s with the replica cut off = %v, want ErrNotReplicated", name, err)
+		}
+	}
 }

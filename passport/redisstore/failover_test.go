@@ -164,16 +164,7 @@ func TestClusterFailoverKeepsAcknowledgedRevocations(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, func() bool { return replicaInStep(t, master) })
 
-	// Cut the replica off: the master refuses it the replication stream
-	// (its default user may no longer run PSYNC or SYNC), and the link is
-	// dropped, so the replica stays without anything written from now on.
-	// Clients, on the same default user, are not affected.
-	mustCommand(t, master, "ACL", "SETUSER", "default", "-psync", "-sync")
-	mustCommand(t, master, "CLIENT", "KILL", "TYPE", "replica")
-	waitFor(t, 10*time.Second, func() bool {
-		info := mustCommand(t, master, "INFO", "replication")
-		return strings.Contains(info, "connected_slaves:0\r\n")
-	})
+	cutReplicas(t, master)
 
 	// Revoked through the session storage API, as an internal system does.
 	w := revokeThroughAPI(t, st, s.ID)
@@ -236,6 +227,20 @@ func revokeThroughAPI(t *testing.T, st passport.Store, id string) *httptest.Resp
 	w := httptest.NewRecorder()
 	svc.ServeHTTP(w, httptest.NewRequest(http.MethodPost, signed, nil))
 	return w
+}
+
+// cutReplicas cuts master's replicas off: the master refuses them the
+// replication stream (its default user may no longer run PSYNC or SYNC),
+// and their links are dropped, so they stay without anything written from
+// now on. Clients, on the same default user, are not affected.
+func cutReplicas(t testing.TB, master *redistest.Server) {
+	t.Helper()
+	mustCommand(t, master, "ACL", "SETUSER", "default", "-psync", "-sync")
+	mustCommand(t, master, "CLIENT", "KILL", "TYPE", "replica")
+	waitFor(t, 10*time.Second, func() bool {
+		info := mustCommand(t, master, "INFO", "replication")
+		return strings.Contains(info, "connected_slaves:0\r\n")
+	})
 }
 
 // replicaInStep reports whether master's one replica is online and has
