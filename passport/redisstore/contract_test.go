@@ -79,14 +79,20 @@ func TestSentinelWaitsForAReplicaByDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := newStore(t, client, prefix, redisstore.WithTimeout(3*time.Second))
+	in := subscribe(t, st)
 	cutReplicas(t, s.Master)
-	for name, revoke := range map[string]func() error{
-		"Revoke":        func() error { return st.Revoke(ctx, sess.ID) },
-		"RevokeUser":    func() error { return st.RevokeUser(ctx, sess.User) },
-		"RevokeCompany": func() error { return st.RevokeCompany(ctx, "42") },
+	for name, revoke := range map[string]struct {
+		do   func() error
+		told func(passport.Revocation) bool
+	}{
+		"Revoke":        {func() error { return st.Revoke(ctx, sess.ID) }, func(r passport.Revocation) bool { return r.SessionID == sess.ID }},
+		"RevokeUser":    {func() error { return st.RevokeUser(ctx, sess.User) }, func(r passport.Revocation) bool { return r.User == sess.User }},
+		"RevokeCompany": {func() error { return st.RevokeCompany(ctx, "42") }, func(r passport.Revocation) bool { return r.Company == "42" }},
 	} {
-		if err := revoke(); !errors.Is(err, redisstore.ErrNotReplicated) {
+		if err := revoke.do(); !errors.Is(err, redisstore.ErrNotReplicated) {
 			t.Errorf("%s with the replica cut off = %v, want ErrNotReplicated", name, err)
 		}
+		// The master has the mark: caches are told to drop what it covers.
+		in.wait(t, 5*time.Second, revoke.told)
 	}
 }

@@ -83,23 +83,35 @@
 //
 // Redis replication is asynchronous: a master that dies takes with it the
 // writes its replicas had not received, and a revocation lost so is a
-// revoked session that works again once a replica takes over. So a write
-// the Store acknowledges (Put, and every revocation: Revoke, RevokeUser,
-// RevokeCompany) first waits (Redis WAIT, on the connection that wrote,
-// at most WithWaitReplicas' timeout) until a replica of its master has
-// it, and fails with ErrNotReplicated if none did: the caller is told the
-// revocation failed (the session storage API answers 503
-// session_store_unavailable, and the caller retries) rather than that it
-// happened. This is the default with a Cluster or Sentinel client (one
-// replica, within 500ms at most: DefaultWaitTimeout); a single node, with
-// no failover to survive, does not wait. The guarantee: an acknowledged
-// revocation survives the loss of any one Redis node, provided each master
-// has one replica, or the promoted replica is one that acknowledged it (a
-// Cluster promotes the replica with most of the master's writes first).
-// Its price is a replication round trip per write, and writes to a master
-// with no replica in step fail: with one replica per master, for the
-// sessions of a master that died, from its death until a replica serves
-// again. Run two replicas per master to keep revoking through the loss of
-// a node. WithNoWaitReplicas turns waiting off (a Cluster without
+// revoked session that works again once a replica takes over. So every
+// write the Store acknowledges (Put, and every revocation: Revoke,
+// RevokeUser, RevokeCompany) first waits (Redis WAIT, on the connection
+// that wrote, for at most WithWaitReplicas' timeout) until a replica of
+// its master has it, and fails with ErrNotReplicated if none did. The
+// caller is told the revocation failed (the session storage API answers
+// 503 session_store_unavailable, and the caller retries) rather than that
+// it happened; it is announced all the same, since the master has the
+// mark and caches had better drop what it covers at once. This is the
+// default with a Cluster or Sentinel client: one replica, within
+// DefaultWaitTimeout (500ms, at most half of WithTimeout and of the
+// client's ReadTimeout). A single node, with no replica to fail over to,
+// does not wait.
+//
+// The guarantee: a revocation acknowledged survives the loss of any one
+// Redis node (a master killed, its replica promoted), whenever the replica
+// promoted is one that had acknowledged it: always with one replica per
+// master (the reference 3+3 Cluster, a Sentinel pair) or when waiting for
+// every replica; with more replicas than it waits for, a Cluster promotes
+// the replica with most of the master's writes first, which has it unless
+// that one is lost too. Losing a master and the replicas that acknowledged
+// together is more than one node, and not covered.
+//
+// The price: a replication round trip per write, and writes to a master
+// with no replica in step fail, so a replica lagging by more than the
+// wait fails revocations rather than risking them; with one replica per
+// master, writes to the sessions of a master that died fail from its death
+// until a replica serves beside its successor (the old master restarted,
+// or a new node). Run two replicas per master to keep revoking through the
+// loss of a node. WithNoWaitReplicas turns waiting off (a Cluster without
 // replicas).
 package redisstore

@@ -197,22 +197,30 @@ func (st *Store) Revoke(ctx context.Context, sessionID string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
+		err = fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
 	}
-	return st.publish(ctx, passport.Revocation{SessionID: sessionID})
+	return st.revoked(ctx, passport.Revocation{SessionID: sessionID}, err)
 }
 
-// publish announces r within the timeout, whatever the client's settings.
-func (st *Store) publish(ctx context.Context, r passport.Revocation) error {
-	return bounded.Do(ctx, st.timeout, func(ctx context.Context) error { return st.announce(ctx, r) })
+// revoked announces r once the revocation wrote, also when err says too
+// few replicas acknowledged it: the master has the mark, so caches drop
+// what it covers at once while the caller, told it failed, retries. Any
+// other error is returned as is, with nothing announced.
+func (st *Store) revoked(ctx context.Context, r passport.Revocation, err error) error {
+	if err != nil && !errors.Is(err, ErrNotReplicated) {
+		return err
+	}
+	// announce within the timeout, whatever the client's settings.
+	return errors.Join(err, bounded.Do(ctx, st.timeout, func(ctx context.Context) error { return st.announce(ctx, r) }))
 }
 
 // RevokeUser implements passport.Store.
 func (st *Store) RevokeUser(ctx context.Context, user string) error {
-	if err := st.revokeIndexed(ctx, st.userKey(user), "u", user); err != nil {
-		return fmt.Errorf("redisstore: revoke user %s: %w", user, err)
+	err := st.revokeIndexed(ctx, st.userKey(user), "u", user)
+	if err != nil {
+		err = fmt.Errorf("redisstore: revoke user %s: %w", user, err)
 	}
-	return st.publish(ctx, passport.Revocation{User: user})
+	return st.revoked(ctx, passport.Revocation{User: user}, err)
 }
 
 // RevokeCompany implements passport.Store. It is not atomic across the
@@ -222,10 +230,11 @@ func (st *Store) RevokeUser(ctx context.Context, user string) error {
 // batch, not the whole revocation, which may list many sessions; bound it
 // with ctx.
 func (st *Store) RevokeCompany(ctx context.Context, company string) error {
-	if err := st.revokeIndexed(ctx, st.companyKey(company), "c", company); err != nil {
-		return fmt.Errorf("redisstore: revoke company %s: %w", company, err)
+	err := st.revokeIndexed(ctx, st.companyKey(company), "c", company)
+	if err != nil {
+		err = fmt.Errorf("redisstore: revoke company %s: %w", company, err)
 	}
-	return st.publish(ctx, passport.Revocation{Company: company})
+	return st.revoked(ctx, passport.Revocation{Company: company}, err)
 }
 
 // revokeBatch is how many index members one pipelined round revokes.
