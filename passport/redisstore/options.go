@@ -138,7 +138,8 @@ func WithTimeout(d time.Duration) Option {
 // one. A negative n or timeout is an error, as is a timeout not shorter
 // than WithTimeout or than the client's ReadTimeout (WAIT holds the
 // connection meanwhile). Waiting needs a *redis.Client or
-// *redis.ClusterClient: New refuses WithWaitReplicas with any other client.
+// *redis.ClusterClient: New refuses a positive n with any other client
+// (a Ring, which never waits).
 func WithWaitReplicas(n int, timeout time.Duration) Option {
 	return Option{"WithWaitReplicas", func(c *config) error {
 		if err := optcheck.NotNegative(n); err != nil {
