@@ -73,10 +73,25 @@ func (st *Store) idKey(id string) string           { return st.prefix + "sid:" +
 func (st *Store) userKey(user string) string       { return st.prefix + "user:" + user }
 func (st *Store) companyKey(company string) string { return st.prefix + "company:" + company }
 
+// bound runs f, one store operation, within the Store's timeout whatever
+// the client's settings (see WithTimeout). After a failure on a Cluster
+// it has the client reload its view of the cluster (at most one reload
+// at a time, from any node that answers): go-redis reloads it by itself
+// only on a redirect or once a minute, so a client idle while a master
+// died would keep sending that master's keys to the dead node for up to
+// a minute after a replica took over.
+func bound[T any](ctx context.Context, st *Store, f func(context.Context) (T, error)) (T, error) {
+	v, err := bounded.Call(ctx, st.timeout, f)
+	if cc, ok := st.c.(*redis.ClusterClient); ok && err != nil {
+		cc.ReloadState(context.Background())
+	}
+	return v, err
+}
+
 // Get implements passport.Store. A session past its expiry and the
 // retention period is unknown even if Redis has not dropped it yet.
 func (st *Store) Get(ctx context.Context, key string) (passport.Session, error) {
-	vals, err := bounded.Call(ctx, st.timeout, func(ctx context.Context) ([]any, error) {
+	vals, err := bound(ctx, st, func(ctx context.Context) ([]any, error) {
 		return st.c.HMGet(ctx, st.sessionKey(key), "d", "r").Result()
 	})
 	if err != nil {
@@ -115,7 +130,7 @@ func (st *Store) Put(ctx context.Context, key string, s passport.Session) error 
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	if err := bounded.Do(ctx, st.timeout, func(ctx context.Context) error { return st.put(ctx, key, s) }); err != nil {
+	if _, err := bound(ctx, st, func(ctx context.Context) (struct{}, error) { return struct{}{}, st.put(ctx, key, s) }); err != nil {
 		return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
 	}
 	return nil
@@ -185,16 +200,16 @@ func (st *Store) index(ctx context.Context, key string, s passport.Session, ttl 
 // Revoke implements passport.Store. Revoking an unknown session is not an
 // error: the notice still goes out, so caches elsewhere drop what they hold.
 func (st *Store) Revoke(ctx context.Context, sessionID string) error {
-	err := bounded.Do(ctx, st.timeout, func(ctx context.Context) error {
+	_, err := bound(ctx, st, func(ctx context.Context) (struct{}, error) {
 		key, err := st.c.Get(ctx, st.idKey(sessionID)).Result()
 		switch {
 		case errors.Is(err, redis.Nil):
-			return nil
+			return struct{}{}, nil
 		case err != nil:
-			return err
+			return struct{}{}, err
 		}
 		_, err = st.write(ctx, []call{{revokeScript, []string{st.sessionKey(key)}, []any{"id", sessionID, st.stamp()}}})
-		return err
+		return struct{}{}, err
 	})
 	if err != nil {
 		err = fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
@@ -257,7 +272,7 @@ func (st *Store) revokeIndexed(ctx context.Context, idx, field, value string) er
 // revokeBatch revokes the sessions listed in idx from offset on, at most
 // revokeBatch of them, within one timeout, and says how many it listed.
 func (st *Store) revokeBatch(ctx context.Context, idx, min string, offset int64, field, value, stamp string) (int, error) {
-	return bounded.Call(ctx, st.timeout, func(ctx context.Context) (int, error) {
+	return bound(ctx, st, func(ctx context.Context) (int, error) {
 		return st.revokeListed(ctx, idx, min, offset, field, value, stamp)
 	})
 }
