@@ -54,6 +54,27 @@ func NewRedisClient(service string, addrs []string) (redis.UniversalClient, erro
 	return client, nil
 }
 
+// RedisStoreOptions returns the redisstore options of a service that
+// writes sessions and revocations to the Redis at addrs (the -redis and
+// -redis-replicas flags of sessionstorage): each write waits until
+// replicas replicas of its master have it (redisstore.WithWaitReplicas,
+// within half of RedisTimeout) and fails otherwise, so a revocation
+// answered with 204 survives the loss of any one Redis node. A negative
+// replicas means one with a Cluster (several addresses) and none with a
+// single node, which has no replica to fail over to; zero waits for none.
+func RedisStoreOptions(addrs []string, replicas int) []redisstore.Option {
+	if replicas < 0 {
+		replicas = 0
+		if len(addrs) > 1 {
+			replicas = 1
+		}
+	}
+	if replicas == 0 {
+		return []redisstore.Option{redisstore.WithNoWaitReplicas()}
+	}
+	return []redisstore.Option{redisstore.WithWaitReplicas(replicas, RedisTimeout/2)}
+}
+
 // NoticesKeyName is the purpose of the optional key that signs the
 // revocation and directory-change notices on Redis: the file notices.key of
 // the key directory, or CELLGATE_NOTICES_KEY.

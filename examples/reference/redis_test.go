@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cellgate/cellgate/passport/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // A shared directory reads its file again once a company is invalidated,
@@ -57,5 +60,35 @@ func replaceFile(t *testing.T, path, content string) {
 func TestLoadSharedDirectoryRefusesABadFileAtStart(t *testing.T) {
 	if _, err := LoadSharedDirectory(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Fatal("a missing directory file was accepted")
+	}
+}
+
+// The session storage's writes wait for one replica with a Cluster, for
+// none with a single node, and for what -redis-replicas says otherwise.
+func TestRedisStoreOptions(t *testing.T) {
+	cluster, single := []string{"a:1", "b:1", "c:1"}, []string{"a:1"}
+	for _, tt := range []struct {
+		addrs    []string
+		replicas int
+		want     string
+	}{
+		{cluster, -1, "WithWaitReplicas"},
+		{single, -1, "WithNoWaitReplicas"},
+		{cluster, 0, "WithNoWaitReplicas"},
+		{single, 2, "WithWaitReplicas"},
+	} {
+		opts := RedisStoreOptions(tt.addrs, tt.replicas)
+		if len(opts) != 1 || opts[0].Name() != tt.want {
+			t.Errorf("RedisStoreOptions(%v, %d) = %v, want %s", tt.addrs, tt.replicas, opts, tt.want)
+		}
+		// New takes them with a client bounded as NewRedisClient's (it
+		// refuses a wait not shorter than the client's read timeout).
+		client := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: tt.addrs, ReadTimeout: RedisTimeout})
+		if st, err := redisstore.New(client, opts...); err != nil {
+			t.Errorf("redisstore.New(RedisStoreOptions(%v, %d)...) = %v", tt.addrs, tt.replicas, err)
+		} else {
+			st.Close()
+		}
+		client.Close()
 	}
 }

@@ -11,7 +11,13 @@
 //
 // -redis takes comma-separated addresses: one is a single node, several are
 // a Redis Cluster. When Redis is down, calls answer 503
-// session_store_unavailable and succeed again once it is back.
+// session_store_unavailable and succeed again once it is back. With a
+// Cluster, a session write or revocation is answered 204 only once a
+// replica of its master has it (-redis-replicas, default 1), so a
+// revocation acknowledged survives the loss of any one Redis node; while
+// a master has no replica in step (a replica lagging or down, or a
+// failover that left the new master without one) its writes answer 503
+// and the caller retries.
 package main
 
 import (
@@ -28,13 +34,14 @@ func main() {
 	addr := flag.String("addr", reference.Env("CELLGATE_ADDR", "127.0.0.1:8085"), "listen address ($CELLGATE_ADDR)")
 	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: sessions.key, generated when missing; notices.key signs Redis notices when present ($CELLGATE_KEYS)")
 	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) to keep sessions in; empty: in memory ($CELLGATE_REDIS)")
+	replicas := flag.Int("redis-replicas", -1, "replicas of its master that must have each session write and revocation before it is acknowledged; -1: 1 with a Cluster, 0 with a single node")
 	flag.Parse()
-	if err := run(*addr, *keys, reference.ListFlag(*redisAddrs)); err != nil {
+	if err := run(*addr, *keys, reference.ListFlag(*redisAddrs), *replicas); err != nil {
 		os.Exit(reference.ExitStatus("sessionstorage", err))
 	}
 }
 
-func run(addr, keys string, redisAddrs []string) error {
+func run(addr, keys string, redisAddrs []string, replicas int) error {
 	key, err := reference.LoadKey(keys, "sessions")
 	if err != nil {
 		return err
@@ -58,7 +65,7 @@ func run(addr, keys string, redisAddrs []string) error {
 			return err
 		}
 		defer client.Close()
-		rs, err := redisstore.New(client, reference.StoreNoticeOptions(noticeKey)...)
+		rs, err := redisstore.New(client, append(reference.RedisStoreOptions(redisAddrs, replicas), reference.StoreNoticeOptions(noticeKey)...)...)
 		if err != nil {
 			return err
 		}

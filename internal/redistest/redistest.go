@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -89,6 +90,32 @@ func (s *Server) Kill() {
 	_ = s.cmd.Process.Kill()
 	<-s.exited
 	s.cmd = nil
+}
+
+// Pause stops the server's process (SIGSTOP) without closing anything: its
+// port still accepts connections and its sockets stay open, but nothing
+// is answered, as with a hung server. Resume wakes it up; so does the end
+// of the test, before the server is killed. Pausing a killed server does
+// nothing.
+func (s *Server) Pause() {
+	s.t.Helper()
+	s.signal(syscall.SIGSTOP)
+	s.t.Cleanup(s.Resume)
+}
+
+// Resume continues a paused server (SIGCONT); resuming a running server
+// does nothing.
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Errorf("redistest: %v to redis-server on port %d: %v", sig, s.port, err)
+	}
 }
 
 // Restart starts a killed server again on the same port and directory.

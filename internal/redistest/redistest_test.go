@@ -36,3 +36,15 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("%d masters, want 3", n)
 	}
 }
+
+func TestServerPause(t *testing.T) {
+	s := redistest.Start(t)
+	s.Pause()
+	if _, err := redistest.Command(s.Addr(), "PING"); err == nil {
+		t.Fatal("paused server answered")
+	}
+	s.Resume()
+	if v, err := redistest.Command(s.Addr(), "PING"); err != nil || v != "PONG" {
+		t.Fatalf("PING after resume = %q, %v", v, err)
+	}
+}

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -15,9 +16,9 @@ import (
 // The Store contract (internal/storetest, also run against the memory
 // store) on a single node and on a 3-master/3-replica Cluster.
 func TestContract(t *testing.T) {
-	contract := func(client redis.UniversalClient) storetest.NewStore {
+	contract := func(client redis.UniversalClient, opts ...redisstore.Option) storetest.NewStore {
 		return func(t *testing.T, now func() time.Time) passport.Store {
-			return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
+			return newStore(t, client, append(opts, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))...)
 		}
 	}
 	t.Run("SingleNode", func(t *testing.T) {
@@ -26,7 +27,7 @@ func TestContract(t *testing.T) {
 	})
 	t.Run("Cluster", func(t *testing.T) {
 		t.Parallel()
-		storetest.Run(t, contract(newClusterClient(t, redistest.StartCluster(t, time.Second))))
+		storetest.Run(t, contract(newPatientClusterClient(t, redistest.StartCluster(t, time.Second)), patient()...))
 	})
 }
 
@@ -36,11 +37,11 @@ func TestSentinel(t *testing.T) {
 	s := redistest.StartSentinel(t)
 	o := clientOptions()
 	o.MasterName, o.Addrs = s.Name, []string{s.Sentinel.Addr()}
-	o.ReadTimeout = 2 * time.Second // above the WAIT timeout
+	o.ReadTimeout = 3 * time.Second // above the WAIT timeout
 	client := redis.NewUniversalClient(o)
 	t.Cleanup(func() { client.Close() })
 	storetest.Run(t, func(t *testing.T, now func() time.Time) passport.Store {
-		return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
+		return newStore(t, client, append(patient(), redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))...)
 	})
 
 	st := newStore(t, client, redisstore.WithWaitReplicas(1, time.Second), redisstore.WithTimeout(3*time.Second))
@@ -57,4 +58,41 @@ func TestSentinel(t *testing.T) {
 		return err == nil
 	})
 	t.Logf("Sentinel failover: the session readable again %v after the master was killed", time.Since(killed))
+}
+
+// A Sentinel client waits for a replica by default: with the replica cut
+// off, a revocation fails (ErrNotReplicated) instead of being acknowledged
+// on the master alone, which a failover would undo.
+func TestSentinelWaitsForAReplicaByDefault(t *testing.T) {
+	s := redistest.StartSentinel(t)
+	o := clientOptions()
+	o.MasterName, o.Addrs = s.Name, []string{s.Sentinel.Addr()}
+	o.ReadTimeout = 3 * time.Second
+	client := redis.NewUniversalClient(o)
+	t.Cleanup(func() { client.Close() })
+	prefix := redisstore.WithPrefix("sentinel-default:")
+	key := passport.TokenKey(passport.NewToken())
+	now := time.Now()
+	sess := passport.Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: now, Expires: now.Add(time.Hour)}
+	ctx := context.Background()
+	if err := newStore(t, client, append(patient(), prefix)...).Put(ctx, key, sess); err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t, client, prefix, redisstore.WithTimeout(3*time.Second))
+	in := subscribe(t, st)
+	cutReplicas(t, s.Master)
+	for name, revoke := range map[string]struct {
+		do   func() error
+		told func(passport.Revocation) bool
+	}{
+		"Revoke":        {func() error { return st.Revoke(ctx, sess.ID) }, func(r passport.Revocation) bool { return r.SessionID == sess.ID }},
+		"RevokeUser":    {func() error { return st.RevokeUser(ctx, sess.User) }, func(r passport.Revocation) bool { return r.User == sess.User }},
+		"RevokeCompany": {func() error { return st.RevokeCompany(ctx, "42") }, func(r passport.Revocation) bool { return r.Company == "42" }},
+	} {
+		if err := revoke.do(); !errors.Is(err, redisstore.ErrNotReplicated) {
+			t.Errorf("%s with the replica cut off = %v, want ErrNotReplicated", name, err)
+		}
+		// The master has the mark: caches are told to drop what it covers.
+		in.wait(t, 5*time.Second, revoke.told)
+	}
 }

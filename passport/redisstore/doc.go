@@ -43,7 +43,8 @@
 //     session became readable finds it.
 //   - Revoke reads the id pointer, then runs a script on the session that
 //     marks it revoked only if it still is the session meant (same id, or
-//     user, or one of its companies), keeping its TTL.
+//     user, or one of its companies), keeping its TTL, and (see Failover)
+//     waits for a replica to have the mark.
 //   - RevokeUser and RevokeCompany page through the index set and revoke
 //     each session with that script, pipelined (go-redis splits a pipeline
 //     by node). A session stored while one runs may escape it, as if it had
@@ -105,8 +106,9 @@
 //
 // # Outages
 //
-// When Redis is down, Get fails within WithTimeout (and the client's dial
-// and read timeouts); the authentication service answers 503
+// When Redis is down or hung, every operation fails within WithTimeout
+// (default one second), whatever the client's timeouts and even without
+// ContextTimeoutEnabled; the authentication service answers 503
 // session_store_unavailable with Retry-After (which a gateway passes on as
 // 502 auth_unavailable: an outage never signs a user out). Gateways that
 // watch the Store (Gateway.Watch) serve the passports they have cached for
@@ -117,7 +119,41 @@
 // deadline. When Redis is back, operations succeed again (within about a
 // second: after PoolSize failed dials, go-redis fails fast and probes the
 // server once a second) and the notice subscription reconnects by itself
-// and purges (All). Redis replication is
-// asynchronous: use WithWaitReplicas for sessions that must survive the
-// failover of their master.
+// and purges (All).
+//
+// # Failover
+//
+// Redis replication is asynchronous: a master that dies takes with it the
+// writes its replicas had not received, and a revocation lost so is a
+// revoked session that works again once a replica takes over. So every
+// write the Store acknowledges (Put, and every revocation: Revoke,
+// RevokeUser, RevokeCompany) first waits (Redis WAIT, on the connection
+// that wrote, for at most WithWaitReplicas' timeout) until a replica of
+// its master has it, and fails with ErrNotReplicated if none did. The
+// caller is told the revocation failed (the session storage API answers
+// 503 session_store_unavailable, and the caller retries) rather than that
+// it happened; it is announced all the same, since the master has the
+// mark and caches had better drop what it covers at once. This is the
+// default with a Cluster or Sentinel client: one replica, within
+// DefaultWaitTimeout (500ms, at most half of WithTimeout and of the
+// client's ReadTimeout). A single node, with no replica to fail over to,
+// does not wait.
+//
+// The guarantee: a revocation acknowledged survives the loss of any one
+// Redis node (a master killed, its replica promoted), whenever the replica
+// promoted is one that had acknowledged it: always with one replica per
+// master (the reference 3+3 Cluster, a Sentinel pair) or when waiting for
+// every replica; with more replicas than it waits for, a Cluster promotes
+// the replica with most of the master's writes first, which has it unless
+// that one is lost too. Losing a master and the replicas that acknowledged
+// together is more than one node, and not covered.
+//
+// The price: a replication round trip per write, and writes to a master
+// with no replica in step fail, so a replica lagging by more than the
+// wait fails revocations rather than risking them; with one replica per
+// master, writes to the sessions of a master that died fail from its death
+// until a replica serves beside its successor (the old master restarted,
+// or a new node). Run two replicas per master to keep revoking through the
+// loss of a node. WithNoWaitReplicas turns waiting off (a Cluster without
+// replicas).
 package redisstore

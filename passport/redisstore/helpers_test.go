@@ -42,6 +42,26 @@ func newClusterClient(t testing.TB, c *redistest.Cluster) *redis.ClusterClient {
 	return cc
 }
 
+// newPatientClusterClient is newClusterClient with a read timeout long
+// enough for a generous WAIT (WithWaitReplicas below 3s): on a loaded
+// machine a replica may take a while to acknowledge, and a test that is
+// not about a lagging replica must not fail for it.
+func newPatientClusterClient(t testing.TB, c *redistest.Cluster) *redis.ClusterClient {
+	o := clientOptions(c.Addrs()...).Cluster()
+	o.MaxRedirects = 8
+	o.ReadTimeout = 3 * time.Second
+	cc := redis.NewClusterClient(o)
+	t.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+// patient are the store options of tests on replicated Redis that are not
+// about a lagging replica: a replica on a loaded machine has two seconds
+// to acknowledge a write, and an operation five.
+func patient() []redisstore.Option {
+	return []redisstore.Option{redisstore.WithWaitReplicas(1, 2*time.Second), redisstore.WithTimeout(5 * time.Second)}
+}
+
 // newStore returns a Store on client with a prefix of its own, closed
 // when t ends.
 func newStore(t testing.TB, client redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {

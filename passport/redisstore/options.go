@@ -9,6 +9,7 @@ import (
 	"github.com/cellgate/cellgate/internal/optcheck"
 
 	"github.com/cellgate/cellgate/passport"
+	"github.com/redis/go-redis/v9"
 )
 
 // Defaults, each overridable by the option named beside it.
@@ -18,6 +19,11 @@ const (
 	DefaultPingInterval = 5 * time.Second // WithPingInterval: unanswered heartbeat before the notice connection is replaced
 	DefaultNoticeBound  = time.Second     // WithNoticeBound: how stale the notice path may be
 	DefaultNoticeMaxAge = 5 * time.Minute // WithNoticeKey: how old a signed notice may be
+
+	// DefaultWaitTimeout is how long a write waits for its replicas
+	// (WithWaitReplicas), at most half of WithTimeout and of the client's
+	// ReadTimeout.
+	DefaultWaitTimeout = 500 * time.Millisecond
 )
 
 // Option configures New, the one constructor of this package, which reads
@@ -40,8 +46,9 @@ type config struct {
 	retention time.Duration
 	now       func() time.Time
 	timeout   time.Duration
-	replicas  int
-	waitFor   time.Duration
+	replicas  int           // 0: the default for the client
+	waitFor   time.Duration // 0: the default
+	noWait    bool          // WithNoWaitReplicas
 	ping      time.Duration
 	notices   noticeConfig
 }
@@ -93,34 +100,72 @@ func WithClock(now func() time.Time) Option {
 	}}
 }
 
-// WithTimeout bounds one store operation (default one second), so a slow
-// or unreachable Redis fails requests fast instead of piling them up; zero
-// or less is an error. The client's ContextTimeoutEnabled must be true for
-// go-redis to honour it on the socket; set DialTimeout, ReadTimeout and
-// WriteTimeout on the client as well.
+// WithTimeout bounds one store operation (default one second), so a slow,
+// unreachable or hung Redis fails requests fast instead of piling them up;
+// zero or less is an error. Get, Put and Revoke each return within it (and
+// its notice within another), RevokeUser and RevokeCompany within it per
+// batch of 500 sessions. The bound holds whatever the client's settings:
+// without ContextTimeoutEnabled go-redis would wait out the client's
+// ReadTimeout (5 s by default) on a hung Redis, so the operation is
+// abandoned at the deadline instead, and its connection is released when
+// the client's own ReadTimeout ends the read (at most PoolSize such calls
+// linger). Set DialTimeout, ReadTimeout and WriteTimeout on the client as
+// well, and ContextTimeoutEnabled, so abandoned calls end early too.
 func WithTimeout(d time.Duration) Option {
 	return Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
 }
 
-// WithWaitReplicas makes Put wait (Redis WAIT) until n replicas have the
-// session, for at most timeout, and fail if fewer did: an acknowledged
-// session then survives the failover of its master. Default 0: replication
-// is asynchronous and a failover may lose the last writes. A negative n, or
-// a positive n with a timeout of zero or less, is an error. It needs a
-// *redis.Client or *redis.ClusterClient (New refuses any other client), and
-// timeout must be shorter than the client's ReadTimeout (WAIT blocks the
-// connection meanwhile).
+// WithWaitReplicas makes every write the Store acknowledges (Put, and
+// every revocation: Revoke, RevokeUser, RevokeCompany) wait (Redis WAIT,
+// on the connection that wrote) until n replicas of its master have it,
+// for at most timeout, and fail with ErrNotReplicated if fewer did. An
+// acknowledged write is then on n+1 nodes: it survives the loss of any
+// one node whenever the replica promoted is one that has it, which is
+// certain when n is every replica of each master (the reference topology:
+// one), and likely otherwise (a Cluster promotes the replica with most of
+// the master's writes first).
+//
+// The default depends on the client. A Cluster client
+// (*redis.ClusterClient) or a Sentinel client (redis.NewFailoverClient)
+// serves a deployment built to fail over to replicas, and a revocation
+// that a failover can undo is a revoked session that works again: such
+// clients wait for one replica, within DefaultWaitTimeout (at most half of
+// WithTimeout and of the client's ReadTimeout). A single node (any other
+// *redis.Client) has no failover to survive and does not wait. Zero n or
+// zero timeout means its default; WithNoWaitReplicas turns waiting off.
+//
+// While a master has fewer replicas than n (one lagging, down, or just
+// promoted to replace a dead master, with no replica until the old one
+// returns), the writes to its keys fail: the caller is told so (the
+// session storage API answers 503 and the caller retries) instead of being
+// told a revocation happened that a failover could undo. To keep revoking
+// through the loss of a node, run two replicas per master and wait for
+// one. A negative n or timeout is an error, as is a timeout not shorter
+// than WithTimeout or than the client's ReadTimeout (WAIT holds the
+// connection meanwhile). Waiting needs a *redis.Client or
+// *redis.ClusterClient: New refuses a positive n with any other client
+// (a Ring, which never waits).
 func WithWaitReplicas(n int, timeout time.Duration) Option {
 	return Option{"WithWaitReplicas", func(c *config) error {
 		if err := optcheck.NotNegative(n); err != nil {
 			return fmt.Errorf("replicas: %w", err)
 		}
-		if n > 0 {
-			if err := optcheck.Positive(timeout); err != nil {
-				return fmt.Errorf("timeout: %w", err)
-			}
+		if err := optcheck.NotNegative(timeout); err != nil {
+			return fmt.Errorf("timeout: %w", err)
 		}
-		c.replicas, c.waitFor = n, timeout
+		c.replicas, c.waitFor, c.noWait = n, timeout, false
+		return nil
+	}}
+}
+
+// WithNoWaitReplicas acknowledges writes as soon as their master has
+// them, without waiting for any replica (see WithWaitReplicas): for a
+// Cluster without replicas, or when losing the last writes to a failover
+// is acceptable. A revocation may then be undone by a failover, and the
+// revoked session work again, until it expires.
+func WithNoWaitReplicas() Option {
+	return Option{"WithNoWaitReplicas", func(c *config) error {
+		c.replicas, c.waitFor, c.noWait = 0, 0, true
 		return nil
 	}}
 }
@@ -177,4 +222,46 @@ func WithNoticeKey(key []byte, maxAge time.Duration) Option {
 		c.notices.key, c.notices.maxAge = bytes.Clone(key), maxAge
 		return nil
 	}}
+}
+
+// waitReplicas settles how many replicas, and how long, a write waits for
+// on client (see WithWaitReplicas), and checks what was asked.
+func (c *config) waitReplicas(client redis.UniversalClient) error {
+	var readTimeout time.Duration
+	failover := false
+	switch cl := client.(type) {
+	case *redis.ClusterClient:
+		readTimeout, failover = cl.Options().ReadTimeout, true
+	case *redis.Client:
+		// redis.NewFailoverClient (Sentinel) names its address so.
+		readTimeout, failover = cl.Options().ReadTimeout, cl.Options().Addr == "FailoverClient"
+	default:
+		if c.replicas > 0 {
+			return fmt.Errorf("needs a *redis.Client or *redis.ClusterClient, not %T", client)
+		}
+		c.replicas = 0
+		return nil
+	}
+	switch {
+	case c.noWait:
+		return nil
+	case c.replicas == 0 && !failover:
+		return nil
+	case c.replicas == 0:
+		c.replicas = 1
+	}
+	if c.waitFor == 0 {
+		c.waitFor = min(DefaultWaitTimeout, c.timeout/2)
+		if readTimeout > 0 {
+			c.waitFor = min(c.waitFor, readTimeout/2)
+		}
+		return nil
+	}
+	if c.waitFor >= c.timeout {
+		return fmt.Errorf("timeout %v is not shorter than WithTimeout's %v", c.waitFor, c.timeout)
+	}
+	if readTimeout > 0 && c.waitFor >= readTimeout {
+		return fmt.Errorf("timeout %v is not shorter than the client's ReadTimeout %v", c.waitFor, readTimeout)
+	}
+	return nil
 }

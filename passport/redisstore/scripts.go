@@ -30,9 +30,14 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'r', ARGV[4]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`)
 
-// revokeScript marks the session at KEYS[1] revoked at ARGV[3] unless it
-// is already, if it is the one meant: field ARGV[1] ("id" or "u") equals
-// ARGV[2], or for "c" its companies include ARGV[2]. The TTL is kept.
+// revokeScript marks the session at KEYS[1] revoked at ARGV[3], if it is
+// the one meant: field ARGV[1] ("id" or "u") equals ARGV[2], or for "c"
+// its companies include ARGV[2]. The TTL is kept. A session revoked
+// already keeps its time, written again: a write the replicas must
+// acknowledge (WAIT counts a connection's writes), so an acknowledged
+// revocation is on the replicas even when an earlier one, not
+// acknowledged, wrote the mark. It returns 1 when it wrote, 0 when the
+// session is not (or no longer) the one meant.
 var revokeScript = newScript(`
 if ARGV[1] == 'c' then
   local d = redis.call('HGET', KEYS[1], 'd')
@@ -48,7 +53,9 @@ if ARGV[1] == 'c' then
 elseif redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
   return 0
 end
-return redis.call('HSETNX', KEYS[1], 'r', ARGV[3])`)
+local r = redis.call('HGET', KEYS[1], 'r') or ARGV[3]
+redis.call('HSET', KEYS[1], 'r', r)
+return 1`)
 
 // dropScript deletes the session at KEYS[1] if its id is ARGV[1].
 var dropScript = newScript(`
@@ -66,73 +73,71 @@ local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
 return 1`)
 
-// call is one script run on one key.
+// call is one script run on one key, or, with s nil, one command (args,
+// its name first) whose first key is keys[0].
 type call struct {
 	s    *script
 	keys []string
 	args []any
 }
 
-// evalOne runs s on keys.
-func evalOne(ctx context.Context, c redis.UniversalClient, s *script, keys []string, args ...any) error {
-	err := c.EvalSha(ctx, s.sha, keys, args...).Err()
-	if isNoScript(err) {
-		err = c.Eval(ctx, s.src, keys, args...).Err()
+// queue queues the call on p, a script by its SHA-1 unless text is set.
+func (cl call) queue(ctx context.Context, p redis.Pipeliner, text bool) *redis.Cmd {
+	switch {
+	case cl.s == nil:
+		return p.Do(ctx, cl.args...)
+	case text:
+		return p.Eval(ctx, cl.s.src, cl.keys, cl.args...)
 	}
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	return err
+	return p.EvalSha(ctx, cl.s.sha, cl.keys, cl.args...)
 }
 
-// evalPipelined runs calls (and whatever extra queues) in one pipeline; a
-// Cluster client splits it by node. Calls the server did not know the
-// script of are sent again with the script's text.
-func evalPipelined(ctx context.Context, c redis.UniversalClient, calls []call, extra func(redis.Pipeliner)) error {
-	if len(calls) == 0 && extra == nil {
-		return nil
-	}
+// pipeliner is a client that pipelines: any client, or one node's.
+type pipeliner interface {
+	Pipelined(context.Context, func(redis.Pipeliner) error) ([]redis.Cmder, error)
+}
+
+// evalPipelined runs calls in one pipeline (a Cluster client splits it by
+// node) and returns their commands; calls the server did not know the
+// script of are sent again with the script's text. The error is the first
+// command's that failed, redis.Nil aside.
+func evalPipelined(ctx context.Context, c pipeliner, calls []call) ([]*redis.Cmd, error) {
 	cmds := make([]*redis.Cmd, len(calls))
-	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+	if len(calls) == 0 {
+		return cmds, nil
+	}
+	// Each command carries its own error; Pipelined's is the first of them.
+	_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, cl := range calls {
-			cmds[i] = p.EvalSha(ctx, cl.s.sha, cl.keys, cl.args...)
-		}
-		if extra != nil {
-			extra(p)
+			cmds[i] = cl.queue(ctx, p, false)
 		}
 		return nil
 	})
-	var again []call
+	var again []int
 	for i, cmd := range cmds {
 		if isNoScript(cmd.Err()) {
-			again = append(again, calls[i])
+			again = append(again, i)
 		}
 	}
-	if len(again) == 0 {
-		if errors.Is(err, redis.Nil) {
+	if len(again) > 0 {
+		_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range again {
+				cmds[i] = calls[i].queue(ctx, p, true)
+			}
 			return nil
-		}
-		return err
+		})
 	}
-	_, err2 := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, cl := range again {
-			p.Eval(ctx, cl.s.src, cl.keys, cl.args...)
-		}
-		return nil
-	})
-	if errors.Is(err2, redis.Nil) {
-		err2 = nil
-	}
-	// The first pipeline's only failures may have been NOSCRIPT.
+	return cmds, firstErr(cmds)
+}
+
+// firstErr is the first error of cmds, redis.Nil aside.
+func firstErr[C redis.Cmder](cmds []C) error {
 	for _, cmd := range cmds {
-		if e := cmd.Err(); e != nil && !isNoScript(e) && !errors.Is(e, redis.Nil) {
-			return e
+		if err := cmd.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
 		}
 	}
-	if err != nil && !isNoScript(err) && !errors.Is(err, redis.Nil) {
-		return err
-	}
-	return err2
+	return nil
 }
 
 func isNoScript(err error) bool {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/bounded"
 	"github.com/cellgate/cellgate/internal/redissub"
 
 	"github.com/cellgate/cellgate/passport"
@@ -46,7 +47,7 @@ var _ passport.Store = (*Store)(nil)
 // New returns a Store on client, which may be a single node, a Sentinel
 // (failover) client or a Cluster client. The client stays the caller's:
 // Close does not close it. Options: WithPrefix, WithRetention, WithClock,
-// WithTimeout, WithWaitReplicas, WithPingInterval, WithNoticeBound, WithNoticeKey.
+// WithTimeout, WithWaitReplicas, WithNoWaitReplicas, WithPingInterval, WithNoticeBound, WithNoticeKey.
 func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
@@ -55,12 +56,8 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.replicas > 0 {
-		switch client.(type) {
-		case *redis.Client, *redis.ClusterClient:
-		default:
-			return nil, fmt.Errorf("redisstore: New: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", client)
-		}
+	if err := c.waitReplicas(client); err != nil {
+		return nil, fmt.Errorf("redisstore: New: WithWaitReplicas: %w", err)
 	}
 	return &Store{
 		c: client, prefix: c.prefix, channel: c.prefix + "revocations",
@@ -78,12 +75,27 @@ func (st *Store) idKey(id string) string           { return st.prefix + "sid:" +
 func (st *Store) userKey(user string) string       { return st.prefix + "user:" + user }
 func (st *Store) companyKey(company string) string { return st.prefix + "company:" + company }
 
+// bound runs f, one store operation, within the Store's timeout whatever
+// the client's settings (see WithTimeout). After a failure on a Cluster
+// it has the client reload its view of the cluster (at most one reload
+// at a time, from any node that answers): go-redis reloads it by itself
+// only on a redirect or once a minute, so a client idle while a master
+// died would keep sending that master's keys to the dead node for up to
+// a minute after a replica took over.
+func bound[T any](ctx context.Context, st *Store, f func(context.Context) (T, error)) (T, error) {
+	v, err := bounded.Call(ctx, st.timeout, f)
+	if cc, ok := st.c.(*redis.ClusterClient); ok && err != nil {
+		cc.ReloadState(context.Background())
+	}
+	return v, err
+}
+
 // Get implements passport.Store. A session past its expiry and the
 // retention period is unknown even if Redis has not dropped it yet.
 func (st *Store) Get(ctx context.Context, key string) (passport.Session, error) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
-	vals, err := st.c.HMGet(ctx, st.sessionKey(key), "d", "r").Result()
+	vals, err := bound(ctx, st, func(ctx context.Context) ([]any, error) {
+		return st.c.HMGet(ctx, st.sessionKey(key), "d", "r").Result()
+	})
 	if err != nil {
 		return passport.Session{}, fmt.Errorf("redisstore: get session: %w", err)
 	}
@@ -120,16 +132,19 @@ func (st *Store) Put(ctx context.Context, key string, s passport.Session) error 
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
+	if _, err := bound(ctx, st, func(ctx context.Context) (struct{}, error) { return struct{}{}, st.put(ctx, key, s) }); err != nil {
+		return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// put is Put's work, under its timeout.
+func (st *Store) put(ctx context.Context, key string, s passport.Session) error {
 	now := st.now()
 	until := s.Expires.Add(st.retention)
 	ttl := until.Sub(now)
 	if ttl < time.Millisecond {
-		if err := st.c.Del(ctx, st.sessionKey(key)).Err(); err != nil {
-			return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
-		}
-		return nil
+		return st.c.Del(ctx, st.sessionKey(key)).Err()
 	}
 	revoked := ""
 	if s.IsRevoked() {
@@ -138,22 +153,22 @@ func (st *Store) Put(ctx context.Context, key string, s passport.Session) error 
 	s.Revoked = time.Time{}
 	d, err := json.Marshal(s)
 	if err != nil {
-		return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
+		return err
 	}
 
 	old, err := st.index(ctx, key, s, ttl, until, now)
 	if err != nil {
-		return fmt.Errorf("redisstore: put session %s: index: %w", s.ID, err)
+		return fmt.Errorf("index: %w", err)
 	}
 	args := []any{d, s.ID, s.User, revoked, ttl.Milliseconds()}
-	if err := st.writeSession(ctx, st.sessionKey(key), args); err != nil {
-		return fmt.Errorf("redisstore: put session %s: %w", s.ID, err)
+	if _, err := st.write(ctx, []call{{putScript, []string{st.sessionKey(key)}, args}}); err != nil {
+		return err
 	}
 	if old != "" && old != key {
 		// A session ID names one session: drop the one it named before,
 		// unless that key holds another session by now.
-		if err := evalOne(ctx, st.c, dropScript, []string{st.sessionKey(old)}, s.ID); err != nil {
-			return fmt.Errorf("redisstore: put session %s: drop previous: %w", s.ID, err)
+		if _, err := evalPipelined(ctx, st.c, []call{{dropScript, []string{st.sessionKey(old)}, []any{s.ID}}}); err != nil {
+			return fmt.Errorf("drop previous: %w", err)
 		}
 	}
 	return nil
@@ -162,7 +177,9 @@ func (st *Store) Put(ctx context.Context, key string, s passport.Session) error 
 // index writes the entries that find the session under key: its id's
 // pointer (returning the key it pointed to before) and one member in the
 // sorted set of its user and of each company, scored by when the session
-// is forgotten. Each is its own command, pipelined.
+// is forgotten. Each is its own command, pipelined, and with
+// WithWaitReplicas acknowledged by the replicas like the session itself:
+// a session that survives a failover is found by the revocations after.
 func (st *Store) index(ctx context.Context, key string, s passport.Session, ttl time.Duration, until, now time.Time) (old string, err error) {
 	score, nowMs := strconv.FormatInt(until.UnixMilli(), 10), strconv.FormatInt(now.UnixMilli(), 10)
 	calls := make([]call, 0, 1+len(s.Companies))
@@ -170,97 +187,57 @@ func (st *Store) index(ctx context.Context, key string, s passport.Session, ttl 
 	for _, company := range s.Companies {
 		calls = append(calls, call{indexScript, []string{st.companyKey(company)}, []any{key, score, nowMs}})
 	}
-	var ptr *redis.Cmd
-	err = evalPipelined(ctx, st.c, calls, func(p redis.Pipeliner) {
-		ptr = p.Do(ctx, "SET", st.idKey(s.ID), key, "PX", ttl.Milliseconds(), "GET")
-	})
+	calls = append(calls, call{nil, []string{st.idKey(s.ID)}, []any{"SET", st.idKey(s.ID), key, "PX", ttl.Milliseconds(), "GET"}})
+	cmds, err := st.write(ctx, calls)
 	if err != nil {
 		return "", err
 	}
-	old, err = ptr.Text()
+	old, err = cmds[len(cmds)-1].Text()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
 	return old, err
 }
 
-// writeSession stores the session hash, then, with WithWaitReplicas, waits
-// on the same connection until enough replicas have it.
-func (st *Store) writeSession(ctx context.Context, skey string, args []any) error {
-	if st.replicas == 0 {
-		return evalOne(ctx, st.c, putScript, []string{skey}, args...)
-	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		node, err := st.masterFor(ctx, skey)
-		if err != nil {
-			return err
-		}
-		var wait *redis.Cmd
-		_, err = node.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Eval(ctx, putScript.src, []string{skey}, args...)
-			wait = p.Do(ctx, "WAIT", st.replicas, st.waitFor.Milliseconds())
-			return nil
-		})
-		if err == nil {
-			if n, _ := wait.Int64(); n < int64(st.replicas) {
-				return fmt.Errorf("redisstore: written to the master, %d of %d replicas acknowledged", n, st.replicas)
-			}
-			return nil
-		}
-		lastErr = err
-		cc, ok := st.c.(*redis.ClusterClient)
-		if !ok {
-			return err
-		}
-		// The node is gone or the slot moved (a failover): refresh the
-		// client's view of the cluster; retry at once only on a redirect.
-		cc.ReloadState(ctx)
-		if !isRedirect(err) {
-			return err
-		}
-	}
-	return lastErr
-}
-
-// masterFor returns a client that reaches the master of key on one
-// connection per pipeline, so WAIT follows the write it waits for.
-func (st *Store) masterFor(ctx context.Context, key string) (interface {
-	Pipelined(context.Context, func(redis.Pipeliner) error) ([]redis.Cmder, error)
-}, error) {
-	switch c := st.c.(type) {
-	case *redis.ClusterClient:
-		return c.MasterForKey(ctx, key)
-	case *redis.Client:
-		return c, nil
-	}
-	return nil, fmt.Errorf("redisstore: New: WithWaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", st.c)
-}
-
 // Revoke implements passport.Store. Revoking an unknown session is not an
 // error: the notice still goes out, so caches elsewhere drop what they hold.
 func (st *Store) Revoke(ctx context.Context, sessionID string) error {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
-	key, err := st.c.Get(ctx, st.idKey(sessionID)).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
-	case err != nil:
-		return fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
-	default:
-		if err := evalOne(ctx, st.c, revokeScript, []string{st.sessionKey(key)}, "id", sessionID, st.stamp()); err != nil {
-			return fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
+	_, err := bound(ctx, st, func(ctx context.Context) (struct{}, error) {
+		key, err := st.c.Get(ctx, st.idKey(sessionID)).Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			return struct{}{}, nil
+		case err != nil:
+			return struct{}{}, err
 		}
+		_, err = st.write(ctx, []call{{revokeScript, []string{st.sessionKey(key)}, []any{"id", sessionID, st.stamp()}}})
+		return struct{}{}, err
+	})
+	if err != nil {
+		err = fmt.Errorf("redisstore: revoke session %s: %w", sessionID, err)
 	}
-	return st.announce(ctx, passport.Revocation{SessionID: sessionID})
+	return st.revoked(ctx, passport.Revocation{SessionID: sessionID}, err)
+}
+
+// revoked announces r once the revocation wrote, also when err says too
+// few replicas acknowledged it: the master has the mark, so caches drop
+// what it covers at once while the caller, told it failed, retries. Any
+// other error is returned as is, with nothing announced.
+func (st *Store) revoked(ctx context.Context, r passport.Revocation, err error) error {
+	if err != nil && !errors.Is(err, ErrNotReplicated) {
+		return err
+	}
+	// announce within the timeout, whatever the client's settings.
+	return errors.Join(err, bounded.Do(ctx, st.timeout, func(ctx context.Context) error { return st.announce(ctx, r) }))
 }
 
 // RevokeUser implements passport.Store.
 func (st *Store) RevokeUser(ctx context.Context, user string) error {
-	if err := st.revokeIndexed(ctx, st.userKey(user), "u", user); err != nil {
-		return fmt.Errorf("redisstore: revoke user %s: %w", user, err)
+	err := st.revokeIndexed(ctx, st.userKey(user), "u", user)
+	if err != nil {
+		err = fmt.Errorf("redisstore: revoke user %s: %w", user, err)
 	}
-	return st.announce(ctx, passport.Revocation{User: user})
+	return st.revoked(ctx, passport.Revocation{User: user}, err)
 }
 
 // RevokeCompany implements passport.Store. It is not atomic across the
@@ -270,10 +247,11 @@ func (st *Store) RevokeUser(ctx context.Context, user string) error {
 // batch, not the whole revocation, which may list many sessions; bound it
 // with ctx.
 func (st *Store) RevokeCompany(ctx context.Context, company string) error {
-	if err := st.revokeIndexed(ctx, st.companyKey(company), "c", company); err != nil {
-		return fmt.Errorf("redisstore: revoke company %s: %w", company, err)
+	err := st.revokeIndexed(ctx, st.companyKey(company), "c", company)
+	if err != nil {
+		err = fmt.Errorf("redisstore: revoke company %s: %w", company, err)
 	}
-	return st.announce(ctx, passport.Revocation{Company: company})
+	return st.revoked(ctx, passport.Revocation{Company: company}, err)
 }
 
 // revokeBatch is how many index members one pipelined round revokes.
@@ -296,8 +274,13 @@ func (st *Store) revokeIndexed(ctx context.Context, idx, field, value string) er
 // revokeBatch revokes the sessions listed in idx from offset on, at most
 // revokeBatch of them, within one timeout, and says how many it listed.
 func (st *Store) revokeBatch(ctx context.Context, idx, min string, offset int64, field, value, stamp string) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
+	return bound(ctx, st, func(ctx context.Context) (int, error) {
+		return st.revokeListed(ctx, idx, min, offset, field, value, stamp)
+	})
+}
+
+// revokeListed is revokeBatch's work, under its timeout.
+func (st *Store) revokeListed(ctx context.Context, idx, min string, offset int64, field, value, stamp string) (int, error) {
 	keys, err := st.c.ZRangeArgs(ctx, redis.ZRangeArgs{
 		Key: idx, Start: min, Stop: "+inf", ByScore: true, Offset: offset, Count: revokeBatch,
 	}).Result()
@@ -308,7 +291,8 @@ func (st *Store) revokeBatch(ctx context.Context, idx, min string, offset int64,
 	for i, k := range keys {
 		calls[i] = call{revokeScript, []string{st.sessionKey(k)}, []any{field, value, stamp}}
 	}
-	return len(keys), evalPipelined(ctx, st.c, calls, nil)
+	_, err = st.write(ctx, calls)
+	return len(keys), err
 }
 
 // stamp is the revocation time as stored: Unix nanoseconds.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/bounded"
 	"github.com/cellgate/cellgate/internal/optcheck"
 
 	"github.com/cellgate/cellgate/edge"
@@ -116,12 +117,15 @@ func newLimiter(client redis.UniversalClient, limit rate.Limit, burst int, c *co
 	}, nil
 }
 
-// Allow decides one request under key.
+// Allow decides one request under key. It returns within WithTimeout
+// whatever the client's settings (see WithTimeout), with an error when
+// Redis did not answer in time.
 func (l *Limiter) Allow(ctx context.Context, key string) (Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, l.timeout)
-	defer cancel()
 	sum := sha256.Sum256([]byte(key))
-	vals, err := script.Run(ctx, l.c, []string{l.prefix + base64.RawURLEncoding.EncodeToString(sum[:18])}, l.emission, l.tolerance).Int64Slice()
+	keys := []string{l.prefix + base64.RawURLEncoding.EncodeToString(sum[:18])}
+	vals, err := bounded.Call(ctx, l.timeout, func(ctx context.Context) ([]int64, error) {
+		return script.Run(ctx, l.c, keys, l.emission, l.tolerance).Int64Slice()
+	})
 	if err != nil {
 		return Result{}, fmt.Errorf("redisrate: decide: %w", err)
 	}
@@ -210,7 +214,12 @@ func WithPrefix(prefix string) Option {
 }
 
 // WithTimeout bounds one decision (default 100ms); past it the request is
-// let through. Zero or less is an error.
+// let through (fail open). The bound holds whatever the client's settings:
+// without ContextTimeoutEnabled go-redis would wait out the client's
+// ReadTimeout (5 s by default) on a hung Redis, so the decision is
+// abandoned at the deadline instead, and its connection is released when
+// the client's own ReadTimeout ends the read (at most PoolSize such calls
+// linger). Zero or less is an error.
 func WithTimeout(d time.Duration) Option {
 	return Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
 }
