@@ -3,7 +3,7 @@ package redissub
 import (
 	"context"
 	"errors"
-	"fmt"
+	"github.com/cellgate/cellgate/internal/bounded"
 	"sync/atomic"
 	"time"
 
@@ -67,22 +67,9 @@ func (r *Reader) Counts() Counts {
 	}
 }
 
-// ErrTimeout is returned by Publish when Redis has not answered in time.
-var ErrTimeout = errors.New("redissub: publish: no answer in time")
-
 // Publish publishes msg on channel through c and returns within timeout
-// whatever the client's own timeouts (a client without
-// ContextTimeoutEnabled waits out its ReadTimeout on a hung server): the
-// call goes on in the background until the client gives up.
+// whatever the client's own timeouts (internal/bounded): the call goes on
+// in the background until the client gives up.
 func Publish(ctx context.Context, c redis.UniversalClient, channel, msg string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- c.Publish(ctx, channel, msg).Err() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("%w (%v): %w", ErrTimeout, timeout, context.Cause(ctx))
-	}
+	return bounded.Do(ctx, timeout, func(ctx context.Context) error { return c.Publish(ctx, channel, msg).Err() })
 }
