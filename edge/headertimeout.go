@@ -18,8 +18,9 @@ const DefaultResponseHeaderTimeout = 30 * time.Second
 // transport is cloned, and once the header arrived the body streams as long
 // as it takes.
 type headerTimeout struct {
-	next http.RoundTripper
-	d    time.Duration
+	next  http.RoundTripper
+	d     time.Duration
+	clock headerClock // nil: the real one; tests move a fake
 }
 
 // boundsResponseHeader reports whether rt already gives up on a response
@@ -51,7 +52,7 @@ func (e headerTimeoutError) Timeout() bool { return true }
 
 func (h headerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
-	timer := time.AfterFunc(h.d, func() { cancel(headerTimeoutError{h.d}) })
+	timer := h.timeClock().AfterFunc(h.d, func() { cancel(headerTimeoutError{h.d}) })
 	resp, err := h.next.RoundTrip(req.WithContext(ctx))
 	if !timer.Stop() && context.Cause(ctx) == (headerTimeoutError{h.d}) {
 		// The timer fired: whatever the transport answered, the cause is
