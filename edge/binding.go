@@ -85,6 +85,13 @@ func (b *binding) RoundTrip(req *http.Request) (*http.Response, error) {
 		if w.resp == nil {
 			return nil, ErrBindingAborted
 		}
+		if err := req.Context().Err(); err != nil {
+			// Cancelled as the response came (often its cause: the
+			// handler returned on the cancellation): the caller gets the
+			// cancellation, whichever the select saw first.
+			w.resp.Body.Close()
+			return nil, err
+		}
 		return w.resp, nil
 	case <-req.Context().Done():
 		pr.CloseWithError(req.Context().Err())
