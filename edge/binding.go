@@ -41,14 +41,27 @@ var errBodyClosed = errors.New("edge: binding: response body closed by caller")
 // A binding cannot switch protocols: the handler cannot hijack, and a 101
 // it writes reaches the caller with a body that cannot be written, so no
 // tunnel opens ([Proxy] answers it 502 upstream_unavailable).
+//
+// A response cut short reads as cut short, as over the network: when the
+// handler panics after the header (http.ErrAbortHandler included), or
+// returns having written less than its declared Content-Length, reading the
+// response body fails ([ErrBindingAborted], io.ErrUnexpectedEOF) instead of
+// ending with io.EOF, so a [Proxy] over the binding aborts its own response.
+// Writes past the Content-Length fail with http.ErrContentLength. The
+// handler's context carries http.ServerContextKey (a *http.Server of its
+// own), so a handler that aborts only under a server, such as
+// httputil.ReverseProxy when its upstream's body fails, aborts here too.
 func Binding(h http.Handler) http.RoundTripper {
 	if h == nil {
 		panic("edge: Binding: nil handler")
 	}
-	return &binding{h: h}
+	return &binding{h: h, srv: &http.Server{Handler: h}}
 }
 
-type binding struct{ h http.Handler }
+type binding struct {
+	h   http.Handler
+	srv *http.Server // the handler's http.ServerContextKey (see serverContext)
+}
 
 // RoundTrip implements http.RoundTripper.
 func (b *binding) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -77,8 +90,9 @@ func (b *binding) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, ErrBindingAborted
 		}
 		if err := req.Context().Err(); err != nil {
-			// Both were ready: a handler that returned because the call
-			// was cancelled gets an implicit 200, which is no answer.
+			// Cancelled as the response came (often its cause: the
+			// handler returned on the cancellation): the caller gets the
+			// cancellation, whichever the select saw first.
 			w.resp.Body.Close()
 			return nil, err
 		}
@@ -94,7 +108,7 @@ func (b *binding) RoundTrip(req *http.Request) (*http.Response, error) {
 // response body with the cause, so a response cut short never reads as
 // complete, even when the handler then returns normally.
 func (b *binding) serverRequest(req *http.Request, body io.ReadCloser, pw *io.PipeWriter) (*http.Request, context.CancelCauseFunc, func() bool) {
-	ctx, cancel := context.WithCancelCause(viaBindingKey.With(context.Background(), true))
+	ctx, cancel := context.WithCancelCause(b.serverContext())
 	stop := context.AfterFunc(req.Context(), func() {
 		err := context.Cause(req.Context())
 		pw.CloseWithError(err)
@@ -151,6 +165,9 @@ type bindingWriter struct {
 	// discard is set with resp: writes are dropped (HEAD, 204, 304). Write
 	// reads it rather than resp.Body, which the caller may replace.
 	discard bool
+	// length is the declared Content-Length (-1: none), set with resp;
+	// written counts the body bytes sent (see write and end).
+	length, written int64
 }
 
 func (w *bindingWriter) serve(h http.Handler, in *http.Request, body io.ReadCloser, cancel context.CancelCauseFunc, stop func() bool) {
@@ -170,7 +187,7 @@ func (w *bindingWriter) serve(h http.Handler, in *http.Request, body io.ReadClos
 			w.pw.CloseWithError(ErrBindingAborted)
 		} else {
 			w.WriteHeader(http.StatusOK)
-			w.pw.Close()
+			w.end()
 		}
 		cancel(context.Canceled)
 	}()
@@ -197,6 +214,7 @@ func (w *bindingWriter) WriteHeader(code int) {
 			body, length = http.NoBody, 0 // writes are discarded, as a server would
 			w.discard = true
 		}
+		w.length = length
 		w.resp = &http.Response{
 			Status:        strconv.Itoa(code) + " " + http.StatusText(code),
 			StatusCode:    code,
@@ -220,7 +238,7 @@ func (w *bindingWriter) Write(p []byte) (int, error) {
 	if w.discard {
 		return len(p), nil
 	}
-	return w.pw.Write(p)
+	return w.write(p)
 }
 
 // Flush sends the header to the caller; the body is unbuffered already.

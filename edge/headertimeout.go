@@ -16,10 +16,12 @@ const DefaultResponseHeaderTimeout = 30 * time.Second
 // headerTimeout bounds the wait for the response header of each request
 // with a timer on the request's context, whatever the transport: no
 // transport is cloned, and once the header arrived the body streams as long
-// as it takes.
+// as it takes. The wait counts only the upstream's silence, not the time it
+// spends waiting on the request body (see headerWait).
 type headerTimeout struct {
-	next http.RoundTripper
-	d    time.Duration
+	next  http.RoundTripper
+	d     time.Duration
+	clock headerClock // nil: the real one; tests move a fake
 }
 
 // boundsResponseHeader reports whether rt already gives up on a response
@@ -51,9 +53,13 @@ func (e headerTimeoutError) Timeout() bool { return true }
 
 func (h headerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
-	timer := time.AfterFunc(h.d, func() { cancel(headerTimeoutError{h.d}) })
-	resp, err := h.next.RoundTrip(req.WithContext(ctx))
-	if !timer.Stop() && context.Cause(ctx) == (headerTimeoutError{h.d}) {
+	wait := startHeaderWait(h.timeClock(), h.d, func() { cancel(headerTimeoutError{h.d}) })
+	out := req.WithContext(ctx)
+	if req.Body != nil && req.Body != http.NoBody {
+		out.Body = &headerWaitBody{ReadCloser: req.Body, wait: wait}
+	}
+	resp, err := h.next.RoundTrip(out)
+	if !wait.stop() {
 		// The timer fired: whatever the transport answered, the cause is
 		// the upstream's silence.
 		if resp != nil {
@@ -93,6 +99,15 @@ func (b *cancelOnClose) Close() error {
 // for the upstream's response header, per request and whatever the
 // transport; the body is not bounded. The default is
 // [DefaultResponseHeaderTimeout] (30 s); zero or less is an error.
+//
+// The wait starts once the request has been sent, as http.Transport's
+// ResponseHeaderTimeout does: a request body still arriving from the client
+// does not count. Through a transport other than an *http.Transport (a
+// [Binding]), it starts when the upstream has read the body to its end, and
+// the time the upstream spends waiting on the client in a read of the body
+// never counts; an upstream that stops reading the body, or never reads
+// it, for the timeout without answering is answered 504 upstream_timeout
+// as a silent one is.
 func WithResponseHeaderTimeout(d time.Duration) Option {
 	return Option{"WithResponseHeaderTimeout", func(c *config) error {
 		if d <= 0 {
