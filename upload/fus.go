@@ -2,10 +2,8 @@ package upload
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/internal/strictjson"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/zone"
 )
@@ -169,8 +168,9 @@ func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target
 		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS answered %d for upload %s", resp.StatusCode, uploadID))
 	}
 	var a fusAnswer
-	// An answer longer than MaxFUSResponse is cut short and fails to decode.
-	if err := json.NewDecoder(io.LimitReader(resp.Body, MaxFUSResponse)).Decode(&a); err != nil {
+	// One value per key, valid UTF-8, nothing after the answer, at most
+	// MaxFUSResponse bytes; members we do not know are the service's own.
+	if err := strictjson.DecodeOpen(resp.Body, MaxFUSResponse, &a); err != nil {
 		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS answer for %s: %w", uploadID, err))
 	}
 	t, err := c.target(a)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
@@ -52,6 +53,7 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 	mux.Handle(PatternHealth, health.Live())
 	// Every error is a problem, also the mux's own 404 and 405.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, edge.ErrNotFound) })
+	routes := refuseUncleanPaths(mux)
 
 	chain := []func(http.Handler) http.Handler{
 		tracing.Middleware("upload", append([]tracing.Option{tracing.Root()}, tracerOptions(cfg)...)...),
@@ -67,7 +69,7 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 	// The stages above pass on copies of the request; Route names the span
 	// after the pattern the mux picks.
 	chain = append(chain, tracing.Route)
-	return edge.Chain(chain...)(mux), nil
+	return edge.Chain(chain...)(routes), nil
 }
 
 // zoneStages puts signature verification and zone resolution before h. A
@@ -92,4 +94,27 @@ func tracerOptions(cfg *config) []tracing.Option {
 		return nil
 	}
 	return []tracing.Option{tracing.WithTracerProvider(cfg.provider)}
+}
+
+// refuseUncleanPaths answers a path with an empty or dot segment 403
+// signature_malformed, as the signed-URL syntax has it (hmacsig/SPEC.md),
+// before the ServeMux sees it: the mux would redirect it to its cleaned
+// form, quoting the signed query string in Location.
+func refuseUncleanPaths(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "" && (strings.Contains(p, "//") || hasDotSegment(p)) {
+			edge.WriteProblem(w, r, hmacsig.ErrMalformed.WithCause(errors.New("upload: the path has an empty or dot segment")))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }

@@ -127,6 +127,24 @@ func TestNewChain(t *testing.T) {
 		}
 		assert.Zero(t, dir.lookups.Load())
 	})
+	t.Run("an unclean path is malformed, never redirected", func(t *testing.T) {
+		// ServeMux would answer 307 to the cleaned path, the signature in
+		// Location (issue 23).
+		signed := sign(uploadPath("u", 0))
+		for _, bend := range []func(string) string{
+			func(u string) string { return strings.Replace(u, "/projects/", "/projects//", 1) },
+			func(u string) string { return strings.Replace(u, "/projects/", "/./projects/", 1) },
+			func(u string) string { return strings.Replace(u, "/projects/", "/x/../projects/", 1) },
+		} {
+			req, _ := http.NewRequest(http.MethodPut, bend(signed), strings.NewReader("x"))
+			resp, err := srv.Client().Transport.RoundTrip(req) // no redirect followed
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode, req.URL.Path)
+			assert.Empty(t, resp.Header.Get("Location"))
+			assert.Equal(t, "signature_malformed", readProblem(t, resp).Code)
+			resp.Body.Close()
+		}
+	})
 	t.Run("signed upload", func(t *testing.T) {
 		resp := put(t, srv.Client(), sign(uploadPath("file_9", 0)), []byte("hello"), nil)
 		assert.Equal(t, answer{ETag: `"abc"`, Size: 5}, readAnswer(t, resp))

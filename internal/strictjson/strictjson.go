@@ -23,6 +23,10 @@ import (
 // (as json.Decoder.DisallowUnknownFields); anything but white space after
 // the value. Errors name the key or the offset at fault.
 func Decode(r io.Reader, limit int64, v any) error {
+	return decode(r, limit, v, true)
+}
+
+func decode(r io.Reader, limit int64, v any, closed bool) error {
 	// The document is read once into a buffer bounded by limit, as
 	// json.Decoder would buffer it anyway before decoding, then checked,
 	// then decoded.
@@ -34,11 +38,19 @@ func Decode(r io.Reader, limit int64, v any) error {
 	if n > limit {
 		return fmt.Errorf("document larger than %d bytes", limit)
 	}
-	return Unmarshal(buf.Bytes(), v)
+	return unmarshal(buf.Bytes(), v, closed)
+}
+
+// DecodeOpen is Decode for answers of services that may add members: a key
+// that v's structs do not name is ignored. Everything else is as strict.
+func DecodeOpen(r io.Reader, limit int64, v any) error {
+	return decode(r, limit, v, false)
 }
 
 // Unmarshal is Decode for a document already in memory.
-func Unmarshal(data []byte, v any) error {
+func Unmarshal(data []byte, v any) error { return unmarshal(data, v, true) }
+
+func unmarshal(data []byte, v any, closed bool) error {
 	if !utf8.Valid(data) {
 		return errors.New("document is not valid UTF-8")
 	}
@@ -46,7 +58,9 @@ func Unmarshal(data []byte, v any) error {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
+	if closed {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return err
 	}

@@ -52,3 +52,15 @@ func TestDecodeAccepts(t *testing.T) {
 		t.Fatalf("nested: %v", err)
 	}
 }
+
+func TestDecodeOpenIgnoresUnknownKeysOnly(t *testing.T) {
+	var v zoneDoc
+	if err := DecodeOpen(strings.NewReader(`{"zone": "us01", "region": "x"}`), 100, &v); err != nil || v.Zone != "us01" {
+		t.Fatalf("unknown key: %v, %+v", err, v)
+	}
+	for _, doc := range []string{`{"zone": "a", "zone": "b"}`, `{"zone": "a"} x`, "{\"zone\": \"\xff\"}"} {
+		if err := DecodeOpen(strings.NewReader(doc), 100, &v); err == nil {
+			t.Errorf("%q accepted", doc)
+		}
+	}
+}
