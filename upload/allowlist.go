@@ -232,7 +232,8 @@ var (
 type headerPatterns []string
 
 // match reports whether name is one of the names or starts with one of the
-// prefixes, ASCII case folded. fold also reads '_' as '-'.
+// prefixes, ASCII case folded. fold also reads '_', '.' and every other
+// symbol as '-' (edge.SameHeaderName).
 func (ps headerPatterns) match(name string, fold bool) bool {
 	for _, p := range ps {
 		prefix, isPrefix := strings.CutSuffix(p, "*")

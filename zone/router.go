@@ -49,7 +49,8 @@ type FlagFunc func(r *http.Request, flag string, fallback bool) bool
 // naming any other zone is a 502 zone_unroutable, logged as a warning.
 //
 // The router deletes every inbound header with the internal prefix
-// (Cellgate-, in any case, '_' read as '-') and then sets Cellgate-Company-Id
+// (Cellgate-, in any case, '_', '.' and every other symbol read as '-') and
+// then sets Cellgate-Company-Id
 // and Cellgate-Zone for the gateway.
 type Router struct {
 	routes map[string]*route
