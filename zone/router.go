@@ -50,8 +50,7 @@ type FlagFunc func(r *http.Request, flag string, fallback bool) bool
 //
 // The router deletes every inbound header with the internal prefix
 // (Cellgate-, in any case, '_', '.' and every other symbol read as '-') and
-// then sets Cellgate-Company-Id
-// and Cellgate-Zone for the gateway.
+// then sets Cellgate-Company-Id and Cellgate-Zone for the gateway.
 type Router struct {
 	routes map[string]*route
 	flags  FlagFunc
