@@ -28,14 +28,15 @@ func main() {
 	fus := reference.MapFlag{}
 	flag.Var(fus, "fus", "zone=URL of each zone's file upload service, comma-separated or repeated")
 	hosts := flag.String("storage-hosts", reference.Env("CELLGATE_STORAGE_HOSTS", ""), "comma-separated storage hosts presigned URLs may point to, required: host[:port] or *.suffix (https), http://host:port (plain http) ($CELLGATE_STORAGE_HOSTS)")
+	addrs := flag.String("storage-addresses", reference.Env("CELLGATE_STORAGE_ADDRESSES", ""), "comma-separated internal addresses or CIDR prefixes the storage hosts may resolve to (loopback, private and link-local ones are refused otherwise) ($CELLGATE_STORAGE_ADDRESSES)")
 	cors := flag.String("cors", reference.Env("CELLGATE_CORS", ""), "comma-separated origins allowed to upload ($CELLGATE_CORS)")
 	flag.Parse()
-	if err := run(*addr, *directory, *keys, fus, reference.ListFlag(*hosts), reference.ListFlag(*cors)); err != nil {
+	if err := run(*addr, *directory, *keys, fus, reference.ListFlag(*hosts), reference.ListFlag(*addrs), reference.ListFlag(*cors)); err != nil {
 		os.Exit(reference.ExitStatus("fileupload", err))
 	}
 }
 
-func run(addr, directory, keys string, fus map[string]string, hosts, origins []string) error {
+func run(addr, directory, keys string, fus map[string]string, hosts, storageAddrs, origins []string) error {
 	dir, err := reference.LoadDirectory(directory)
 	if err != nil {
 		return err
@@ -57,7 +58,8 @@ func run(addr, directory, keys string, fus map[string]string, hosts, origins []s
 		return err
 	}
 	h, err := reference.NewFileUpload(reference.FileUploadConfig{
-		Verifier: v, Directory: dir, FUS: fus, FUSSigner: signer, StorageHosts: hosts, CORSOrigins: origins,
+		Verifier: v, Directory: dir, FUS: fus, FUSSigner: signer, StorageHosts: hosts,
+		StorageAddresses: storageAddrs, CORSOrigins: origins,
 	})
 	if err != nil {
 		return err
