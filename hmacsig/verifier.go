@@ -103,6 +103,19 @@ func (v *Verifier) Verify(r *http.Request) error {
 	return err
 }
 
+// VerifyContent is Verify for a request whose body must be bound: a
+// verified URL that signs no Content-Digest is [ErrContentDigestMissing].
+// A bound body is checked as it is read (see [Require], Bodies): read it
+// to io.EOF before acting on it.
+func (v *Verifier) VerifyContent(r *http.Request) error {
+	_, bound, err := v.verify(r)
+	if err == nil && !bound {
+		err = ErrContentDigestMissing
+	}
+	v.observe(r.Context(), err)
+	return err
+}
+
 // verify returns the name of the key that verified r, and whether the
 // signature covers r's body; r.Body then checks the body as it is read.
 func (v *Verifier) verify(r *http.Request) (kid string, bodyBound bool, err error) {

@@ -82,8 +82,15 @@ func (a *AuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req authRequest
+	// decodeJSON reads the body to its end before decoding, where hmacsig
+	// checks a signed Content-Digest: a body that is not the signed one
+	// fails here with hmacsig's problem.
 	if err := decodeJSON(r.Body, maxSmallBody, &req); err != nil {
-		edge.WriteProblem(w, r, ErrRequestInvalid.WithCause(err))
+		var p *edge.Problem
+		if !errors.As(err, &p) {
+			err = ErrRequestInvalid.WithCause(err)
+		}
+		edge.WriteProblem(w, r, err)
 		return
 	}
 	if !validKey(req.SessionKey) || !zone.ValidZoneName(req.Zone) {
@@ -163,5 +170,7 @@ func (a *AuthService) admit(r *http.Request) error {
 	if a.signed == nil {
 		return errors.New("passport: auth: untrusted caller and no signed calls accepted")
 	}
-	return a.signed.Verify(r)
+	// The body names the session and company: a signed URL must bind it,
+	// or one captured URL would mint for any session within its lifetime.
+	return a.signed.VerifyContent(r)
 }

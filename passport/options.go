@@ -267,8 +267,11 @@ func WithForwardedBy(t edge.Trust) Option {
 }
 
 // WithSignedCalls lets the authentication service also answer requests that
-// carry a valid hmacsig signature, so it can run in another process. By
-// default (and for nil) it answers no signed call.
+// carry a valid hmacsig signature, so it can run in another process. The
+// signature must bind the body (an RFC 9530 Content-Digest, see
+// hmacsig.Verifier.VerifyContent): the gateway's transport is then an
+// hmacsig.Transport with ContentDigest set. By default (and for nil) it
+// answers no signed call.
 func WithSignedCalls(v *hmacsig.Verifier) Option {
 	return Option{"WithSignedCalls", func(c *config) error {
 		c.signed = v

@@ -209,7 +209,7 @@ func TestAuthServiceInternalOnly(t *testing.T) {
 	// …and a signed call over the network gets a passport.
 	srv := httptest.NewServer(signedAuth)
 	defer srv.Close()
-	gw, err = NewGateway(testZone, testDirectory(t), srv.URL+"/passports", &hmacsig.Transport{Signer: signer, Base: srv.Client().Transport},
+	gw, err = NewGateway(testZone, testDirectory(t), srv.URL+"/passports", &hmacsig.Transport{Signer: signer, Base: srv.Client().Transport, ContentDigest: true},
 		WithClock(f.clk.Now))
 	require.NoError(t, err)
 	var got string
@@ -222,6 +222,30 @@ func TestAuthServiceInternalOnly(t *testing.T) {
 	c, err := f.verifier.Verify(context.Background(), strings.TrimPrefix(got, "Bearer "))
 	require.NoError(t, err)
 	assert.Equal(t, "u-1", c.Subject)
+
+	// A signed call must bind its body, or one captured URL would mint for
+	// any session and company within its lifetime: unbound, it is refused;
+	// bound, replayed with another body, it is refused at the body's end.
+	post := func(target, body string, digest string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+		if digest != "" {
+			r.Header.Set(hmacsig.ContentDigestHeader, digest)
+		}
+		w := httptest.NewRecorder()
+		signedAuth.ServeHTTP(w, r)
+		return w
+	}
+	unbound, err := signer.SignURL(http.MethodPost, "/passports", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "internal_only", problemCode(t, post(unbound, reqBody, "")), "an unbound signed call was answered")
+	digest := hmacsig.ContentDigest([]byte(reqBody))
+	boundURL, err := signer.SignContent(http.MethodPost, &url.URL{Path: "/passports"}, digest, time.Minute)
+	require.NoError(t, err)
+	bound := boundURL.RequestURI()
+	assert.Equal(t, http.StatusOK, post(bound, reqBody, digest).Code)
+	other, _ := f.login(t, "u-2", "42")
+	otherBody := `{"session_key":"` + TokenKey(other) + `","company_id":"42","zone":"us01"}`
+	assert.Equal(t, "content_digest_mismatch", problemCode(t, post(bound, otherBody, digest)), "a replay with another body was answered")
 }
 
 func TestAuthServiceBadRequests(t *testing.T) {

@@ -92,7 +92,7 @@ func run(o options) error {
 		Zone:          o.zone,
 		Directory:     dir,
 		AuthURL:       o.authURL,
-		AuthTransport: &hmacsig.Transport{Signer: signer, Base: edge.NewTransport()},
+		AuthTransport: &hmacsig.Transport{Signer: signer, Base: edge.NewTransport(), ContentDigest: true},
 		Cell:          reference.Upstream{URL: o.cellURL},
 		Replace:       reference.ListFlag(o.replace),
 		Replacement:   reference.Upstream{URL: o.replacementURL},
