@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
@@ -17,6 +18,7 @@ import (
 //	→ flags                                       WithFlags, optional
 //	→ edge.RequestID, edge.AccessLog, edge.Recover
 //	→ CORS                                        WithCORS, optional; preflights need no signature
+//	→ a path ServeMux would clean and redirect: hmacsig.Require refuses it (403)
 //	→ ServeMux: PatternHealth (no signature), PatternUpload and PatternPart
 //	  (or WithPatterns; anything else is a 404 edge.ErrNotFound problem):
 //	    hmacsig.Require(verifier)                 the upload key; verified first, so an
@@ -51,7 +53,20 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 	mux.Handle(cfg.patternPart, guarded)
 	mux.Handle(PatternHealth, health.Live())
 	// Every error is a problem, also the mux's own 404 and 405.
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, edge.ErrNotFound) })
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, edge.ErrNotFound) })
+	mux.Handle("/", notFound)
+	// ServeMux answers a path it would clean ("//", "/./", "/x/../") with
+	// a 307 to the cleaned path, the signed query in Location. Such a path
+	// breaks the signed-URL syntax: the verifier refuses it (403
+	// signature_malformed, or signature_missing when unsigned).
+	unclean := hmacsig.Require(verifier)(notFound)
+	routed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && p != muxCleanPath(p) {
+			unclean.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 
 	chain := []func(http.Handler) http.Handler{
 		tracing.Middleware("upload", append([]tracing.Option{tracing.Root()}, tracerOptions(cfg)...)...),
@@ -67,7 +82,23 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 	// The stages above pass on copies of the request; Route names the span
 	// after the pattern the mux picks.
 	chain = append(chain, tracing.Route)
-	return edge.Chain(chain...)(mux), nil
+	return edge.Chain(chain...)(routed), nil
+}
+
+// muxCleanPath is the path ServeMux routes p to (net/http's cleanPath): a
+// p it changes is answered with a redirect.
+func muxCleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // zoneStages puts signature verification and zone resolution before h. A

@@ -132,6 +132,26 @@ func TestNewChain(t *testing.T) {
 		assert.Equal(t, answer{ETag: `"abc"`, Size: 5}, readAnswer(t, resp))
 		assert.NotEmpty(t, resp.Header.Get(edge.RequestIDHeader))
 	})
+	// ServeMux would redirect a path it cleans (307, the signed query in
+	// Location); the signed-URL syntax refuses such a path instead.
+	t.Run("unclean path is malformed, never redirected", func(t *testing.T) {
+		noFollow := *srv.Client()
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		signed := sign(uploadPath("u", 0))
+		lookups := dir.lookups.Load()
+		for _, c := range []struct{ from, to string }{
+			{"/uploads/", "//uploads/"},
+			{"/uploads/", "/./uploads/"},
+			{"/uploads/", "/x/../uploads/"},
+			{srv.URL + "/", srv.URL + "//"},
+		} {
+			resp := put(t, &noFollow, strings.Replace(signed, c.from, c.to, 1), []byte("x"), nil)
+			assert.Empty(t, resp.Header.Get("Location"), c.to)
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode, c.to)
+			assert.Equal(t, "signature_malformed", readProblem(t, resp).Code, c.to)
+		}
+		assert.Equal(t, lookups, dir.lookups.Load())
+	})
 	t.Run("unknown company", func(t *testing.T) {
 		calls := f.Calls.Load()
 		resp := put(t, srv.Client(), sign("/rest/v2.1/companies/43/projects/7/uploads/u"), []byte("x"), nil)
