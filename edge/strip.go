@@ -12,7 +12,11 @@ import (
 // header (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override) names
 // another method than its own: a cell that honours it would run a method
 // the edge never checked, and one that does not would run another than the
-// client meant. See [StripInternal].
+// client meant. It also answers a standard method spelled in another case
+// ("get", "Post"): methods are case-sensitive, so the edge's routes
+// (ServeMux patterns, a strangler's "GET /…") do not match it, while
+// frameworks that upper-case the method (Symfony, Laravel) run it as the
+// standard one. See [StripInternal].
 var ErrMethodOverride = NewProblem(http.StatusBadRequest, "method_override",
 	"Send the method itself: method override headers are not accepted.")
 
@@ -49,7 +53,8 @@ var (
 //     _method query parameter (Laravel and Symfony read it from the query,
 //     Spring's HiddenHttpMethodFilter and Jersey too) is refused the same
 //     way; a form body's is the cell's to refuse, as the edge streams
-//     bodies unread.
+//     bodies unread. A standard method spelled in another case than its
+//     own ("get" for GET) is refused the same way.
 //
 // [WithKeepHeaders] lets the rewrite and method override headers a
 // deployment needs through. Names match case-insensitively with '_', '.'
@@ -105,6 +110,10 @@ func StripInternal(opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !c.trust(r) {
+				if miscased(r.Method) {
+					WriteProblem(w, r, ErrMethodOverride)
+					return
+				}
 				for name, vs := range r.Header {
 					switch {
 					case internal(name):
@@ -146,6 +155,21 @@ func WithKeepHeaders(names ...string) Option {
 		c.keep = append(c.keep, names...)
 		return nil
 	}}
+}
+
+// standardMethods are the methods of RFC 9110 and RFC 5789 (PATCH).
+var standardMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace}
+
+// miscased reports whether method is a standard method in another case
+// than its own: "get", "Post".
+func miscased(method string) bool {
+	for _, m := range standardMethods {
+		if method != m && strings.EqualFold(method, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // overridesMethod reports whether the raw query holds a _method parameter

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 
@@ -232,6 +233,57 @@ func TestStripInternalMethodParameter(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/login?_method=DELETE", nil))
 	if !called {
 		t.Error("a trusted request with _method was refused")
+	}
+}
+
+// TestStripInternalMethodCase: a standard method in another case ("get")
+// would miss the edge's method-exact routes and run as the standard method
+// in a cell that upper-cases it; it is refused on untrusted requests, over
+// the wire as net/http parses it.
+func TestStripInternalMethodCase(t *testing.T) {
+	var seen []string
+	h := edge.StripInternal()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Method)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, tt := range []struct {
+		method  string
+		refused bool
+	}{
+		{"get", true}, {"Get", true}, {"post", true}, {"pUT", true}, {"delete", true}, {"patch", true},
+		{"options", true}, {"trace", true}, {"head", true},
+		{"GET", false}, {"POST", false}, {"DELETE", false}, {"PROPFIND", false}, {"propfind", false},
+	} {
+		req, _ := http.NewRequest(tt.method, srv.URL+"/rest/v1.0/projects/7/rfis", nil)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ Code string }
+		if tt.refused && tt.method != "head" {
+			if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+				t.Errorf("%s: %v", tt.method, err)
+			}
+		}
+		resp.Body.Close()
+		switch {
+		case tt.refused && (resp.StatusCode != http.StatusBadRequest || tt.method != "head" && p.Code != "method_override"):
+			t.Errorf("%s: %d %q, want 400 method_override", tt.method, resp.StatusCode, p.Code)
+		case !tt.refused && resp.StatusCode != http.StatusNoContent:
+			t.Errorf("%s: %d, want it passed", tt.method, resp.StatusCode)
+		}
+	}
+	if want := []string{"GET", "POST", "DELETE", "PROPFIND", "propfind"}; !slices.Equal(seen, want) {
+		t.Errorf("next saw %q, want %q", seen, want)
+	}
+	// A trusted hop's method is its own business.
+	called := false
+	h = edge.StripInternal(edge.WithTrust(trustAll))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("get", "/x", nil))
+	if !called {
+		t.Error("a trusted request with method get was refused")
 	}
 }
 

@@ -127,28 +127,30 @@ func TestNewChain(t *testing.T) {
 		}
 		assert.Zero(t, dir.lookups.Load())
 	})
-	t.Run("an unclean path is malformed, never redirected", func(t *testing.T) {
-		// ServeMux would answer 307 to the cleaned path, the signature in
-		// Location (issue 23).
-		signed := sign(uploadPath("u", 0))
-		for _, bend := range []func(string) string{
-			func(u string) string { return strings.Replace(u, "/projects/", "/projects//", 1) },
-			func(u string) string { return strings.Replace(u, "/projects/", "/./projects/", 1) },
-			func(u string) string { return strings.Replace(u, "/projects/", "/x/../projects/", 1) },
-		} {
-			req, _ := http.NewRequest(http.MethodPut, bend(signed), strings.NewReader("x"))
-			resp, err := srv.Client().Transport.RoundTrip(req) // no redirect followed
-			require.NoError(t, err)
-			assert.Equal(t, http.StatusForbidden, resp.StatusCode, req.URL.Path)
-			assert.Empty(t, resp.Header.Get("Location"))
-			assert.Equal(t, "signature_malformed", readProblem(t, resp).Code)
-			resp.Body.Close()
-		}
-	})
 	t.Run("signed upload", func(t *testing.T) {
 		resp := put(t, srv.Client(), sign(uploadPath("file_9", 0)), []byte("hello"), nil)
 		assert.Equal(t, answer{ETag: `"abc"`, Size: 5}, readAnswer(t, resp))
 		assert.NotEmpty(t, resp.Header.Get(edge.RequestIDHeader))
+	})
+	// ServeMux would redirect a path it cleans (307, the signed query in
+	// Location); the signed-URL syntax refuses such a path instead.
+	t.Run("unclean path is malformed, never redirected", func(t *testing.T) {
+		noFollow := *srv.Client()
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		signed := sign(uploadPath("u", 0))
+		lookups := dir.lookups.Load()
+		for _, c := range []struct{ from, to string }{
+			{"/uploads/", "//uploads/"},
+			{"/uploads/", "/./uploads/"},
+			{"/uploads/", "/x/../uploads/"},
+			{srv.URL + "/", srv.URL + "//"},
+		} {
+			resp := put(t, &noFollow, strings.Replace(signed, c.from, c.to, 1), []byte("x"), nil)
+			assert.Empty(t, resp.Header.Get("Location"), c.to)
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode, c.to)
+			assert.Equal(t, "signature_malformed", readProblem(t, resp).Code, c.to)
+		}
+		assert.Equal(t, lookups, dir.lookups.Load())
 	})
 	t.Run("unknown company", func(t *testing.T) {
 		calls := f.Calls.Load()
