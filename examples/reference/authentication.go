@@ -62,7 +62,7 @@ func NewAuthentication(cfg AuthenticationConfig) (http.Handler, error) {
 	return edge.Chain(
 		tracing.Middleware("authentication"), // internal: continues the caller's trace
 		edge.RequestID(trusted),
-		edge.AccessLog(log),
+		edge.AccessLog(log, edge.WithService("authentication")),
 		edge.Recover(log),
 		edge.StripInternal(trusted),
 		tracing.Route,

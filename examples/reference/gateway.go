@@ -169,7 +169,7 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		return edge.Chain(
 			span,
 			edge.RequestID(trusted),
-			edge.AccessLog(log),
+			edge.AccessLog(log, edge.WithService("gateway-"+cfg.Zone)),
 			edge.Recover(log),
 			edge.StripInternal(trusted),
 			tracing.Route,

@@ -55,7 +55,7 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 	return edge.Chain(
 		tracing.Middleware("router", tracing.Root()), // the public edge: a new trace
 		edge.RequestID(),
-		edge.AccessLog(log),
+		edge.AccessLog(log, edge.WithService("router")),
 		edge.Recover(log),
 		edge.TLSFloor(tls.VersionTLS12),
 		CORS(cfg.CORSOrigins), // preflights answered before anything authenticates

@@ -35,7 +35,7 @@ func NewSessionStorage(cfg SessionStorageConfig) (http.Handler, error) {
 	trusted := edge.WithTrust(edge.TrustBinding)
 	h := edge.Chain(
 		edge.RequestID(trusted),
-		edge.AccessLog(log),
+		edge.AccessLog(log, edge.WithService("sessionstorage")),
 		edge.Recover(log),
 		edge.StripInternal(trusted),
 	)(svc)
