@@ -68,9 +68,9 @@
 //
 // When Redis is down, Get fails within WithTimeout (and the client's dial
 // and read timeouts); the authentication service answers 503
-// session_store_unavailable with Retry-After (which a gateway passes on as
-// 502 auth_unavailable: an outage never signs a user out), and gateways
-// keep serving the passports they have cached until those expire. Nothing queues: the pool
+// session_store_unavailable with Retry-After, which a gateway passes on to
+// the client as it is (fail closed: an outage never signs a user out), and
+// gateways keep serving the passports they have cached until those expire. Nothing queues: the pool
 // is the client's (PoolSize, PoolTimeout) and each operation has a
 // deadline. When Redis is back, operations succeed again (within about a
 // second: after PoolSize failed dials, go-redis fails fast and probes the
