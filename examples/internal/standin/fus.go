@@ -122,7 +122,7 @@ func NewFUS(cfg FUSConfig) (http.Handler, error) {
 	return edge.Chain(
 		tracing.Middleware("fus-"+cfg.Zone),
 		edge.RequestID(trusted),
-		edge.AccessLog(log, edge.WithService("fus-"+cfg.Zone)),
+		edge.AccessLog(log),
 		edge.Recover(log),
 		hmacsig.Require(cfg.Verifier),
 		tracing.Route,

@@ -70,7 +70,7 @@ func NewObjectStore(dir string, v *hmacsig.Verifier, logger *slog.Logger) (http.
 		logger = slog.Default()
 	}
 	log := edge.WithLogger(logger)
-	return edge.Chain(edge.RequestID(), edge.AccessLog(log, edge.WithService("objects")), edge.Recover(log), hmacsig.Require(v))(mux), nil
+	return edge.Chain(edge.RequestID(), edge.AccessLog(log), edge.Recover(log), hmacsig.Require(v))(mux), nil
 }
 
 type objectStore struct{ dir string }
