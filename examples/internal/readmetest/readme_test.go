@@ -62,7 +62,16 @@ type command struct {
 func commands(blocks [][]string) []command {
 	var out []command
 	for _, b := range blocks {
-		for _, l := range b {
+		var joined []string // a line ending in \ goes on in the next
+		for i := 0; i < len(b); i++ {
+			l := b[i]
+			for strings.HasSuffix(l, "\\") && i+1 < len(b) {
+				i++
+				l = strings.TrimSuffix(l, "\\") + b[i]
+			}
+			joined = append(joined, l)
+		}
+		for _, l := range joined {
 			if strings.HasPrefix(l, "#") {
 				if len(out) > 0 {
 					out[len(out)-1].expect += "\n" + strings.TrimSpace(strings.TrimPrefix(l, "#"))
