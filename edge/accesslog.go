@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,15 +23,27 @@ var logFieldsKey = NewKey[*logFields]("edge.log_fields")
 
 // AddLogAttrs adds attributes to the access log line of the request whose
 // context is ctx, so a later stage (company detection, zone resolution, a
-// problem) can enrich the one line per request. It reports whether an
-// [AccessLog] is there to take them. Never add a secret or a query string.
+// problem) can enrich the one line per request. An attribute whose key is
+// already on the line replaces the earlier value instead of appearing twice
+// (a gateway and passport.Require in one process both name the session and
+// the user). It reports whether an [AccessLog] is there to take them. Never
+// add a secret or a query string.
 func AddLogAttrs(ctx context.Context, attrs ...slog.Attr) bool {
 	f := logFieldsKey.Value(ctx)
 	if f == nil {
 		return false
 	}
 	f.mu.Lock()
-	f.attrs = append(f.attrs, attrs...)
+next:
+	for _, a := range attrs {
+		for i := range f.attrs {
+			if f.attrs[i].Key == a.Key {
+				f.attrs[i] = a
+				continue next
+			}
+		}
+		f.attrs = append(f.attrs, a)
+	}
 	f.mu.Unlock()
 	return true
 }
@@ -64,8 +77,9 @@ func (f *logFields) appendTo(dst []slog.Attr) []slog.Attr {
 }
 
 // AccessLog writes one log line per request when its handler returns:
-// method, path (never the query, which may carry a signature or a presigned
-// credential), status, bytes in and out, duration, request ID and the
+// the service that wrote it ([WithService]; none by default), method, path
+// (never the query, which may carry a signature or a presigned credential),
+// status, bytes in and out, duration, request ID and the
 // attributes added through [AddLogAttrs]. Server errors and aborted
 // responses (aborted=true) log at Error level, client errors at Warn, the
 // rest at Info. The records carry no source location: it would always be
@@ -74,7 +88,7 @@ func (f *logFields) appendTo(dst []slog.Attr) []slog.Attr {
 // It panics, at construction, on an option it does not read or an invalid
 // one (see [Option]).
 func AccessLog(opts ...Option) func(http.Handler) http.Handler {
-	c := mustConfig("AccessLog", opts, "WithLogger")
+	c := mustConfig("AccessLog", opts, "WithLogger", "WithService")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -120,7 +134,11 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 				// few added ones.
 				now := time.Now()
 				var buf [16]slog.Attr
-				attrs := append(buf[:0],
+				attrs := buf[:0]
+				if c.service != "" {
+					attrs = append(attrs, slog.String("service", c.service))
+				}
+				attrs = append(attrs,
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
 					slog.Int("status", status),
@@ -140,6 +158,20 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 			next.ServeHTTP(rw, r)
 		})
 	}
+}
+
+// WithService names, in every line [AccessLog] writes, the service that
+// wrote it (service="gateway-us01"), so the lines one request leaves at
+// each hop can be told apart. The default (or "") writes no service
+// attribute; the name must not hold a control character.
+func WithService(name string) Option {
+	return Option{"WithService", func(c *config) error {
+		if !validHeaderValue(name) {
+			return errors.New("service name holds a control character")
+		}
+		c.service = name
+		return nil
+	}}
 }
 
 // countingBody counts the request body bytes the handler reads. The count

@@ -226,13 +226,13 @@ func TestAccessLogConcurrentAttrs(t *testing.T) {
 	logger, buf := newLogger()
 	h := edge.AccessLog(edge.WithLogger(logger))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var wg sync.WaitGroup
-		for range 8 {
-			wg.Go(func() { edge.AddLogAttrs(r.Context(), slog.Bool("x", true)) })
+		for i := range 8 {
+			wg.Go(func() { edge.AddLogAttrs(r.Context(), slog.Bool(string(rune('a'+i)), true)) })
 		}
 		wg.Wait()
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	if n := strings.Count(buf.String(), `"x":true`); n != 8 {
+	if n := strings.Count(buf.String(), `":true`); n != 8 {
 		t.Errorf("%d attrs logged, want 8", n)
 	}
 }
@@ -291,5 +291,54 @@ func TestAccessLogAborted(t *testing.T) {
 		if line["aborted"] != true || line["level"] != "ERROR" || line["status"] != want[path] {
 			t.Errorf("%s: %v, want aborted at ERROR with status %v", path, line, want[path])
 		}
+	}
+}
+
+// TestAccessLogService: WithService names the writer in every line, so two
+// hops' lines for one request can be told apart; without it no service
+// attribute is written.
+func TestAccessLogService(t *testing.T) {
+	logger, buf := newLogger()
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	edge.AccessLog(edge.WithLogger(logger), edge.WithService("gateway-us01"))(ok).
+		ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	edge.AccessLog(edge.WithLogger(logger))(ok).
+		ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	l := buf.lines(t)
+	if len(l) != 2 {
+		t.Fatalf("%d lines, want 2", len(l))
+	}
+	if l[0]["service"] != "gateway-us01" {
+		t.Errorf("line with WithService: service = %v, want gateway-us01", l[0]["service"])
+	}
+	if _, ok := l[1]["service"]; ok {
+		t.Errorf("line without WithService has a service: %v", l[1])
+	}
+}
+
+// TestAddLogAttrsReplaces: a key added twice (the gateway and Require in one
+// process both name the session) appears once, with the later value, in the
+// log line and to CollectAttrs.
+func TestAddLogAttrsReplaces(t *testing.T) {
+	logger, buf := newLogger()
+	var collected func() []slog.Attr
+	h := edge.AccessLog(edge.WithLogger(logger))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, collected = edge.CollectAttrs(r.Context())
+		edge.AddLogAttrs(r.Context(), slog.String("session_id", "s1"), slog.String("user", "alice"))
+		edge.AddLogAttrs(r.Context(), slog.String("zone", "us01"))
+		edge.AddLogAttrs(r.Context(), slog.String("session_id", "s2"), slog.String("user", "alice"))
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	line := buf.String()
+	for _, key := range []string{`"session_id":`, `"user":`, `"zone":`} {
+		if n := strings.Count(line, key); n != 1 {
+			t.Errorf("%s appears %d times in %s, want once", key, n, line)
+		}
+	}
+	if !strings.Contains(line, `"session_id":"s2"`) {
+		t.Errorf("the later value did not win: %s", line)
+	}
+	if got := collected(); len(got) != 3 {
+		t.Errorf("CollectAttrs saw %v, want session_id, user, zone once each", got)
 	}
 }

@@ -10,7 +10,8 @@ import (
 // no-store unless already set: an answer about a session, an upload or a
 // health check is never one to cache. An encoding error after the header
 // is sent cannot reach the client and is dropped; answer errors with
-// [WriteProblem].
+// [WriteProblem]. Strings are not HTML-escaped: an API answer is no HTML
+// page, and a URL's & stays & (not \u0026) for clients that compare it.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	if h.Get("Content-Type") == "" {
@@ -20,5 +21,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		h.Set("Cache-Control", "no-store")
 	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }

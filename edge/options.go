@@ -35,6 +35,7 @@ func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 // trusted.
 type config struct {
 	logger     *slog.Logger
+	service    string
 	trust      Trust
 	transport  http.RoundTripper
 	prefix     string

@@ -54,10 +54,10 @@ func TestOptionsRefused(t *testing.T) {
 		edge.WithInternalPrefix("Acme-"), edge.WithStripHeaders("X-Passport"), edge.WithKeepHeaders("X-Http-Method"), edge.WithCSP("default-src 'none'"),
 		edge.WithHSTS(time.Hour), edge.WithReferrerPolicy("no-referrer"), edge.WithTLSHeader("X-Tls-Version"),
 		edge.WithFlushInterval(0), edge.WithCheckTimeout(time.Second),
-		edge.WithResponseHeaderTimeout(time.Second), edge.WithWebSocket(nil),
+		edge.WithResponseHeaderTimeout(time.Second), edge.WithWebSocket(nil), edge.WithService("gateway-us01"),
 	}
 	reads := map[string][]string{
-		"AccessLog":       {"WithLogger"},
+		"AccessLog":       {"WithLogger", "WithService"},
 		"Recover":         {"WithLogger"},
 		"RequestID":       {"WithTrust"},
 		"SecurityHeaders": {"WithCSP", "WithHSTS", "WithReferrerPolicy"},
@@ -93,6 +93,7 @@ func TestOptionsInvalid(t *testing.T) {
 		ctor string
 		opt  edge.Option
 	}{
+		{"AccessLog", edge.WithService("gateway\nus01")},
 		{"StripInternal", edge.WithInternalPrefix("Bad Prefix")},
 		{"StripInternal", edge.WithStripHeaders("X-Ok", "bad:name")},
 		{"StripInternal", edge.WithKeepHeaders("X-Original-Url", "Cellgate-Zone")},

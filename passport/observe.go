@@ -10,7 +10,7 @@ import (
 
 // Observer is told what a Gateway and a Verifier do, for metrics. Its
 // methods take only standard types, so tracing.Metrics implements it with
-// OpenTelemetry instruments while passport imports none (see DESIGN.md).
+// OpenTelemetry instruments while passport imports none.
 // Methods are called on the request path and must be fast and not block;
 // none is told a session, a user or a company.
 type Observer interface {
@@ -27,7 +27,11 @@ type Observer interface {
 	// Require refused.
 	PassportRejected(ctx context.Context, code string)
 	// RevocationNotice is told the kind of every revocation notice a
-	// Gateway receives: "session", "user", "company" or "all".
+	// Gateway receives: "session", "user", "company", or "resubscribe" for
+	// the flush a shared store delivers whenever its notice channel
+	// (re)subscribes, at every start-up too (Revocation.All: notices may
+	// have been missed, so everything cached is dropped). A resubscribe is
+	// no revocation by anyone and is not counted as one.
 	RevocationNotice(ctx context.Context, kind string)
 	// RevocationLag is told, for a notice that carries its time
 	// (Revocation.At: a shared store's notice from another replica), how
@@ -80,7 +84,7 @@ func (g *Gateway) observeRevocation(rev Revocation) {
 	kind := "session"
 	switch {
 	case rev.All:
-		kind = "all"
+		kind = "resubscribe" // a local flush on (re)subscription, not a mass revocation
 	case rev.Company != "":
 		kind = "company"
 	case rev.User != "":

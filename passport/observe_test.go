@@ -55,7 +55,9 @@ func TestGatewayObserverSeesRevocationKinds(t *testing.T) {
 	if len(ev.lags) != 1 || ev.lags[0] != 300*time.Millisecond {
 		t.Fatalf("lags %v, want [300ms]: only a notice with a time has one", ev.lags)
 	}
-	want := []string{"session", "user", "company", "all"}
+	// The flush on (re)subscription is told apart from revocations, so a
+	// dashboard does not read every start-up as a mass revocation.
+	want := []string{"session", "user", "company", "resubscribe"}
 	for i := range want {
 		if i >= len(ev.revocations) || ev.revocations[i] != want[i] {
 			t.Fatalf("kinds %v, want %v", ev.revocations, want)

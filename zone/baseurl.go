@@ -1,9 +1,11 @@
 package zone
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/cellgate/cellgate/edge"
 )
@@ -18,8 +20,14 @@ import (
 // resolved by Resolve is used as is. Failures are answered as Resolve
 // answers them.
 //
-// Options: WithCacheMaxAge, WithRetryAfter, WithHeader (named by
-// company_missing, and in Vary). Any other option, or an invalid value,
+// The scheme of an http:// web_base_url follows the request: a request
+// that came over TLS, or from a hop trusted by WithTrust (none by default)
+// that says X-Forwarded-Proto: https, is answered https://, so a page
+// served over TLS is never sent to plain http. Anything else in the URL is
+// the directory's.
+//
+// Options: WithCacheMaxAge, WithRetryAfter, WithTrust, WithHeader (named
+// by company_missing, and in Vary). Any other option, or an invalid value,
 // panics here, at construction.
 func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
 	if dir == nil {
@@ -47,21 +55,41 @@ func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
 				return
 			}
 		}
-		body, err := json.Marshal(z)
-		if err != nil {
+		if rest, ok := strings.CutPrefix(z.WebBaseURL, "http://"); ok && overTLS(r, c.trust) {
+			z.WebBaseURL = "https://" + rest
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf) // no HTML escaping: an API answer
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(z); err != nil {
 			edge.WriteProblem(w, r, err)
 			return
 		}
+		body := buf.Bytes()
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", cacheControl)
 		if c.header != "" {
 			h.Set("Vary", c.header)
 		}
-		h.Set("Content-Length", strconv.Itoa(len(body)+1))
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
-			w.Write(append(body, '\n'))
+			w.Write(body)
 		}
 	})
+}
+
+// overTLS reports whether r reached this edge over TLS: its own connection,
+// or a trusted hop's single X-Forwarded-Proto: https. Another hop's header
+// or an ambiguous one (several values) counts for nothing.
+func overTLS(r *http.Request, trust edge.Trust) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !trust(r) {
+		return false
+	}
+	v := r.Header.Values("X-Forwarded-Proto")
+	return len(v) == 1 && strings.EqualFold(strings.TrimSpace(v[0]), "https")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -55,5 +56,63 @@ func TestBaseURLHandler(t *testing.T) {
 	}
 	if got := dir.calls.Load(); got != 3 {
 		t.Fatalf("directory calls = %d, want 3: the second answer for company 2 comes from the cache", got)
+	}
+}
+
+// TestBaseURLSchemeFollowsRequest: an http:// web_base_url is answered
+// https:// to a request that came over TLS, or from a trusted hop that says
+// X-Forwarded-Proto: https; the header from anyone else, or an ambiguous
+// one, changes nothing.
+func TestBaseURLSchemeFollowsRequest(t *testing.T) {
+	plain := Zone{Name: "us01", WebBaseURL: "http://127.0.0.1:8081"}
+	dir, err := NewStaticDirectory(map[string]Zone{"1": plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromHop := func(r *http.Request) bool { return r.RemoteAddr == "10.0.0.1:1234" }
+	for _, tt := range []struct {
+		name    string
+		tls     bool
+		remote  string
+		proto   []string
+		trusted bool
+		want    string
+	}{
+		{name: "plain", want: "http://"},
+		{name: "tls", tls: true, want: "https://"},
+		{name: "trusted hop https", remote: "10.0.0.1:1234", proto: []string{"https"}, trusted: true, want: "https://"},
+		{name: "trusted hop http", remote: "10.0.0.1:1234", proto: []string{"http"}, trusted: true, want: "http://"},
+		{name: "untrusted hop https", remote: "10.0.0.9:1234", proto: []string{"https"}, trusted: true, want: "http://"},
+		{name: "no trust configured", remote: "10.0.0.1:1234", proto: []string{"https"}, want: "http://"},
+		{name: "ambiguous", remote: "10.0.0.1:1234", proto: []string{"https", "http"}, trusted: true, want: "http://"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []Option
+			if tt.trusted {
+				opts = append(opts, WithTrust(fromHop))
+			}
+			h := BaseURLHandler(dir, opts...)
+			r := httptest.NewRequest(http.MethodGet, "/rest/v1.0/company_base_url", nil)
+			r = r.WithContext(ContextWithCompany(r.Context(), "1"))
+			if tt.tls {
+				r = httptest.NewRequest(http.MethodGet, "https://api.example/rest/v1.0/company_base_url", nil)
+				r = r.WithContext(ContextWithCompany(r.Context(), "1"))
+			}
+			if tt.remote != "" {
+				r.RemoteAddr = tt.remote
+			}
+			for _, p := range tt.proto {
+				r.Header.Add("X-Forwarded-Proto", p)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			want := `{"zone":"us01","web_base_url":"` + tt.want + `127.0.0.1:8081"}` + "\n"
+			if w.Code != http.StatusOK || w.Body.String() != want {
+				t.Errorf("%d %q, want 200 %q", w.Code, w.Body.String(), want)
+			}
+			if got := w.Header().Get("Content-Length"); got != strconv.Itoa(len(want)) {
+				t.Errorf("Content-Length %s, want %d", got, len(want))
+			}
+		})
 	}
 }

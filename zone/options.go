@@ -114,7 +114,7 @@ func mustConfig(ctor string, opts []Option, reads []string) *config {
 var (
 	detectOptions  = []string{"WithTrust", "WithHeader", "WithPathWildcard", "WithPathSegment", "WithQueryParam", "WithValidator", "WithOptional"}
 	resolveOptions = []string{"WithHeader", "WithOptional", "WithRetryAfter"}
-	baseURLOptions = []string{"WithHeader", "WithRetryAfter", "WithCacheMaxAge"}
+	baseURLOptions = []string{"WithHeader", "WithRetryAfter", "WithCacheMaxAge", "WithTrust"}
 	routerOptions  = []string{"WithCanary", "WithFlags", "WithTrust", "WithLogger"}
 	cacheOptions   = []string{"WithTTL", "WithStaleWhileRevalidate", "WithStaleIfError", "WithNegativeTTL",
 		"WithCacheSize", "WithNegativeCacheSize", "WithLookupTimeout", "WithClock", "WithRetryBackoff",
@@ -155,7 +155,8 @@ func (c *config) log() *slog.Logger {
 // WithTrust sets which inbound requests come from a trusted hop, such as
 // edge.TrustBinding for a gateway called by the router: DetectCompany then
 // believes their Cellgate-Company-Id header, and the Router keeps their
-// X-Forwarded-For chain. The default (also for nil) trusts nothing.
+// X-Forwarded-For chain, and BaseURLHandler their X-Forwarded-Proto. The
+// default (also for nil) trusts nothing.
 func WithTrust(t edge.Trust) Option {
 	return Option{"WithTrust", func(c *config) error {
 		if t != nil {

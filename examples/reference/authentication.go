@@ -32,7 +32,9 @@ type AuthenticationConfig struct {
 	// gateways in other processes. Without it only edge.Binding calls are
 	// answered.
 	Signed *hmacsig.Verifier
-	// Logger receives the access log; slog.Default() when nil.
+	// Logger receives the access log; when nil, slog.Default() with the
+	// service named (service="router", "gateway-us01", …), so the lines of
+	// one request at each hop can be told apart.
 	Logger *slog.Logger
 }
 
@@ -57,7 +59,7 @@ func NewAuthentication(cfg AuthenticationConfig) (http.Handler, error) {
 	mux.Handle(PassportsPath, auth)
 	mux.Handle("GET "+JWKSPath, cfg.Issuer.JWKSHandler())
 
-	log := edge.WithLogger(logger(cfg.Logger))
+	log := edge.WithLogger(logger(cfg.Logger, "authentication"))
 	trusted := edge.WithTrust(edge.TrustBinding)
 	return edge.Chain(
 		tracing.Middleware("authentication"), // internal: continues the caller's trace

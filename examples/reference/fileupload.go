@@ -35,7 +35,9 @@ type FileUploadConfig struct {
 	// CORSOrigins are the browser origins allowed to upload; the ETag of
 	// an upload is exposed to them.
 	CORSOrigins []string
-	// Logger receives the access log; slog.Default() when nil.
+	// Logger receives the access log; when nil, slog.Default() with the
+	// service named (service="router", "gateway-us01", …), so the lines of
+	// one request at each hop can be told apart.
 	Logger *slog.Logger
 	// Upload holds further options of upload.New (upload.WithObserver, …).
 	Upload []upload.Option
@@ -52,7 +54,7 @@ func NewFileUpload(cfg FileUploadConfig) (http.Handler, error) {
 	if cfg.FUSTransport != nil {
 		clientOpts = append(clientOpts, upload.WithFUSTransport(cfg.FUSTransport))
 	}
-	opts := []upload.Option{upload.WithLogger(logger(cfg.Logger))}
+	opts := []upload.Option{upload.WithLogger(logger(cfg.Logger, "fileupload"))}
 	if len(cfg.CORSOrigins) > 0 {
 		opts = append(opts, upload.WithCORS(CORS(cfg.CORSOrigins, "ETag")))
 	}

@@ -65,7 +65,9 @@ type GatewayConfig struct {
 	// Passport holds further options of the passport gateway
 	// (passport.WithCacheTTL, …).
 	Passport []passport.Option
-	// Logger receives the access log; slog.Default() when nil.
+	// Logger receives the access log; when nil, slog.Default() with the
+	// service named (service="router", "gateway-us01", …), so the lines of
+	// one request at each hop can be told apart.
 	Logger *slog.Logger
 }
 
@@ -111,7 +113,7 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := edge.WithLogger(logger(cfg.Logger))
+	log := edge.WithLogger(logger(cfg.Logger, "gateway-"+cfg.Zone))
 	// The cell learns the scheme the client used (its session cookie is
 	// Secure over TLS) although the hop into the gateway may be plain.
 	if cfg.Cell.Transport == nil {

@@ -21,7 +21,9 @@ type CellRouterConfig struct {
 	// CORSOrigins are the browser origins allowed to call the API, such as
 	// the zones' web fronts. None: no cross-origin calls.
 	CORSOrigins []string
-	// Logger receives the access log; slog.Default() when nil.
+	// Logger receives the access log; when nil, slog.Default() with the
+	// service named (service="router", "gateway-us01", …), so the lines of
+	// one request at each hop can be told apart.
 	Logger *slog.Logger
 }
 
@@ -33,7 +35,7 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 	if cfg.Directory == nil {
 		return nil, errors.New("reference: cell router: a directory is required")
 	}
-	router, err := zone.NewRouter(cfg.Gateways, zone.WithLogger(logger(cfg.Logger)))
+	router, err := zone.NewRouter(cfg.Gateways, zone.WithLogger(logger(cfg.Logger, "router")))
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +53,7 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 		routed.ServeHTTP(w, r)
 	})
 
-	log := edge.WithLogger(logger(cfg.Logger))
+	log := edge.WithLogger(logger(cfg.Logger, "router"))
 	return edge.Chain(
 		tracing.Middleware("router", tracing.Root()), // the public edge: a new trace
 		edge.RequestID(),
@@ -85,9 +87,12 @@ func CORS(origins []string, expose ...string) func(http.Handler) http.Handler {
 	}).Handler
 }
 
-func logger(l *slog.Logger) *slog.Logger {
+// logger is l, or slog.Default() naming service in every line when l is nil
+// (a caller that passes a logger names the service itself, as the topology
+// does).
+func logger(l *slog.Logger, service string) *slog.Logger {
 	if l == nil {
-		return slog.Default()
+		return slog.Default().With("service", service)
 	}
 	return l
 }

@@ -18,7 +18,9 @@ type SessionStorageConfig struct {
 	// Verifier checks the signature (the sessions key) of every call;
 	// required.
 	Verifier *hmacsig.Verifier
-	// Logger receives the access log; slog.Default() when nil.
+	// Logger receives the access log; when nil, slog.Default() with the
+	// service named (service="router", "gateway-us01", …), so the lines of
+	// one request at each hop can be told apart.
 	Logger *slog.Logger
 }
 
@@ -31,7 +33,7 @@ func NewSessionStorage(cfg SessionStorageConfig) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := edge.WithLogger(logger(cfg.Logger))
+	log := edge.WithLogger(logger(cfg.Logger, "sessionstorage"))
 	trusted := edge.WithTrust(edge.TrustBinding)
 	h := edge.Chain(
 		edge.RequestID(trusted),

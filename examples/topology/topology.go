@@ -165,7 +165,9 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 			if rl.TLS, err = reference.SelfSignedTLS(cfg.host, "localhost"); err != nil {
 				return err
 			}
-			rl.Handler = handlers[strings.TrimSuffix(name, "-tls")]
+			if rl.Handler == nil {
+				rl.Handler = handlers[strings.TrimSuffix(name, "-tls")]
+			}
 		}
 		listeners = append(listeners, rl)
 		st.URLs[name] = rl.URL()
@@ -264,6 +266,24 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 		Directory: dir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"),
 	}); err != nil {
 		return nil, err
+	}
+	if u := url("api-tls"); u != "" && cfg.directory == "" {
+		// Over TLS the API host answers company_base_url with the zones'
+		// TLS web fronts, which listen on ports of their own: the embedded
+		// directory with those URLs, behind a router of its own.
+		webBase := map[string]string{}
+		for _, z := range reference.Zones {
+			webBase[z] = url(z + "-tls")
+		}
+		tlsDir, err := reference.EmbeddedDirectory(webBase)
+		if err != nil {
+			return nil, err
+		}
+		if h["api-tls"], err = reference.NewCellRouter(reference.CellRouterConfig{
+			Directory: tlsDir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"),
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if h["objects"], h["storage"], err = storage(cfg, keys, dir, url, origins, log.With("service", "storage")); err != nil {
 		return nil, err

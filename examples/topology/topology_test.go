@@ -440,6 +440,9 @@ func TestTLSFloor(t *testing.T) {
 	resp, body := do(t, client(tls.VersionTLS12), http.MethodGet, u, map[string]string{"Procore-Company-Id": "1"}, nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
 	assert.Equal(t, uint16(tls.VersionTLS12), resp.TLS.Version)
+	// A page reached over TLS is sent to the zone's TLS web front, never to
+	// plain http (nor to https on the plain front's port).
+	assert.JSONEq(t, `{"zone":"us01","web_base_url":"`+tp.urls["us01-tls"]+`"}`, string(body))
 
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	require.NoError(t, err)

@@ -109,12 +109,13 @@
 // When Redis is down or hung, every operation fails within WithTimeout
 // (default one second), whatever the client's timeouts and even without
 // ContextTimeoutEnabled; the authentication service answers 503
-// session_store_unavailable with Retry-After (which a gateway passes on as
-// 502 auth_unavailable: an outage never signs a user out). Gateways that
-// watch the Store (Gateway.Watch) serve the passports they have cached for
-// at most WithNoticeBound, then refuse like the authentication service
-// (fail closed: nobody can be told of a revocation meanwhile); gateways
-// merely subscribed (Subscribe) keep serving them until those expire. Nothing queues: the pool
+// session_store_unavailable with Retry-After, which a gateway passes on to
+// the client as it is (fail closed: an outage never signs a user out).
+// Gateways that watch the Store (Gateway.Watch) serve the passports they
+// have cached for at most WithNoticeBound, then refuse like the
+// authentication service (nobody can be told of a revocation meanwhile);
+// gateways merely subscribed (Subscribe) keep serving them until those
+// expire. Nothing queues: the pool
 // is the client's (PoolSize, PoolTimeout) and each operation has a
 // deadline. When Redis is back, operations succeed again (within about a
 // second: after PoolSize failed dials, go-redis fails fast and probes the
