@@ -10,25 +10,32 @@ import (
 // takeSession returns the session token of h (Authorization: Bearer first,
 // then the session cookie) and removes from h every session credential and
 // every inbound copy of the passport header, variants included: nothing a
-// client sent in their place may reach a cell.
-func (g *Gateway) takeSession(h http.Header) string {
-	var token string
-	if v := h.Get("Authorization"); len(v) > len("Bearer ") && strings.EqualFold(v[:len("Bearer ")], "Bearer ") {
-		token = strings.TrimSpace(v[len("Bearer "):])
-		delete(h, "Authorization")
+// client sent in their place may reach a cell. ambiguous reports two
+// Authorization fields, or two session cookies of different values: which
+// one the client meant cannot be known (a cookie tossed in from a sibling
+// domain comes first as easily as last), so the request is refused.
+func (g *Gateway) takeSession(h http.Header) (token string, ambiguous bool) {
+	if vs := h["Authorization"]; len(vs) > 0 {
+		if v := vs[0]; len(v) > len("Bearer ") && strings.EqualFold(v[:len("Bearer ")], "Bearer ") {
+			token = strings.TrimSpace(v[len("Bearer "):])
+			ambiguous = len(vs) > 1
+			delete(h, "Authorization")
+		}
 	}
-	if fromCookie := takeCookie(h, g.cookie, !g.keepCookie); token == "" {
-		token = fromCookie
+	fromCookie, twice := takeCookie(h, g.cookie, !g.keepCookie)
+	if token == "" {
+		token, ambiguous = fromCookie, twice
 	}
 	edge.DeleteHeader(h, g.header)
-	return token
+	return token, ambiguous
 }
 
-// takeCookie returns the value of the first cookie called name and, when
-// remove is set, takes every cookie of that name out of the Cookie header.
-// It parses by hand so a request without the cookie costs no allocation.
-func takeCookie(h http.Header, name string, remove bool) string {
-	var token string
+// takeCookie returns the value of the first cookie called name, whether
+// another cookie of that name has another value, and, when remove is set,
+// takes every cookie of that name out of the Cookie header. It parses by
+// hand so a request without the cookie costs no allocation.
+func takeCookie(h http.Header, name string, remove bool) (token string, ambiguous bool) {
+	seen := false
 	lines := h["Cookie"]
 	kept := lines[:0]
 	for _, line := range lines {
@@ -39,8 +46,12 @@ func takeCookie(h http.Header, name string, remove bool) string {
 			// Names are compared trimmed, as cookie parsers read them: a
 			// "name =value" spelling must not slip past to the cell.
 			if n, v, ok := strings.Cut(strings.TrimSpace(pair), "="); ok && strings.TrimSpace(n) == name {
-				if token == "" {
-					token = strings.Trim(v, `"`)
+				v = strings.Trim(v, `"`)
+				switch {
+				case !seen:
+					token, seen = v, true
+				case v != token:
+					ambiguous = true
 				}
 				found = true
 			}
@@ -59,7 +70,7 @@ func takeCookie(h http.Header, name string, remove bool) string {
 	default:
 		h["Cookie"] = kept
 	}
-	return token
+	return token, ambiguous
 }
 
 func withoutCookie(line, name string) string {

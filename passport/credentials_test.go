@@ -32,8 +32,32 @@ func TestTakeCookie(t *testing.T) {
 			if tt.lines != nil {
 				h["Cookie"] = append([]string(nil), tt.lines...)
 			}
-			assert.Equal(t, tt.token, takeCookie(h, DefaultCookie, tt.remove))
+			got, _ := takeCookie(h, DefaultCookie, tt.remove)
+			assert.Equal(t, tt.token, got)
 			assert.Equal(t, tt.left, h["Cookie"])
 		})
 	}
+}
+
+// Two session credentials are refused, never resolved by picking one: a
+// cookie tossed in from a sibling domain comes first as easily as last
+// (found by a stranger attacking v0.2: the first cookie won).
+func TestGatewayRefusesTwoSessions(t *testing.T) {
+	f := newFixture(t)
+	token, _ := f.login(t, "u-1", "42")
+	other, _ := f.login(t, "u-2", "42")
+	for name, hdr := range map[string][]string{
+		"two cookies":              {"Cookie", DefaultCookie + "=" + token + "; " + DefaultCookie + "=" + other},
+		"two cookie lines":         {"Cookie", DefaultCookie + "=" + other, "Cookie", DefaultCookie + "=" + token},
+		"two Authorization fields": {"Authorization", "Bearer " + token, "Authorization", "Bearer " + other},
+	} {
+		w := f.doPath("/projects", "", "42", false, hdr...)
+		assert.Equal(t, "session_ambiguous", problemCode(t, w), name)
+	}
+	// The same cookie twice is one session; a bearer token is preferred to a
+	// cookie, as documented.
+	w := f.doPath("/projects", "", "42", false, "Cookie", DefaultCookie+"="+token+"; "+DefaultCookie+"="+token)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	w = f.doPath("/projects", token, "42", false, "Cookie", DefaultCookie+"="+other)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
 }

@@ -174,7 +174,11 @@ func (g *Gateway) failedFor(key cacheKey) {
 // Middleware returns next behind the gateway.
 func (g *Gateway) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := g.takeSession(r.Header)
+		token, ambiguous := g.takeSession(r.Header)
+		if ambiguous {
+			edge.WriteProblem(w, r, ErrSessionAmbiguous)
+			return
+		}
 		ctx, ok := g.admit(w, r)
 		if !ok {
 			return

@@ -239,7 +239,10 @@ func WithTrust(t edge.Trust) Option {
 // an authentication call, until the budget refills. The default is
 // DefaultFailureBudget (60); zero means the default; a negative n is an
 // error. Behind a hop (a cell router), set WithForwardedBy too, or every
-// client of that hop shares one budget.
+// client of that hop shares one budget. The cost: while one client of an
+// address (an office or carrier NAT) floods made-up tokens, a session of
+// that address that no cache holds yet (a fresh sign-in) is refused with
+// it until the budget refills; sessions already cached are served.
 func WithFailureBudget(n int) Option {
 	return Option{"WithFailureBudget", func(c *config) error {
 		if n < 0 {

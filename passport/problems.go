@@ -11,6 +11,10 @@ import (
 var (
 	// ErrSessionMissing: the request carries no session and its route is not public.
 	ErrSessionMissing = edge.NewProblem(http.StatusUnauthorized, "session_missing", "Please sign in.")
+	// ErrSessionAmbiguous: the request carries two session credentials
+	// (Authorization fields, or session cookies of different values).
+	ErrSessionAmbiguous = edge.NewProblem(http.StatusBadRequest, "session_ambiguous",
+		"The request carries more than one session. Please send one.")
 	// ErrSessionUnknown: no session matches the token.
 	ErrSessionUnknown = edge.NewProblem(http.StatusUnauthorized, "session_unknown", "The session is not known. Please sign in again.")
 	// ErrSessionExpired: the session has expired.
