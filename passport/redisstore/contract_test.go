@@ -7,6 +7,7 @@ import (
 
 	"github.com/cellgate/cellgate/internal/redistest"
 	"github.com/cellgate/cellgate/internal/storetest"
+	"github.com/cellgate/cellgate/internal/testwait"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -14,33 +15,56 @@ import (
 
 // The Store contract (internal/storetest, also run against the memory
 // store) on a single node and on a 3-master/3-replica Cluster.
+//
+// The contract checks what the store keeps and finds, not how fast: its
+// timeouts only catch a hang, so they are long enough for a loaded machine
+// under -race (40 concurrent Puts on six redis-servers took over the
+// default second there).
 func TestContract(t *testing.T) {
 	contract := func(client redis.UniversalClient) storetest.NewStore {
 		return func(t *testing.T, now func() time.Time) passport.Store {
-			return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
+			return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention),
+				redisstore.WithTimeout(testwait.Scale(10*time.Second)))
 		}
 	}
 	t.Run("SingleNode", func(t *testing.T) {
 		t.Parallel()
-		storetest.Run(t, contract(newClient(t, redistest.Start(t))))
+		c := redis.NewClient(contractOptions(redistest.Start(t).Addr()).Simple())
+		t.Cleanup(func() { c.Close() })
+		storetest.Run(t, contract(c))
 	})
 	t.Run("Cluster", func(t *testing.T) {
 		t.Parallel()
-		storetest.Run(t, contract(newClusterClient(t, redistest.StartCluster(t, time.Second))))
+		o := contractOptions(redistest.StartCluster(t, time.Second).Addrs()...).Cluster()
+		o.MaxRedirects = 8
+		c := redis.NewClusterClient(o)
+		t.Cleanup(func() { c.Close() })
+		storetest.Run(t, contract(c))
 	})
+}
+
+// contractOptions are clientOptions with the socket and pool timeouts of a
+// loaded machine: they catch a hang, and nothing slower.
+func contractOptions(addrs ...string) *redis.UniversalOptions {
+	o := clientOptions(addrs...)
+	o.DialTimeout = testwait.Scale(2 * time.Second)
+	o.ReadTimeout = testwait.Scale(5 * time.Second)
+	o.WriteTimeout = testwait.Scale(5 * time.Second)
+	o.PoolTimeout = testwait.Scale(5 * time.Second)
+	return o
 }
 
 // The contract through Sentinel (a failover client), and a failover: the
 // replica is promoted, and the Store keeps working through the same client.
 func TestSentinel(t *testing.T) {
 	s := redistest.StartSentinel(t)
-	o := clientOptions()
+	o := contractOptions() // ReadTimeout above the WAIT timeout
 	o.MasterName, o.Addrs = s.Name, []string{s.Sentinel.Addr()}
-	o.ReadTimeout = 2 * time.Second // above the WAIT timeout
 	client := redis.NewUniversalClient(o)
 	t.Cleanup(func() { client.Close() })
 	storetest.Run(t, func(t *testing.T, now func() time.Time) passport.Store {
-		return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))
+		return newStore(t, client, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention),
+			redisstore.WithTimeout(testwait.Scale(10*time.Second)))
 	})
 
 	st := newStore(t, client, redisstore.WithWaitReplicas(1, time.Second), redisstore.WithTimeout(3*time.Second))
@@ -52,7 +76,7 @@ func TestSentinel(t *testing.T) {
 	}
 	s.Master.Kill()
 	killed := time.Now()
-	waitFor(t, 30*time.Second, func() bool {
+	waitFor(t, testwait.Scale(30*time.Second), func() bool {
 		_, err := st.Get(context.Background(), key)
 		return err == nil
 	})
