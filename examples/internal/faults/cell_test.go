@@ -26,12 +26,12 @@ func TestCellFaults(t *testing.T) {
 		expect string
 	}{
 		{refused, http.StatusBadGateway, "upstream_unavailable", "502 upstream_unavailable + Retry-After at once"},
-		{hung, http.StatusGatewayTimeout, "upstream_timeout", "504 upstream_timeout + Retry-After within the header timeout (300 ms)"},
+		{hung, http.StatusGatewayTimeout, "upstream_timeout", "504 upstream_timeout + Retry-After within the header timeout (" + headerTimeout.String() + ")"},
 		{slow, http.StatusOK, "", "200 after the delay (150 ms, under the header timeout)"},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			checkLeaks(t)
-			s := newStack(t)
+			s := newStack(t, withHeaderTimeout(headerTimeout))
 			ctx := context.Background()
 			require.Equal(t, http.StatusOK, s.get(ctx, "/rest/v1.0/projects", "1").status)
 			s.cell.set(tc.fault)
