@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cellgate/cellgate/internal/testwait"
 )
 
 // The cell refuses, hangs or is slow to answer: the client gets 502
@@ -168,11 +170,10 @@ func TestCellClientGone(t *testing.T) {
 	leave()
 	select {
 	case <-cancelled:
-	case <-time.After(5 * time.Second):
+	case <-time.After(testwait.Scale(5 * time.Second)): // the header timeout is 30 s: only a cancellation ends it sooner
 		t.Fatal("the cell's handler never saw the client leave")
 	}
 	took := time.Since(start)
 	assert.Error(t, <-done)
-	assert.Less(t, took, time.Second)
 	row(t, "client leaves mid-request", "the cell's context is cancelled", "cancelled "+took.Round(time.Millisecond).String()+" after the client left")
 }
