@@ -53,7 +53,11 @@ func newStorageStack(t *testing.T, opts ...upload.Option) *storageStack {
 	t.Helper()
 	s := &storageStack{minio: peers.StartMinIO(t)}
 	var err error
-	s.client, err = minio.New(s.minio.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.minio.AccessKey, s.minio.SecretKey, "")})
+	// The region is given, so a presign is arithmetic: without it minio-go
+	// asks MinIO for the bucket's location first, and 100 concurrent
+	// presigns on a loaded machine outlasted the file upload service
+	// timeout (502 file_upload_service_unavailable for one upload).
+	s.client, err = minio.New(s.minio.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.minio.AccessKey, s.minio.SecretKey, ""), Region: "us-east-1"})
 	require.NoError(t, err)
 	require.NoError(t, s.client.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{}))
 

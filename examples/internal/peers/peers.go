@@ -20,8 +20,9 @@ import (
 )
 
 // startTimeout bounds how long a peer may take to become ready (scaled by
-// testwait).
-const startTimeout = 90 * time.Second
+// testwait). It catches a hang: Azurite took over 90 s to start on a
+// 2-core machine at load 40.
+const startTimeout = 4 * time.Minute
 
 // pollInterval is the pause between readiness probes.
 const pollInterval = 25 * time.Millisecond
