@@ -34,7 +34,9 @@ func build(t *testing.T) string {
 	for _, m := range mains {
 		args = append(args, "github.com/cellgate/cellgate/examples/"+m)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// A hang-catcher: building four mains took over 3 minutes on a 2-core
+	// machine at load 40.
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Scale(8*time.Minute))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goBin, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
