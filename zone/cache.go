@@ -155,8 +155,10 @@ func (c *CachingDirectory) Stats() CacheStats {
 
 // fetch waits for the one shared upstream call for company, or for ctx.
 func (c *CachingDirectory) fetch(ctx context.Context, company string) (Zone, error) {
-	c.misses.Add(1)
 	ch := c.group.DoChan(company, func() (any, error) { return c.load(ctx, company) })
+	// Counted once the lookup waits on the call, so that Misses reaching n
+	// means n lookups share calls under way (a test can rely on it).
+	c.misses.Add(1)
 	select {
 	case res := <-ch:
 		z, _ := res.Val.(Zone)

@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/testport"
+	"github.com/cellgate/cellgate/internal/testwait"
 )
 
 // Binary returns the path of redis-server, skipping t when it is absent
@@ -59,16 +62,12 @@ func start(t testing.TB, bin, dir string, extra []string) *Server {
 func startWith(t testing.TB, bin, dir string, head, extra []string) *Server {
 	t.Helper()
 	s := &Server{t: t, bin: bin, dir: dir, head: head, extra: extra}
-	for attempt := 0; ; attempt++ {
-		s.port = freePort(t)
-		err := s.launch()
-		if err == nil {
-			break
-		}
-		if attempt == 4 {
-			t.Fatalf("redistest: %v", err)
-		}
-	}
+	// redis-server takes no port 0 for TCP: a port below the ephemeral
+	// range, and another when this one turns out taken.
+	testport.Start(t, "redis-server", func(port int) error {
+		s.port = port
+		return s.launch()
+	})
 	t.Cleanup(s.Kill)
 	return s
 }
@@ -151,9 +150,16 @@ func (s *Server) launch() error {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testwait.Scale(10 * time.Second))
 	for {
-		if _, err := Command(s.Addr(), "PING"); err == nil {
+		// The answer must come from this process: when the port was
+		// taken, another server may answer there while ours exits.
+		if pid, err := serverPID(s.Addr()); err == nil {
+			if pid != cmd.Process.Pid {
+				_ = cmd.Process.Kill()
+				<-exited
+				return fmt.Errorf("redis-server on port %d: process %d answers there: %w", s.port, pid, testport.ErrTaken)
+			}
 			s.mu.Lock()
 			s.cmd, s.exited = cmd, exited
 			s.mu.Unlock()
@@ -161,7 +167,12 @@ func (s *Server) launch() error {
 		}
 		select {
 		case <-exited:
-			return fmt.Errorf("redis-server on port %d exited (see %s)", s.port, filepath.Join(s.dir, "redis.log"))
+			log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+			err := fmt.Errorf("redis-server on port %d exited (see %s)", s.port, filepath.Join(s.dir, "redis.log"))
+			if strings.Contains(string(log), "in use") {
+				err = fmt.Errorf("%w: %w", err, testport.ErrTaken)
+			}
+			return err
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -171,6 +182,20 @@ func (s *Server) launch() error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// serverPID asks the server at addr for its process id (INFO server).
+func serverPID(addr string) (int, error) {
+	info, err := Command(addr, "INFO", "server")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
+			return strconv.Atoi(v)
+		}
+	}
+	return 0, errors.New("redistest: no process_id in INFO server")
 }
 
 // Cluster is a local Redis Cluster: three masters and their replicas.
@@ -376,18 +401,6 @@ func readReply(r *bufio.Reader) (string, error) {
 		return strings.Join(parts, "\n"), nil
 	}
 	return "", fmt.Errorf("redistest: unexpected reply %q", line)
-}
-
-// freePort asks the kernel for a free loopback port. Another process may
-// take it before redis-server binds it; start retries with another.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("redistest: free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // Sentinel is a master, its replica and one Sentinel that monitors them

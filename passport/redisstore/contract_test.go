@@ -8,6 +8,7 @@ import (
 
 	"github.com/cellgate/cellgate/internal/redistest"
 	"github.com/cellgate/cellgate/internal/storetest"
+	"github.com/cellgate/cellgate/internal/testwait"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -15,6 +16,11 @@ import (
 
 // The Store contract (internal/storetest, also run against the memory
 // store) on a single node and on a 3-master/3-replica Cluster.
+//
+// The contract checks what the store keeps and finds, not how fast: its
+// timeouts only catch a hang, so they are long enough for a loaded machine
+// under -race (40 concurrent Puts on six redis-servers took over the
+// default second there).
 func TestContract(t *testing.T) {
 	contract := func(client redis.UniversalClient, opts ...redisstore.Option) storetest.NewStore {
 		return func(t *testing.T, now func() time.Time) passport.Store {
@@ -23,7 +29,9 @@ func TestContract(t *testing.T) {
 	}
 	t.Run("SingleNode", func(t *testing.T) {
 		t.Parallel()
-		storetest.Run(t, contract(newClient(t, redistest.Start(t))))
+		c := redis.NewClient(contractOptions(redistest.Start(t).Addr()).Simple())
+		t.Cleanup(func() { c.Close() })
+		storetest.Run(t, contract(c, redisstore.WithTimeout(testwait.Scale(10*time.Second))))
 	})
 	t.Run("Cluster", func(t *testing.T) {
 		t.Parallel()
@@ -31,13 +39,24 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// contractOptions are clientOptions with the socket and pool timeouts of a
+// loaded machine: they catch a hang, and nothing slower.
+func contractOptions(addrs ...string) *redis.UniversalOptions {
+	o := clientOptions(addrs...)
+	o.DialTimeout = testwait.Scale(2 * time.Second)
+	o.ReadTimeout = testwait.Scale(5 * time.Second)
+	o.WriteTimeout = testwait.Scale(5 * time.Second)
+	o.PoolTimeout = testwait.Scale(5 * time.Second)
+	return o
+}
+
 // The contract through Sentinel (a failover client), and a failover: the
 // replica is promoted, and the Store keeps working through the same client.
 func TestSentinel(t *testing.T) {
 	s := redistest.StartSentinel(t)
-	o := clientOptions()
+	o := contractOptions() // ReadTimeout above the WAIT timeout
 	o.MasterName, o.Addrs = s.Name, []string{s.Sentinel.Addr()}
-	o.ReadTimeout = 3 * time.Second // above the WAIT timeout
+	o.ReadTimeout = testwait.Scale(5 * time.Second) // above the WAIT timeout
 	client := redis.NewUniversalClient(o)
 	t.Cleanup(func() { client.Close() })
 	storetest.Run(t, func(t *testing.T, now func() time.Time) passport.Store {
@@ -53,7 +72,7 @@ func TestSentinel(t *testing.T) {
 	}
 	s.Master.Kill()
 	killed := time.Now()
-	waitFor(t, 30*time.Second, func() bool {
+	waitFor(t, testwait.Scale(30*time.Second), func() bool {
 		_, err := st.Get(context.Background(), key)
 		return err == nil
 	})

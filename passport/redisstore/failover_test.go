@@ -14,6 +14,7 @@ import (
 
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testwait"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
 )
@@ -21,7 +22,9 @@ import (
 // A Cluster master is killed while sessions are being stored. Every
 // session whose Put returned nil is still there after its replica took
 // over (Put waits for one replica), and writes resume on their own. Logs
-// how long writes were refused.
+// how long writes were refused. It proves that no acknowledged write is
+// lost, not that none is refused: a refused Put is the store failing
+// closed, before the kill (a slow replica on a busy machine) or after.
 func TestClusterFailoverKeepsAcknowledgedSessions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("failover in -short")
@@ -72,22 +75,29 @@ func TestClusterFailoverKeepsAcknowledgedSessions(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, 10*time.Second, func() bool { return successions.Load() > 200 })
+	waitFor(t, testwait.Scale(30*time.Second), func() bool { return successions.Load() > 200 })
+	// A Put may fail before the kill too: on a busy machine a replica can
+	// take longer than the WAIT timeout to confirm, and Put then refuses to
+	// acknowledge. That is the promise working (a write not confirmed is
+	// not acknowledged), not a loss; what is checked below is that no
+	// acknowledged write is lost.
 	mu.Lock()
-	if !firstFail.IsZero() {
-		t.Fatalf("writes failed before the kill")
-	}
+	failedBefore := failures.Load()
+	firstFail, lastFail = time.Time{}, time.Time{}
 	mu.Unlock()
+	if failedBefore > 0 {
+		t.Logf("%d Puts were refused before the kill (replica slower than the WAIT timeout)", failedBefore)
+	}
 	victim := cluster.Masters()[0]
 	killed := time.Now()
 	victim.Kill()
-	if err := cluster.WaitFailover(30 * time.Second); err != nil {
+	if err := cluster.WaitFailover(testwait.Scale(30 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("a replica took over, cluster_state ok on every live node %v after the kill", time.Since(killed))
 	// Writes go on for a while on the new master.
 	before := successions.Load()
-	waitFor(t, 10*time.Second, func() bool { return successions.Load() > before+500 })
+	waitFor(t, testwait.Scale(30*time.Second), func() bool { return successions.Load() > before+500 })
 	close(stop)
 	wg.Wait()
 
@@ -95,11 +105,11 @@ func TestClusterFailoverKeepsAcknowledgedSessions(t *testing.T) {
 	defer mu.Unlock()
 	if !firstFail.IsZero() {
 		t.Logf("failover gap: Puts failed from %v to %v after the kill (%d failed, %d acknowledged)",
-			firstFail.Sub(killed), lastFail.Sub(killed), failures.Load(), len(acked))
+			firstFail.Sub(killed), lastFail.Sub(killed), failures.Load()-failedBefore, len(acked))
 	}
 	for _, key := range acked {
 		var err error
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(testwait.Scale(10 * time.Second)); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if _, err = st.Get(context.Background(), key); err == nil || errors.Is(err, passport.ErrSessionUnknown) {
 				break
 			}

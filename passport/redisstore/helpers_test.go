@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testwait"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -49,7 +50,10 @@ func newClusterClient(t testing.TB, c *redistest.Cluster) *redis.ClusterClient {
 func newPatientClusterClient(t testing.TB, c *redistest.Cluster) *redis.ClusterClient {
 	o := clientOptions(c.Addrs()...).Cluster()
 	o.MaxRedirects = 8
-	o.ReadTimeout = 3 * time.Second
+	o.DialTimeout = testwait.Scale(2 * time.Second)
+	o.ReadTimeout = testwait.Scale(5 * time.Second)
+	o.WriteTimeout = testwait.Scale(5 * time.Second)
+	o.PoolTimeout = testwait.Scale(5 * time.Second)
 	cc := redis.NewClusterClient(o)
 	t.Cleanup(func() { cc.Close() })
 	return cc
@@ -57,9 +61,9 @@ func newPatientClusterClient(t testing.TB, c *redistest.Cluster) *redis.ClusterC
 
 // patient are the store options of tests on replicated Redis that are not
 // about a lagging replica: a replica on a loaded machine has two seconds
-// to acknowledge a write, and an operation five.
+// to acknowledge a write, and an operation ten (both scaled, testwait).
 func patient() []redisstore.Option {
-	return []redisstore.Option{redisstore.WithWaitReplicas(1, 2*time.Second), redisstore.WithTimeout(5 * time.Second)}
+	return []redisstore.Option{redisstore.WithWaitReplicas(1, testwait.Scale(2*time.Second)), redisstore.WithTimeout(testwait.Scale(10 * time.Second))}
 }
 
 // newStore returns a Store on client with a prefix of its own, closed

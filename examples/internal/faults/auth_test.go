@@ -75,7 +75,7 @@ func TestAuthenticationFaults(t *testing.T) {
 				assert.NotEmpty(t, a.retry)
 				assert.Less(t, a.took, authTimeout+fastBound)
 				row(t, "authentication "+fault.String()+", 20 concurrent requests of a new session",
-					"502 auth_unavailable + Retry-After within the auth timeout (400 ms)", a.String()+" (slowest), calls "+itoa(int(calls)))
+					"502 auth_unavailable + Retry-After within the auth timeout ("+authTimeout.String()+")", a.String()+" (slowest), calls "+itoa(int(calls)))
 			}
 
 			s.auth.set(healthy)

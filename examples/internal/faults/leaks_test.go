@@ -6,11 +6,13 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/testwait"
 )
 
 // settleDeadline bounds how long goroutines and fds may take to return to
-// their baseline after a case.
-const settleDeadline = 10 * time.Second
+// their baseline after a case (a hang-catcher, scaled by testwait).
+var settleDeadline = testwait.Scale(10 * time.Second)
 
 // fdCount counts the process's open file descriptors.
 func fdCount(t testing.TB) int {
@@ -48,9 +50,11 @@ func checkLeaks(t *testing.T) {
 	})
 }
 
-// eventually polls cond until it holds or the deadline passes.
+// eventually polls cond until it holds or the deadline passes. within
+// catches a hang, so it is scaled by testwait.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
+	within = testwait.Scale(within)
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {

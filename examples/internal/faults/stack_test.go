@@ -21,6 +21,8 @@ import (
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testport"
+	"github.com/cellgate/cellgate/internal/testwait"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/zone"
 )
@@ -50,14 +52,24 @@ type injector struct {
 	calls   atomic.Int64 // calls that reached the handler (not refused ones)
 	release chan struct{}
 	refuse  string // a loopback address nothing listens on
+	// gate, when set, holds every call that reaches the handler until it
+	// is closed; then the call does what the mode says. Tests use it to
+	// have every concurrent caller waiting before the call can end,
+	// instead of hoping they all arrive within a delay.
+	gate atomic.Pointer[chan struct{}]
+}
+
+// hold makes calls wait at the gate until the returned function opens it.
+func (f *injector) hold() (open func()) {
+	g := make(chan struct{})
+	f.gate.Store(&g)
+	return func() { f.gate.Store(nil); close(g) }
 }
 
 func newInjector(t *testing.T) *injector {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
-	f := &injector{release: make(chan struct{}), refuse: addr}
+	// Held for the whole test: no other process can listen there and turn
+	// a refusal into an answer.
+	f := &injector{release: make(chan struct{}), refuse: testport.Refusing(t)}
 	t.Cleanup(func() { close(f.release) })
 	return f
 }
@@ -68,6 +80,15 @@ func (f *injector) set(m mode) { f.mode.Store(int32(m)) }
 func (f *injector) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.calls.Add(1)
+		if g := f.gate.Load(); g != nil {
+			select {
+			case <-*g:
+			case <-f.release:
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
 		switch mode(f.mode.Load()) {
 		case hung:
 			select {
@@ -117,12 +138,42 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// Timeouts of the stack, short so that the suite is fast.
-const (
-	lookupTimeout = 300 * time.Millisecond // directory call
-	authTimeout   = 400 * time.Millisecond // gateway → authentication
-	headerTimeout = 300 * time.Millisecond // gateway → cell response header
+// Timeouts of the stack. A case with a hung peer waits its timeout out,
+// so they are short enough for the suite; and a healthy or slow
+// (slowDelay) peer meets them on a loaded machine under -race, since they
+// are there to prove a timeout fires, never to measure speed. All are
+// scaled by testwait (CELLGATE_TEST_TIMEOUT_SCALE).
+var (
+	lookupTimeout = testwait.Scale(2 * time.Second) // directory call
+	authTimeout   = testwait.Scale(2 * time.Second) // gateway → authentication
+	headerTimeout = testwait.Scale(2 * time.Second) // gateway → cell response header, in the cases that hang the cell
+
+	// hangTimeout is the timeout towards a peer a case does not put at
+	// fault: it only catches a hang of the test itself.
+	hangTimeout = testwait.Scale(30 * time.Second)
 )
+
+// stackConfig is what a case may change in newStack.
+type stackConfig struct {
+	lookupTimeout, authTimeout, headerTimeout time.Duration
+}
+
+// stackOption changes a stackConfig.
+type stackOption func(*stackConfig)
+
+// withHeaderTimeout sets the gateway's response header timeout towards the
+// cell (default hangTimeout: only the cases that hang the cell set it
+// short, so a slow cell on a loaded machine does not turn another case's
+// 200 into a 504).
+func withHeaderTimeout(d time.Duration) stackOption {
+	return func(c *stackConfig) { c.headerTimeout = d }
+}
+
+// withLookupTimeout sets the caching directory's lookup timeout (default
+// lookupTimeout).
+func withLookupTimeout(d time.Duration) stackOption {
+	return func(c *stackConfig) { c.lookupTimeout = d }
+}
 
 // stack is the reference topology for one zone, in process: cell router →
 // gateway us01 → cell, the gateway minting passports at the authentication
@@ -147,8 +198,12 @@ type stack struct {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T, opts ...stackOption) *stack {
 	t.Helper()
+	cfg := stackConfig{lookupTimeout: lookupTimeout, authTimeout: authTimeout, headerTimeout: hangTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	s := &stack{t: t, clock: fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
 	s.dir, s.auth, s.cell = newInjector(t), newInjector(t), newInjector(t)
 
@@ -163,7 +218,7 @@ func newStack(t *testing.T) *stack {
 	require.NoError(t, err)
 	s.cache, err = zone.NewCachingDirectory(httpDir, zone.WithClock(s.clock.Now), zone.WithTTL(time.Minute),
 		zone.WithStaleWhileRevalidate(10*time.Second), zone.WithStaleIfError(time.Hour),
-		zone.WithLookupTimeout(lookupTimeout), zone.WithRetryBackoff(5*time.Second))
+		zone.WithLookupTimeout(cfg.lookupTimeout), zone.WithRetryBackoff(5*time.Second))
 	require.NoError(t, err)
 
 	store, err := passport.NewMemoryStore()
@@ -189,9 +244,9 @@ func newStack(t *testing.T) *stack {
 	gw, err := reference.NewGateway(reference.GatewayConfig{
 		Zone: "us01", Directory: s.cache,
 		AuthURL: "http://auth.internal" + reference.PassportsPath, AuthTransport: s.auth.transport(edge.Binding(s.auth.wrap(auth))),
-		Cell:     reference.Upstream{URL: cellSrv.URL, Transport: s.cell.transport(s.cellTr), ResponseHeaderTimeout: headerTimeout},
+		Cell:     reference.Upstream{URL: cellSrv.URL, Transport: s.cell.transport(s.cellTr), ResponseHeaderTimeout: cfg.headerTimeout},
 		Trust:    edge.TrustBinding,
-		Passport: []passport.Option{passport.WithTimeout(authTimeout)},
+		Passport: []passport.Option{passport.WithTimeout(cfg.authTimeout)},
 		Logger:   quiet(),
 	})
 	require.NoError(t, err)
@@ -202,7 +257,7 @@ func newStack(t *testing.T) *stack {
 	s.router = router
 	s.front = httptest.NewServer(router)
 	t.Cleanup(s.front.Close)
-	s.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2000}, Timeout: 10 * time.Second}
+	s.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2000}, Timeout: hangTimeout}
 	t.Cleanup(s.client.CloseIdleConnections)
 
 	// A session that may act for companies 1 to 200, signed in directly

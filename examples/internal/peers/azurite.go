@@ -1,7 +1,10 @@
 package peers
 
 import (
+	"errors"
+	"net/http"
 	"os/exec"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -25,7 +28,7 @@ const (
 	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
-// StartAzurite starts azurite-blob on a free loopback port with a temporary
+// StartAzurite starts azurite-blob on a loopback port it chooses (port 0) with a temporary
 // location, waits until the service answers, and stops it when the test
 // ends (with SIGKILL after a short grace: azurite ignores SIGTERM for
 // seconds). Without the binary (AZURITE_BIN, PATH, $GOPATH/bin,
@@ -38,19 +41,46 @@ func StartAzurite(t testing.TB) *Azurite {
 		missing(t, "azurite-blob not found (set AZURITE_BIN or npm install --prefix .peers azurite@3.37.0)")
 	}
 	dir := t.TempDir()
-	port := itoa(freePort(t))
+	// Port 0: Azurite binds a port the kernel gives it and says which, so
+	// no other process can have it first.
+	cmd := exec.Command(bin,
+		"--blobHost", "127.0.0.1", "--blobPort", "0",
+		"--location", dir, "--skipApiVersionCheck", "--silent")
+	p, err := launch("azurite", 500*time.Millisecond, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.stop)
+	var base string
+	err = p.ready(func() (bool, error) {
+		m := azuriteListens.FindStringSubmatch(p.out.String())
+		if m == nil {
+			return false, errors.New("no \"listens on\" line yet")
+		}
+		base = m[1]
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := &Azurite{
-		URL:     "http://127.0.0.1:" + port + "/" + azuriteAccount,
+		URL:     base + "/" + azuriteAccount,
 		Account: azuriteAccount,
 		Key:     azuriteKey,
 		Dir:     dir,
 	}
-	cmd := exec.Command(bin,
-		"--blobHost", "127.0.0.1", "--blobPort", port,
-		"--location", dir, "--skipApiVersionCheck", "--silent")
-	p := start(t, "azurite", 500*time.Millisecond, cmd)
 	// A GET on the account with no credentials answers an error status once
 	// the service listens; any answer at all means ready.
-	p.waitReady(t, a.URL+"?comp=list", func(int) bool { return true })
+	req, err := http.NewRequest(http.MethodGet, a.URL+"?comp=list", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ready(func() (bool, error) { _, err := get(req); return err == nil, err }); err != nil {
+		t.Fatal(err)
+	}
 	return a
 }
+
+// azuriteListens is the line Azurite prints once it listens, with the port
+// it was given.
+var azuriteListens = regexp.MustCompile(`Azurite Blob service successfully listens on (http://127\.0\.0\.1:[0-9]+)`)

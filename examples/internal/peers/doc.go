@@ -3,8 +3,12 @@
 // mocked in cellgate's tests; these are the peers the upload handler is
 // proven against.
 //
-// Each peer runs as a child process on a free loopback port with a temporary
-// data directory, and is stopped when the test ends. Binaries are found via
+// Each peer runs as a child process on a loopback port with a temporary
+// data directory, and is stopped when the test ends. No port is picked,
+// released and then bound by the peer: Azurite is started on port 0 and
+// says which port it got; MinIO, which cannot, gets a port below the
+// kernel's ephemeral range and another when it loses one
+// (internal/testport), and proves it is the server that answers. Binaries are found via
 // an environment variable (MINIO_BIN, AZURITE_BIN), then PATH, then
 // $GOPATH/bin, then .peers in the working directory or any directory above
 // it (.ci/run puts Azurite in the repository root's .peers with

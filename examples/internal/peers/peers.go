@@ -4,20 +4,25 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/testport"
+	"github.com/cellgate/cellgate/internal/testwait"
 )
 
-// startTimeout bounds how long a peer may take to become ready.
-const startTimeout = 90 * time.Second
+// startTimeout bounds how long a peer may take to become ready (scaled by
+// testwait). It catches a hang: Azurite took over 90 s to start on a
+// 2-core machine at load 40.
+const startTimeout = 4 * time.Minute
 
 // pollInterval is the pause between readiness probes.
 const pollInterval = 25 * time.Millisecond
@@ -91,79 +96,79 @@ func ancestors() []string {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("peers: find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // process is a started peer: its command, its combined output for failure
 // messages, and a channel closed when it exits.
 type process struct {
 	name   string
 	cmd    *exec.Cmd
+	grace  time.Duration
 	out    *syncBuffer
 	exited chan struct{}
 }
 
-// start runs the command in its own process group, so stopping it also
-// stops anything it spawned, and registers the stop as a cleanup.
-func start(t testing.TB, name string, grace time.Duration, cmd *exec.Cmd) *process {
-	t.Helper()
-	p := &process{name: name, cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
+// launch runs the command in its own process group, so stopping it also
+// stops anything it spawned. The caller stops it, or registers the stop as
+// a cleanup once the peer is its own (see [process.ready]).
+func launch(name string, grace time.Duration, cmd *exec.Cmd) (*process, error) {
+	p := &process{name: name, cmd: cmd, grace: grace, out: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("peers: start %s: %v", name, err)
+		return nil, fmt.Errorf("peers: start %s: %w", name, err)
 	}
 	go func() { _ = cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() { p.stop(grace) })
-	return p
+	return p, nil
 }
 
 // stop asks the peer to end, then kills its process group after grace.
-func (p *process) stop(grace time.Duration) {
+func (p *process) stop() {
 	pgid := -p.cmd.Process.Pid
 	_ = syscall.Kill(pgid, syscall.SIGTERM)
 	select {
 	case <-p.exited:
-	case <-time.After(grace):
+	case <-time.After(p.grace):
 	}
 	_ = syscall.Kill(pgid, syscall.SIGKILL)
 	<-p.exited
 }
 
-// waitReady polls url until it answers a status that ready accepts, the
-// process exits, or startTimeout passes.
-func (p *process) waitReady(t testing.TB, url string, ready func(status int) bool) {
-	t.Helper()
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(startTimeout)
+// ready calls probe until it reports the peer ready, the process exits, or
+// startTimeout passes; on failure the peer is stopped. A peer that exited
+// because its port was taken is reported with testport.ErrTaken, so that
+// testport.Start tries another port.
+func (p *process) ready(probe func() (bool, error)) error {
+	deadline := time.Now().Add(testwait.Scale(startTimeout))
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		cancel()
-		if err == nil && ready(resp.StatusCode) {
-			return
+		ok, err := probe()
+		if ok {
+			return nil
 		}
 		select {
 		case <-p.exited:
-			t.Fatalf("peers: %s exited before it was ready:\n%s", p.name, p.out.String())
+			p.stop() // the rest of its process group
+			if out := p.out.String(); strings.Contains(out, "already in use") || strings.Contains(out, "EADDRINUSE") {
+				return fmt.Errorf("peers: %s lost its port:\n%s%w", p.name, out, testport.ErrTaken)
+			}
+			return fmt.Errorf("peers: %s exited before it was ready:\n%s", p.name, p.out.String())
 		case <-time.After(pollInterval):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("peers: %s not ready after %v (last error %v):\n%s", p.name, startTimeout, err, p.out.String())
+			p.stop()
+			return fmt.Errorf("peers: %s not ready after %v (last error %v):\n%s", p.name, testwait.Scale(startTimeout), err, p.out.String())
 		}
 	}
+}
+
+// get sends req with a short timeout and returns its status.
+func get(req *http.Request) (int, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // syncBuffer is a bytes.Buffer safe for the writer goroutines of exec.

@@ -17,6 +17,25 @@ func TestStartMinIO(t *testing.T) {
 	}
 }
 
+// The readiness probe tells this MinIO from another one on the port it may
+// have lost: a server with other credentials (another test's MinIO) is
+// never taken for ours, and a second MinIO gets a port of its own.
+func TestMinIOProbeKnowsItsOwnServer(t *testing.T) {
+	m := StartMinIO(t)
+	if ok, err := m.signedProbe(); !ok {
+		t.Fatalf("own server: not ready (%v)", err)
+	}
+	impostor := *m
+	impostor.SecretKey = "another-tests-secret"
+	if ok, _ := impostor.signedProbe(); ok {
+		t.Fatal("a server with other credentials passed the probe")
+	}
+	other := StartMinIO(t)
+	if other.Endpoint == m.Endpoint || other.SecretKey == m.SecretKey {
+		t.Fatalf("two servers share %s or a password", m.Endpoint)
+	}
+}
+
 func TestStartAzurite(t *testing.T) {
 	a := StartAzurite(t)
 	// Without credentials the account refuses a listing: the service runs

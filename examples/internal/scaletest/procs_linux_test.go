@@ -5,17 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/testwait"
 )
 
 // mains are the commands the test runs, by import path.
@@ -33,7 +34,9 @@ func build(t *testing.T) string {
 	for _, m := range mains {
 		args = append(args, "github.com/cellgate/cellgate/examples/"+m)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// A hang-catcher: building four mains took over 3 minutes on a 2-core
+	// machine at load 40.
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Scale(8*time.Minute))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goBin, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -101,7 +104,7 @@ func start(t *testing.T, name, bin string, args ...string) *proc {
 func (p *proc) waitHTTP(t *testing.T, url string) {
 	t.Helper()
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(testwait.Scale(20 * time.Second))
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -121,16 +124,28 @@ func (p *proc) waitHTTP(t *testing.T, url string) {
 	}
 }
 
-// freeAddr returns a loopback address with a port that was free a moment
-// ago. A process that loses the port to another is reported by waitHTTP.
-func freeAddr(t *testing.T) string {
+// listening waits until the main logs that its host listens (reference's
+// "listening host=NAME url=http://ADDR" line, printed once the listener is
+// bound, port 0 resolved) and returns ADDR.
+func (p *proc) listening(t *testing.T, host string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	re := regexp.MustCompile(`listening host=` + regexp.QuoteMeta(host) + ` url=https?://(\S+)`)
+	deadline := time.Now().Add(testwait.Scale(20 * time.Second))
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if m := re.FindStringSubmatch(p.out.String()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not say it listens for %s:\n%s", p.name, host, p.out)
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("%s exited before listening: %v\n%s", p.name, p.cmd.ProcessState, p.out)
+		case <-tick.C:
+		}
 	}
-	defer l.Close()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // poll calls check until it returns nil or within passes; it returns how

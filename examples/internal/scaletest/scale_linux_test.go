@@ -70,31 +70,33 @@ func TestScaleOutOnRedis(t *testing.T) {
 	defer cell.Close()
 
 	shared := []string{"-redis", rds.Addr(), "-keys", keys, "-directory", directory}
-	sessionsAddr, authAddr := freeAddr(t), freeAddr(t)
+	// Every main listens on port 0 and says which port it got; each is
+	// started once what it calls is known.
 	sessions := start(t, "sessionstorage", filepath.Join(bin, "sessionstorage"),
-		"-addr", sessionsAddr, "-redis", rds.Addr(), "-keys", keys)
+		"-addr", "127.0.0.1:0", "-redis", rds.Addr(), "-keys", keys)
+	sessionsAddr := sessions.listening(t, "sessions")
 	auth := start(t, "authentication", filepath.Join(bin, "authentication"),
-		append([]string{"-addr", authAddr}, shared...)...)
+		append([]string{"-addr", "127.0.0.1:0"}, shared...)...)
+	authAddr := auth.listening(t, "authentication")
 	type gateway struct{ public, internal string }
 	gws := map[string]gateway{}
 	var gwProcs []*proc
 	for _, name := range []string{"A", "B"} {
-		g := gateway{public: freeAddr(t), internal: freeAddr(t)}
 		p := start(t, "gateway "+name, filepath.Join(bin, "gateway"), append([]string{
-			"-zone", "us01", "-addr", g.public, "-internal-addr", g.internal,
+			"-zone", "us01", "-addr", "127.0.0.1:0", "-internal-addr", "127.0.0.1:0",
 			"-auth-url", "http://" + authAddr + reference.PassportsPath, "-cell-url", cell.URL,
 		}, shared...)...)
 		gwProcs = append(gwProcs, p)
-		gws[name] = g
+		gws[name] = gateway{public: p.listening(t, "us01"), internal: p.listening(t, "us01-internal")}
 	}
 	routers := map[string]string{}
 	var routerProcs []*proc
 	for _, name := range []string{"R1", "R2"} {
-		addr := freeAddr(t)
-		routerProcs = append(routerProcs, start(t, "cellrouter "+name, filepath.Join(bin, "cellrouter"),
-			"-addr", addr, "-gateway", "us01=http://"+gws["A"].internal, // only its directory is under test
-			"-redis", rds.Addr(), "-directory", directory, "-keys", keys))
-		routers[name] = addr
+		p := start(t, "cellrouter "+name, filepath.Join(bin, "cellrouter"),
+			"-addr", "127.0.0.1:0", "-gateway", "us01=http://"+gws["A"].internal, // only its directory is under test
+			"-redis", rds.Addr(), "-directory", directory, "-keys", keys)
+		routerProcs = append(routerProcs, p)
+		routers[name] = p.listening(t, "api")
 	}
 	sessions.waitHTTP(t, "http://"+sessionsAddr+"/")
 	auth.waitHTTP(t, "http://"+authAddr+reference.JWKSPath)

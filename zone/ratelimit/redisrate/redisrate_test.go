@@ -11,6 +11,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testwait"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/ratelimit/redisrate"
 	"github.com/redis/go-redis/v9"
@@ -25,14 +26,21 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// decisionTimeout is the limiter's timeout in the tests that count: a
+// decision that times out fails open, which on a loaded machine under
+// -race the 100 ms default can do and a count test would take for the
+// limiter's answer. It catches a hang, nothing slower. TestFailsOpen keeps
+// the default.
+var decisionTimeout = testwait.Scale(5 * time.Second)
+
 func newClient(t testing.TB, addr string) redis.UniversalClient {
-	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 100 * time.Millisecond, ReadTimeout: 100 * time.Millisecond, PoolSize: 8, ContextTimeoutEnabled: true})
+	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: decisionTimeout, ReadTimeout: decisionTimeout, PoolSize: 8, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
 
 func limited(t testing.TB, client redis.UniversalClient, prefix string) http.Handler {
-	limit, err := redisrate.New(client, 0.1, 2, redisrate.WithPrefix(prefix)) // one request per 10s, bursts of 2
+	limit, err := redisrate.New(client, 0.1, 2, redisrate.WithPrefix(prefix), redisrate.WithTimeout(decisionTimeout)) // one request per 10s, bursts of 2
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +115,17 @@ func TestSharedBudgetAcrossReplicas(t *testing.T) {
 	}
 }
 
-// Redis down: requests pass (fail open), within the decision timeout.
+// Redis down: requests pass (fail open), within the decision timeout
+// (the default, 100 ms, and the client's own short timeouts).
 func TestFailsOpen(t *testing.T) {
 	srv := redistest.Start(t)
-	h := limited(t, newClient(t, srv.Addr()), "t:rl:")
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: 100 * time.Millisecond, ReadTimeout: 100 * time.Millisecond, PoolSize: 8, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	limit, err := redisrate.New(c, 0.1, 2, redisrate.WithPrefix("t:rl:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := limit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	srv.Kill()
 	start := time.Now()
 	for range 5 {
@@ -118,7 +133,7 @@ func TestFailsOpen(t *testing.T) {
 			t.Fatalf("with Redis down: %d %v", w.Code, w.Header())
 		}
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > testwait.Scale(2*time.Second) { // five timeouts of 100 ms, and a margin
 		t.Fatalf("five decisions took %v with Redis down", d)
 	}
 }
@@ -143,7 +158,7 @@ func BenchmarkAllow(b *testing.B) {
 // share one budget.
 func TestNewKeysOnWithKey(t *testing.T) {
 	srv := redistest.Start(t)
-	limit, err := redisrate.New(newClient(t, srv.Addr()), 0.1, 2, redisrate.WithPrefix("withkey:"),
+	limit, err := redisrate.New(newClient(t, srv.Addr()), 0.1, 2, redisrate.WithPrefix("withkey:"), redisrate.WithTimeout(decisionTimeout),
 		redisrate.WithKey(func(*http.Request) string { return "everyone" }))
 	if err != nil {
 		t.Fatal(err)
