@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/cellgate/cellgate/internal/testwait"
 	"io"
 	"os"
 	"os/exec"
@@ -208,16 +209,7 @@ func TestWalkthrough(t *testing.T) {
 		c.expect = rewrite(c.expect)
 		cmds = append(cmds, c)
 	}
-	fmt.Fprintf(&script, "echo '@@%d'\n", len(cmds))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // catches a hang only
-	defer cancel()
-	sh := exec.CommandContext(ctx, "bash", "-c", script.String())
-	sh.Dir = work
-	out, err := sh.CombinedOutput()
-	if err != nil {
-		t.Fatalf("walkthrough: %v\n%s", err, out)
-	}
-	outputs := splitOutputs(string(out), len(cmds))
+	outputs := runScript(t, "walkthrough", work, &script, len(cmds), 3*time.Minute)
 	checked := 0
 	defer func() {
 		// The README states what 20-odd of its lines print; a parser that
@@ -244,6 +236,23 @@ func TestWalkthrough(t *testing.T) {
 }
 
 // splitOutputs cuts the script's output at its markers.
+// runScript runs script with bash in work, its n commands each announced
+// by an "@@i" line, and returns what each printed. limit catches a hang
+// only (scaled by testwait).
+func runScript(t *testing.T, name, work string, script *strings.Builder, n int, limit time.Duration) []string {
+	t.Helper()
+	fmt.Fprintf(script, "echo '@@%d'\n", n)
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Scale(limit))
+	defer cancel()
+	sh := exec.CommandContext(ctx, "bash", "-c", script.String())
+	sh.Dir = work
+	out, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, out)
+	}
+	return splitOutputs(string(out), n)
+}
+
 func splitOutputs(out string, n int) []string {
 	outputs := make([]string, n)
 	cur := -1

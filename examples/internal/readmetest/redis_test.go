@@ -89,16 +89,7 @@ func TestRedisScaleOut(t *testing.T) {
 		c.expect = rewrite(c.expect)
 		cmds = append(cmds, c)
 	}
-	fmt.Fprintf(&script, "echo '@@%d'\n", len(cmds))
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // catches a hang only
-	defer cancel()
-	sh := exec.CommandContext(ctx, "bash", "-c", script.String())
-	sh.Dir = work
-	out, err := sh.CombinedOutput()
-	if err != nil {
-		t.Fatalf("Redis walkthrough: %v\n%s", err, out)
-	}
-	outputs := splitOutputs(string(out), len(cmds))
+	outputs := runScript(t, "Redis walkthrough", work, &script, len(cmds), 2*time.Minute)
 	checked := 0
 	for i, c := range cmds {
 		ps := promises(c)
