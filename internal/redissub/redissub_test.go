@@ -1,6 +1,7 @@
 package redissub
 
 import (
+	"github.com/cellgate/cellgate/internal/testwait"
 	"testing"
 	"time"
 
@@ -29,11 +30,7 @@ func TestHeartbeatProvesThePath(t *testing.T) {
 	}
 	waitProven := func(after time.Time) {
 		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); !s.ProvenAt().After(after); time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("ProvenAt %v not after %v within 20s", s.ProvenAt(), after)
-			}
-		}
+		testwait.Until(t, 20*time.Second, "ProvenAt after "+after.String(), func() bool { return s.ProvenAt().After(after) })
 	}
 	waitProven(time.Time{})
 	clk.Advance(time.Minute) // only a ping sent from now on can prove this

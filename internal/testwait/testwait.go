@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"testing"
 	"time"
 )
 
@@ -37,4 +38,23 @@ func Factor() float64 {
 // machine.
 func Scale(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * Factor())
+}
+
+// Until polls cond until it holds, and fails t when it has not within
+// limit (scaled by Scale: a deadline that catches a hang, not a speed
+// limit). It is for the state of another process that sends no signal to
+// wait on (a Redis failover, a server resuming after SIGCONT, a heartbeat
+// answered); anything in the test's own process is synchronised instead.
+func Until(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	limit = Scale(limit)
+	deadline := time.Now().Add(limit)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+		<-tick.C
+	}
 }

@@ -109,25 +109,20 @@ func TestClusterFailoverKeepsAcknowledgedSessions(t *testing.T) {
 	}
 	for _, key := range acked {
 		var err error
-		for deadline := time.Now().Add(testwait.Scale(10 * time.Second)); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if _, err = st.Get(context.Background(), key); err == nil || errors.Is(err, passport.ErrSessionUnknown) {
-				break
-			}
-		}
+		testwait.Until(t, 10*time.Second, "an acknowledged session readable after the failover", func() bool {
+			_, err = st.Get(context.Background(), key)
+			return err == nil || errors.Is(err, passport.ErrSessionUnknown)
+		})
 		if err != nil {
 			t.Fatalf("an acknowledged session after the failover: %v", err)
 		}
 	}
 }
 
-// waitFor polls cond until it holds or the timeout passes.
+// waitFor polls cond until it holds or the timeout (scaled) passes.
 func waitFor(t testing.TB, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", timeout)
-		}
-	}
+	testwait.Until(t, timeout, "condition", cond)
 }
 
 // A revocation made while the session's master has no replica in step
@@ -201,14 +196,10 @@ func TestClusterFailoverKeepsAcknowledgedRevocations(t *testing.T) {
 	}
 	t.Cleanup(func() { after.Close() })
 	var got passport.Session
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if got, err = after.Get(ctx, key); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Get after the failover: %v", err)
-		}
-	}
+	testwait.Until(t, 20*time.Second, "Get after the failover", func() bool {
+		got, err = after.Get(ctx, key)
+		return err == nil
+	})
 	if acknowledged && !got.IsRevoked() {
 		t.Fatal("the revocation was acknowledged (204), but the promoted replica serves the session as live: it was lost")
 	}

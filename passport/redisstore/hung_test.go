@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"github.com/cellgate/cellgate/internal/testwait"
 	"testing"
 	"time"
 
@@ -51,18 +52,13 @@ func TestHungRedisBoundedByTimeout(t *testing.T) {
 		}
 	}
 	srv.Resume()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got, err := st.Get(ctx, key)
-		if err == nil {
-			if got.ID != s.ID {
-				t.Fatalf("after Redis resumed: %+v", got)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Get after Redis resumed: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling a peer's recovery, bounded by the deadline
+	var got passport.Session
+	testwait.Until(t, 20*time.Second, "Get after Redis resumed", func() bool {
+		var err error
+		got, err = st.Get(ctx, key)
+		return err == nil
+	})
+	if got.ID != s.ID {
+		t.Fatalf("after Redis resumed: %+v", got)
 	}
 }

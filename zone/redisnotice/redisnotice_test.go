@@ -2,6 +2,7 @@ package redisnotice_test
 
 import (
 	"context"
+	"github.com/cellgate/cellgate/internal/testwait"
 	"os"
 	"slices"
 	"sync"
@@ -150,11 +151,7 @@ func TestReconnectPurges(t *testing.T) {
 // waitFresh waits until n's notice path is proven alive.
 func waitFresh(t *testing.T, n *redisnotice.Notices) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !n.NoticesFresh(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("notices not fresh within 20s")
-		}
-	}
+	testwait.Until(t, 20*time.Second, "notices fresh", n.NoticesFresh)
 }
 
 // A replica whose notice connection is black-holed (the socket stays open,

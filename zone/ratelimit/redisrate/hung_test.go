@@ -1,6 +1,7 @@
 package redisrate_test
 
 import (
+	"github.com/cellgate/cellgate/internal/testwait"
 	"net/http"
 	"testing"
 	"time"
@@ -48,11 +49,7 @@ func TestHungRedisBoundedByTimeout(t *testing.T) {
 // failing t after a deadline that only catches a hang.
 func decided(t *testing.T, h http.Handler, when string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for as(h, "session:b").Header().Get("RateLimit") == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("no decision made %s", when)
-		}
-		time.Sleep(50 * time.Millisecond) // polling a peer, bounded by the deadline
-	}
+	testwait.Until(t, 20*time.Second, "a decision made "+when, func() bool {
+		return as(h, "session:b").Header().Get("RateLimit") != ""
+	})
 }
