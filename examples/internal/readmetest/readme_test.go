@@ -112,18 +112,7 @@ func startTopology(t *testing.T, bin, keys string) map[string]string {
 	for _, h := range []string{"api", "us01", "us02", "uk01", "storage", "sessions", "objects"} {
 		args = append(args, "-"+h+"-port", "0")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(bin, "topology"), args...)
-	cmd.Dir = t.TempDir()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
+	stdout := startProcess(t, t.TempDir(), append([]string{filepath.Join(bin, "topology")}, args...), false)
 	readme := map[string]string{
 		"api": "127.0.0.1:8080", "us01": "127.0.0.1:8081", "us02": "127.0.0.1:8082", "uk01": "127.0.0.1:8083",
 		"storage": "127.0.0.1:8084", "sessions": "127.0.0.1:8085", "objects": "127.0.0.1:8086", "admin": "127.0.0.1:9090",
@@ -251,6 +240,35 @@ func runScript(t *testing.T, name, work string, script *strings.Builder, n int, 
 		t.Fatalf("%s: %v\n%s", name, err, out)
 	}
 	return splitOutputs(string(out), n)
+}
+
+// startProcess starts args[0] with args[1:] in dir, stopped when t ends,
+// and returns its standard output, or its standard error when fromStderr
+// (the other is discarded).
+func startProcess(t *testing.T, dir string, args []string, fromStderr bool) io.Reader {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = dir
+	var (
+		r   io.Reader
+		err error
+	)
+	if fromStderr {
+		r, err = cmd.StderrPipe()
+		cmd.Stdout = io.Discard
+	} else {
+		r, err = cmd.StdoutPipe()
+		cmd.Stderr = io.Discard
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	return r
 }
 
 func splitOutputs(out string, n int) []string {

@@ -2,7 +2,6 @@ package readmetest
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -110,18 +109,7 @@ func TestRedisScaleOut(t *testing.T) {
 // own, recording each README address → the address it took in addrs.
 func start(t *testing.T, dir string, args []string, own, addrs map[string]string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = dir
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
+	stderr := startProcess(t, dir, args, true)
 	done := make(chan error, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
