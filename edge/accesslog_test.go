@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/internal/syncbuf"
+	"github.com/cellgate/cellgate/internal/testrig/syncbuf"
 )
 
 // logBuffer captures JSON log lines; safe for server goroutines.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/stretchr/testify/require"
 )

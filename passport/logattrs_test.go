@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/internal/syncbuf"
+	"github.com/cellgate/cellgate/internal/testrig/syncbuf"
 	"github.com/stretchr/testify/require"
 )
 

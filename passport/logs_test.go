@@ -12,7 +12,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
-	"github.com/cellgate/cellgate/internal/syncbuf"
+	"github.com/cellgate/cellgate/internal/testrig/syncbuf"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

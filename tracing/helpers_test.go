@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 )
 
 // recorder returns a provider that samples everything and the recorder of

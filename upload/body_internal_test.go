@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 )
 
 // pipedBody is a body over an io.Pipe, read by the test one read at a time,

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cellgate/cellgate/internal/uploadrig"
+	"github.com/cellgate/cellgate/internal/testrig/uploadrig"
 )
 
 // The rig shared with the real-storage tests of the examples module.

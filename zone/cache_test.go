@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 )
 
 func newTestCache(t *testing.T, dir Directory, clock *fakeclock.Clock, opts ...Option) *CachingDirectory {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 )
 
 // problemCode returns the code of a problem+json answer, or "" for anything else.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cellgate/cellgate/internal/syncbuf"
+	"github.com/cellgate/cellgate/internal/testrig/syncbuf"
 	"github.com/cellgate/cellgate/zone"
 )
 

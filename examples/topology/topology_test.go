@@ -22,7 +22,7 @@ import (
 	"github.com/cellgate/cellgate/examples/internal/standin"
 	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
-	"github.com/cellgate/cellgate/internal/syncbuf"
+	"github.com/cellgate/cellgate/internal/testrig/syncbuf"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/stretchr/testify/assert"

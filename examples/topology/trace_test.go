@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cellgate/cellgate/internal/syncbuf"
+	"github.com/cellgate/cellgate/internal/testrig/syncbuf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

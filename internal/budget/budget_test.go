@@ -192,3 +192,22 @@ func checkBudget(t *testing.T, root, pkg string, allow []string) {
 		}
 	}
 }
+
+// TestLibraryNeverImportsTestRigs keeps the layering the tree shows: what
+// only tests use lives under internal/testrig, and no package outside it
+// links any of it (tests excluded).
+func TestLibraryNeverImportsTestRigs(t *testing.T) {
+	root := goList(t, "-m")[0]
+	rigs := root + "/internal/testrig"
+	for _, line := range goList(t, "-f", `{{.ImportPath}} {{join .Deps " "}}`, root+"/...") {
+		pkg, deps, _ := strings.Cut(line, " ")
+		if pkg == rigs || strings.HasPrefix(pkg, rigs+"/") {
+			continue
+		}
+		for _, d := range strings.Fields(deps) {
+			if d == rigs || strings.HasPrefix(d, rigs+"/") {
+				t.Errorf("%s imports the test rig %s", strings.TrimPrefix(pkg, root+"/"), strings.TrimPrefix(d, root+"/"))
+			}
+		}
+	}
+}

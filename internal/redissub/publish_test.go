@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 	"github.com/redis/go-redis/v9"
 )
 

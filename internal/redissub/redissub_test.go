@@ -1,12 +1,12 @@
 package redissub
 
 import (
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/fakeclock"
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 )
 
 var testKey = bytes.Repeat([]byte{7}, 32)

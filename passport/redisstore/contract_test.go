@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/redistest"
-	"github.com/cellgate/cellgate/internal/storetest"
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/storetest"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
 	"github.com/redis/go-redis/v9"
 )
 
-// The Store contract (internal/storetest, also run against the memory
+// The Store contract (internal/testrig/storetest, also run against the memory
 // store) on a single node and on a 3-master/3-replica Cluster.
 //
 // The contract checks what the store keeps and finds, not how fast: its

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/hmacsig"
-	"github.com/cellgate/cellgate/internal/redistest"
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
 )

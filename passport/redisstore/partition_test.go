@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/internal/fakeclock"
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
 	"github.com/cellgate/cellgate/zone"

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 	"github.com/cellgate/cellgate/internal/redissub"
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/passport/redisstore"
 )

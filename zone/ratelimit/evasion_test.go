@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 	"github.com/cellgate/cellgate/zone"
 	"golang.org/x/time/rate"
 )

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 	"github.com/cellgate/cellgate/zone"
 	"golang.org/x/time/rate"
 )

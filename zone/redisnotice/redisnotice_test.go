@@ -2,16 +2,16 @@ package redisnotice_test
 
 import (
 	"context"
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 	"os"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 	"github.com/cellgate/cellgate/internal/redissub"
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/redisnotice"
 	"github.com/redis/go-redis/v9"

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 )
 
 // fastBound is the latency bound of an answer that must not wait on a

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 )
 
 // settleDeadline bounds how long goroutines and fds may take to return to

@@ -20,9 +20,9 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/reference"
-	"github.com/cellgate/cellgate/internal/fakeclock"
-	"github.com/cellgate/cellgate/internal/testport"
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/testport"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/zone"
 )

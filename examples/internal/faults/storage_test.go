@@ -19,9 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/uploadrig"
+	"github.com/cellgate/cellgate/internal/testrig/uploadrig"
 
-	"github.com/cellgate/cellgate/internal/heapwatch"
+	"github.com/cellgate/cellgate/internal/testrig/heapwatch"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -31,7 +31,7 @@ import (
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/internal/peers"
 	"github.com/cellgate/cellgate/hmacsig"
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/upload/uploadtest"
 	"github.com/cellgate/cellgate/zone"

@@ -8,7 +8,7 @@
 // released and then bound by the peer: Azurite is started on port 0 and
 // says which port it got; MinIO, which cannot, gets a port below the
 // kernel's ephemeral range and another when it loses one
-// (internal/testport), and proves it is the server that answers. Binaries are found via
+// (internal/testrig/testport), and proves it is the server that answers. Binaries are found via
 // an environment variable (MINIO_BIN, AZURITE_BIN), then PATH, then
 // $GOPATH/bin, then .peers in the working directory or any directory above
 // it (.ci/run puts Azurite in the repository root's .peers with

@@ -9,7 +9,7 @@ import (
 
 	"github.com/minio/minio-go/v7/pkg/signer"
 
-	"github.com/cellgate/cellgate/internal/testport"
+	"github.com/cellgate/cellgate/internal/testrig/testport"
 )
 
 // MinIO is a running MinIO server on loopback, reachable with its root

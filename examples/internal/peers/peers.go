@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/testport"
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/testport"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 )
 
 // startTimeout bounds how long a peer may take to become ready (scaled by

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 )
 
 var listening = regexp.MustCompile(`listening host=(\S+) url=https?://(\S+)`)
@@ -21,7 +21,7 @@ var listening = regexp.MustCompile(`listening host=(\S+) url=https?://(\S+)`)
 // TestRedisScaleOut runs the README's "Scale out on Redis" blocks: the
 // services of the first block as separate processes (each -addr and
 // -internal-addr moved to a port the process picks, the others' addresses
-// rewritten to match), redis-server from internal/redistest and, for the
+// rewritten to match), redis-server from internal/testrig/redistest and, for the
 // python3 cell, a Go server that also answers 404 to everything; then the
 // second block as written, checking each output the README states.
 func TestRedisScaleOut(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package scaletest holds the end-to-end test of the scale-out topology:
 // the single-service mains built into binaries and run as separate
-// processes against one real redis-server (internal/redistest), two
+// processes against one real redis-server (internal/testrig/redistest), two
 // gateway replicas of one zone and two cell routers among them. It checks
 // that a revocation made through the session storage API reaches a
 // gateway replica that has the session's passport cached, and that a

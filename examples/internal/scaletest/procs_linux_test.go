@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 )
 
 // mains are the commands the test runs, by import path.

@@ -16,7 +16,7 @@ import (
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/hmacsig"
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/redisnotice"

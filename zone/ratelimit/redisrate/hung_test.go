@@ -1,12 +1,12 @@
 package redisrate_test
 
 import (
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 	"github.com/cellgate/cellgate/zone/ratelimit/redisrate"
 	"github.com/redis/go-redis/v9"
 )

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/ratelimit/redisrate"
 	"github.com/redis/go-redis/v9"

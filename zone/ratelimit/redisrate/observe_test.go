@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 	"github.com/cellgate/cellgate/zone/ratelimit"
 	"github.com/cellgate/cellgate/zone/ratelimit/redisrate"
 )

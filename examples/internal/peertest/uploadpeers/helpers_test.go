@@ -1,6 +1,6 @@
 package uploadpeers_test
 
-import "github.com/cellgate/cellgate/internal/uploadrig"
+import "github.com/cellgate/cellgate/internal/testrig/uploadrig"
 
 // The rig shared with the upload package's own tests.
 var (

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/heapwatch"
+	"github.com/cellgate/cellgate/internal/testrig/heapwatch"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/cellgate/cellgate/internal/testport"
+	"github.com/cellgate/cellgate/internal/testrig/testport"
 )
 
 // A redis-server started on a port another server holds does not take the

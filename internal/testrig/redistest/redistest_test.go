@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/redistest"
+	"github.com/cellgate/cellgate/internal/testrig/redistest"
 )
 
 func TestServerRestart(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/storetest"
+	"github.com/cellgate/cellgate/internal/testrig/storetest"
 	"github.com/cellgate/cellgate/passport"
 )
 

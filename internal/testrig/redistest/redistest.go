@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/testport"
-	"github.com/cellgate/cellgate/internal/testwait"
+	"github.com/cellgate/cellgate/internal/testrig/testport"
+	"github.com/cellgate/cellgate/internal/testrig/testwait"
 )
 
 // Binary returns the path of redis-server, skipping t when it is absent
