@@ -64,10 +64,11 @@ type route struct {
 }
 
 // NewRouter returns a router to the gateways reached through endpoints,
-// keyed by zone name. Options: WithCanary, WithFlags, WithTrust (forwarded
-// X-Forwarded-For chains of trusted hops are kept), WithLogger.
-func NewRouter(endpoints map[string]Endpoint, opts ...Option) (*Router, error) {
-	c, err := newConfig("NewRouter", opts, routerOptions)
+// keyed by zone name. Options (RouterOption): WithCanary, WithFlags,
+// WithTrust (forwarded X-Forwarded-For chains of trusted hops are kept),
+// WithLogger.
+func NewRouter(endpoints map[string]Endpoint, opts ...RouterOption) (*Router, error) {
+	c, err := newConfig("NewRouter", opts, RouterOption.routerOption)
 	if err != nil {
 		return nil, err
 	}

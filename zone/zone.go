@@ -43,7 +43,7 @@ const (
 var (
 	// ErrCompanyMissing: no company was named where one is required. Its
 	// detail names DefaultHeader; a constructor given another header with
-	// WithHeader names that one instead, under the same code.
+	// WithCompanyHeader names that one instead, under the same code.
 	ErrCompanyMissing = edge.NewProblem(http.StatusBadRequest, "company_missing", "Missing Procore-Company-Id header!")
 	// ErrCompanyInvalid: the company id is not a valid id.
 	ErrCompanyInvalid = edge.NewProblem(http.StatusBadRequest, "company_invalid", "The company id is not valid.")
