@@ -54,10 +54,10 @@ type (
 	httpDirOpt option
 )
 
-func (o detectOpt) detectOption() option          { return option(o) }
-func (o baseURLOpt) baseURLOption() option        { return option(o) }
-func (o routerOpt) routerOption() option          { return option(o) }
-func (o cacheOpt) cacheOption() option            { return option(o) }
+func (o detectOpt) detectOption() option         { return option(o) }
+func (o baseURLOpt) baseURLOption() option       { return option(o) }
+func (o routerOpt) routerOption() option         { return option(o) }
+func (o cacheOpt) cacheOption() option           { return option(o) }
 func (o httpDirOpt) httpDirectoryOption() option { return option(o) }
 
 // TrustOption is WithTrust's: an option of DetectCompany,

@@ -105,7 +105,10 @@ var builders = map[string]func(nilOption bool) error{
 		_, err := NewCachingDirectory(staticDir(), pick[CacheOption](n, nil))
 		return err
 	},
-	"NewHTTPDirectory": func(n bool) error { _, err := NewHTTPDirectory("https://dir.test", pick[HTTPDirectoryOption](n, nil)); return err },
+	"NewHTTPDirectory": func(n bool) error {
+		_, err := NewHTTPDirectory("https://dir.test", pick[HTTPDirectoryOption](n, nil))
+		return err
+	},
 	"NewStaticDirectory": func(n bool) error {
 		_, err := NewStaticDirectory(nil, pick[StaticDirectoryOption](n, CompanyValidatorOption{}))
 		return err
