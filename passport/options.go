@@ -308,7 +308,7 @@ func WithHeader(name string) Option {
 }
 
 // WithCompanyHeader names the public header clients name their company
-// with, as zone.WithHeader does for zone.DetectCompany, so the Gateway's 400
+// with, as zone.WithCompanyHeader does for zone.DetectCompany, so the Gateway's 400
 // company_missing names the header the client should send. The default is
 // zone.DefaultHeader; "" names none.
 func WithCompanyHeader(name string) Option {

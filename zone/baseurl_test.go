@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-func TestBaseURLHandler(t *testing.T) {
+func TestNewBaseURLHandler(t *testing.T) {
 	dir := &countingDirectory{fn: func(ctx context.Context, company string) (Zone, error) {
 		switch company {
 		case "2":

@@ -105,7 +105,7 @@ func TestCompanyMissingNamesConfiguredHeader(t *testing.T) {
 	for name, h := range map[string]http.Handler{
 		"DetectCompany":  mustDetect(t, WithCompanyHeader("X-Tenant"))(&okHandler{}),
 		"Resolve":        mustResolve(t, dir, WithCompanyHeader("X-Tenant"))(&okHandler{}),
-		"BaseURLHandler": mustBaseURL(t, dir, WithCompanyHeader("X-Tenant")),
+		"NewBaseURLHandler": mustBaseURL(t, dir, WithCompanyHeader("X-Tenant")),
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
