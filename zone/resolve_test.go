@@ -103,8 +103,8 @@ func TestResolveLogsZone(t *testing.T) {
 func TestCompanyMissingNamesConfiguredHeader(t *testing.T) {
 	dir, _ := NewStaticDirectory(map[string]Zone{"42": us01})
 	for name, h := range map[string]http.Handler{
-		"DetectCompany":  mustDetect(t, WithCompanyHeader("X-Tenant"))(&okHandler{}),
-		"Resolve":        mustResolve(t, dir, WithCompanyHeader("X-Tenant"))(&okHandler{}),
+		"DetectCompany":     mustDetect(t, WithCompanyHeader("X-Tenant"))(&okHandler{}),
+		"Resolve":           mustResolve(t, dir, WithCompanyHeader("X-Tenant"))(&okHandler{}),
 		"NewBaseURLHandler": mustBaseURL(t, dir, WithCompanyHeader("X-Tenant")),
 	} {
 		rec := httptest.NewRecorder()
