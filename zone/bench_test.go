@@ -41,7 +41,7 @@ func BenchmarkDetect(b *testing.B) {
 			d := newDetector(c)
 			req := httptest.NewRequest(http.MethodGet, bc.target, nil)
 			if bc.header != "" {
-				req.Header.Set(DefaultHeader, bc.header)
+				req.Header.Set(DefaultCompanyHeader, bc.header)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -57,7 +57,7 @@ func BenchmarkDetect(b *testing.B) {
 func BenchmarkDetectCompanyMiddleware(b *testing.B) {
 	h := mustDetect(b)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	req := httptest.NewRequest(http.MethodGet, "/rest/v1.0/projects", nil)
-	req.Header.Set(DefaultHeader, "42")
+	req.Header.Set(DefaultCompanyHeader, "42")
 	w := httptest.NewRecorder()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -82,7 +82,7 @@ func BenchmarkDetectResolveRoute(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodGet, "/rest/v1.0/projects", nil)
-		req.Header.Set(DefaultHeader, "42")
+		req.Header.Set(DefaultCompanyHeader, "42")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusNoContent {

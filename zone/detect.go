@@ -102,7 +102,7 @@ func companyMissing(header string) *edge.Problem {
 	switch {
 	case header == "":
 		return edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing company id!")
-	case textproto.CanonicalMIMEHeaderKey(header) == DefaultHeader:
+	case textproto.CanonicalMIMEHeaderKey(header) == DefaultCompanyHeader:
 		return ErrCompanyMissing
 	}
 	return edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing "+header+" header!")

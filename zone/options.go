@@ -131,10 +131,10 @@ type config struct {
 
 // Defaults of DetectCompany's sources, each overridable by its option.
 const (
-	DefaultHeader     = "Procore-Company-Id" // public header naming the company (WithCompanyHeader)
-	DefaultWildcard   = "companyId"          // ServeMux wildcard naming the company
-	DefaultSegment    = "companies"          // path segment before the company id
-	DefaultQueryParam = "company_id"         // query parameter naming the company
+	DefaultCompanyHeader = "Procore-Company-Id" // public header naming the company (WithCompanyHeader)
+	DefaultWildcard      = "companyId"          // ServeMux wildcard naming the company (WithPathWildcard)
+	DefaultSegment       = "companies"          // path segment before the company id (WithPathSegment)
+	DefaultQueryParam    = "company_id"         // query parameter naming the company (WithQueryParam)
 )
 
 // defaultRetryAfter is the Retry-After of zone_directory_unavailable.
@@ -160,7 +160,7 @@ const (
 func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error) {
 	c := &config{
 		trust:         edge.TrustNone,
-		header:        DefaultHeader,
+		header:        DefaultCompanyHeader,
 		wildcard:      DefaultWildcard,
 		segment:       DefaultSegment,
 		query:         DefaultQueryParam,
@@ -255,14 +255,14 @@ func orTrustNone(t edge.Trust) edge.Trust {
 }
 
 // WithCompanyHeader names the public header that carries the company id
-// (default DefaultHeader, also for ""). DetectCompany reads it, every 400
+// (default DefaultCompanyHeader, also for ""). DetectCompany reads it, every 400
 // company_missing names it, and NewBaseURLHandler's answers vary on it;
 // give DetectCompany, Resolve and NewBaseURLHandler the same one.
 // WithoutCompanyHeader reads no header.
 func WithCompanyHeader(name string) CompanyHeaderOption {
 	return CompanyHeaderOption{option{"WithCompanyHeader", func(c *config) error {
 		if name == "" {
-			name = DefaultHeader
+			name = DefaultCompanyHeader
 		}
 		if !edge.ValidHeaderName(name) {
 			return fmt.Errorf("invalid header name %q", name)
@@ -509,11 +509,12 @@ func WithCanary(zone string, cn Canary) RouterOption {
 	}}
 }
 
-// WithFlags sets what evaluates the flags of canaries (Canary.Flag), such
-// as featureflag.Evaluator(client) for OpenFeature. By default (also for
-// nil) there is none, and a canary with a Flag is an error.
-func WithFlags(flags FlagFunc) RouterOption {
-	return routerOpt{"WithFlags", func(c *config) error { c.flags = flags; return nil }}
+// WithFlagEvaluator sets what evaluates the flags of canaries
+// (Canary.Flag), such as featureflag.Evaluator(client) for OpenFeature. By
+// default (also for nil) there is none, and a canary with a Flag is an
+// error.
+func WithFlagEvaluator(flags FlagFunc) RouterOption {
+	return routerOpt{"WithFlagEvaluator", func(c *config) error { c.flags = flags; return nil }}
 }
 
 // goIdentifier reports whether s can name a ServeMux wildcard: a Go

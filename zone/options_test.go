@@ -212,7 +212,7 @@ func TestZeroMeansTheDefault(t *testing.T) {
 		next := &okHandler{}
 		req := httptest.NewRequest(http.MethodGet, target, nil)
 		if header != "" {
-			req.Header.Set(DefaultHeader, header)
+			req.Header.Set(DefaultCompanyHeader, header)
 		}
 		mustDetect(t, zeroes...)(next).ServeHTTP(httptest.NewRecorder(), req)
 		if !next.called || CompanyFromContext(next.ctx) != "7" {
@@ -231,7 +231,7 @@ func TestZeroMeansTheDefault(t *testing.T) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, tc.target, nil)
 		if tc.header != "" {
-			req.Header.Set(DefaultHeader, tc.header)
+			req.Header.Set(DefaultCompanyHeader, tc.header)
 		}
 		mustDetect(t, tc.off)(&okHandler{}).ServeHTTP(rec, req)
 		if problemCode(t, rec) != "company_missing" {

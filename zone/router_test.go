@@ -159,7 +159,7 @@ func TestRouterCanaryByFlag(t *testing.T) {
 		return CompanyFromContext(r.Context()) == "7"
 	}
 	rt, err := NewRouter(map[string]Endpoint{"us01": {Transport: edge.Binding(main)}},
-		WithFlags(flags),
+		WithFlagEvaluator(flags),
 		WithCanary("us01", Canary{Endpoint: Endpoint{Transport: edge.Binding(canary)}, Flag: "canary-us01"}))
 	if err != nil {
 		t.Fatal(err)

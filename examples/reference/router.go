@@ -92,7 +92,7 @@ func CORS(origins []string, expose ...string) func(http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins:   origins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", zone.DefaultHeader, edge.RequestIDHeader},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", zone.DefaultCompanyHeader, edge.RequestIDHeader},
 		ExposedHeaders:   append([]string{edge.RequestIDHeader}, expose...),
 		AllowCredentials: true,
 		MaxAge:           600,

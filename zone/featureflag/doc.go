@@ -9,7 +9,7 @@
 //
 //	client := openfeature.NewDefaultClient()
 //	router, err := zone.NewRouter(gateways,
-//		zone.WithFlags(featureflag.Evaluator(client)),
+//		zone.WithFlagEvaluator(featureflag.Evaluator(client)),
 //		zone.WithCanary("us01", zone.Canary{Endpoint: next, Percent: 5, Flag: "canary-us01"}))
 //	detect, err := zone.DetectCompany()
 //	resolve, err := zone.Resolve(dir)

@@ -7,7 +7,7 @@ import (
 	"github.com/cellgate/cellgate/internal/testrig/compilecheck"
 )
 
-// Evaluator's FlagFunc is a router option (zone.WithFlags): given to
+// Evaluator's FlagFunc is a router option (zone.WithFlagEvaluator): given to
 // DetectCompany it does not compile.
 func TestEvaluatorIsARouterOptionOnly(t *testing.T) {
 	const head = `package main
@@ -24,7 +24,7 @@ import (
 var _, _ = http.NotFoundHandler, edge.Binding
 
 func main() {
-	flags := zone.WithFlags(featureflag.Evaluator(openfeature.NewDefaultClient()))
+	flags := zone.WithFlagEvaluator(featureflag.Evaluator(openfeature.NewDefaultClient()))
 	_ = flags
 `
 	ok := head + `	_, _ = zone.NewRouter(map[string]zone.Endpoint{"us01": {Transport: edge.Binding(http.NotFoundHandler())}}, flags)
