@@ -35,7 +35,8 @@ func Example() {
 		c := passport.ClaimsFromContext(r.Context())
 		fmt.Fprintf(w, "user %s, company %s, zone %s", c.Subject, c.CompanyID, c.Zone)
 	}))
-	front := edge.Chain(zone.DetectCompany(), gw.Middleware)(cell)
+	detect, _ := zone.DetectCompany()
+	front := edge.Chain(detect, gw.Middleware)(cell)
 
 	// A login handler signs the user in: the session goes into the store
 	// under the token's hash, the token into the browser's cookie.

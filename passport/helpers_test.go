@@ -98,7 +98,11 @@ func newFixture(t testing.TB, gwOpts ...Option) *fixture {
 	// The cell accepts anonymous requests only where the gateway made them
 	// so (public routes); everything else must carry a passport.
 	verified := Require(f.verifier)(cell)
-	f.front = edge.Chain(zone.DetectCompany(zone.WithOptional()), f.gw.Middleware)(
+	detect, err := zone.DetectCompany(zone.WithOptional())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.front = edge.Chain(detect, f.gw.Middleware)(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Authorization") == "" && r.Header.Get("Cellgate-Passport") == "" {
 				cell.ServeHTTP(w, r)

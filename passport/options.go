@@ -142,7 +142,7 @@ func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 		trust:           edge.TrustBinding,
 		cookie:          DefaultCookie,
 		header:          "Authorization",
-		companyHeader:   zone.DefaultHeader,
+		companyHeader:   zone.DefaultCompanyHeader,
 		public:          func(*http.Request) bool { return false },
 		companyless:     func(*http.Request) bool { return false },
 		cacheTTL:        DefaultCacheTTL,
@@ -308,9 +308,9 @@ func WithHeader(name string) Option {
 }
 
 // WithCompanyHeader names the public header clients name their company
-// with, as zone.WithHeader does for zone.DetectCompany, so the Gateway's 400
+// with, as zone.WithCompanyHeader does for zone.DetectCompany, so the Gateway's 400
 // company_missing names the header the client should send. The default is
-// zone.DefaultHeader; "" names none.
+// zone.DefaultCompanyHeader; "" names none.
 func WithCompanyHeader(name string) Option {
 	return Option{"WithCompanyHeader", func(c *config) error {
 		if name != "" && !edge.ValidHeaderName(name) {

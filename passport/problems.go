@@ -79,7 +79,7 @@ func companyMissing(header string) *edge.Problem {
 	switch {
 	case header == "":
 		return edge.NewProblem(zone.ErrCompanyMissing.Status, zone.ErrCompanyMissing.Code, "Missing company id!")
-	case http.CanonicalHeaderKey(header) == zone.DefaultHeader:
+	case http.CanonicalHeaderKey(header) == zone.DefaultCompanyHeader:
 		return zone.ErrCompanyMissing
 	}
 	return edge.NewProblem(zone.ErrCompanyMissing.Status, zone.ErrCompanyMissing.Code, "Missing "+header+" header!")

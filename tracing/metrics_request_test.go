@@ -30,7 +30,7 @@ func instrumented(t testing.TB, m *tracing.Metrics) (http.Handler, *http.Request
 	var (
 		vOpts   []hmacsig.Option
 		rlOpts  []ratelimit.Option
-		dirOpts []zone.Option
+		dirOpts []zone.CacheOption
 	)
 	if m != nil {
 		vOpts = append(vOpts, hmacsig.WithObserver(m))
@@ -39,7 +39,7 @@ func instrumented(t testing.TB, m *tracing.Metrics) (http.Handler, *http.Request
 	}
 	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: key}, vOpts...)
 	require.NoError(t, err)
-	limit, err := ratelimit.New(1e9, 1e9, append(rlOpts, ratelimit.WithKey(func(*http.Request) string { return "k" }))...)
+	limit, err := ratelimit.New(1e9, 1e9, append(rlOpts, ratelimit.WithKeyFunc(func(*http.Request) string { return "k" }))...)
 	require.NoError(t, err)
 	static, err := zone.NewStaticDirectory(map[string]zone.Zone{"1": {Name: "us01", WebBaseURL: "https://us01.example.com"}})
 	require.NoError(t, err)

@@ -73,19 +73,17 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 }
 
 // zoneStages puts signature verification and zone resolution before h. A
-// zone option that zone's constructors refuse makes them panic; New reports
-// it as its error instead.
-func zoneStages(verifier *hmacsig.Verifier, dir zone.Directory, cfg *config, h http.Handler) (_ http.Handler, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("upload: New: %v", v)
-		}
-	}()
-	return edge.Chain(
-		hmacsig.Require(verifier),
-		zone.DetectCompany(cfg.detect...),
-		zone.Resolve(dir, cfg.resolve...),
-	)(h), nil
+// zone option that zone's constructors refuse is New's error.
+func zoneStages(verifier *hmacsig.Verifier, dir zone.Directory, cfg *config, h http.Handler) (http.Handler, error) {
+	detect, err := zone.DetectCompany(cfg.detect...)
+	if err != nil {
+		return nil, fmt.Errorf("upload: New: %w", err)
+	}
+	resolve, err := zone.Resolve(dir, cfg.resolve...)
+	if err != nil {
+		return nil, fmt.Errorf("upload: New: %w", err)
+	}
+	return edge.Chain(hmacsig.Require(verifier), detect, resolve)(h), nil
 }
 
 // tracerOptions are the tracing options of cfg.

@@ -96,8 +96,8 @@ type config struct {
 	now               func() time.Time
 	cors, flags       func(http.Handler) http.Handler
 	provider          trace.TracerProvider
-	detect            []zone.Option
-	resolve           []zone.Option
+	detect            []zone.DetectOption
+	resolve           []zone.ResolveOption
 	logger            *slog.Logger
 	trust             edge.Trust
 	patternUpload     string
@@ -431,14 +431,15 @@ func WithFlags(mw func(http.Handler) http.Handler) Option {
 }
 
 // WithDetectCompany passes options to zone.DetectCompany in the chain of
-// [New] (zone.WithTrust, zone.WithHeader, ...). By default it gets none.
-func WithDetectCompany(opts ...zone.Option) Option {
+// [New] (zone.WithTrust, zone.WithCompanyHeader, ...). By default it gets
+// none.
+func WithDetectCompany(opts ...zone.DetectOption) Option {
 	return Option{"WithDetectCompany", func(c *config) error { c.detect = append(c.detect, opts...); return nil }}
 }
 
 // WithResolve passes options to zone.Resolve in the chain of [New]. By
 // default it gets none.
-func WithResolve(opts ...zone.Option) Option {
+func WithResolve(opts ...zone.ResolveOption) Option {
 	return Option{"WithResolve", func(c *config) error { c.resolve = append(c.resolve, opts...); return nil }}
 }
 

@@ -3,6 +3,7 @@ package zone
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,14 +11,14 @@ import (
 	"github.com/cellgate/cellgate/edge"
 )
 
-// BaseURLHandler answers GET /rest/v1.0/company_base_url for the request's
-// company (DetectCompany must run first) straight from dir, usually a
-// CachingDirectory:
+// NewBaseURLHandler returns the handler that answers GET
+// /rest/v1.0/company_base_url for the request's company (DetectCompany
+// must run first) straight from dir, usually a CachingDirectory:
 //
 //	{"zone":"us02","web_base_url":"https://us02.example.com"}
 //
-// with Cache-Control: private, max-age=60 (WithCacheMaxAge). A zone already
-// resolved by Resolve is used as is. Failures are answered as Resolve
+// with Cache-Control: private, max-age=60 (WithResponseMaxAge). A zone
+// already resolved by Resolve is used as is. Failures are answered as Resolve
 // answers them.
 //
 // The scheme of an http:// web_base_url follows the request: a request
@@ -26,14 +27,17 @@ import (
 // served over TLS is never sent to plain http. Anything else in the URL is
 // the directory's.
 //
-// Options: WithCacheMaxAge, WithRetryAfter, WithTrust, WithHeader (named
-// by company_missing, and in Vary). Any other option, or an invalid value,
-// panics here, at construction.
-func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
-	if dir == nil {
-		panic("zone: BaseURLHandler: nil Directory")
+// Options (BaseURLOption): WithResponseMaxAge, WithoutResponseCaching,
+// WithRetryAfter, WithTrust, WithCompanyHeader (named by company_missing,
+// and in Vary). A nil dir or an invalid option is an error.
+func NewBaseURLHandler(dir Directory, opts ...BaseURLOption) (http.Handler, error) {
+	c, err := newConfig("NewBaseURLHandler", opts, BaseURLOption.baseURLOption)
+	if err != nil {
+		return nil, err
 	}
-	c := mustConfig("BaseURLHandler", opts, baseURLOptions)
+	if dir == nil {
+		return nil, errors.New("zone: NewBaseURLHandler: nil Directory")
+	}
 	cacheControl := "no-store"
 	if c.maxAge > 0 {
 		cacheControl = "private, max-age=" + strconv.FormatInt(int64(c.maxAge.Seconds()), 10)
@@ -77,7 +81,7 @@ func BaseURLHandler(dir Directory, opts ...Option) http.Handler {
 		if r.Method != http.MethodHead {
 			w.Write(body)
 		}
-	})
+	}), nil
 }
 
 // overTLS reports whether r reached this edge over TLS: its own connection,

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-func TestBaseURLHandler(t *testing.T) {
+func TestNewBaseURLHandler(t *testing.T) {
 	dir := &countingDirectory{fn: func(ctx context.Context, company string) (Zone, error) {
 		switch company {
 		case "2":
@@ -26,14 +26,14 @@ func TestBaseURLHandler(t *testing.T) {
 	}
 	tests := []struct {
 		name, target string
-		opts         []Option
+		opts         []BaseURLOption
 		status       int
 		code, body   string
 		cacheControl string
 	}{
 		{name: "ok", target: "/rest/v1.0/company_base_url?company_id=2", status: 200,
 			body: `{"zone":"us02","web_base_url":"https://us02.procore.com"}` + "\n", cacheControl: "private, max-age=60"},
-		{name: "max age", target: "/rest/v1.0/company_base_url?company_id=2", opts: []Option{WithCacheMaxAge(10 * time.Second)},
+		{name: "max age", target: "/rest/v1.0/company_base_url?company_id=2", opts: []BaseURLOption{WithResponseMaxAge(10 * time.Second)},
 			status: 200, cacheControl: "private, max-age=10"},
 		{name: "unknown", target: "/rest/v1.0/company_base_url?company_id=3", status: 404, code: "company_unknown", cacheControl: "no-store"},
 		{name: "down", target: "/rest/v1.0/company_base_url?company_id=4", status: 503, code: "zone_directory_unavailable", cacheControl: "no-store"},
@@ -42,7 +42,7 @@ func TestBaseURLHandler(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			DetectCompany()(BaseURLHandler(cache, tt.opts...)).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.target, nil))
+			mustDetect(t)(mustBaseURL(t, cache, tt.opts...)).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.target, nil))
 			if rec.Code != tt.status || problemCode(t, rec) != tt.code {
 				t.Fatalf("got %d %q, want %d %q", rec.Code, problemCode(t, rec), tt.status, tt.code)
 			}
@@ -87,11 +87,11 @@ func TestBaseURLSchemeFollowsRequest(t *testing.T) {
 		{name: "ambiguous", remote: "10.0.0.1:1234", proto: []string{"https", "http"}, trusted: true, want: "http://"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var opts []Option
+			var opts []BaseURLOption
 			if tt.trusted {
 				opts = append(opts, WithTrust(fromHop))
 			}
-			h := BaseURLHandler(dir, opts...)
+			h := mustBaseURL(t, dir, opts...)
 			r := httptest.NewRequest(http.MethodGet, "/rest/v1.0/company_base_url", nil)
 			r = r.WithContext(ContextWithCompany(r.Context(), "1"))
 			if tt.tls {

@@ -34,10 +34,14 @@ func BenchmarkDetect(b *testing.B) {
 		{"query", "/rest/v1.0/projects?page=2&company_id=42", ""},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			d := newDetector(mustConfig("DetectCompany", nil, detectOptions))
+			c, err := newConfig("DetectCompany", []DetectOption(nil), DetectOption.detectOption)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := newDetector(c)
 			req := httptest.NewRequest(http.MethodGet, bc.target, nil)
 			if bc.header != "" {
-				req.Header.Set(DefaultHeader, bc.header)
+				req.Header.Set(DefaultCompanyHeader, bc.header)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -51,9 +55,9 @@ func BenchmarkDetect(b *testing.B) {
 
 // BenchmarkDetectCompanyMiddleware adds the context and request copy.
 func BenchmarkDetectCompanyMiddleware(b *testing.B) {
-	h := DetectCompany()(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := mustDetect(b)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	req := httptest.NewRequest(http.MethodGet, "/rest/v1.0/projects", nil)
-	req.Header.Set(DefaultHeader, "42")
+	req.Header.Set(DefaultCompanyHeader, "42")
 	w := httptest.NewRecorder()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -74,11 +78,11 @@ func BenchmarkDetectResolveRoute(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := edge.Chain(DetectCompany(), Resolve(cache))(rt)
+	h := edge.Chain(mustDetect(b), mustResolve(b, cache))(rt)
 	b.ReportAllocs()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodGet, "/rest/v1.0/projects", nil)
-		req.Header.Set(DefaultHeader, "42")
+		req.Header.Set(DefaultCompanyHeader, "42")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusNoContent {

@@ -67,12 +67,13 @@ type CacheStats struct {
 	Refreshes   uint64 // background refreshes started
 }
 
-// NewCachingDirectory returns a cache in front of dir. Options: WithTTL,
-// WithStaleWhileRevalidate, WithStaleIfError, WithNegativeTTL,
-// WithCacheSize, WithNegativeCacheSize, WithLookupTimeout, WithRetryBackoff,
-// WithClock, WithDirectoryObserver.
-func NewCachingDirectory(dir Directory, opts ...Option) (*CachingDirectory, error) {
-	c, err := newConfig("NewCachingDirectory", opts, cacheOptions)
+// NewCachingDirectory returns a cache in front of dir, configured by the
+// CacheOption values: WithTTL, WithStaleWhileRevalidate, WithStaleIfError,
+// WithNegativeTTL, WithCacheSize, WithNegativeCacheSize, WithLookupTimeout,
+// WithRetryBackoff, WithClock, WithDirectoryObserver and their Without
+// forms.
+func NewCachingDirectory(dir Directory, opts ...CacheOption) (*CachingDirectory, error) {
+	c, err := newConfig("NewCachingDirectory", opts, CacheOption.cacheOption)
 	if err != nil {
 		return nil, err
 	}

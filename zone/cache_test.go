@@ -12,9 +12,9 @@ import (
 	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
 )
 
-func newTestCache(t *testing.T, dir Directory, clock *fakeclock.Clock, opts ...Option) *CachingDirectory {
+func newTestCache(t *testing.T, dir Directory, clock *fakeclock.Clock, opts ...CacheOption) *CachingDirectory {
 	t.Helper()
-	c, err := NewCachingDirectory(dir, append([]Option{WithClock(clock.Now), WithTTL(time.Minute),
+	c, err := NewCachingDirectory(dir, append([]CacheOption{WithClock(clock.Now), WithTTL(time.Minute),
 		WithStaleWhileRevalidate(10 * time.Second), WithStaleIfError(time.Hour), WithNegativeTTL(5 * time.Second)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -285,14 +285,14 @@ func TestNewCachingDirectoryRejects(t *testing.T) {
 	ok := &countingDirectory{}
 	for name, tc := range map[string]struct {
 		dir  Directory
-		opts []Option
+		opts []CacheOption
 	}{
-		"nil directory": {dir: nil},
-		"zero TTL":      {dir: ok, opts: []Option{WithTTL(0)}},
-		"negative swr":  {dir: ok, opts: []Option{WithStaleWhileRevalidate(-1)}},
-		"zero size":     {dir: ok, opts: []Option{WithCacheSize(0)}},
-		"zero neg size": {dir: ok, opts: []Option{WithNegativeCacheSize(0)}},
-		"zero timeout":  {dir: ok, opts: []Option{WithLookupTimeout(0)}},
+		"nil directory":     {dir: nil},
+		"negative TTL":      {dir: ok, opts: []CacheOption{WithTTL(-1)}},
+		"negative swr":      {dir: ok, opts: []CacheOption{WithStaleWhileRevalidate(-1)}},
+		"negative size":     {dir: ok, opts: []CacheOption{WithCacheSize(-1)}},
+		"negative neg size": {dir: ok, opts: []CacheOption{WithNegativeCacheSize(-1)}},
+		"negative timeout":  {dir: ok, opts: []CacheOption{WithLookupTimeout(-1)}},
 	} {
 		if _, err := NewCachingDirectory(tc.dir, tc.opts...); err == nil {
 			t.Errorf("%s: no error", name)

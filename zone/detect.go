@@ -18,7 +18,7 @@ import (
 // in its context (CompanyFromContext) and on its access log line.
 //
 // The company is read from every source at once: the public header
-// (WithHeader, every spelling of its name: case folded, '_', '.' and every
+// (WithCompanyHeader, every spelling of its name: case folded, '_', '.' and every
 // other symbol read as '-', as edge.SameHeaderName compares), the path (the
 // ServeMux wildcard of WithPathWildcard, and the segment after the one
 // named by WithPathSegment) and the query parameter (WithQueryParam, names
@@ -43,11 +43,16 @@ import (
 // On success every other spelling of the public header is deleted and the
 // canonical one carries the company, so nothing downstream reads another.
 //
-// Options: WithHeader, WithPathWildcard, WithPathSegment, WithQueryParam,
-// WithValidator, WithOptional, WithTrust. Any other option, or an invalid
-// value, panics here, at construction.
-func DetectCompany(opts ...Option) func(http.Handler) http.Handler {
-	d := newDetector(mustConfig("DetectCompany", opts, detectOptions))
+// Options (DetectOption): WithCompanyHeader, WithPathWildcard,
+// WithPathSegment, WithQueryParam (each with its Without form),
+// WithCompanyValidator, WithOptional, WithTrust. An invalid option is an
+// error.
+func DetectCompany(opts ...DetectOption) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("DetectCompany", opts, DetectOption.detectOption)
+	if err != nil {
+		return nil, err
+	}
+	d := newDetector(c)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id, err := d.detect(r)
@@ -62,12 +67,12 @@ func DetectCompany(opts ...Option) func(http.Handler) http.Handler {
 			edge.AddLogAttrs(r.Context(), slog.String("company", id))
 			next.ServeHTTP(w, companyKey.Attach(r, id))
 		})
-	}
+	}, nil
 }
 
 // ValidCompanyID is the default check of a company id: 1 to 19 decimal
 // digits with no sign and no leading zero. Tenants named otherwise (UUIDs,
-// slugs) pass their own check with WithValidator.
+// slugs) pass their own check with WithCompanyValidator.
 func ValidCompanyID(id string) bool {
 	if len(id) == 0 || len(id) > 19 || id[0] == '0' {
 		return false
@@ -92,12 +97,12 @@ func newDetector(c *config) *detector {
 }
 
 // companyMissing returns ErrCompanyMissing naming header, the public header
-// configured with WithHeader ("" when there is none).
+// configured with WithCompanyHeader ("" when there is none).
 func companyMissing(header string) *edge.Problem {
 	switch {
 	case header == "":
 		return edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing company id!")
-	case textproto.CanonicalMIMEHeaderKey(header) == DefaultHeader:
+	case textproto.CanonicalMIMEHeaderKey(header) == DefaultCompanyHeader:
 		return ErrCompanyMissing
 	}
 	return edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing "+header+" header!")

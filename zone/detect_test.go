@@ -17,7 +17,7 @@ func TestDetectCompany(t *testing.T) {
 		name    string
 		target  string
 		header  map[string][]string
-		opts    []Option
+		opts    []DetectOption
 		pattern string // ServeMux pattern; "" serves the middleware directly
 		want    string // company in context
 		code    string // problem code
@@ -31,7 +31,7 @@ func TestDetectCompany(t *testing.T) {
 		{name: "path segment empty", target: "/rest/v1.0/companies//x", code: "path_ambiguous"},
 		{name: "path segment upper case", target: "/rest/v1.0/COMPANIES/7/x", want: "7"},
 		{name: "path trailing slash", target: "/rest/v1.0/companies/7/", want: "7"},
-		{name: "path segments list", target: "/rest/v1.0/companies", opts: []Option{WithOptional()}, want: ""},
+		{name: "path segments list", target: "/rest/v1.0/companies", opts: []DetectOption{WithOptional()}, want: ""},
 		// Every path a cell could read as another company.
 		{name: "encoded dot-dot after company", target: "/rest/v1.0/companies/1/%2e%2e/2/projects", code: "path_ambiguous"},
 		{name: "encoded dot-dot upper case", target: "/rest/v1.0/companies/1/%2E%2E/2/projects", code: "path_ambiguous"},
@@ -72,7 +72,7 @@ func TestDetectCompany(t *testing.T) {
 		{name: "combining grapheme joiner", target: "/rest/v1.0/compa%CD%8Fnies/4/projects", code: "path_ambiguous"},
 		{name: "variation selector", target: "/rest/v1.0/companies%EF%B8%8F/4/projects", code: "path_ambiguous"},
 		{name: "a second, folded companies segment", target: "/companies/1/x/COMPAN%C4%B0ES/1", code: "path_ambiguous"},
-		{name: "Kelvin sign, custom segment", target: "/tas%E2%84%AAs/4/x", opts: []Option{WithPathSegment("tasks")}, code: "path_ambiguous"},
+		{name: "Kelvin sign, custom segment", target: "/tas%E2%84%AAs/4/x", opts: []DetectOption{WithPathSegment("tasks")}, code: "path_ambiguous"},
 		{name: "account-of sign: a slash under NFKC", target: "/rest/v1.0/x%E2%84%80ompanies/4/projects", code: "path_ambiguous"},
 		{name: "two dot leader", target: "/rest/v1.0/companies/1/%E2%80%A5/2", code: "path_ambiguous"},
 		{name: "one dot leader, trailing", target: "/rest/v1.0/companies/1/x%E2%80%A4/2", code: "path_ambiguous"},
@@ -87,7 +87,7 @@ func TestDetectCompany(t *testing.T) {
 		{name: "header dot spelling differs", target: "/x", header: map[string][]string{"Procore.Company.Id": {"4"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
 		{name: "header tilde spelling and path", target: "/companies/1/x", header: map[string][]string{"procore~company~id": {"4"}}, code: "company_conflict"},
 		{name: "header dot spelling", target: "/x", header: map[string][]string{"Procore.Company.Id": {"4"}}, want: "4"},
-		{name: "trusted internal header, dot spelling too", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Cellgate.Company.Id": {"4"}}, code: "company_invalid"},
+		{name: "trusted internal header, dot spelling too", target: "/x", opts: []DetectOption{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Cellgate.Company.Id": {"4"}}, code: "company_invalid"},
 		{name: "header upper-case underscore and path", target: "/companies/1/x", header: map[string][]string{"PROCORE_COMPANY_ID": {"4"}}, code: "company_conflict"},
 		{name: "query two spellings differ", target: "/x?company_id=1&Company_Id=2", code: "company_conflict"},
 		{name: "query dash spelling", target: "/x?company-id=3", want: "3"},
@@ -101,8 +101,8 @@ func TestDetectCompany(t *testing.T) {
 		{name: "all agree", target: "/companies/8/x?company_id=8", header: map[string][]string{"Procore-Company-Id": {"8"}}, want: "8"},
 		{name: "max digits", target: "/x?company_id=9223372036854775807", want: "9223372036854775807"},
 		{name: "missing", target: "/x", code: "company_missing", detail: "Missing Procore-Company-Id header!"},
-		{name: "missing, custom header", target: "/x", opts: []Option{WithHeader("X-Tenant")}, code: "company_missing", detail: "Missing X-Tenant header!"},
-		{name: "missing, optional", target: "/x", opts: []Option{WithOptional()}, want: ""},
+		{name: "missing, custom header", target: "/x", opts: []DetectOption{WithCompanyHeader("X-Tenant")}, code: "company_missing", detail: "Missing X-Tenant header!"},
+		{name: "missing, optional", target: "/x", opts: []DetectOption{WithOptional()}, want: ""},
 		{name: "invalid letters", target: "/x", header: map[string][]string{"Procore-Company-Id": {"4a"}}, code: "company_invalid"},
 		{name: "invalid sign", target: "/x?company_id=%2B5", code: "company_invalid"},
 		{name: "invalid minus", target: "/x?company_id=-5", code: "company_invalid"},
@@ -110,28 +110,28 @@ func TestDetectCompany(t *testing.T) {
 		{name: "invalid zero", target: "/x?company_id=0", code: "company_invalid"},
 		{name: "invalid 20 digits", target: "/x?company_id=12345678901234567890", code: "company_invalid"},
 		{name: "invalid empty header", target: "/x", header: map[string][]string{"Procore-Company-Id": {""}}, code: "company_invalid"},
-		{name: "invalid even when optional", target: "/x?company_id=x", opts: []Option{WithOptional()}, code: "company_invalid"},
+		{name: "invalid even when optional", target: "/x?company_id=x", opts: []DetectOption{WithOptional()}, code: "company_invalid"},
 		{name: "conflict header path", target: "/companies/2/x", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "company_conflict"},
 		{name: "conflict header query", target: "/x?company_id=2", header: map[string][]string{"Procore-Company-Id": {"1"}}, code: "company_conflict"},
 		{name: "conflict two headers", target: "/x", header: map[string][]string{"Procore-Company-Id": {"1", "2"}}, code: "company_conflict"},
 		{name: "conflict two query values", target: "/x?company_id=1&company_id=2", code: "company_conflict"},
-		{name: "custom validator", target: "/x?company_id=acme", opts: []Option{WithValidator(func(s string) bool { return s == "acme" })}, want: "acme"},
-		{name: "query disabled", target: "/x?company_id=3", opts: []Option{WithQueryParam("")}, code: "company_missing"},
-		{name: "segment disabled", target: "/companies/3/x", opts: []Option{WithPathSegment("")}, code: "company_missing"},
-		{name: "custom segment", target: "/tenants/3/x", opts: []Option{WithPathSegment("tenants")}, want: "3"},
+		{name: "custom validator", target: "/x?company_id=acme", opts: []DetectOption{WithCompanyValidator(func(s string) bool { return s == "acme" })}, want: "acme"},
+		{name: "query disabled", target: "/x?company_id=3", opts: []DetectOption{WithoutQueryParam()}, code: "company_missing"},
+		{name: "segment disabled", target: "/companies/3/x", opts: []DetectOption{WithoutPathSegment()}, code: "company_missing"},
+		{name: "custom segment", target: "/tenants/3/x", opts: []DetectOption{WithPathSegment("tenants")}, want: "3"},
 		{name: "untrusted internal header ignored", target: "/x", header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Procore-Company-Id": {"1"}}, want: "1"},
 		{name: "untrusted internal header alone", target: "/x", header: map[string][]string{"Cellgate-Company-Id": {"99"}}, code: "company_missing"},
-		{name: "trusted internal header", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}}, want: "99"},
-		{name: "trusted internal header agrees", target: "/companies/99/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Procore-Company-Id": {"99"}}, want: "99"},
-		{name: "trusted internal header disagrees", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
-		{name: "trusted internal header in two spellings", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Cellgate_Company_Id": {"99"}}, code: "company_invalid"},
-		{name: "trusted internal header invalid", target: "/x", opts: []Option{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"x"}}, code: "company_invalid"},
-		{name: "trusted, no internal header", target: "/x?company_id=4", opts: []Option{trustAll}, want: "4"},
+		{name: "trusted internal header", target: "/x", opts: []DetectOption{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}}, want: "99"},
+		{name: "trusted internal header agrees", target: "/companies/99/x", opts: []DetectOption{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Procore-Company-Id": {"99"}}, want: "99"},
+		{name: "trusted internal header disagrees", target: "/x", opts: []DetectOption{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Procore-Company-Id": {"1"}}, code: "company_conflict"},
+		{name: "trusted internal header in two spellings", target: "/x", opts: []DetectOption{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"99"}, "Cellgate_Company_Id": {"99"}}, code: "company_invalid"},
+		{name: "trusted internal header invalid", target: "/x", opts: []DetectOption{trustAll}, header: map[string][]string{"Cellgate-Company-Id": {"x"}}, code: "company_invalid"},
+		{name: "trusted, no internal header", target: "/x?company_id=4", opts: []DetectOption{trustAll}, want: "4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			next := &okHandler{}
-			var h http.Handler = DetectCompany(tt.opts...)(next)
+			var h http.Handler = mustDetect(t, tt.opts...)(next)
 			if tt.pattern != "" {
 				mux := http.NewServeMux()
 				mux.Handle(tt.pattern, h)
@@ -179,7 +179,7 @@ func TestDetectCompanyForwardsOneSpelling(t *testing.T) {
 	req.Header["Procore_Company_Id"] = []string{"4"}
 	req.Header["procore-company-id"] = []string{"4", "4"}
 	req.Header["Procore.Company.Id"] = []string{"4"}
-	DetectCompany()(next).ServeHTTP(httptest.NewRecorder(), req)
+	mustDetect(t)(next).ServeHTTP(httptest.NewRecorder(), req)
 	if !next.called {
 		t.Fatal("next not called")
 	}
@@ -191,7 +191,7 @@ func TestDetectCompanyForwardsOneSpelling(t *testing.T) {
 func TestDetectCompanyLogsCompany(t *testing.T) {
 	var buf strings.Builder
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	h := edge.AccessLog(edge.WithLogger(logger))(DetectCompany()(&okHandler{}))
+	h := edge.AccessLog(edge.WithLogger(logger))(mustDetect(t)(&okHandler{}))
 	req := httptest.NewRequest(http.MethodGet, "/x?company_id=31&signature=secret", nil)
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if !strings.Contains(buf.String(), "company=31") {
@@ -205,7 +205,7 @@ func TestDetectCompanyLogsCompany(t *testing.T) {
 func TestDetectCompanyThroughBinding(t *testing.T) {
 	// A gateway behind a binding believes the router's internal header.
 	next := &okHandler{}
-	gw := DetectCompany(WithTrust(edge.TrustBinding))(next)
+	gw := mustDetect(t, WithTrust(edge.TrustBinding))(next)
 	client := &http.Client{Transport: edge.Binding(gw)}
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://gw/x", nil)
 	req.Header.Set(HeaderCompany, "555")
@@ -241,7 +241,7 @@ func TestValidCompanyID(t *testing.T) {
 
 // A UUID tenant passes its own check; what no hop carries unchanged does not.
 func TestDetectCompanyCustomValidator(t *testing.T) {
-	anything := WithValidator(func(string) bool { return true })
+	anything := WithCompanyValidator(func(string) bool { return true })
 	const id = "3f2a8c1e-6b1d-4c2a-9e7f-0a1b2c3d4e5f"
 	for target, want := range map[string]int{
 		"/rest/v1.0/companies/" + id + "/projects": http.StatusNoContent,
@@ -250,7 +250,7 @@ func TestDetectCompanyCustomValidator(t *testing.T) {
 		"/?company_id=a%20b":                       http.StatusBadRequest,
 	} {
 		rec := httptest.NewRecorder()
-		DetectCompany(anything)(&okHandler{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		mustDetect(t, anything)(&okHandler{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
 		if rec.Code != want {
 			t.Errorf("%s: %d, want %d", target, rec.Code, want)
 		}

@@ -118,15 +118,15 @@ func TestNewHTTPDirectoryRejects(t *testing.T) {
 			t.Errorf("%q: no error", u)
 		}
 	}
-	if _, err := NewHTTPDirectory("http://dir", WithMaxResponseBytes(0)); err == nil {
-		t.Error("zero response limit: no error")
+	if _, err := NewHTTPDirectory("http://dir", WithMaxResponseBytes(-1)); err == nil {
+		t.Error("negative response limit: no error")
 	}
 }
 
 // Tenants named by UUIDs or slugs bring their own check; ids no hop can
 // carry unchanged are refused whatever the check says.
 func TestStaticDirectoryValidator(t *testing.T) {
-	slug := WithValidator(func(id string) bool { return strings.HasPrefix(id, "acme-") || id == "a/b" || id == ".." })
+	slug := WithCompanyValidator(func(id string) bool { return strings.HasPrefix(id, "acme-") || id == "a/b" || id == ".." })
 	doc := `{"acme-east": {"zone":"us01","web_base_url":"https://us01.procore.com"}}`
 	if _, err := ReadStaticDirectory(strings.NewReader(doc)); err == nil {
 		t.Fatal("default check accepted a slug")

@@ -6,16 +6,20 @@
 // in front of either), zone resolution (Resolve), the cell router (Router,
 // which reaches each zone's gateway through an Endpoint) with canary
 // gateways (WithCanary), and the company base URL endpoint
-// (BaseURLHandler). Company-scoped policies live in subpackages, so a
+// (NewBaseURLHandler). Company-scoped policies live in subpackages, so a
 // service links only what it uses: feature-flag targeting in
 // zone/featureflag, per-company rate limits in zone/ratelimit.
 //
 // Company ids are checked by ValidCompanyID (decimal ids) unless
-// WithValidator brings another check, for UUID or slug tenants.
+// WithCompanyValidator brings another check, for UUID or slug tenants.
 //
-// Options are checked: each constructor's doc lists the options it reads,
-// and any other option, or an invalid value, is an error at construction
-// (a panic for the middleware constructors, which return no error).
+// Options are typed: each constructor has an option type of its own
+// (DetectOption, ResolveOption, BaseURLOption, RouterOption, CacheOption,
+// HTTPDirectoryOption, StaticDirectoryOption), so an option given to a
+// constructor that does not read it (WithTTL to DetectCompany) does not
+// compile. Zero means the default everywhere; a source or feature is
+// turned off by its own option (WithoutQueryParam, WithoutStaleIfError).
+// An invalid value is an error at construction; nothing panics.
 //
 // The smallest cell router:
 //
@@ -24,15 +28,19 @@
 //		"us01": {URL: "https://us01-gateway.internal"},
 //		"us02": {Transport: edge.Binding(us02Gateway)},
 //	})
-//	mux.Handle("GET /rest/v1.0/company_base_url", zone.DetectCompany()(zone.BaseURLHandler(dir)))
-//	mux.Handle("/", edge.Chain(zone.DetectCompany(), zone.Resolve(dir))(router))
+//	detect, err := zone.DetectCompany()
+//	resolve, err := zone.Resolve(dir)
+//	baseURL, err := zone.NewBaseURLHandler(dir)
+//	mux.Handle("GET /rest/v1.0/company_base_url", detect(baseURL))
+//	mux.Handle("/", edge.Chain(detect, resolve)(router))
 //	handler := edge.Chain(edge.RequestID(), edge.AccessLog(), edge.Recover(), edge.StripInternal())(mux)
 //
 // and, in the gateway of zone us02, which the router calls through a binding
 // (passport.Gateway checks the company's zone against the directory itself):
 //
 //	gw, err := passport.NewGateway("us02", dir, authURL, edge.Binding(auth))
-//	edge.Chain(zone.DetectCompany(zone.WithTrust(edge.TrustBinding), zone.WithOptional()), gw.Middleware)(cell)
+//	detect, err := zone.DetectCompany(zone.WithTrust(edge.TrustBinding), zone.WithOptional())
+//	edge.Chain(detect, gw.Middleware)(cell)
 //
 // Company and zone join the request's access log line. Client-named
 // internal headers (Cellgate-Company-Id, Cellgate-Zone) are believed only on

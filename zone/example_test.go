@@ -28,7 +28,11 @@ func Example() {
 	// Each zone's gateway believes the company the router names, because
 	// the call arrives through a binding. (A real gateway puts passport's
 	// gateway middleware next, which checks the company's zone itself.)
-	gateway := edge.Chain(zone.DetectCompany(zone.WithTrust(edge.TrustBinding)))(
+	trusted, err := zone.DetectCompany(zone.WithTrust(edge.TrustBinding))
+	if err != nil {
+		panic(err)
+	}
+	gateway := trusted(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "%s serves company %s", r.Header.Get(zone.HeaderZone), zone.CompanyFromContext(r.Context()))
 		}))
@@ -40,9 +44,21 @@ func Example() {
 		panic(err)
 	}
 
+	detect, err := zone.DetectCompany()
+	if err != nil {
+		panic(err)
+	}
+	resolve, err := zone.Resolve(cache)
+	if err != nil {
+		panic(err)
+	}
+	baseURL, err := zone.NewBaseURLHandler(cache)
+	if err != nil {
+		panic(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /rest/v1.0/company_base_url", zone.DetectCompany()(zone.BaseURLHandler(cache)))
-	mux.Handle("/", edge.Chain(zone.DetectCompany(), zone.Resolve(cache))(router))
+	mux.Handle("GET /rest/v1.0/company_base_url", detect(baseURL))
+	mux.Handle("/", edge.Chain(detect, resolve)(router))
 	h := edge.Chain(edge.RequestID(), edge.StripInternal())(mux)
 
 	for _, target := range []string{

@@ -82,7 +82,7 @@ func FuzzDetectCompanyAgreesWithCells(f *testing.F) {
 		}
 		next := &okHandler{}
 		rec := httptest.NewRecorder()
-		edge.StripInternal()(DetectCompany(WithOptional())(next)).ServeHTTP(rec, req)
+		edge.StripInternal()(mustDetect(t, WithOptional())(next)).ServeHTTP(rec, req)
 		if !next.called {
 			return // refused: nothing reaches a cell
 		}
@@ -113,7 +113,7 @@ func cellReadings(r *http.Request) map[string]string {
 		"wsgi HTTP_ header":      cgiHeader(r.Header, "HTTP_PROCORE_COMPANY_ID", wsgiName),
 		"php HTTP_ header":       cgiHeader(r.Header, "HTTP_PROCORE_COMPANY_ID", phpName),
 		"lighttpd HTTP_ header":  cgiHeader(r.Header, "HTTP_PROCORE_COMPANY_ID", lighttpdName),
-		"canonical header":       r.Header.Get(DefaultHeader),
+		"canonical header":       r.Header.Get(DefaultCompanyHeader),
 		"internal header":        r.Header.Get(HeaderCompany),
 		"wsgi internal header":   cgiHeader(r.Header, "HTTP_CELLGATE_COMPANY_ID", wsgiName),
 		"php internal header":    cgiHeader(r.Header, "HTTP_CELLGATE_COMPANY_ID", phpName),

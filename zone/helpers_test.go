@@ -64,3 +64,34 @@ var (
 func edgeRequestID(ctx context.Context, id string) context.Context {
 	return edge.ContextWithRequestID(ctx, id)
 }
+
+// mustDetect returns DetectCompany(opts...), failing t on an error.
+func mustDetect(t testing.TB, opts ...DetectOption) func(http.Handler) http.Handler {
+	t.Helper()
+	mw, err := DetectCompany(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mw
+}
+
+// mustResolve returns Resolve(dir, opts...), failing t on an error.
+func mustResolve(t testing.TB, dir Directory, opts ...ResolveOption) func(http.Handler) http.Handler {
+	t.Helper()
+	mw, err := Resolve(dir, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mw
+}
+
+// mustBaseURL returns NewBaseURLHandler(dir, opts...), failing t on an
+// error.
+func mustBaseURL(t testing.TB, dir Directory, opts ...BaseURLOption) http.Handler {
+	t.Helper()
+	h, err := NewBaseURLHandler(dir, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

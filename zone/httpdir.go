@@ -29,9 +29,10 @@ type HTTPDirectory struct {
 }
 
 // NewHTTPDirectory returns a directory client for the service at baseURL,
-// an absolute http(s) URL. Options: WithTransport, WithMaxResponseBytes.
-func NewHTTPDirectory(baseURL string, opts ...Option) (*HTTPDirectory, error) {
-	c, err := newConfig("NewHTTPDirectory", opts, httpDirOptions)
+// an absolute http(s) URL. Options (HTTPDirectoryOption): WithTransport,
+// WithMaxResponseBytes.
+func NewHTTPDirectory(baseURL string, opts ...HTTPDirectoryOption) (*HTTPDirectory, error) {
+	c, err := newConfig("NewHTTPDirectory", opts, HTTPDirectoryOption.httpDirectoryOption)
 	if err != nil {
 		return nil, err
 	}

@@ -33,8 +33,8 @@ type DirectoryObserver interface {
 // WithDirectoryObserver makes a CachingDirectory tell o about every lookup
 // and every upstream call (NewCachingDirectory). The default (or nil) is no
 // observer; then observing costs one comparison with nil.
-func WithDirectoryObserver(o DirectoryObserver) Option {
-	return Option{"WithDirectoryObserver", func(c *config) error { c.observer = o; return nil }}
+func WithDirectoryObserver(o DirectoryObserver) CacheOption {
+	return cacheOpt{"WithDirectoryObserver", func(c *config) error { c.observer = o; return nil }}
 }
 
 // Len returns how many companies the cache holds, known and unknown, for

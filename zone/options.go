@@ -12,23 +12,92 @@ import (
 	"github.com/cellgate/cellgate/edge"
 )
 
-// Option configures a constructor of this package. Every option names
-// itself, and every constructor's doc lists the options it reads: an option
-// given to a constructor that does not read it, or given an invalid value,
-// is an error at construction naming both, never silently ignored. The
-// middleware constructors (DetectCompany, Resolve, BaseURLHandler), which
-// return no error, panic at construction instead; never while serving.
-// nil given to an option that takes a func, an interface or a pointer
-// means the documented default.
-type Option struct {
+// option is one option: its name, for errors, and what it does to the
+// config. An option's function may refuse its value; the constructor then
+// returns an error naming package, constructor and option.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithClock".
-func (o Option) Name() string { return o.name }
+// Each constructor, or family of constructors that reads the same options,
+// has an option type of its own, so an option given to a constructor that
+// does not read it is a compile error. An option that several
+// constructors read returns a named type that is an option of each
+// (TrustOption, CompanyHeaderOption, OptionalOption, RetryAfterOption,
+// CompanyValidatorOption). A nil option, or the zero value of one of those
+// types, is an error at construction; so is an invalid value.
+type (
+	// DetectOption configures DetectCompany.
+	DetectOption interface{ detectOption() option }
+	// ResolveOption configures Resolve.
+	ResolveOption interface{ resolveOption() option }
+	// BaseURLOption configures NewBaseURLHandler.
+	BaseURLOption interface{ baseURLOption() option }
+	// RouterOption configures NewRouter.
+	RouterOption interface{ routerOption() option }
+	// CacheOption configures NewCachingDirectory.
+	CacheOption interface{ cacheOption() option }
+	// HTTPDirectoryOption configures NewHTTPDirectory.
+	HTTPDirectoryOption interface{ httpDirectoryOption() option }
+	// StaticDirectoryOption configures NewStaticDirectory,
+	// ReadStaticDirectory and LoadStaticDirectory.
+	StaticDirectoryOption interface{ staticDirectoryOption() option }
+)
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// The options that one constructor reads.
+type (
+	detectOpt  option
+	baseURLOpt option
+	routerOpt  option
+	cacheOpt   option
+	httpDirOpt option
+)
+
+func (o detectOpt) detectOption() option         { return option(o) }
+func (o baseURLOpt) baseURLOption() option       { return option(o) }
+func (o routerOpt) routerOption() option         { return option(o) }
+func (o cacheOpt) cacheOption() option           { return option(o) }
+func (o httpDirOpt) httpDirectoryOption() option { return option(o) }
+
+// TrustOption is WithTrust's: an option of DetectCompany,
+// NewBaseURLHandler and NewRouter.
+type TrustOption struct{ o option }
+
+func (o TrustOption) detectOption() option  { return o.o }
+func (o TrustOption) baseURLOption() option { return o.o }
+func (o TrustOption) routerOption() option  { return o.o }
+
+// CompanyHeaderOption is WithCompanyHeader's and WithoutCompanyHeader's:
+// an option of DetectCompany, Resolve and NewBaseURLHandler, which must
+// agree on the header (the one DetectCompany reads is the one
+// company_missing names and the base URL answer varies on).
+type CompanyHeaderOption struct{ o option }
+
+func (o CompanyHeaderOption) detectOption() option  { return o.o }
+func (o CompanyHeaderOption) resolveOption() option { return o.o }
+func (o CompanyHeaderOption) baseURLOption() option { return o.o }
+
+// OptionalOption is WithOptional's: an option of DetectCompany and Resolve.
+type OptionalOption struct{ o option }
+
+func (o OptionalOption) detectOption() option  { return o.o }
+func (o OptionalOption) resolveOption() option { return o.o }
+
+// RetryAfterOption is WithRetryAfter's: an option of Resolve and
+// NewBaseURLHandler.
+type RetryAfterOption struct{ o option }
+
+func (o RetryAfterOption) resolveOption() option { return o.o }
+func (o RetryAfterOption) baseURLOption() option { return o.o }
+
+// CompanyValidatorOption is WithCompanyValidator's: an option of
+// DetectCompany and of the static directory's constructors
+// (NewStaticDirectory, ReadStaticDirectory, LoadStaticDirectory).
+type CompanyValidatorOption struct{ o option }
+
+func (o CompanyValidatorOption) detectOption() option          { return o.o }
+func (o CompanyValidatorOption) staticDirectoryOption() option { return o.o }
 
 // config holds every knob of the package; newConfig is the one place where
 // defaults live. The zero configuration is the safe one: nothing inbound is
@@ -60,71 +129,85 @@ type config struct {
 	flags    FlagFunc
 }
 
-// Defaults, each overridable by the option of the same name.
+// Defaults of DetectCompany's sources, each overridable by its option.
 const (
-	DefaultHeader     = "Procore-Company-Id" // public header naming the company
-	DefaultWildcard   = "companyId"          // ServeMux wildcard naming the company
-	DefaultSegment    = "companies"          // path segment before the company id
-	DefaultQueryParam = "company_id"         // query parameter naming the company
+	DefaultCompanyHeader = "Procore-Company-Id" // public header naming the company (WithCompanyHeader)
+	DefaultWildcard      = "companyId"          // ServeMux wildcard naming the company (WithPathWildcard)
+	DefaultSegment       = "companies"          // path segment before the company id (WithPathSegment)
+	DefaultQueryParam    = "company_id"         // query parameter naming the company (WithQueryParam)
 )
 
 // defaultRetryAfter is the Retry-After of zone_directory_unavailable.
 const defaultRetryAfter = 5 * time.Second
 
-// newConfig applies opts over the defaults for the constructor ctor
-// ("NewRouter"), which reads only the options named in reads.
-func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
+// Defaults of the caching directory, the HTTP directory and the base URL
+// handler, each overridable by the option named beside it.
+const (
+	defaultTTL           = 5 * time.Minute  // WithTTL
+	defaultSWR           = time.Minute      // WithStaleWhileRevalidate
+	defaultMaxStale      = time.Hour        // WithStaleIfError
+	defaultNegTTL        = 30 * time.Second // WithNegativeTTL
+	defaultLookupTimeout = 5 * time.Second  // WithLookupTimeout
+	defaultRetryBackoff  = 5 * time.Second  // WithRetryBackoff
+	defaultCacheSize     = 100_000          // WithCacheSize
+	defaultNegSize       = 10_000           // WithNegativeCacheSize
+	defaultMaxBody       = 16 << 10         // WithMaxResponseBytes
+	defaultMaxAge        = 60 * time.Second // WithResponseMaxAge
+)
+
+// newConfig applies opts, taken apart by get, over the defaults for the
+// constructor ctor ("NewRouter").
+func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error) {
 	c := &config{
 		trust:         edge.TrustNone,
-		header:        DefaultHeader,
+		header:        DefaultCompanyHeader,
 		wildcard:      DefaultWildcard,
 		segment:       DefaultSegment,
 		query:         DefaultQueryParam,
 		validate:      ValidCompanyID,
 		now:           time.Now,
-		ttl:           5 * time.Minute,
-		swr:           time.Minute,
-		maxStale:      time.Hour,
-		negTTL:        30 * time.Second,
-		lookupTimeout: 5 * time.Second,
-		retryBackoff:  5 * time.Second,
-		size:          100_000,
-		negSize:       10_000,
-		maxBody:       16 << 10,
+		ttl:           defaultTTL,
+		swr:           defaultSWR,
+		maxStale:      defaultMaxStale,
+		negTTL:        defaultNegTTL,
+		lookupTimeout: defaultLookupTimeout,
+		retryBackoff:  defaultRetryBackoff,
+		size:          defaultCacheSize,
+		negSize:       defaultNegSize,
+		maxBody:       defaultMaxBody,
 		retryAfter:    defaultRetryAfter,
-		maxAge:        60 * time.Second,
+		maxAge:        defaultMaxAge,
 	}
-	if err := optcheck.Apply(c, "zone", ctor, opts, reads, Option.parts); err != nil {
+	parts := func(o O) (string, func(*config) error) {
+		if any(o) == nil {
+			return "", nil // a nil option is refused as the zero one is
+		}
+		op := get(o)
+		return op.name, op.apply
+	}
+	if err := optcheck.ApplyAll(c, "zone", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// mustConfig is newConfig for the middleware constructors, which return no
-// error: a wrong option is a programming error found at start-up.
-func mustConfig(ctor string, opts []Option, reads []string) *config {
-	c, err := newConfig(ctor, opts, reads)
-	if err != nil {
-		panic(err)
+// orDefault returns v, or def when v is zero: zero means the default.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
 	}
-	return c
+	return v
 }
 
-// The options each constructor reads.
-var (
-	detectOptions  = []string{"WithTrust", "WithHeader", "WithPathWildcard", "WithPathSegment", "WithQueryParam", "WithValidator", "WithOptional"}
-	resolveOptions = []string{"WithHeader", "WithOptional", "WithRetryAfter"}
-	baseURLOptions = []string{"WithHeader", "WithRetryAfter", "WithCacheMaxAge", "WithTrust"}
-	routerOptions  = []string{"WithCanary", "WithFlags", "WithTrust", "WithLogger"}
-	cacheOptions   = []string{"WithTTL", "WithStaleWhileRevalidate", "WithStaleIfError", "WithNegativeTTL",
-		"WithCacheSize", "WithNegativeCacheSize", "WithLookupTimeout", "WithClock", "WithRetryBackoff",
-		"WithDirectoryObserver"}
-	httpDirOptions = []string{"WithTransport", "WithMaxResponseBytes"}
-	staticOptions  = []string{"WithValidator"}
-)
+// duration is the apply function of an option that sets a duration: zero
+// means def, a negative d is an error.
+func duration(d, def time.Duration, set func(*config, time.Duration)) func(*config) error {
+	return optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { set(c, orDefault(d, def)) })
+}
 
 // validID reports whether id passes the configured check and is safe to
-// carry anywhere (see WithValidator).
+// carry anywhere (see WithCompanyValidator).
 func (c *config) validID(id string) bool {
 	return portableID(id) && c.validate(id)
 }
@@ -154,36 +237,54 @@ func (c *config) log() *slog.Logger {
 
 // WithTrust sets which inbound requests come from a trusted hop, such as
 // edge.TrustBinding for a gateway called by the router: DetectCompany then
-// believes their Cellgate-Company-Id header, and the Router keeps their
-// X-Forwarded-For chain, and BaseURLHandler their X-Forwarded-Proto. The
+// believes their Cellgate-Company-Id header, the Router keeps their
+// X-Forwarded-For chain, and NewBaseURLHandler their X-Forwarded-Proto. The
 // default (also for nil) trusts nothing.
-func WithTrust(t edge.Trust) Option {
-	return Option{"WithTrust", func(c *config) error {
-		if t != nil {
-			c.trust = t
-		}
+func WithTrust(t edge.Trust) TrustOption {
+	return TrustOption{option{"WithTrust", func(c *config) error {
+		c.trust = orTrustNone(t)
 		return nil
-	}}
+	}}}
 }
 
-// WithHeader names the public header that carries the company id
-// (DefaultHeader unless set); "" disables it. DetectCompany reads it, and
-// every 400 company_missing names it; BaseURLHandler varies on it.
-func WithHeader(name string) Option {
-	return Option{"WithHeader", func(c *config) error {
-		if name != "" && !edge.ValidHeaderName(name) {
+func orTrustNone(t edge.Trust) edge.Trust {
+	if t == nil {
+		return edge.TrustNone
+	}
+	return t
+}
+
+// WithCompanyHeader names the public header that carries the company id
+// (default DefaultCompanyHeader, also for ""). DetectCompany reads it, every 400
+// company_missing names it, and NewBaseURLHandler's answers vary on it;
+// give DetectCompany, Resolve and NewBaseURLHandler the same one.
+// WithoutCompanyHeader reads no header.
+func WithCompanyHeader(name string) CompanyHeaderOption {
+	return CompanyHeaderOption{option{"WithCompanyHeader", func(c *config) error {
+		if name == "" {
+			name = DefaultCompanyHeader
+		}
+		if !edge.ValidHeaderName(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.header = name
 		return nil
-	}}
+	}}}
 }
 
-// WithPathWildcard names the http.ServeMux wildcard that carries the company
-// id (DefaultWildcard unless set); "" disables it.
-func WithPathWildcard(name string) Option {
-	return Option{"WithPathWildcard", func(c *config) error {
-		if name != "" && !goIdentifier(name) {
+// WithoutCompanyHeader makes DetectCompany read no header (the company
+// comes from the path or the query), and company_missing name none.
+func WithoutCompanyHeader() CompanyHeaderOption {
+	return CompanyHeaderOption{option{"WithoutCompanyHeader", func(c *config) error { c.header = ""; return nil }}}
+}
+
+// WithPathWildcard names the http.ServeMux wildcard that carries the
+// company id (default DefaultWildcard, also for ""). WithoutPathWildcard
+// reads none.
+func WithPathWildcard(name string) DetectOption {
+	return detectOpt{"WithPathWildcard", func(c *config) error {
+		name = orDefault(name, DefaultWildcard)
+		if !goIdentifier(name) {
 			return fmt.Errorf("%q is no ServeMux wildcard name", name)
 		}
 		c.wildcard = name
@@ -191,12 +292,19 @@ func WithPathWildcard(name string) Option {
 	}}
 }
 
+// WithoutPathWildcard makes DetectCompany read no ServeMux wildcard.
+func WithoutPathWildcard() DetectOption {
+	return detectOpt{"WithoutPathWildcard", func(c *config) error { c.wildcard = ""; return nil }}
+}
+
 // WithPathSegment names the path segment followed by the company id, as
-// "companies" in /rest/v1.0/companies/{id}/projects (DefaultSegment unless
-// set); "" disables it. It is read when the wildcard is not set.
-func WithPathSegment(name string) Option {
-	return Option{"WithPathSegment", func(c *config) error {
-		if name != "" && !portableID(name) {
+// "companies" in /rest/v1.0/companies/{id}/projects (default
+// DefaultSegment, also for ""). It is read when the wildcard is not set.
+// WithoutPathSegment reads none.
+func WithPathSegment(name string) DetectOption {
+	return detectOpt{"WithPathSegment", func(c *config) error {
+		name = orDefault(name, DefaultSegment)
+		if !portableID(name) {
 			return fmt.Errorf("%q is no plain path segment", name)
 		}
 		c.segment = name
@@ -204,12 +312,19 @@ func WithPathSegment(name string) Option {
 	}}
 }
 
+// WithoutPathSegment makes DetectCompany read the company from no path
+// segment (a ServeMux wildcard still counts).
+func WithoutPathSegment() DetectOption {
+	return detectOpt{"WithoutPathSegment", func(c *config) error { c.segment = ""; return nil }}
+}
+
 // WithQueryParam names the query parameter that carries the company id
-// (DefaultQueryParam unless set); "" disables it. The query is read, never
-// logged.
-func WithQueryParam(name string) Option {
-	return Option{"WithQueryParam", func(c *config) error {
-		if name != "" && !portableID(name) {
+// (default DefaultQueryParam, also for ""). The query is read, never
+// logged. WithoutQueryParam reads none.
+func WithQueryParam(name string) DetectOption {
+	return detectOpt{"WithQueryParam", func(c *config) error {
+		name = orDefault(name, DefaultQueryParam)
+		if !portableID(name) {
 			return fmt.Errorf("%q is no plain query parameter name", name)
 		}
 		c.query = name
@@ -217,32 +332,39 @@ func WithQueryParam(name string) Option {
 	}}
 }
 
-// WithValidator replaces ValidCompanyID as the check of a company id, for
-// tenants named by UUIDs, slugs or anything else. Whatever it accepts, an id
-// is also held to what every hop can carry unchanged in a path segment, a
-// header and a log line: 1 to 128 bytes of letters, digits, '-', '_', '.'
-// and '~', and neither "." nor "..". nil means ValidCompanyID.
-func WithValidator(valid func(id string) bool) Option {
-	return Option{"WithValidator", func(c *config) error {
+// WithoutQueryParam makes DetectCompany read the company from no query
+// parameter.
+func WithoutQueryParam() DetectOption {
+	return detectOpt{"WithoutQueryParam", func(c *config) error { c.query = ""; return nil }}
+}
+
+// WithCompanyValidator replaces ValidCompanyID (the default, also for nil)
+// as the check of a company id, for tenants named by UUIDs, slugs or
+// anything else. Whatever it accepts, an id is also held to what every hop
+// can carry unchanged in a path segment, a header and a log line: 1 to 128
+// bytes of letters, digits, '-', '_', '.' and '~', and neither "." nor
+// "..".
+func WithCompanyValidator(valid func(id string) bool) CompanyValidatorOption {
+	return CompanyValidatorOption{option{"WithCompanyValidator", func(c *config) error {
 		if valid == nil {
 			valid = ValidCompanyID
 		}
 		c.validate = valid
 		return nil
-	}}
+	}}}
 }
 
 // WithOptional lets a request without a company through DetectCompany and
 // Resolve, which then add nothing to its context. A malformed or
-// conflicting company is still refused.
-func WithOptional() Option {
-	return Option{"WithOptional", func(c *config) error { c.optional = true; return nil }}
+// conflicting company is still refused. By default a company is required.
+func WithOptional() OptionalOption {
+	return OptionalOption{option{"WithOptional", func(c *config) error { c.optional = true; return nil }}}
 }
 
-// WithClock sets the clock that every expiry is checked against, for tests.
-// The default is time.Now.
-func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", func(c *config) error {
+// WithClock sets the clock that a CachingDirectory checks every expiry
+// against, for tests. The default (also for nil) is time.Now.
+func WithClock(now func() time.Time) CacheOption {
+	return cacheOpt{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
@@ -250,90 +372,126 @@ func WithClock(now func() time.Time) Option {
 	}}
 }
 
-// WithLogger sets the logger of the Router. The default is slog.Default()
-// at the time of logging.
-func WithLogger(l *slog.Logger) Option {
-	return Option{"WithLogger", func(c *config) error { c.logger = l; return nil }}
+// WithLogger sets the logger of the Router. The default (also for nil) is
+// slog.Default() at the time of logging.
+func WithLogger(l *slog.Logger) RouterOption {
+	return routerOpt{"WithLogger", func(c *config) error { c.logger = l; return nil }}
 }
 
 // WithTransport sets the RoundTripper of the HTTP directory, for example
-// an hmacsig signing transport. The default is edge.NewTransport; either
-// way the request ID is propagated through edge.Outbound.
-func WithTransport(rt http.RoundTripper) Option {
-	return Option{"WithTransport", func(c *config) error { c.transport = rt; return nil }}
+// an hmacsig signing transport. The default (also for nil) is
+// edge.NewTransport; either way the request ID is propagated through
+// edge.Outbound.
+func WithTransport(rt http.RoundTripper) HTTPDirectoryOption {
+	return httpDirOpt{"WithTransport", func(c *config) error { c.transport = rt; return nil }}
 }
 
-// WithTTL sets how long a cached zone is fresh (default 5 min).
-func WithTTL(d time.Duration) Option {
-	return Option{"WithTTL", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.ttl = d })}
+// WithTTL sets how long a cached zone is fresh (default 5 min, also for
+// zero; negative is an error).
+func WithTTL(d time.Duration) CacheOption {
+	return cacheOpt{"WithTTL", duration(d, defaultTTL, func(c *config, d time.Duration) { c.ttl = d })}
 }
 
 // WithStaleWhileRevalidate sets how long after its TTL a cached zone is
-// still served while one background refresh runs (default 1 min).
-func WithStaleWhileRevalidate(d time.Duration) Option {
-	return Option{"WithStaleWhileRevalidate", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.swr = d })}
+// still served while one background refresh runs (default 1 min, also for
+// zero; negative is an error). WithoutStaleWhileRevalidate serves none.
+func WithStaleWhileRevalidate(d time.Duration) CacheOption {
+	return cacheOpt{"WithStaleWhileRevalidate", duration(d, defaultSWR, func(c *config, d time.Duration) { c.swr = d })}
+}
+
+// WithoutStaleWhileRevalidate serves a zone past its TTL only within
+// WithStaleIfError; with WithoutStaleIfError too, a lookup of a zone past
+// its TTL waits for the directory.
+func WithoutStaleWhileRevalidate() CacheOption {
+	return cacheOpt{"WithoutStaleWhileRevalidate", func(c *config) error { c.swr = 0; return nil }}
 }
 
 // WithStaleIfError sets the hard maximum age of a cached zone served when
-// the directory fails (default 1 h).
-func WithStaleIfError(maxAge time.Duration) Option {
-	return Option{"WithStaleIfError", optcheck.Set(maxAge, optcheck.NotNegative, func(c *config, maxAge time.Duration) { c.maxStale = maxAge })}
+// the directory fails (default 1 h, also for zero; negative is an error).
+// WithoutStaleIfError serves none.
+func WithStaleIfError(maxAge time.Duration) CacheOption {
+	return cacheOpt{"WithStaleIfError", duration(maxAge, defaultMaxStale, func(c *config, d time.Duration) { c.maxStale = d })}
+}
+
+// WithoutStaleIfError serves no zone past its TTL and
+// stale-while-revalidate window: such a lookup waits for the directory,
+// and fails when the directory does.
+func WithoutStaleIfError() CacheOption {
+	return cacheOpt{"WithoutStaleIfError", func(c *config) error { c.maxStale = 0; return nil }}
 }
 
 // WithNegativeTTL sets how long an unknown company is remembered as
-// unknown (default 30 s).
-func WithNegativeTTL(d time.Duration) Option {
-	return Option{"WithNegativeTTL", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.negTTL = d })}
+// unknown (default 30 s, also for zero; negative is an error).
+// WithoutNegativeCaching remembers none.
+func WithNegativeTTL(d time.Duration) CacheOption {
+	return cacheOpt{"WithNegativeTTL", duration(d, defaultNegTTL, func(c *config, d time.Duration) { c.negTTL = d })}
 }
 
-// WithCacheSize bounds the number of cached zones (default 100,000).
-func WithCacheSize(n int) Option {
-	return Option{"WithCacheSize", optcheck.Set(n, optcheck.Positive, func(c *config, n int) { c.size = n })}
+// WithoutNegativeCaching makes every lookup of an unknown company ask the
+// directory. Concurrent lookups of one company still share one call.
+func WithoutNegativeCaching() CacheOption {
+	return cacheOpt{"WithoutNegativeCaching", func(c *config) error { c.negTTL = 0; return nil }}
+}
+
+// WithCacheSize bounds the number of cached zones (default 100,000, also
+// for zero; negative is an error).
+func WithCacheSize(n int) CacheOption {
+	return cacheOpt{"WithCacheSize", optcheck.Set(n, optcheck.NotNegative, func(c *config, n int) { c.size = orDefault(n, defaultCacheSize) })}
 }
 
 // WithNegativeCacheSize bounds the number of remembered unknown companies
-// (default 10,000), apart from the zones so that a scan of random ids
-// cannot evict real entries.
-func WithNegativeCacheSize(n int) Option {
-	return Option{"WithNegativeCacheSize", optcheck.Set(n, optcheck.Positive, func(c *config, n int) { c.negSize = n })}
+// (default 10,000, also for zero; negative is an error), apart from the
+// zones so that a scan of random ids cannot evict real entries.
+func WithNegativeCacheSize(n int) CacheOption {
+	return cacheOpt{"WithNegativeCacheSize", optcheck.Set(n, optcheck.NotNegative, func(c *config, n int) { c.negSize = orDefault(n, defaultNegSize) })}
 }
 
-// WithLookupTimeout bounds one upstream directory call (default 5 s). The
-// call runs on its own context, so a caller that gives up does not cancel
-// it for the others waiting on it.
-func WithLookupTimeout(d time.Duration) Option {
-	return Option{"WithLookupTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.lookupTimeout = d })}
+// WithLookupTimeout bounds one upstream directory call (default 5 s, also
+// for zero; negative is an error). The call runs on its own context, so a
+// caller that gives up does not cancel it for the others waiting on it.
+func WithLookupTimeout(d time.Duration) CacheOption {
+	return cacheOpt{"WithLookupTimeout", duration(d, defaultLookupTimeout, func(c *config, d time.Duration) { c.lookupTimeout = d })}
 }
 
 // WithRetryBackoff sets how long a CachingDirectory waits, after a
-// background refresh of a company failed, before it starts another (default
-// 5 s): meanwhile the stale zone is served at once, so a hung directory
-// holds one call at a time, not every request.
-func WithRetryBackoff(d time.Duration) Option {
-	return Option{"WithRetryBackoff", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.retryBackoff = d })}
+// background refresh of a company failed, before it starts another
+// (default 5 s, also for zero; negative is an error): meanwhile the stale
+// zone is served at once, so a hung directory holds one call at a time,
+// not every request.
+func WithRetryBackoff(d time.Duration) CacheOption {
+	return cacheOpt{"WithRetryBackoff", duration(d, defaultRetryBackoff, func(c *config, d time.Duration) { c.retryBackoff = d })}
 }
 
-// WithMaxResponseBytes bounds the body of a directory answer (default 16 KiB).
-func WithMaxResponseBytes(n int64) Option {
-	return Option{"WithMaxResponseBytes", optcheck.Set(n, optcheck.Positive, func(c *config, n int64) { c.maxBody = n })}
+// WithMaxResponseBytes bounds the body of a directory answer (default 16
+// KiB, also for zero; negative is an error).
+func WithMaxResponseBytes(n int64) HTTPDirectoryOption {
+	return httpDirOpt{"WithMaxResponseBytes", optcheck.Set(n, optcheck.NotNegative, func(c *config, n int64) { c.maxBody = orDefault(n, defaultMaxBody) })}
 }
 
 // WithRetryAfter sets the Retry-After of zone_directory_unavailable
-// (default 5 s).
-func WithRetryAfter(d time.Duration) Option {
-	return Option{"WithRetryAfter", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.retryAfter = d })}
+// (default 5 s, also for zero; negative is an error). Sub-second values
+// are rounded up to a second.
+func WithRetryAfter(d time.Duration) RetryAfterOption {
+	return RetryAfterOption{option{"WithRetryAfter", duration(d, defaultRetryAfter, func(c *config, d time.Duration) { c.retryAfter = d })}}
 }
 
-// WithCacheMaxAge sets the private cache lifetime of BaseURLHandler's
-// answers (default 60 s); zero or less sends Cache-Control: no-store.
-func WithCacheMaxAge(d time.Duration) Option {
-	return Option{"WithCacheMaxAge", func(c *config) error { c.maxAge = d; return nil }}
+// WithResponseMaxAge sets how long a client may keep NewBaseURLHandler's
+// answer (Cache-Control: private, max-age; default 60 s, also for zero;
+// negative is an error). WithoutResponseCaching sends no-store instead.
+func WithResponseMaxAge(d time.Duration) BaseURLOption {
+	return baseURLOpt{"WithResponseMaxAge", duration(d, defaultMaxAge, func(c *config, d time.Duration) { c.maxAge = d })}
+}
+
+// WithoutResponseCaching makes NewBaseURLHandler answer with
+// Cache-Control: no-store.
+func WithoutResponseCaching() BaseURLOption {
+	return baseURLOpt{"WithoutResponseCaching", func(c *config) error { c.maxAge = 0; return nil }}
 }
 
 // WithCanary sends a stable share of zone's companies to an alternate
-// gateway (see Canary), one canary per zone.
-func WithCanary(zone string, cn Canary) Option {
-	return Option{"WithCanary", func(c *config) error {
+// gateway (see Canary), one canary per zone. By default no zone has one.
+func WithCanary(zone string, cn Canary) RouterOption {
+	return routerOpt{"WithCanary", func(c *config) error {
 		switch {
 		case !ValidZoneName(zone):
 			return fmt.Errorf("invalid zone name %q", zone)
@@ -351,10 +509,12 @@ func WithCanary(zone string, cn Canary) Option {
 	}}
 }
 
-// WithFlags sets what evaluates the flags of canaries (Canary.Flag), such
-// as featureflag.Evaluator(client) for OpenFeature.
-func WithFlags(flags FlagFunc) Option {
-	return Option{"WithFlags", func(c *config) error { c.flags = flags; return nil }}
+// WithFlagEvaluator sets what evaluates the flags of canaries
+// (Canary.Flag), such as featureflag.Evaluator(client) for OpenFeature. By
+// default (also for nil) there is none, and a canary with a Flag is an
+// error.
+func WithFlagEvaluator(flags FlagFunc) RouterOption {
+	return routerOpt{"WithFlagEvaluator", func(c *config) error { c.flags = flags; return nil }}
 }
 
 // goIdentifier reports whether s can name a ServeMux wildcard: a Go

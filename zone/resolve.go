@@ -17,15 +17,18 @@ import (
 // An unknown company is a 404 company_unknown; a directory that cannot
 // answer is a 503 zone_directory_unavailable with Retry-After (WithRetryAfter).
 // A request without a company is a 400 company_missing naming the header of
-// WithHeader, unless WithOptional lets it through without a zone.
+// WithCompanyHeader, unless WithOptional lets it through without a zone.
 //
-// Options: WithOptional, WithRetryAfter, WithHeader. Any other option, or
-// an invalid value, panics here, at construction.
-func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
-	if dir == nil {
-		panic("zone: Resolve: nil Directory")
+// Options (ResolveOption): WithOptional, WithRetryAfter, WithCompanyHeader.
+// A nil dir or an invalid option is an error.
+func Resolve(dir Directory, opts ...ResolveOption) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("Resolve", opts, ResolveOption.resolveOption)
+	if err != nil {
+		return nil, err
 	}
-	c := mustConfig("Resolve", opts, resolveOptions)
+	if dir == nil {
+		return nil, errors.New("zone: Resolve: nil Directory")
+	}
 	retryAfter := retryAfterSeconds(c.retryAfter)
 	missing := companyMissing(c.header)
 	return func(next http.Handler) http.Handler {
@@ -48,7 +51,7 @@ func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
 			edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
 			next.ServeHTTP(w, zoneKey.Attach(r, z))
 		})
-	}
+	}, nil
 }
 
 // WriteLookupError answers a failed Directory.Lookup as Resolve does: 404

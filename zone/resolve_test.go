@@ -26,7 +26,7 @@ func TestResolve(t *testing.T) {
 	tests := []struct {
 		name       string
 		company    string
-		opts       []Option
+		opts       []ResolveOption
 		code       string
 		status     int
 		retryAfter string
@@ -34,9 +34,9 @@ func TestResolve(t *testing.T) {
 		{name: "known", company: "1", status: http.StatusNoContent},
 		{name: "unknown", company: "2", code: "company_unknown", status: http.StatusNotFound},
 		{name: "directory down", company: "3", code: "zone_directory_unavailable", status: http.StatusServiceUnavailable, retryAfter: "5"},
-		{name: "directory down, retry after", company: "3", opts: []Option{WithRetryAfter(1500 * time.Millisecond)}, code: "zone_directory_unavailable", status: 503, retryAfter: "2"},
+		{name: "directory down, retry after", company: "3", opts: []ResolveOption{WithRetryAfter(1500 * time.Millisecond)}, code: "zone_directory_unavailable", status: 503, retryAfter: "2"},
 		{name: "no company", code: "company_missing", status: http.StatusBadRequest},
-		{name: "no company, optional", opts: []Option{WithOptional()}, status: http.StatusNoContent},
+		{name: "no company, optional", opts: []ResolveOption{WithOptional()}, status: http.StatusNoContent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,7 +46,7 @@ func TestResolve(t *testing.T) {
 				req = req.WithContext(ContextWithCompany(req.Context(), tt.company))
 			}
 			rec := httptest.NewRecorder()
-			Resolve(dir, tt.opts...)(next).ServeHTTP(rec, req)
+			mustResolve(t, dir, tt.opts...)(next).ServeHTTP(rec, req)
 			if rec.Code != tt.status || problemCode(t, rec) != tt.code {
 				t.Fatalf("got %d %q, want %d %q", rec.Code, problemCode(t, rec), tt.status, tt.code)
 			}
@@ -75,7 +75,7 @@ func TestResolveClientGone(t *testing.T) {
 	ctx, cancel := context.WithCancel(ContextWithCompany(context.Background(), "1"))
 	cancel()
 	rec := httptest.NewRecorder()
-	Resolve(dir)(&okHandler{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil).WithContext(ctx))
+	mustResolve(t, dir)(&okHandler{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil).WithContext(ctx))
 	if got := problemCode(t, rec); got != "client_closed_request" {
 		t.Fatalf("code %q, want client_closed_request", got)
 	}
@@ -84,11 +84,11 @@ func TestResolveClientGone(t *testing.T) {
 func TestResolveLogsZone(t *testing.T) {
 	dir, _ := NewStaticDirectory(map[string]Zone{"1": us01})
 	for name, mw := range map[string]func(http.Handler) http.Handler{
-		"resolve": Resolve(dir),
+		"resolve": mustResolve(t, dir),
 	} {
 		var buf strings.Builder
 		next := &okHandler{}
-		h := edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))(DetectCompany()(mw(next)))
+		h := edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))(mustDetect(t)(mw(next)))
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/companies/1/x", nil))
 		if !strings.Contains(buf.String(), "zone=us01") || !strings.Contains(buf.String(), "company=1") {
 			t.Errorf("%s: log line %q lacks company and zone", name, buf.String())
@@ -103,9 +103,9 @@ func TestResolveLogsZone(t *testing.T) {
 func TestCompanyMissingNamesConfiguredHeader(t *testing.T) {
 	dir, _ := NewStaticDirectory(map[string]Zone{"42": us01})
 	for name, h := range map[string]http.Handler{
-		"DetectCompany":  DetectCompany(WithHeader("X-Tenant"))(&okHandler{}),
-		"Resolve":        Resolve(dir, WithHeader("X-Tenant"))(&okHandler{}),
-		"BaseURLHandler": BaseURLHandler(dir, WithHeader("X-Tenant")),
+		"DetectCompany":     mustDetect(t, WithCompanyHeader("X-Tenant"))(&okHandler{}),
+		"Resolve":           mustResolve(t, dir, WithCompanyHeader("X-Tenant"))(&okHandler{}),
+		"NewBaseURLHandler": mustBaseURL(t, dir, WithCompanyHeader("X-Tenant")),
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))

@@ -33,8 +33,8 @@ type Canary struct {
 	// stable hash of the company id.
 	Percent float64
 	// Flag, when set, names a boolean feature flag that decides instead,
-	// evaluated by the FlagFunc of WithFlags (featureflag.Evaluator for
-	// OpenFeature); the hash's choice is its fallback.
+	// evaluated by the FlagFunc of WithFlagEvaluator (featureflag.Evaluator
+	// for OpenFeature); the hash's choice is its fallback.
 	Flag string
 }
 
@@ -64,10 +64,11 @@ type route struct {
 }
 
 // NewRouter returns a router to the gateways reached through endpoints,
-// keyed by zone name. Options: WithCanary, WithFlags, WithTrust (forwarded
-// X-Forwarded-For chains of trusted hops are kept), WithLogger.
-func NewRouter(endpoints map[string]Endpoint, opts ...Option) (*Router, error) {
-	c, err := newConfig("NewRouter", opts, routerOptions)
+// keyed by zone name. Options (RouterOption): WithCanary, WithFlagEvaluator,
+// WithTrust (forwarded X-Forwarded-For chains of trusted hops are kept),
+// WithLogger.
+func NewRouter(endpoints map[string]Endpoint, opts ...RouterOption) (*Router, error) {
+	c, err := newConfig("NewRouter", opts, RouterOption.routerOption)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +89,7 @@ func NewRouter(endpoints map[string]Endpoint, opts ...Option) (*Router, error) {
 			return nil, fmt.Errorf("zone: router: canary for zone %q without a gateway", name)
 		}
 		if cn.Flag != "" && c.flags == nil {
-			return nil, fmt.Errorf("zone: router: canary flag %q for zone %q needs WithFlags", cn.Flag, name)
+			return nil, fmt.Errorf("zone: router: canary flag %q for zone %q needs WithFlagEvaluator", cn.Flag, name)
 		}
 		canary, err := newGatewayProxy(name, cn.Endpoint, c)
 		if err != nil {

@@ -159,7 +159,7 @@ func TestRouterCanaryByFlag(t *testing.T) {
 		return CompanyFromContext(r.Context()) == "7"
 	}
 	rt, err := NewRouter(map[string]Endpoint{"us01": {Transport: edge.Binding(main)}},
-		WithFlags(flags),
+		WithFlagEvaluator(flags),
 		WithCanary("us01", Canary{Endpoint: Endpoint{Transport: edge.Binding(canary)}, Flag: "canary-us01"}))
 	if err != nil {
 		t.Fatal(err)
@@ -179,17 +179,17 @@ func TestNewRouterRejects(t *testing.T) {
 	bind := Endpoint{Transport: edge.Binding(http.NotFoundHandler())}
 	for name, tc := range map[string]struct {
 		gws  map[string]Endpoint
-		opts []Option
+		opts []RouterOption
 	}{
 		"no gateways":          {gws: nil},
 		"bad zone name":        {gws: map[string]Endpoint{"US 01": bind}},
 		"no URL nor transport": {gws: map[string]Endpoint{"us01": {}}},
 		"relative URL":         {gws: map[string]Endpoint{"us01": {URL: "/gw"}}},
 		"ftp URL":              {gws: map[string]Endpoint{"us01": {URL: "ftp://gw"}}},
-		"canary without zone":  {gws: map[string]Endpoint{"us01": bind}, opts: []Option{WithCanary("us02", Canary{Endpoint: bind})}},
-		"canary percent":       {gws: map[string]Endpoint{"us01": bind}, opts: []Option{WithCanary("us01", Canary{Endpoint: bind, Percent: 101})}},
+		"canary without zone":  {gws: map[string]Endpoint{"us01": bind}, opts: []RouterOption{WithCanary("us02", Canary{Endpoint: bind})}},
+		"canary percent":       {gws: map[string]Endpoint{"us01": bind}, opts: []RouterOption{WithCanary("us01", Canary{Endpoint: bind, Percent: 101})}},
 		"canary flag, no client": {gws: map[string]Endpoint{"us01": bind},
-			opts: []Option{WithCanary("us01", Canary{Endpoint: bind, Flag: "f"})}},
+			opts: []RouterOption{WithCanary("us01", Canary{Endpoint: bind, Flag: "f"})}},
 	} {
 		if _, err := NewRouter(tc.gws, tc.opts...); err == nil {
 			t.Errorf("%s: no error", name)

@@ -22,11 +22,11 @@ type StaticDirectory struct {
 
 // NewStaticDirectory returns a directory of companies, keyed by company id.
 // Every id must pass the company id check (ValidCompanyID unless
-// WithValidator says otherwise, for UUID or slug tenants) and every zone must
+// WithCompanyValidator says otherwise, for UUID or slug tenants) and every zone must
 // be valid (a zone name and an absolute http(s) web base URL). The map is
-// copied. Options: WithValidator.
-func NewStaticDirectory(companies map[string]Zone, opts ...Option) (*StaticDirectory, error) {
-	c, err := newConfig("NewStaticDirectory", opts, staticOptions)
+// copied. Options (StaticDirectoryOption): WithCompanyValidator.
+func NewStaticDirectory(companies map[string]Zone, opts ...StaticDirectoryOption) (*StaticDirectory, error) {
+	c, err := newConfig("NewStaticDirectory", opts, StaticDirectoryOption.staticDirectoryOption)
 	if err != nil {
 		return nil, err
 	}
@@ -55,9 +55,9 @@ func newStaticDirectory(companies map[string]Zone, c *config) (*StaticDirectory,
 // It is read strictly, so that a typo cannot silently drop or move a zone:
 // unknown fields, a company or a field named twice, `null`, invalid UTF-8,
 // data after the object and a document over MaxDirectoryBytes are errors.
-// Options: WithValidator.
-func ReadStaticDirectory(r io.Reader, opts ...Option) (*StaticDirectory, error) {
-	c, err := newConfig("ReadStaticDirectory", opts, staticOptions)
+// Options (StaticDirectoryOption): WithCompanyValidator.
+func ReadStaticDirectory(r io.Reader, opts ...StaticDirectoryOption) (*StaticDirectory, error) {
+	c, err := newConfig("ReadStaticDirectory", opts, StaticDirectoryOption.staticDirectoryOption)
 	if err != nil {
 		return nil, err
 	}
@@ -73,9 +73,9 @@ func readStaticDirectory(r io.Reader, c *config) (*StaticDirectory, error) {
 }
 
 // LoadStaticDirectory reads a directory from the JSON file at path (see
-// ReadStaticDirectory). Options: WithValidator.
-func LoadStaticDirectory(path string, opts ...Option) (*StaticDirectory, error) {
-	c, err := newConfig("LoadStaticDirectory", opts, staticOptions)
+// ReadStaticDirectory). Options (StaticDirectoryOption): WithCompanyValidator.
+func LoadStaticDirectory(path string, opts ...StaticDirectoryOption) (*StaticDirectory, error) {
+	c, err := newConfig("LoadStaticDirectory", opts, StaticDirectoryOption.staticDirectoryOption)
 	if err != nil {
 		return nil, err
 	}

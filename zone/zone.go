@@ -42,8 +42,8 @@ const (
 // Problems this package answers with. Tests and clients branch on the code.
 var (
 	// ErrCompanyMissing: no company was named where one is required. Its
-	// detail names DefaultHeader; a constructor given another header with
-	// WithHeader names that one instead, under the same code.
+	// detail names DefaultCompanyHeader; a constructor given another header with
+	// WithCompanyHeader names that one instead, under the same code.
 	ErrCompanyMissing = edge.NewProblem(http.StatusBadRequest, "company_missing", "Missing Procore-Company-Id header!")
 	// ErrCompanyInvalid: the company id is not a valid id.
 	ErrCompanyInvalid = edge.NewProblem(http.StatusBadRequest, "company_invalid", "The company id is not valid.")

@@ -22,7 +22,7 @@ var Zones = []string{"us01", "us02", "uk01"}
 // web_base_url replaced by webBaseURLs[zone] where that is set: a topology
 // listening on other ports than 8081–8083 points clients at its own zone
 // gateways. opts are further options of the CachingDirectory.
-func EmbeddedDirectory(webBaseURLs map[string]string, opts ...zone.Option) (*zone.CachingDirectory, error) {
+func EmbeddedDirectory(webBaseURLs map[string]string, opts ...zone.CacheOption) (*zone.CachingDirectory, error) {
 	var companies map[string]zone.Zone
 	if err := json.Unmarshal(directoryJSON, &companies); err != nil {
 		return nil, fmt.Errorf("reference: directory: %w", err)
@@ -43,7 +43,7 @@ func EmbeddedDirectory(webBaseURLs map[string]string, opts ...zone.Option) (*zon
 // LoadDirectory returns the zone directory in the JSON file at path, or the
 // embedded one of the examples when path is empty, behind a CachingDirectory
 // as on every hot path. opts are further options of the CachingDirectory.
-func LoadDirectory(path string, opts ...zone.Option) (*zone.CachingDirectory, error) {
+func LoadDirectory(path string, opts ...zone.CacheOption) (*zone.CachingDirectory, error) {
 	var (
 		dir *zone.StaticDirectory
 		err error

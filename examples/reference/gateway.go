@@ -144,16 +144,20 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	}
 	pages = edge.SecurityHeaders(edge.WithCSP(csp))(pages) // CSP with a nonce, HSTS, nosniff, Referrer-Policy
 
-	build := func(trust edge.Trust, public bool) http.Handler {
+	build := func(trust edge.Trust, public bool) (http.Handler, error) {
+		// A company is optional here only so that the passport gateway
+		// can answer: it refuses a missing company on every route but
+		// the declared company-less ones, and another zone's company.
+		detect, err := zone.DetectCompany(zone.WithTrust(trust), zone.WithOptional())
+		if err != nil {
+			return nil, err
+		}
 		health, _ := edge.NewHealth(nil) // no checks: cannot fail
 		own := http.NewServeMux()
 		own.Handle("GET /health", health.Live())
 		own.Handle(PagesPrefix, pages)
 		api := edge.Chain(
-			// A company is optional here only so that the passport gateway
-			// can answer: it refuses a missing company on every route but
-			// the declared company-less ones, and another zone's company.
-			zone.DetectCompany(zone.WithTrust(trust), zone.WithOptional()),
+			detect,
 			passports.Middleware, // session → passport and the checked company, for this zone only
 			clientScheme(trust),
 		)(upstream)
@@ -182,13 +186,17 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 			edge.Recover(log),
 			edge.StripInternal(trusted),
 			tracing.Route,
-		)(mux)
+		)(mux), nil
 	}
-	return &Gateway{
-		Public:    build(edge.TrustNone, true),
-		Internal:  build(cfg.Trust, false),
-		passports: passports,
-	}, nil
+	public, err := build(edge.TrustNone, true)
+	if err != nil {
+		return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, err)
+	}
+	internal, err := build(cfg.Trust, false)
+	if err != nil {
+		return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, err)
+	}
+	return &Gateway{Public: public, Internal: internal, passports: passports}, nil
 }
 
 // isLogin matches the sign-in route, which needs no session.

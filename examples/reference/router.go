@@ -39,8 +39,20 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	baseURL := zone.DetectCompany()(zone.BaseURLHandler(cfg.Directory))
-	routed := edge.Chain(zone.DetectCompany(), zone.Resolve(cfg.Directory))(router)
+	detect, err := zone.DetectCompany()
+	if err != nil {
+		return nil, err
+	}
+	resolve, err := zone.Resolve(cfg.Directory)
+	if err != nil {
+		return nil, err
+	}
+	baseURLHandler, err := zone.NewBaseURLHandler(cfg.Directory)
+	if err != nil {
+		return nil, err
+	}
+	baseURL := detect(baseURLHandler)
+	routed := edge.Chain(detect, resolve)(router)
 	// One route of its own and everything else to the cells: a ServeMux
 	// with a "/" catch-all would cost ~9 allocations per routed request
 	// (it matches twice, the second time for a trailing-slash redirect)
@@ -80,7 +92,7 @@ func CORS(origins []string, expose ...string) func(http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins:   origins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", zone.DefaultHeader, edge.RequestIDHeader},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", zone.DefaultCompanyHeader, edge.RequestIDHeader},
 		ExposedHeaders:   append([]string{edge.RequestIDHeader}, expose...),
 		AllowCredentials: true,
 		MaxAge:           600,

@@ -38,7 +38,11 @@ func newReplica(t *testing.T, srv *redistest.Server, issuer *passport.Issuer) re
 	}
 	t.Cleanup(st.Subscribe(gw.Revoked))
 	cell := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
-	return replica{st, edge.Chain(zone.DetectCompany(), gw.Middleware)(cell)}
+	detect, err := zone.DetectCompany()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return replica{st, edge.Chain(detect, gw.Middleware)(cell)}
 }
 
 func (r replica) do(token string) *httptest.ResponseRecorder {

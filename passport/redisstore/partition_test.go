@@ -44,7 +44,11 @@ func newWatcher(t *testing.T, notices, authStore *redisstore.Store, issuer *pass
 	}
 	t.Cleanup(gw.Watch(notices))
 	cell := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
-	return watcher{replica{notices, edge.Chain(zone.DetectCompany(), gw.Middleware)(cell)}, mints}
+	detect, err := zone.DetectCompany()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return watcher{replica{notices, edge.Chain(detect, gw.Middleware)(cell)}, mints}
 }
 
 func newIssuer(t *testing.T) *passport.Issuer {

@@ -9,7 +9,9 @@
 //
 //	client := openfeature.NewDefaultClient()
 //	router, err := zone.NewRouter(gateways,
-//		zone.WithFlags(featureflag.Evaluator(client)),
+//		zone.WithFlagEvaluator(featureflag.Evaluator(client)),
 //		zone.WithCanary("us01", zone.Canary{Endpoint: next, Percent: 5, Flag: "canary-us01"}))
-//	handler := edge.Chain(zone.DetectCompany(), zone.Resolve(dir), featureflag.Targeting())(router)
+//	detect, err := zone.DetectCompany()
+//	resolve, err := zone.Resolve(dir)
+//	handler := edge.Chain(detect, resolve, featureflag.Targeting())(router)
 package featureflag

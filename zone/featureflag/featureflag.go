@@ -43,9 +43,9 @@ func EvaluationContext(ctx context.Context) openfeature.EvaluationContext {
 }
 
 // Evaluator returns the zone.FlagFunc that evaluates a canary's boolean
-// flag (zone.Canary.Flag) with client, for zone.WithFlags: the request's
-// EvaluationContext is the targeting, and fallback is the answer when the
-// flag cannot be evaluated.
+// flag (zone.Canary.Flag) with client, for zone.WithFlagEvaluator: the
+// request's EvaluationContext is the targeting, and fallback is the answer
+// when the flag cannot be evaluated.
 func Evaluator(client *openfeature.Client) zone.FlagFunc {
 	return func(r *http.Request, flag string, fallback bool) bool {
 		ctx := r.Context()

@@ -44,7 +44,7 @@ func TestEvaluatorPicksCanary(t *testing.T) {
 		}))}
 	}
 	rt, err := zone.NewRouter(map[string]zone.Endpoint{"us01": named("main")},
-		zone.WithFlags(Evaluator(client)),
+		zone.WithFlagEvaluator(Evaluator(client)),
 		zone.WithCanary("us01", zone.Canary{Endpoint: named("canary"), Flag: "canary-us01"}))
 	if err != nil {
 		t.Fatal(err)

@@ -15,5 +15,5 @@
 // names a company cannot spend the budget of the company's users:
 //
 //	limit, err := ratelimit.New(50, 100) // 50 requests/s, bursts of 100, per company
-//	handler := edge.Chain(zone.DetectCompany(), gw.Middleware, limit)(cell)
+//	handler := edge.Chain(detect, gw.Middleware, limit)(cell) // detect from zone.DetectCompany()
 package ratelimit

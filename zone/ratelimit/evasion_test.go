@@ -136,9 +136,12 @@ func TestAnonymousPrefixesConfigurable(t *testing.T) {
 	if got := l.passed([]req{{addr: "192.0.3.1:1"}, {addr: "[2001:db8:2::1]:1"}}); got != 2 {
 		t.Fatalf("the next /24 or /48 was limited")
 	}
-	for _, o := range []Option{WithIPv4Prefix(33), WithIPv4Prefix(-1), WithIPv6Prefix(129)} {
-		if _, err := New(1, 1, o); err == nil || !strings.HasPrefix(err.Error(), "ratelimit: New: "+o.Name()+": ") {
-			t.Errorf("New(%s) = %v, want an error naming it", o.Name(), err)
+	for _, o := range []PrefixOption{WithIPv4Prefix(33), WithIPv4Prefix(-1), WithIPv6Prefix(129)} {
+		if _, err := New(1, 1, o); err == nil || !strings.HasPrefix(err.Error(), "ratelimit: New: "+o.o.name+": ") {
+			t.Errorf("New(%s) = %v, want an error naming it", o.o.name, err)
+		}
+		if _, err := NewKeyFunc(o); err == nil || !strings.HasPrefix(err.Error(), "ratelimit: NewKeyFunc: "+o.o.name+": ") {
+			t.Errorf("NewKeyFunc(%s) = %v, want an error naming it", o.o.name, err)
 		}
 	}
 }
@@ -246,7 +249,7 @@ func TestPrincipalLimitSharesTheCompanyBudget(t *testing.T) {
 	}
 	for _, o := range []Option{WithPrincipalLimit(2, 1), WithPrincipalLimit(1, 4), WithPrincipalLimit(1, 0), WithPrincipalLimit(0, 1), WithPrincipalLimit(-1, 1)} {
 		if _, err := New(1, 3, o); err == nil {
-			t.Errorf("New(1, 3, %s) took a share it cannot have", o.Name())
+			t.Errorf("New(1, 3, %v) took a share it cannot have", o)
 		}
 	}
 	if _, err := New(1, 3, WithPrincipalLimit(0, 0)); err != nil {
@@ -254,22 +257,23 @@ func TestPrincipalLimitSharesTheCompanyBudget(t *testing.T) {
 	}
 }
 
-// The key options belong to the default key: beside WithKey they would
-// be ignored, so New refuses them; NewKey reads only them.
+// The key options belong to the default key: beside WithKeyFunc they
+// would be ignored, so New refuses them; NewKeyFunc reads only them (and
+// any other option does not compile: TestMisplacedOptionsDoNotCompile).
 func TestKeyOptions(t *testing.T) {
-	custom := WithKey(func(*http.Request) string { return "k" })
-	for _, o := range []Option{WithIPv4Prefix(24), WithIPv6Prefix(48), WithTrust(edge.TrustBinding)} {
+	custom := WithKeyFunc(func(*http.Request) string { return "k" })
+	for _, o := range []interface {
+		Option
+		KeyFuncOption
+	}{WithIPv4Prefix(24), WithIPv6Prefix(48), WithTrust(edge.TrustBinding)} {
 		if _, err := New(1, 1, custom, o); err == nil {
-			t.Errorf("New took WithKey and %s", o.Name())
+			t.Errorf("New took WithKeyFunc and %v", o)
 		}
-		if _, err := NewKey(o); err != nil {
-			t.Errorf("NewKey(%s): %v", o.Name(), err)
+		if _, err := NewKeyFunc(o); err != nil {
+			t.Errorf("NewKeyFunc(%v): %v", o, err)
 		}
 	}
-	if _, err := NewKey(WithClock(time.Now)); err == nil || err.Error() != "ratelimit: NewKey does not take option WithClock" {
-		t.Errorf("NewKey(WithClock) = %v", err)
-	}
-	key, err := NewKey(WithIPv6Prefix(56))
+	key, err := NewKeyFunc(WithIPv6Prefix(56))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ const (
 	DefaultIPv6Prefix = 64 // WithIPv6Prefix
 )
 
-// DefaultKey is the key New counts r under unless WithKey, with the
-// default address prefixes and no trusted hop (see NewKey):
+// DefaultKey is the key New counts r under unless WithKeyFunc, with the
+// default address prefixes and no trusted hop (see NewKeyFunc):
 //
 //   - a request with an authenticated principal (edge.PrincipalFromContext)
 //     and a company counts against the company's budget, shared by all its
@@ -37,11 +37,11 @@ func DefaultKey(r *http.Request) string { return defaultKeyer.key(r) }
 
 var defaultKeyer = keyer{v4: DefaultIPv4Prefix, v6: DefaultIPv6Prefix, trust: edge.TrustNone}
 
-// NewKey returns DefaultKey with other address prefixes or a trusted hop,
-// for New's WithKey or redisrate's. Options: WithIPv4Prefix,
-// WithIPv6Prefix, WithTrust.
-func NewKey(opts ...Option) (func(*http.Request) string, error) {
-	c, err := newConfig("NewKey", opts, keyOptions)
+// NewKeyFunc returns DefaultKey with other address prefixes or a trusted
+// hop, for New's WithKeyFunc or redisrate's. Options (KeyFuncOption):
+// WithIPv4Prefix, WithIPv6Prefix, WithTrust.
+func NewKeyFunc(opts ...KeyFuncOption) (func(*http.Request) string, error) {
+	c, err := newConfig("NewKeyFunc", opts, KeyFuncOption.keyFuncOption)
 	if err != nil {
 		return nil, err
 	}
@@ -94,20 +94,20 @@ func principalKey(r *http.Request) string {
 }
 
 // WithIPv4Prefix sets how many leading bits of an anonymous client's IPv4
-// address it is counted under (New, NewKey): 24 puts a /24 in one bucket.
-// The default is DefaultIPv4Prefix; zero means the default; anything
-// outside [0, 32] is an error.
-func WithIPv4Prefix(bits int) Option {
-	return Option{"WithIPv4Prefix", prefixBits(bits, 32, DefaultIPv4Prefix, func(c *config, b int) { c.keyer.v4 = b })}
+// address it is counted under (New, NewKeyFunc): 24 puts a /24 in one
+// bucket. The default is DefaultIPv4Prefix; zero means the default;
+// anything outside [0, 32] is an error.
+func WithIPv4Prefix(bits int) PrefixOption {
+	return PrefixOption{option{"WithIPv4Prefix", prefixBits(bits, 32, DefaultIPv4Prefix, func(c *config, b int) { c.keyer.v4 = b })}}
 }
 
 // WithIPv6Prefix sets how many leading bits of an anonymous client's IPv6
-// address it is counted under (New, NewKey): 48 puts a site's /48 in one
-// bucket. The default is DefaultIPv6Prefix; zero means the default;
+// address it is counted under (New, NewKeyFunc): 48 puts a site's /48 in
+// one bucket. The default is DefaultIPv6Prefix; zero means the default;
 // anything outside [0, 128] is an error. Above 64 a single host, which
 // usually holds a whole /64, can spread over many buckets.
-func WithIPv6Prefix(bits int) Option {
-	return Option{"WithIPv6Prefix", prefixBits(bits, 128, DefaultIPv6Prefix, func(c *config, b int) { c.keyer.v6 = b })}
+func WithIPv6Prefix(bits int) PrefixOption {
+	return PrefixOption{option{"WithIPv6Prefix", prefixBits(bits, 128, DefaultIPv6Prefix, func(c *config, b int) { c.keyer.v6 = b })}}
 }
 
 func prefixBits(bits, size, def int, set func(*config, int)) func(*config) error {
@@ -126,16 +126,16 @@ func prefixBits(bits, size, def int, set func(*config, int)) func(*config) error
 
 // WithTrust sets which requests arrive from a trusted hop, such as
 // edge.TrustBinding behind a router that forwards through an edge.Binding
-// (New, NewKey). For those, an anonymous client's address is the last
+// (New, NewKeyFunc). For those, an anonymous client's address is the last
 // X-Forwarded-For entry, the one that hop's edge.Proxy appended; for every
 // other request it is r.RemoteAddr and forwarding headers are ignored, as
 // anyone can write them. The default (also for nil) trusts nothing.
-func WithTrust(t edge.Trust) Option {
-	return Option{"WithTrust", func(c *config) error {
+func WithTrust(t edge.Trust) TrustOption {
+	return TrustOption{option{"WithTrust", func(c *config) error {
 		if t != nil {
 			c.keyer.trust = t
 		}
 		c.keyerSet = true
 		return nil
-	}}
+	}}}
 }

@@ -25,7 +25,7 @@ type Observer interface {
 // WithObserver makes New's middleware tell o every decision. The default
 // (or nil) is no observer.
 func WithObserver(o Observer) Option {
-	return Option{"WithObserver", func(c *config) error { c.observer = o; return nil }}
+	return newOpt{"WithObserver", func(c *config) error { c.observer = o; return nil }}
 }
 
 func (c *config) observe(ctx context.Context, allowed bool) {

@@ -20,7 +20,7 @@ var ErrRateLimited = edge.NewProblem(http.StatusTooManyRequests, "rate_limited",
 
 // New limits each key to limit requests per second with bursts of
 // burst, a token bucket per key kept in an LRU of WithMaxLimiters entries.
-// The key is DefaultKey unless WithKey: the company, whose budget all its
+// The key is DefaultKey unless WithKeyFunc: the company, whose budget all its
 // authenticated principals share, or the client's address (by prefix)
 // when anonymous, whatever company the request names. So a client that
 // merely names another tenant's company drains only its own bucket, never
@@ -41,10 +41,10 @@ var ErrRateLimited = edge.NewProblem(http.StatusTooManyRequests, "rate_limited",
 // request is a 429 rate_limited with Retry-After. Time comes from
 // WithClock.
 //
-// Options: WithClock, WithMaxLimiters, WithKey, WithObserver,
+// Options (Option): WithClock, WithMaxLimiters, WithKeyFunc, WithObserver,
 // WithPrincipalLimit, WithIPv4Prefix, WithIPv6Prefix, WithTrust.
 func New(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
-	c, err := newConfig("New", opts, newOptions)
+	c, err := newConfig("New", opts, Option.newOption)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func New(limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.H
 	}
 	switch {
 	case c.key != nil && c.keyerSet:
-		return nil, errors.New("ratelimit: New: WithIPv4Prefix, WithIPv6Prefix and WithTrust shape the default key; with WithKey pass them to NewKey")
+		return nil, errors.New("ratelimit: New: WithIPv4Prefix, WithIPv6Prefix and WithTrust shape the default key; with WithKeyFunc pass them to NewKeyFunc")
 	case c.key == nil:
 		c.key = c.keyer.key
 	}
@@ -160,25 +160,40 @@ func ceilSeconds(s float64) string {
 	return strconv.FormatInt(int64(math.Ceil(max(s, 0))), 10)
 }
 
-// Option configures New and NewKey. Each constructor's doc lists the
-// options it reads: an option given to a constructor that does not read it
-// (WithClock to NewKey), an invalid value or the zero Option is an error at
-// construction naming constructor and option, never silently ignored.
-type Option struct {
+// option is one option: its name, for errors, and what it does to the
+// config.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithClock".
-func (o Option) Name() string { return o.name }
+// Option configures New. An option New does not read (one of NewKeyFunc's
+// only) does not compile; a nil option, the zero value of PrefixOption or
+// TrustOption, or an invalid value is an error at construction naming the
+// option.
+type Option interface{ newOption() option }
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// KeyFuncOption configures NewKeyFunc: WithIPv4Prefix, WithIPv6Prefix and
+// WithTrust, which New reads too.
+type KeyFuncOption interface{ keyFuncOption() option }
 
-// The options each constructor reads.
-var (
-	keyOptions = []string{"WithIPv4Prefix", "WithIPv6Prefix", "WithTrust"}
-	newOptions = append([]string{"WithClock", "WithMaxLimiters", "WithKey", "WithObserver", "WithPrincipalLimit"}, keyOptions...)
-)
+// newOpt is an option that only New reads.
+type newOpt option
+
+func (o newOpt) newOption() option { return option(o) }
+
+// PrefixOption is WithIPv4Prefix's and WithIPv6Prefix's: an option of New
+// and NewKeyFunc.
+type PrefixOption struct{ o option }
+
+func (o PrefixOption) newOption() option     { return o.o }
+func (o PrefixOption) keyFuncOption() option { return o.o }
+
+// TrustOption is WithTrust's: an option of New and NewKeyFunc.
+type TrustOption struct{ o option }
+
+func (o TrustOption) newOption() option     { return o.o }
+func (o TrustOption) keyFuncOption() option { return o.o }
 
 type config struct {
 	now         func() time.Time
@@ -193,19 +208,30 @@ type config struct {
 	observer Observer
 }
 
-// newConfig applies opts over the defaults for the constructor ctor,
-// which reads only the options named in reads.
-func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
-	c := &config{now: time.Now, maxLimiters: 100_000, keyer: defaultKeyer}
-	if err := optcheck.Apply(c, "ratelimit", ctor, opts, reads, Option.parts); err != nil {
+// DefaultMaxLimiters is how many buckets New keeps unless WithMaxLimiters.
+const DefaultMaxLimiters = 100_000
+
+// newConfig applies opts, taken apart by get, over the defaults for the
+// constructor ctor.
+func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error) {
+	c := &config{now: time.Now, maxLimiters: DefaultMaxLimiters, keyer: defaultKeyer}
+	parts := func(o O) (string, func(*config) error) {
+		if any(o) == nil {
+			return "", nil // a nil option is refused as the zero one is
+		}
+		op := get(o)
+		return op.name, op.apply
+	}
+	if err := optcheck.ApplyAll(c, "ratelimit", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// WithClock sets the clock buckets refill by, for tests (default time.Now).
+// WithClock sets the clock buckets refill by, for tests (default, also for
+// nil, time.Now).
 func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", func(c *config) error {
+	return newOpt{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
@@ -213,18 +239,25 @@ func WithClock(now func() time.Time) Option {
 	}}
 }
 
-// WithMaxLimiters bounds the buckets kept (default 100,000); the least
-// recently used is dropped first.
+// WithMaxLimiters bounds the buckets kept (default DefaultMaxLimiters,
+// also for zero; negative is an error); the least recently used is
+// dropped first.
 func WithMaxLimiters(n int) Option {
-	return Option{"WithMaxLimiters", optcheck.Set(n, optcheck.Positive, func(c *config, n int) { c.maxLimiters = n })}
+	return newOpt{"WithMaxLimiters", optcheck.Set(n, optcheck.NotNegative, func(c *config, n int) {
+		if n == 0 {
+			n = DefaultMaxLimiters
+		}
+		c.maxLimiters = n
+	})}
 }
 
-// WithKey replaces DefaultKey (also the default for nil) as what New counts
-// a request under; NewKey makes DefaultKey with other address prefixes or
-// trust. Key on something authenticated: a key taken from what the client
-// sends lets anyone spend another's budget, or get a new one per request.
-func WithKey(key func(*http.Request) string) Option {
-	return Option{"WithKey", func(c *config) error {
+// WithKeyFunc replaces DefaultKey (also the default for nil) as the
+// function that gives the key New counts a request under; NewKeyFunc makes
+// DefaultKey with other address prefixes or trust. Key on something
+// authenticated: a key taken from what the client sends lets anyone spend
+// another's budget, or get a new one per request.
+func WithKeyFunc(key func(*http.Request) string) Option {
+	return newOpt{"WithKeyFunc", func(c *config) error {
 		c.key = key
 		return nil
 	}}
@@ -239,7 +272,7 @@ func WithKey(key func(*http.Request) string) Option {
 // default (and for zero limit and burst) there is none; a limit or burst
 // above New's, or one of the two zero, is an error.
 func WithPrincipalLimit(limit rate.Limit, burst int) Option {
-	return Option{"WithPrincipalLimit", func(c *config) error {
+	return newOpt{"WithPrincipalLimit", func(c *config) error {
 		switch {
 		case limit == 0 && burst == 0:
 		case !finite(limit) || burst < 1:

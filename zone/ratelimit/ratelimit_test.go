@@ -112,11 +112,20 @@ func TestRateLimitRejects(t *testing.T) {
 		limit rate.Limit
 		burst int
 		opts  []Option
-	}{{0, 1, nil}, {1, 0, nil}, {rate.Inf, 1, nil}, {1, 1, []Option{WithMaxLimiters(0)}},
-		{1, 1, []Option{WithMaxLimiters(-1)}}, {1, 1, []Option{{}}}} {
+	}{{0, 1, nil}, {1, 0, nil}, {rate.Inf, 1, nil}, {1, 1, []Option{WithMaxLimiters(-1)}},
+		{1, 1, []Option{nil}}, {1, 1, []Option{PrefixOption{}}}, {1, 1, []Option{TrustOption{}}}} {
 		if _, err := New(tc.limit, tc.burst, tc.opts...); err == nil {
-			t.Errorf("New(%v, %d): no error", tc.limit, tc.burst)
+			t.Errorf("New(%v, %d, %v): no error", tc.limit, tc.burst, tc.opts)
 		}
+	}
+	for _, o := range []KeyFuncOption{nil, PrefixOption{}, TrustOption{}} {
+		if _, err := NewKeyFunc(o); err == nil || err.Error() != "ratelimit: NewKeyFunc: zero Option" {
+			t.Errorf("NewKeyFunc(%#v) = %v", o, err)
+		}
+	}
+	// Zero is the default.
+	if _, err := New(1, 1, WithMaxLimiters(0), WithClock(nil), WithKeyFunc(nil), WithObserver(nil)); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -38,7 +38,7 @@ type Notices struct {
 // Defaults, each overridable by the option named beside it.
 const (
 	DefaultChannel      = "cellgate:directory" // WithChannel
-	DefaultPingInterval = 5 * time.Second      // WithPingInterval
+	DefaultPingTimeout  = 5 * time.Second      // WithPingTimeout
 	DefaultNoticeBound  = time.Second          // WithNoticeBound
 	DefaultNoticeMaxAge = 10 * time.Minute     // WithNoticeKey
 )
@@ -50,14 +50,21 @@ const publishTimeout = time.Second
 const minKey = 32
 
 // New returns Notices on client (single node, Sentinel or Cluster). The
-// client stays the caller's: Close does not close it. Options:
-// WithChannel, WithPingInterval, WithNoticeBound, WithNoticeKey, WithClock.
+// client stays the caller's: Close does not close it. Options: WithChannel,
+// WithPingTimeout, WithNoticeBound, WithNoticeKey, WithClock.
 func New(client redis.UniversalClient, opts ...Option) (*Notices, error) {
 	if client == nil {
 		return nil, errors.New("redisnotice: nil client")
 	}
-	c := &config{channel: DefaultChannel, ping: DefaultPingInterval, bound: DefaultNoticeBound, maxAge: DefaultNoticeMaxAge, now: time.Now}
-	if err := optcheck.ApplyAll(c, "redisnotice", "New", opts, Option.parts); err != nil {
+	c := &config{channel: DefaultChannel, ping: DefaultPingTimeout, bound: DefaultNoticeBound, maxAge: DefaultNoticeMaxAge, now: time.Now}
+	parts := func(o Option) (string, func(*config) error) {
+		if o == nil {
+			return "", nil // a nil option is refused as the zero one is
+		}
+		op := o.newOption()
+		return op.name, op.apply
+	}
+	if err := optcheck.ApplyAll(c, "redisnotice", "New", opts, parts); err != nil {
 		return nil, err
 	}
 	var o *redissub.Opener
@@ -203,19 +210,24 @@ func (n *Notices) each(fn func(*zone.CachingDirectory)) {
 	}
 }
 
-// Option configures New, the one constructor of this package, which reads
-// every option. An invalid value, or the zero Option, is an error from New
-// naming the option (for example "redisnotice: New: WithChannel: empty
-// channel"), never silently ignored.
-type Option struct {
+// option is one option: its name, for errors, and what it does to the
+// config.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithChannel".
-func (o Option) Name() string { return o.name }
+// Option configures New, the one constructor of this package, which reads
+// every option; another package's option (zone.WithClock) does not
+// compile. A nil option or an invalid value is an error from New naming
+// the option (for example "redisnotice: New: WithNoticeKey: key has 16
+// bytes, want at least 32"), never silently ignored.
+type Option interface{ newOption() option }
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// opt is an Option.
+type opt option
+
+func (o opt) newOption() option { return option(o) }
 
 type config struct {
 	channel string
@@ -229,7 +241,7 @@ type config struct {
 // WithClock sets the clock that notice times and the notice bound are
 // read from. The default (or nil) is time.Now.
 func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", func(c *config) error {
+	return opt{"WithClock", func(c *config) error {
 		if now == nil {
 			now = time.Now
 		}
@@ -238,25 +250,29 @@ func WithClock(now func() time.Time) Option {
 	}}
 }
 
-// WithChannel sets the pub/sub channel (default "cellgate:directory").
-// Every process that must see a notice uses the same channel. The empty
-// channel is an error.
+// WithChannel sets the pub/sub channel (default DefaultChannel, also for
+// ""). Every process that must see a notice uses the same channel.
 func WithChannel(channel string) Option {
-	return Option{"WithChannel", func(c *config) error {
+	return opt{"WithChannel", func(c *config) error {
 		if channel == "" {
-			return errors.New("empty channel")
+			channel = DefaultChannel
 		}
 		c.channel = channel
 		return nil
 	}}
 }
 
-// WithPingInterval sets how long a heartbeat on the notice connection may
+// WithPingTimeout sets how long a heartbeat on the notice connection may
 // go unanswered before the connection is taken for dead and replaced
-// (default five seconds); the heartbeat itself is sent every quarter of
-// WithNoticeBound. Zero or less is an error.
-func WithPingInterval(d time.Duration) Option {
-	return Option{"WithPingInterval", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.ping = d })}
+// (default DefaultPingTimeout, five seconds, also for zero; negative is an
+// error); the heartbeat itself is sent every quarter of WithNoticeBound.
+func WithPingTimeout(d time.Duration) Option {
+	return opt{"WithPingTimeout", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d == 0 {
+			d = DefaultPingTimeout
+		}
+		c.ping = d
+	})}
 }
 
 // WithNoticeBound sets how stale the notice path may be before
@@ -265,7 +281,7 @@ func WithPingInterval(d time.Duration) Option {
 // is pinged every quarter of the bound; each pong proves that every
 // notice published before its ping has been applied.
 func WithNoticeBound(d time.Duration) Option {
-	return Option{"WithNoticeBound", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+	return opt{"WithNoticeBound", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
 		if d == 0 {
 			d = DefaultNoticeBound
 		}
@@ -288,7 +304,7 @@ func WithNoticeBound(d time.Duration) Option {
 // verified). A key shorter than 32 bytes, or a negative maxAge, is an
 // error.
 func WithNoticeKey(key []byte, maxAge time.Duration) Option {
-	return Option{"WithNoticeKey", func(c *config) error {
+	return opt{"WithNoticeKey", func(c *config) error {
 		if len(key) < minKey {
 			return fmt.Errorf("key has %d bytes, want at least %d", len(key), minKey)
 		}

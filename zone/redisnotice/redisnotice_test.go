@@ -164,7 +164,7 @@ func TestPartitionedReplicaFollowsMoveWithinBound(t *testing.T) {
 	proxy := redistest.NewProxy(t, srv.Addr())
 	dir := &movable{zones: map[string]zone.Zone{"42": us01}}
 	clk := fakeclock.New(time.Now())
-	r := newReplica(t, proxy.Addr(), dir, redisnotice.WithClock(clk.Now), redisnotice.WithPingInterval(time.Hour))
+	r := newReplica(t, proxy.Addr(), dir, redisnotice.WithClock(clk.Now), redisnotice.WithPingTimeout(time.Hour))
 	other := newReplica(t, srv.Addr(), dir)
 	waitFresh(t, r.notices)
 	lookupUntil(t, r.cache, "42", us01)
@@ -225,7 +225,7 @@ func TestSilentConnectionReplaced(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := redistest.NewProxy(t, srv.Addr())
 	dir := &movable{zones: map[string]zone.Zone{"42": us01, "7": us01}}
-	r := newReplica(t, proxy.Addr(), dir, redisnotice.WithPingInterval(100*time.Millisecond))
+	r := newReplica(t, proxy.Addr(), dir, redisnotice.WithPingTimeout(100*time.Millisecond))
 	other := newReplica(t, srv.Addr(), dir)
 	// Subscribed once a notice (or the first purge) gets through.
 	lookupUntil(t, r.cache, "7", us01)

@@ -190,7 +190,7 @@ func TestScaleOutOnRedis(t *testing.T) {
 	// Directory: both routers answer company 2's zone from their caches,
 	// and gateway B (us01) refuses company 2 as another zone's.
 	baseURL := func(router string) (string, error) {
-		status, body, err := get("http://"+router+"/rest/v1.0/company_base_url", http.Header{zone.DefaultHeader: {"2"}})
+		status, body, err := get("http://"+router+"/rest/v1.0/company_base_url", http.Header{zone.DefaultCompanyHeader: {"2"}})
 		if err != nil {
 			return "", err
 		}

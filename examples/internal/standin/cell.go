@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -119,7 +120,11 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 		mux.Handle(UploadsPattern, passport.Require(cfg.Verifier)(uploads(cfg)))
 	}
 	if cfg.Sessions != nil {
-		mux.Handle("POST /login", zone.DetectCompany(zone.WithTrust(cfg.Trust))(login(cfg)))
+		detect, err := zone.DetectCompany(zone.WithTrust(cfg.Trust))
+		if err != nil {
+			return nil, fmt.Errorf("standin: cell: %w", err)
+		}
+		mux.Handle("POST /login", detect(login(cfg)))
 	}
 	mux.Handle("/", passport.Require(cfg.Verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		edge.WriteJSON(w, http.StatusOK, Echo{

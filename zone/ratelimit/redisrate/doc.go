@@ -9,13 +9,14 @@
 // skewed clocks agree.
 //
 //	limit, err := redisrate.New(client, 50, 100) // 50 requests/s, bursts of 100, for every replica together
-//	handler := edge.Chain(zone.DetectCompany(), gw.Middleware, limit)(cell)
+//	handler := edge.Chain(detect, gw.Middleware, limit)(cell) // detect from zone.DetectCompany()
 //
 // When Redis cannot answer within WithTimeout (default 100ms), the request
 // is let through without RateLimit headers (fail open): a limiter outage
 // must not take the edge down. The timeout bounds every decision whatever
 // the client's settings, also on a hung Redis with a client that lacks
 // ContextTimeoutEnabled (which alone would wait out its 5 s ReadTimeout):
-// a hung limiter costs each request at most the timeout. Keys in Redis are "cellgate:rl:" and a hash of the
-// limiter key, so no company or principal is stored in the clear.
+// a hung limiter costs each request at most the timeout. Keys in Redis are
+// "cellgate:rl:" (WithKeyPrefix) and a hash of the limiter key, so no
+// company or principal is stored in the clear.
 package redisrate

@@ -18,5 +18,5 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_ = limit(http.NotFoundHandler()) // edge.Chain(zone.DetectCompany(), gw.Middleware, limit)(cell)
+	_ = limit(http.NotFoundHandler()) // edge.Chain(detect, gw.Middleware, limit)(cell)
 }

@@ -22,7 +22,7 @@ func TestHungRedisBoundedByTimeout(t *testing.T) {
 	srv := redistest.Start(t)
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr()}) // defaults, on purpose
 	t.Cleanup(func() { client.Close() })
-	limit, err := redisrate.New(client, 100, 100, redisrate.WithPrefix("t:hung:"), redisrate.WithTimeout(100*time.Millisecond))
+	limit, err := redisrate.New(client, 100, 100, redisrate.WithKeyPrefix("t:hung:"), redisrate.WithTimeout(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestSharedKeyIsTheCompanyOrTheAddress(t *testing.T) {
 	replica := func() http.Handler {
 		c := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true})
 		t.Cleanup(func() { c.Close() })
-		limit, err := redisrate.New(c, 0.1, 2, redisrate.WithPrefix("t:key:"), redisrate.WithTimeout(10*time.Second))
+		limit, err := redisrate.New(c, 0.1, 2, redisrate.WithKeyPrefix("t:key:"), redisrate.WithTimeout(10*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 // request let through because Redis did not answer. The default (or nil)
 // is no observer.
 func WithObserver(o ratelimit.Observer) Option {
-	return Option{"WithObserver", func(c *config) error { c.observer = o; return nil }}
+	return newOpt{"WithObserver", func(c *config) error { c.observer = o; return nil }}
 }
 
 func (l *Limiter) observe(ctx context.Context, res Result, err error) {

@@ -25,7 +25,7 @@ func (d *decisions) RateLimitDecision(_ context.Context, decision string) {
 func TestObserverSeesDecisionsAndFailingOpen(t *testing.T) {
 	srv := redistest.Start(t)
 	var d decisions
-	limit, err := redisrate.New(newClient(t, srv.Addr()), 0.1, 1, redisrate.WithPrefix("t:obs:"), redisrate.WithObserver(&d), redisrate.WithTimeout(decisionTimeout))
+	limit, err := redisrate.New(newClient(t, srv.Addr()), 0.1, 1, redisrate.WithKeyPrefix("t:obs:"), redisrate.WithObserver(&d), redisrate.WithTimeout(decisionTimeout))
 	if err != nil {
 		t.Fatal(err)
 	}

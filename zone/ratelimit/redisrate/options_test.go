@@ -2,12 +2,12 @@ package redisrate_test
 
 import (
 	"math"
-	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/optcheck"
+	"github.com/cellgate/cellgate/internal/testrig/compilecheck"
 	"github.com/cellgate/cellgate/zone/ratelimit/redisrate"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
@@ -21,97 +21,130 @@ func closedClient(t *testing.T) *redis.Client {
 	return c
 }
 
-// constructors builds each constructor of the package on client with opts.
-var constructors = map[string]struct {
-	reads []string
-	build func(client redis.UniversalClient, limit rate.Limit, burst int, opts ...redisrate.Option) error
-}{
-	"New": {[]string{"WithPrefix", "WithTimeout", "WithKey", "WithObserver"},
-		func(client redis.UniversalClient, limit rate.Limit, burst int, opts ...redisrate.Option) error {
-			_, err := redisrate.New(client, limit, burst, opts...)
-			return err
-		}},
-	"NewLimiter": {[]string{"WithPrefix", "WithTimeout"},
-		func(client redis.UniversalClient, limit rate.Limit, burst int, opts ...redisrate.Option) error {
-			_, err := redisrate.NewLimiter(client, limit, burst, opts...)
-			return err
-		}},
+// An option of New only (WithKeyFunc, WithObserver) given to NewLimiter is
+// a compile error in the user's module.
+func TestMisplacedOptionsDoNotCompile(t *testing.T) {
+	const head = `package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/cellgate/cellgate/zone/ratelimit/redisrate"
+	"github.com/redis/go-redis/v9"
+)
+
+var _, _ = time.Second, http.NotFoundHandler
+
+func main() {
+	client := redis.NewClient(&redis.Options{})
+	key := func(*http.Request) string { return "k" }
+	_ = key
+`
+	ok := head + `	_, _ = redisrate.NewLimiter(client, 1, 1, redisrate.WithKeyPrefix("p:"), redisrate.WithTimeout(time.Second))
+	_, _ = redisrate.New(client, 1, 1, redisrate.WithKeyPrefix("p:"), redisrate.WithKeyFunc(key))
+}
+`
+	misuse := head + `	_, _ = redisrate.NewLimiter(client, 1, 1, redisrate.WithKeyPrefix("p:"), redisrate.WithKeyFunc(key))
+	_, _ = redisrate.New(client, 1, 1, redisrate.WithKeyPrefix("p:"), redisrate.WithKeyFunc(key))
+}
+`
+	compilecheck.Fails(t, ok, misuse,
+		regexp.MustCompile(`cannot use redisrate\.WithKeyFunc\(key\) .*as redisrate\.LimiterOption value in argument to redisrate\.NewLimiter`))
 }
 
-// Every constructor takes each option it reads and refuses, naming
-// constructor and option, each one it does not.
-func TestOptionsRefused(t *testing.T) {
-	valid := []redisrate.Option{
-		redisrate.WithPrefix("p:"), redisrate.WithTimeout(time.Second),
-		redisrate.WithKey(func(*http.Request) string { return "k" }), redisrate.WithKey(nil),
-		redisrate.WithObserver(nil),
-	}
-	for name, ctor := range constructors {
-		for _, o := range valid {
-			err := ctor.build(closedClient(t), 1, 1, o)
-			reads := false
-			for _, r := range ctor.reads {
-				reads = reads || r == o.Name()
-			}
-			switch {
-			case reads && err != nil:
-				t.Errorf("%s(%s) = %v, want it taken", name, o.Name(), err)
-			case !reads && (err == nil || !strings.Contains(err.Error(), "redisrate: "+name+" does not take option "+o.Name())):
-				t.Errorf("%s(%s) = %v, want an error naming both", name, o.Name(), err)
+// constructors builds each constructor of the package on client with the
+// options both read.
+var constructors = map[string]func(client redis.UniversalClient, limit rate.Limit, burst int, opts ...interface {
+	redisrate.Option
+	redisrate.LimiterOption
+}) error{
+	"New": func(client redis.UniversalClient, limit rate.Limit, burst int, opts ...interface {
+		redisrate.Option
+		redisrate.LimiterOption
+	}) error {
+		list := make([]redisrate.Option, len(opts))
+		for i, o := range opts {
+			list[i] = o
+		}
+		_, err := redisrate.New(client, limit, burst, list...)
+		return err
+	},
+	"NewLimiter": func(client redis.UniversalClient, limit rate.Limit, burst int, opts ...interface {
+		redisrate.Option
+		redisrate.LimiterOption
+	}) error {
+		list := make([]redisrate.LimiterOption, len(opts))
+		for i, o := range opts {
+			list[i] = o
+		}
+		_, err := redisrate.NewLimiter(client, limit, burst, list...)
+		return err
+	},
+}
+
+// Both constructors take the options they share, and zero is the default.
+func TestOptionsTaken(t *testing.T) {
+	for name, build := range constructors {
+		for _, o := range []interface {
+			redisrate.Option
+			redisrate.LimiterOption
+		}{redisrate.WithKeyPrefix("p:"), redisrate.WithKeyPrefix(""), redisrate.WithTimeout(time.Second), redisrate.WithTimeout(0)} {
+			if err := build(closedClient(t), 1, 1, o); err != nil {
+				t.Errorf("%s(%v) = %v, want it taken", name, o, err)
 			}
 		}
+	}
+	if _, err := redisrate.New(closedClient(t), 1, 1, redisrate.WithKeyFunc(nil), redisrate.WithObserver(nil)); err != nil {
+		t.Error(err)
 	}
 }
 
 // An invalid value is refused by every constructor that reads the option,
 // naming both.
 func TestOptionsInvalid(t *testing.T) {
-	for _, o := range []redisrate.Option{
-		redisrate.WithPrefix(""),
-		redisrate.WithTimeout(0),
-		redisrate.WithTimeout(-time.Second),
-	} {
-		for name, ctor := range constructors {
-			err := ctor.build(closedClient(t), 1, 1, o)
-			if err == nil || !strings.Contains(err.Error(), "redisrate: "+name+": "+o.Name()+": ") {
-				t.Errorf("%s(invalid %s) = %v, want an error naming both", name, o.Name(), err)
-			}
+	for name, build := range constructors {
+		err := build(closedClient(t), 1, 1, redisrate.WithTimeout(-time.Second))
+		if err == nil || !strings.Contains(err.Error(), "redisrate: "+name+": WithTimeout: ") {
+			t.Errorf("%s(WithTimeout(-1s)) = %v, want an error naming both", name, err)
 		}
 	}
 }
 
+// A nil option or the zero value of a shared option type is an error, not
+// a panic.
 func TestZeroOptionRefused(t *testing.T) {
-	for name, ctor := range constructors {
-		if err := ctor.build(closedClient(t), 1, 1, redisrate.Option{}); err == nil || !strings.Contains(err.Error(), "zero Option") {
-			t.Errorf("%s(Option{}) = %v, want it refused", name, err)
+	for name, build := range constructors {
+		for _, o := range []interface {
+			redisrate.Option
+			redisrate.LimiterOption
+		}{nil, redisrate.KeyPrefixOption{}, redisrate.TimeoutOption{}} {
+			if err := build(closedClient(t), 1, 1, o); err == nil || !strings.Contains(err.Error(), "redisrate: "+name+": zero Option") {
+				t.Errorf("%s(%#v) = %v, want it refused", name, o, err)
+			}
 		}
+	}
+	var nilOpt redisrate.Option
+	if _, err := redisrate.New(closedClient(t), 1, 1, nilOpt); err == nil {
+		t.Error("New took a nil Option")
 	}
 }
 
 // The client, limit and burst are checked by both constructors.
 func TestPositionalInvalid(t *testing.T) {
 	client := closedClient(t)
-	for name, ctor := range constructors {
+	for name, build := range constructors {
 		for what, err := range map[string]error{
-			"nil client":     ctor.build(nil, 1, 1),
-			"zero limit":     ctor.build(client, 0, 1),
-			"infinite limit": ctor.build(client, rate.Inf, 1),
-			"NaN limit":      ctor.build(client, rate.Limit(math.NaN()), 1),
-			"huge limit":     ctor.build(client, 2e6, 1),
-			"zero burst":     ctor.build(client, 1, 0),
+			"nil client":     build(nil, 1, 1),
+			"zero limit":     build(client, 0, 1),
+			"infinite limit": build(client, rate.Inf, 1),
+			"NaN limit":      build(client, rate.Limit(math.NaN()), 1),
+			"huge limit":     build(client, 2e6, 1),
+			"zero burst":     build(client, 1, 0),
 		} {
 			if err == nil {
 				t.Errorf("%s: %s accepted", name, what)
 			}
 		}
 	}
-}
-
-// The "Options:" list in each constructor's doc is the list it reads.
-func TestConstructorDocsListTheOptionsRead(t *testing.T) {
-	reads := make(map[string][]string, len(constructors))
-	for name, ctor := range constructors {
-		reads[name] = ctor.reads
-	}
-	optcheck.CheckDocLists(t, ".", reads)
 }

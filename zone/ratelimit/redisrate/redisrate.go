@@ -44,12 +44,12 @@ var script = redis.NewScript(gcra)
 
 // Defaults, each overridable by the option named beside it.
 const (
-	DefaultPrefix  = "cellgate:rl:"         // WithPrefix
-	DefaultTimeout = 100 * time.Millisecond // WithTimeout: one decision
+	DefaultKeyPrefix = "cellgate:rl:"         // WithKeyPrefix
+	DefaultTimeout   = 100 * time.Millisecond // WithTimeout: one decision
 )
 
 // Limiter makes rate-limit decisions shared by every process on the same
-// Redis and prefix.
+// Redis and key prefix.
 type Limiter struct {
 	c         redis.UniversalClient
 	prefix    string
@@ -72,9 +72,10 @@ type Result struct {
 
 // NewLimiter returns a Limiter of limit requests per second with bursts of
 // burst per key; its Middleware counts a request under
-// ratelimit.DefaultKey. Options: WithPrefix, WithTimeout.
-func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts ...Option) (*Limiter, error) {
-	c, err := newConfig("NewLimiter", opts, "WithPrefix", "WithTimeout")
+// ratelimit.DefaultKey. Options (LimiterOption): WithKeyPrefix,
+// WithTimeout.
+func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts ...LimiterOption) (*Limiter, error) {
+	c, err := newConfig("NewLimiter", opts, LimiterOption.limiterOption)
 	if err != nil {
 		return nil, err
 	}
@@ -82,11 +83,12 @@ func NewLimiter(client redis.UniversalClient, limit rate.Limit, burst int, opts 
 }
 
 // New returns a middleware like ratelimit.New's, whose budget every
-// replica shares: same key (ratelimit.DefaultKey unless WithKey), same
-// RateLimit-Policy and RateLimit headers, same 429 rate_limited with
-// Retry-After. Options: WithPrefix, WithTimeout, WithKey, WithObserver.
+// replica shares: same key (ratelimit.DefaultKey unless WithKeyFunc),
+// same RateLimit-Policy and RateLimit headers, same 429 rate_limited with
+// Retry-After. Options (Option): WithKeyPrefix, WithTimeout, WithKeyFunc,
+// WithObserver.
 func New(client redis.UniversalClient, limit rate.Limit, burst int, opts ...Option) (func(http.Handler) http.Handler, error) {
-	c, err := newConfig("New", opts, "WithPrefix", "WithTimeout", "WithKey", "WithObserver")
+	c, err := newConfig("New", opts, Option.newOption)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +143,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Result, error) {
 }
 
 // Middleware limits next, counting each request under the Limiter's key:
-// ratelimit.DefaultKey from NewLimiter, WithKey's from New; see New.
+// ratelimit.DefaultKey from NewLimiter, WithKeyFunc's from New; see New.
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	policy := `"company";q=` + strconv.Itoa(l.burst) + ";w=" + ceilSeconds(float64(l.burst)/l.perSecond)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -168,20 +170,40 @@ func ceilSeconds(s float64) string {
 	return strconv.FormatInt(int64(math.Ceil(max(s, 0))), 10)
 }
 
-// Option configures New and NewLimiter. Each constructor's doc lists the
-// options it reads: an option given to a constructor that does not read it
-// (WithKey to NewLimiter), an invalid value or the zero Option is an error
-// at construction naming constructor and option (for example "redisrate:
-// NewLimiter does not take option WithKey"), never silently ignored.
-type Option struct {
+// option is one option: its name, for errors, and what it does to the
+// config.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithPrefix".
-func (o Option) Name() string { return o.name }
+// Option configures New. An option New does not read does not compile; a
+// nil option, the zero KeyPrefixOption or TimeoutOption, or an invalid
+// value is an error at construction naming constructor and option (for
+// example "redisrate: New: WithTimeout: -1s is negative").
+type Option interface{ newOption() option }
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// LimiterOption configures NewLimiter: WithKeyPrefix and WithTimeout,
+// which New reads too. WithKeyFunc and WithObserver, New's only, do not
+// compile here.
+type LimiterOption interface{ limiterOption() option }
+
+// newOpt is an option that only New reads.
+type newOpt option
+
+func (o newOpt) newOption() option { return option(o) }
+
+// KeyPrefixOption is WithKeyPrefix's: an option of New and NewLimiter.
+type KeyPrefixOption struct{ o option }
+
+func (o KeyPrefixOption) newOption() option     { return o.o }
+func (o KeyPrefixOption) limiterOption() option { return o.o }
+
+// TimeoutOption is WithTimeout's: an option of New and NewLimiter.
+type TimeoutOption struct{ o option }
+
+func (o TimeoutOption) newOption() option     { return o.o }
+func (o TimeoutOption) limiterOption() option { return o.o }
 
 type config struct {
 	prefix   string
@@ -190,27 +212,34 @@ type config struct {
 	observer ratelimit.Observer
 }
 
-// newConfig applies opts over the defaults for the constructor ctor, which
-// reads only the options named in reads.
-func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
-	c := &config{prefix: DefaultPrefix, timeout: DefaultTimeout, key: ratelimit.DefaultKey}
-	if err := optcheck.Apply(c, "redisrate", ctor, opts, reads, Option.parts); err != nil {
+// newConfig applies opts, taken apart by get, over the defaults for the
+// constructor ctor.
+func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error) {
+	c := &config{prefix: DefaultKeyPrefix, timeout: DefaultTimeout, key: ratelimit.DefaultKey}
+	parts := func(o O) (string, func(*config) error) {
+		if any(o) == nil {
+			return "", nil // a nil option is refused as the zero one is
+		}
+		op := get(o)
+		return op.name, op.apply
+	}
+	if err := optcheck.ApplyAll(c, "redisrate", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// WithPrefix sets the prefix of the limiter's keys (default
-// "cellgate:rl:"). Replicas that share a budget use the same prefix. The
-// empty prefix is an error.
-func WithPrefix(prefix string) Option {
-	return Option{"WithPrefix", func(c *config) error {
+// WithKeyPrefix sets the prefix of the limiter's Redis keys (default
+// DefaultKeyPrefix, also for ""). Replicas that share a budget use the
+// same prefix.
+func WithKeyPrefix(prefix string) KeyPrefixOption {
+	return KeyPrefixOption{option{"WithKeyPrefix", func(c *config) error {
 		if prefix == "" {
-			return errors.New("empty key prefix")
+			prefix = DefaultKeyPrefix
 		}
 		c.prefix = prefix
 		return nil
-	}}
+	}}}
 }
 
 // WithTimeout bounds one decision (default 100ms); past it the request is
@@ -219,18 +248,24 @@ func WithPrefix(prefix string) Option {
 // ReadTimeout (5 s by default) on a hung Redis, so the decision is
 // abandoned at the deadline instead, and its connection is released when
 // the client's own ReadTimeout ends the read (at most PoolSize such calls
-// linger). Zero or less is an error.
-func WithTimeout(d time.Duration) Option {
-	return Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
+// linger). Zero means the default; negative is an error.
+func WithTimeout(d time.Duration) TimeoutOption {
+	return TimeoutOption{option{"WithTimeout", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d == 0 {
+			d = DefaultTimeout
+		}
+		c.timeout = d
+	})}}
 }
 
-// WithKey replaces ratelimit.DefaultKey (also the default for nil) as what
-// New counts a request under; ratelimit.NewKey makes DefaultKey with other
-// address prefixes or a trusted hop. Key on something authenticated: a key
-// taken from what the client sends lets anyone spend another's budget, or
-// get a new one per request.
-func WithKey(key func(*http.Request) string) Option {
-	return Option{"WithKey", func(c *config) error {
+// WithKeyFunc replaces ratelimit.DefaultKey (also the default for nil) as
+// the function that gives the key New counts a request under;
+// ratelimit.NewKeyFunc makes DefaultKey with other address prefixes or a
+// trusted hop. Key on something authenticated: a key taken from what the
+// client sends lets anyone spend another's budget, or get a new one per
+// request.
+func WithKeyFunc(key func(*http.Request) string) Option {
+	return newOpt{"WithKeyFunc", func(c *config) error {
 		if key == nil {
 			key = ratelimit.DefaultKey
 		}

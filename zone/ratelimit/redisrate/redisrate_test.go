@@ -40,7 +40,7 @@ func newClient(t testing.TB, addr string) redis.UniversalClient {
 }
 
 func limited(t testing.TB, client redis.UniversalClient, prefix string) http.Handler {
-	limit, err := redisrate.New(client, 0.1, 2, redisrate.WithPrefix(prefix), redisrate.WithTimeout(decisionTimeout)) // one request per 10s, bursts of 2
+	limit, err := redisrate.New(client, 0.1, 2, redisrate.WithKeyPrefix(prefix), redisrate.WithTimeout(decisionTimeout)) // one request per 10s, bursts of 2
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestFailsOpen(t *testing.T) {
 	srv := redistest.Start(t)
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: 100 * time.Millisecond, ReadTimeout: 100 * time.Millisecond, PoolSize: 8, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
-	limit, err := redisrate.New(c, 0.1, 2, redisrate.WithPrefix("t:rl:"))
+	limit, err := redisrate.New(c, 0.1, 2, redisrate.WithKeyPrefix("t:rl:"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +154,12 @@ func BenchmarkAllow(b *testing.B) {
 	}
 }
 
-// New counts a request under WithKey's key: two principals with one key
+// New counts a request under WithKeyFunc's key: two principals with one key
 // share one budget.
-func TestNewKeysOnWithKey(t *testing.T) {
+func TestNewKeysOnWithKeyFunc(t *testing.T) {
 	srv := redistest.Start(t)
-	limit, err := redisrate.New(newClient(t, srv.Addr()), 0.1, 2, redisrate.WithPrefix("withkey:"), redisrate.WithTimeout(decisionTimeout),
-		redisrate.WithKey(func(*http.Request) string { return "everyone" }))
+	limit, err := redisrate.New(newClient(t, srv.Addr()), 0.1, 2, redisrate.WithKeyPrefix("withkey:"), redisrate.WithTimeout(decisionTimeout),
+		redisrate.WithKeyFunc(func(*http.Request) string { return "everyone" }))
 	if err != nil {
 		t.Fatal(err)
 	}
