@@ -34,7 +34,7 @@ func TestSecurityHeaders(t *testing.T) {
 		},
 		{
 			name: "switched off",
-			opts: []edge.SecurityHeadersOption{edge.WithCSP(""), edge.WithHSTS(0), edge.WithReferrerPolicy("")},
+			opts: []edge.SecurityHeadersOption{edge.WithoutCSP(), edge.WithoutHSTS(), edge.WithoutReferrerPolicy()},
 		},
 	}
 	for _, tt := range tests {

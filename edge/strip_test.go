@@ -68,8 +68,8 @@ func TestStripInternal(t *testing.T) {
 			}, always...),
 		},
 		{
-			name: "empty prefix strips no prefix, not everything",
-			opts: []edge.StripInternalOption{edge.WithInternalPrefix("")},
+			name: "without a prefix, none is stripped by prefix, not everything",
+			opts: []edge.StripInternalOption{edge.WithoutInternalPrefix()},
 			want: append([]string{
 				"Acme-Tenant", "Acme_tenant", "X-Passport", "x_passport",
 				"CELLGATE_COMPANY_ID", "Cellgate-", "Cellgate-Company-Id", "Cellgate_Zone", "cellgate-zone",
