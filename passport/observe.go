@@ -51,13 +51,13 @@ func outcomeCode(err error) string {
 		return "ok"
 	}
 	if p, ok := err.(*edge.Problem); ok { // no allocation, unlike errors.As
-		return p.Code
+		return p.Code()
 	}
 	var p *edge.Problem
 	if errors.As(err, &p) {
-		return p.Code
+		return p.Code()
 	}
-	return edge.ErrInternal.Code
+	return edge.ErrInternal.Code()
 }
 
 func (g *Gateway) observeCache(ctx context.Context, hit bool) {
