@@ -449,5 +449,5 @@ func refusal(resp *http.Response) error {
 	if known, ok := refusals[p.Code()]; ok && known.Status() == p.Status() {
 		return known
 	}
-	return ErrAuthUnavailable.WithCause(fmt.Errorf("%w: %s", cause, p.Code))
+	return ErrAuthUnavailable.WithCause(fmt.Errorf("%w: %s", cause, p.Code()))
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // Observer is told what a Gateway and a Verifier do, for metrics. Its
-// methods take only standard types, so tracing.Metrics implements it with
+// methods take only standard types, so tracing.Instruments implements it with
 // OpenTelemetry instruments while passport imports none.
 // Methods are called on the request path and must be fast and not block;
 // none is told a session, a user or a company.

@@ -82,7 +82,7 @@ func FuzzDetectCompanyAgreesWithCells(f *testing.F) {
 		}
 		next := &okHandler{}
 		rec := httptest.NewRecorder()
-		edge.StripInternal()(DetectCompany(WithOptional())(next)).ServeHTTP(rec, req)
+		mustEdge(edge.StripInternal())(DetectCompany(WithOptional())(next)).ServeHTTP(rec, req)
 		if !next.called {
 			return // refused: nothing reaches a cell
 		}

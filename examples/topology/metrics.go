@@ -37,7 +37,7 @@ func setupMetrics(ctx context.Context, cfg *config) (admin http.Handler, stop fu
 	if mp != nil {
 		opts = append(opts, tracing.WithMeterProvider(mp))
 	}
-	if cfg.metrics, err = tracing.NewMetrics(opts...); err != nil {
+	if cfg.metrics, err = tracing.NewInstruments(opts...); err != nil {
 		stop()
 		return nil, nil, err
 	}
