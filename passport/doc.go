@@ -25,7 +25,7 @@
 //	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
 //		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json")) // or WithIssuer(issuer) in one process
 //	cell := passport.Require(v)(cellHandler) // passport.ClaimsFromContext(r.Context()) inside
-//	front := edge.Chain(edge.RequestID(), edge.StripInternal(), edge.BodyIdle(0),
+//	front := edge.Chain(requestID, strip, bodyIdle, // from edge.RequestID(), edge.StripInternal(), edge.BodyIdle()
 //		zone.DetectCompany(), gw.Middleware)(proxyToCell)
 //
 // and a login handler signs a user in with one call, which stores the

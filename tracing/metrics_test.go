@@ -24,14 +24,14 @@ import (
 // Metrics implements the observer of every package that may not import
 // OpenTelemetry itself, and edge's problem observer.
 var (
-	_ zone.DirectoryObserver                            = (*tracing.Instruments)(nil)
-	_ passport.Observer                                 = (*tracing.Instruments)(nil)
-	_ hmacsig.Observer                                  = (*tracing.Instruments)(nil)
-	_ ratelimit.Observer                                = (*tracing.Instruments)(nil)
-	_ upload.Observer                                   = (*tracing.Instruments)(nil)
-	_ func(context.Context, int, string)                = (*tracing.Instruments)(nil).Problem
-	_ func(func(context.Context, int, string))          = edge.SetProblemObserver
-	_ func(string, func() int)                          = (*tracing.Instruments)(nil).ObserveDirectoryEntries
+	_ zone.DirectoryObserver                                           = (*tracing.Instruments)(nil)
+	_ passport.Observer                                                = (*tracing.Instruments)(nil)
+	_ hmacsig.Observer                                                 = (*tracing.Instruments)(nil)
+	_ ratelimit.Observer                                               = (*tracing.Instruments)(nil)
+	_ upload.Observer                                                  = (*tracing.Instruments)(nil)
+	_ func(context.Context, int, string)                               = (*tracing.Instruments)(nil).Problem
+	_ func(func(context.Context, int, string))                         = edge.SetProblemObserver
+	_ func(string, func() int)                                         = (*tracing.Instruments)(nil).ObserveDirectoryEntries
 	_ func(...tracing.InstrumentsOption) (*tracing.Instruments, error) = tracing.NewInstruments
 )
 

@@ -77,8 +77,8 @@ func newHandler(ctor string, fus *Client, cfg *config) (*Handler, error) {
 		maxSize: cfg.maxSize,
 		limits: bodyLimits{idle: cfg.idle, minRate: float64(max(0, cfg.minRate)), grace: cfg.grace,
 			maxDuration: cfg.maxDuration, now: cfg.now},
-		uploads: newInFlight(cfg.maxUploads, cfg.maxCompanyUploads),
-		obs:     cfg.observer,
+		uploads:     newInFlight(cfg.maxUploads, cfg.maxCompanyUploads),
+		obs:         cfg.observer,
 		errTooLarge: ErrTooLarge.WithDetail(fmt.Sprintf("The upload is larger than the maximum of %d bytes.", cfg.maxSize)),
 	}, nil
 }

@@ -51,7 +51,7 @@ type config struct {
 	logger     *slog.Logger
 	admin      string               // admin listener (/metrics), never public; "" for none
 	meters     metric.MeterProvider // tests: record here instead of the global provider
-	metrics    *tracing.Instruments     // set by run
+	metrics    *tracing.Instruments // set by run
 }
 
 // started describes the running topology, for the banner and tests.
