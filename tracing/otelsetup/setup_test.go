@@ -269,7 +269,6 @@ func TestOptionsMisplaced(t *testing.T) {
 import (
 	"context"
 	"os"
-	"regexp"
 
 	"github.com/cellgate/cellgate/tracing/otelsetup"
 )
