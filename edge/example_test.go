@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cellgate/cellgate/edge"
 )
@@ -337,4 +339,41 @@ func ExampleNewProxy() {
 	// Output:
 	// 200 us01 GET /projects/7 proto=http id=<same>
 	// 404 zone_unknown
+}
+
+func ExampleNewServer() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
+	srv, err := edge.NewServer(mux,
+		edge.WithServerName("api"),
+		edge.WithShutdownGrace(5*time.Second), // in-flight requests get this long once ctx ends
+		edge.WithConnLimits(edge.ConnLimits{PerClient: 64}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background()) // signal.NotifyContext in a main
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+
+	resp, err := http.Get("http://" + ln.Addr().String() + "/hello")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, string(body))
+
+	stop()
+	fmt.Println("shut down:", <-done)
+	// Output:
+	// 200 hello
+	// shut down: <nil>
 }

@@ -137,7 +137,6 @@ func TestServerConnLimits(t *testing.T) {
 	require.NoError(t, err)
 	go s.Serve(ln)
 	defer s.HTTPServer().Close()
-	var conns []net.Conn
 	for range 2 {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		require.NoError(t, err)
@@ -147,7 +146,6 @@ func TestServerConnLimits(t *testing.T) {
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		require.NoError(t, err, "a connection within the limit is served")
 		resp.Body.Close()
-		conns = append(conns, c)
 	}
 	c, err := net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
