@@ -85,10 +85,12 @@ func (f *logFields) appendTo(dst []slog.Attr) []slog.Attr {
 // rest at Info. The records carry no source location: it would always be
 // this middleware, and finding it costs more than formatting the line.
 //
-// It panics, at construction, on an option it does not read or an invalid
-// one (see [Option]).
-func AccessLog(opts ...Option) func(http.Handler) http.Handler {
-	c := mustConfig("AccessLog", opts, "WithLogger", "WithService")
+// An invalid option is an error.
+func AccessLog(opts ...AccessLogOption) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("AccessLog", opts, AccessLogOption.accessLogOption)
+	if err != nil {
+		return nil, err
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -157,15 +159,15 @@ func AccessLog(opts ...Option) func(http.Handler) http.Handler {
 			}()
 			next.ServeHTTP(rw, r)
 		})
-	}
+	}, nil
 }
 
 // WithService names, in every line [AccessLog] writes, the service that
 // wrote it (service="gateway-us01"), so the lines one request leaves at
 // each hop can be told apart. The default (or "") writes no service
 // attribute; the name must not hold a control character.
-func WithService(name string) Option {
-	return Option{"WithService", func(c *config) error {
+func WithService(name string) AccessLogOption {
+	return accessLogOpt{"WithService", func(c *config) error {
 		if !validHeaderValue(name) {
 			return errors.New("service name holds a control character")
 		}

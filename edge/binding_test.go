@@ -218,7 +218,7 @@ func TestBindingFreshContext(t *testing.T) {
 
 	// With RequestID trusting bindings, the callee adopts the caller's ID.
 	var adopted string
-	callee := edge.RequestID(edge.WithTrust(edge.TrustBinding))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	callee := must(edge.RequestID(edge.WithTrust(edge.TrustBinding)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		adopted = edge.RequestIDFromContext(r.Context())
 	}))
 	req, _ := http.NewRequestWithContext(edge.ContextWithRequestID(context.Background(), "caller-id"), "GET", "http://svc/", nil)

@@ -41,7 +41,7 @@ func TestBindingTruncatedThroughProxy(t *testing.T) {
 			half(w)
 			panic("boom")
 		}), false},
-		{"other panic under Recover", edge.Recover(edge.WithLogger(logger))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		{"other panic under Recover", must(edge.Recover(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			half(w)
 			panic("boom")
 		})), false},

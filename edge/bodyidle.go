@@ -12,7 +12,7 @@ import (
 )
 
 // DefaultBodyIdle is how long [BodyIdle] lets one read of a request body
-// wait for a byte when no other idle timeout is given.
+// wait for a byte when [WithBodyIdle] gives no other idle timeout.
 const DefaultBodyIdle = 30 * time.Second
 
 // ErrBodyTimeout is the error a handler reads from a request body that
@@ -24,10 +24,10 @@ var ErrBodyTimeout = NewProblem(http.StatusRequestTimeout, "body_timeout",
 var bodyGuardKey = NewKey[*bodyGuard]("edge.body_guard")
 
 // BodyIdle puts a sliding idle deadline on the request body: a read that
-// waits longer than idle without a byte fails with [ErrBodyTimeout], the
-// request's context is cancelled with it as the cause, and the connection
-// is closed after the response. Zero means [DefaultBodyIdle]; a negative
-// idle panics at construction.
+// waits longer than the idle timeout ([WithBodyIdle], [DefaultBodyIdle] by
+// default) without a byte fails with [ErrBodyTimeout], the request's
+// context is cancelled with it as the cause, and the connection is closed
+// after the response. An invalid option is an error.
 //
 // The deadline runs only while a read is in flight (it is set before each
 // read and cleared after), so a handler busy elsewhere, a proxy waiting on
@@ -46,13 +46,40 @@ var bodyGuardKey = NewKey[*bodyGuard]("edge.body_guard")
 // first call on, the guard steps aside for the rest of the request. This
 // works through any wrapper that keeps Unwrap, because the guard passes the
 // handler a [ResponseWriter].
-func BodyIdle(idle time.Duration) func(http.Handler) http.Handler {
-	if idle < 0 {
-		panic(fmt.Sprintf("edge: BodyIdle: negative idle timeout %v", idle))
+func BodyIdle(opts ...BodyIdleOption) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("BodyIdle", opts, BodyIdleOption.bodyIdleOption)
+	if err != nil {
+		return nil, err
 	}
-	if idle == 0 {
-		idle = DefaultBodyIdle
-	}
+	return bodyIdle(c.bodyIdle), nil
+}
+
+// BodyIdleTimeoutOption is [WithBodyIdle]: an option of [BodyIdle] and
+// [NewServer].
+type BodyIdleTimeoutOption struct{ o option }
+
+func (o BodyIdleTimeoutOption) bodyIdleOption() option { return o.o }
+func (o BodyIdleTimeoutOption) serverOption() option   { return o.o }
+
+// WithBodyIdle sets how long one read of a request body may wait for a
+// byte under [BodyIdle], and under the guard [NewServer] puts on every
+// request. The default (or zero) is [DefaultBodyIdle]; a negative timeout
+// is an error.
+func WithBodyIdle(idle time.Duration) BodyIdleTimeoutOption {
+	return BodyIdleTimeoutOption{option{"WithBodyIdle", func(c *config) error {
+		switch {
+		case idle < 0:
+			return fmt.Errorf("negative idle timeout %v", idle)
+		case idle == 0:
+			idle = DefaultBodyIdle
+		}
+		c.bodyIdle = idle
+		return nil
+	}}}
+}
+
+// bodyIdle is the middleware of BodyIdle with a valid idle timeout.
+func bodyIdle(idle time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Body == nil || r.Body == http.NoBody {

@@ -184,8 +184,8 @@ func (l *connLimiter) track(c net.Conn, s http.ConnState) {
 		c = tc.NetConn()
 	}
 	lc, ok := c.(*limitedConn)
-	if !ok {
-		return
+	if !ok || lc.l != l {
+		return // another listener's, when one server serves several
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cellgate/cellgate/edge"
 )
@@ -44,7 +46,12 @@ func ExampleRequestID() {
 	// Behind a trusted load balancer on 10.0.0.0/8, its request ID is kept;
 	// anyone else gets a fresh one.
 	lb, _ := edge.TrustNetworks("10.0.0.0/8")
-	h := edge.RequestID(edge.WithTrust(lb))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	requestID, err := edge.RequestID(edge.WithTrust(lb))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := requestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, edge.RequestIDFromContext(r.Context()))
 	}))
 
@@ -72,7 +79,12 @@ func ExampleAccessLog() {
 			return a
 		},
 	}))
-	h := edge.AccessLog(edge.WithLogger(logger))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	accessLog, err := edge.AccessLog(edge.WithLogger(logger))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		edge.AddLogAttrs(r.Context(), slog.String("company", "42"))
 		io.WriteString(w, "hello")
 	}))
@@ -110,10 +122,18 @@ func ExampleProblem() {
 	fmt.Println(errors.Is(err, errRateLimited))
 	fmt.Println(errors.Is(err, edge.ErrInternal))
 	fmt.Println(err)
+
+	// A problem never changes: WithDetail explains one occurrence in a copy,
+	// and the sentinel answers as before.
+	notFound := edge.ErrNotFound.WithDetail("No upload has this ID.")
+	fmt.Println(errors.Is(notFound, edge.ErrNotFound), notFound.Detail())
+	fmt.Println(edge.ErrNotFound.Status(), edge.ErrNotFound.Code(), edge.ErrNotFound.Detail())
 	// Output:
 	// true
 	// false
 	// zone: company 42: rate_limited: Slow down.: bucket empty
+	// true No upload has this ID.
+	// 404 not_found There is nothing at this method and path.
 }
 
 func ExampleBinding() {
@@ -157,7 +177,12 @@ func ExampleBinding() {
 }
 
 func ExampleStripInternal() {
-	h := edge.StripInternal(edge.WithStripHeaders("X-Passport"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	strip, err := edge.StripInternal(edge.WithStripHeaders("X-Passport"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := strip(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		names := make([]string, 0, len(r.Header))
 		for name := range r.Header {
 			names = append(names, name)
@@ -210,7 +235,12 @@ func ExampleNewHealth() {
 }
 
 func ExampleSecurityHeaders() {
-	h := edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	secure, err := edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<script nonce="%s">`, edge.CSPNonceFromContext(r.Context()))
 	}))
 	rec := httptest.NewRecorder()
@@ -229,7 +259,12 @@ func ExampleSecurityHeaders() {
 }
 
 func ExampleTLSFloor() {
-	h := edge.TLSFloor(tls.VersionTLS12)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	floor, err := edge.TLSFloor(tls.VersionTLS12)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := floor(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "welcome")
 	}))
 	for _, v := range []uint16{tls.VersionTLS11, tls.VersionTLS13} {
@@ -269,7 +304,17 @@ func ExampleNewProxy() {
 		fmt.Println(err)
 		return
 	}
-	front := httptest.NewServer(edge.Chain(edge.RequestID(), edge.StripInternal())(proxy))
+	requestID, err := edge.RequestID()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	strip, err := edge.StripInternal()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	front := httptest.NewServer(edge.Chain(requestID, strip)(proxy))
 	defer front.Close()
 
 	for _, zone := range []string{"us01", "mars"} {
@@ -294,4 +339,41 @@ func ExampleNewProxy() {
 	// Output:
 	// 200 us01 GET /projects/7 proto=http id=<same>
 	// 404 zone_unknown
+}
+
+func ExampleNewServer() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
+	srv, err := edge.NewServer(mux,
+		edge.WithServerName("api"),
+		edge.WithShutdownGrace(5*time.Second), // in-flight requests get this long once ctx ends
+		edge.WithConnLimits(edge.ConnLimits{PerClient: 64}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background()) // signal.NotifyContext in a main
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+
+	resp, err := http.Get("http://" + ln.Addr().String() + "/hello")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, string(body))
+
+	stop()
+	fmt.Println("shut down:", <-done)
+	// Output:
+	// 200 hello
+	// shut down: <nil>
 }

@@ -97,8 +97,8 @@ func (b *cancelOnClose) Close() error {
 
 // WithResponseHeaderTimeout bounds how long [NewProxy] and [ProxyTo] wait
 // for the upstream's response header, per request and whatever the
-// transport; the body is not bounded. The default is
-// [DefaultResponseHeaderTimeout] (30 s); zero or less is an error.
+// transport; the body is not bounded. The default (or zero) is
+// [DefaultResponseHeaderTimeout] (30 s); a negative timeout is an error.
 //
 // The wait starts once the request has been sent, as http.Transport's
 // ResponseHeaderTimeout does: a request body still arriving from the client
@@ -108,10 +108,13 @@ func (b *cancelOnClose) Close() error {
 // never counts; an upstream that stops reading the body, or never reads
 // it, for the timeout without answering is answered 504 upstream_timeout
 // as a silent one is.
-func WithResponseHeaderTimeout(d time.Duration) Option {
-	return Option{"WithResponseHeaderTimeout", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("timeout %v must be positive", d)
+func WithResponseHeaderTimeout(d time.Duration) ProxyOption {
+	return proxyOpt{"WithResponseHeaderTimeout", func(c *config) error {
+		switch {
+		case d < 0:
+			return fmt.Errorf("negative timeout %v", d)
+		case d == 0:
+			d = DefaultResponseHeaderTimeout
 		}
 		c.headerTimeout = d
 		return nil

@@ -14,7 +14,8 @@ import (
 type Check struct {
 	// Name identifies the check in the JSON answer; unique per Health.
 	Name string
-	// Timeout bounds one run; zero takes the Health default (2 s).
+	// Timeout bounds one run; zero takes the Health default
+	// ([WithCheckTimeout], [DefaultCheckTimeout] by default).
 	Timeout time.Duration
 	// Run returns nil when the dependency is ready.
 	Run func(ctx context.Context) error
@@ -28,9 +29,9 @@ type Health struct {
 
 // NewHealth returns a Health running checks on every readiness probe. Names
 // must be non-empty and unique, and every check needs a Run function.
-// It reads [WithCheckTimeout] and [WithLogger].
-func NewHealth(checks []Check, opts ...Option) (*Health, error) {
-	c, err := newConfig("NewHealth", opts, "WithCheckTimeout", "WithLogger")
+// Its options are [WithCheckTimeout] and [WithLogger].
+func NewHealth(checks []Check, opts ...HealthOption) (*Health, error) {
+	c, err := newConfig("NewHealth", opts, HealthOption.healthOption)
 	if err != nil {
 		return nil, err
 	}

@@ -11,24 +11,89 @@ import (
 	"github.com/cellgate/cellgate/internal/optcheck"
 )
 
-// Option configures a constructor of this package. Each constructor reads
-// only some options; one it does not read is an error at construction that
-// names both (for example "edge: ProxyTo does not take option WithCSP"), as
-// is an invalid value. Constructors that return an error report it;
-// middleware constructors that return only a middleware ([RequestID],
-// [AccessLog], [Recover], [StripInternal], [SecurityHeaders], [TLSFloor])
-// panic at construction, never at request time, like regexp.MustCompile:
-// options are written in code, so a wrong one is a programming error that
-// the first run of the program reports.
-type Option struct {
+// Options
+//
+// Each constructor of this package takes its own option type (AccessLog an
+// [AccessLogOption], NewProxy and ProxyTo a [ProxyOption], and so on), so an
+// option given to a constructor that does not read it is a compile error.
+// An option that several constructors read returns a named type that is an
+// option of each of them ([LoggerOption], [TrustOption],
+// [BodyIdleTimeoutOption]). Zero means the default in every option; a
+// feature that is on by default is turned off by an option of its own
+// (WithoutCSP, WithoutHSTS). An invalid value, a nil option or the zero
+// value of an option type is an error at construction that names the
+// constructor and the option.
+
+// option is one option: its name, for errors, and what it does to the
+// config.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithLogger".
-func (o Option) Name() string { return o.name }
+// AccessLogOption configures [AccessLog].
+type AccessLogOption interface{ accessLogOption() option }
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// RecoverOption configures [Recover].
+type RecoverOption interface{ recoverOption() option }
+
+// RequestIDOption configures [RequestID].
+type RequestIDOption interface{ requestIDOption() option }
+
+// SecurityHeadersOption configures [SecurityHeaders].
+type SecurityHeadersOption interface{ securityHeadersOption() option }
+
+// StripInternalOption configures [StripInternal].
+type StripInternalOption interface{ stripInternalOption() option }
+
+// TLSFloorOption configures [TLSFloor].
+type TLSFloorOption interface{ tlsFloorOption() option }
+
+// BodyIdleOption configures [BodyIdle].
+type BodyIdleOption interface{ bodyIdleOption() option }
+
+// HealthOption configures [NewHealth].
+type HealthOption interface{ healthOption() option }
+
+// ProxyOption configures [NewProxy] and [ProxyTo], which read the same
+// options.
+type ProxyOption interface{ proxyOption() option }
+
+// The concrete option types of the options one constructor reads.
+type (
+	accessLogOpt       option
+	securityHeadersOpt option
+	stripInternalOpt   option
+	tlsFloorOpt        option
+	healthOpt          option
+	proxyOpt           option
+)
+
+func (o accessLogOpt) accessLogOption() option             { return option(o) }
+func (o securityHeadersOpt) securityHeadersOption() option { return option(o) }
+func (o stripInternalOpt) stripInternalOption() option     { return option(o) }
+func (o tlsFloorOpt) tlsFloorOption() option               { return option(o) }
+func (o healthOpt) healthOption() option                   { return option(o) }
+func (o proxyOpt) proxyOption() option                     { return option(o) }
+
+// LoggerOption is [WithLogger]: an option of [AccessLog], [Recover],
+// [NewHealth], [NewProxy], [ProxyTo] and [NewServer].
+type LoggerOption struct{ o option }
+
+func (o LoggerOption) accessLogOption() option { return o.o }
+func (o LoggerOption) recoverOption() option   { return o.o }
+func (o LoggerOption) healthOption() option    { return o.o }
+func (o LoggerOption) proxyOption() option     { return o.o }
+func (o LoggerOption) serverOption() option    { return o.o }
+
+// TrustOption is [WithTrust]: an option of [RequestID], [StripInternal],
+// [TLSFloor], [NewProxy] and [ProxyTo].
+type TrustOption struct{ o option }
+
+func (o TrustOption) requestIDOption() option     { return o.o }
+func (o TrustOption) stripInternalOption() option { return o.o }
+func (o TrustOption) tlsFloorOption() option      { return o.o }
+func (o TrustOption) proxyOption() option         { return o.o }
 
 // config holds every knob of the package; newConfig is the one place where
 // defaults live. The zero configuration is the safe one: nothing inbound is
@@ -47,6 +112,8 @@ type config struct {
 	tlsHeader  string
 	flush      time.Duration
 	checkLimit time.Duration
+	bodyIdle   time.Duration
+	server     serverConfig
 
 	headerTimeout time.Duration
 	websocket     func(*http.Request) bool // nil: no route switches protocols
@@ -61,33 +128,43 @@ const DefaultInternalPrefix = "Cellgate-"
 const DefaultCSP = "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; " +
 	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-// newConfig applies opts over the defaults for the constructor ctor
-// ("ProxyTo"), which reads only the options named in reads.
-func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
+// DefaultHSTS is the max-age of the Strict-Transport-Security header of
+// [SecurityHeaders]: one year.
+const DefaultHSTS = 365 * 24 * time.Hour
+
+// DefaultReferrerPolicy is the Referrer-Policy of [SecurityHeaders].
+const DefaultReferrerPolicy = "strict-origin-when-cross-origin"
+
+// DefaultCheckTimeout bounds a readiness check of [NewHealth] that names no
+// timeout of its own.
+const DefaultCheckTimeout = 2 * time.Second
+
+// newConfig applies opts, taken apart by get, over the defaults for the
+// constructor ctor ("ProxyTo").
+func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error) {
 	c := &config{
 		trust:      TrustNone,
 		prefix:     DefaultInternalPrefix,
 		csp:        DefaultCSP,
-		hsts:       365 * 24 * time.Hour,
-		referrer:   "strict-origin-when-cross-origin",
-		checkLimit: 2 * time.Second,
+		hsts:       DefaultHSTS,
+		referrer:   DefaultReferrerPolicy,
+		checkLimit: DefaultCheckTimeout,
+		bodyIdle:   DefaultBodyIdle,
+		server:     defaultServerConfig(),
 
 		headerTimeout: DefaultResponseHeaderTimeout,
 	}
-	if err := optcheck.Apply(c, "edge", ctor, opts, reads, Option.parts); err != nil {
+	parts := func(o O) (string, func(*config) error) {
+		if any(o) == nil {
+			return "", nil // a nil option: refused as the zero one is
+		}
+		op := get(o)
+		return op.name, op.apply
+	}
+	if err := optcheck.ApplyAll(c, "edge", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-// mustConfig is newConfig for the middleware constructors that return no
-// error: a bad option panics at construction.
-func mustConfig(ctor string, opts []Option, reads ...string) *config {
-	c, err := newConfig(ctor, opts, reads...)
-	if err != nil {
-		panic(err)
-	}
-	return c
 }
 
 func (c *config) log() *slog.Logger {
@@ -97,51 +174,66 @@ func (c *config) log() *slog.Logger {
 	return slog.Default()
 }
 
-// WithLogger sets the logger of [AccessLog], [Recover], [NewHealth] and
-// [NewProxy]. The default (or nil) is slog.Default() at the time of
-// logging.
-func WithLogger(l *slog.Logger) Option {
-	return Option{"WithLogger", func(c *config) error {
+// WithLogger sets the logger of [AccessLog], [Recover], [NewHealth],
+// [NewProxy], [ProxyTo] and [NewServer]. The default (or nil) is
+// slog.Default() at the time of logging.
+func WithLogger(l *slog.Logger) LoggerOption {
+	return LoggerOption{option{"WithLogger", func(c *config) error {
 		c.logger = l
 		return nil
-	}}
+	}}}
 }
 
 // WithTrust sets which inbound requests come from a trusted hop: their
 // request ID, internal headers, forwarding chain and TLS header are
-// believed. Read by [RequestID], [StripInternal], [TLSFloor] and [NewProxy].
-// The default (or nil), [TrustNone], trusts nothing.
-func WithTrust(t Trust) Option {
-	return Option{"WithTrust", func(c *config) error {
+// believed. Read by [RequestID], [StripInternal], [TLSFloor], [NewProxy]
+// and [ProxyTo]. The default (or nil), [TrustNone], trusts nothing.
+func WithTrust(t Trust) TrustOption {
+	return TrustOption{option{"WithTrust", func(c *config) error {
 		if t == nil {
 			t = TrustNone
 		}
 		c.trust = t
 		return nil
-	}}
+	}}}
 }
 
-// WithTransport sets the RoundTripper of [NewProxy]. The default (or nil)
-// is a new [NewTransport]. A RoundTripper that is, or unwraps to (through
-// an Unwrap() http.RoundTripper method), an *http.Transport whose
-// ResponseHeaderTimeout is already within [WithResponseHeaderTimeout]'s
-// bounds the wait itself; any other gets a timer per request.
-func WithTransport(rt http.RoundTripper) Option {
-	return Option{"WithTransport", func(c *config) error {
+// WithTransport sets the RoundTripper of [NewProxy] and [ProxyTo]. The
+// default (or nil) is a new [NewTransport]. A RoundTripper that is, or
+// unwraps to (through an Unwrap() http.RoundTripper method), an
+// *http.Transport whose ResponseHeaderTimeout is already within
+// [WithResponseHeaderTimeout]'s bounds the wait itself; any other gets a
+// timer per request.
+func WithTransport(rt http.RoundTripper) ProxyOption {
+	return proxyOpt{"WithTransport", func(c *config) error {
 		c.transport = rt
 		return nil
 	}}
 }
 
 // WithInternalPrefix replaces [DefaultInternalPrefix] for [StripInternal].
-// The empty prefix strips only the headers named by [WithStripHeaders]; any
-// other prefix must be a valid header name.
-func WithInternalPrefix(prefix string) Option {
-	return Option{"WithInternalPrefix", func(c *config) error {
-		if prefix != "" && !ValidHeaderName(prefix) {
+// The default (or "") is [DefaultInternalPrefix]; any other prefix must be
+// a valid header name. [WithoutInternalPrefix] strips no prefix at all.
+func WithInternalPrefix(prefix string) StripInternalOption {
+	return stripInternalOpt{"WithInternalPrefix", func(c *config) error {
+		switch {
+		case prefix == "":
+			prefix = DefaultInternalPrefix
+		case !ValidHeaderName(prefix):
 			return fmt.Errorf("invalid header name prefix %q", prefix)
 		}
 		c.prefix = prefix
+		return nil
+	}}
+}
+
+// WithoutInternalPrefix makes [StripInternal] strip no header by its
+// prefix: only the headers named by [WithStripHeaders], and the forwarding
+// and rewrite headers it always governs. For a deployment whose internal
+// headers share no prefix.
+func WithoutInternalPrefix() StripInternalOption {
+	return stripInternalOpt{"WithoutInternalPrefix", func(c *config) error {
+		c.prefix = ""
 		return nil
 	}}
 }
@@ -150,8 +242,8 @@ func WithInternalPrefix(prefix string) Option {
 // untrusted requests besides the internal prefix, such as the passport header
 // when it is not Authorization. By default none is added; each name must be
 // a valid header name.
-func WithStripHeaders(names ...string) Option {
-	return Option{"WithStripHeaders", func(c *config) error {
+func WithStripHeaders(names ...string) StripInternalOption {
+	return stripInternalOpt{"WithStripHeaders", func(c *config) error {
 		for _, n := range names {
 			if !ValidHeaderName(n) {
 				return fmt.Errorf("invalid header name %q", n)
@@ -164,27 +256,52 @@ func WithStripHeaders(names ...string) Option {
 
 // WithCSP sets the Content-Security-Policy of [SecurityHeaders]; every
 // {nonce} in it is replaced by a per-request nonce (see [CSPNonceFromContext]).
-// The default is [DefaultCSP]; an empty policy sends no CSP header; a policy
-// with a control character is an error.
-func WithCSP(policy string) Option {
-	return Option{"WithCSP", func(c *config) error {
+// The default (or "") is [DefaultCSP]; a policy with a control character is
+// an error. [WithoutCSP] sends none.
+func WithCSP(policy string) SecurityHeadersOption {
+	return securityHeadersOpt{"WithCSP", func(c *config) error {
 		if !validHeaderValue(policy) {
 			return errors.New("policy holds a control character")
+		}
+		if policy == "" {
+			policy = DefaultCSP
 		}
 		c.csp = policy
 		return nil
 	}}
 }
 
+// WithoutCSP makes [SecurityHeaders] send no Content-Security-Policy, for a
+// service whose pages set their own.
+func WithoutCSP() SecurityHeadersOption {
+	return securityHeadersOpt{"WithoutCSP", func(c *config) error {
+		c.csp = ""
+		return nil
+	}}
+}
+
 // WithHSTS sets the max-age of Strict-Transport-Security sent by
-// [SecurityHeaders]; zero sends none, a negative age is an error. The
-// default is one year.
-func WithHSTS(maxAge time.Duration) Option {
-	return Option{"WithHSTS", func(c *config) error {
-		if maxAge < 0 {
+// [SecurityHeaders], in whole seconds. The default (or zero) is
+// [DefaultHSTS], one year; a negative age is an error. [WithoutHSTS] sends
+// none.
+func WithHSTS(maxAge time.Duration) SecurityHeadersOption {
+	return securityHeadersOpt{"WithHSTS", func(c *config) error {
+		switch {
+		case maxAge < 0:
 			return fmt.Errorf("negative max-age %v", maxAge)
+		case maxAge == 0:
+			maxAge = DefaultHSTS
 		}
 		c.hsts = maxAge
+		return nil
+	}}
+}
+
+// WithoutHSTS makes [SecurityHeaders] send no Strict-Transport-Security,
+// for a service reached over plain HTTP.
+func WithoutHSTS() SecurityHeadersOption {
+	return securityHeadersOpt{"WithoutHSTS", func(c *config) error {
+		c.hsts = 0
 		return nil
 	}}
 }
@@ -196,11 +313,15 @@ var referrerPolicies = []string{
 }
 
 // WithReferrerPolicy sets the Referrer-Policy of [SecurityHeaders]. The
-// default is strict-origin-when-cross-origin; the empty policy sends none;
-// a value the Referrer Policy specification does not define is an error.
-func WithReferrerPolicy(p string) Option {
-	return Option{"WithReferrerPolicy", func(c *config) error {
-		if p != "" && !slices.Contains(referrerPolicies, p) {
+// default (or "") is [DefaultReferrerPolicy]; a value the Referrer Policy
+// specification does not define is an error. [WithoutReferrerPolicy] sends
+// none.
+func WithReferrerPolicy(p string) SecurityHeadersOption {
+	return securityHeadersOpt{"WithReferrerPolicy", func(c *config) error {
+		switch {
+		case p == "":
+			p = DefaultReferrerPolicy
+		case !slices.Contains(referrerPolicies, p):
 			return fmt.Errorf("unknown referrer policy %q", p)
 		}
 		c.referrer = p
@@ -208,13 +329,22 @@ func WithReferrerPolicy(p string) Option {
 	}}
 }
 
+// WithoutReferrerPolicy makes [SecurityHeaders] send no Referrer-Policy:
+// the browser's own default applies.
+func WithoutReferrerPolicy() SecurityHeadersOption {
+	return securityHeadersOpt{"WithoutReferrerPolicy", func(c *config) error {
+		c.referrer = ""
+		return nil
+	}}
+}
+
 // WithTLSHeader names a header that a trusted TLS-terminating proxy sets to
 // the client's TLS version ("TLSv1.2", "1.2"), read by [TLSFloor] when the
-// request itself arrived without TLS. By default no header is read; the
-// name must be a valid header name.
-func WithTLSHeader(name string) Option {
-	return Option{"WithTLSHeader", func(c *config) error {
-		if !ValidHeaderName(name) {
+// request itself arrived without TLS. By default (or "") no header is read;
+// a name must be a valid header name.
+func WithTLSHeader(name string) TLSFloorOption {
+	return tlsFloorOpt{"WithTLSHeader", func(c *config) error {
+		if name != "" && !ValidHeaderName(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.tlsHeader = name
@@ -222,28 +352,43 @@ func WithTLSHeader(name string) Option {
 	}}
 }
 
-// WithFlushInterval sets how often [NewProxy] flushes a response to the
-// client, as httputil.ReverseProxy.FlushInterval: zero flushes only as the
-// buffer fills, a negative interval after every write. The default is zero.
-// Whatever the interval, a response without a Content-Length (chunked,
-// streamed) or of type text/event-stream is flushed after every write, as
-// httputil does, so streaming needs no option. Flushing costs a timer and
-// a goroutine per response (streams pay it whatever the interval), and a
-// negative interval flushes the headers at once, in a write before the
-// body's.
-func WithFlushInterval(d time.Duration) Option {
-	return Option{"WithFlushInterval", func(c *config) error {
+// WithFlushInterval makes [NewProxy] and [ProxyTo] also flush a response to
+// the client every d while it is copied. By default (or zero) a response is
+// flushed as the copy buffer fills; a negative interval is an error. Whatever
+// the interval, a response without a Content-Length (chunked, streamed) or
+// of type text/event-stream is flushed after every write, as httputil does,
+// so streaming needs no option. Flushing on an interval costs a timer and a
+// goroutine per response. [WithFlushEveryWrite] flushes after every write.
+func WithFlushInterval(d time.Duration) ProxyOption {
+	return proxyOpt{"WithFlushInterval", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("negative interval %v", d)
+		}
 		c.flush = d
 		return nil
 	}}
 }
 
+// WithFlushEveryWrite makes [NewProxy] and [ProxyTo] flush every response
+// after every write, headers first in a write of their own
+// (httputil.ReverseProxy's negative FlushInterval).
+func WithFlushEveryWrite() ProxyOption {
+	return proxyOpt{"WithFlushEveryWrite", func(c *config) error {
+		c.flush = -1
+		return nil
+	}}
+}
+
 // WithCheckTimeout sets the timeout of a readiness check of [NewHealth] that
-// does not name its own. The default is 2 s; zero or less is an error.
-func WithCheckTimeout(d time.Duration) Option {
-	return Option{"WithCheckTimeout", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("timeout %v must be positive", d)
+// does not name its own. The default (or zero) is [DefaultCheckTimeout],
+// 2 s; a negative timeout is an error.
+func WithCheckTimeout(d time.Duration) HealthOption {
+	return healthOpt{"WithCheckTimeout", func(c *config) error {
+		switch {
+		case d < 0:
+			return fmt.Errorf("negative timeout %v", d)
+		case d == 0:
+			d = DefaultCheckTimeout
 		}
 		c.checkLimit = d
 		return nil

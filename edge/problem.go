@@ -19,30 +19,44 @@ const ProblemTypePrefix = "urn:cellgate:problem:"
 const ContentTypeProblem = "application/problem+json"
 
 // Problem is an error that knows how it is answered to a client
-// (RFC 9457). Status, Code and Detail are shown to the client; the cause
-// is for the log only. Handlers return or pass a *Problem to [WriteProblem],
-// the one place that writes error responses.
+// (RFC 9457). Its status, code, title and detail are shown to the client;
+// the cause is for the log only. Handlers return or pass a *Problem to
+// [WriteProblem], the one place that writes error responses.
 //
-// Its JSON form is the members of the response body that it holds, so a
-// client may decode a problem response into it; [ReadProblem] does.
+// A Problem cannot be changed once made: its fields are read through
+// methods, and WithCause, WithDetail and WithTitle return a copy. So the
+// package's sentinel problems (ErrInternal, ErrNotFound, …) answer the same
+// wherever they are used, whatever a caller does with them.
+//
+// Its JSON form is the members of the response body that it holds
+// (status, code, title, detail), so a client may decode a problem response
+// into a new Problem; [ReadProblem] does.
 type Problem struct {
-	// Status is the HTTP status code.
-	Status int `json:"status"`
-	// Code is the stable, lower snake case name of the problem, listed in
-	// the README. Clients and tests branch on it, never on Detail.
-	Code string `json:"code"`
-	// Title is a short human summary; the status text when empty.
-	Title string `json:"title,omitempty"`
-	// Detail is a client-safe explanation of this occurrence.
-	Detail string `json:"detail,omitempty"`
-
-	cause error
+	status int
+	code   string
+	title  string
+	detail string
+	cause  error
 }
 
 // NewProblem returns a problem with the given status, code and detail.
 func NewProblem(status int, code, detail string) *Problem {
-	return &Problem{Status: status, Code: code, Detail: detail}
+	return &Problem{status: status, code: code, detail: detail}
 }
+
+// Status returns the HTTP status code.
+func (p *Problem) Status() int { return p.status }
+
+// Code returns the stable, lower snake case name of the problem, listed in
+// the README. Clients and tests branch on it, never on the detail.
+func (p *Problem) Code() string { return p.code }
+
+// Title returns the short human summary; the status text when it has none
+// ([WriteProblem] writes that).
+func (p *Problem) Title() string { return p.title }
+
+// Detail returns the client-safe explanation of this occurrence.
+func (p *Problem) Detail() string { return p.detail }
 
 // WithCause returns a copy of p carrying err as its internal cause. The
 // cause goes to the log line of the request, never to the client.
@@ -52,11 +66,57 @@ func (p *Problem) WithCause(err error) *Problem {
 	return &q
 }
 
+// WithDetail returns a copy of p whose detail is detail: the same problem
+// (same status and code, so errors.Is still matches), explained for this
+// occurrence. The detail reaches the client: it must hold no secret.
+func (p *Problem) WithDetail(detail string) *Problem {
+	q := *p
+	q.detail = detail
+	return &q
+}
+
+// WithTitle returns a copy of p whose title is title.
+func (p *Problem) WithTitle(title string) *Problem {
+	q := *p
+	q.title = title
+	return &q
+}
+
+// problemJSON is the JSON form of a Problem.
+type problemJSON struct {
+	Status int    `json:"status"`
+	Code   string `json:"code"`
+	Title  string `json:"title,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// MarshalJSON encodes the status, code, title and detail of p; never the
+// cause.
+func (p *Problem) MarshalJSON() ([]byte, error) {
+	return json.Marshal(problemJSON{Status: p.status, Code: p.code, Title: p.title, Detail: p.detail})
+}
+
+// UnmarshalJSON decodes a problem into p, which must be new (the zero
+// Problem): decoding into one that is set, a sentinel such as ErrInternal,
+// is an error and leaves it unchanged. Members other than status, code,
+// title and detail are ignored.
+func (p *Problem) UnmarshalJSON(data []byte) error {
+	if p.status != 0 || p.code != "" || p.title != "" || p.detail != "" || p.cause != nil {
+		return errors.New("edge: decode a problem into one that is already set")
+	}
+	var j problemJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*p = Problem{status: j.Status, code: j.Code, title: j.Title, detail: j.Detail}
+	return nil
+}
+
 // Error describes the problem and its cause, for logs.
 func (p *Problem) Error() string {
-	s := p.Code
-	if p.Detail != "" {
-		s += ": " + p.Detail
+	s := p.code
+	if p.detail != "" {
+		s += ": " + p.detail
 	}
 	if p.cause != nil {
 		s += ": " + p.cause.Error()
@@ -71,7 +131,7 @@ func (p *Problem) Unwrap() error { return p.cause }
 // problems can be matched with errors.Is.
 func (p *Problem) Is(target error) bool {
 	t, ok := target.(*Problem)
-	return ok && t.Code == p.Code
+	return ok && t.code == p.code
 }
 
 // maxProblemBody bounds what ReadProblem reads of a response: a problem
@@ -92,8 +152,8 @@ func ReadProblem(resp *http.Response) (*Problem, error) {
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxProblemBody)).Decode(&p); err != nil {
 		return nil, fmt.Errorf("edge: read problem: %w", err)
 	}
-	if p.Code == "" || p.Status != resp.StatusCode {
-		return nil, fmt.Errorf("edge: read problem: code %q and status %d in a %d response", p.Code, p.Status, resp.StatusCode)
+	if p.code == "" || p.status != resp.StatusCode {
+		return nil, fmt.Errorf("edge: read problem: code %q and status %d in a %d response", p.code, p.status, resp.StatusCode)
 	}
 	return &p, nil
 }
@@ -153,11 +213,11 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	ctx := r.Context()
 	observeProblem(ctx, p)
-	attrs := []slog.Attr{slog.String("problem", p.Code)}
+	attrs := []slog.Attr{slog.String("problem", p.code)}
 	if err != nil && err != p || p.cause != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	if !AddLogAttrs(ctx, attrs...) && p.Status >= 500 {
+	if !AddLogAttrs(ctx, attrs...) && p.status >= 500 {
 		slog.Default().LogAttrs(ctx, slog.LevelError, "request failed",
 			append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.String("request_id", RequestIDFromContext(ctx)))...)
@@ -165,16 +225,16 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if rw, ok := w.(*ResponseWriter); ok && rw.WroteHeader() {
 		return
 	}
-	title := p.Title
+	title := p.title
 	if title == "" {
-		title = http.StatusText(p.Status)
+		title = http.StatusText(p.status)
 	}
 	body, _ := json.Marshal(problemBody{
-		Type:      ProblemTypePrefix + p.Code,
+		Type:      ProblemTypePrefix + p.code,
 		Title:     title,
-		Status:    p.Status,
-		Detail:    p.Detail,
-		Code:      p.Code,
+		Status:    p.status,
+		Detail:    p.detail,
+		Code:      p.code,
 		RequestID: RequestIDFromContext(ctx),
 	})
 	h := w.Header()
@@ -184,10 +244,10 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Cache-Control", "no-store")
 	h.Del("ETag")
 	h.Del("Content-Encoding")
-	if retryable(p.Status) && h.Get("Retry-After") == "" {
+	if retryable(p.status) && h.Get("Retry-After") == "" {
 		h.Set("Retry-After", DefaultRetryAfter)
 	}
-	w.WriteHeader(p.Status)
+	w.WriteHeader(p.status)
 	if r.Method != http.MethodHead {
 		w.Write(append(body, '\n'))
 	}

@@ -32,7 +32,7 @@ func decodeProblem(t testing.TB, resp *http.Response) map[string]any {
 
 func TestWriteProblem(t *testing.T) {
 	secret := errors.New("dial tcp 10.1.2.3:5432: password=hunter2")
-	teapot := &edge.Problem{Status: 418, Code: "teapot", Title: "I brew", Detail: "Short and stout."}
+	teapot := edge.NewProblem(418, "teapot", "Short and stout.").WithTitle("I brew")
 	tests := []struct {
 		name      string
 		err       error
@@ -43,7 +43,7 @@ func TestWriteProblem(t *testing.T) {
 			name: "problem with request id", err: edge.ErrUpstreamTimeout, requestID: "req-1",
 			want: map[string]any{
 				"type": "urn:cellgate:problem:upstream_timeout", "title": "Gateway Timeout", "status": 504.0,
-				"detail": edge.ErrUpstreamTimeout.Detail, "code": "upstream_timeout", "request_id": "req-1",
+				"detail": edge.ErrUpstreamTimeout.Detail(), "code": "upstream_timeout", "request_id": "req-1",
 			},
 		},
 		{
@@ -58,14 +58,14 @@ func TestWriteProblem(t *testing.T) {
 			name: "plain error is internal", err: secret, requestID: "req-3",
 			want: map[string]any{
 				"type": "urn:cellgate:problem:internal_error", "title": "Internal Server Error", "status": 500.0,
-				"detail": edge.ErrInternal.Detail, "code": "internal_error", "request_id": "req-3",
+				"detail": edge.ErrInternal.Detail(), "code": "internal_error", "request_id": "req-3",
 			},
 		},
 		{
 			name: "nil error is internal", err: nil,
 			want: map[string]any{
 				"type": "urn:cellgate:problem:internal_error", "title": "Internal Server Error", "status": 500.0,
-				"detail": edge.ErrInternal.Detail, "code": "internal_error",
+				"detail": edge.ErrInternal.Detail(), "code": "internal_error",
 			},
 		},
 		{
@@ -145,7 +145,7 @@ func TestWriteProblemLogs(t *testing.T) {
 
 	t.Run("into the access log line", func(t *testing.T) {
 		logger, buf := newLogger()
-		h := edge.AccessLog(edge.WithLogger(logger))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := must(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			edge.WriteProblem(w, r, edge.ErrUpstreamUnavailable.WithCause(secret))
 		}))
 		rec := httptest.NewRecorder()
@@ -201,7 +201,7 @@ func TestProblemErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
 		}
 	}
-	if got, want := p.Error(), "upstream_timeout: "+edge.ErrUpstreamTimeout.Detail+": context deadline exceeded"; got != want {
+	if got, want := p.Error(), "upstream_timeout: "+edge.ErrUpstreamTimeout.Detail()+": context deadline exceeded"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }

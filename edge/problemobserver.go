@@ -10,7 +10,7 @@ var problemObserver atomic.Pointer[func(ctx context.Context, status int, code st
 
 // SetProblemObserver makes [WriteProblem] call f with the status and the
 // code of every problem it writes, for metrics: edge imports nothing but the
-// standard library, so it counts nothing itself, and tracing.Metrics's
+// standard library, so it counts nothing itself, and tracing.Instruments's
 // Problem method is the observer that counts them with OpenTelemetry.
 // [WriteProblem] is the only writer of problems, so f sees each problem
 // once, whichever stage refused the request. f must be fast and must not
@@ -30,6 +30,6 @@ func SetProblemObserver(f func(ctx context.Context, status int, code string)) {
 // observeProblem tells the observer, if any, about p.
 func observeProblem(ctx context.Context, p *Problem) {
 	if f := problemObserver.Load(); f != nil {
-		(*f)(ctx, p.Status, p.Code)
+		(*f)(ctx, p.status, p.code)
 	}
 }

@@ -15,8 +15,8 @@ import (
 
 // ErrClientClosed is logged when the client went away before the upstream
 // answered (nginx's 499); the client never sees it.
-var ErrClientClosed = &Problem{Status: 499, Code: "client_closed_request", Title: "Client Closed Request",
-	Detail: "The client closed the request."}
+var ErrClientClosed = NewProblem(499, "client_closed_request", "The client closed the request.").
+	WithTitle("Client Closed Request")
 
 var proxyTargetKey = NewKey[*url.URL]("edge.proxy_target")
 
@@ -44,21 +44,20 @@ type Proxy struct {
 // path, as httputil.ProxyRequest.SetURL does. An error from target is
 // answered through [WriteProblem], so target may return a *Problem.
 //
-// It reads [WithTransport], [WithLogger], [WithFlushInterval],
-// [WithResponseHeaderTimeout] (a hung upstream is answered 504
-// upstream_timeout after it), [WithWebSocket] (no route switches protocols
-// by default) and [WithTrust]: a trusted hop's X-Forwarded-For chain is kept and extended;
-// an untrusted one is replaced.
-func NewProxy(target func(*http.Request) (*url.URL, error), opts ...Option) (*Proxy, error) {
+// Its options are [WithTransport], [WithLogger], [WithFlushInterval],
+// [WithFlushEveryWrite], [WithResponseHeaderTimeout] (a hung upstream is
+// answered 504 upstream_timeout after it), [WithWebSocket] (no route
+// switches protocols by default) and [WithTrust]: a trusted hop's
+// X-Forwarded-For chain is kept and extended; an untrusted one is replaced.
+func NewProxy(target func(*http.Request) (*url.URL, error), opts ...ProxyOption) (*Proxy, error) {
 	return newProxy("NewProxy", target, opts)
 }
 
-func newProxy(ctor string, target func(*http.Request) (*url.URL, error), opts []Option) (*Proxy, error) {
+func newProxy(ctor string, target func(*http.Request) (*url.URL, error), opts []ProxyOption) (*Proxy, error) {
 	if target == nil {
 		return nil, errors.New("edge: proxy: nil target function")
 	}
-	c, err := newConfig(ctor, opts, "WithTransport", "WithLogger", "WithFlushInterval", "WithTrust",
-		"WithResponseHeaderTimeout", "WithWebSocket")
+	c, err := newConfig(ctor, opts, ProxyOption.proxyOption)
 	if err != nil {
 		return nil, err
 	}
@@ -91,8 +90,8 @@ func newProxy(ctor string, target func(*http.Request) (*url.URL, error), opts []
 }
 
 // ProxyTo returns a proxy to one fixed upstream, which must be an absolute
-// http or https URL. It reads the options of [NewProxy].
-func ProxyTo(upstream string, opts ...Option) (*Proxy, error) {
+// http or https URL. Its options are those of [NewProxy].
+func ProxyTo(upstream string, opts ...ProxyOption) (*Proxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
 		return nil, fmt.Errorf("edge: proxy upstream: %w", err)

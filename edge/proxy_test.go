@@ -43,7 +43,7 @@ func upstreamEcho(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func mustProxy(t *testing.T, upstream string, opts ...edge.Option) *edge.Proxy {
+func mustProxy(t *testing.T, upstream string, opts ...edge.ProxyOption) *edge.Proxy {
 	t.Helper()
 	p, err := edge.ProxyTo(upstream, opts...)
 	if err != nil {
@@ -75,7 +75,7 @@ func TestProxy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			front := httptest.NewServer(edge.RequestID()(mustProxy(t, tt.target, edge.WithTrust(tt.trust))))
+			front := httptest.NewServer(must(edge.RequestID())(mustProxy(t, tt.target, edge.WithTrust(tt.trust))))
 			defer front.Close()
 			req, _ := http.NewRequest("POST", front.URL+tt.path, strings.NewReader("ping"))
 			req.Host = "front.example"
@@ -150,13 +150,13 @@ func TestProxyFlushesOnlyStreams(t *testing.T) {
 	defer up.Close()
 	for _, tc := range []struct {
 		path    string
-		opts    []edge.Option
+		opts    []edge.ProxyOption
 		flushed bool
 	}{
 		{"/whole", nil, false},
-		{"/whole", []edge.Option{edge.WithFlushInterval(-1)}, true},
+		{"/whole", []edge.ProxyOption{edge.WithFlushEveryWrite()}, true},
 		{"/stream", nil, true},
-		{"/stream", []edge.Option{edge.WithFlushInterval(0)}, true},
+		{"/stream", []edge.ProxyOption{edge.WithFlushInterval(0)}, true},
 	} {
 		proxy, err := edge.ProxyTo(up.URL, tc.opts...)
 		require.NoError(t, err)
@@ -206,19 +206,19 @@ func TestProxyUpstreamErrors(t *testing.T) {
 		name     string
 		upstream string
 		mw       func(http.Handler) http.Handler
-		opts     []edge.Option
+		opts     []edge.ProxyOption
 		status   int
 		code     string
 	}{
 		{"refused", "http://" + refused, none, nil, 502, "upstream_unavailable"},
-		{"response header timeout", slow.URL, none, []edge.Option{edge.WithTransport(quick)}, 504, "upstream_timeout"},
+		{"response header timeout", slow.URL, none, []edge.ProxyOption{edge.WithTransport(quick)}, 504, "upstream_timeout"},
 		{"request deadline", slow.URL, deadline, nil, 504, "upstream_timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logger, buf := newLogger()
 			p := mustProxy(t, tt.upstream, append(tt.opts, edge.WithLogger(logger))...)
-			front := httptest.NewServer(edge.Chain(edge.RequestID(), edge.AccessLog(edge.WithLogger(logger)), tt.mw)(p))
+			front := httptest.NewServer(edge.Chain(must(edge.RequestID()), must(edge.AccessLog(edge.WithLogger(logger))), tt.mw)(p))
 			defer front.Close()
 
 			resp, err := http.Get(front.URL + "/x?sig=secret")
@@ -262,7 +262,7 @@ func TestProxyClientGone(t *testing.T) {
 		}))
 		defer up.Close()
 		logger, buf := newLogger()
-		h := edge.AccessLog(edge.WithLogger(logger))(mustProxy(t, up.URL))
+		h := must(edge.AccessLog(edge.WithLogger(logger)))(mustProxy(t, up.URL))
 		ctx, cancel := context.WithCancel(context.Background())
 		r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
 		go func() { <-arrived; cancel() }()
@@ -338,7 +338,7 @@ func TestProxyTarget(t *testing.T) {
 			rec := httptest.NewRecorder()
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("Zone", "us01")
-			edge.AccessLog(edge.WithLogger(logger))(p).ServeHTTP(rec, r)
+			must(edge.AccessLog(edge.WithLogger(logger)))(p).ServeHTTP(rec, r)
 			if l := buf.lines(t); tt.code != "" && l[0]["problem"] != tt.code {
 				t.Errorf("log = %v, want problem %s", l, tt.code)
 			}
@@ -402,14 +402,14 @@ func TestRequestIDAcrossHops(t *testing.T) {
 	loopback, err := edge.TrustNetworks("127.0.0.0/8", "::1/128")
 	require.NoError(t, err)
 
-	cell := httptest.NewServer(edge.Chain(edge.RequestID(edge.WithTrust(loopback)), saw("cell"))(
+	cell := httptest.NewServer(edge.Chain(must(edge.RequestID(edge.WithTrust(loopback))), saw("cell"))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "cell") })))
 	t.Cleanup(cell.Close)
 	toCell := mustProxy(t, cell.URL)
-	gateway := edge.Chain(edge.RequestID(), saw("gateway"))(toCell)
+	gateway := edge.Chain(must(edge.RequestID()), saw("gateway"))(toCell)
 	toGateway, err := edge.ProxyTo("http://gateway.internal", edge.WithTransport(edge.Binding(gateway)))
 	require.NoError(t, err)
-	router := httptest.NewServer(edge.Chain(edge.RequestID(), saw("router"))(toGateway))
+	router := httptest.NewServer(edge.Chain(must(edge.RequestID()), saw("router"))(toGateway))
 	t.Cleanup(router.Close)
 
 	req, err := http.NewRequest("GET", router.URL+"/x", nil)
@@ -449,7 +449,7 @@ func TestProxyConnectionTokens(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	front := httptest.NewServer(edge.Chain(edge.RequestID(), edge.StripInternal(), set)(mustProxy(t, cell.URL)))
+	front := httptest.NewServer(edge.Chain(must(edge.RequestID()), must(edge.StripInternal()), set)(mustProxy(t, cell.URL)))
 	defer front.Close()
 
 	for _, tt := range []struct {

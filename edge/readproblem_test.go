@@ -26,10 +26,9 @@ func TestReadProblemRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := *edge.ErrUpstreamTimeout
-	want.Title = http.StatusText(http.StatusGatewayTimeout)
-	if p.Status != want.Status || p.Code != want.Code || p.Detail != want.Detail || p.Title != want.Title {
-		t.Fatalf("read %+v, want %+v", p, want)
+	want := edge.ErrUpstreamTimeout.WithTitle(http.StatusText(http.StatusGatewayTimeout))
+	if p.Status() != want.Status() || p.Code() != want.Code() || p.Detail() != want.Detail() || p.Title() != want.Title() {
+		t.Fatalf("read %v, want %v", p, want)
 	}
 }
 

@@ -14,10 +14,12 @@ import (
 // net/http aborts the response silently. If the response had already
 // started, it is cut short instead.
 //
-// It panics, at construction, on an option it does not read or an invalid
-// one (see [Option]).
-func Recover(opts ...Option) func(http.Handler) http.Handler {
-	c := mustConfig("Recover", opts, "WithLogger")
+// A nil option is an error.
+func Recover(opts ...RecoverOption) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("Recover", opts, RecoverOption.recoverOption)
+	if err != nil {
+		return nil, err
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rw := WrapResponseWriter(w)
@@ -45,5 +47,5 @@ func Recover(opts ...Option) func(http.Handler) http.Handler {
 			}()
 			next.ServeHTTP(rw, r)
 		})
-	}
+	}, nil
 }

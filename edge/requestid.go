@@ -33,10 +33,13 @@ func RequestIDFromContext(ctx context.Context) string {
 // the in-process hops of a topology; [WithTrust] adds more trusted hops
 // (a gateway reached over the network, say).
 //
-// It panics, at construction, on an option it does not read or an invalid
-// one (see [Option]).
-func RequestID(opts ...Option) func(http.Handler) http.Handler {
-	trust := TrustAny(TrustBinding, mustConfig("RequestID", opts, "WithTrust").trust)
+// A nil option is an error.
+func RequestID(opts ...RequestIDOption) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("RequestID", opts, RequestIDOption.requestIDOption)
+	if err != nil {
+		return nil, err
+	}
+	trust := TrustAny(TrustBinding, c.trust)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := inboundRequestID(r.Header)
@@ -49,7 +52,7 @@ func RequestID(opts ...Option) func(http.Handler) http.Handler {
 			w.Header()[RequestIDHeader] = []string{id}
 			next.ServeHTTP(w, requestIDKey.Attach(r, id))
 		})
-	}
+	}, nil
 }
 
 // inboundRequestID returns the one valid ID that h names, or "" when it

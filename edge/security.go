@@ -17,16 +17,19 @@ var cspNonceKey = NewKey[string]("edge.csp_nonce")
 func CSPNonceFromContext(ctx context.Context) string { return cspNonceKey.Value(ctx) }
 
 // SecurityHeaders sets the headers every page should carry:
-// Content-Security-Policy ([DefaultCSP] unless [WithCSP]; every {nonce} is
-// replaced with 128 fresh random bits per request, also available through
-// [CSPNonceFromContext]), Strict-Transport-Security ([WithHSTS], one year with
-// subdomains by default), X-Content-Type-Options: nosniff and
-// Referrer-Policy ([WithReferrerPolicy]).
+// Content-Security-Policy ([DefaultCSP] unless [WithCSP] or [WithoutCSP];
+// every {nonce} is replaced with 128 fresh random bits per request, also
+// available through [CSPNonceFromContext]), Strict-Transport-Security
+// ([WithHSTS], one year with subdomains by default; [WithoutHSTS]),
+// X-Content-Type-Options: nosniff and Referrer-Policy ([WithReferrerPolicy],
+// [WithoutReferrerPolicy]).
 //
-// It panics, at construction, on an option it does not read or an invalid
-// one (see [Option]).
-func SecurityHeaders(opts ...Option) func(http.Handler) http.Handler {
-	c := mustConfig("SecurityHeaders", opts, "WithCSP", "WithHSTS", "WithReferrerPolicy")
+// An invalid option is an error.
+func SecurityHeaders(opts ...SecurityHeadersOption) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("SecurityHeaders", opts, SecurityHeadersOption.securityHeadersOption)
+	if err != nil {
+		return nil, err
+	}
 	hsts := ""
 	if c.hsts > 0 {
 		hsts = "max-age=" + strconv.FormatInt(int64(c.hsts/time.Second), 10) + "; includeSubDomains"
@@ -55,5 +58,5 @@ func SecurityHeaders(opts ...Option) func(http.Handler) http.Handler {
 			}
 			next.ServeHTTP(w, r)
 		})
-	}
+	}, nil
 }

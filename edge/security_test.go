@@ -14,7 +14,7 @@ import (
 func TestSecurityHeaders(t *testing.T) {
 	tests := []struct {
 		name     string
-		opts     []edge.Option
+		opts     []edge.SecurityHeadersOption
 		csp      string // with {nonce} where a nonce must appear
 		hsts     string
 		referrer string
@@ -27,20 +27,20 @@ func TestSecurityHeaders(t *testing.T) {
 		},
 		{
 			name:     "custom",
-			opts:     []edge.Option{edge.WithCSP("default-src 'none'"), edge.WithHSTS(24 * time.Hour), edge.WithReferrerPolicy("no-referrer")},
+			opts:     []edge.SecurityHeadersOption{edge.WithCSP("default-src 'none'"), edge.WithHSTS(24 * time.Hour), edge.WithReferrerPolicy("no-referrer")},
 			csp:      "default-src 'none'",
 			hsts:     "max-age=86400; includeSubDomains",
 			referrer: "no-referrer",
 		},
 		{
 			name: "switched off",
-			opts: []edge.Option{edge.WithCSP(""), edge.WithHSTS(0), edge.WithReferrerPolicy("")},
+			opts: []edge.SecurityHeadersOption{edge.WithoutCSP(), edge.WithoutHSTS(), edge.WithoutReferrerPolicy()},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var nonce string
-			h := edge.SecurityHeaders(tt.opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must(edge.SecurityHeaders(tt.opts...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				nonce = edge.CSPNonceFromContext(r.Context())
 			}))
 			rec := httptest.NewRecorder()
@@ -70,7 +70,7 @@ func TestSecurityHeaders(t *testing.T) {
 func TestCSPNonce(t *testing.T) {
 	nonceRE := regexp.MustCompile(`'nonce-([A-Za-z0-9+/=]+)'`)
 	var fromCtx string
-	h := edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'"))(
+	h := must(edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'")))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fromCtx = edge.CSPNonceFromContext(r.Context()) }))
 	seen := make(map[string]bool)
 	for range 100 {

@@ -40,7 +40,8 @@ var (
 // request than the one the edge checked:
 //
 //   - deleted: every header whose name starts with the internal prefix
-//     ([DefaultInternalPrefix] unless [WithInternalPrefix]), the names
+//     ([DefaultInternalPrefix] unless [WithInternalPrefix] or
+//     [WithoutInternalPrefix]), the names
 //     given with [WithStripHeaders], Forwarded, X-Forwarded-* and
 //     X-Real-Ip, and the URL rewrite headers X-Original-URL and
 //     X-Rewrite-URL (the cell then routes on the request line the edge
@@ -62,10 +63,12 @@ var (
 // proxies and frameworks that fold them into one name have turned such
 // variants into forgeries. Trusted requests ([WithTrust]) pass untouched.
 //
-// It panics, at construction, on an option it does not read or an invalid
-// one (see [Option]).
-func StripInternal(opts ...Option) func(http.Handler) http.Handler {
-	c := mustConfig("StripInternal", opts, "WithInternalPrefix", "WithStripHeaders", "WithKeepHeaders", "WithTrust")
+// An invalid option is an error.
+func StripInternal(opts ...StripInternalOption) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("StripInternal", opts, StripInternalOption.stripInternalOption)
+	if err != nil {
+		return nil, err
+	}
 	var prefixes []string
 	if c.prefix != "" {
 		prefixes = append(prefixes, c.prefix)
@@ -135,7 +138,7 @@ func StripInternal(opts ...Option) func(http.Handler) http.Handler {
 			}
 			next.ServeHTTP(w, r)
 		})
-	}
+	}, nil
 }
 
 // WithKeepHeaders lets [StripInternal] pass, from untrusted requests, the
@@ -144,8 +147,8 @@ func StripInternal(opts ...Option) func(http.Handler) http.Handler {
 // for a deployment whose cells need one and check it themselves. By default
 // none is kept; a name outside that list (an internal header, a forwarding
 // header: trust its hop with [WithTrust] instead) is an error.
-func WithKeepHeaders(names ...string) Option {
-	return Option{"WithKeepHeaders", func(c *config) error {
+func WithKeepHeaders(names ...string) StripInternalOption {
+	return stripInternalOpt{"WithKeepHeaders", func(c *config) error {
 		for _, n := range names {
 			if !slices.ContainsFunc(append(rewriteHeaders[:len(rewriteHeaders):len(rewriteHeaders)], methodHeaders...),
 				func(k string) bool { return SameHeaderName(k, n) }) {

@@ -47,7 +47,7 @@ func TestStripInternal(t *testing.T) {
 	rewrite := []string{"X-Original-Url", "X.Original.URL", "x_rewrite_url"}
 	tests := []struct {
 		name string
-		opts []edge.Option
+		opts []edge.StripInternalOption
 		want []string // headers left
 	}{
 		{
@@ -56,20 +56,20 @@ func TestStripInternal(t *testing.T) {
 		},
 		{
 			name: "extra names",
-			opts: []edge.Option{edge.WithStripHeaders("x-passport")},
+			opts: []edge.StripInternalOption{edge.WithStripHeaders("x-passport")},
 			want: append([]string{"Acme-Tenant", "Acme_tenant"}, always...),
 		},
 		{
 			name: "custom prefix",
-			opts: []edge.Option{edge.WithInternalPrefix("acme-"), edge.WithStripHeaders("X_PASSPORT")},
+			opts: []edge.StripInternalOption{edge.WithInternalPrefix("acme-"), edge.WithStripHeaders("X_PASSPORT")},
 			want: append([]string{
 				"CELLGATE_COMPANY_ID", "Cellgate-", "Cellgate-Company-Id", "Cellgate_Zone", "cellgate-zone",
 				"Cellgate.Company.Id", "cellgate~zone",
 			}, always...),
 		},
 		{
-			name: "empty prefix strips no prefix, not everything",
-			opts: []edge.Option{edge.WithInternalPrefix("")},
+			name: "without a prefix, none is stripped by prefix, not everything",
+			opts: []edge.StripInternalOption{edge.WithoutInternalPrefix()},
 			want: append([]string{
 				"Acme-Tenant", "Acme_tenant", "X-Passport", "x_passport",
 				"CELLGATE_COMPANY_ID", "Cellgate-", "Cellgate-Company-Id", "Cellgate_Zone", "cellgate-zone",
@@ -78,19 +78,19 @@ func TestStripInternal(t *testing.T) {
 		},
 		{
 			name: "rewrite headers kept",
-			opts: []edge.Option{edge.WithKeepHeaders("x-original-url", "X_Rewrite_Url")},
+			opts: []edge.StripInternalOption{edge.WithKeepHeaders("x-original-url", "X_Rewrite_Url")},
 			want: append(append([]string{"Acme-Tenant", "Acme_tenant", "X-Passport", "x_passport"}, rewrite...), always...),
 		},
 		{
 			name: "trusted untouched",
-			opts: []edge.Option{edge.WithTrust(trustAll), edge.WithStripHeaders("X-Passport")},
+			opts: []edge.StripInternalOption{edge.WithTrust(trustAll), edge.WithStripHeaders("X-Passport")},
 			want: keys(inbound),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			h := edge.StripInternal(tt.opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must(edge.StripInternal(tt.opts...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				got = keys(r.Header)
 			}))
 			r := httptest.NewRequest("GET", "/", nil)
@@ -107,7 +107,7 @@ func TestStripInternal(t *testing.T) {
 func TestStripInternalOverTheWire(t *testing.T) {
 	// What a client sends on the wire, after net/http parses it.
 	var got http.Header
-	srv := httptest.NewServer(edge.StripInternal()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(must(edge.StripInternal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.Header.Clone()
 	})))
 	defer srv.Close()
@@ -140,7 +140,7 @@ func TestStripInternalMethodOverride(t *testing.T) {
 		for _, name := range overrides {
 			for _, tt := range []struct {
 				value  string
-				opts   []edge.Option
+				opts   []edge.StripInternalOption
 				status int
 				left   bool // the header reaches next
 			}{
@@ -149,11 +149,11 @@ func TestStripInternalMethodOverride(t *testing.T) {
 				{value: "", status: http.StatusBadRequest},
 				{value: "post", status: http.StatusNoContent},
 				{value: " POST ", status: http.StatusNoContent},
-				{value: "DELETE", opts: []edge.Option{edge.WithKeepHeaders(name)}, status: http.StatusNoContent, left: true},
-				{value: "DELETE", opts: []edge.Option{edge.WithTrust(trustAll)}, status: http.StatusNoContent, left: true},
+				{value: "DELETE", opts: []edge.StripInternalOption{edge.WithKeepHeaders(name)}, status: http.StatusNoContent, left: true},
+				{value: "DELETE", opts: []edge.StripInternalOption{edge.WithTrust(trustAll)}, status: http.StatusNoContent, left: true},
 			} {
 				var got http.Header
-				h := edge.StripInternal(tt.opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h := must(edge.StripInternal(tt.opts...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					got = r.Header
 					w.WriteHeader(http.StatusNoContent)
 				}))
@@ -178,7 +178,7 @@ func TestStripInternalMethodOverride(t *testing.T) {
 		}
 	}
 	// Keeping one override header keeps only that one.
-	h := edge.StripInternal(edge.WithKeepHeaders("X-HTTP-Method"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h := must(edge.StripInternal(edge.WithKeepHeaders("X-HTTP-Method")))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	r := httptest.NewRequest(http.MethodPost, "/login", nil)
 	r.Header.Set("X-HTTP-Method-Override", "DELETE")
 	rec := httptest.NewRecorder()
@@ -215,7 +215,7 @@ func TestStripInternalMethodParameter(t *testing.T) {
 	} {
 		for _, target := range []string{"/login", "/rest/v1.0/companies/1/projects"} {
 			called := false
-			h := edge.StripInternal()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+			h := must(edge.StripInternal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
 			r := httptest.NewRequest(http.MethodPost, target+"?"+tt.query, nil)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)
@@ -229,7 +229,7 @@ func TestStripInternalMethodParameter(t *testing.T) {
 	}
 	// A trusted hop's query is its own business.
 	called := false
-	h := edge.StripInternal(edge.WithTrust(trustAll))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	h := must(edge.StripInternal(edge.WithTrust(trustAll)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/login?_method=DELETE", nil))
 	if !called {
 		t.Error("a trusted request with _method was refused")
@@ -242,7 +242,7 @@ func TestStripInternalMethodParameter(t *testing.T) {
 // the wire as net/http parses it.
 func TestStripInternalMethodCase(t *testing.T) {
 	var seen []string
-	h := edge.StripInternal()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must(edge.StripInternal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = append(seen, r.Method)
 		w.WriteHeader(http.StatusNoContent)
 	}))
@@ -280,7 +280,7 @@ func TestStripInternalMethodCase(t *testing.T) {
 	}
 	// A trusted hop's method is its own business.
 	called := false
-	h = edge.StripInternal(edge.WithTrust(trustAll))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	h = must(edge.StripInternal(edge.WithTrust(trustAll)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("get", "/x", nil))
 	if !called {
 		t.Error("a trusted request with method get was refused")

@@ -14,14 +14,20 @@ import (
 // header named with [WithTLSHeader] when the hop is trusted ([WithTrust]),
 // as behind a terminating proxy, and passes when there is nothing to judge.
 //
-// min is tls.VersionTLS10 to tls.VersionTLS13, or 0 for no floor. It
-// panics, at construction, on another min, an option it does not read or
-// an invalid one (see [Option]).
-func TLSFloor(min uint16, opts ...Option) func(http.Handler) http.Handler {
-	if min != 0 && (min < tls.VersionTLS10 || min > tls.VersionTLS13) {
-		panic(fmt.Sprintf("edge: TLSFloor: unknown TLS version %#04x", min))
+// min is tls.VersionTLS10 to tls.VersionTLS13; zero means
+// [DefaultTLSFloor] (TLS 1.2). Another min, or an invalid option, is an
+// error.
+func TLSFloor(min uint16, opts ...TLSFloorOption) (func(http.Handler) http.Handler, error) {
+	if min == 0 {
+		min = DefaultTLSFloor
 	}
-	c := mustConfig("TLSFloor", opts, "WithTLSHeader", "WithTrust")
+	if min < tls.VersionTLS10 || min > tls.VersionTLS13 {
+		return nil, fmt.Errorf("edge: TLSFloor: unknown TLS version %#04x", min)
+	}
+	c, err := newConfig("TLSFloor", opts, TLSFloorOption.tlsFloorOption)
+	if err != nil {
+		return nil, err
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			version, known := uint16(0), false
@@ -36,8 +42,11 @@ func TLSFloor(min uint16, opts ...Option) func(http.Handler) http.Handler {
 			}
 			next.ServeHTTP(w, r)
 		})
-	}
+	}, nil
 }
+
+// DefaultTLSFloor is the floor of [TLSFloor] given zero: TLS 1.2.
+const DefaultTLSFloor = tls.VersionTLS12
 
 // ParseTLSVersion reads a TLS version as proxies write it: "TLSv1.2",
 // "TLS 1.3", "1.2", or tls.VersionName's "TLS 1.2".

@@ -39,7 +39,7 @@ func TestTLSFloor(t *testing.T) {
 			if tt.trusted {
 				trust = trustAll
 			}
-			h := edge.TLSFloor(tls.VersionTLS12, edge.WithTLSHeader(hdr), edge.WithTrust(trust))(
+			h := must(edge.TLSFloor(tls.VersionTLS12, edge.WithTLSHeader(hdr), edge.WithTrust(trust)))(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			r := httptest.NewRequest("GET", "/", nil)
 			if tt.tls != 0 {
@@ -64,7 +64,7 @@ func TestTLSFloor(t *testing.T) {
 }
 
 func TestTLSFloorNoHeaderConfigured(t *testing.T) {
-	h := edge.TLSFloor(tls.VersionTLS12, edge.WithTrust(trustAll))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := must(edge.TLSFloor(tls.VersionTLS12, edge.WithTrust(trustAll)))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("X-Tls-Version", "1.0")
 	rec := httptest.NewRecorder()
@@ -146,7 +146,7 @@ func TestTLSHandshakeFloor(t *testing.T) {
 // server that still accepts TLS 1.1 completes the handshake with the same
 // client, and TLSFloor answers it with the problem instead.
 func TestTLSFloorRealConnection(t *testing.T) {
-	srv := httptest.NewUnstartedServer(edge.TLSFloor(tls.VersionTLS12)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(must(edge.TLSFloor(tls.VersionTLS12))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("served"))
 	})))
 	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS10}

@@ -28,8 +28,8 @@ var ErrUpgradeRefused = NewProblem(http.StatusBadRequest, "upgrade_refused", "Th
 // passport.Gateway refuses an upgrade it would forward without a passport.
 // A [Binding] cannot switch protocols: a declared route to a bound handler
 // answers 502 upstream_unavailable to a handshake.
-func WithWebSocket(routes func(*http.Request) bool) Option {
-	return Option{"WithWebSocket", func(c *config) error {
+func WithWebSocket(routes func(*http.Request) bool) ProxyOption {
+	return proxyOpt{"WithWebSocket", func(c *config) error {
 		c.websocket = routes
 		return nil
 	}}

@@ -126,39 +126,39 @@ func TestProxyUpgrades(t *testing.T) {
 
 	type refusal struct {
 		name  string
-		opts  []edge.Option
+		opts  []edge.ProxyOption
 		lines []string
 		body  string
 	}
 	refused := []refusal{
-		{"h2c on a declared route", []edge.Option{edge.WithWebSocket(declared)}, req("GET /ws HTTP/1.1", h2c...), ""},
+		{"h2c on a declared route", []edge.ProxyOption{edge.WithWebSocket(declared)}, req("GET /ws HTTP/1.1", h2c...), ""},
 		{"h2c without the option", nil, req("GET /x HTTP/1.1", h2c...), ""},
 		{"h2c without Connection: upgrade", nil, req("GET /x HTTP/1.1", "Upgrade: h2c"), ""},
 		{"websocket without the option", nil, req("GET /ws HTTP/1.1", ws...), ""},
-		{"websocket on an undeclared route", []edge.Option{edge.WithWebSocket(declared)}, req("GET /x HTTP/1.1", ws...), ""},
-		{"websocket on the login", []edge.Option{edge.WithWebSocket(declared)},
+		{"websocket on an undeclared route", []edge.ProxyOption{edge.WithWebSocket(declared)}, req("GET /x HTTP/1.1", ws...), ""},
+		{"websocket on the login", []edge.ProxyOption{edge.WithWebSocket(declared)},
 			req("POST /login HTTP/1.1", append([]string{"Content-Length: 0"}, ws...)...), ""},
-		{"two protocols", []edge.Option{edge.WithWebSocket(declared)},
+		{"two protocols", []edge.ProxyOption{edge.WithWebSocket(declared)},
 			req("GET /ws HTTP/1.1", "Connection: Upgrade", "Upgrade: websocket, h2c"), ""},
-		{"two Upgrade fields", []edge.Option{edge.WithWebSocket(declared)},
+		{"two Upgrade fields", []edge.ProxyOption{edge.WithWebSocket(declared)},
 			req("GET /ws HTTP/1.1", "Connection: Upgrade", "Upgrade: websocket", "Upgrade: h2c"), ""},
-		{"another protocol", []edge.Option{edge.WithWebSocket(declared)},
+		{"another protocol", []edge.ProxyOption{edge.WithWebSocket(declared)},
 			req("GET /ws HTTP/1.1", "Connection: Upgrade", "Upgrade: TLS/1.2"), ""},
-		{"websocket by POST", []edge.Option{edge.WithWebSocket(declared)},
+		{"websocket by POST", []edge.ProxyOption{edge.WithWebSocket(declared)},
 			req("POST /ws HTTP/1.1", append([]string{"Content-Length: 0"}, ws...)...), ""},
-		{"websocket over HTTP/1.0", []edge.Option{edge.WithWebSocket(declared)}, req("GET /ws HTTP/1.0", ws...), ""},
-		{"CONNECT", []edge.Option{edge.WithWebSocket(declared)}, req("CONNECT /ws HTTP/1.1"), ""},
+		{"websocket over HTTP/1.0", []edge.ProxyOption{edge.WithWebSocket(declared)}, req("GET /ws HTTP/1.0", ws...), ""},
+		{"CONNECT", []edge.ProxyOption{edge.WithWebSocket(declared)}, req("CONNECT /ws HTTP/1.1"), ""},
 	}
 	refused = append(refused, // a handshake has no body
-		refusal{"websocket with a body", []edge.Option{edge.WithWebSocket(declared)},
+		refusal{"websocket with a body", []edge.ProxyOption{edge.WithWebSocket(declared)},
 			req("GET /ws HTTP/1.1", append([]string{"Content-Length: 4"}, ws...)...), "ping"},
-		refusal{"websocket with a chunked body", []edge.Option{edge.WithWebSocket(declared)},
+		refusal{"websocket with a chunked body", []edge.ProxyOption{edge.WithWebSocket(declared)},
 			req("GET /ws HTTP/1.1", append([]string{"Transfer-Encoding: chunked"}, ws...)...), "4\r\nping\r\n0\r\n\r\n"},
 	)
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(cell.requests())
-			front := httptest.NewServer(edge.RequestID()(mustProxy(t, cell.URL, tt.opts...)))
+			front := httptest.NewServer(must(edge.RequestID())(mustProxy(t, cell.URL, tt.opts...)))
 			defer front.Close()
 			resp, body, _ := rawUpgradeBody(t, front.URL, tt.body, tt.lines...)
 			assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "body: %s", body)
@@ -169,7 +169,7 @@ func TestProxyUpgrades(t *testing.T) {
 
 	t.Run("websocket on a declared route", func(t *testing.T) {
 		before := len(cell.requests())
-		front := httptest.NewServer(edge.Chain(edge.RequestID(), edge.AccessLog())(mustProxy(t, cell.URL, edge.WithWebSocket(declared))))
+		front := httptest.NewServer(edge.Chain(must(edge.RequestID()), must(edge.AccessLog()))(mustProxy(t, cell.URL, edge.WithWebSocket(declared))))
 		defer front.Close()
 		resp, body, echo := rawUpgrade(t, front.URL, req("GET /ws HTTP/1.1", ws...)...)
 		require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode, "body: %s", body)
@@ -189,7 +189,7 @@ func TestProxyUpgrades(t *testing.T) {
 	t.Run("a cell that switches unasked", func(t *testing.T) {
 		// No tunnel opens unless the edge let an upgrade through: a 101
 		// to a plain request is the cell's failure, never a tunnel.
-		front := httptest.NewServer(edge.RequestID()(mustProxy(t, cell.URL, edge.WithWebSocket(declared))))
+		front := httptest.NewServer(must(edge.RequestID())(mustProxy(t, cell.URL, edge.WithWebSocket(declared))))
 		defer front.Close()
 		resp, body, echo := rawUpgrade(t, front.URL, req("GET /sneaky HTTP/1.1")...)
 		assert.Equal(t, http.StatusBadGateway, resp.StatusCode, "echo: %q", echo)

@@ -146,7 +146,7 @@ func TestSignContentRefuses(t *testing.T) {
 func TestRequireContentDigest(t *testing.T) {
 	var seen outcomes
 	v, _ := NewVerifier(Keys{Current: testKey}, WithClock(fixedClock(testNow)), WithObserver(&seen))
-	h := Require(v, RequireContentDigest("put", "POST"))(readAll)
+	h := must(Require(v, RequireContentDigest("put", "POST")))(readAll)
 	target, digest := bound(t, "/session?key=k", "{}")
 	for _, c := range []struct {
 		method, target, digest, code string
@@ -185,7 +185,7 @@ func TestRequireContentDigest(t *testing.T) {
 					t.Errorf("%s: Require did not panic", name)
 				}
 			}()
-			Require(v, opt)
+			must(Require(v, opt))
 		}()
 	}
 }
@@ -198,7 +198,7 @@ func (onceBody) Close() error { return nil }
 func TestTransportContentDigest(t *testing.T) {
 	s, _ := NewSigner(testKey, WithClock(fixedClock(testNow)))
 	v, _ := NewVerifier(Keys{Current: testKey}, WithClock(fixedClock(testNow)))
-	h := Require(v, RequireContentDigest("PUT", "POST"))(readAll)
+	h := must(Require(v, RequireContentDigest("PUT", "POST")))(readAll)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

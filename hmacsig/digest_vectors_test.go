@@ -116,7 +116,7 @@ func TestContentDigestVectors(t *testing.T) {
 
 			v := verifierFor(t, []vectorKey{{Kid: c.Kid, KeyHex: c.KeyHex}}, c.Now)
 			rec := httptest.NewRecorder()
-			Require(v, RequireContentDigest(c.Method))(readAll).ServeHTTP(rec,
+			must(Require(v, RequireContentDigest(c.Method)))(readAll).ServeHTTP(rec,
 				digestRequest(c.Method, c.Path+"?"+c.Query+"&sig="+c.Sig, []string{c.ContentDigest}, c.Body))
 			if rec.Code != http.StatusNoContent {
 				t.Fatalf("Require: %d %s", rec.Code, rec.Body)
@@ -125,7 +125,7 @@ func TestContentDigestVectors(t *testing.T) {
 			// Our own signer, given the URL without the parameters it
 			// appends, produces the same signed query.
 			suffix := "expires_at=1893456000"
-			var opts []Option
+			var opts []SignerOption
 			if c.Kid != "" {
 				suffix += "&kid=" + c.Kid
 				opts = append(opts, WithKeyID(c.Kid))
@@ -159,7 +159,7 @@ func TestContentDigestRequests(t *testing.T) {
 				opts = append(opts, RequireContentDigest(c.Require...))
 			}
 			rec := httptest.NewRecorder()
-			Require(v, opts...)(readAll).ServeHTTP(rec, digestRequest(c.Method, c.Target, c.ContentDigest, c.Body))
+			must(Require(v, opts...))(readAll).ServeHTTP(rec, digestRequest(c.Method, c.Target, c.ContentDigest, c.Body))
 			if c.Code == nil {
 				if rec.Code != http.StatusNoContent {
 					t.Fatalf("got %d %s, want success", rec.Code, rec.Body)

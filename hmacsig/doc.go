@@ -15,7 +15,8 @@
 //
 //	key, err := hmacsig.LoadKey("UPLOAD_URL_KEY", "/run/secrets/upload_url_key")
 //	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: key})
-//	mux.Handle("PUT /uploads/{id}", hmacsig.Require(v)(uploadHandler))
+//	require, err := hmacsig.Require(v)
+//	mux.Handle("PUT /uploads/{id}", require(uploadHandler))
 //
 // Sign calls to another service:
 //
@@ -31,7 +32,8 @@
 // where handlers read bodies:
 //
 //	client := &http.Client{Transport: &hmacsig.Transport{Signer: s, ContentDigest: true}}
-//	mux.Handle("PUT /session", hmacsig.Require(v, hmacsig.RequireContentDigest("PUT"))(h))
+//	require, err := hmacsig.Require(v, hmacsig.RequireContentDigest("PUT"))
+//	mux.Handle("PUT /session", require(h))
 //
 // The body is checked as it streams, at its end (see [Require]): a handler
 // must read it to io.EOF and check the error before acting on it.

@@ -23,7 +23,12 @@ func Example() {
 	fmt.Println(signed)
 
 	verifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: key}, hmacsig.WithClock(now))
-	h := hmacsig.Require(verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	require, err := hmacsig.Require(verifier)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "verified with the %s key", hmacsig.KeyIDFromContext(r.Context()))
 	}))
 
@@ -46,7 +51,12 @@ func ExampleTransport() {
 	verifier, _ := hmacsig.NewVerifier(hmacsig.Keys{ByID: map[string][]byte{"fus-2026-11": key}},
 		hmacsig.WithClock(now), hmacsig.WithMaxLifetime(5*time.Minute))
 
-	fus := httptest.NewServer(hmacsig.Require(verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	require, err := hmacsig.Require(verifier)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fus := httptest.NewServer(require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("file upload service got", r.URL.Path, "signed with", hmacsig.KeyIDFromContext(r.Context()))
 	})))
 	defer fus.Close()
@@ -73,7 +83,12 @@ func ExampleRequireContentDigest() {
 	signer, _ := hmacsig.NewSigner(key, hmacsig.WithClock(now))
 	verifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: key}, hmacsig.WithClock(now))
 
-	h := hmacsig.Require(verifier, hmacsig.RequireContentDigest("PUT"))(http.HandlerFunc(
+	require, err := hmacsig.Require(verifier, hmacsig.RequireContentDigest("PUT"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := require(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			var body strings.Builder
 			if _, err := io.Copy(&body, r.Body); err != nil { // the digest's verdict comes at the end

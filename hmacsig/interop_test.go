@@ -202,7 +202,7 @@ func TestInteropWithNode(t *testing.T) {
 	valid := 0
 	for i := range cases {
 		c := &cases[i]
-		var opts []Option
+		var opts []SignerOption
 		if c.Kid != "" {
 			opts = append(opts, WithKeyID(c.Kid))
 		}

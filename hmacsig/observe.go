@@ -14,7 +14,7 @@ const OutcomeOK = "ok"
 
 // Observer is told the outcome of every verification of a Verifier
 // ([Verifier.Verify] and [Require]), for metrics. Its method takes only
-// standard types, so tracing.Metrics implements it with OpenTelemetry
+// standard types, so tracing.Instruments implements it with OpenTelemetry
 // instruments while hmacsig imports nothing beyond edge. It is called on
 // the request path and must be fast and not block.
 type Observer interface {
@@ -25,8 +25,8 @@ type Observer interface {
 
 // WithObserver makes a Verifier ([NewVerifier]) tell o the outcome of every
 // verification. The default (or nil) is no observer.
-func WithObserver(o Observer) Option {
-	return Option{"WithObserver", func(c *config) error { c.observer = o; return nil }}
+func WithObserver(o Observer) VerifierOption {
+	return verifierOpt{"WithObserver", func(c *config) error { c.observer = o; return nil }}
 }
 
 func (v *Verifier) observe(ctx context.Context, err error) {
@@ -45,11 +45,11 @@ func (v *Verifier) observe(ctx context.Context, err error) {
 // allocation errors.As costs.
 func problemCode(err error) string {
 	if p, ok := err.(*edge.Problem); ok {
-		return p.Code
+		return p.Code()
 	}
 	var p *edge.Problem
 	if errors.As(err, &p) {
-		return p.Code
+		return p.Code()
 	}
-	return edge.ErrInternal.Code
+	return edge.ErrInternal.Code()
 }

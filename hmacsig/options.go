@@ -8,19 +8,32 @@ import (
 	"github.com/cellgate/cellgate/internal/optcheck"
 )
 
-// Option configures [NewSigner] or [NewVerifier]. An option the constructor
-// does not read is an error that names both ("hmacsig: NewSigner does not
-// take option WithLeeway"), as is an invalid value. Each option's doc names
-// its readers.
-type Option struct {
+// option is one option: its name, for errors, and what it does to the
+// config.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithKeyID".
-func (o Option) Name() string { return o.name }
+// SignerOption configures [NewSigner].
+type SignerOption interface{ signerOption() option }
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// VerifierOption configures [NewVerifier].
+type VerifierOption interface{ verifierOption() option }
+
+type (
+	signerOpt   option
+	verifierOpt option
+)
+
+func (o signerOpt) signerOption() option     { return option(o) }
+func (o verifierOpt) verifierOption() option { return option(o) }
+
+// ClockOption is [WithClock]: an option of [NewSigner] and [NewVerifier].
+type ClockOption struct{ o option }
+
+func (o ClockOption) signerOption() option   { return o.o }
+func (o ClockOption) verifierOption() option { return o.o }
 
 // Defaults of a Verifier.
 const (
@@ -43,15 +56,22 @@ type config struct {
 	observer    Observer
 }
 
-// newConfig applies opts over the defaults for the constructor ctor, which
-// reads only the options named in reads.
-func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
+// newConfig applies opts, taken apart by get, over the defaults for the
+// constructor ctor. A nil option is refused as the zero one is.
+func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error) {
 	c := &config{
 		now:         time.Now,
 		leeway:      DefaultLeeway,
 		maxLifetime: DefaultMaxLifetime,
 	}
-	if err := optcheck.Apply(c, "hmacsig", ctor, opts, reads, Option.parts); err != nil {
+	parts := func(o O) (string, func(*config) error) {
+		if any(o) == nil {
+			return "", nil
+		}
+		op := get(o)
+		return op.name, op.apply
+	}
+	if err := optcheck.ApplyAll(c, "hmacsig", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -59,11 +79,11 @@ func newConfig(ctor string, opts []Option, reads ...string) (*config, error) {
 
 // WithKeyID makes a [NewSigner] Signer put kid in every URL it signs, so
 // the verifier picks the key by name (Keys.ByID). By default no kid is
-// sent. A kid is 1–64 characters of A-Z a-z 0-9 - _ . ; anything else is an
-// error.
-func WithKeyID(kid string) Option {
-	return Option{"WithKeyID", func(c *config) error {
-		if !validKid(kid) {
+// sent (nor with ""). A kid is 1–64 characters of A-Z a-z 0-9 - _ . ;
+// anything else is an error.
+func WithKeyID(kid string) SignerOption {
+	return signerOpt{"WithKeyID", func(c *config) error {
+		if kid != "" && !validKid(kid) {
 			return fmt.Errorf("key id %q is not 1-64 characters of A-Z, a-z, 0-9, -, _ and . (dot)", kid)
 		}
 		c.kid = kid
@@ -74,36 +94,51 @@ func WithKeyID(kid string) Option {
 // WithClock sets the clock of a Signer ([NewSigner]: expiry of new URLs) or
 // a Verifier ([NewVerifier]: expiry checks). The default (or nil) is
 // time.Now; tests pass a fixed clock instead of sleeping.
-func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", func(c *config) error {
+func WithClock(now func() time.Time) ClockOption {
+	return ClockOption{option{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
 		return nil
-	}}
+	}}}
 }
 
 // WithLeeway sets how long after its expires_at a URL still verifies
-// ([NewVerifier]). The default is [DefaultLeeway]; a negative leeway is an
-// error.
-func WithLeeway(d time.Duration) Option {
-	return Option{"WithLeeway", func(c *config) error {
-		if d < 0 {
+// ([NewVerifier]). The default (or zero) is [DefaultLeeway]; a negative
+// leeway is an error. [WithoutLeeway] allows none.
+func WithLeeway(d time.Duration) VerifierOption {
+	return verifierOpt{"WithLeeway", func(c *config) error {
+		switch {
+		case d < 0:
 			return fmt.Errorf("leeway %v must not be negative", d)
+		case d == 0:
+			d = DefaultLeeway
 		}
 		c.leeway = d
 		return nil
 	}}
 }
 
+// WithoutLeeway makes a Verifier ([NewVerifier]) refuse a URL from its
+// expires_at on, for signer and verifier that share a clock.
+func WithoutLeeway() VerifierOption {
+	return verifierOpt{"WithoutLeeway", func(c *config) error {
+		c.leeway = 0
+		return nil
+	}}
+}
+
 // WithMaxLifetime sets the longest remaining lifetime (expires_at − now) a
 // Verifier ([NewVerifier]) accepts, so a leaked signing key cannot mint URLs
-// that live for years. The default is [DefaultMaxLifetime]; a lifetime that
-// is not positive is an error.
-func WithMaxLifetime(d time.Duration) Option {
-	return Option{"WithMaxLifetime", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("maximum lifetime %v must be positive", d)
+// that live for years. The default (or zero) is [DefaultMaxLifetime]; a
+// negative lifetime is an error.
+func WithMaxLifetime(d time.Duration) VerifierOption {
+	return verifierOpt{"WithMaxLifetime", func(c *config) error {
+		switch {
+		case d < 0:
+			return fmt.Errorf("maximum lifetime %v must not be negative", d)
+		case d == 0:
+			d = DefaultMaxLifetime
 		}
 		c.maxLifetime = d
 		return nil
@@ -114,6 +149,6 @@ func WithMaxLifetime(d time.Duration) Option {
 // rejects, at Info level (method, path, code, request ID; never the query).
 // By default (or nil), Require logs nothing of its own: the code reaches
 // the request's access log line through edge.WriteProblem.
-func WithLogger(l *slog.Logger) Option {
-	return Option{"WithLogger", func(c *config) error { c.logger = l; return nil }}
+func WithLogger(l *slog.Logger) VerifierOption {
+	return verifierOpt{"WithLogger", func(c *config) error { c.logger = l; return nil }}
 }

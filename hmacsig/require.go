@@ -27,10 +27,15 @@ func ContextWithKeyID(ctx context.Context, kid string) context.Context {
 
 // RequireOption configures [Require]. It is its own type, so an option of
 // NewSigner or NewVerifier cannot be passed to Require by mistake.
-type RequireOption struct {
+type RequireOption interface{ requireOption() requireOpt }
+
+// requireOpt is one option of Require: its name and what it does.
+type requireOpt struct {
 	name  string
 	apply func(*requireConfig) error
 }
+
+func (o requireOpt) requireOption() requireOpt { return o }
 
 type requireConfig struct {
 	digestFor map[string]bool // upper-case methods that must carry a signed Content-Digest
@@ -41,10 +46,10 @@ type requireConfig struct {
 // upper-casing) whose signature does not cover a Content-Digest, so a
 // replayed URL cannot carry another body: name the methods whose handlers
 // read the body (PUT, POST, PATCH). By default no method needs one. At
-// least one method is required, each 1–20 ASCII letters; anything else makes
-// Require panic when it is wired.
+// least one method is required, each 1–20 ASCII letters; anything else is
+// an error from Require.
 func RequireContentDigest(methods ...string) RequireOption {
-	return RequireOption{"RequireContentDigest", func(c *requireConfig) error {
+	return requireOpt{"RequireContentDigest", func(c *requireConfig) error {
 		if len(methods) == 0 {
 			return errors.New("no method")
 		}
@@ -87,16 +92,19 @@ func RequireContentDigest(methods ...string) RequireOption {
 // before the end of the body. [RequireContentDigest] makes the digest
 // mandatory for the methods it names.
 //
-// Require panics when v is nil or an option is invalid, at wiring time,
-// never at request time.
-func Require(v *Verifier, opts ...RequireOption) func(http.Handler) http.Handler {
+// A nil v, a nil option or an invalid one is an error.
+func Require(v *Verifier, opts ...RequireOption) (func(http.Handler) http.Handler, error) {
 	if v == nil {
-		panic("hmacsig: Require: nil Verifier")
+		return nil, errors.New("hmacsig: Require: nil Verifier")
 	}
 	var c requireConfig
 	for _, o := range opts {
-		if err := o.apply(&c); err != nil {
-			panic(fmt.Sprintf("hmacsig: Require: %s: %v", o.name, err))
+		if o == nil {
+			return nil, errors.New("hmacsig: Require: zero Option")
+		}
+		op := o.requireOption()
+		if err := op.apply(&c); err != nil {
+			return nil, fmt.Errorf("hmacsig: Require: %s: %w", op.name, err)
 		}
 	}
 	return func(next http.Handler) http.Handler {
@@ -121,7 +129,7 @@ func Require(v *Verifier, opts ...RequireOption) func(http.Handler) http.Handler
 			edge.AddLogAttrs(ctx, slog.String("key_id", kid))
 			next.ServeHTTP(w, r.WithContext(keyIDKey.With(ctx, kid)))
 		})
-	}
+	}, nil
 }
 
 // requestMethod is r's method upper-cased (ASCII), GET when empty, as the

@@ -40,8 +40,8 @@ func TestRequire(t *testing.T) {
 			var logs bytes.Buffer
 			called := false
 			h := edge.Chain(
-				edge.AccessLog(edge.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil)))),
-				Require(v),
+				must(edge.AccessLog(edge.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))),
+				must(Require(v)),
 			)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				called = true
 				if got := KeyIDFromContext(r.Context()); got != c.keyID {
@@ -97,7 +97,7 @@ func TestNoSecretsInLogsErrorsOrBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := edge.Chain(edge.AccessLog(edge.WithLogger(logger)), Require(v))(http.NotFoundHandler())
+	h := edge.Chain(must(edge.AccessLog(edge.WithLogger(logger))), must(Require(v)))(http.NotFoundHandler())
 
 	const path = "/files/a"
 	good := signed(t, testKey, "PUT", path, "x=1", time.Minute)
@@ -159,8 +159,17 @@ func TestNoSecretsInLogsErrorsOrBodies(t *testing.T) {
 func TestRequireNilVerifierPanicsAtWiring(t *testing.T) {
 	defer func() {
 		if recover() == nil {
-			t.Fatal("Require(nil) did not panic")
+			t.Fatal("must(Require(nil)) did not panic")
 		}
 	}()
-	Require(nil)
+	must(Require(nil))
+}
+
+// must returns v, the middleware (or anything else) a test builds, and
+// panics on err: a test's construction error is a bug of the test.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -22,12 +22,12 @@ type Signer struct {
 }
 
 // NewSigner returns a Signer for key, which must have at least
-// [MinKeySize] bytes. It reads [WithKeyID] and [WithClock].
-func NewSigner(key []byte, opts ...Option) (*Signer, error) {
+// [MinKeySize] bytes. Its options are [WithKeyID] and [WithClock].
+func NewSigner(key []byte, opts ...SignerOption) (*Signer, error) {
 	if err := checkKeySize("signing key", key); err != nil {
 		return nil, err
 	}
-	c, err := newConfig("NewSigner", opts, "WithKeyID", "WithClock")
+	c, err := newConfig("NewSigner", opts, SignerOption.signerOption)
 	if err != nil {
 		return nil, err
 	}

@@ -102,12 +102,12 @@ func TestSignRefuses(t *testing.T) {
 func TestNewSignerRefuses(t *testing.T) {
 	for name, c := range map[string]struct {
 		key  []byte
-		opts []Option
+		opts []SignerOption
 	}{
 		"nil key":      {nil, nil},
 		"short key":    {testKey[:31], nil},
-		"bad kid":      {testKey, []Option{WithKeyID("a/b")}},
-		"kid too long": {testKey, []Option{WithKeyID(strings.Repeat("k", 65))}},
+		"bad kid":      {testKey, []SignerOption{WithKeyID("a/b")}},
+		"kid too long": {testKey, []SignerOption{WithKeyID(strings.Repeat("k", 65))}},
 	} {
 		if s, err := NewSigner(c.key, c.opts...); err == nil {
 			t.Errorf("%s: NewSigner = %v, want an error", name, s)

@@ -134,7 +134,7 @@ func TestVectors(t *testing.T) {
 			// Our own signer, given the vector's URL without its signed
 			// parameters, must produce the same signature.
 			if c.Kid == "" && c.Query == "expires_at=1893456000" {
-				opts := []Option{WithClock(fixedClock(c.Now))}
+				opts := []SignerOption{WithClock(fixedClock(c.Now))}
 				sg, err := NewSigner(mustHex(t, c.KeyHex), opts...)
 				if err != nil {
 					t.Fatal(err)
@@ -177,8 +177,8 @@ func TestInvalidTargets(t *testing.T) {
 			if !errors.As(err, &p) {
 				t.Fatalf("Verify = %v, want problem %s", err, *c.Code)
 			}
-			if p.Code != *c.Code || p.Status != http.StatusForbidden {
-				t.Fatalf("Verify = %d %s (%v), want 403 %s", p.Status, p.Code, err, *c.Code)
+			if p.Code() != *c.Code || p.Status() != http.StatusForbidden {
+				t.Fatalf("Verify = %d %s (%v), want 403 %s", p.Status(), p.Code(), err, *c.Code)
 			}
 		})
 	}

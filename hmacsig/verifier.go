@@ -36,10 +36,11 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier for keys. It refuses an empty key set, a
 // key shorter than [MinKeySize], a Previous key without a Current one and a
-// kid that could not appear in a URL. It reads [WithClock], [WithLeeway],
-// [WithMaxLifetime], [WithLogger] and [WithObserver].
-func NewVerifier(keys Keys, opts ...Option) (*Verifier, error) {
-	c, err := newConfig("NewVerifier", opts, "WithClock", "WithLeeway", "WithMaxLifetime", "WithLogger", "WithObserver")
+// kid that could not appear in a URL. Its options are [WithClock],
+// [WithLeeway], [WithoutLeeway], [WithMaxLifetime], [WithLogger] and
+// [WithObserver].
+func NewVerifier(keys Keys, opts ...VerifierOption) (*Verifier, error) {
+	c, err := newConfig("NewVerifier", opts, VerifierOption.verifierOption)
 	if err != nil {
 		return nil, err
 	}

@@ -19,14 +19,14 @@ var (
 )
 
 // signed returns path?query signed for method at testNow for lifetime.
-func signed(t testing.TB, key []byte, method, path, query string, lifetime time.Duration, opts ...Option) string {
+func signed(t testing.TB, key []byte, method, path, query string, lifetime time.Duration, opts ...SignerOption) string {
 	t.Helper()
 	return signedAt(t, testNow, key, method, path, query, lifetime, opts...)
 }
 
-func signedAt(t testing.TB, now int64, key []byte, method, path, query string, lifetime time.Duration, opts ...Option) string {
+func signedAt(t testing.TB, now int64, key []byte, method, path, query string, lifetime time.Duration, opts ...SignerOption) string {
 	t.Helper()
-	s, err := NewSigner(key, append([]Option{WithClock(fixedClock(now))}, opts...)...)
+	s, err := NewSigner(key, append([]SignerOption{WithClock(fixedClock(now))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,22 +169,24 @@ func TestVerifyExpiryBoundaries(t *testing.T) {
 	cases := []struct {
 		name   string
 		now    time.Time
-		leeway time.Duration
+		leeway VerifierOption
 		max    time.Duration
 		want   error
 	}{
-		{"at expiry", exp, DefaultLeeway, DefaultMaxLifetime, nil},
-		{"at end of leeway", exp.Add(DefaultLeeway), DefaultLeeway, DefaultMaxLifetime, nil},
-		{"just past leeway", exp.Add(DefaultLeeway + time.Nanosecond), DefaultLeeway, DefaultMaxLifetime, ErrExpired},
-		{"no leeway", exp.Add(time.Nanosecond), 0, DefaultMaxLifetime, ErrExpired},
-		{"lifetime equals max", exp.Add(-time.Hour), DefaultLeeway, time.Hour, nil},
-		{"lifetime just over max", exp.Add(-time.Hour - time.Nanosecond), DefaultLeeway, time.Hour, ErrLifetimeTooLong},
-		{"service-to-service max", exp.Add(-time.Hour), DefaultLeeway, 5 * time.Minute, ErrLifetimeTooLong},
+		{"at expiry", exp, WithLeeway(DefaultLeeway), DefaultMaxLifetime, nil},
+		{"at end of leeway", exp.Add(DefaultLeeway), WithLeeway(DefaultLeeway), DefaultMaxLifetime, nil},
+		{"just past leeway", exp.Add(DefaultLeeway + time.Nanosecond), WithLeeway(DefaultLeeway), DefaultMaxLifetime, ErrExpired},
+		{"no leeway", exp.Add(time.Nanosecond), WithoutLeeway(), DefaultMaxLifetime, ErrExpired},
+		{"zero leeway is the default", exp.Add(DefaultLeeway), WithLeeway(0), DefaultMaxLifetime, nil},
+		{"lifetime equals max", exp.Add(-time.Hour), WithLeeway(DefaultLeeway), time.Hour, nil},
+		{"lifetime just over max", exp.Add(-time.Hour - time.Nanosecond), WithLeeway(DefaultLeeway), time.Hour, ErrLifetimeTooLong},
+		{"service-to-service max", exp.Add(-time.Hour), WithLeeway(DefaultLeeway), 5 * time.Minute, ErrLifetimeTooLong},
+		{"zero max is the default", exp.Add(-time.Hour), WithLeeway(DefaultLeeway), 0, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v, err := NewVerifier(Keys{Current: testKey},
-				WithClock(func() time.Time { return c.now }), WithLeeway(c.leeway), WithMaxLifetime(c.max))
+				WithClock(func() time.Time { return c.now }), c.leeway, WithMaxLifetime(c.max))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,7 +240,7 @@ func TestNewVerifierRefuses(t *testing.T) {
 	cases := []struct {
 		name string
 		keys Keys
-		opts []Option
+		opts []VerifierOption
 	}{
 		{"empty set", Keys{}, nil},
 		{"empty map", Keys{ByID: map[string][]byte{}}, nil},
@@ -249,8 +251,8 @@ func TestNewVerifierRefuses(t *testing.T) {
 		{"empty kid", Keys{ByID: map[string][]byte{"": testKey}}, nil},
 		{"kid with space", Keys{ByID: map[string][]byte{"a b": testKey}}, nil},
 		{"kid too long", Keys{ByID: map[string][]byte{strings.Repeat("k", 65): testKey}}, nil},
-		{"negative leeway", Keys{Current: testKey}, []Option{WithLeeway(-time.Second)}},
-		{"zero max lifetime", Keys{Current: testKey}, []Option{WithMaxLifetime(0)}},
+		{"negative leeway", Keys{Current: testKey}, []VerifierOption{WithLeeway(-time.Second)}},
+		{"negative max lifetime", Keys{Current: testKey}, []VerifierOption{WithMaxLifetime(-time.Second)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -25,9 +25,8 @@
 //	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
 //		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json")) // or WithIssuer(issuer) in one process
 //	cell := passport.Require(v)(cellHandler) // passport.ClaimsFromContext(r.Context()) inside
-//	detect, _ := zone.DetectCompany()
-//	front := edge.Chain(edge.RequestID(), edge.StripInternal(), edge.BodyIdle(0),
-//		detect, gw.Middleware)(proxyToCell)
+//	front := edge.Chain(requestID, strip, bodyIdle, detect, // each built with its error: edge.RequestID(),
+//		gw.Middleware)(proxyToCell) // edge.StripInternal(), edge.BodyIdle(), zone.DetectCompany()
 //
 // and a login handler signs a user in with one call, which stores the
 // session under a fresh token and sets the session cookie:

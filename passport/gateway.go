@@ -446,8 +446,8 @@ func refusal(resp *http.Response) error {
 	if err != nil {
 		return ErrAuthUnavailable.WithCause(cause)
 	}
-	if known, ok := refusals[p.Code]; ok && known.Status == p.Status {
+	if known, ok := refusals[p.Code()]; ok && known.Status() == p.Status() {
 		return known
 	}
-	return ErrAuthUnavailable.WithCause(fmt.Errorf("%w: %s", cause, p.Code))
+	return ErrAuthUnavailable.WithCause(fmt.Errorf("%w: %s", cause, p.Code()))
 }

@@ -494,7 +494,7 @@ func TestGatewayRequestAfterRevocationDoesNotJoinEarlierMint(t *testing.T) {
 
 // The gateway's company_missing names the header clients name companies with.
 func TestGatewayCompanyMissingNamesHeader(t *testing.T) {
-	for header, detail := range map[string]string{"": "Missing company id!", "X-Tenant": "Missing X-Tenant header!", zone.DefaultCompanyHeader: zone.ErrCompanyMissing.Detail} {
+	for header, detail := range map[string]string{"": "Missing company id!", "X-Tenant": "Missing X-Tenant header!", zone.DefaultCompanyHeader: zone.ErrCompanyMissing.Detail()} {
 		f := newFixture(t, WithCompanyHeader(header))
 		token, _ := f.login(t, "u-1", "42")
 		w := f.do(token, "", false)

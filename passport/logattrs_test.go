@@ -19,7 +19,7 @@ func TestLogAttrsOnceWithGatewayAndRequire(t *testing.T) {
 	f := newFixture(t)
 	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	h := edge.AccessLog(edge.WithLogger(logger), edge.WithService("gateway-us01"))(f.front)
+	h := mustEdge(edge.AccessLog(edge.WithLogger(logger), edge.WithService("gateway-us01")))(f.front)
 	token, s := f.login(t, "alice", "42")
 	r := httptest.NewRequest(http.MethodGet, "/projects", nil)
 	r.Header.Set("Authorization", "Bearer "+token)

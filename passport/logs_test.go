@@ -31,7 +31,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 
 	f := newFixture(t)
 	logged := func(h http.Handler) http.Handler {
-		return edge.Chain(edge.RequestID(), edge.AccessLog(edge.WithLogger(logger)), edge.Recover(edge.WithLogger(logger)))(h)
+		return edge.Chain(mustEdge(edge.RequestID()), mustEdge(edge.AccessLog(edge.WithLogger(logger))), mustEdge(edge.Recover(edge.WithLogger(logger))))(h)
 	}
 	// Login through the storage service, as a login service would.
 	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: storageKey}, hmacsig.WithLogger(logger))

@@ -9,7 +9,7 @@ import (
 )
 
 // Observer is told what a Gateway and a Verifier do, for metrics. Its
-// methods take only standard types, so tracing.Metrics implements it with
+// methods take only standard types, so tracing.Instruments implements it with
 // OpenTelemetry instruments while passport imports none.
 // Methods are called on the request path and must be fast and not block;
 // none is told a session, a user or a company.
@@ -51,13 +51,13 @@ func outcomeCode(err error) string {
 		return "ok"
 	}
 	if p, ok := err.(*edge.Problem); ok { // no allocation, unlike errors.As
-		return p.Code
+		return p.Code()
 	}
 	var p *edge.Problem
 	if errors.As(err, &p) {
-		return p.Code
+		return p.Code()
 	}
-	return edge.ErrInternal.Code
+	return edge.ErrInternal.Code()
 }
 
 func (g *Gateway) observeCache(ctx context.Context, hit bool) {

@@ -78,24 +78,24 @@ var (
 func companyMissing(header string) *edge.Problem {
 	switch {
 	case header == "":
-		return edge.NewProblem(zone.ErrCompanyMissing.Status, zone.ErrCompanyMissing.Code, "Missing company id!")
+		return zone.ErrCompanyMissing.WithDetail("Missing company id!")
 	case http.CanonicalHeaderKey(header) == zone.DefaultCompanyHeader:
 		return zone.ErrCompanyMissing
 	}
-	return edge.NewProblem(zone.ErrCompanyMissing.Status, zone.ErrCompanyMissing.Code, "Missing "+header+" header!")
+	return zone.ErrCompanyMissing.WithDetail("Missing " + header + " header!")
 }
 
 // refusals are the problems the authentication service answers that the
 // Gateway passes on to the client as they are.
 var refusals = map[string]*edge.Problem{
-	ErrSessionUnknown.Code:   ErrSessionUnknown,
-	ErrSessionExpired.Code:   ErrSessionExpired,
-	ErrSessionRevoked.Code:   ErrSessionRevoked,
-	ErrCompanyForbidden.Code: ErrCompanyForbidden,
-	ErrZoneForbidden.Code:    ErrZoneForbidden,
+	ErrSessionUnknown.Code():   ErrSessionUnknown,
+	ErrSessionExpired.Code():   ErrSessionExpired,
+	ErrSessionRevoked.Code():   ErrSessionRevoked,
+	ErrCompanyForbidden.Code(): ErrCompanyForbidden,
+	ErrZoneForbidden.Code():    ErrZoneForbidden,
 	// The store is down: the client hears it as it is, 503 with
 	// Retry-After, and no session is guessed valid (fail closed).
-	ErrSessionStoreUnavailable.Code: ErrSessionStoreUnavailable,
-	ErrZoneMisdirected.Code:         ErrZoneMisdirected,
-	zone.ErrCompanyUnknown.Code:     zone.ErrCompanyUnknown,
+	ErrSessionStoreUnavailable.Code(): ErrSessionStoreUnavailable,
+	ErrZoneMisdirected.Code():         ErrZoneMisdirected,
+	zone.ErrCompanyUnknown.Code():     zone.ErrCompanyUnknown,
 }

@@ -2,6 +2,7 @@ package passport
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/cellgate/cellgate/edge"
@@ -53,7 +54,11 @@ func NewStorageService(store Store, v *hmacsig.Verifier, opts ...Option) (*Stora
 	mux.HandleFunc(c.prefix+"/session", s.session)
 	mux.HandleFunc(c.prefix+"/revoke/{kind}/{id}", s.revoke)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, ErrNotFound) })
-	s.h = hmacsig.Require(v, hmacsig.RequireContentDigest(http.MethodPut))(mux)
+	require, err := hmacsig.Require(v, hmacsig.RequireContentDigest(http.MethodPut))
+	if err != nil {
+		return nil, fmt.Errorf("passport: storage service: %w", err)
+	}
+	s.h = require(mux)
 	return s, nil
 }
 

@@ -139,9 +139,9 @@ func (c *StoreClient) failure(method string, resp *http.Response) error {
 		}
 		if json.NewDecoder(io.LimitReader(resp.Body, maxSmallBody)).Decode(&p) == nil {
 			switch p.Code {
-			case ErrSessionUnknown.Code:
+			case ErrSessionUnknown.Code():
 				return ErrSessionUnknown
-			case ErrSessionInvalid.Code:
+			case ErrSessionInvalid.Code():
 				return ErrSessionInvalid.WithCause(cause)
 			}
 			cause = fmt.Errorf("%w: %s", cause, p.Code)

@@ -43,16 +43,16 @@ func BenchmarkMiddleware(b *testing.B) {
 	}{
 		{"bare", func(*testing.B) http.Handler { return mux }},
 		{"noop", func(*testing.B) http.Handler {
-			return tracing.Middleware("svc", tracing.WithTracerProvider(noop.NewTracerProvider()))(mux)
+			return must(tracing.Middleware("svc", tracing.WithTracerProvider(noop.NewTracerProvider())))(mux)
 		}},
 		{"noop-root", func(*testing.B) http.Handler {
-			return tracing.Middleware("svc", tracing.Root(), tracing.WithTracerProvider(noop.NewTracerProvider()))(mux)
+			return must(tracing.Middleware("svc", tracing.Root(), tracing.WithTracerProvider(noop.NewTracerProvider())))(mux)
 		}},
 		{"sampled", func(b *testing.B) http.Handler {
-			return tracing.Middleware("svc", tracing.WithTracerProvider(sampling(b)))(mux)
+			return must(tracing.Middleware("svc", tracing.WithTracerProvider(sampling(b))))(mux)
 		}},
 		{"sampled-root", func(b *testing.B) http.Handler {
-			return tracing.Middleware("svc", tracing.Root(), tracing.WithTracerProvider(sampling(b)))(mux)
+			return must(tracing.Middleware("svc", tracing.Root(), tracing.WithTracerProvider(sampling(b))))(mux)
 		}},
 	}
 	for _, c := range cases {
@@ -82,10 +82,10 @@ func BenchmarkTransport(b *testing.B) {
 	}{
 		{"bare", func(*testing.B) http.RoundTripper { return base }},
 		{"noop", func(*testing.B) http.RoundTripper {
-			return tracing.Transport(base, tracing.WithTracerProvider(noop.NewTracerProvider()))
+			return must(tracing.Transport(base, tracing.WithTracerProvider(noop.NewTracerProvider())))
 		}},
 		{"sampled", func(b *testing.B) http.RoundTripper {
-			return tracing.Transport(base, tracing.WithTracerProvider(sampling(b)))
+			return must(tracing.Transport(base, tracing.WithTracerProvider(sampling(b))))
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -31,14 +31,20 @@
 //	}
 //	defer shutdown(context.Background())
 //
-//	next, err := edge.NewProxy(target, edge.WithTransport(tracing.Transport(edge.NewTransport())))
+//	out, err := tracing.Transport(edge.NewTransport())
 //	...
+//	next, err := edge.NewProxy(target, edge.WithTransport(out))
+//	...
+//	span, err := tracing.Middleware("router", tracing.Root())
+//	...
+//	// requestID, accessLog, recover and strip from edge.RequestID(),
+//	// edge.AccessLog(), edge.Recover() and edge.StripInternal().
 //	h := edge.Chain(
-//		tracing.Middleware("router", tracing.Root()), // first: the span covers the whole chain
-//		edge.RequestID(),
-//		edge.AccessLog(),
-//		edge.Recover(),
-//		edge.StripInternal(),
+//		span, // first: the span covers the whole chain
+//		requestID,
+//		accessLog,
+//		recover,
+//		strip,
 //		tracing.Route, // last before the mux: names the span after its pattern
 //	)(mux)
 //
@@ -46,15 +52,16 @@
 //
 // # Metrics
 //
-// Metrics holds cellgate's metric instruments, on the OTel metric API only
-// (WithMeterProvider, the global provider by default; otelsetup.SetupMetrics
-// installs one). otelhttp already records HTTP server and client durations;
-// Metrics records what only cellgate knows: zone directory lookups,
+// Instruments holds cellgate's metric instruments, on the OTel metric API
+// only (WithMeterProvider, the global provider by default;
+// otelsetup.SetupMetrics installs one). otelhttp already records HTTP server
+// and client durations; Instruments records what only cellgate knows: zone directory lookups,
 // passports, signatures, uploads, rate limits and problems, with
 // low-cardinality attributes (zone, outcome, problem code). zone, passport,
 // hmacsig and zone/ratelimit may not import OpenTelemetry, and edge imports
 // only the standard library, so each declares a small observer of standard
 // types (zone.DirectoryObserver, passport.Observer, hmacsig.Observer,
 // ratelimit.Observer, upload.Observer, edge.SetProblemObserver) that is
-// no-op by default, and Metrics implements all of them. See [Metrics].
+// no-op by default, and Instruments implements all of them. See
+// [Instruments].
 package tracing

@@ -23,11 +23,17 @@ func ExampleMiddleware() {
 	mux.HandleFunc("GET /companies/{id}/projects", func(w http.ResponseWriter, r *http.Request) {
 		edge.AddLogAttrs(r.Context(), slog.String("zone", "us01")) // as zone.Resolve does
 	})
-	h := edge.Chain(
-		tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp)),
-		edge.RequestID(),
-		tracing.Route,
-	)(mux)
+	span, err := tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	requestID, err := edge.RequestID()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := edge.Chain(span, requestID, tracing.Route)(mux)
 
 	r := httptest.NewRequest(http.MethodGet, "/companies/42/projects?page=2", nil)
 	r.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
@@ -53,7 +59,12 @@ func ExampleStartTimer() {
 	sr := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
 
-	h := tracing.Middleware("cell", tracing.WithTracerProvider(tp))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	span, err := tracing.Middleware("cell", tracing.WithTracerProvider(tp))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := span(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stop := tracing.StartTimer(r.Context(), "upload.fetch_cloud_storage_url_duration_ms")
 		// ... ask the file upload service for a presigned URL ...
 		stop()

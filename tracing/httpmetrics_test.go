@@ -41,15 +41,16 @@ func TestHTTPMetricsAndSpansIndependently(t *testing.T) {
 				tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 			}
 			reader := sdkmetric.NewManualReader()
-			opts := []tracing.Option{tracing.WithTracerProvider(tp), tracing.WithMeterProvider(metricnoop.NewMeterProvider())}
+			meters := tracing.WithMeterProvider(metricnoop.NewMeterProvider())
 			if tc.metrics {
-				opts[1] = tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+				meters = tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
 			}
+			providers := tracing.WithTracerProvider(tp)
 
 			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			defer upstream.Close()
-			client := &http.Client{Transport: tracing.Transport(nil, opts...)}
-			h := tracing.Middleware("svc", append(opts, tracing.Root())...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			client := &http.Client{Transport: must(tracing.Transport(nil, providers, meters))}
+			h := must(tracing.Middleware("svc", providers, meters, tracing.Root()))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, upstream.URL, nil)
 				require.NoError(t, err)
 				resp, err := client.Do(req)

@@ -32,13 +32,13 @@ const (
 	DirectoryKey = attribute.Key("cellgate.directory")
 )
 
-// Metrics holds cellgate's metric instruments. The packages that may not
+// Instruments holds cellgate's metric instruments. The packages that may not
 // import OpenTelemetry (zone, zone/ratelimit, passport, hmacsig, and edge,
 // which imports only the standard library) each declare a small observer
-// interface of standard types; Metrics implements every one of them, so one
+// interface of standard types; Instruments implements every one of them, so one
 // value is handed to all:
 //
-//	m, err := tracing.NewMetrics()                       // the global meter provider
+//	m, err := tracing.NewInstruments()                     // the global meter provider
 //	dir, err := zone.NewCachingDirectory(upstream, zone.WithDirectoryObserver(m))
 //	v, err := hmacsig.NewVerifier(keys, hmacsig.WithObserver(m))
 //	gw, err := passport.NewGateway(z, dir, authURL, rt, passport.WithObserver(m))
@@ -47,7 +47,7 @@ const (
 //	edge.SetProblemObserver(m.Problem)
 //
 // HTTP server and client durations are otelhttp's (Middleware, Transport);
-// Metrics records only what cellgate alone knows. The instruments, with
+// Instruments records only what cellgate alone knows. The instruments, with
 // the names a Prometheus exporter gives them:
 //
 //	cellgate.zone.directory.lookups        {lookup}  cellgate.result                 cellgate_zone_directory_lookups_total
@@ -70,7 +70,7 @@ const (
 // the global one before otelsetup installs one) returns at once, without
 // allocating; with an SDK, the attribute set of each (zone, outcome) pair is
 // built once and reused.
-type Metrics struct {
+type Instruments struct {
 	meter metric.Meter
 
 	dirLookups    metric.Int64Counter
@@ -111,16 +111,19 @@ var (
 	uploadBuckets   = []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}
 )
 
-// NewMetrics creates cellgate's instruments on the meter provider of
-// WithMeterProvider, the global one by default. It reads WithMeterProvider
-// only and panics at construction on any other option (see [Option]).
-func NewMetrics(opts ...Option) (*Metrics, error) {
-	c := mustConfig("NewMetrics", opts, "WithMeterProvider")
+// NewInstruments creates cellgate's instruments on the meter provider of
+// WithMeterProvider, the global one by default. Its one option is
+// WithMeterProvider; a nil option is an error.
+func NewInstruments(opts ...InstrumentsOption) (*Instruments, error) {
+	c, err := newConfig("NewInstruments", opts, InstrumentsOption.instrumentsOption)
+	if err != nil {
+		return nil, err
+	}
 	mp := c.meters
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
-	m := &Metrics{meter: mp.Meter(MeterName), ents: map[string]func() int{}}
+	m := &Instruments{meter: mp.Meter(MeterName), ents: map[string]func() int{}}
 	m.sets.Store(&map[attrKey]*options{})
 	var errs []error
 	counter := func(name, unit, desc string) metric.Int64Counter {
@@ -146,7 +149,6 @@ func NewMetrics(opts ...Option) (*Metrics, error) {
 	m.problems = counter("cellgate.problems", "{problem}", "Problem responses written, by problem code.")
 	m.uploadBytes = counter("cellgate.upload.bytes", "By", "Bytes of upload bodies streamed to storage, by zone and outcome.")
 	m.uploadTime = histogram("cellgate.upload.duration", "Duration of uploads, by zone and outcome.", uploadBuckets)
-	var err error
 	m.uploadsActive, err = m.meter.Int64UpDownCounter("cellgate.upload.active", metric.WithUnit("{upload}"),
 		metric.WithDescription("Uploads in flight, by zone."))
 	errs = append(errs, err)
@@ -163,7 +165,7 @@ func NewMetrics(opts ...Option) (*Metrics, error) {
 }
 
 // opts returns the measurement options of the attribute set k names.
-func (m *Metrics) opts(k attrKey) *options {
+func (m *Instruments) opts(k attrKey) *options {
 	if o, ok := (*m.sets.Load())[k]; ok {
 		return o
 	}
@@ -203,7 +205,7 @@ func outcome(failed bool) string {
 
 // DirectoryLookup counts one lookup of a zone.CachingDirectory by result;
 // it implements zone.DirectoryObserver.
-func (m *Metrics) DirectoryLookup(ctx context.Context, result string) {
+func (m *Instruments) DirectoryLookup(ctx context.Context, result string) {
 	if m.dirLookups.Enabled(ctx) {
 		m.dirLookups.Add(ctx, 1, m.opts(one(ResultKey, result)).add...)
 	}
@@ -211,7 +213,7 @@ func (m *Metrics) DirectoryLookup(ctx context.Context, result string) {
 
 // DirectoryCall records the duration of one upstream directory call; it
 // implements zone.DirectoryObserver.
-func (m *Metrics) DirectoryCall(ctx context.Context, d time.Duration, failed bool) {
+func (m *Instruments) DirectoryCall(ctx context.Context, d time.Duration, failed bool) {
 	if m.dirCalls.Enabled(ctx) {
 		m.dirCalls.Record(ctx, d.Seconds(), m.opts(one(OutcomeKey, outcome(failed))).rec...)
 	}
@@ -220,13 +222,13 @@ func (m *Metrics) DirectoryCall(ctx context.Context, d time.Duration, failed boo
 // ObserveDirectoryEntries reports entries() (zone.CachingDirectory.Len) as
 // the cellgate.zone.directory.entries gauge of the directory called name,
 // at every collection. A second call for the same name replaces the first.
-func (m *Metrics) ObserveDirectoryEntries(name string, entries func() int) {
+func (m *Instruments) ObserveDirectoryEntries(name string, entries func() int) {
 	m.entMu.Lock()
 	defer m.entMu.Unlock()
 	m.ents[name] = entries
 }
 
-func (m *Metrics) observeEntries(_ context.Context, o metric.Int64Observer) error {
+func (m *Instruments) observeEntries(_ context.Context, o metric.Int64Observer) error {
 	m.entMu.Lock()
 	defer m.entMu.Unlock()
 	for name, n := range m.ents {
@@ -237,7 +239,7 @@ func (m *Metrics) observeEntries(_ context.Context, o metric.Int64Observer) erro
 
 // PassportCache counts one lookup of a passport.Gateway's cache; it
 // implements passport.Observer.
-func (m *Metrics) PassportCache(ctx context.Context, zone string, hit bool) {
+func (m *Instruments) PassportCache(ctx context.Context, zone string, hit bool) {
 	if !m.passCache.Enabled(ctx) {
 		return
 	}
@@ -250,7 +252,7 @@ func (m *Metrics) PassportCache(ctx context.Context, zone string, hit bool) {
 
 // PassportMint records one call of the authentication service for a
 // passport; it implements passport.Observer.
-func (m *Metrics) PassportMint(ctx context.Context, zone string, d time.Duration, outcome string) {
+func (m *Instruments) PassportMint(ctx context.Context, zone string, d time.Duration, outcome string) {
 	if m.passMints.Enabled(ctx) {
 		m.passMints.Record(ctx, d.Seconds(), m.opts(two(ZoneKey, zone, OutcomeKey, outcome)).rec...)
 	}
@@ -258,7 +260,7 @@ func (m *Metrics) PassportMint(ctx context.Context, zone string, d time.Duration
 
 // PassportRejected counts one request refused for its passport; it
 // implements passport.Observer.
-func (m *Metrics) PassportRejected(ctx context.Context, code string) {
+func (m *Instruments) PassportRejected(ctx context.Context, code string) {
 	if m.passRejected.Enabled(ctx) {
 		m.passRejected.Add(ctx, 1, m.opts(one(ProblemKey, code)).add...)
 	}
@@ -266,7 +268,7 @@ func (m *Metrics) PassportRejected(ctx context.Context, code string) {
 
 // RevocationNotice counts one revocation notice; it implements
 // passport.Observer.
-func (m *Metrics) RevocationNotice(ctx context.Context, kind string) {
+func (m *Instruments) RevocationNotice(ctx context.Context, kind string) {
 	if m.revocations.Enabled(ctx) {
 		m.revocations.Add(ctx, 1, m.opts(one(RevocationKindKey, kind)).add...)
 	}
@@ -274,7 +276,7 @@ func (m *Metrics) RevocationNotice(ctx context.Context, kind string) {
 
 // RevocationLag records how late a revocation notice arrived; it
 // implements passport.Observer.
-func (m *Metrics) RevocationLag(ctx context.Context, lag time.Duration) {
+func (m *Instruments) RevocationLag(ctx context.Context, lag time.Duration) {
 	if m.revocationLag.Enabled(ctx) {
 		m.revocationLag.Record(ctx, lag.Seconds())
 	}
@@ -282,7 +284,7 @@ func (m *Metrics) RevocationLag(ctx context.Context, lag time.Duration) {
 
 // SignatureVerified counts one verification of a signed URL; it implements
 // hmacsig.Observer.
-func (m *Metrics) SignatureVerified(ctx context.Context, outcome string) {
+func (m *Instruments) SignatureVerified(ctx context.Context, outcome string) {
 	if m.signatures.Enabled(ctx) {
 		m.signatures.Add(ctx, 1, m.opts(one(OutcomeKey, outcome)).add...)
 	}
@@ -290,7 +292,7 @@ func (m *Metrics) SignatureVerified(ctx context.Context, outcome string) {
 
 // RateLimitDecision counts one rate limit decision; it implements
 // ratelimit.Observer.
-func (m *Metrics) RateLimitDecision(ctx context.Context, decision string) {
+func (m *Instruments) RateLimitDecision(ctx context.Context, decision string) {
 	if m.rateLimits.Enabled(ctx) {
 		m.rateLimits.Add(ctx, 1, m.opts(one(DecisionKey, decision)).add...)
 	}
@@ -298,7 +300,7 @@ func (m *Metrics) RateLimitDecision(ctx context.Context, decision string) {
 
 // Problem counts one problem response by code. Install it with
 // edge.SetProblemObserver(m.Problem); the status is implied by the code.
-func (m *Metrics) Problem(ctx context.Context, _ int, code string) {
+func (m *Instruments) Problem(ctx context.Context, _ int, code string) {
 	if m.problems.Enabled(ctx) {
 		m.problems.Add(ctx, 1, m.opts(one(ProblemKey, code)).add...)
 	}
@@ -306,13 +308,13 @@ func (m *Metrics) Problem(ctx context.Context, _ int, code string) {
 
 // UploadsObserved reports whether the upload instruments record anything;
 // it implements upload.Observer.
-func (m *Metrics) UploadsObserved(ctx context.Context) bool {
+func (m *Instruments) UploadsObserved(ctx context.Context) bool {
 	return m.uploadsActive.Enabled(ctx) || m.uploadTime.Enabled(ctx)
 }
 
 // UploadStarted counts one more upload in flight in zone; it implements
 // upload.Observer.
-func (m *Metrics) UploadStarted(ctx context.Context, zone string) {
+func (m *Instruments) UploadStarted(ctx context.Context, zone string) {
 	if m.uploadsActive.Enabled(ctx) {
 		m.uploadsActive.Add(ctx, 1, m.opts(one(ZoneKey, zone)).add...)
 	}
@@ -321,7 +323,7 @@ func (m *Metrics) UploadStarted(ctx context.Context, zone string) {
 // UploadFinished records an upload of zone that ended with outcome ("ok"
 // or a problem code) after d, having streamed n bytes, and counts one
 // upload fewer in flight; it implements upload.Observer.
-func (m *Metrics) UploadFinished(ctx context.Context, zone string, n int64, d time.Duration, outcome string) {
+func (m *Instruments) UploadFinished(ctx context.Context, zone string, n int64, d time.Duration, outcome string) {
 	if m.uploadsActive.Enabled(ctx) {
 		m.uploadsActive.Add(ctx, -1, m.opts(one(ZoneKey, zone)).add...)
 	}

@@ -24,11 +24,11 @@ import (
 // instrumented is a request path with every observer cellgate has on it:
 // a signed URL verified, a rate limit decision, a zone directory hit and a
 // problem written. m nil means no observer at all.
-func instrumented(t testing.TB, m *tracing.Metrics) (http.Handler, *http.Request) {
+func instrumented(t testing.TB, m *tracing.Instruments) (http.Handler, *http.Request) {
 	t.Helper()
 	key := bytes.Repeat([]byte{7}, 32)
 	var (
-		vOpts   []hmacsig.Option
+		vOpts   []hmacsig.VerifierOption
 		rlOpts  []ratelimit.Option
 		dirOpts []zone.CacheOption
 	)
@@ -45,7 +45,7 @@ func instrumented(t testing.TB, m *tracing.Metrics) (http.Handler, *http.Request
 	require.NoError(t, err)
 	dir, err := zone.NewCachingDirectory(static, dirOpts...)
 	require.NoError(t, err)
-	h := edge.Chain(hmacsig.Require(v), limit)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := edge.Chain(must(hmacsig.Require(v)), limit)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := dir.Lookup(r.Context(), "1"); err != nil {
 			panic(err)
 		}
@@ -58,7 +58,7 @@ func instrumented(t testing.TB, m *tracing.Metrics) (http.Handler, *http.Request
 	return h, httptest.NewRequest(http.MethodGet, strings.TrimPrefix(u, "http://edge.test"), nil)
 }
 
-func withProblems(t testing.TB, m *tracing.Metrics) {
+func withProblems(t testing.TB, m *tracing.Instruments) {
 	if m != nil {
 		edge.SetProblemObserver(m.Problem)
 		t.Cleanup(func() { edge.SetProblemObserver(nil) })
@@ -75,7 +75,7 @@ func (d *discardWriter) WriteHeader(int)             {}
 // Observers on the no-op provider (a service with no metrics configured)
 // add no allocation to a request, whatever the path allocates itself.
 func TestNoopMetricsAddNoAllocationPerRequest(t *testing.T) {
-	allocs := func(m *tracing.Metrics) float64 {
+	allocs := func(m *tracing.Instruments) float64 {
 		withProblems(t, m)
 		h, r := instrumented(t, m)
 		w := &discardWriter{h: http.Header{}}
@@ -94,10 +94,10 @@ func TestNoopMetricsAddNoAllocationPerRequest(t *testing.T) {
 		assert.Equal(t, want, got, msg)
 	}
 	none := allocs(nil)
-	m, err := tracing.NewMetrics(tracing.WithMeterProvider(noop.NewMeterProvider()))
+	m, err := tracing.NewInstruments(tracing.WithMeterProvider(noop.NewMeterProvider()))
 	require.NoError(t, err)
 	same(none, allocs(m), "no-op observers allocate")
-	global, err := tracing.NewMetrics() // the global provider, nothing installed
+	global, err := tracing.NewInstruments() // the global provider, nothing installed
 	require.NoError(t, err)
 	same(none, allocs(global), "observers on the startup global provider allocate")
 }
@@ -109,14 +109,14 @@ func TestNoopMetricsAddNoAllocationPerRequest(t *testing.T) {
 func BenchmarkInstrumentedRequest(b *testing.B) {
 	for _, c := range []struct {
 		name string
-		m    func() (*tracing.Metrics, error)
+		m    func() (*tracing.Instruments, error)
 	}{
-		{"none", func() (*tracing.Metrics, error) { return nil, nil }},
-		{"noop", func() (*tracing.Metrics, error) {
-			return tracing.NewMetrics(tracing.WithMeterProvider(noop.NewMeterProvider()))
+		{"none", func() (*tracing.Instruments, error) { return nil, nil }},
+		{"noop", func() (*tracing.Instruments, error) {
+			return tracing.NewInstruments(tracing.WithMeterProvider(noop.NewMeterProvider()))
 		}},
-		{"sdk", func() (*tracing.Metrics, error) {
-			return tracing.NewMetrics(tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))))
+		{"sdk", func() (*tracing.Instruments, error) {
+			return tracing.NewInstruments(tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))))
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -138,7 +138,7 @@ func BenchmarkInstrumentedRequest(b *testing.B) {
 // what it claims to.
 func TestInstrumentedRequestReachesEveryObserver(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
-	m, err := tracing.NewMetrics(tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	m, err := tracing.NewInstruments(tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
 	require.NoError(t, err)
 	withProblems(t, m)
 	h, r := instrumented(t, m)

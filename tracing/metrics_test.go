@@ -24,15 +24,15 @@ import (
 // Metrics implements the observer of every package that may not import
 // OpenTelemetry itself, and edge's problem observer.
 var (
-	_ zone.DirectoryObserver                            = (*tracing.Metrics)(nil)
-	_ passport.Observer                                 = (*tracing.Metrics)(nil)
-	_ hmacsig.Observer                                  = (*tracing.Metrics)(nil)
-	_ ratelimit.Observer                                = (*tracing.Metrics)(nil)
-	_ upload.Observer                                   = (*tracing.Metrics)(nil)
-	_ func(context.Context, int, string)                = (*tracing.Metrics)(nil).Problem
-	_ func(func(context.Context, int, string))          = edge.SetProblemObserver
-	_ func(string, func() int)                          = (*tracing.Metrics)(nil).ObserveDirectoryEntries
-	_ func(...tracing.Option) (*tracing.Metrics, error) = tracing.NewMetrics
+	_ zone.DirectoryObserver                                           = (*tracing.Instruments)(nil)
+	_ passport.Observer                                                = (*tracing.Instruments)(nil)
+	_ hmacsig.Observer                                                 = (*tracing.Instruments)(nil)
+	_ ratelimit.Observer                                               = (*tracing.Instruments)(nil)
+	_ upload.Observer                                                  = (*tracing.Instruments)(nil)
+	_ func(context.Context, int, string)                               = (*tracing.Instruments)(nil).Problem
+	_ func(func(context.Context, int, string))                         = edge.SetProblemObserver
+	_ func(string, func() int)                                         = (*tracing.Instruments)(nil).ObserveDirectoryEntries
+	_ func(...tracing.InstrumentsOption) (*tracing.Instruments, error) = tracing.NewInstruments
 )
 
 // collect reads every metric of reader, by name.
@@ -78,7 +78,7 @@ func sum(t testing.TB, got map[string]metricdata.Aggregation, name string, attrs
 
 func TestMetricsRecordWithLowCardinalityAttributes(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
-	m, err := tracing.NewMetrics(tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	m, err := tracing.NewInstruments(tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
 	require.NoError(t, err)
 	ctx := context.Background()
 	m.DirectoryLookup(ctx, zone.LookupHit)
@@ -115,14 +115,9 @@ func TestMetricsRecordWithLowCardinalityAttributes(t *testing.T) {
 	assert.EqualValues(t, 0, sum(t, got, "cellgate.upload.active", tracing.ZoneKey.String("us01")))
 }
 
-func TestNewMetricsRefusesOptionsItDoesNotRead(t *testing.T) {
-	assert.PanicsWithValue(t, "tracing: NewMetrics does not take option Root", func() { _, _ = tracing.NewMetrics(tracing.Root()) })
-	assert.Panics(t, func() { tracing.Transport(nil, tracing.Root()) })
-}
-
 // perRequest is what one refused, signed, rate-limited request through a
 // gateway records: the instruments' cost per request.
-func perRequest(ctx context.Context, m *tracing.Metrics) {
+func perRequest(ctx context.Context, m *tracing.Instruments) {
 	m.SignatureVerified(ctx, hmacsig.OutcomeOK)
 	m.DirectoryLookup(ctx, zone.LookupHit)
 	m.PassportCache(ctx, "us01", true)
@@ -134,13 +129,13 @@ func perRequest(ctx context.Context, m *tracing.Metrics) {
 // allocation; the SDK, once each attribute set is built, none either.
 func TestMetricsAllocateNothing(t *testing.T) {
 	ctx := context.Background()
-	for name, mp := range map[string]func() (*tracing.Metrics, error){
-		"noop": func() (*tracing.Metrics, error) {
-			return tracing.NewMetrics(tracing.WithMeterProvider(noop.NewMeterProvider()))
+	for name, mp := range map[string]func() (*tracing.Instruments, error){
+		"noop": func() (*tracing.Instruments, error) {
+			return tracing.NewInstruments(tracing.WithMeterProvider(noop.NewMeterProvider()))
 		},
-		"global": func() (*tracing.Metrics, error) { return tracing.NewMetrics() },
-		"sdk": func() (*tracing.Metrics, error) {
-			return tracing.NewMetrics(tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))))
+		"global": func() (*tracing.Instruments, error) { return tracing.NewInstruments() },
+		"sdk": func() (*tracing.Instruments, error) {
+			return tracing.NewInstruments(tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))))
 		},
 	} {
 		m, err := mp()
@@ -161,13 +156,13 @@ func BenchmarkMetrics(b *testing.B) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		name string
-		opts []tracing.Option
+		opts []tracing.InstrumentsOption
 	}{
-		{"noop", []tracing.Option{tracing.WithMeterProvider(noop.NewMeterProvider())}},
-		{"sdk", []tracing.Option{tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())))}},
+		{"noop", []tracing.InstrumentsOption{tracing.WithMeterProvider(noop.NewMeterProvider())}},
+		{"sdk", []tracing.InstrumentsOption{tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())))}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			m, err := tracing.NewMetrics(c.opts...)
+			m, err := tracing.NewInstruments(c.opts...)
 			require.NoError(b, err)
 			b.ReportAllocs()
 			for b.Loop() {

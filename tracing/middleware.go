@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -44,13 +45,16 @@ var propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPr
 // are removed before otelhttp sees it (see WithTrust), so client.address is
 // the connection's peer, never what the client wrote.
 //
-// It reads Root, WithTracerProvider, WithMeterProvider, WithClock and, with
-// Root, WithTrust; it panics at construction on any other option (see
-// [Option]).
-func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
-	c := mustConfig("Middleware", opts, "Root", "WithTracerProvider", "WithMeterProvider", "WithClock", "WithTrust")
+// Its options are Root, WithTracerProvider, WithMeterProvider, WithClock
+// and, with Root, WithTrust. WithTrust without Root, or a nil option, is an
+// error.
+func Middleware(name string, opts ...MiddlewareOption) (func(http.Handler) http.Handler, error) {
+	c, err := newConfig("Middleware", opts, MiddlewareOption.middlewareOption)
+	if err != nil {
+		return nil, err
+	}
 	if c.trust != nil && !c.root {
-		panic("tracing: Middleware takes option WithTrust only with Root")
+		return nil, errors.New("tracing: Middleware takes option WithTrust only with Root")
 	}
 	oopts := []otelhttp.Option{
 		otelhttp.WithSpanNameFormatter(spanName),
@@ -83,7 +87,7 @@ func Middleware(name string, opts ...Option) func(http.Handler) http.Handler {
 			}
 			plain.ServeHTTP(w, r)
 		})
-	}
+	}, nil
 }
 
 // propagate serves a request without a span, for a provider that records
@@ -180,7 +184,7 @@ func deleteForwardingHeaders(h http.Header) {
 // the request (r.WithContext, as edge.RequestID does) hides the pattern from
 // it, so put Route last in such a chain:
 //
-//	edge.Chain(tracing.Middleware("router", tracing.Root()), edge.RequestID(), tracing.Route)(mux)
+//	edge.Chain(span, requestID, tracing.Route)(mux) // span from tracing.Middleware, requestID from edge.RequestID
 func Route(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r)

@@ -52,7 +52,7 @@ func TestMiddlewareSpanName(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sr, tp := recorder(t)
-			chain := append([]middleware{tracing.Middleware("svc", tracing.WithTracerProvider(tp))}, tt.chain...)
+			chain := append([]middleware{must(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))}, tt.chain...)
 			h := edge.Chain(chain...)(mux)
 			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tt.method, tt.target, nil))
 
@@ -77,22 +77,22 @@ func TestMiddlewareParent(t *testing.T) {
 	const parent = "00-" + inboundTrace + "-" + inboundSpan + "-01"
 	tests := []struct {
 		name        string
-		opts        []tracing.Option
+		opts        []tracing.MiddlewareOption
 		traceparent string
 		wantParent  bool // the inbound span is the parent
 		wantLink    bool // the inbound span is a link
 	}{
 		{"inside continues the caller", nil, parent, true, false},
 		{"inside without caller starts a trace", nil, "", false, false},
-		{"root links the caller", []tracing.Option{tracing.Root()}, parent, false, true},
-		{"root without caller", []tracing.Option{tracing.Root()}, "", false, false},
-		{"root ignores garbage", []tracing.Option{tracing.Root()}, "00-zz-yy-01", false, false},
+		{"root links the caller", []tracing.MiddlewareOption{tracing.Root()}, parent, false, true},
+		{"root without caller", []tracing.MiddlewareOption{tracing.Root()}, "", false, false},
+		{"root ignores garbage", []tracing.MiddlewareOption{tracing.Root()}, "00-zz-yy-01", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sr, tp := recorder(t)
 			var sawHeader string
-			h := tracing.Middleware("svc", append(tt.opts, tracing.WithTracerProvider(tp))...)(
+			h := must(tracing.Middleware("svc", append(tt.opts, tracing.WithTracerProvider(tp))...))(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					sawHeader = r.Header.Get("Traceparent")
 				}))
@@ -136,26 +136,26 @@ func TestMiddlewareWithoutProvider(t *testing.T) {
 	const parent = "00-" + inboundTrace + "-" + inboundSpan + "-01"
 	tests := []struct {
 		name        string
-		opts        []tracing.Option
+		opts        []tracing.MiddlewareOption
 		traceparent string
 		want        string // traceparent of the outbound call
 		wantBaggage string
 	}{
 		{"inside", nil, parent, parent, "tenant=t1"},
 		{"inside, no caller", nil, "", "", "tenant=t1"},
-		{"root", []tracing.Option{tracing.Root()}, parent, "", ""},
+		{"root", []tracing.MiddlewareOption{tracing.Root()}, parent, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tp := tracing.WithTracerProvider(noop.NewTracerProvider())
 			var outbound http.Header
-			next := tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			next := must(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				outbound = r.Header
 				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
-			}), tp)
+			}), tp))
 			clk := newClock()
 			var timed time.Duration
-			h := tracing.Middleware("svc", append(tt.opts, tp, tracing.WithClock(clk.Now))...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must(tracing.Middleware("svc", append(tt.opts, tp, tracing.WithClock(clk.Now))...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				stop := tracing.StartTimer(r.Context(), "step_ms")
 				clk.Advance(3 * time.Millisecond)
 				timed = stop()
@@ -237,7 +237,7 @@ func TestMiddlewareAttributes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sr, tp := recorder(t)
-			var h http.Handler = tracing.Middleware("svc", tracing.WithTracerProvider(tp))(tt.handler)
+			var h http.Handler = must(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))(tt.handler)
 			if tt.chain != nil {
 				h = tt.chain(h, tt.handler)
 			}
@@ -265,14 +265,14 @@ func TestMiddlewareSharesAccessLogFields(t *testing.T) {
 		edge.AddLogAttrs(r.Context(), slogString("zone", "us02"))
 	})
 	for name, chain := range map[string][]middleware{
-		"tracing outside": {nil, edge.AccessLog(quiet)},
-		"tracing inside":  {edge.AccessLog(quiet), nil},
+		"tracing outside": {nil, must(edge.AccessLog(quiet))},
+		"tracing inside":  {must(edge.AccessLog(quiet)), nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			sr, tp := recorder(t)
 			for i := range chain {
 				if chain[i] == nil {
-					chain[i] = tracing.Middleware("svc", tracing.WithTracerProvider(tp))
+					chain[i] = must(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))
 				}
 			}
 			edge.Chain(chain...)(add).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
@@ -289,7 +289,7 @@ func TestMiddlewareNotSampled(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(sr))
 	clk := newClock()
 	var recording bool
-	h := tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now))(
+	h := must(tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now)))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			recording = trace.SpanFromContext(r.Context()).IsRecording()
 			stop := tracing.StartTimer(r.Context(), "step_ms")
@@ -327,7 +327,7 @@ func TestRootClientAddress(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sr, tp := recorder(t)
 			var seen http.Header
-			h := tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp), tracing.WithTrust(lb))(
+			h := must(tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp), tracing.WithTrust(lb)))(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.Header.Clone() }))
 			req := httptest.NewRequest("GET", "/", nil)
 			req.RemoteAddr = tt.remote

@@ -43,7 +43,7 @@ func newTopology(t *testing.T) *topology {
 	clk := newClock()
 	top := &topology{spans: sr, cell: make(chan *http.Request, 1)}
 	traced := func(rt http.RoundTripper) http.RoundTripper {
-		return tracing.Transport(rt, tracing.WithTracerProvider(tp))
+		return must(tracing.Transport(rt, tracing.WithTracerProvider(tp)))
 	}
 
 	storage := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -83,8 +83,8 @@ func newTopology(t *testing.T) *topology {
 		w.WriteHeader(http.StatusCreated)
 	})
 	cell := edge.Chain(
-		tracing.Middleware("cell", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now)),
-		edge.RequestID(edge.WithTrust(edge.TrustBinding)),
+		must(tracing.Middleware("cell", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now))),
+		must(edge.RequestID(edge.WithTrust(edge.TrustBinding))),
 		tracing.Route,
 	)(cellMux)
 
@@ -93,9 +93,9 @@ func newTopology(t *testing.T) *topology {
 		t.Fatal(err)
 	}
 	gateway := edge.Chain(
-		tracing.Middleware("gateway", tracing.WithTracerProvider(tp)),
-		edge.RequestID(edge.WithTrust(edge.TrustBinding)),
-		edge.AccessLog(quiet),
+		must(tracing.Middleware("gateway", tracing.WithTracerProvider(tp))),
+		must(edge.RequestID(edge.WithTrust(edge.TrustBinding))),
+		must(edge.AccessLog(quiet)),
 		func(next http.Handler) http.Handler { // mints the passport
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				r.Header.Set("Authorization", "Bearer "+passportToken)
@@ -112,10 +112,10 @@ func newTopology(t *testing.T) *topology {
 	routerMux := http.NewServeMux()
 	routerMux.Handle(uploadPattern, toGateway)
 	top.router = edge.Chain(
-		tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp)),
-		edge.RequestID(),
-		edge.AccessLog(quiet),
-		edge.StripInternal(),
+		must(tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp))),
+		must(edge.RequestID()),
+		must(edge.AccessLog(quiet)),
+		must(edge.StripInternal()),
 		func(next http.Handler) http.Handler { // what zone.Resolve reports
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				edge.AddLogAttrs(r.Context(),

@@ -30,10 +30,13 @@ import (
 // recorded on the meter provider of WithMeterProvider, the global one by
 // default, with or without spans.
 //
-// It reads WithTracerProvider and WithMeterProvider and panics at
-// construction on any other option (see [Option]).
-func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
-	c := mustConfig("Transport", opts, "WithTracerProvider", "WithMeterProvider")
+// Its options are WithTracerProvider and WithMeterProvider; a nil option
+// is an error.
+func Transport(base http.RoundTripper, opts ...TransportOption) (http.RoundTripper, error) {
+	c, err := newConfig("Transport", opts, TransportOption.transportOption)
+	if err != nil {
+		return nil, err
+	}
 	if base == nil {
 		base = http.DefaultTransport
 	}
@@ -45,7 +48,7 @@ func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 		oopts = append(oopts, otelhttp.WithMeterProvider(c.meters))
 	}
 	plain := redactingTransport{base}
-	return &transport{c: c, traced: otelhttp.NewTransport(plain, oopts...), plain: plain, base: base}
+	return &transport{c: c, traced: otelhttp.NewTransport(plain, oopts...), plain: plain, base: base}, nil
 }
 
 type transport struct {

@@ -32,10 +32,10 @@ func TestTransportURLFull(t *testing.T) {
 		t.Run(tt.want, func(t *testing.T) {
 			sr, tp := recorder(t)
 			var sent string
-			rt := tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			rt := must(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				sent = r.URL.String()
 				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
-			}), tracing.WithTracerProvider(tp))
+			}), tracing.WithTracerProvider(tp)))
 			req, err := http.NewRequest(http.MethodPut, tt.url, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -65,9 +65,9 @@ func TestTransportURLFull(t *testing.T) {
 // from its text, and from nothing else.
 func TestTransportErrorRedacted(t *testing.T) {
 	sr, tp := recorder(t)
-	rt := tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	rt := must(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		return nil, &url.Error{Op: "Put", URL: r.URL.String(), Err: syscall.ECONNREFUSED}
-	}), tracing.WithTracerProvider(tp))
+	}), tracing.WithTracerProvider(tp)))
 	req, _ := http.NewRequest(http.MethodPut, s3Presigned, nil)
 
 	_, err := rt.RoundTrip(req)
@@ -98,7 +98,7 @@ func TestTransportPropagates(t *testing.T) {
 	defer srv.Close()
 
 	// nil base: http.DefaultTransport over a real connection.
-	client := &http.Client{Transport: tracing.Transport(nil, tracing.WithTracerProvider(tp))}
+	client := &http.Client{Transport: must(tracing.Transport(nil, tracing.WithTracerProvider(tp)))}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/x", nil)
 	res, err := client.Do(req)
 	if err != nil {
@@ -128,16 +128,16 @@ func TestTransportPropagates(t *testing.T) {
 // not panic, with or without a recording provider.
 func TestTransportNilHeader(t *testing.T) {
 	_, tp := recorder(t)
-	for name, provider := range map[string]tracing.Option{
+	for name, provider := range map[string]tracing.TransportOption{
 		"recording": tracing.WithTracerProvider(tp),
 		"noop":      tracing.WithTracerProvider(noop.NewTracerProvider()),
 	} {
 		t.Run(name, func(t *testing.T) {
 			var sent http.Header
-			rt := tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			rt := must(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				sent = r.Header
 				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
-			}), provider)
+			}), provider))
 			ctx, span := tp.Tracer("test").Start(t.Context(), "parent")
 			defer span.End()
 			u, _ := url.Parse("http://fus.internal/x")

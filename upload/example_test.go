@@ -34,10 +34,14 @@ func Example() {
 
 	// The zone's file upload service presigns; here it points at the stand-in.
 	fusVerifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: fusKey})
-	fus := uploadtest.NewFUS(fusVerifier, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+	fus, err := uploadtest.NewFUS(fusVerifier, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
 		id := p.UploadID
 		return uploadtest.Answer{URL: storage.URL + "/bucket/" + id + "?X-Amz-Signature=..."}, nil
 	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	fusSigner, _ := hmacsig.NewSigner(fusKey)
 	client, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, fusSigner,

@@ -85,11 +85,16 @@ func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Optio
 		storageHosts: hosts,
 		dial:         newAddressPolicy(hosts, cfg.storageAddrs).dialer(),
 		headers:      headers,
-		// Tracing sits outside signing, so the client span records the
-		// unsigned URL; the trace headers it adds are copied onto the signed
-		// request by hmacsig.Transport.
-		rt: tracing.Transport(&hmacsig.Transport{Signer: signer, Base: edge.Outbound(orNewTransport(cfg.fusRT))}, tracerOptions(cfg)...),
 	}
+	// Tracing sits outside signing, so the client span records the
+	// unsigned URL; the trace headers it adds are copied onto the signed
+	// request by hmacsig.Transport.
+	rt, err := tracing.Transport(&hmacsig.Transport{Signer: signer, Base: edge.Outbound(orNewTransport(cfg.fusRT))},
+		tracing.WithTracerProvider(cfg.provider))
+	if err != nil {
+		return nil, fmt.Errorf("upload: NewClient: %w", err)
+	}
+	c.rt = rt
 	for name, base := range services {
 		if !zone.ValidZoneName(name) {
 			return nil, fmt.Errorf("upload: NewClient: invalid zone name %q", name)

@@ -66,17 +66,20 @@ func newHandler(ctor string, fus *Client, cfg *config) (*Handler, error) {
 	if storage == nil {
 		storage = NewStorageTransport(fus)
 	}
+	storage, err := tracing.Transport(storage, tracing.WithTracerProvider(cfg.provider))
+	if err != nil {
+		return nil, fmt.Errorf("upload: %s: %w", ctor, err)
+	}
 	return &Handler{
 		fus:     fus,
 		company: cfg.validCompany,
-		storage: tracing.Transport(storage, tracerOptions(cfg)...),
+		storage: storage,
 		maxSize: cfg.maxSize,
 		limits: bodyLimits{idle: cfg.idle, minRate: float64(max(0, cfg.minRate)), grace: cfg.grace,
 			maxDuration: cfg.maxDuration, now: cfg.now},
-		uploads: newInFlight(cfg.maxUploads, cfg.maxCompanyUploads),
-		obs:     cfg.observer,
-		errTooLarge: edge.NewProblem(http.StatusRequestEntityTooLarge, ErrTooLarge.Code,
-			fmt.Sprintf("The upload is larger than the maximum of %d bytes.", cfg.maxSize)),
+		uploads:     newInFlight(cfg.maxUploads, cfg.maxCompanyUploads),
+		obs:         cfg.observer,
+		errTooLarge: ErrTooLarge.WithDetail(fmt.Sprintf("The upload is larger than the maximum of %d bytes.", cfg.maxSize)),
 	}, nil
 }
 

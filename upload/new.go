@@ -55,14 +55,28 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteProblem(w, r, edge.ErrNotFound) })
 	routes := refuseUncleanPaths(mux)
 
-	chain := []func(http.Handler) http.Handler{
-		tracing.Middleware("upload", append([]tracing.Option{tracing.Root()}, tracerOptions(cfg)...)...),
+	span, err := tracing.Middleware("upload", tracing.Root(), tracing.WithTracerProvider(cfg.provider))
+	if err != nil {
+		return nil, err
 	}
+	chain := []func(http.Handler) http.Handler{span}
 	if cfg.flags != nil {
 		chain = append(chain, cfg.flags)
 	}
 	log := edge.WithLogger(cfg.logger)
-	chain = append(chain, edge.RequestID(edge.WithTrust(cfg.trust)), edge.AccessLog(log), edge.Recover(log))
+	requestID, err := edge.RequestID(edge.WithTrust(cfg.trust))
+	if err != nil {
+		return nil, err
+	}
+	accessLog, err := edge.AccessLog(log)
+	if err != nil {
+		return nil, err
+	}
+	recoverer, err := edge.Recover(log)
+	if err != nil {
+		return nil, err
+	}
+	chain = append(chain, requestID, accessLog, recoverer)
 	if cfg.cors != nil {
 		chain = append(chain, cfg.cors)
 	}
@@ -75,6 +89,10 @@ func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Op
 // zoneStages puts signature verification and zone resolution before h. A
 // zone option that zone's constructors refuse is New's error.
 func zoneStages(verifier *hmacsig.Verifier, dir zone.Directory, cfg *config, h http.Handler) (http.Handler, error) {
+	require, err := hmacsig.Require(verifier)
+	if err != nil {
+		return nil, fmt.Errorf("upload: New: %w", err)
+	}
 	detect, err := zone.DetectCompany(cfg.detect...)
 	if err != nil {
 		return nil, fmt.Errorf("upload: New: %w", err)
@@ -83,15 +101,7 @@ func zoneStages(verifier *hmacsig.Verifier, dir zone.Directory, cfg *config, h h
 	if err != nil {
 		return nil, fmt.Errorf("upload: New: %w", err)
 	}
-	return edge.Chain(hmacsig.Require(verifier), detect, resolve)(h), nil
-}
-
-// tracerOptions are the tracing options of cfg.
-func tracerOptions(cfg *config) []tracing.Option {
-	if cfg.provider == nil {
-		return nil
-	}
-	return []tracing.Option{tracing.WithTracerProvider(cfg.provider)}
+	return edge.Chain(require, detect, resolve)(h), nil
 }
 
 // refuseUncleanPaths answers a path with an empty or dot segment 403

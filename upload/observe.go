@@ -11,7 +11,7 @@ import (
 )
 
 // Observer is told of every upload a Handler serves, for metrics;
-// tracing.Metrics implements it with OpenTelemetry instruments. Its
+// tracing.Instruments implements it with OpenTelemetry instruments. Its
 // methods are told the zone, never the company or the upload. They are
 // called on the request path and must be fast and not block.
 type Observer interface {

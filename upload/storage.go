@@ -210,7 +210,7 @@ func rejectedCode(ctx context.Context, status int, code string) error {
 	if code != "" {
 		detail += ", code " + code
 	}
-	return edge.NewProblem(ErrStorageRejected.Status, ErrStorageRejected.Code, detail+").")
+	return edge.NewProblem(ErrStorageRejected.Status(), ErrStorageRejected.Code(), detail+").")
 }
 
 // storageErrorCode returns the text of the first <Code> element of an XML

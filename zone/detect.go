@@ -101,11 +101,11 @@ func newDetector(c *config) *detector {
 func companyMissing(header string) *edge.Problem {
 	switch {
 	case header == "":
-		return edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing company id!")
+		return ErrCompanyMissing.WithDetail("Missing company id!")
 	case textproto.CanonicalMIMEHeaderKey(header) == DefaultCompanyHeader:
 		return ErrCompanyMissing
 	}
-	return edge.NewProblem(ErrCompanyMissing.Status, ErrCompanyMissing.Code, "Missing "+header+" header!")
+	return ErrCompanyMissing.WithDetail("Missing " + header + " header!")
 }
 
 // detect returns the company the request names, "" when it names none and

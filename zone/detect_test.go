@@ -191,7 +191,7 @@ func TestDetectCompanyForwardsOneSpelling(t *testing.T) {
 func TestDetectCompanyLogsCompany(t *testing.T) {
 	var buf strings.Builder
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	h := edge.AccessLog(edge.WithLogger(logger))(mustDetect(t)(&okHandler{}))
+	h := mustEdge(edge.AccessLog(edge.WithLogger(logger)))(mustDetect(t)(&okHandler{}))
 	req := httptest.NewRequest(http.MethodGet, "/x?company_id=31&signature=secret", nil)
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if !strings.Contains(buf.String(), "company=31") {

@@ -33,7 +33,7 @@
 //	baseURL, err := zone.NewBaseURLHandler(dir)
 //	mux.Handle("GET /rest/v1.0/company_base_url", detect(baseURL))
 //	mux.Handle("/", edge.Chain(detect, resolve)(router))
-//	handler := edge.Chain(edge.RequestID(), edge.AccessLog(), edge.Recover(), edge.StripInternal())(mux)
+//	handler := edge.Chain(requestID, accessLog, recoverer, strip)(mux) // from edge.RequestID() and the like
 //
 // and, in the gateway of zone us02, which the router calls through a binding
 // (passport.Gateway checks the company's zone against the directory itself):

@@ -59,7 +59,15 @@ func Example() {
 	mux := http.NewServeMux()
 	mux.Handle("GET /rest/v1.0/company_base_url", detect(baseURL))
 	mux.Handle("/", edge.Chain(detect, resolve)(router))
-	h := edge.Chain(edge.RequestID(), edge.StripInternal())(mux)
+	requestID, err := edge.RequestID()
+	if err != nil {
+		panic(err)
+	}
+	strip, err := edge.StripInternal()
+	if err != nil {
+		panic(err)
+	}
+	h := edge.Chain(requestID, strip)(mux)
 
 	for _, target := range []string{
 		"/rest/v1.0/companies/2002/projects",

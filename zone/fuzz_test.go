@@ -82,7 +82,7 @@ func FuzzDetectCompanyAgreesWithCells(f *testing.F) {
 		}
 		next := &okHandler{}
 		rec := httptest.NewRecorder()
-		edge.StripInternal()(mustDetect(t, WithOptional())(next)).ServeHTTP(rec, req)
+		mustEdge(edge.StripInternal())(mustDetect(t, WithOptional())(next)).ServeHTTP(rec, req)
 		if !next.called {
 			return // refused: nothing reaches a cell
 		}

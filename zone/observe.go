@@ -18,7 +18,7 @@ const (
 
 // DirectoryObserver is told what a CachingDirectory does, for metrics. Its
 // methods take only standard types, so a package that may not import zone
-// implements it: tracing.Metrics does, with OpenTelemetry instruments,
+// implements it: tracing.Instruments does, with OpenTelemetry instruments,
 // because zone itself imports no OpenTelemetry (see DESIGN.md). Methods are
 // called on the request path and must be fast and not block.
 type DirectoryObserver interface {
@@ -38,7 +38,7 @@ func WithDirectoryObserver(o DirectoryObserver) CacheOption {
 }
 
 // Len returns how many companies the cache holds, known and unknown, for
-// an entries gauge (tracing.Metrics.ObserveDirectoryEntries).
+// an entries gauge (tracing.Instruments.ObserveDirectoryEntries).
 func (c *CachingDirectory) Len() int { return c.zones.Len() + c.unknown.Len() }
 
 func (c *CachingDirectory) observe(ctx context.Context, result string) {

@@ -88,7 +88,7 @@ func TestResolveLogsZone(t *testing.T) {
 	} {
 		var buf strings.Builder
 		next := &okHandler{}
-		h := edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))(mustDetect(t)(mw(next)))
+		h := mustEdge(edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&buf, nil)))))(mustDetect(t)(mw(next)))
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/companies/1/x", nil))
 		if !strings.Contains(buf.String(), "zone=us01") || !strings.Contains(buf.String(), "company=1") {
 			t.Errorf("%s: log line %q lacks company and zone", name, buf.String())

@@ -111,7 +111,7 @@ func newGatewayProxy(name string, ep Endpoint, c *config) (http.Handler, error) 
 		}
 		target = "http://" + name + ".gateway.internal"
 	}
-	opts := []edge.Option{edge.WithTrust(c.trust)}
+	opts := []edge.ProxyOption{edge.WithTrust(c.trust)}
 	if ep.Transport != nil {
 		opts = append(opts, edge.WithTransport(ep.Transport))
 	}

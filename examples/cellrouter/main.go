@@ -93,7 +93,11 @@ func run(addr, directory string, gateways map[string]string, origins []string, t
 func serve(addr string, dir zone.Directory, gateways map[string]string, origins []string) error {
 	gws := map[string]zone.Endpoint{}
 	for z, u := range gateways {
-		gws[z] = zone.Endpoint{URL: u, Transport: tracing.Transport(edge.NewTransport())}
+		out, err := tracing.Transport(edge.NewTransport())
+		if err != nil {
+			return err
+		}
+		gws[z] = zone.Endpoint{URL: u, Transport: out}
 	}
 	h, err := reference.NewCellRouter(reference.CellRouterConfig{Directory: dir, Gateways: gws, CORSOrigins: origins})
 	if err != nil {

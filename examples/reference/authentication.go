@@ -61,12 +61,17 @@ func NewAuthentication(cfg AuthenticationConfig) (http.Handler, error) {
 
 	log := edge.WithLogger(logger(cfg.Logger, "authentication"))
 	trusted := edge.WithTrust(edge.TrustBinding)
-	return edge.Chain(
-		tracing.Middleware("authentication"), // internal: continues the caller's trace
-		edge.RequestID(trusted),
-		edge.AccessLog(log),
-		edge.Recover(log),
-		edge.StripInternal(trusted),
+	var l links
+	chain := edge.Chain(
+		l.add(tracing.Middleware("authentication")), // internal: continues the caller's trace
+		l.add(edge.RequestID(trusted)),
+		l.add(edge.AccessLog(log)),
+		l.add(edge.Recover(log)),
+		l.add(edge.StripInternal(trusted)),
 		tracing.Route,
-	)(mux), nil
+	)
+	if l.err != nil {
+		return nil, l.err
+	}
+	return chain(mux), nil
 }

@@ -142,7 +142,11 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, err)
 	}
-	pages = edge.SecurityHeaders(edge.WithCSP(csp))(pages) // CSP with a nonce, HSTS, nosniff, Referrer-Policy
+	secure, err := edge.SecurityHeaders(edge.WithCSP(csp)) // CSP with a nonce, HSTS, nosniff, Referrer-Policy
+	if err != nil {
+		return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, err)
+	}
+	pages = secure(pages)
 
 	build := func(trust edge.Trust, public bool) (http.Handler, error) {
 		// A company is optional here only so that the passport gateway
@@ -172,31 +176,38 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 			api.ServeHTTP(w, r)
 		})
 
-		var span func(http.Handler) http.Handler
+		var spanOpts []tracing.MiddlewareOption
 		if public {
-			span = tracing.Middleware("gateway-"+cfg.Zone, tracing.Root())
-		} else {
-			span = tracing.Middleware("gateway-" + cfg.Zone)
+			spanOpts = append(spanOpts, tracing.Root())
 		}
 		trusted := edge.WithTrust(trust)
-		return edge.Chain(
-			span,
-			edge.RequestID(trusted),
-			edge.AccessLog(log),
-			edge.Recover(log),
-			edge.StripInternal(trusted),
+		var l links
+		chain := edge.Chain(
+			l.add(tracing.Middleware("gateway-"+cfg.Zone, spanOpts...)),
+			l.add(edge.RequestID(trusted)),
+			l.add(edge.AccessLog(log)),
+			l.add(edge.Recover(log)),
+			l.add(edge.StripInternal(trusted)),
 			tracing.Route,
-		)(mux), nil
+		)
+		if l.err != nil {
+			return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, l.err)
+		}
+		return chain(mux), nil
 	}
 	public, err := build(edge.TrustNone, true)
 	if err != nil {
-		return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, err)
+		return nil, err
 	}
 	internal, err := build(cfg.Trust, false)
 	if err != nil {
-		return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, err)
+		return nil, err
 	}
-	return &Gateway{Public: public, Internal: internal, passports: passports}, nil
+	return &Gateway{
+		Public:    public,
+		Internal:  internal,
+		passports: passports,
+	}, nil
 }
 
 // isLogin matches the sign-in route, which needs no session.
@@ -258,16 +269,18 @@ func (t schemeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // Unwrap returns the base transport (see edge.WithTransport).
 func (t schemeTransport) Unwrap() http.RoundTripper { return t.base }
 
-func proxy(u Upstream, opts ...edge.Option) (*edge.Proxy, error) {
-	if u.ResponseHeaderTimeout > 0 {
-		opts = append(opts, edge.WithResponseHeaderTimeout(u.ResponseHeaderTimeout))
+func proxy(u Upstream, opts ...edge.ProxyOption) (*edge.Proxy, error) {
+	// Zero is the default: edge.DefaultResponseHeaderTimeout.
+	opts = append(opts, edge.WithResponseHeaderTimeout(u.ResponseHeaderTimeout))
+	base := u.Transport
+	if base == nil {
+		base = newTransport(u)
 	}
-	if u.Transport != nil {
-		opts = append(opts, edge.WithTransport(tracing.Transport(u.Transport)))
-	} else {
-		opts = append(opts, edge.WithTransport(tracing.Transport(newTransport(u))))
+	out, err := tracing.Transport(base)
+	if err != nil {
+		return nil, err
 	}
-	return edge.ProxyTo(u.URL, opts...)
+	return edge.ProxyTo(u.URL, append(opts, edge.WithTransport(out))...)
 }
 
 // newTransport is edge.NewTransport giving up on u's response header

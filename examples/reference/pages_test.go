@@ -19,7 +19,7 @@ func TestPages(t *testing.T) {
 	}
 	p, err := Pages("/webclients/", fsys, "us01", APIBase{})
 	require.NoError(t, err)
-	h := edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'"))(p)
+	h := mustEdge(edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'")))(p)
 
 	for _, c := range []struct {
 		method, path string

@@ -66,15 +66,20 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 	})
 
 	log := edge.WithLogger(logger(cfg.Logger, "router"))
-	return edge.Chain(
-		tracing.Middleware("router", tracing.Root()), // the public edge: a new trace
-		edge.RequestID(),
-		edge.AccessLog(log),
-		edge.Recover(log),
-		edge.TLSFloor(tls.VersionTLS12),
-		CORS(cfg.CORSOrigins), // preflights answered before anything authenticates
-		edge.StripInternal(),  // no client forges Cellgate-* headers
-	)(api), nil
+	var l links
+	chain := edge.Chain(
+		l.add(tracing.Middleware("router", tracing.Root())), // the public edge: a new trace
+		l.add(edge.RequestID()),
+		l.add(edge.AccessLog(log)),
+		l.add(edge.Recover(log)),
+		l.add(edge.TLSFloor(tls.VersionTLS12)),
+		CORS(cfg.CORSOrigins),       // preflights answered before anything authenticates
+		l.add(edge.StripInternal()), // no client forges Cellgate-* headers
+	)
+	if l.err != nil {
+		return nil, l.err
+	}
+	return chain(api), nil
 }
 
 // BaseURLPath is where the cell router answers which zone, and so which

@@ -16,24 +16,6 @@ import (
 	"github.com/cellgate/cellgate/edge"
 )
 
-// ReadHeaderTimeout bounds how long a client may take to send its request
-// headers. There is no ReadTimeout: it would cover the whole body and cut
-// every long upload short; edge.BodyIdle (and the upload handler's own
-// deadline) slide with the body's progress instead.
-const ReadHeaderTimeout = 10 * time.Second
-
-// MaxHeaderBytes bounds the request line and headers a client may send;
-// more is answered 431.
-const MaxHeaderBytes = 64 << 10
-
-// IdleTimeout is how long a kept-alive connection may wait for its next
-// request.
-const IdleTimeout = 2 * time.Minute
-
-// DefaultGrace is how long a shutdown waits for in-flight requests,
-// uploads included, before closing their connections.
-const DefaultGrace = 30 * time.Second
-
 // Listener is one public host of a service: where it listens and what it
 // serves there.
 type Listener struct {
@@ -46,9 +28,9 @@ type Listener struct {
 	// in-flight requests can still reach it.
 	Backend bool
 	// BodyIdle is how long one read of a request body may wait for a byte
-	// (edge.BodyIdle guards every host); zero or less means
-	// edge.DefaultBodyIdle. The upload host needs no opt-out: its handler
-	// sets read deadlines itself, and the guard steps aside for it.
+	// (edge.BodyIdle guards every host); zero means edge.DefaultBodyIdle.
+	// The upload host needs no opt-out: its handler sets read deadlines
+	// itself, and the guard steps aside for it.
 	BodyIdle time.Duration
 	// Conns bounds the connections the host holds, in all and per client
 	// address (edge.LimitConns); the zero value is edge's defaults.
@@ -64,43 +46,34 @@ func (l Listener) URL() string {
 	return scheme + "://" + l.Listener.Addr().String()
 }
 
-// Serve serves every listener, each behind edge.LimitConns(l.Conns) (at
-// most 10,000 connections, 256 per client address, and a connection that
-// waits over 5 s for a request closed once three quarters are open, by
-// default), until ctx ends or one of them fails, then
-// shuts them down with http.Server.Shutdown, the backends last: listeners
-// close at once and in-flight requests, uploads included, get up to grace
-// in all to finish before their connections are closed. When the grace runs
-// out, each connection still open is logged at WARN and closed, and the
-// error wraps [ErrGraceExpired].
+// Serve serves every listener, each as an edge.Server (header, keep-alive
+// and body limits, and edge.LimitConns(l.Conns): at most 10,000
+// connections, 256 per client address, and a connection that waits over
+// 5 s for a request closed once three quarters are open, by default),
+// until ctx ends or one of them fails, then shuts them down with
+// edge.Server.Shutdown, the backends last: listeners close at once and
+// in-flight requests, uploads included, get up to grace in all to finish
+// before their connections are closed. When the grace runs out, each
+// connection still open is logged at WARN and closed, and the error wraps
+// edge.ErrGraceExpired.
 func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...Listener) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	servers := make([]*http.Server, len(ls))
-	trackers := make([]*connTracker, len(ls))
-	errc := make(chan error, len(ls))
-	listeners := make([]net.Listener, len(ls))
+	servers := make([]*edge.Server, len(ls))
 	for i, l := range ls {
-		srv := newServer(l, logger)
-		trackers[i] = newConnTracker(l.Name)
-		srv.ConnState = trackers[i].track
-		servers[i] = srv
-		ln, err := edge.LimitConns(srv, l.Listener, l.Conns)
+		srv, err := edge.NewServer(l.Handler, edge.WithServerName(l.Name), edge.WithLogger(logger),
+			edge.WithBodyIdle(l.BodyIdle), edge.WithConnLimits(l.Conns), edge.WithTLSConfig(l.TLS))
 		if err != nil {
 			return fmt.Errorf("reference: serve %s: %w", l.Name, err)
 		}
-		listeners[i] = ln
+		servers[i] = srv
 	}
+	errc := make(chan error, len(ls))
 	for i, l := range ls {
-		srv, ln := servers[i], listeners[i]
+		srv := servers[i]
 		go func() {
-			var err error
-			if l.TLS != nil {
-				err = srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
-			} else {
-				err = srv.Serve(ln)
-			}
+			err := srv.Serve(l.Listener)
 			if !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("reference: serve %s: %w", l.Name, err)
 				return
@@ -117,6 +90,7 @@ func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
+	var cut []error
 	for _, backends := range []bool{false, true} {
 		done := make(chan error, len(servers))
 		n := 0
@@ -127,51 +101,26 @@ func Serve(ctx context.Context, grace time.Duration, logger *slog.Logger, ls ...
 			}
 		}
 		for range n {
-			if serr := <-done; serr != nil && err == nil {
-				err = fmt.Errorf("reference: shutdown: %w", serr)
+			if serr := <-done; serr != nil {
+				cut = append(cut, serr)
 			}
 		}
 	}
-	if err != nil {
-		cut := 0
-		if errors.Is(err, context.DeadlineExceeded) {
-			for _, t := range trackers {
-				cut += t.logCut(logger)
-			}
-			err = fmt.Errorf("reference: shutdown after %v: %w (%d connections cut)", grace, ErrGraceExpired, cut)
-		}
-		for _, srv := range servers {
-			srv.Close() // grace is over: drop what is left
-		}
+	if err == nil && len(cut) > 0 {
+		err = fmt.Errorf("reference: shutdown after %v: %w", grace, errors.Join(cut...))
 	}
 	return err
 }
 
-// newServer returns the server of l: headers bounded in time
-// (ReadHeaderTimeout) and size (MaxHeaderBytes), kept-alive connections in
-// time (IdleTimeout), and every body read by the sliding idle deadline of
-// edge.BodyIdle. There is no ReadTimeout, which would cut long uploads.
-// Serve bounds its connections with edge.LimitConns.
-func newServer(l Listener, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           edge.BodyIdle(l.BodyIdle)(l.Handler),
-		ReadHeaderTimeout: ReadHeaderTimeout,
-		IdleTimeout:       IdleTimeout,
-		MaxHeaderBytes:    MaxHeaderBytes,
-		TLSConfig:         l.TLS,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-}
-
 // ServeUntilSignal serves ls until SIGINT or SIGTERM, then drains them as
-// Serve does, with DefaultGrace. It is the end of every single-service main.
+// Serve does, with edge.DefaultShutdownGrace. It is the end of every single-service main.
 func ServeUntilSignal(ls ...Listener) error {
 	for _, l := range ls {
 		slog.Info("listening", "host", l.Name, "url", l.URL())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Serve(ctx, DefaultGrace, nil, ls...)
+	return Serve(ctx, edge.DefaultShutdownGrace, nil, ls...)
 }
 
 // ListenAndServe serves h on addr, as the host called name, until SIGINT or

@@ -35,16 +35,22 @@ func NewSessionStorage(cfg SessionStorageConfig) (http.Handler, error) {
 	}
 	log := edge.WithLogger(logger(cfg.Logger, "sessionstorage"))
 	trusted := edge.WithTrust(edge.TrustBinding)
-	h := edge.Chain(
-		edge.RequestID(trusted),
-		edge.AccessLog(log),
-		edge.Recover(log),
-		edge.StripInternal(trusted),
-	)(svc)
+	var l links
+	chain := edge.Chain(
+		l.add(edge.RequestID(trusted)),
+		l.add(edge.AccessLog(log)),
+		l.add(edge.Recover(log)),
+		l.add(edge.StripInternal(trusted)),
+	)
 	// A call from the internet starts a new trace; one through a binding
 	// (authentication, a cell's login) continues its caller's.
-	public := tracing.Middleware("session-storage", tracing.Root())(h)
-	internal := tracing.Middleware("session-storage")(h)
+	publicSpan := l.add(tracing.Middleware("session-storage", tracing.Root()))
+	internalSpan := l.add(tracing.Middleware("session-storage"))
+	if l.err != nil {
+		return nil, l.err
+	}
+	h := chain(svc)
+	public, internal := publicSpan(h), internalSpan(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if edge.ViaBinding(r) {
 			internal.ServeHTTP(w, r)

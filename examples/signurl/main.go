@@ -91,11 +91,8 @@ func sign(keyEnv, keyFile, kid, digest, method, rawURL string, lifetime time.Dur
 	if err != nil {
 		return "", err
 	}
-	var opts []hmacsig.Option
-	if kid != "" {
-		opts = append(opts, hmacsig.WithKeyID(kid))
-	}
-	s, err := hmacsig.NewSigner(key, opts...)
+	s, err := hmacsig.NewSigner(key, hmacsig.WithKeyID(kid)) // "": no kid
+
 	if err != nil {
 		return "", err
 	}

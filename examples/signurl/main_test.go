@@ -67,7 +67,7 @@ func TestSignBody(t *testing.T) {
 	require.NoError(t, err)
 	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: raw})
 	require.NoError(t, err)
-	h := hmacsig.Require(v, hmacsig.RequireContentDigest("PUT"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := mustEdge(hmacsig.Require(v, hmacsig.RequireContentDigest("PUT")))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.Copy(io.Discard, r.Body); err != nil {
 			w.WriteHeader(http.StatusForbidden)
 		}

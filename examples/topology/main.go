@@ -38,6 +38,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/internal/standin"
 	"github.com/cellgate/cellgate/examples/reference"
 )
@@ -70,7 +71,7 @@ func main() {
 		"strangler: comma-separated ServeMux patterns served by the replacement backend instead of the cell ($CELLGATE_REPLACE)")
 	trace := flag.Bool("trace", false, "write every span to standard output")
 	flag.StringVar(&cfg.admin, "admin-addr", reference.Env("CELLGATE_ADMIN_ADDR", DefaultAdminAddr), "admin listener serving GET /metrics (Prometheus); keep it off public interfaces; empty: none ($CELLGATE_ADMIN_ADDR)")
-	flag.DurationVar(&cfg.grace, "grace", reference.DefaultGrace, "how long shutdown waits for in-flight requests")
+	flag.DurationVar(&cfg.grace, "grace", edge.DefaultShutdownGrace, "how long shutdown waits for in-flight requests")
 	flag.Parse()
 	for name, p := range ports {
 		cfg.ports[name] = *p

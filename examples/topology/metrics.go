@@ -33,11 +33,8 @@ func setupMetrics(ctx context.Context, cfg *config) (admin http.Handler, stop fu
 		mp, prom = m.MeterProvider(), m.Handler()
 		stop = func() { _ = m.Shutdown(context.WithoutCancel(ctx)) }
 	}
-	opts := []tracing.Option{}
-	if mp != nil {
-		opts = append(opts, tracing.WithMeterProvider(mp))
-	}
-	if cfg.metrics, err = tracing.NewMetrics(opts...); err != nil {
+	// A nil mp is the default: the global provider.
+	if cfg.metrics, err = tracing.NewInstruments(tracing.WithMeterProvider(mp)); err != nil {
 		stop()
 		return nil, nil, err
 	}

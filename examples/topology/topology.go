@@ -51,7 +51,7 @@ type config struct {
 	logger     *slog.Logger
 	admin      string               // admin listener (/metrics), never public; "" for none
 	meters     metric.MeterProvider // tests: record here instead of the global provider
-	metrics    *tracing.Metrics     // set by run
+	metrics    *tracing.Instruments // set by run
 }
 
 // started describes the running topology, for the banner and tests.
@@ -210,8 +210,12 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	}
 	// Authentication and the cells' logins reach session storage as any
 	// internal system would: through its signed API.
+	toSessions, err := tracing.Transport(edge.Binding(sessionStorage))
+	if err != nil {
+		return nil, err
+	}
 	sessions, err := passport.NewStoreClient("http://sessions.internal",
-		&hmacsig.Transport{Signer: sessionsSigner, Base: tracing.Transport(edge.Binding(sessionStorage))})
+		&hmacsig.Transport{Signer: sessionsSigner, Base: toSessions})
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +232,10 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	if err != nil {
 		return nil, err
 	}
-	authTransport := tracing.Transport(edge.Binding(auth))
+	authTransport, err := tracing.Transport(edge.Binding(auth))
+	if err != nil {
+		return nil, err
+	}
 
 	uploadSigner, err := hmacsig.NewSigner(keys.Upload)
 	if err != nil {
@@ -260,7 +267,11 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 		// tells every gateway to drop the passports it cached.
 		gw.Watch(store)
 		h[z] = gw.Public
-		gateways[z] = zone.Endpoint{Transport: tracing.Transport(edge.Binding(gw.Internal))}
+		toGateway, err := tracing.Transport(edge.Binding(gw.Internal))
+		if err != nil {
+			return nil, err
+		}
+		gateways[z] = zone.Endpoint{Transport: toGateway}
 	}
 	if h["api"], err = reference.NewCellRouter(reference.CellRouterConfig{
 		Directory: dir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"),
@@ -370,7 +381,9 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 		storageHosts = append(storageHosts, url("objects")) // "http://127.0.0.1:8086": plain http, this address only
 	} else {
 		s3 := *cfg.s3
-		s3.Transport = tracing.Transport(edge.NewTransport())
+		if s3.Transport, err = tracing.Transport(edge.NewTransport()); err != nil {
+			return nil, nil, err
+		}
 		target.S3 = &s3
 		u, err := s3.URL()
 		if err != nil {

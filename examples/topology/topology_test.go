@@ -86,7 +86,7 @@ func start(t *testing.T, withTLS bool, with ...func(*config)) *topology {
 }
 
 // sign signs rawURL with the topology's key for purpose.
-func (tp *topology) sign(purpose, method, rawURL string, lifetime time.Duration, opts ...hmacsig.Option) string {
+func (tp *topology) sign(purpose, method, rawURL string, lifetime time.Duration, opts ...hmacsig.SignerOption) string {
 	tp.t.Helper()
 	key, err := hmacsig.LoadKey("", reference.KeyFile(tp.keys, purpose))
 	require.NoError(tp.t, err)

@@ -14,7 +14,7 @@ import (
 // Wiring a service: exporters from the OTEL_* environment, plus the console
 // when asked for on the command line.
 func ExampleSetup() {
-	opts := []otelsetup.Option{otelsetup.WithServiceName("gateway")}
+	opts := []otelsetup.SetupOption{otelsetup.WithServiceName("gateway")}
 	if len(os.Args) > 1 && os.Args[1] == "-trace" {
 		opts = append(opts, otelsetup.WithConsole(os.Stdout))
 	}
@@ -24,9 +24,16 @@ func ExampleSetup() {
 	}
 	defer shutdown(context.Background()) // flushes what is pending
 
-	mux := http.NewServeMux()
-	h := tracing.Middleware("gateway", tracing.Root())(mux)
-	client := &http.Client{Transport: tracing.Transport(edge.NewTransport())}
+	span, err := tracing.Middleware("gateway", tracing.Root())
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, err := tracing.Transport(edge.NewTransport())
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := span(http.NewServeMux())
+	client := &http.Client{Transport: out}
 	_, _ = h, client
 	// Output:
 }

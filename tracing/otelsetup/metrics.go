@@ -2,7 +2,6 @@ package otelsetup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,9 +17,10 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 )
 
-// Metrics is what SetupMetrics installed: the meter provider, the
-// Prometheus scrape handler when one was asked for, and the shutdown.
-type Metrics struct {
+// MetricsSetup is what SetupMetrics installed: the meter provider, the
+// Prometheus scrape handler when one was asked for, and the shutdown. The
+// instruments that record into the provider are tracing.Instruments.
+type MetricsSetup struct {
 	provider metric.MeterProvider
 	handler  http.Handler
 	shutdown func(context.Context) error
@@ -28,9 +28,9 @@ type Metrics struct {
 
 // MeterProvider returns the provider SetupMetrics installed as the global
 // one, or the no-op provider when nothing was configured. Pass it to
-// tracing.NewMetrics with tracing.WithMeterProvider, or let NewMetrics use
+// tracing.NewInstruments with tracing.WithMeterProvider, or let NewInstruments use
 // the global one.
-func (m *Metrics) MeterProvider() metric.MeterProvider { return m.provider }
+func (m *MetricsSetup) MeterProvider() metric.MeterProvider { return m.provider }
 
 // Handler returns the Prometheus scrape handler (the text exposition
 // format) when WithPrometheus or OTEL_METRICS_EXPORTER=prometheus asked
@@ -41,29 +41,29 @@ func (m *Metrics) MeterProvider() metric.MeterProvider { return m.provider }
 //	go http.ListenAndServe("127.0.0.1:9090", admin)
 //
 // It serves its own registry, holding only the provider's metrics.
-func (m *Metrics) Handler() http.Handler { return m.handler }
+func (m *MetricsSetup) Handler() http.Handler { return m.handler }
 
 // Shutdown flushes pending metrics and stops the exporters; call it before
 // the process exits.
-func (m *Metrics) Shutdown(ctx context.Context) error { return m.shutdown(ctx) }
+func (m *MetricsSetup) Shutdown(ctx context.Context) error { return m.shutdown(ctx) }
 
 // WithPrometheus makes [SetupMetrics] add a Prometheus exporter, whatever
-// OTEL_METRICS_EXPORTER says, whose scrape handler [Metrics.Handler]
+// OTEL_METRICS_EXPORTER says, whose scrape handler [MetricsSetup.Handler]
 // returns. By default there is a Prometheus exporter only when
-// OTEL_METRICS_EXPORTER names prometheus. Setup does not take it.
-func WithPrometheus() Option {
-	return Option{"WithPrometheus", func(c *config) error { c.prometheus = true; return nil }}
+// OTEL_METRICS_EXPORTER names prometheus.
+func WithPrometheus() MetricsOption {
+	return metricsOpt{"WithPrometheus", func(c *config) error { c.prometheus = true; return nil }}
 }
 
 // SetupMetrics installs the global MeterProvider described by the standard
 // OTEL_* environment variables and its options, which cellgate's
-// instruments (tracing.NewMetrics) and otelhttp's HTTP durations record
+// instruments (tracing.NewInstruments) and otelhttp's HTTP durations record
 // into.
 //
 //   - OTEL_METRICS_EXPORTER: a comma-separated list of otlp (OTLP over HTTP,
 //     configured by the OTEL_EXPORTER_OTLP_* variables, exported every
 //     OTEL_METRIC_EXPORT_INTERVAL milliseconds, 60000 by default),
-//     prometheus (a scrape handler, see [Metrics.Handler]) and none. Unset, it
+//     prometheus (a scrape handler, see [MetricsSetup.Handler]) and none. Unset, it
 //     is otlp when OTEL_EXPORTER_OTLP_ENDPOINT or
 //     OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is set, and none otherwise.
 //   - OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: the resource, as for
@@ -71,18 +71,15 @@ func WithPrometheus() Option {
 //   - OTEL_SDK_DISABLED=true: no provider.
 //
 // With no exporter the global provider is left alone (it records nothing)
-// and the returned Metrics's MeterProvider is the no-op one. It reads
-// WithPrometheus and WithServiceName; any other option, a malformed
-// variable or an invalid option is an error, and nothing is installed.
-func SetupMetrics(ctx context.Context, opts ...Option) (*Metrics, error) {
-	c, err := newConfig(opts)
+// and the returned MetricsSetup's MeterProvider is the no-op one. Its
+// options are WithPrometheus and WithServiceName; a malformed variable or a
+// nil option is an error, and nothing is installed.
+func SetupMetrics(ctx context.Context, opts ...MetricsOption) (*MetricsSetup, error) {
+	c, err := newConfig("SetupMetrics", opts, MetricsOption.metricsOption)
 	if err != nil {
 		return nil, err
 	}
-	if c.console != nil {
-		return nil, errors.New("otelsetup: SetupMetrics does not take option WithConsole")
-	}
-	none := &Metrics{provider: noop.NewMeterProvider(), shutdown: func(context.Context) error { return nil }}
+	none := &MetricsSetup{provider: noop.NewMeterProvider(), shutdown: func(context.Context) error { return nil }}
 	if strings.EqualFold(strings.TrimSpace(os.Getenv("OTEL_SDK_DISABLED")), "true") {
 		return none, nil
 	}
@@ -98,7 +95,7 @@ func SetupMetrics(ctx context.Context, opts ...Option) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Metrics{}
+	m := &MetricsSetup{}
 	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(res)}
 	if prom {
 		reg := promclient.NewRegistry()

@@ -25,7 +25,7 @@ func TestSetupMetricsServesPrometheus(t *testing.T) {
 		otel.SetMeterProvider(noop.NewMeterProvider())
 	})
 	require.NotNil(t, m.Handler())
-	cm, err := tracing.NewMetrics() // the global provider SetupMetrics installed
+	cm, err := tracing.NewInstruments() // the global provider SetupMetrics installed
 	require.NoError(t, err)
 	cm.Problem(context.Background(), 429, "rate_limited")
 
@@ -56,8 +56,8 @@ func TestSetupMetricsRefusesMistakes(t *testing.T) {
 	_, err = otelsetup.SetupMetrics(context.Background())
 	assert.ErrorContains(t, err, "not supported")
 
-	_, err = otelsetup.SetupMetrics(context.Background(), otelsetup.WithConsole(io.Discard))
-	assert.ErrorContains(t, err, "SetupMetrics does not take option WithConsole")
-	_, err = otelsetup.Setup(context.Background(), otelsetup.WithPrometheus())
-	assert.ErrorContains(t, err, "Setup does not take option WithPrometheus")
+	_, err = otelsetup.SetupMetrics(context.Background(), nil)
+	assert.ErrorContains(t, err, "otelsetup: SetupMetrics: zero Option")
+	_, err = otelsetup.SetupMetrics(context.Background(), otelsetup.ServiceNameOption{})
+	assert.ErrorContains(t, err, "otelsetup: SetupMetrics: zero Option")
 }

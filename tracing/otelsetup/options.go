@@ -1,23 +1,38 @@
 package otelsetup
 
 import (
-	"errors"
 	"io"
 
 	"github.com/cellgate/cellgate/internal/optcheck"
 )
 
-// Option configures [Setup]. An invalid value is an error from Setup that
-// names the option.
-type Option struct {
+// option is one option: its name, for errors, and what it does to the
+// config.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithConsole".
-func (o Option) Name() string { return o.name }
+// SetupOption configures [Setup].
+type SetupOption interface{ setupOption() option }
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// MetricsOption configures [SetupMetrics].
+type MetricsOption interface{ metricsOption() option }
+
+type (
+	setupOpt   option
+	metricsOpt option
+)
+
+func (o setupOpt) setupOption() option     { return option(o) }
+func (o metricsOpt) metricsOption() option { return option(o) }
+
+// ServiceNameOption is [WithServiceName]: an option of [Setup] and
+// [SetupMetrics].
+type ServiceNameOption struct{ o option }
+
+func (o ServiceNameOption) setupOption() option   { return o.o }
+func (o ServiceNameOption) metricsOption() option { return o.o }
 
 type config struct {
 	console     io.Writer
@@ -25,39 +40,42 @@ type config struct {
 	prometheus  bool // SetupMetrics only
 }
 
-// newConfig applies opts over the defaults, which install nothing but what
-// the environment asks for.
-func newConfig(opts []Option) (*config, error) {
+// newConfig applies opts, taken apart by get, over the defaults, which
+// install nothing but what the environment asks for. A nil option is
+// refused as the zero one is.
+func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error) {
 	c := &config{}
-	if err := optcheck.ApplyAll(c, "otelsetup", "Setup", opts, Option.parts); err != nil {
+	parts := func(o O) (string, func(*config) error) {
+		if any(o) == nil {
+			return "", nil
+		}
+		op := get(o)
+		return op.name, op.apply
+	}
+	if err := optcheck.ApplyAll(c, "otelsetup", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// WithConsole makes Setup also write every span to w, one JSON object per
+// WithConsole makes [Setup] also write every span to w, one JSON object per
 // span as it ends: for local runs, whatever OTEL_TRACES_EXPORTER says. By
-// default spans go only where OTEL_TRACES_EXPORTER says; nil is an error.
-func WithConsole(w io.Writer) Option {
-	return Option{"WithConsole", func(c *config) error {
-		if w == nil {
-			return errors.New("nil writer")
-		}
+// default (or nil) spans go only where OTEL_TRACES_EXPORTER says.
+func WithConsole(w io.Writer) SetupOption {
+	return setupOpt{"WithConsole", func(c *config) error {
 		c.console = w
 		return nil
 	}}
 }
 
-// WithServiceName sets the service.name of Setup's resource when neither
-// OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES names one: the operator's
-// environment wins over the code. The default is
-// "unknown_service:" and the program's name; the empty name is an error.
-func WithServiceName(name string) Option {
-	return Option{"WithServiceName", func(c *config) error {
-		if name == "" {
-			return errors.New("empty service name")
-		}
+// WithServiceName sets the service.name of the resource of [Setup] and
+// [SetupMetrics] when neither OTEL_SERVICE_NAME nor
+// OTEL_RESOURCE_ATTRIBUTES names one: the operator's environment wins over
+// the code. The default (or "") is "unknown_service:" and the program's
+// name.
+func WithServiceName(name string) ServiceNameOption {
+	return ServiceNameOption{option{"WithServiceName", func(c *config) error {
 		c.serviceName = name
 		return nil
-	}}
+	}}}
 }

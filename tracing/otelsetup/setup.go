@@ -2,7 +2,6 @@ package otelsetup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,13 +45,10 @@ var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceCont
 // still reaches the outbound calls.
 //
 // A malformed variable or option is an error, and nothing is installed.
-func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) error, err error) {
-	c, err := newConfig(opts)
+func Setup(ctx context.Context, opts ...SetupOption) (shutdown func(context.Context) error, err error) {
+	c, err := newConfig("Setup", opts, SetupOption.setupOption)
 	if err != nil {
 		return nil, err
-	}
-	if c.prometheus {
-		return nil, errors.New("otelsetup: Setup does not take option WithPrometheus; SetupMetrics does")
 	}
 	noShutdown := func(context.Context) error { return nil }
 	if strings.EqualFold(strings.TrimSpace(os.Getenv("OTEL_SDK_DISABLED")), "true") {

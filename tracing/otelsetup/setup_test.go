@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/cellgate/cellgate/internal/testrig/compilecheck"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/tracing/otelsetup"
 )
@@ -44,7 +46,11 @@ func serveOnce(t *testing.T) {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /setup/{id}", ok)
-	tracing.Middleware("svc")(mux).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/setup/1", nil))
+	span, err := tracing.Middleware("svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	span(mux).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/setup/1", nil))
 }
 
 func TestSetupNothingConfigured(t *testing.T) {
@@ -72,13 +78,13 @@ func TestSetupConsole(t *testing.T) {
 	tests := []struct {
 		name string
 		env  map[string]string
-		opts []otelsetup.Option
+		opts []otelsetup.SetupOption
 		want []string
 	}{
-		{"option names the service", nil, []otelsetup.Option{otelsetup.WithServiceName("router")},
+		{"option names the service", nil, []otelsetup.SetupOption{otelsetup.WithServiceName("router")},
 			[]string{`"Name":"GET /setup/{id}"`, `"Value":"router"`}},
 		{"environment wins", map[string]string{"OTEL_SERVICE_NAME": "router-eu", "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=staging"},
-			[]otelsetup.Option{otelsetup.WithServiceName("router")},
+			[]otelsetup.SetupOption{otelsetup.WithServiceName("router")},
 			[]string{`"Value":"router-eu"`, `"Value":"staging"`}},
 		{"no name", nil, nil, []string{`"Value":"unknown_service:`}},
 	}
@@ -241,9 +247,43 @@ func ok(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoCon
 
 func TestSetupRefusesBadOption(t *testing.T) {
 	setupEnv(t, nil)
-	for _, o := range []otelsetup.Option{otelsetup.WithConsole(nil), otelsetup.WithServiceName(""), {}} {
-		if _, err := otelsetup.Setup(t.Context(), o); err == nil {
-			t.Errorf("Setup took %q", o.Name())
+	for _, o := range []otelsetup.SetupOption{nil, otelsetup.ServiceNameOption{}} {
+		if _, err := otelsetup.Setup(t.Context(), o); err == nil || !strings.Contains(err.Error(), "otelsetup: Setup: zero Option") {
+			t.Errorf("Setup(%#v) = %v", o, err)
 		}
+	}
+	// Zero means the default: no console, the default service name.
+	shutdown, err := otelsetup.Setup(t.Context(), otelsetup.WithConsole(nil), otelsetup.WithServiceName(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = shutdown(t.Context())
+}
+
+// TestOptionsMisplaced: an option of SetupMetrics given to Setup, or the
+// other way round, is a compile error.
+func TestOptionsMisplaced(t *testing.T) {
+	program := func(call string) string {
+		return `package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/cellgate/cellgate/tracing/otelsetup"
+)
+
+var _ = os.Stdout
+
+func main() { _, _ = ` + call + ` }
+`
+	}
+	for _, tt := range []struct{ ok, misuse, want string }{
+		{`otelsetup.SetupMetrics(context.Background(), otelsetup.WithPrometheus())`,
+			`otelsetup.Setup(context.Background(), otelsetup.WithPrometheus())`, `as otelsetup.SetupOption value`},
+		{`otelsetup.Setup(context.Background(), otelsetup.WithConsole(os.Stdout))`,
+			`otelsetup.SetupMetrics(context.Background(), otelsetup.WithConsole(os.Stdout))`, `as otelsetup.MetricsOption value`},
+	} {
+		compilecheck.Fails(t, program(tt.ok), program(tt.misuse), regexp.MustCompile(tt.want))
 	}
 }

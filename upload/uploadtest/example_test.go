@@ -21,7 +21,7 @@ func ExampleNewFUS() {
 	verifier, _ := hmacsig.NewVerifier(hmacsig.Keys{Current: key})
 	signer, _ := hmacsig.NewSigner(key)
 
-	fus := uploadtest.NewFUS(verifier, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
+	fus, err := uploadtest.NewFUS(verifier, func(_ context.Context, p upload.Params) (uploadtest.Answer, error) {
 		if p.UploadID == "gone" {
 			return uploadtest.Answer{}, uploadtest.ErrUnknown
 		}
@@ -31,6 +31,10 @@ func ExampleNewFUS() {
 			Headers: map[string]string{"x-ms-blob-type": "BlockBlob"},
 		}, nil
 	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	for _, target := range []string{
 		"/companies/4/projects/7/uploads/report-1/url?part_number=2",

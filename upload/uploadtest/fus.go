@@ -3,6 +3,7 @@ package uploadtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -37,8 +38,12 @@ type Presign func(ctx context.Context, p upload.Params) (Answer, error)
 // with presign, behind signature verification with verifier (the FUS key),
 // so a caller that does not sign is refused as the real service would. Ids
 // that upload.ParseParams would refuse are answered 400 without calling
-// presign.
-func NewFUS(verifier *hmacsig.Verifier, presign Presign) http.Handler {
+// presign. A nil verifier is an error.
+func NewFUS(verifier *hmacsig.Verifier, presign Presign) (http.Handler, error) {
+	require, err := hmacsig.Require(verifier)
+	if err != nil {
+		return nil, fmt.Errorf("uploadtest: NewFUS: %w", err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /companies/{companyId}/projects/{projectId}/uploads/{uploadId}/url", func(w http.ResponseWriter, r *http.Request) {
 		p := upload.Params{
@@ -74,5 +79,5 @@ func NewFUS(verifier *hmacsig.Verifier, presign Presign) http.Handler {
 		}
 		edge.WriteJSON(w, http.StatusOK, a)
 	})
-	return hmacsig.Require(verifier)(mux)
+	return require(mux), nil
 }

@@ -12,7 +12,7 @@ const (
 )
 
 // Observer is told every decision of New's middleware, for metrics. Its
-// method takes only standard types, so tracing.Metrics implements it with
+// method takes only standard types, so tracing.Instruments implements it with
 // OpenTelemetry instruments while ratelimit imports none (see DESIGN.md).
 // It is called on the request path and must be fast and not block; it is
 // never told the key (a company or a client).

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/examples/reference"
 	"github.com/cellgate/cellgate/internal/testrig/testwait"
 )
@@ -166,7 +167,7 @@ func TestGracefulShutdownGraceExpires(t *testing.T) {
 		t.Fatal("Serve did not return after the grace")
 	}
 	took := time.Since(start)
-	assert.True(t, errors.Is(serveErr, reference.ErrGraceExpired), "%v", serveErr)
+	assert.True(t, errors.Is(serveErr, edge.ErrGraceExpired), "%v", serveErr)
 	// The hung request would hold Serve for the header timeout (30 s):
 	// returning well before it is returning at the grace.
 	assert.Less(t, took, grace+testwait.Scale(5*time.Second))

@@ -76,8 +76,10 @@ func newStorageStack(t *testing.T, opts ...upload.Option) *storageStack {
 	}
 	storage := &http.Transport{ExpectContinueTimeout: time.Second, MaxIdleConnsPerHost: 200}
 	t.Cleanup(storage.CloseIdleConnections)
+	fusHandler, err := uploadtest.NewFUS(verifier, presign)
+	require.NoError(t, err)
 	fus, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, signer,
-		upload.WithFUSTransport(edge.Binding(uploadtest.NewFUS(verifier, presign))), upload.WithStorageHosts("http://"+s.minio.Endpoint))
+		upload.WithFUSTransport(edge.Binding(fusHandler)), upload.WithStorageHosts("http://"+s.minio.Endpoint))
 	require.NoError(t, err)
 	h, err := upload.NewHandler(fus, append([]upload.Option{upload.WithStorageTransport(storage)}, opts...)...)
 	require.NoError(t, err)

@@ -134,11 +134,16 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 	})))
 	// A cell continues the gateway's trace and request ID, so the login's
 	// call to session storage is part of the request that caused it.
-	return edge.Chain(
-		tracing.Middleware(cfg.Service+"-"+cfg.Zone),
-		edge.RequestID(edge.WithTrust(cfg.Trust)),
+	var l links
+	chain := edge.Chain(
+		l.add(tracing.Middleware(cfg.Service+"-"+cfg.Zone)),
+		l.add(edge.RequestID(edge.WithTrust(cfg.Trust))),
 		tracing.Route,
-	)(mux), nil
+	)
+	if l.err != nil {
+		return nil, l.err
+	}
+	return chain(mux), nil
 }
 
 func login(cfg CellConfig) http.HandlerFunc {

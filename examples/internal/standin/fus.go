@@ -119,14 +119,19 @@ func NewFUS(cfg FUSConfig) (http.Handler, error) {
 		log = edge.WithLogger(slog.Default())
 	}
 	trusted := edge.WithTrust(edge.TrustBinding)
-	return edge.Chain(
-		tracing.Middleware("fus-"+cfg.Zone),
-		edge.RequestID(trusted),
-		edge.AccessLog(log),
-		edge.Recover(log),
-		hmacsig.Require(cfg.Verifier),
+	var l links
+	chain := edge.Chain(
+		l.add(tracing.Middleware("fus-"+cfg.Zone)),
+		l.add(edge.RequestID(trusted)),
+		l.add(edge.AccessLog(log)),
+		l.add(edge.Recover(log)),
+		l.add(hmacsig.Require(cfg.Verifier)),
 		tracing.Route,
-	)(mux), nil
+	)
+	if l.err != nil {
+		return nil, l.err
+	}
+	return chain(mux), nil
 }
 
 // presignFunc presigns the PUT of the upload p names (part 0: the whole

@@ -70,7 +70,12 @@ func NewObjectStore(dir string, v *hmacsig.Verifier, logger *slog.Logger) (http.
 		logger = slog.Default()
 	}
 	log := edge.WithLogger(logger)
-	return edge.Chain(edge.RequestID(), edge.AccessLog(log), edge.Recover(log), hmacsig.Require(v))(mux), nil
+	var l links
+	chain := edge.Chain(l.add(edge.RequestID()), l.add(edge.AccessLog(log)), l.add(edge.Recover(log)), l.add(hmacsig.Require(v)))
+	if l.err != nil {
+		return nil, l.err
+	}
+	return chain(mux), nil
 }
 
 type objectStore struct{ dir string }

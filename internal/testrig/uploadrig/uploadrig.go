@@ -55,7 +55,11 @@ func NewFUS(t testing.TB, presign uploadtest.Presign, opts ...upload.Option) *FU
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append([]upload.Option{upload.WithFUSTransport(edge.Binding(uploadtest.NewFUS(verifier, counted)))}, opts...)
+	fus, err := uploadtest.NewFUS(verifier, counted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append([]upload.Option{upload.WithFUSTransport(edge.Binding(fus))}, opts...)
 	f.Client, err = upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, signer, opts...)
 	if err != nil {
 		t.Fatal(err)
