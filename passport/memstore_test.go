@@ -116,7 +116,7 @@ func TestMemoryStore(t *testing.T) {
 func TestMemoryStoreBounded(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	m, err := NewMemoryStore(WithClock(clk.Now), WithMaxEntries(3))
+	m, err := NewMemoryStore(WithClock(clk.Now), WithMaxSessions(3))
 	require.NoError(t, err)
 	keys := make([]string, 5)
 	for i := range keys {
@@ -140,6 +140,6 @@ func TestMemoryStoreBounded(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSessionUnknown)
 	assert.Equal(t, 3, m.Len())
 
-	_, err = NewMemoryStore(WithMaxEntries(0))
+	_, err = NewMemoryStore(WithMaxSessions(-1))
 	assert.Error(t, err)
 }

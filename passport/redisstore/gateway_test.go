@@ -32,7 +32,7 @@ func newReplica(t *testing.T, srv *redistest.Server, issuer *passport.Issuer) re
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
+	gw, err := passport.NewGateway("us01", dir, passport.Endpoint{URL: "http://auth.internal/passports", Transport: edge.Binding(auth)})
 	if err != nil {
 		t.Fatal(err)
 	}

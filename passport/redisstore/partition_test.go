@@ -38,7 +38,7 @@ func newWatcher(t *testing.T, notices, authStore *redisstore.Store, issuer *pass
 		mints.Add(1)
 		auth.ServeHTTP(w, r)
 	})
-	gw, err := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(counted), passport.WithClock(clk.Now))
+	gw, err := passport.NewGateway("us01", dir, passport.Endpoint{URL: "http://auth.internal/passports", Transport: edge.Binding(counted)}, passport.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
