@@ -29,7 +29,8 @@ const (
 // reads every option. An invalid value, or a nil option, is an error from
 // New naming the option (for example "redisstore: New: WithTimeout: -1s is
 // negative"), never silently ignored. Zero, "" or nil given to an option
-// means its documented default.
+// means its documented default. fmt prints an option as its name
+// ("WithTimeout").
 type StoreOption interface{ storeOption() option }
 
 // option is one option: its name (for errors) and what it does to the
@@ -40,6 +41,9 @@ type option struct {
 }
 
 func (o option) storeOption() option { return o }
+
+// String returns the option's name.
+func (o option) String() string { return o.name }
 
 type config struct {
 	prefix    string
