@@ -143,3 +143,31 @@ func TestMemoryStoreBounded(t *testing.T) {
 	_, err = NewMemoryStore(WithMaxSessions(-1))
 	assert.Error(t, err)
 }
+
+// An expired session is remembered (Get returns it, and the
+// authentication service answers session_expired) for the retention, zero
+// meaning the default; WithoutRetention forgets it at once.
+func TestMemoryStoreRetention(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		opts []MemoryStoreOption
+		want error
+	}{
+		"default":          {nil, nil},
+		"WithRetention(0)": {[]MemoryStoreOption{WithRetention(0)}, nil},
+		"WithoutRetention": {[]MemoryStoreOption{WithoutRetention()}, ErrSessionUnknown},
+	} {
+		clk := newClock()
+		m, err := NewMemoryStore(append(tc.opts, WithClock(clk.Now))...)
+		require.NoError(t, err)
+		key := TokenKey(NewToken())
+		require.NoError(t, m.Put(ctx, key, Session{ID: "s1", User: "u", Created: clk.Now(), Expires: clk.Now().Add(time.Minute)}))
+		clk.Advance(2 * time.Minute)
+		_, err = m.Get(ctx, key)
+		if tc.want == nil {
+			assert.NoError(t, err, name)
+		} else {
+			assert.ErrorIs(t, err, tc.want, name)
+		}
+	}
+}
