@@ -103,7 +103,7 @@ type entry struct {
 
 // Endpoint names a service in another process, or behind an edge.Binding,
 // that this package calls: the authentication service of a Gateway, the
-// storage service of a StoreClient.
+// storage service of a StoreClient. It has the shape of zone.Endpoint.
 type Endpoint struct {
 	// URL is the service's absolute http(s) URL: the authentication
 	// service's passport endpoint, or the storage service's base URL (its

@@ -521,7 +521,7 @@ func WithJWKS(raw string) VerifierOption {
 
 // WithStaticKeys gives a Verifier a fixed key set instead of a JWKS URL. It
 // does not follow a rotation; for an Issuer in the same process use
-// WithInProcessIssuer. No keys is an error.
+// WithInProcessIssuer. By default there are none; no keys is an error.
 func WithStaticKeys(keys ...PublicKey) VerifierOption {
 	return verifierOpt{"WithStaticKeys", func(c *config) error {
 		if len(keys) == 0 {
@@ -541,7 +541,8 @@ func WithStaticKeys(keys ...PublicKey) VerifierOption {
 // same process, live: after Stage and Rotate it accepts passports of the
 // new key at once, which a WithStaticKeys(issuer.PublicKeys()...) snapshot
 // would refuse. The Issuer must name itself as the Verifier's
-// Expected.Issuer. nil is an error: it gives the Verifier no keys.
+// Expected.Issuer. By default there is none; nil is an error: it would
+// give the Verifier no keys.
 func WithInProcessIssuer(i *Issuer) VerifierOption {
 	return verifierOpt{"WithInProcessIssuer", func(c *config) error {
 		if i == nil {
