@@ -58,12 +58,13 @@ type AuthService struct {
 
 // NewAuthService returns the authentication service over store and issuer,
 // which checks every company's zone against dir.
-// Options: WithTrust (default edge.TrustBinding), WithSignedCalls.
-func NewAuthService(store Store, issuer *Issuer, dir zone.Directory, opts ...Option) (*AuthService, error) {
+// Its options are the AuthServiceOptions: WithTrust (default
+// edge.TrustBinding) and WithSignedCalls.
+func NewAuthService(store Store, issuer *Issuer, dir zone.Directory, opts ...AuthServiceOption) (*AuthService, error) {
 	if store == nil || issuer == nil || dir == nil {
 		return nil, errors.New("passport: auth service: store, issuer and zone directory are required")
 	}
-	c, err := newConfig("NewAuthService", opts, authOptions)
+	c, err := newConfig("NewAuthService", opts, AuthServiceOption.authServiceOption)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func BenchmarkMint(b *testing.B) {
 			s := benchSession(time.Now())
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := issuer.Mint(s, "42", testZone); err != nil {
+				if _, _, err := issuer.Mint(s, Scope{CompanyID: "42", Zone: testZone}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -35,8 +35,8 @@ func BenchmarkVerify(b *testing.B) {
 		b.Run(alg, func(b *testing.B) {
 			key, _ := GenerateKey(alg)
 			issuer, _ := NewIssuer(testIss, key)
-			v, _ := NewVerifier(testIss, testZone, WithStaticKeys(key.Public()))
-			token, _, _ := issuer.Mint(benchSession(time.Now()), "42", testZone)
+			v, _ := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithStaticKeys(key.Public()))
+			token, _, _ := issuer.Mint(benchSession(time.Now()), Scope{CompanyID: "42", Zone: testZone})
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {

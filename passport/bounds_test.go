@@ -19,7 +19,7 @@ import (
 // mint now, edited by edit, under the extra header fields in header.
 func (ck cellKeys) forge(t *testing.T, header map[string]any, edit func(c *Claims)) string {
 	t.Helper()
-	_, claims, err := ck.issuer.Mint(ck.session, "42", testZone)
+	_, claims, err := ck.issuer.Mint(ck.session, Scope{CompanyID: "42", Zone: testZone})
 	require.NoError(t, err)
 	c := *claims
 	edit(&c)
@@ -33,14 +33,14 @@ func (ck cellKeys) forge(t *testing.T, header map[string]any, edit func(c *Claim
 	return s
 }
 
-// requireCode sends token through Require(v) and returns the problem code
+// requireCode sends token through v.Middleware and returns the problem code
 // ("" for a request let through) and the status.
 func requireCode(t *testing.T, v *Verifier, token string) (string, int) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+token)
 	w := httptest.NewRecorder()
-	Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(w, r)
+	v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(w, r)
 	return problemCode(t, w), w.Code
 }
 
@@ -82,24 +82,23 @@ func TestVerifierCapsPassportLifetime(t *testing.T) {
 	}
 
 	// An Issuer minting hour-long passports needs verifiers told so; a
-	// verifier following that Issuer (WithIssuer) knows it already.
+	// verifier following that Issuer (WithInProcessIssuer) knows it already.
 	long, err := NewIssuer(testIss, ck.key, WithClock(ck.clk.Now), WithLifetime(time.Hour))
 	require.NoError(t, err)
-	tok, _, err := long.Mint(ck.session, "42", testZone)
+	tok, _, err := long.Mint(ck.session, Scope{CompanyID: "42", Zone: testZone})
 	require.NoError(t, err)
 	code, _ := requireCode(t, ck.v, tok)
 	assert.Equal(t, "passport_lifetime_too_long", code, "default bound")
-	raised, err := NewVerifier(testIss, testZone, WithStaticKeys(ck.key.Public()), WithClock(ck.clk.Now),
-		WithMaxLifetime(time.Hour+DefaultLeeway))
+	raised, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithStaticKeys(ck.key.Public()), WithClock(ck.clk.Now), WithMaxLifetime(time.Hour+DefaultLeeway))
 	require.NoError(t, err)
 	code, _ = requireCode(t, raised, tok)
 	assert.Empty(t, code, "WithMaxLifetime")
-	follower, err := NewVerifier(testIss, testZone, WithIssuer(long), WithClock(ck.clk.Now))
+	follower, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithInProcessIssuer(long), WithClock(ck.clk.Now))
 	require.NoError(t, err)
 	code, _ = requireCode(t, follower, tok)
-	assert.Empty(t, code, "WithIssuer")
+	assert.Empty(t, code, "WithInProcessIssuer")
 	code, _ = requireCode(t, follower, ck.forge(t, nil, func(c *Claims) { c.ExpiresAt = at(2 * time.Hour) }))
-	assert.Equal(t, "passport_lifetime_too_long", code, "WithIssuer bounds by the Issuer's lifetime")
+	assert.Equal(t, "passport_lifetime_too_long", code, "WithInProcessIssuer bounds by the Issuer's lifetime")
 }
 
 // iat is required, and not in the future beyond the leeway. Before the fix
@@ -122,7 +121,7 @@ func TestVerifierRequiresIssuedAt(t *testing.T) {
 		assert.Equal(t, tc.code, code, tc.name)
 	}
 	// What the Issuer mints carries iat.
-	_, c, err := ck.issuer.Mint(ck.session, "42", testZone)
+	_, c, err := ck.issuer.Mint(ck.session, Scope{CompanyID: "42", Zone: testZone})
 	require.NoError(t, err)
 	require.NotNil(t, c.IssuedAt)
 	assert.Equal(t, now, c.IssuedAt.Time)
@@ -209,11 +208,11 @@ func TestVerifierJWKSKeysGoStale(t *testing.T) {
 	newIssuer, err := NewIssuer(testIss, fresh, WithClock(clk.Now))
 	require.NoError(t, err)
 	jwks := newJWKSHTTP(t, leaked.Public())
-	v, err := NewVerifier(testIss, testZone, WithJWKS(jwks.srv.URL+"/jwks.json"), WithLoopbackHTTP(), WithClock(clk.Now))
+	v, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithJWKS(jwks.srv.URL+"/jwks.json"), WithLoopbackHTTP(), WithClock(clk.Now))
 	require.NoError(t, err)
 	s := Session{ID: "s", User: "u", Created: clk.Now(), Expires: clk.Now().Add(60 * 24 * time.Hour)}
 	verify := func(i *Issuer) error {
-		tok, _, err := i.Mint(s, "", testZone)
+		tok, _, err := i.Mint(s, Scope{CompanyID: "", Zone: testZone})
 		require.NoError(t, err)
 		_, err = v.Verify(context.Background(), tok)
 		return err
@@ -235,7 +234,7 @@ func TestVerifierJWKSKeysGoStale(t *testing.T) {
 		err := verify(i)
 		assert.ErrorIs(t, err, ErrKeysStale, "past the bound, no key is trusted")
 	}
-	tok, _, err := oldIssuer.Mint(s, "", testZone)
+	tok, _, err := oldIssuer.Mint(s, Scope{CompanyID: "", Zone: testZone})
 	require.NoError(t, err)
 	code, status := requireCode(t, v, tok)
 	assert.Equal(t, "passport_keys_stale", code)
@@ -262,12 +261,11 @@ func TestVerifierJWKSRefetchesBeforeStale(t *testing.T) {
 	issuer, err := NewIssuer(testIss, key, WithClock(clk.Now), WithJWKSMaxAge(24*time.Hour))
 	require.NoError(t, err)
 	srv := &jwksServer{issuer: issuer}
-	v, err := NewVerifier(testIss, testZone, WithJWKS("https://auth.test/jwks"), WithTransport(srv), WithClock(clk.Now),
-		WithJWKSMaxStale(10*time.Minute))
+	v, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithJWKS("https://auth.test/jwks"), WithJWKSTransport(srv), WithClock(clk.Now), WithJWKSMaxStale(10*time.Minute))
 	require.NoError(t, err)
 	s := Session{ID: "s", User: "u", Created: clk.Now(), Expires: clk.Now().Add(48 * time.Hour)}
 	verify := func() error {
-		tok, _, err := issuer.Mint(s, "", testZone)
+		tok, _, err := issuer.Mint(s, Scope{CompanyID: "", Zone: testZone})
 		require.NoError(t, err)
 		_, err = v.Verify(context.Background(), tok)
 		return err

@@ -20,7 +20,7 @@ type Claims struct {
 var claimsKey = edge.NewKey[*Claims]("passport.claims")
 
 // ClaimsFromContext returns the verified claims of the request whose context is
-// ctx, as set by Require, or nil when there are none.
+// ctx, as set by a Verifier's Middleware, or nil when there are none.
 func ClaimsFromContext(ctx context.Context) *Claims { return claimsKey.Value(ctx) }
 
 // ContextWithClaims returns a copy of ctx carrying c, for tests and for work

@@ -18,13 +18,14 @@
 //	dir, _ := zone.NewCachingDirectory(directory) // company → zone
 //	auth, _ := passport.NewAuthService(store, issuer, dir)
 //
-//	gw, _ := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
+//	gw, _ := passport.NewGateway("us01", dir,
+//		passport.Endpoint{URL: "http://auth.internal/passports", Transport: edge.Binding(auth)})
 //	cancel := gw.Watch(store) // revocations drop cached passports at once
 //	defer cancel()
 //
-//	v, _ := passport.NewVerifier("https://auth.example.com", "us01",
-//		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json")) // or WithIssuer(issuer) in one process
-//	cell := passport.Require(v)(cellHandler) // passport.ClaimsFromContext(r.Context()) inside
+//	v, _ := passport.NewVerifier(passport.Expected{Issuer: "https://auth.example.com", Audience: "us01"},
+//		passport.WithJWKS("https://auth.example.com/.well-known/jwks.json")) // or WithInProcessIssuer(issuer) in one process
+//	cell := v.Middleware(cellHandler) // passport.ClaimsFromContext(r.Context()) inside
 //	front := edge.Chain(requestID, strip, bodyIdle, detect, // each built with its error: edge.RequestID(),
 //		gw.Middleware)(proxyToCell) // edge.StripInternal(), edge.BodyIdle(), zone.DetectCompany()
 //
@@ -52,9 +53,13 @@
 // at most WithCacheTTL (one minute by default), and a passport already
 // issued stays valid until its exp.
 //
-// Options are checked: each constructor's doc lists the options it reads,
-// and any other option (WithCacheTTL given to NewIssuer), or an invalid
-// value, is an error at construction naming both.
+// Options are typed: each constructor takes its own option type
+// (IssuerOption, GatewayOption, VerifierOption, ...), so an option it does
+// not read (WithCacheTTL given to NewIssuer) does not compile. An option
+// that several constructors read (WithClock) returns a type that is an
+// option of each. An invalid value is an error at construction naming the
+// constructor and the option; zero, "" or nil means the option's default,
+// and a feature is turned off by an option of its own (WithoutCache).
 //
 // Key rotation: Stage the next key (it is published in the JWKS at once),
 // wait at least the JWKS max-age, then Rotate. The retired key stays

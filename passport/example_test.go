@@ -26,12 +26,12 @@ func Example() {
 	auth, _ := passport.NewAuthService(store, issuer, dir)
 
 	// The gateway of us01 checks every company against the directory itself.
-	gw, _ := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
+	gw, _ := passport.NewGateway("us01", dir, passport.Endpoint{URL: "http://auth.internal/passports", Transport: edge.Binding(auth)})
 	defer gw.Watch(store)()
 
 	// The cell follows the issuer's keys, rotations included.
-	v, _ := passport.NewVerifier("https://auth.example.com", "us01", passport.WithIssuer(issuer))
-	cell := passport.Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	v, _ := passport.NewVerifier(passport.Expected{Issuer: "https://auth.example.com", Audience: "us01"}, passport.WithInProcessIssuer(issuer))
+	cell := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := passport.ClaimsFromContext(r.Context())
 		fmt.Fprintf(w, "user %s, company %s, zone %s", c.Subject, c.CompanyID, c.Zone)
 	}))

@@ -101,36 +101,55 @@ type entry struct {
 	expires   time.Time
 }
 
+// Endpoint names a service in another process, or behind an edge.Binding,
+// that this package calls: the authentication service of a Gateway, the
+// storage service of a StoreClient. It has the shape of zone.Endpoint.
+type Endpoint struct {
+	// URL is the service's absolute http(s) URL: the authentication
+	// service's passport endpoint, or the storage service's base URL (its
+	// prefix included).
+	URL string
+	// Transport carries the calls: edge.Binding(service) in one process,
+	// a transport that signs (hmacsig.Transport) across processes. A
+	// Gateway takes nil as edge.NewTransport(); a StoreClient requires one.
+	Transport http.RoundTripper
+}
+
 // NewGateway returns the gateway of zoneName, which checks every company
 // against dir (a zone.CachingDirectory in front of the zone directory) and
-// asks the authentication service at authURL through rt:
-// edge.Binding(authService) in one process, or a transport that signs
-// (hmacsig.Transport) across processes; nil means edge.NewTransport.
-// Options: WithCookie, WithHeader, WithCompanyHeader, WithPublic,
-// WithCompanyless, WithCacheTTL, WithMaxEntries, WithKeepSessionCookie,
-// WithTimeout, WithClock, WithObserver, WithFailureBudget, WithForwardedBy.
-func NewGateway(zoneName string, dir zone.Directory, authURL string, rt http.RoundTripper, opts ...Option) (*Gateway, error) {
-	c, err := newConfig("NewGateway", opts, gatewayOptions)
+// asks the authentication service auth for passports.
+// Its options are the GatewayOptions: WithCookie, WithPassportHeader,
+// WithCompanyHeader, WithoutCompanyHeader, WithPublic, WithCompanyless,
+// WithCacheTTL, WithoutCache, WithCacheSize, WithKeepSessionCookie,
+// WithTimeout, WithClock, WithObserver, WithFailureBudget and
+// WithForwardedBy.
+func NewGateway(zoneName string, dir zone.Directory, auth Endpoint, opts ...GatewayOption) (*Gateway, error) {
+	c, err := newConfig("NewGateway", opts, GatewayOption.gatewayOption)
 	if err != nil {
 		return nil, err
 	}
-	u, perr := url.Parse(authURL)
+	u, perr := url.Parse(auth.URL)
 	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("passport: gateway: auth URL %q is not an absolute http(s) URL", authURL)
+		return nil, fmt.Errorf("passport: NewGateway: auth URL %q is not an absolute http(s) URL", auth.URL)
 	}
 	switch {
 	case !zone.ValidZoneName(zoneName):
-		return nil, fmt.Errorf("passport: gateway: invalid zone name %q", zoneName)
+		return nil, fmt.Errorf("passport: NewGateway: invalid zone name %q", zoneName)
 	case dir == nil:
-		return nil, errors.New("passport: gateway: a zone directory is required")
+		return nil, errors.New("passport: NewGateway: a zone directory is required")
 	}
+	rt := auth.Transport
 	if rt == nil {
 		rt = edge.NewTransport()
 	}
+	ttl := c.cacheTTL
+	if c.noCache {
+		ttl = 0
+	}
 	g := &Gateway{
-		zone: zoneName, dir: dir, authURL: authURL, rt: edge.Outbound(rt),
+		zone: zoneName, dir: dir, authURL: auth.URL, rt: edge.Outbound(rt),
 		cookie: c.cookie, header: http.CanonicalHeaderKey(c.header), public: c.public, companyless: c.companyless,
-		keepCookie: c.keepCookie, ttl: c.cacheTTL, timeout: c.timeout, now: c.now,
+		keepCookie: c.keepCookie, ttl: ttl, timeout: c.timeout, now: c.now,
 		missing: companyMissing(c.companyHeader), obs: c.observer,
 		budget: newTokenBudget(c.now, c.failureBudget, c.forwardedBy),
 	}
@@ -171,8 +190,13 @@ func (g *Gateway) failedFor(key cacheKey) {
 	g.mu.Unlock()
 }
 
-// Middleware returns next behind the gateway.
+// Middleware returns next behind the gateway. On a nil Gateway (NewGateway
+// failed and its error went unchecked) it answers every request 500
+// internal_error, never panics, and never lets one through.
 func (g *Gateway) Middleware(next http.Handler) http.Handler {
+	if g == nil {
+		return refuseAll(errors.New("passport: Middleware of a nil Gateway (did NewGateway fail?)"))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ambiguous := g.takeSession(r.Header)
 		if ambiguous {
@@ -208,6 +232,13 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		edge.AddLogAttrs(ctx, slog.String("session_id", e.sessionID), slog.String("user", e.user))
 		r.Header.Set(g.header, e.value) // overwrite, never append
 		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, e.principal)))
+	})
+}
+
+// refuseAll answers every request 500 internal_error with cause in the log.
+func refuseAll(cause error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		edge.WriteProblem(w, r, edge.ErrInternal.WithCause(cause))
 	})
 }
 

@@ -86,7 +86,7 @@ func TestGatewayForgedPassportHeader(t *testing.T) {
 		assert.Equal(t, "session_unknown", problemCode(t, w))
 	})
 	t.Run("custom header and variants", func(t *testing.T) {
-		f := newFixture(t, WithHeader("Cellgate-Passport"), WithPublic(func(r *http.Request) bool { return r.URL.Path == "/public" }))
+		f := newFixture(t, WithPassportHeader("Cellgate-Passport"), WithPublic(func(r *http.Request) bool { return r.URL.Path == "/public" }))
 		token, _ := f.login(t, "u-1", "42")
 		w := f.do(token, "42", false, "Cellgate-Passport", forged, "cellgate_passport", forged, "CELLGATE-PASSPORT", forged)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
@@ -357,7 +357,7 @@ func TestGatewayAuthUnavailable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gw, err := NewGateway(testZone, testDirectory(t), authURL, tt.rt)
+			gw, err := NewGateway(testZone, testDirectory(t), Endpoint{URL: authURL, Transport: tt.rt})
 			require.NoError(t, err)
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r.Header.Set("Authorization", "Bearer "+NewToken())
@@ -376,7 +376,7 @@ func TestGatewayPassesStoreOutage(t *testing.T) {
 		w.Header().Set("Retry-After", "1")
 		edge.WriteProblem(w, r, ErrSessionStoreUnavailable)
 	}))
-	gw, err := NewGateway(testZone, testDirectory(t), authURL, down)
+	gw, err := NewGateway(testZone, testDirectory(t), Endpoint{URL: authURL, Transport: down})
 	require.NoError(t, err)
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+NewToken())
@@ -395,7 +395,7 @@ func TestGatewayBacksOffAfterAuthFailure(t *testing.T) {
 		calls.Add(1)
 		edge.WriteProblem(w, r, edge.ErrInternal)
 	}))
-	gw, err := NewGateway(testZone, testDirectory(t), authURL, failing, WithClock(clk.Now))
+	gw, err := NewGateway(testZone, testDirectory(t), Endpoint{URL: authURL, Transport: failing}, WithClock(clk.Now))
 	require.NoError(t, err)
 	token := NewToken()
 	do := func() *httptest.ResponseRecorder {
@@ -420,15 +420,19 @@ func TestGatewayBacksOffAfterAuthFailure(t *testing.T) {
 func TestNewGatewayRefusesBadConfig(t *testing.T) {
 	dir := testDirectory(t)
 	for name, fn := range map[string]func() (*Gateway, error){
-		"no zone":      func() (*Gateway, error) { return NewGateway("", dir, authURL, nil) },
-		"bad zone":     func() (*Gateway, error) { return NewGateway("US 01", dir, authURL, nil) },
-		"no directory": func() (*Gateway, error) { return NewGateway(testZone, nil, authURL, nil) },
-		"relative URL": func() (*Gateway, error) { return NewGateway(testZone, dir, "/auth", nil) },
-		"ftp URL":      func() (*Gateway, error) { return NewGateway(testZone, dir, "ftp://auth/x", nil) },
-		"bad header":   func() (*Gateway, error) { return NewGateway(testZone, dir, authURL, nil, WithHeader("Bad Header")) },
-		"bad cookie":   func() (*Gateway, error) { return NewGateway(testZone, dir, authURL, nil, WithCookie("a;b")) },
-		"zero entries": func() (*Gateway, error) { return NewGateway(testZone, dir, authURL, nil, WithMaxEntries(0)) },
-		"no timeout":   func() (*Gateway, error) { return NewGateway(testZone, dir, authURL, nil, WithTimeout(0)) },
+		"no zone":      func() (*Gateway, error) { return NewGateway("", dir, Endpoint{URL: authURL}) },
+		"bad zone":     func() (*Gateway, error) { return NewGateway("US 01", dir, Endpoint{URL: authURL}) },
+		"no directory": func() (*Gateway, error) { return NewGateway(testZone, nil, Endpoint{URL: authURL}) },
+		"relative URL": func() (*Gateway, error) { return NewGateway(testZone, dir, Endpoint{URL: "/auth"}) },
+		"ftp URL":      func() (*Gateway, error) { return NewGateway(testZone, dir, Endpoint{URL: "ftp://auth/x"}) },
+		"bad header": func() (*Gateway, error) {
+			return NewGateway(testZone, dir, Endpoint{URL: authURL}, WithPassportHeader("Bad Header"))
+		},
+		"bad cookie":       func() (*Gateway, error) { return NewGateway(testZone, dir, Endpoint{URL: authURL}, WithCookie("a;b")) },
+		"negative entries": func() (*Gateway, error) { return NewGateway(testZone, dir, Endpoint{URL: authURL}, WithCacheSize(-1)) },
+		"negative timeout": func() (*Gateway, error) {
+			return NewGateway(testZone, dir, Endpoint{URL: authURL}, WithTimeout(-time.Second))
+		},
 	} {
 		_, err := fn()
 		assert.Error(t, err, name)
@@ -494,11 +498,39 @@ func TestGatewayRequestAfterRevocationDoesNotJoinEarlierMint(t *testing.T) {
 
 // The gateway's company_missing names the header clients name companies with.
 func TestGatewayCompanyMissingNamesHeader(t *testing.T) {
-	for header, detail := range map[string]string{"": "Missing company id!", "X-Tenant": "Missing X-Tenant header!", zone.DefaultCompanyHeader: zone.ErrCompanyMissing.Detail()} {
-		f := newFixture(t, WithCompanyHeader(header))
+	for name, tc := range map[string]struct {
+		opt    GatewayOption
+		detail string
+	}{
+		"none":    {WithoutCompanyHeader(), "Missing company id!"},
+		"other":   {WithCompanyHeader("X-Tenant"), "Missing X-Tenant header!"},
+		"default": {WithCompanyHeader(zone.DefaultCompanyHeader), zone.ErrCompanyMissing.Detail()},
+		"zero":    {WithCompanyHeader(""), zone.ErrCompanyMissing.Detail()},
+	} {
+		f := newFixture(t, tc.opt)
 		token, _ := f.login(t, "u-1", "42")
 		w := f.do(token, "", false)
 		require.Equal(t, "company_missing", problemCode(t, w))
-		assert.Contains(t, w.Body.String(), detail, header)
+		assert.Contains(t, w.Body.String(), tc.detail, name)
+	}
+}
+
+// WithoutCache turns the passport cache off: every request asks the
+// authentication service. WithCacheTTL(0) is the default cache, not off.
+func TestGatewayWithoutCache(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts  []GatewayOption
+		calls int64
+	}{
+		"default":         {nil, 1},
+		"WithCacheTTL(0)": {[]GatewayOption{WithCacheTTL(0)}, 1},
+		"WithoutCache":    {[]GatewayOption{WithoutCache()}, 3},
+	} {
+		f := newFixture(t, tc.opts...)
+		token, _ := f.login(t, "u-1", "42")
+		for range 3 {
+			require.Equal(t, http.StatusOK, f.do(token, "42", false).Code, name)
+		}
+		assert.Equal(t, tc.calls, f.authCalls.Load(), name)
 	}
 }

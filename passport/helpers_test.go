@@ -50,7 +50,7 @@ type fixture struct {
 	seen      chan http.Header // headers the cell received
 }
 
-func newFixture(t testing.TB, gwOpts ...Option) *fixture {
+func newFixture(t testing.TB, gwOpts ...GatewayOption) *fixture {
 	t.Helper()
 	f := &fixture{clk: newClock(), seen: make(chan http.Header, 1)}
 	var err error
@@ -67,18 +67,18 @@ func newFixture(t testing.TB, gwOpts ...Option) *fixture {
 		f.authCalls.Add(1)
 		f.auth.ServeHTTP(w, r)
 	})
-	f.gw, err = NewGateway(testZone, dir, authURL, edge.Binding(counted), append([]Option{WithClock(f.clk.Now)}, gwOpts...)...)
+	f.gw, err = NewGateway(testZone, dir, Endpoint{URL: authURL, Transport: edge.Binding(counted)}, append([]GatewayOption{WithClock(f.clk.Now)}, gwOpts...)...)
 	require.NoError(t, err)
 	cancel := f.store.Subscribe(f.gw.Revoked)
 	t.Cleanup(cancel)
 	// Of the gateway's options, the passport header concerns the cell too.
-	vOpts := []Option{WithIssuer(f.issuer), WithClock(f.clk.Now)}
+	vOpts := []VerifierOption{WithInProcessIssuer(f.issuer), WithClock(f.clk.Now)}
 	for _, o := range gwOpts {
-		if o.Name() == "WithHeader" {
-			vOpts = append(vOpts, o)
+		if h, ok := o.(PassportHeaderOption); ok {
+			vOpts = append(vOpts, h)
 		}
 	}
-	f.verifier, err = NewVerifier(testIss, testZone, vOpts...)
+	f.verifier, err = NewVerifier(Expected{Issuer: testIss, Audience: testZone}, vOpts...)
 	require.NoError(t, err)
 	cell := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -97,7 +97,7 @@ func newFixture(t testing.TB, gwOpts ...Option) *fixture {
 	})
 	// The cell accepts anonymous requests only where the gateway made them
 	// so (public routes); everything else must carry a passport.
-	verified := Require(f.verifier)(cell)
+	verified := f.verifier.Middleware(cell)
 	detect, err := zone.DetectCompany(zone.WithOptional())
 	if err != nil {
 		t.Fatal(err)

@@ -52,9 +52,10 @@ type retiredKey struct {
 }
 
 // NewIssuer returns an Issuer naming itself iss that signs with active.
-// Options: WithLifetime, WithNextKey, WithPreviousKeys, WithJWKSMaxAge, WithClock.
-func NewIssuer(iss string, active SigningKey, opts ...Option) (*Issuer, error) {
-	c, err := newConfig("NewIssuer", opts, issuerOptions)
+// Its options are the IssuerOptions: WithLifetime, WithNextKey,
+// WithPreviousKeys, WithJWKSMaxAge and WithClock.
+func NewIssuer(iss string, active SigningKey, opts ...IssuerOption) (*Issuer, error) {
+	c, err := newConfig("NewIssuer", opts, IssuerOption.issuerOption)
 	if err != nil {
 		return nil, err
 	}
@@ -92,12 +93,23 @@ func newSigner(k SigningKey) (signer, error) {
 	return signer{key: k, pub: k.Public(), method: m}, nil
 }
 
-// Mint returns a passport for session s acting for company (may be empty)
-// in zone, and its claims. It refuses a revoked session (ErrSessionRevoked),
-// an expired one (ErrSessionExpired) and a company the session may not act
-// for (ErrCompanyForbidden). The passport never outlives the session.
-func (i *Issuer) Mint(s Session, company, zoneName string) (string, *Claims, error) {
-	token, c, _, err := i.mint(s, company, zoneName)
+// Scope is what one passport is minted for. Its fields are named so that a
+// company id and a zone name, both strings, cannot be swapped unseen.
+type Scope struct {
+	// CompanyID is the company the passport acts for (its company_id
+	// claim); "" for a company-less route.
+	CompanyID string
+	// Zone is the zone (cell) the passport is bound to: its aud and zone
+	// claims. It is required.
+	Zone string
+}
+
+// Mint returns a passport for session s acting in scope, and its claims.
+// It refuses a revoked session (ErrSessionRevoked), an expired one
+// (ErrSessionExpired) and a company the session may not act for
+// (ErrCompanyForbidden). The passport never outlives the session.
+func (i *Issuer) Mint(s Session, scope Scope) (string, *Claims, error) {
+	token, c, _, err := i.mint(s, scope.CompanyID, scope.Zone)
 	return token, c, err
 }
 
@@ -210,7 +222,7 @@ func (i *Issuer) PublicKeys() []PublicKey {
 
 // publicKey returns the key of PublicKeys whose ID is kid, read under the
 // read lock without allocating, for a Verifier that follows the Issuer live
-// (WithIssuer).
+// (WithInProcessIssuer).
 func (i *Issuer) publicKey(kid string) (PublicKey, bool) {
 	now := i.now()
 	i.mu.RLock()

@@ -30,16 +30,16 @@ func TestMintRefusals(t *testing.T) {
 		{"other company", live, "43", ErrCompanyForbidden},
 	}
 	for _, tt := range tests {
-		_, _, err := issuer.Mint(tt.s, tt.company, testZone)
+		_, _, err := issuer.Mint(tt.s, Scope{CompanyID: tt.company, Zone: testZone})
 		assert.ErrorIs(t, err, tt.want, tt.name)
 	}
-	_, _, err = issuer.Mint(live, "42", "")
+	_, _, err = issuer.Mint(live, Scope{CompanyID: "42", Zone: ""})
 	assert.Error(t, err)
 
 	// A passport never outlives its session.
 	short := live
 	short.Expires = clk.Now().Add(time.Minute)
-	_, c, err := issuer.Mint(short, "", testZone)
+	_, c, err := issuer.Mint(short, Scope{CompanyID: "", Zone: testZone})
 	require.NoError(t, err)
 	assert.Equal(t, short.Expires, c.ExpiresAt.Time)
 }
@@ -83,12 +83,12 @@ func TestIssuerRotation(t *testing.T) {
 func TestNewIssuerRefusesBadConfig(t *testing.T) {
 	key, _ := GenerateKey(EdDSA)
 	for name, fn := range map[string]func() error{
-		"no iss":        func() error { _, err := NewIssuer("", key); return err },
-		"no key":        func() error { _, err := NewIssuer(testIss, SigningKey{ID: "k"}); return err },
-		"bad kid":       func() error { _, err := NewIssuer(testIss, SigningKey{ID: "a b", Key: key.Key}); return err },
-		"long lifetime": func() error { _, err := NewIssuer(testIss, key, WithLifetime(2*time.Hour)); return err },
-		"zero lifetime": func() error { _, err := NewIssuer(testIss, key, WithLifetime(0)); return err },
-		"bad previous":  func() error { _, err := NewIssuer(testIss, key, WithPreviousKeys(PublicKey{ID: "x"})); return err },
+		"no iss":            func() error { _, err := NewIssuer("", key); return err },
+		"no key":            func() error { _, err := NewIssuer(testIss, SigningKey{ID: "k"}); return err },
+		"bad kid":           func() error { _, err := NewIssuer(testIss, SigningKey{ID: "a b", Key: key.Key}); return err },
+		"long lifetime":     func() error { _, err := NewIssuer(testIss, key, WithLifetime(2*time.Hour)); return err },
+		"negative lifetime": func() error { _, err := NewIssuer(testIss, key, WithLifetime(-time.Second)); return err },
+		"bad previous":      func() error { _, err := NewIssuer(testIss, key, WithPreviousKeys(PublicKey{ID: "x"})); return err },
 	} {
 		assert.Error(t, fn(), name)
 	}

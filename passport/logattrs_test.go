@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestLogAttrsOnceWithGatewayAndRequire: with the gateway and Require in one
+// TestLogAttrsOnceWithGatewayAndVerifier: with the gateway and the verifier in one
 // process (one access log line per request), the session and the user are
 // named once each, and the line names the service.
-func TestLogAttrsOnceWithGatewayAndRequire(t *testing.T) {
+func TestLogAttrsOnceWithGatewayAndVerifier(t *testing.T) {
 	f := newFixture(t)
 	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
@@ -27,7 +27,7 @@ func TestLogAttrsOnceWithGatewayAndRequire(t *testing.T) {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	require.Contains(t, w.Body.String(), `"sid":"`+s.ID+`"`, "the request went through Require")
+	require.Contains(t, w.Body.String(), `"sid":"`+s.ID+`"`, "the request went through the verifier")
 
 	line := strings.TrimSpace(logs.String())
 	require.Equal(t, 1, strings.Count(line, "\n")+1, "one line per request: %s", line)

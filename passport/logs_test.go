@@ -40,14 +40,14 @@ func TestNoSecretsInLogs(t *testing.T) {
 	require.NoError(t, err)
 	signer, err := hmacsig.NewSigner(storageKey)
 	require.NoError(t, err)
-	client, err := NewStoreClient("http://sessions.internal", &hmacsig.Transport{Signer: signer, Base: edge.Binding(logged(storage))})
+	client, err := NewStoreClient(Endpoint{URL: "http://sessions.internal", Transport: &hmacsig.Transport{Signer: signer, Base: edge.Binding(logged(storage))}})
 	require.NoError(t, err)
 
 	// The authentication service and the cell log through access logs too.
 	f.gw.rt = edge.Outbound(edge.Binding(logged(f.auth)))
 	var passports []string
 	var mu sync.Mutex
-	cell := logged(Require(f.verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	cell := logged(f.verifier.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		passports = append(passports, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 		mu.Unlock()

@@ -27,10 +27,11 @@ type MemoryStore struct {
 
 var _ Store = (*MemoryStore)(nil)
 
-// NewMemoryStore returns an empty MemoryStore. Options: WithMaxEntries,
-// WithRetention, WithClock.
-func NewMemoryStore(opts ...Option) (*MemoryStore, error) {
-	c, err := newConfig("NewMemoryStore", opts, memStoreOptions)
+// NewMemoryStore returns an empty MemoryStore. Its options are the
+// MemoryStoreOptions: WithMaxSessions, WithRetention, WithoutRetention and
+// WithClock.
+func NewMemoryStore(opts ...MemoryStoreOption) (*MemoryStore, error) {
+	c, err := newConfig("NewMemoryStore", opts, MemoryStoreOption.memoryStoreOption)
 	if err != nil {
 		return nil, err
 	}

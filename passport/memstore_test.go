@@ -116,7 +116,7 @@ func TestMemoryStore(t *testing.T) {
 func TestMemoryStoreBounded(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	m, err := NewMemoryStore(WithClock(clk.Now), WithMaxEntries(3))
+	m, err := NewMemoryStore(WithClock(clk.Now), WithMaxSessions(3))
 	require.NoError(t, err)
 	keys := make([]string, 5)
 	for i := range keys {
@@ -140,6 +140,34 @@ func TestMemoryStoreBounded(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSessionUnknown)
 	assert.Equal(t, 3, m.Len())
 
-	_, err = NewMemoryStore(WithMaxEntries(0))
+	_, err = NewMemoryStore(WithMaxSessions(-1))
 	assert.Error(t, err)
+}
+
+// An expired session is remembered (Get returns it, and the
+// authentication service answers session_expired) for the retention, zero
+// meaning the default; WithoutRetention forgets it at once.
+func TestMemoryStoreRetention(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		opts []MemoryStoreOption
+		want error
+	}{
+		"default":          {nil, nil},
+		"WithRetention(0)": {[]MemoryStoreOption{WithRetention(0)}, nil},
+		"WithoutRetention": {[]MemoryStoreOption{WithoutRetention()}, ErrSessionUnknown},
+	} {
+		clk := newClock()
+		m, err := NewMemoryStore(append(tc.opts, WithClock(clk.Now))...)
+		require.NoError(t, err)
+		key := TokenKey(NewToken())
+		require.NoError(t, m.Put(ctx, key, Session{ID: "s1", User: "u", Created: clk.Now(), Expires: clk.Now().Add(time.Minute)}))
+		clk.Advance(2 * time.Minute)
+		_, err = m.Get(ctx, key)
+		if tc.want == nil {
+			assert.NoError(t, err, name)
+		} else {
+			assert.ErrorIs(t, err, tc.want, name)
+		}
+	}
 }

@@ -24,7 +24,7 @@ type Observer interface {
 	// PassportRejected is told the problem code (passport_missing,
 	// passport_invalid, passport_expired, passport_lifetime_too_long,
 	// passport_keys_unavailable, passport_keys_stale) of a request that
-	// Require refused.
+	// a Verifier's Middleware refused.
 	PassportRejected(ctx context.Context, code string)
 	// RevocationNotice is told the kind of every revocation notice a
 	// Gateway receives: "session", "user", "company", or "resubscribe" for
@@ -40,9 +40,9 @@ type Observer interface {
 }
 
 // WithObserver makes a Gateway (NewGateway) or a Verifier (NewVerifier)
-// tell o what it does. The default (or nil) is no observer.
-func WithObserver(o Observer) Option {
-	return Option{"WithObserver", func(c *config) error { c.observer = o; return nil }}
+// tell o what it does. The default (also for nil) is no observer.
+func WithObserver(o Observer) ObserverOption {
+	return ObserverOption{option{"WithObserver", func(c *config) error { c.observer = o; return nil }}}
 }
 
 // outcomeCode is the code a client sees for err.

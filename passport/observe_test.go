@@ -31,11 +31,11 @@ func TestVerifierObserverSeesRejections(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ev passportEvents
-	v, err := NewVerifier(testIss, testZone, WithStaticKeys(key.Public()), WithObserver(&ev))
+	v, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithStaticKeys(key.Public()), WithObserver(&ev))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := Require(v)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer not.a.jwt")

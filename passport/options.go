@@ -15,34 +15,95 @@ import (
 	"github.com/cellgate/cellgate/zone"
 )
 
-// Option configures a constructor of this package. Every option names
-// itself, and every constructor's doc lists the options it reads: an option
-// given to a constructor that does not read it (WithCacheTTL to NewIssuer),
-// or given an invalid value, is an error at construction naming both, never
-// silently ignored.
-// nil given to an option that takes a func, an interface or a pointer
-// means the documented default.
-type Option struct {
+// option is one option: its name (for errors) and what it does to the
+// config. Each constructor reads its own option type, so an option given to
+// a constructor that does not read it (WithCacheTTL to NewIssuer) does not
+// compile; an invalid value, a nil option or the zero value of an option
+// type is an error at construction naming the constructor and the option.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithClock".
-func (o Option) Name() string { return o.name }
+// IssuerOption configures NewIssuer.
+type IssuerOption interface{ issuerOption() option }
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// AuthServiceOption configures NewAuthService.
+type AuthServiceOption interface{ authServiceOption() option }
 
-// The options each constructor reads.
-var (
-	issuerOptions   = []string{"WithLifetime", "WithNextKey", "WithPreviousKeys", "WithJWKSMaxAge", "WithClock"}
-	authOptions     = []string{"WithTrust", "WithSignedCalls"}
-	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock", "WithObserver", "WithFailureBudget", "WithForwardedBy"}
-	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithMaxLifetime", "WithJWKSMaxStale", "WithHeader", "WithTransport", "WithTimeout", "WithClock", "WithObserver"}
-	memStoreOptions = []string{"WithMaxEntries", "WithRetention", "WithClock"}
-	storageOptions  = []string{"WithPrefix"}
-	clientOptions   = []string{"WithTimeout"}
-	signInOptions   = []string{"WithCookie", "WithSessionLifetime", "WithInsecureCookie", "WithClock"}
+// GatewayOption configures NewGateway.
+type GatewayOption interface{ gatewayOption() option }
+
+// VerifierOption configures NewVerifier.
+type VerifierOption interface{ verifierOption() option }
+
+// MemoryStoreOption configures NewMemoryStore.
+type MemoryStoreOption interface{ memoryStoreOption() option }
+
+// StorageServiceOption configures NewStorageService.
+type StorageServiceOption interface{ storageServiceOption() option }
+
+// StoreClientOption configures NewStoreClient.
+type StoreClientOption interface{ storeClientOption() option }
+
+// SignInOption configures SignIn.
+type SignInOption interface{ signInOption() option }
+
+// The options one constructor reads.
+type (
+	issuerOpt         option
+	authServiceOpt    option
+	gatewayOpt        option
+	verifierOpt       option
+	memoryStoreOpt    option
+	storageServiceOpt option
+	signInOpt         option
 )
+
+func (o issuerOpt) issuerOption() option                 { return option(o) }
+func (o authServiceOpt) authServiceOption() option       { return option(o) }
+func (o gatewayOpt) gatewayOption() option               { return option(o) }
+func (o verifierOpt) verifierOption() option             { return option(o) }
+func (o memoryStoreOpt) memoryStoreOption() option       { return option(o) }
+func (o storageServiceOpt) storageServiceOption() option { return option(o) }
+func (o signInOpt) signInOption() option                 { return option(o) }
+
+// ClockOption is WithClock, which NewIssuer, NewGateway, NewVerifier,
+// NewMemoryStore and SignIn read.
+type ClockOption struct{ o option }
+
+func (o ClockOption) issuerOption() option      { return o.o }
+func (o ClockOption) gatewayOption() option     { return o.o }
+func (o ClockOption) verifierOption() option    { return o.o }
+func (o ClockOption) memoryStoreOption() option { return o.o }
+func (o ClockOption) signInOption() option      { return o.o }
+
+// CookieOption is WithCookie, which NewGateway and SignIn read.
+type CookieOption struct{ o option }
+
+func (o CookieOption) gatewayOption() option { return o.o }
+func (o CookieOption) signInOption() option  { return o.o }
+
+// PassportHeaderOption is WithPassportHeader, which NewGateway (the header
+// it writes) and NewVerifier (the header it reads) read.
+type PassportHeaderOption struct{ o option }
+
+func (o PassportHeaderOption) gatewayOption() option  { return o.o }
+func (o PassportHeaderOption) verifierOption() option { return o.o }
+
+// TimeoutOption is WithTimeout, which NewGateway, NewVerifier and
+// NewStoreClient read.
+type TimeoutOption struct{ o option }
+
+func (o TimeoutOption) gatewayOption() option     { return o.o }
+func (o TimeoutOption) verifierOption() option    { return o.o }
+func (o TimeoutOption) storeClientOption() option { return o.o }
+
+// ObserverOption is WithObserver, which NewGateway and NewVerifier read.
+type ObserverOption struct{ o option }
+
+func (o ObserverOption) gatewayOption() option  { return o.o }
+func (o ObserverOption) verifierOption() option { return o.o }
 
 // Defaults, each overridable by the option named beside it.
 const (
@@ -52,7 +113,7 @@ const (
 	DefaultLeeway          = 30 * time.Second   // WithLeeway: clock skew a Verifier accepts
 	DefaultJWKSMaxAge      = 5 * time.Minute    // WithJWKSMaxAge: Cache-Control of the JWKS
 	DefaultTimeout         = 5 * time.Second    // WithTimeout: one outbound call
-	DefaultMaxEntries      = 100_000            // WithMaxEntries: memory store and gateway cache bound
+	DefaultMaxEntries      = 100_000            // WithMaxSessions, WithCacheSize: memory store and gateway cache bound
 	DefaultRetention       = 10 * time.Minute   // WithRetention: how long an expired session is remembered
 	DefaultSessionLifetime = 8 * time.Hour      // WithSessionLifetime: a session made by SignIn
 
@@ -104,6 +165,7 @@ type config struct {
 	public        func(*http.Request) bool
 	companyless   func(*http.Request) bool
 	cacheTTL      time.Duration
+	noCache       bool
 	keepCookie    bool
 	failureBudget int
 	forwardedBy   edge.Trust
@@ -119,7 +181,7 @@ type config struct {
 	loopbackHTTP   bool
 	leeway         time.Duration
 	transport      http.RoundTripper
-	maxLifetime    time.Duration // 0: DefaultMaxLifetime, or WithIssuer's lifetime plus DefaultLeeway
+	maxLifetime    time.Duration // 0: DefaultMaxLifetime, or WithInProcessIssuer's lifetime plus DefaultLeeway
 	jwksMaxStale   time.Duration
 	refreshEvery   time.Duration
 	failureBackoff time.Duration
@@ -133,8 +195,8 @@ type config struct {
 }
 
 // newConfig applies opts over the defaults for the constructor ctor
-// ("NewGateway"), which reads only the options named in reads.
-func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
+// ("NewGateway"); get takes the option out of one of ctor's options.
+func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error) {
 	c := &config{
 		now:             time.Now,
 		lifetime:        DefaultLifetime,
@@ -157,40 +219,51 @@ func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 		retention:       DefaultRetention,
 		sessionLifetime: DefaultSessionLifetime,
 	}
-	if err := optcheck.Apply(c, "passport", ctor, opts, reads, Option.parts); err != nil {
+	parts := func(o O) (string, func(*config) error) {
+		if any(o) == nil { // a nil option
+			return "", nil
+		}
+		opt := get(o)
+		return opt.name, opt.apply
+	}
+	if err := optcheck.ApplyAll(c, "passport", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// WithClock sets the clock every expiry is judged by. The default is
-// time.Now; tests pass a fake clock instead of sleeping.
-func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", func(c *config) error {
+// WithClock sets the clock every expiry is judged by. The default (also
+// for nil) is time.Now; tests pass a fake clock instead of sleeping.
+func WithClock(now func() time.Time) ClockOption {
+	return ClockOption{option{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
 		return nil
-	}}
+	}}}
 }
 
 // WithLifetime sets how long a passport minted by an Issuer is valid
-// (its exp). The default is DefaultLifetime; NewIssuer refuses more than an hour.
-func WithLifetime(d time.Duration) Option {
-	return Option{"WithLifetime", func(c *config) error {
-		if d <= 0 || d > time.Hour {
-			return fmt.Errorf("%s is outside (0, 1h]", d)
+// (its exp). The default (also for zero) is DefaultLifetime; a negative
+// lifetime, or one above an hour, is an error.
+func WithLifetime(d time.Duration) IssuerOption {
+	return issuerOpt{"WithLifetime", func(c *config) error {
+		if d < 0 || d > time.Hour {
+			return fmt.Errorf("%s is outside [0, 1h]", d)
 		}
-		c.lifetime = d
+		if d > 0 {
+			c.lifetime = d
+		}
 		return nil
 	}}
 }
 
 // WithNextKey gives an Issuer the key it will sign with after the next
 // Rotate. It is published in the JWKS at once, so every cell knows it before
-// the first passport it signs arrives.
-func WithNextKey(k SigningKey) Option {
-	return Option{"WithNextKey", func(c *config) error {
+// the first passport it signs arrives. By default none is staged; an
+// invalid key (the zero SigningKey among them) is an error.
+func WithNextKey(k SigningKey) IssuerOption {
+	return issuerOpt{"WithNextKey", func(c *config) error {
 		if err := k.validate(); err != nil {
 			return err
 		}
@@ -201,9 +274,10 @@ func WithNextKey(k SigningKey) Option {
 
 // WithPreviousKeys gives an Issuer public keys that signed earlier passports,
 // for instance before a restart. They stay in the JWKS for one passport
-// lifetime plus DefaultLeeway from the Issuer's creation.
-func WithPreviousKeys(keys ...PublicKey) Option {
-	return Option{"WithPreviousKeys", func(c *config) error {
+// lifetime plus DefaultLeeway from the Issuer's creation. The default is
+// none.
+func WithPreviousKeys(keys ...PublicKey) IssuerOption {
+	return issuerOpt{"WithPreviousKeys", func(c *config) error {
 		for _, k := range keys {
 			if err := k.validate(); err != nil {
 				return err
@@ -214,17 +288,22 @@ func WithPreviousKeys(keys ...PublicKey) Option {
 	}}
 }
 
-// WithJWKSMaxAge sets the Cache-Control max-age of the JWKS handler.
-// The default is DefaultJWKSMaxAge.
-func WithJWKSMaxAge(d time.Duration) Option {
-	return Option{"WithJWKSMaxAge", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.jwksMaxAge = d })}
+// WithJWKSMaxAge sets the Cache-Control max-age of the JWKS handler, which
+// is also how long Rotate waits after Stage. The default (also for zero)
+// is DefaultJWKSMaxAge; a negative value is an error.
+func WithJWKSMaxAge(d time.Duration) IssuerOption {
+	return issuerOpt{"WithJWKSMaxAge", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d > 0 {
+			c.jwksMaxAge = d
+		}
+	})}
 }
 
 // WithTrust sets which requests the authentication service answers without
-// a signature. The default is edge.TrustBinding: only calls made through an
-// edge.Binding, which no header can fake.
-func WithTrust(t edge.Trust) Option {
-	return Option{"WithTrust", func(c *config) error {
+// a signature. The default (also for nil) is edge.TrustBinding: only calls
+// made through an edge.Binding, which no header can fake.
+func WithTrust(t edge.Trust) AuthServiceOption {
+	return authServiceOpt{"WithTrust", func(c *config) error {
 		if t != nil {
 			c.trust = t
 		}
@@ -236,15 +315,15 @@ func WithTrust(t edge.Trust) Option {
 // expired or revoked) one client address (IPv4 /32, IPv6 /64) may send a
 // Gateway a minute, and at once. Past it, the client's requests that no
 // cache answers get 429 auth_failures_exceeded with Retry-After, without
-// an authentication call, until the budget refills. The default is
-// DefaultFailureBudget (60); zero means the default; a negative n is an
-// error. Behind a hop (a cell router), set WithForwardedBy too, or every
-// client of that hop shares one budget. The cost: while one client of an
-// address (an office or carrier NAT) floods made-up tokens, a session of
-// that address that no cache holds yet (a fresh sign-in) is refused with
-// it until the budget refills; sessions already cached are served.
-func WithFailureBudget(n int) Option {
-	return Option{"WithFailureBudget", func(c *config) error {
+// an authentication call, until the budget refills. The default (also for
+// zero) is DefaultFailureBudget (60); a negative n is an error. Behind a
+// hop (a cell router), set WithForwardedBy too, or every client of that
+// hop shares one budget. The cost: while one client of an address (an
+// office or carrier NAT) floods made-up tokens, a session of that address
+// that no cache holds yet (a fresh sign-in) is refused with it until the
+// budget refills; sessions already cached are served.
+func WithFailureBudget(n int) GatewayOption {
+	return gatewayOpt{"WithFailureBudget", func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("%d refusals a minute is negative", n)
 		}
@@ -260,8 +339,8 @@ func WithFailureBudget(n int) Option {
 // to X-Forwarded-For: for those the Gateway's failure budget counts that
 // address (edge.ClientAddr). The default (also for nil) trusts no hop:
 // the budget counts the address a request came from.
-func WithForwardedBy(t edge.Trust) Option {
-	return Option{"WithForwardedBy", func(c *config) error {
+func WithForwardedBy(t edge.Trust) GatewayOption {
+	return gatewayOpt{"WithForwardedBy", func(c *config) error {
 		if t != nil {
 			c.forwardedBy = t
 		}
@@ -275,45 +354,57 @@ func WithForwardedBy(t edge.Trust) Option {
 // hmacsig.Verifier.VerifyContent): the gateway's transport is then an
 // hmacsig.Transport with ContentDigest set. By default (and for nil) it
 // answers no signed call.
-func WithSignedCalls(v *hmacsig.Verifier) Option {
-	return Option{"WithSignedCalls", func(c *config) error {
+func WithSignedCalls(v *hmacsig.Verifier) AuthServiceOption {
+	return authServiceOpt{"WithSignedCalls", func(c *config) error {
 		c.signed = v
 		return nil
 	}}
 }
 
 // WithCookie names the session cookie the Gateway reads and SignIn sets.
-// The default is DefaultCookie.
-func WithCookie(name string) Option {
-	return Option{"WithCookie", func(c *config) error {
+// The default (also for "") is DefaultCookie; a name that is not a valid
+// cookie name is an error.
+func WithCookie(name string) CookieOption {
+	return CookieOption{option{"WithCookie", func(c *config) error {
+		if name == "" {
+			return nil
+		}
 		if !edge.ValidHeaderName(name) {
 			return fmt.Errorf("invalid cookie name %q", name)
 		}
 		c.cookie = name
 		return nil
-	}}
+	}}}
 }
 
-// WithHeader names the header that carries the passport from the Gateway to
-// the cell. The default, Authorization, carries "Bearer <passport>"; any other
-// header carries the bare passport.
-func WithHeader(name string) Option {
-	return Option{"WithHeader", func(c *config) error {
+// WithPassportHeader names the header that carries the passport from the
+// Gateway to the cell, which its Verifier reads. The default (also for "")
+// is Authorization, which carries "Bearer <passport>"; any other header
+// carries the bare passport. Not to be confused with WithCompanyHeader (the
+// public header clients name their company with).
+func WithPassportHeader(name string) PassportHeaderOption {
+	return PassportHeaderOption{option{"WithPassportHeader", func(c *config) error {
+		if name == "" {
+			return nil
+		}
 		if !edge.ValidHeaderName(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.header = name
 		return nil
-	}}
+	}}}
 }
 
 // WithCompanyHeader names the public header clients name their company
 // with, as zone.WithCompanyHeader does for zone.DetectCompany, so the Gateway's 400
-// company_missing names the header the client should send. The default is
-// zone.DefaultCompanyHeader; "" names none.
-func WithCompanyHeader(name string) Option {
-	return Option{"WithCompanyHeader", func(c *config) error {
-		if name != "" && !edge.ValidHeaderName(name) {
+// company_missing names the header the client should send. The default
+// (also for "") is zone.DefaultCompanyHeader; WithoutCompanyHeader names none.
+func WithCompanyHeader(name string) GatewayOption {
+	return gatewayOpt{"WithCompanyHeader", func(c *config) error {
+		if name == "" {
+			return nil
+		}
+		if !edge.ValidHeaderName(name) {
 			return fmt.Errorf("invalid header name %q", name)
 		}
 		c.companyHeader = name
@@ -321,12 +412,20 @@ func WithCompanyHeader(name string) Option {
 	}}
 }
 
+// WithoutCompanyHeader makes the Gateway's 400 company_missing name no
+// header, for a deployment whose clients name their company in the path
+// only.
+func WithoutCompanyHeader() GatewayOption {
+	return gatewayOpt{"WithoutCompanyHeader", func(c *config) error { c.companyHeader = ""; return nil }}
+}
+
 // WithPublic marks routes that the Gateway lets through without a session.
 // A request on such a route that does carry a valid session still gets a
 // passport; one whose session is refused goes on without, unless it asks to
 // switch protocols (edge.IsUpgrade): that is refused 400 upgrade_refused.
-func WithPublic(public func(*http.Request) bool) Option {
-	return Option{"WithPublic", func(c *config) error {
+// The default (also for nil) marks none.
+func WithPublic(public func(*http.Request) bool) GatewayOption {
+	return gatewayOpt{"WithPublic", func(c *config) error {
 		if public != nil {
 			c.public = public
 		}
@@ -339,9 +438,9 @@ func WithPublic(public func(*http.Request) bool) Option {
 // with 400 company_missing unless companyless reports true for it; even
 // then its passport, which carries no company_id, is minted only when the
 // session may act for at least one company of the gateway's own zone
-// (403 zone_forbidden otherwise). The default declares none.
-func WithCompanyless(companyless func(*http.Request) bool) Option {
-	return Option{"WithCompanyless", func(c *config) error {
+// (403 zone_forbidden otherwise). The default (also for nil) declares none.
+func WithCompanyless(companyless func(*http.Request) bool) GatewayOption {
+	return gatewayOpt{"WithCompanyless", func(c *config) error {
 		if companyless != nil {
 			c.companyless = companyless
 		}
@@ -351,35 +450,66 @@ func WithCompanyless(companyless func(*http.Request) bool) Option {
 
 // WithCacheTTL sets how long the Gateway reuses a passport. An entry never
 // lives past half of its passport's remaining lifetime, so a cell always
-// receives a passport with time to spare. The default is DefaultCacheTTL;
-// zero disables the cache.
-func WithCacheTTL(d time.Duration) Option {
-	return Option{"WithCacheTTL", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.cacheTTL = d })}
+// receives a passport with time to spare. The default (also for zero) is
+// DefaultCacheTTL; a negative value is an error. WithoutCache turns the
+// cache off.
+func WithCacheTTL(d time.Duration) GatewayOption {
+	return gatewayOpt{"WithCacheTTL", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d > 0 {
+			c.cacheTTL = d
+		}
+	})}
+}
+
+// WithoutCache turns the Gateway's passport cache off: every request asks
+// the authentication service (calls for one session and company at once
+// are still collapsed into one).
+func WithoutCache() GatewayOption {
+	return gatewayOpt{"WithoutCache", func(c *config) error { c.noCache = true; return nil }}
+}
+
+// WithCacheSize bounds the passports a Gateway caches (one per session and
+// company). The default (also for zero) is DefaultMaxEntries; a negative
+// value is an error.
+func WithCacheSize(n int) GatewayOption {
+	return gatewayOpt{"WithCacheSize", optcheck.Set(n, optcheck.NotNegative, func(c *config, n int) {
+		if n > 0 {
+			c.maxEntries = n
+		}
+	})}
 }
 
 // WithKeepSessionCookie makes the Gateway forward the session cookie to the
 // cell. By default it is removed: a cell needs the passport only.
-func WithKeepSessionCookie() Option {
-	return Option{"WithKeepSessionCookie", func(c *config) error { c.keepCookie = true; return nil }}
+func WithKeepSessionCookie() GatewayOption {
+	return gatewayOpt{"WithKeepSessionCookie", func(c *config) error { c.keepCookie = true; return nil }}
 }
 
 // WithSessionLifetime sets how long a session made by SignIn lasts when the
-// Session given has no Expires. The default is DefaultSessionLifetime.
-func WithSessionLifetime(d time.Duration) Option {
-	return Option{"WithSessionLifetime", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.sessionLifetime = d })}
+// Session given has no Expires. The default (also for zero) is
+// DefaultSessionLifetime; a negative value is an error.
+func WithSessionLifetime(d time.Duration) SignInOption {
+	return signInOpt{"WithSessionLifetime", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d > 0 {
+			c.sessionLifetime = d
+		}
+	})}
 }
 
 // WithInsecureCookie makes SignIn's session cookie leave out Secure, so a
 // browser sends it over plain http: for local development only, never
-// where a network sits between the browser and the gateway.
-func WithInsecureCookie() Option {
-	return Option{"WithInsecureCookie", func(c *config) error { c.insecureCookie = true; return nil }}
+// where a network sits between the browser and the gateway. By default the
+// cookie is Secure.
+func WithInsecureCookie() SignInOption {
+	return signInOpt{"WithInsecureCookie", func(c *config) error { c.insecureCookie = true; return nil }}
 }
 
 // WithJWKS makes a Verifier load its keys from a JWKS URL, which must be
-// https unless WithLoopbackHTTP allows plain http to a loopback host.
-func WithJWKS(raw string) Option {
-	return Option{"WithJWKS", func(c *config) error {
+// https unless WithLoopbackHTTP allows plain http to a loopback host. It
+// has no default: a Verifier takes exactly one of WithJWKS,
+// WithInProcessIssuer and WithStaticKeys.
+func WithJWKS(raw string) VerifierOption {
+	return verifierOpt{"WithJWKS", func(c *config) error {
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return fmt.Errorf("%q is not an absolute http(s) URL", raw)
@@ -391,9 +521,9 @@ func WithJWKS(raw string) Option {
 
 // WithStaticKeys gives a Verifier a fixed key set instead of a JWKS URL. It
 // does not follow a rotation; for an Issuer in the same process use
-// WithIssuer.
-func WithStaticKeys(keys ...PublicKey) Option {
-	return Option{"WithStaticKeys", func(c *config) error {
+// WithInProcessIssuer. By default there are none; no keys is an error.
+func WithStaticKeys(keys ...PublicKey) VerifierOption {
+	return verifierOpt{"WithStaticKeys", func(c *config) error {
 		if len(keys) == 0 {
 			return errors.New("no keys")
 		}
@@ -407,32 +537,41 @@ func WithStaticKeys(keys ...PublicKey) Option {
 	}}
 }
 
-// WithIssuer makes a Verifier read its keys from an Issuer in the same
-// process, live: after Stage and Rotate it accepts passports of the new key
-// at once, which a WithStaticKeys(issuer.PublicKeys()...) snapshot would
-// refuse. The Issuer must name itself as the Verifier's issuer; nil names
-// none.
-func WithIssuer(i *Issuer) Option {
-	return Option{"WithIssuer", func(c *config) error {
+// WithInProcessIssuer makes a Verifier read its keys from an Issuer in the
+// same process, live: after Stage and Rotate it accepts passports of the
+// new key at once, which a WithStaticKeys(issuer.PublicKeys()...) snapshot
+// would refuse. The Issuer must name itself as the Verifier's
+// Expected.Issuer. By default there is none; nil is an error: it would
+// give the Verifier no keys.
+func WithInProcessIssuer(i *Issuer) VerifierOption {
+	return verifierOpt{"WithInProcessIssuer", func(c *config) error {
+		if i == nil {
+			return errors.New("nil Issuer (did NewIssuer fail?)")
+		}
 		c.issuer = i
 		return nil
 	}}
 }
 
 // WithLoopbackHTTP allows a plain http JWKS URL whose host is a loopback
-// address or "localhost", for local development.
-func WithLoopbackHTTP() Option {
-	return Option{"WithLoopbackHTTP", func(c *config) error { c.loopbackHTTP = true; return nil }}
+// address or "localhost", for local development. By default a JWKS URL
+// must be https.
+func WithLoopbackHTTP() VerifierOption {
+	return verifierOpt{"WithLoopbackHTTP", func(c *config) error { c.loopbackHTTP = true; return nil }}
 }
 
 // WithLeeway sets the clock skew a Verifier tolerates on exp, nbf and iat.
-// The default is DefaultLeeway.
-func WithLeeway(d time.Duration) Option {
-	return Option{"WithLeeway", func(c *config) error {
+// The default (also for zero) is DefaultLeeway; a negative value, or one
+// above five minutes, is an error. JWT times are whole seconds, so the
+// least leeway that has an effect is time.Second.
+func WithLeeway(d time.Duration) VerifierOption {
+	return verifierOpt{"WithLeeway", func(c *config) error {
 		if d < 0 || d > 5*time.Minute {
 			return fmt.Errorf("%s is outside [0, 5m]", d)
 		}
-		c.leeway = d
+		if d > 0 {
+			c.leeway = d
+		}
 		return nil
 	}}
 }
@@ -441,14 +580,14 @@ func WithLeeway(d time.Duration) Option {
 // exp lies more than d after its iat, or more than d after now, is refused
 // with 401 passport_lifetime_too_long, so a passport minted for years (a
 // leaked key, a misconfigured issuer) is useless. The default is
-// DefaultMaxLifetime; with WithIssuer it is that Issuer's lifetime
+// DefaultMaxLifetime; with WithInProcessIssuer it is that Issuer's lifetime
 // (WithLifetime) plus DefaultLeeway. Zero means the default; a negative
 // value or more than 1h5m (WithLifetime's bound plus WithLeeway's) is an
 // error. Verifiers of an Issuer with a longer WithLifetime than the
 // default must raise it, and so must a verifier whose WithLeeway is longer
 // than DefaultLeeway when its issuer's clock may run that far ahead.
-func WithMaxLifetime(d time.Duration) Option {
-	return Option{"WithMaxLifetime", func(c *config) error {
+func WithMaxLifetime(d time.Duration) VerifierOption {
+	return verifierOpt{"WithMaxLifetime", func(c *config) error {
 		if d < 0 || d > maxMaxLifetime {
 			return fmt.Errorf("%s is outside [0, %s]", d, maxMaxLifetime)
 		}
@@ -466,8 +605,8 @@ func WithMaxLifetime(d time.Duration) Option {
 // a failing endpoint is retried (every 30 s) long before the bound. The
 // default is DefaultJWKSMaxStale. Zero means the default; a negative
 // value, or one outside [1m, 24h], is an error.
-func WithJWKSMaxStale(d time.Duration) Option {
-	return Option{"WithJWKSMaxStale", func(c *config) error {
+func WithJWKSMaxStale(d time.Duration) VerifierOption {
+	return verifierOpt{"WithJWKSMaxStale", func(c *config) error {
 		switch {
 		case d == 0:
 			c.jwksMaxStale = DefaultJWKSMaxStale
@@ -480,36 +619,59 @@ func WithJWKSMaxStale(d time.Duration) Option {
 	}}
 }
 
-// WithTransport sets the RoundTripper a Verifier fetches the JWKS with.
-// The default is edge.NewTransport.
-func WithTransport(rt http.RoundTripper) Option {
-	return Option{"WithTransport", func(c *config) error { c.transport = rt; return nil }}
+// WithJWKSTransport sets the RoundTripper a Verifier fetches the JWKS
+// with. The default (also for nil) is edge.NewTransport.
+func WithJWKSTransport(rt http.RoundTripper) VerifierOption {
+	return verifierOpt{"WithJWKSTransport", func(c *config) error { c.transport = rt; return nil }}
 }
 
 // WithTimeout bounds one outbound call: the Gateway's call to the
 // authentication service, a Verifier's JWKS fetch, a StoreClient call.
-// The default is DefaultTimeout.
-func WithTimeout(d time.Duration) Option {
-	return Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
+// The default (also for zero) is DefaultTimeout; a negative value is an
+// error.
+func WithTimeout(d time.Duration) TimeoutOption {
+	return TimeoutOption{option{"WithTimeout", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d > 0 {
+			c.timeout = d
+		}
+	})}}
 }
 
-// WithMaxEntries bounds the sessions a MemoryStore holds and the passports
-// a Gateway caches. The default is DefaultMaxEntries.
-func WithMaxEntries(n int) Option {
-	return Option{"WithMaxEntries", optcheck.Set(n, optcheck.Positive, func(c *config, n int) { c.maxEntries = n })}
+// WithMaxSessions bounds the sessions a MemoryStore holds; past it, the
+// least recently used is forgotten. The default (also for zero) is
+// DefaultMaxEntries; a negative value is an error.
+func WithMaxSessions(n int) MemoryStoreOption {
+	return memoryStoreOpt{"WithMaxSessions", optcheck.Set(n, optcheck.NotNegative, func(c *config, n int) {
+		if n > 0 {
+			c.maxEntries = n
+		}
+	})}
 }
 
 // WithRetention sets how long a MemoryStore remembers a session after it
 // expired, so a late client hears session_expired rather than
-// session_unknown. The default is DefaultRetention.
-func WithRetention(d time.Duration) Option {
-	return Option{"WithRetention", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.retention = d })}
+// session_unknown. The default (also for zero) is DefaultRetention; a
+// negative value is an error. WithoutRetention forgets a session when it
+// expires.
+func WithRetention(d time.Duration) MemoryStoreOption {
+	return memoryStoreOpt{"WithRetention", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d > 0 {
+			c.retention = d
+		}
+	})}
 }
 
-// WithPrefix sets the path prefix the storage service is mounted under,
-// such as "/internal". The default is none.
-func WithPrefix(p string) Option {
-	return Option{"WithPrefix", func(c *config) error {
+// WithoutRetention makes a MemoryStore forget a session as soon as it
+// expires: a late client hears session_unknown.
+func WithoutRetention() MemoryStoreOption {
+	return memoryStoreOpt{"WithoutRetention", func(c *config) error { c.retention = 0; return nil }}
+}
+
+// WithPathPrefix sets the path prefix the storage service is mounted
+// under, such as "/internal". The default (also for "") is none; a prefix
+// that does not start with "/", or ends with one, is an error.
+func WithPathPrefix(p string) StorageServiceOption {
+	return storageServiceOpt{"WithPathPrefix", func(c *config) error {
 		if p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/")) {
 			return fmt.Errorf(`prefix %q must start with "/" and not end with one`, p)
 		}

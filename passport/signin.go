@@ -18,13 +18,14 @@ import (
 // HttpOnly, SameSite=Lax, Path=/ and Secure, and expires with the session.
 // WithInsecureCookie drops Secure for development over plain http only.
 //
-// Options: WithCookie, WithSessionLifetime, WithInsecureCookie, WithClock.
+// Its options are the SignInOptions: WithCookie, WithSessionLifetime,
+// WithInsecureCookie and WithClock.
 //
 // Call SignIn before writing the response's header. An API client that
 // needs a bearer token instead of a cookie gets one from NewToken and a
 // Store.Put under TokenKey(token).
-func SignIn(ctx context.Context, w http.ResponseWriter, store Store, s Session, opts ...Option) (Session, error) {
-	c, err := newConfig("SignIn", opts, signInOptions)
+func SignIn(ctx context.Context, w http.ResponseWriter, store Store, s Session, opts ...SignInOption) (Session, error) {
+	c, err := newConfig("SignIn", opts, SignInOption.signInOption)
 	if err != nil {
 		return Session{}, err
 	}

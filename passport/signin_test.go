@@ -74,14 +74,14 @@ func TestSignInRefuses(t *testing.T) {
 	for name, tc := range map[string]struct {
 		store Store
 		s     Session
-		opts  []Option
+		opts  []SignInOption
 	}{
 		"no store":           {s: Session{User: "u"}},
 		"ID given":           {store: store, s: Session{ID: "mine", User: "u"}},
 		"revoked":            {store: store, s: Session{User: "u", Revoked: time.Now()}},
 		"no user":            {store: store},
-		"bad cookie name":    {store: store, s: Session{User: "u"}, opts: []Option{WithCookie("a b")}},
-		"zero lifetime":      {store: store, s: Session{User: "u"}, opts: []Option{WithSessionLifetime(0)}},
+		"bad cookie name":    {store: store, s: Session{User: "u"}, opts: []SignInOption{WithCookie("a b")}},
+		"negative lifetime":  {store: store, s: Session{User: "u"}, opts: []SignInOption{WithSessionLifetime(-time.Second)}},
 		"expires in past":    {store: store, s: Session{User: "u", Expires: time.Unix(1, 0)}},
 		"too many companies": {store: store, s: Session{User: "u", Companies: make([]string, MaxCompanies+1)}},
 	} {

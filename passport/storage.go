@@ -24,7 +24,7 @@ import (
 // where the digest is checked, before it is decoded and before the store is
 // touched.
 //
-// Routes, under the prefix (WithPrefix):
+// Routes, under the prefix (WithPathPrefix):
 //
 //	GET  /session?key={key}        read a session (key = TokenKey(token))
 //	PUT  /session?key={key}        create or replace a session (JSON body)
@@ -40,9 +40,9 @@ type StorageService struct {
 }
 
 // NewStorageService returns the storage service of store; v checks every
-// call. Options: WithPrefix.
-func NewStorageService(store Store, v *hmacsig.Verifier, opts ...Option) (*StorageService, error) {
-	c, err := newConfig("NewStorageService", opts, storageOptions)
+// call. Its one option is WithPathPrefix.
+func NewStorageService(store Store, v *hmacsig.Verifier, opts ...StorageServiceOption) (*StorageService, error) {
+	c, err := newConfig("NewStorageService", opts, StorageServiceOption.storageServiceOption)
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func newStorage(t *testing.T) (*recordingStore, *StorageService, *hmacsig.Signer
 	store := &recordingStore{MemoryStore: mem}
 	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: storageKey})
 	require.NoError(t, err)
-	svc, err := NewStorageService(store, v, WithPrefix("/internal"))
+	svc, err := NewStorageService(store, v, WithPathPrefix("/internal"))
 	require.NoError(t, err)
 	signer, err := hmacsig.NewSigner(storageKey)
 	require.NoError(t, err)
@@ -66,7 +66,7 @@ func TestStoreClientOverStorageService(t *testing.T) {
 				baseURL = srv.URL + "/internal"
 				base = srv.Client().Transport
 			}
-			c, err := NewStoreClient(baseURL, &hmacsig.Transport{Signer: signer, Base: base})
+			c, err := NewStoreClient(Endpoint{URL: baseURL, Transport: &hmacsig.Transport{Signer: signer, Base: base}})
 			require.NoError(t, err)
 			var notices []Revocation
 			defer c.Subscribe(func(r Revocation) { notices = append(notices, r) })()
@@ -198,7 +198,7 @@ func TestAuthServiceInternalOnly(t *testing.T) {
 		assert.Equal(t, "internal_only", problemCode(t, w))
 	}
 	// A binding is refused when only signed calls are trusted…
-	gw, err := NewGateway(testZone, testDirectory(t), authURL, edge.Binding(signedAuth))
+	gw, err := NewGateway(testZone, testDirectory(t), Endpoint{URL: authURL, Transport: edge.Binding(signedAuth)})
 	require.NoError(t, err)
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -209,8 +209,7 @@ func TestAuthServiceInternalOnly(t *testing.T) {
 	// …and a signed call over the network gets a passport.
 	srv := httptest.NewServer(signedAuth)
 	defer srv.Close()
-	gw, err = NewGateway(testZone, testDirectory(t), srv.URL+"/passports", &hmacsig.Transport{Signer: signer, Base: srv.Client().Transport, ContentDigest: true},
-		WithClock(f.clk.Now))
+	gw, err = NewGateway(testZone, testDirectory(t), Endpoint{URL: srv.URL + "/passports", Transport: &hmacsig.Transport{Signer: signer, Base: srv.Client().Transport, ContentDigest: true}}, WithClock(f.clk.Now))
 	require.NoError(t, err)
 	var got string
 	w = httptest.NewRecorder()
@@ -309,7 +308,7 @@ func TestStorageServiceRefusesReplayedPutWithAnotherBody(t *testing.T) {
 	ctx := context.Background()
 	store, svc, signer := newStorage(t)
 	tap := &capturingTransport{base: edge.Binding(svc)}
-	c, err := NewStoreClient("http://sessions.internal/internal", &hmacsig.Transport{Signer: signer, Base: tap})
+	c, err := NewStoreClient(Endpoint{URL: "http://sessions.internal/internal", Transport: &hmacsig.Transport{Signer: signer, Base: tap}})
 	require.NoError(t, err)
 
 	key := TokenKey(NewToken())

@@ -34,21 +34,22 @@ type StoreClient struct {
 
 var _ Store = (*StoreClient)(nil)
 
-// NewStoreClient returns a client of the storage service at baseURL (its
-// prefix included) that sends every call through rt. Options: WithTimeout.
-func NewStoreClient(baseURL string, rt http.RoundTripper, opts ...Option) (*StoreClient, error) {
-	c, err := newConfig("NewStoreClient", opts, clientOptions)
+// NewStoreClient returns a client of the storage service at storage.URL
+// (its prefix included) that sends every call through storage.Transport,
+// which is required and must sign. Its one option is WithTimeout.
+func NewStoreClient(storage Endpoint, opts ...StoreClientOption) (*StoreClient, error) {
+	c, err := newConfig("NewStoreClient", opts, StoreClientOption.storeClientOption)
 	if err != nil {
 		return nil, err
 	}
-	u, perr := url.Parse(baseURL)
+	u, perr := url.Parse(storage.URL)
 	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("passport: store client: base URL %q is not an absolute http(s) URL without query", baseURL)
+		return nil, fmt.Errorf("passport: NewStoreClient: URL %q is not an absolute http(s) URL without query", storage.URL)
 	}
-	if rt == nil {
-		return nil, errors.New("passport: store client: a signing RoundTripper is required")
+	if storage.Transport == nil {
+		return nil, errors.New("passport: NewStoreClient: a signing Transport is required")
 	}
-	return &StoreClient{base: strings.TrimSuffix(baseURL, "/"), rt: edge.Outbound(rt), timeout: c.timeout}, nil
+	return &StoreClient{base: strings.TrimSuffix(storage.URL, "/"), rt: edge.Outbound(storage.Transport), timeout: c.timeout}, nil
 }
 
 // Get implements Store.

@@ -120,6 +120,6 @@ func TestGatewayRandomTokenFlood(t *testing.T) {
 }
 
 func TestWithFailureBudgetRefusesNegative(t *testing.T) {
-	_, err := NewGateway(testZone, testDirectory(t), authURL, nil, WithFailureBudget(-1))
+	_, err := NewGateway(testZone, testDirectory(t), Endpoint{URL: authURL}, WithFailureBudget(-1))
 	assert.Error(t, err)
 }

@@ -39,19 +39,32 @@ type keySource interface {
 	key(ctx context.Context, kid string) (PublicKey, error)
 }
 
-// NewVerifier returns a Verifier for passports issued by issuer to audience
-// (the cell's zone). Keys come from exactly one of WithJWKS (a cell in
-// another process than the Issuer), WithIssuer (the Issuer in this process,
-// followed through every rotation) and WithStaticKeys (a fixed set).
-// Options: one of WithJWKS, WithIssuer and WithStaticKeys; WithLeeway,
-// WithMaxLifetime, WithHeader, WithTransport, WithTimeout and
-// WithJWKSMaxStale (for the JWKS), WithLoopbackHTTP, WithClock,
-// WithObserver.
-func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
-	c, err := newConfig("NewVerifier", opts, verifierOptions)
+// Expected is what a Verifier requires of every passport. Its fields are
+// named so that the issuer and the audience, both strings, cannot be
+// swapped unseen.
+type Expected struct {
+	// Issuer is the iss an Issuer names itself with (NewIssuer's iss).
+	Issuer string
+	// Audience is the aud: the cell's own zone, so that a passport minted
+	// for another cell is refused.
+	Audience string
+}
+
+// NewVerifier returns a Verifier for passports issued by expected.Issuer to
+// expected.Audience (the cell's zone). Keys come from exactly one of
+// WithJWKS (a cell in another process than the Issuer),
+// WithInProcessIssuer (the Issuer in this process, followed through every
+// rotation) and WithStaticKeys (a fixed set).
+// Its options are the VerifierOptions: one of WithJWKS,
+// WithInProcessIssuer and WithStaticKeys; WithLeeway, WithMaxLifetime,
+// WithPassportHeader, WithJWKSTransport, WithTimeout and WithJWKSMaxStale
+// (for the JWKS), WithLoopbackHTTP, WithClock and WithObserver.
+func NewVerifier(expected Expected, opts ...VerifierOption) (*Verifier, error) {
+	c, err := newConfig("NewVerifier", opts, VerifierOption.verifierOption)
 	if err != nil {
 		return nil, err
 	}
+	issuer, audience := expected.Issuer, expected.Audience
 	sources := 0
 	for _, set := range []bool{c.jwksURL != "", len(c.staticKeys) > 0, c.issuer != nil} {
 		if set {
@@ -60,11 +73,11 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 	}
 	switch {
 	case issuer == "" || audience == "":
-		return nil, errors.New("passport: verifier: issuer and audience are required")
+		return nil, errors.New("passport: NewVerifier: Expected.Issuer and Expected.Audience are required")
 	case sources != 1:
-		return nil, errors.New("passport: verifier: want exactly one of WithJWKS, WithIssuer and WithStaticKeys")
+		return nil, errors.New("passport: NewVerifier: want exactly one of WithJWKS, WithInProcessIssuer and WithStaticKeys")
 	case c.issuer != nil && c.issuer.iss != issuer:
-		return nil, fmt.Errorf("passport: verifier: WithIssuer names %q, the verifier expects %q", c.issuer.iss, issuer)
+		return nil, fmt.Errorf("passport: NewVerifier: WithInProcessIssuer names %q, the verifier expects %q", c.issuer.iss, issuer)
 	}
 	maxLifetime := c.maxLifetime
 	switch {
@@ -198,41 +211,42 @@ func invalidAsWell(err error) bool {
 	return false
 }
 
-// Require returns a middleware that lets through only requests carrying a
-// passport v accepts, with its claims in the context (ClaimsFromContext) and its
-// company, and no other, in zone.CompanyFromContext. Failures are 401 passport_missing,
-// passport_invalid, passport_expired or passport_lifetime_too_long, and 503
-// passport_keys_unavailable or passport_keys_stale.
-func Require(v *Verifier) func(http.Handler) http.Handler {
+// Middleware returns next behind v: only requests carrying a passport v
+// accepts pass, with its claims in the context (ClaimsFromContext) and its
+// company, and no other, in zone.CompanyFromContext. Failures are 401
+// passport_missing, passport_invalid, passport_expired or
+// passport_lifetime_too_long, and 503 passport_keys_unavailable or
+// passport_keys_stale. On a nil Verifier (NewVerifier failed and its error
+// went unchecked) it answers every request 500 internal_error, never
+// panics, and never lets one through.
+func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	if v == nil {
-		panic("passport: Require: nil Verifier (did NewVerifier fail?)")
+		return refuseAll(errors.New("passport: Middleware of a nil Verifier (did NewVerifier fail?)"))
 	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, err := v.token(r.Header)
-			if err != nil {
-				v.observeRejected(r.Context(), err)
-				edge.WriteProblem(w, r, err)
-				return
-			}
-			c, err := v.Verify(r.Context(), token)
-			if err != nil {
-				v.observeRejected(r.Context(), err)
-				edge.WriteProblem(w, r, err)
-				return
-			}
-			// Behind the gateway only the passport speaks for the company:
-			// whatever an earlier stage of the cell detected is replaced,
-			// by nothing when the passport names no company.
-			ctx := zone.ContextWithCompany(ContextWithClaims(r.Context(), c), c.CompanyID)
-			ctx = edge.ContextWithPrincipal(ctx, "session:"+c.SessionID)
-			if _, ok := zone.ZoneFromContext(ctx); !ok {
-				ctx = zone.ContextWithZone(ctx, zone.Zone{Name: c.Zone})
-			}
-			edge.AddLogAttrs(ctx, slog.String("session_id", c.SessionID), slog.String("user", c.Subject))
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
-	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, err := v.token(r.Header)
+		if err != nil {
+			v.observeRejected(r.Context(), err)
+			edge.WriteProblem(w, r, err)
+			return
+		}
+		c, err := v.Verify(r.Context(), token)
+		if err != nil {
+			v.observeRejected(r.Context(), err)
+			edge.WriteProblem(w, r, err)
+			return
+		}
+		// Behind the gateway only the passport speaks for the company:
+		// whatever an earlier stage of the cell detected is replaced,
+		// by nothing when the passport names no company.
+		ctx := zone.ContextWithCompany(ContextWithClaims(r.Context(), c), c.CompanyID)
+		ctx = edge.ContextWithPrincipal(ctx, "session:"+c.SessionID)
+		if _, ok := zone.ZoneFromContext(ctx); !ok {
+			ctx = zone.ContextWithZone(ctx, zone.Zone{Name: c.Zone})
+		}
+		edge.AddLogAttrs(ctx, slog.String("session_id", c.SessionID), slog.String("user", c.Subject))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // token reads the passport from h.

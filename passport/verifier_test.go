@@ -49,7 +49,7 @@ func newCellKeys(t *testing.T) cellKeys {
 	require.NoError(t, err)
 	issuer, err := NewIssuer(testIss, key, WithClock(clk.Now))
 	require.NoError(t, err)
-	v, err := NewVerifier(testIss, testZone, WithStaticKeys(key.Public()), WithClock(clk.Now))
+	v, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithStaticKeys(key.Public()), WithClock(clk.Now))
 	require.NoError(t, err)
 	session := Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}
 	return cellKeys{clk: clk, key: key, issuer: issuer, v: v, session: session}
@@ -59,7 +59,7 @@ func TestVerifierAttacks(t *testing.T) {
 	ck := newCellKeys(t)
 	clk, key, issuer, v, session := ck.clk, ck.key, ck.issuer, ck.v, ck.session
 
-	good, claims, err := issuer.Mint(session, "42", testZone)
+	good, claims, err := issuer.Mint(session, Scope{CompanyID: "42", Zone: testZone})
 	require.NoError(t, err)
 	other, err := GenerateKey(EdDSA)
 	require.NoError(t, err)
@@ -81,9 +81,9 @@ func TestVerifierAttacks(t *testing.T) {
 	}
 	wrongIssuer, err := NewIssuer("https://evil.test", key, WithClock(clk.Now))
 	require.NoError(t, err)
-	otherCell, _, err := issuer.Mint(session, "42", "us02")
+	otherCell, _, err := issuer.Mint(session, Scope{CompanyID: "42", Zone: "us02"})
 	require.NoError(t, err)
-	fromEvil, _, err := wrongIssuer.Mint(session, "42", testZone)
+	fromEvil, _, err := wrongIssuer.Mint(session, Scope{CompanyID: "42", Zone: testZone})
 	require.NoError(t, err)
 
 	tests := []struct {
@@ -134,7 +134,7 @@ func TestVerifierAttacks(t *testing.T) {
 		{"garbage", "Bearer not.a.jwt", "passport_invalid"},
 		{"oversized", "Bearer " + good + "." + strings.Repeat("A", MaxPassportSize), "passport_invalid"},
 	}
-	h := Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := ClaimsFromContext(r.Context())
 		_, _ = w.Write([]byte(c.Subject))
 	}))
@@ -158,7 +158,7 @@ func TestVerifierAttacks(t *testing.T) {
 
 func TestVerifierExpiresWithClock(t *testing.T) {
 	f := newFixture(t)
-	pp, _, err := f.issuer.Mint(Session{ID: "s", User: "u", Created: f.clk.Now(), Expires: f.clk.Now().Add(time.Hour)}, "", testZone)
+	pp, _, err := f.issuer.Mint(Session{ID: "s", User: "u", Created: f.clk.Now(), Expires: f.clk.Now().Add(time.Hour)}, Scope{CompanyID: "", Zone: testZone})
 	require.NoError(t, err)
 	_, err = f.verifier.Verify(context.Background(), pp)
 	require.NoError(t, err)
@@ -171,7 +171,7 @@ func TestNewVerifierRefusesBadConfig(t *testing.T) {
 	key, err := GenerateKey(EdDSA)
 	require.NoError(t, err)
 	k := WithStaticKeys(key.Public())
-	for name, opts := range map[string][]Option{
+	for name, opts := range map[string][]VerifierOption{
 		"no keys":                {},
 		"both key sources":       {k, WithJWKS("https://auth.test/jwks.json")},
 		"http JWKS":              {WithJWKS("http://auth.test/jwks.json")},
@@ -179,15 +179,15 @@ func TestNewVerifierRefusesBadConfig(t *testing.T) {
 		"loopback not allowed":   {WithJWKS("http://127.0.0.1:8080/jwks.json")},
 		"relative JWKS":          {WithJWKS("/jwks.json")},
 		"huge leeway":            {k, WithLeeway(time.Hour)},
-		"bad header":             {k, WithHeader("a b")},
+		"bad header":             {k, WithPassportHeader("a b")},
 		"bad kid":                {WithStaticKeys(PublicKey{ID: "a/b", Key: key.Public().Key})},
 		"HMAC key":               {WithStaticKeys(PublicKey{ID: "h", Key: []byte("secret")})},
 	} {
-		_, err := NewVerifier(testIss, testZone, opts...)
+		_, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, opts...)
 		assert.Error(t, err, name)
 	}
 	for _, u := range []string{"https://auth.test/jwks.json", "http://127.0.0.1:8080/jwks.json", "http://localhost/jwks.json", "http://[::1]/jwks.json"} {
-		_, err := NewVerifier(testIss, testZone, WithJWKS(u), WithLoopbackHTTP())
+		_, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithJWKS(u), WithLoopbackHTTP())
 		assert.NoError(t, err, u)
 	}
 }
@@ -217,11 +217,11 @@ func TestVerifierJWKSRefresh(t *testing.T) {
 	issuer, err := NewIssuer(testIss, key, WithClock(clk.Now))
 	require.NoError(t, err)
 	srv := &jwksServer{issuer: issuer}
-	v, err := NewVerifier(testIss, testZone, WithJWKS("https://auth.test/.well-known/jwks.json"), WithTransport(srv), WithClock(clk.Now))
+	v, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithJWKS("https://auth.test/.well-known/jwks.json"), WithJWKSTransport(srv), WithClock(clk.Now))
 	require.NoError(t, err)
 	s := Session{ID: "s", User: "u", Created: clk.Now(), Expires: clk.Now().Add(24 * time.Hour)}
 	mint := func() string {
-		tok, _, err := issuer.Mint(s, "", testZone)
+		tok, _, err := issuer.Mint(s, Scope{CompanyID: "", Zone: testZone})
 		require.NoError(t, err)
 		return tok
 	}
@@ -283,15 +283,15 @@ func TestVerifierKeysUnavailable(t *testing.T) {
 	require.NoError(t, err)
 	srv := &jwksServer{issuer: issuer}
 	srv.fail.Store(true)
-	v, err := NewVerifier(testIss, testZone, WithJWKS("https://auth.test/jwks"), WithTransport(srv), WithClock(clk.Now))
+	v, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithJWKS("https://auth.test/jwks"), WithJWKSTransport(srv), WithClock(clk.Now))
 	require.NoError(t, err)
-	tok, _, err := issuer.Mint(Session{ID: "s", User: "u", Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}, "", testZone)
+	tok, _, err := issuer.Mint(Session{ID: "s", User: "u", Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}, Scope{CompanyID: "", Zone: testZone})
 	require.NoError(t, err)
 
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
 	w := httptest.NewRecorder()
-	Require(v)(http.NotFoundHandler()).ServeHTTP(w, r)
+	v.Middleware(http.NotFoundHandler()).ServeHTTP(w, r)
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
 	assert.Equal(t, "passport_keys_unavailable", problemCode(t, w))
 	for range 3 {
@@ -326,10 +326,10 @@ func TestRequireCompanyComesFromPassportOnly(t *testing.T) {
 	issuer, v, session := ck.issuer, ck.v, ck.session
 
 	for _, company := range []string{"42", ""} {
-		tok, _, err := issuer.Mint(session, company, testZone)
+		tok, _, err := issuer.Mint(session, Scope{CompanyID: company, Zone: testZone})
 		require.NoError(t, err)
 		var got string
-		h := Require(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got = zone.CompanyFromContext(r.Context())
 		}))
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -350,13 +350,13 @@ func TestVerifierWithIssuerFollowsRotation(t *testing.T) {
 	require.NoError(t, err)
 	issuer, err := NewIssuer(testIss, first, WithClock(clk.Now))
 	require.NoError(t, err)
-	live, err := NewVerifier(testIss, testZone, WithIssuer(issuer), WithClock(clk.Now))
+	live, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithInProcessIssuer(issuer), WithClock(clk.Now))
 	require.NoError(t, err)
-	snapshot, err := NewVerifier(testIss, testZone, WithStaticKeys(issuer.PublicKeys()...), WithClock(clk.Now))
+	snapshot, err := NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithStaticKeys(issuer.PublicKeys()...), WithClock(clk.Now))
 	require.NoError(t, err)
 
 	s := Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}
-	old, _, err := issuer.Mint(s, "42", testZone)
+	old, _, err := issuer.Mint(s, Scope{CompanyID: "42", Zone: testZone})
 	require.NoError(t, err)
 
 	second, err := GenerateKey(EdDSA)
@@ -364,7 +364,7 @@ func TestVerifierWithIssuerFollowsRotation(t *testing.T) {
 	require.NoError(t, issuer.Stage(second))
 	clk.Advance(DefaultJWKSMaxAge)
 	require.NoError(t, issuer.Rotate())
-	fresh, _, err := issuer.Mint(s, "42", testZone)
+	fresh, _, err := issuer.Mint(s, Scope{CompanyID: "42", Zone: testZone})
 	require.NoError(t, err)
 
 	for _, token := range []string{old, fresh} {
@@ -388,14 +388,24 @@ func TestVerifierWithIssuerNamesItself(t *testing.T) {
 	require.NoError(t, err)
 	issuer, err := NewIssuer("https://other.test", key)
 	require.NoError(t, err)
-	_, err = NewVerifier(testIss, testZone, WithIssuer(issuer))
+	_, err = NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithInProcessIssuer(issuer))
 	assert.Error(t, err)
-	_, err = NewVerifier(testIss, testZone, WithIssuer(issuer), WithStaticKeys(issuer.PublicKeys()...))
+	_, err = NewVerifier(Expected{Issuer: testIss, Audience: testZone}, WithInProcessIssuer(issuer), WithStaticKeys(issuer.PublicKeys()...))
 	assert.Error(t, err)
 }
 
-// A nil Verifier (a NewVerifier error dropped) is refused at construction,
-// never on the first request.
-func TestRequireNilVerifierPanicsAtConstruction(t *testing.T) {
-	assert.Panics(t, func() { Require(nil) })
+// The middleware of a nil Verifier or Gateway (a constructor's error
+// dropped) refuses every request with 500 internal_error: no panic, and
+// nothing passes unchecked.
+func TestNilMiddlewareRefusesWithoutPanic(t *testing.T) {
+	reached := false
+	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true })
+	var v *Verifier
+	var g *Gateway
+	for name, h := range map[string]http.Handler{"Verifier": v.Middleware(next), "Gateway": g.Middleware(next)} {
+		w := httptest.NewRecorder()
+		assert.NotPanics(t, func() { h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil)) }, name)
+		assert.Equal(t, "internal_error", problemCode(t, w), name)
+	}
+	assert.False(t, reached, "a request passed a nil middleware")
 }

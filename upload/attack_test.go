@@ -61,7 +61,7 @@ func dripStorage(t *testing.T, n int) (*httptest.Server, chan struct{}) {
 // nothing, waits until held of them reach storage, and returns the figures
 // before, while they are held, and (when answered) after every upload was
 // answered and the attacker's connections closed, with the answers' codes.
-func slowDrip(t *testing.T, n, held int, answered bool, opts ...upload.Option) (before, during, after figures, codes map[string]int) {
+func slowDrip(t *testing.T, n, held int, answered bool, opts ...upload.HandlerOption) (before, during, after figures, codes map[string]int) {
 	store, arrived := dripStorage(t, n)
 	f := newFUS(t, fixed(store.URL+"/b/o", nil), upload.WithStorageHosts("http://"+store.Listener.Addr().String()))
 	srv := newHandler(t, f, opts...)
@@ -162,7 +162,7 @@ func TestIdleUploadMemory(t *testing.T) {
 	perUpload := func(plain bool) float64 {
 		var kib float64
 		t.Run(map[bool]string{true: "plain transport", false: "default transport"}[plain], func(t *testing.T) {
-			opts := []upload.Option{upload.WithoutMinRate()}
+			opts := []upload.HandlerOption{upload.WithoutMinRate()}
 			if plain {
 				opts = append(opts, upload.WithStorageTransport(&http.Transport{}))
 			}

@@ -24,8 +24,12 @@
 //
 // New serves PatternUpload and PatternPart unless WithPatterns names other
 // routes with the same wildcards; company ids are decimal unless
-// WithCompanyID gives another rule. Every constructor refuses, with an
-// error naming both, an option it does not read or an invalid value.
+// WithCompanyIDRule gives another rule. Each constructor takes its own
+// option type (ClientOption, HandlerOption, ServiceOption), so an option it
+// does not read does not compile; every HandlerOption is a ServiceOption,
+// since New builds a Handler. An invalid value is an error naming the
+// constructor and the option; zero, "" or nil means the default, and a
+// feature is turned off by an option of its own (WithoutMinRate).
 //
 // # The FUS protocol
 //

@@ -58,15 +58,16 @@ func (t *Target) LogValue() slog.Value { return slog.StringValue(t.String()) }
 // (zone name → base URL such as "https://fus.us01.internal"), which signs
 // its calls with signer. WithStorageHosts is required: with no storage
 // host allowed, NewClient returns an error rather than a client that would
-// refuse every upload (or accept any target).
-func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Option) (*Client, error) {
+// refuse every upload (or accept any target). Its options are the
+// ClientOptions, and WithTracerProvider and WithCompanyIDRule.
+func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...ClientOption) (*Client, error) {
 	if signer == nil {
 		return nil, errors.New("upload: NewClient: a signer for the file upload service key is required")
 	}
 	if len(services) == 0 {
 		return nil, errors.New("upload: NewClient: no file upload service configured")
 	}
-	cfg, err := newConfig("NewClient", opts, clientReads)
+	cfg, err := newConfig("NewClient", opts, ClientOption.clientOption)
 	if err != nil {
 		return nil, err
 	}

@@ -26,11 +26,11 @@ var testStorage = []string{"*.s3.example.com", "s.example"}
 
 // newRawClient is a Client of a FUS handler that does not verify, so tests
 // can see exactly what arrives and answer anything.
-func newRawClient(t *testing.T, fus http.HandlerFunc, opts ...upload.Option) *upload.Client {
+func newRawClient(t *testing.T, fus http.HandlerFunc, opts ...upload.ClientOption) *upload.Client {
 	t.Helper()
 	signer, err := hmacsig.NewSigner(fusKey)
 	require.NoError(t, err)
-	opts = append([]upload.Option{upload.WithFUSTransport(edge.Binding(fus)), upload.WithStorageHosts(testStorage...)}, opts...)
+	opts = append([]upload.ClientOption{upload.WithFUSTransport(edge.Binding(fus)), upload.WithStorageHosts(testStorage...)}, opts...)
 	c, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal/base/"}, signer, opts...)
 	require.NoError(t, err)
 	return c
@@ -161,16 +161,16 @@ func TestNewClientConfigErrors(t *testing.T) {
 	for name, tc := range map[string]struct {
 		services map[string]string
 		signer   *hmacsig.Signer
-		opts     []upload.Option
+		opts     []upload.ClientOption
 	}{
-		"no signer":        {map[string]string{"us01": "https://f.example"}, nil, nil},
-		"no services":      {nil, signer, nil},
-		"bad zone":         {map[string]string{"US 01": "https://f.example"}, signer, nil},
-		"not http":         {map[string]string{"us01": "ftp://f.example"}, signer, nil},
-		"credentials":      {map[string]string{"us01": "https://u:p@f.example"}, signer, nil},
-		"query":            {map[string]string{"us01": "https://f.example/?x=1"}, signer, nil},
-		"zero FUS timeout": {map[string]string{"us01": "https://f.example"}, signer, []upload.Option{upload.WithFUSTimeout(0)}},
-		"no storage hosts": {map[string]string{"us01": "https://f.example"}, signer, nil},
+		"no signer":            {map[string]string{"us01": "https://f.example"}, nil, nil},
+		"no services":          {nil, signer, nil},
+		"bad zone":             {map[string]string{"US 01": "https://f.example"}, signer, nil},
+		"not http":             {map[string]string{"us01": "ftp://f.example"}, signer, nil},
+		"credentials":          {map[string]string{"us01": "https://u:p@f.example"}, signer, nil},
+		"query":                {map[string]string{"us01": "https://f.example/?x=1"}, signer, nil},
+		"negative FUS timeout": {map[string]string{"us01": "https://f.example"}, signer, []upload.ClientOption{upload.WithFUSTimeout(-time.Second)}},
+		"no storage hosts":     {map[string]string{"us01": "https://f.example"}, signer, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			opts := tc.opts

@@ -49,9 +49,11 @@ type Handler struct {
 	obs         Observer // nil: none
 }
 
-// NewHandler returns a Handler that asks fus for storage locations.
-func NewHandler(fus *Client, opts ...Option) (*Handler, error) {
-	cfg, err := newConfig("NewHandler", opts, handlerReads)
+// NewHandler returns a Handler that asks fus for storage locations. Its
+// options are the HandlerOptions, and WithTracerProvider and
+// WithCompanyIDRule.
+func NewHandler(fus *Client, opts ...HandlerOption) (*Handler, error) {
+	cfg, err := newConfig("NewHandler", opts, HandlerOption.handlerOption)
 	if err != nil {
 		return nil, err
 	}

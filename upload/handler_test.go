@@ -317,7 +317,7 @@ func TestNewHandlerConfigErrors(t *testing.T) {
 	_, err := upload.NewHandler(nil)
 	assert.Error(t, err)
 	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))
-	_, err = upload.NewHandler(f.Client, upload.WithIdleTimeout(0))
+	_, err = upload.NewHandler(f.Client, upload.WithIdleTimeout(-time.Second))
 	assert.Error(t, err)
 	_, err = upload.NewHandler(f.Client, upload.WithMaxSize(-1))
 	assert.Error(t, err)

@@ -15,7 +15,7 @@ import (
 // New returns the whole upload service, this chain around a Handler:
 //
 //	tracing.Middleware("upload", tracing.Root())  root span; inbound trace context is a link
-//	→ flags                                       WithFlags, optional
+//	→ flags                                       WithFlagsMiddleware, optional
 //	→ edge.RequestID, edge.AccessLog, edge.Recover
 //	→ CORS                                        WithCORS, optional; preflights need no signature
 //	→ ServeMux: PatternHealth (no signature), PatternUpload and PatternPart
@@ -25,13 +25,14 @@ import (
 //	    → zone.DetectCompany (from the path) → zone.Resolve(dir) → Handler
 //
 // Assemble it yourself from the same exported pieces to change the order
-// or add stages. New reads the options of NewHandler and those whose doc
-// names New.
-func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...Option) (http.Handler, error) {
+// or add stages. Its options are the ServiceOptions: every HandlerOption
+// (New builds its Handler with them), WithTracerProvider,
+// WithCompanyIDRule, and those that configure the chain.
+func New(verifier *hmacsig.Verifier, dir zone.Directory, fus *Client, opts ...ServiceOption) (http.Handler, error) {
 	if verifier == nil || dir == nil {
 		return nil, errors.New("upload: New: a verifier for the upload key and a zone directory are required")
 	}
-	cfg, err := newConfig("New", opts, newReads)
+	cfg, err := newConfig("New", opts, ServiceOption.serviceOption)
 	if err != nil {
 		return nil, err
 	}

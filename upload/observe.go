@@ -30,8 +30,8 @@ type Observer interface {
 // WithObserver makes a Handler ([NewHandler], [New]) tell o of every
 // upload it serves once its zone is known: in flight, bytes streamed,
 // duration and outcome. The default (or nil) is no observer.
-func WithObserver(o Observer) Option {
-	return Option{"WithObserver", func(c *config) error { c.observer = o; return nil }}
+func WithObserver(o Observer) HandlerOption {
+	return handlerOpt{"WithObserver", func(c *config) error { c.observer = o; return nil }}
 }
 
 // streamed counts the bytes one upload streamed; nil counts nothing.

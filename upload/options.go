@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,19 +16,55 @@ import (
 	"github.com/cellgate/cellgate/zone"
 )
 
-// Option configures [NewClient], [NewHandler] or [New]. Each constructor
-// reads only some options; one it does not read is an error from the
-// constructor that names both ("upload: NewClient does not take option
-// WithCORS"), as is an invalid value. Each option's doc names its readers.
-type Option struct {
+// option is one option: its name (for errors) and what it does to the
+// config. Each constructor reads its own option type, so an option given to
+// a constructor that does not read it (WithCORS to NewClient) does not
+// compile; an invalid value, a nil option or the zero value of an option
+// type is an error at construction naming the constructor and the option.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithMaxSize".
-func (o Option) Name() string { return o.name }
+// ClientOption configures [NewClient].
+type ClientOption interface{ clientOption() option }
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// ServiceOption configures [New], the whole upload service. Every
+// [HandlerOption] is one: New builds its Handler with them.
+type ServiceOption interface{ serviceOption() option }
+
+// HandlerOption configures [NewHandler], and [New], which builds a Handler.
+type HandlerOption interface {
+	ServiceOption
+	handlerOption() option
+}
+
+type (
+	clientOpt  option // read by NewClient
+	serviceOpt option // read by New
+	handlerOpt option // read by NewHandler and New
+)
+
+func (o clientOpt) clientOption() option   { return option(o) }
+func (o serviceOpt) serviceOption() option { return option(o) }
+func (o handlerOpt) handlerOption() option { return option(o) }
+func (o handlerOpt) serviceOption() option { return option(o) }
+
+// TracerProviderOption is [WithTracerProvider], which [NewClient],
+// [NewHandler] and [New] read.
+type TracerProviderOption struct{ o option }
+
+func (o TracerProviderOption) clientOption() option  { return o.o }
+func (o TracerProviderOption) handlerOption() option { return o.o }
+func (o TracerProviderOption) serviceOption() option { return o.o }
+
+// CompanyIDRuleOption is [WithCompanyIDRule], which [NewClient],
+// [NewHandler] and [New] read.
+type CompanyIDRuleOption struct{ o option }
+
+func (o CompanyIDRuleOption) clientOption() option  { return o.o }
+func (o CompanyIDRuleOption) handlerOption() option { return o.o }
+func (o CompanyIDRuleOption) serviceOption() option { return o.o }
 
 // Defaults.
 const (
@@ -106,18 +141,9 @@ type config struct {
 	observer          Observer
 }
 
-// The options each constructor reads.
-var (
-	clientReads  = []string{"WithStorageHosts", "WithStorageAddresses", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"}
-	handlerReads = []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID", "WithObserver",
-		"WithMinRate", "WithoutMinRate", "WithMaxDuration", "WithMaxUploads", "WithClock"}
-	newReads = append(slices.Clone(handlerReads), "WithCORS", "WithFlags", "WithDetectCompany", "WithResolve",
-		"WithLogger", "WithTrust", "WithPatterns")
-)
-
-// newConfig applies opts over the defaults for the constructor ctor, which
-// reads only the options named in reads.
-func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
+// newConfig applies opts over the defaults for the constructor ctor
+// ("NewClient"); get takes the option out of one of ctor's options.
+func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error) {
 	c := &config{
 		maxSize:           DefaultMaxSize,
 		idle:              DefaultIdleTimeout,
@@ -132,7 +158,14 @@ func newConfig(ctor string, opts []Option, reads []string) (*config, error) {
 		patternPart:       PatternPart,
 		validCompany:      zone.ValidCompanyID,
 	}
-	if err := optcheck.Apply(c, "upload", ctor, opts, reads, Option.parts); err != nil {
+	parts := func(o O) (string, func(*config) error) {
+		if any(o) == nil { // a nil option
+			return "", nil
+		}
+		opt := get(o)
+		return opt.name, opt.apply
+	}
+	if err := optcheck.ApplyAll(c, "upload", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -148,14 +181,16 @@ func orNewTransport(rt http.RoundTripper) http.RoundTripper {
 }
 
 // WithMaxSize sets the largest upload [NewHandler] accepts (Content-Length),
-// answered 413 upload_too_large before any byte is read. The default is
-// [DefaultMaxSize]; zero or less is an error.
-func WithMaxSize(n int64) Option {
-	return Option{"WithMaxSize", func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("max size %d must be positive", n)
+// answered 413 upload_too_large before any byte is read. The default
+// (also for zero) is [DefaultMaxSize]; a negative size is an error.
+func WithMaxSize(n int64) HandlerOption {
+	return handlerOpt{"WithMaxSize", func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("max size %d is negative", n)
 		}
-		c.maxSize = n
+		if n > 0 {
+			c.maxSize = n
+		}
 		return nil
 	}}
 }
@@ -164,14 +199,16 @@ func WithMaxSize(n int64) Option {
 // [NewHandler] abandons it: a client that sends nothing is answered 408
 // upload_timeout, a storage that reads nothing (or does not answer) 504
 // storage_timeout. It is a sliding limit, so a slow but moving upload of any
-// size completes. The default is [DefaultIdleTimeout]; zero or less is an
-// error.
-func WithIdleTimeout(d time.Duration) Option {
-	return Option{"WithIdleTimeout", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("idle timeout %v must be positive", d)
+// size completes. The default (also for zero) is [DefaultIdleTimeout]; a
+// negative value is an error.
+func WithIdleTimeout(d time.Duration) HandlerOption {
+	return handlerOpt{"WithIdleTimeout", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("idle timeout %v is negative", d)
 		}
-		c.idle = d
+		if d > 0 {
+			c.idle = d
+		}
 		return nil
 	}}
 }
@@ -189,8 +226,8 @@ func WithIdleTimeout(d time.Duration) Option {
 // Zero for either means its default, [DefaultMinRate] and
 // [DefaultRateGrace]; a negative value is an error. [WithoutMinRate] turns
 // the floor off.
-func WithMinRate(bytesPerSecond int64, grace time.Duration) Option {
-	return Option{"WithMinRate", func(c *config) error {
+func WithMinRate(bytesPerSecond int64, grace time.Duration) HandlerOption {
+	return handlerOpt{"WithMinRate", func(c *config) error {
 		if bytesPerSecond < 0 || grace < 0 {
 			return fmt.Errorf("min rate %d bytes/s and grace %v must not be negative", bytesPerSecond, grace)
 		}
@@ -207,8 +244,8 @@ func WithMinRate(bytesPerSecond int64, grace time.Duration) Option {
 // WithoutMinRate turns off the rate floor of [NewHandler] (see
 // [WithMinRate]): a client may then send as slowly as the idle timeout and
 // [WithMaxDuration] allow, holding its upload's connections meanwhile.
-func WithoutMinRate() Option {
-	return Option{"WithoutMinRate", func(c *config) error { c.minRate = -1; return nil }}
+func WithoutMinRate() HandlerOption {
+	return handlerOpt{"WithoutMinRate", func(c *config) error { c.minRate = -1; return nil }}
 }
 
 // WithMaxDuration sets the longest an upload's body may take in
@@ -218,8 +255,8 @@ func WithoutMinRate() Option {
 // needs an average of size / d, so with the default ([DefaultMaxDuration],
 // 4 hours) a 5 GiB PUT needs about 364 KiB/s, and slower clients send large
 // files in parts. Zero means the default; a negative value is an error.
-func WithMaxDuration(d time.Duration) Option {
-	return Option{"WithMaxDuration", func(c *config) error {
+func WithMaxDuration(d time.Duration) HandlerOption {
+	return handlerOpt{"WithMaxDuration", func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("max duration %v must not be negative", d)
 		}
@@ -240,8 +277,8 @@ func WithMaxDuration(d time.Duration) Option {
 // value, or perCompany above total, is an error; with perCompany zero, the
 // default is lowered to total if need be. The bookkeeping holds one
 // entry per company and per upload in flight, no more.
-func WithMaxUploads(total, perCompany int) Option {
-	return Option{"WithMaxUploads", func(c *config) error {
+func WithMaxUploads(total, perCompany int) HandlerOption {
+	return handlerOpt{"WithMaxUploads", func(c *config) error {
 		if total < 0 || perCompany < 0 {
 			return fmt.Errorf("max uploads %d and per company %d must not be negative", total, perCompany)
 		}
@@ -265,8 +302,8 @@ func WithMaxUploads(total, perCompany int) Option {
 // and the duration cap (tests move a fake one). The default (or nil) is
 // time.Now. The idle timeouts run on the connection's deadlines and timers,
 // in real time.
-func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", func(c *config) error {
+func WithClock(now func() time.Time) HandlerOption {
+	return handlerOpt{"WithClock", func(c *config) error {
 		if now != nil {
 			c.now = now
 		}
@@ -286,8 +323,8 @@ func WithClock(now func() time.Time) Option {
 // checked, and whatever it connects to receives the PUT. Every PUT gets a
 // client span through tracing.Transport, which records the storage URL
 // without its query: the presigned credential never reaches a span.
-func WithStorageTransport(rt http.RoundTripper) Option {
-	return Option{"WithStorageTransport", func(c *config) error { c.storageRT = rt; return nil }}
+func WithStorageTransport(rt http.RoundTripper) HandlerOption {
+	return handlerOpt{"WithStorageTransport", func(c *config) error { c.storageRT = rt; return nil }}
 }
 
 // WithStorageHosts names the storage that presigned URLs from the file
@@ -311,8 +348,8 @@ func WithStorageTransport(rt http.RoundTripper) Option {
 // admits every bucket or account under its suffix, other tenants' too:
 // list exact hosts where you can. Calls add to the list; a malformed entry
 // is an error.
-func WithStorageHosts(hosts ...string) Option {
-	return Option{"WithStorageHosts", func(c *config) error {
+func WithStorageHosts(hosts ...string) ClientOption {
+	return clientOpt{"WithStorageHosts", func(c *config) error {
 		for _, h := range hosts {
 			if _, err := parseStorageHost(h); err != nil {
 				return fmt.Errorf("storage host %q: %w", h, err)
@@ -337,8 +374,8 @@ func WithStorageHosts(hosts ...string) Option {
 // already. By default nothing is listed: a MinIO at
 // "http://minio.internal:9000" on 10.0.3.7 needs "10.0.3.7" (or its subnet)
 // here. Calls add to the list; a malformed entry is an error.
-func WithStorageAddresses(addresses ...string) Option {
-	return Option{"WithStorageAddresses", func(c *config) error {
+func WithStorageAddresses(addresses ...string) ClientOption {
+	return clientOpt{"WithStorageAddresses", func(c *config) error {
 		for _, a := range addresses {
 			if _, err := parseStorageAddress(a); err != nil {
 				return fmt.Errorf("storage address %q: %w", a, err)
@@ -362,8 +399,8 @@ func WithStorageAddresses(addresses ...string) Option {
 // Transfer-Encoding, TE, Trailer, Upgrade, Content-Length and Expect are
 // never sent, in any spelling ('_' read as '-'); naming one here, or a name
 // that is not a header name, is an error.
-func WithStorageHeaders(names ...string) Option {
-	return Option{"WithStorageHeaders", func(c *config) error {
+func WithStorageHeaders(names ...string) ClientOption {
+	return clientOpt{"WithStorageHeaders", func(c *config) error {
 		if _, err := parseStorageHeaders(names); err != nil {
 			return err
 		}
@@ -375,19 +412,22 @@ func WithStorageHeaders(names ...string) Option {
 // WithFUSTransport sets the RoundTripper under the signing transport of
 // [NewClient]: edge.NewTransport() by default (or nil), edge.Binding(fus)
 // for a service in the same process.
-func WithFUSTransport(rt http.RoundTripper) Option {
-	return Option{"WithFUSTransport", func(c *config) error { c.fusRT = rt; return nil }}
+func WithFUSTransport(rt http.RoundTripper) ClientOption {
+	return clientOpt{"WithFUSTransport", func(c *config) error { c.fusRT = rt; return nil }}
 }
 
 // WithFUSTimeout bounds one call of [NewClient] to the file upload service;
 // a call that takes longer is answered 502 file_upload_service_unavailable.
-// The default is [DefaultFUSTimeout]; zero or less is an error.
-func WithFUSTimeout(d time.Duration) Option {
-	return Option{"WithFUSTimeout", func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("FUS timeout %v must be positive", d)
+// The default (also for zero) is [DefaultFUSTimeout]; a negative value is
+// an error.
+func WithFUSTimeout(d time.Duration) ClientOption {
+	return clientOpt{"WithFUSTimeout", func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("FUS timeout %v is negative", d)
 		}
-		c.fusTimeout = d
+		if d > 0 {
+			c.fusTimeout = d
+		}
 		return nil
 	}}
 }
@@ -395,64 +435,64 @@ func WithFUSTimeout(d time.Duration) Option {
 // WithTracerProvider sets the provider of the spans of [New]'s root, the
 // storage PUTs of [NewHandler] and the calls of [NewClient]. The default (or
 // nil) is the global provider.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return Option{"WithTracerProvider", func(c *config) error { c.provider = tp; return nil }}
+func WithTracerProvider(tp trace.TracerProvider) TracerProviderOption {
+	return TracerProviderOption{option{"WithTracerProvider", func(c *config) error { c.provider = tp; return nil }}}
 }
 
-// WithCompanyID replaces the rule that company ids in upload paths must
-// follow, read by [NewHandler] (through [ParseParams]) and [NewClient]
+// WithCompanyIDRule replaces the rule that company ids in upload paths
+// must follow, read by [NewHandler] (through [ParseParams]) and [NewClient]
 // (which applies it again before calling the file upload service). The
-// default is zone.ValidCompanyID: 1 to 19 digits, no sign, no leading
-// zero. Whatever the rule, "", "." and ".." are refused; nil is an error.
-// The company detection of [New] (see [WithDetectCompany]) has its own rule.
-func WithCompanyID(valid func(id string) bool) Option {
-	return Option{"WithCompanyID", func(c *config) error {
-		if valid == nil {
-			return errors.New("nil rule")
+// default (also for nil) is zone.ValidCompanyID: 1 to 19 digits, no sign,
+// no leading zero. Whatever the rule, "", "." and ".." are refused. The
+// company detection of [New] (see [WithDetectCompany]) has its own rule.
+func WithCompanyIDRule(valid func(id string) bool) CompanyIDRuleOption {
+	return CompanyIDRuleOption{option{"WithCompanyIDRule", func(c *config) error {
+		if valid != nil {
+			c.validCompany = valid
 		}
-		c.validCompany = valid
 		return nil
-	}}
+	}}}
 }
 
 // WithCORS puts a CORS middleware (for example rs/cors's Handler) in the
 // chain of [New], before signature verification, so preflight requests are
 // answered without a signature. By default (or nil) there is none.
-func WithCORS(mw func(http.Handler) http.Handler) Option {
-	return Option{"WithCORS", func(c *config) error { c.cors = mw; return nil }}
+func WithCORS(mw func(http.Handler) http.Handler) ServiceOption {
+	return serviceOpt{"WithCORS", func(c *config) error { c.cors = mw; return nil }}
 }
 
-// WithFlags puts a feature-flag middleware in the chain of [New], right
-// after the root span, so flags are evaluated before any other stage
-// answers. By default (or
-// nil) there is none.
-func WithFlags(mw func(http.Handler) http.Handler) Option {
-	return Option{"WithFlags", func(c *config) error { c.flags = mw; return nil }}
+// WithFlagsMiddleware puts a feature-flag middleware in the chain of
+// [New], right after the root span, so flags are evaluated before any other
+// stage answers. By default (also for nil) there is none.
+func WithFlagsMiddleware(mw func(http.Handler) http.Handler) ServiceOption {
+	return serviceOpt{"WithFlagsMiddleware", func(c *config) error { c.flags = mw; return nil }}
 }
 
 // WithDetectCompany passes options to zone.DetectCompany in the chain of
 // [New] (zone.WithTrust, zone.WithCompanyHeader, ...). By default it gets
 // none.
-func WithDetectCompany(opts ...zone.DetectOption) Option {
-	return Option{"WithDetectCompany", func(c *config) error { c.detect = append(c.detect, opts...); return nil }}
+func WithDetectCompany(opts ...zone.DetectOption) ServiceOption {
+	return serviceOpt{"WithDetectCompany", func(c *config) error { c.detect = append(c.detect, opts...); return nil }}
 }
 
 // WithResolve passes options to zone.Resolve in the chain of [New]. By
 // default it gets none.
-func WithResolve(opts ...zone.ResolveOption) Option {
-	return Option{"WithResolve", func(c *config) error { c.resolve = append(c.resolve, opts...); return nil }}
+func WithResolve(opts ...zone.ResolveOption) ServiceOption {
+	return serviceOpt{"WithResolve", func(c *config) error { c.resolve = append(c.resolve, opts...); return nil }}
 }
 
 // WithLogger sets the logger of the access log, panic recovery and health
 // handler of [New]. The default (or nil) is slog.Default().
-func WithLogger(l *slog.Logger) Option {
-	return Option{"WithLogger", func(c *config) error { c.logger = l; return nil }}
+func WithLogger(l *slog.Logger) ServiceOption {
+	return serviceOpt{"WithLogger", func(c *config) error { c.logger = l; return nil }}
 }
 
-// WithTrust sets which hops in front of [New] are trusted to send a request
-// ID (edge.RequestID). The default (or nil) trusts only edge bindings.
-func WithTrust(t edge.Trust) Option {
-	return Option{"WithTrust", func(c *config) error { c.trust = t; return nil }}
+// WithRequestIDTrust sets which hops in front of [New] are trusted to send
+// a request ID (edge.RequestID). The default (or nil) trusts only edge
+// bindings. Which hops may name the company is zone's option, passed with
+// [WithDetectCompany].
+func WithRequestIDTrust(t edge.Trust) ServiceOption {
+	return serviceOpt{"WithRequestIDTrust", func(c *config) error { c.trust = t; return nil }}
 }
 
 // WithPatterns replaces the http.ServeMux patterns on which [New] serves
@@ -460,8 +500,15 @@ func WithTrust(t edge.Trust) Option {
 // ([PatternPart]). Both must be valid patterns with the method PUT; upload
 // must hold the wildcards {companyId}, {projectId} and {uploadId}, and part
 // those and {partNumber}, each once: the wildcards [ParseParams] reads.
-func WithPatterns(upload, part string) Option {
-	return Option{"WithPatterns", func(c *config) error {
+// The defaults (each also for "") are [PatternUpload] and [PatternPart].
+func WithPatterns(upload, part string) ServiceOption {
+	return serviceOpt{"WithPatterns", func(c *config) error {
+		if upload == "" {
+			upload = PatternUpload
+		}
+		if part == "" {
+			part = PatternPart
+		}
 		if err := checkPattern(upload, false); err != nil {
 			return fmt.Errorf("upload pattern %q: %w", upload, err)
 		}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"slices"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,109 +14,149 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/internal/testrig/compilecheck"
+	"github.com/cellgate/cellgate/internal/testrig/uploadrig"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
 )
 
-// TestOptionsChecked: every constructor refuses every option it does not
-// read, naming both, and takes every one it reads.
-func TestOptionsChecked(t *testing.T) {
-	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))
-	verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
+// optionWorld builds each constructor of the package with options.
+type optionWorld struct {
+	fus      *uploadrig.FUS
+	verifier *hmacsig.Verifier
+	signer   *hmacsig.Signer
+}
+
+func newOptionWorld(t *testing.T) *optionWorld {
+	t.Helper()
+	w := &optionWorld{fus: newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))}
+	var err error
+	w.verifier, err = hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
 	require.NoError(t, err)
-	signer, err := hmacsig.NewSigner(fusKey)
+	w.signer, err = hmacsig.NewSigner(fusKey)
 	require.NoError(t, err)
+	return w
+}
+
+func (w *optionWorld) client(opts ...upload.ClientOption) error {
+	_, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, w.signer,
+		append([]upload.ClientOption{upload.WithStorageHosts("s.example")}, opts...)...)
+	return err
+}
+
+func (w *optionWorld) handler(opts ...upload.HandlerOption) error {
+	_, err := upload.NewHandler(w.fus.Client, opts...)
+	return err
+}
+
+func (w *optionWorld) service(opts ...upload.ServiceOption) error {
+	_, err := upload.New(w.verifier, &countingDirectory{}, w.fus.Client, opts...)
+	return err
+}
+
+// TestOptionsTaken: every constructor takes each of its options with a
+// valid value, and zero, "" or nil for the default; every HandlerOption is
+// a ServiceOption.
+func TestOptionsTaken(t *testing.T) {
+	w := newOptionWorld(t)
 	pass := func(next http.Handler) http.Handler { return next }
-	all := []upload.Option{
-		upload.WithMaxSize(1), upload.WithIdleTimeout(time.Second), upload.WithStorageTransport(nil),
-		upload.WithStorageHosts("s.example"), upload.WithStorageAddresses("10.0.0.0/8"), upload.WithStorageHeaders("x-custom"), upload.WithFUSTransport(nil),
-		upload.WithFUSTimeout(time.Second), upload.WithTracerProvider(nil), upload.WithCompanyID(zone.ValidCompanyID),
-		upload.WithCORS(pass), upload.WithFlags(pass), upload.WithDetectCompany(), upload.WithResolve(),
-		upload.WithLogger(nil), upload.WithObserver(nil), upload.WithTrust(nil), upload.WithPatterns(upload.PatternUpload, upload.PatternPart),
+	assert.NoError(t, w.client(upload.WithStorageHosts("s2.example"), upload.WithStorageAddresses("10.0.0.0/8"),
+		upload.WithStorageHeaders("x-custom"), upload.WithFUSTransport(nil), upload.WithFUSTimeout(time.Second),
+		upload.WithFUSTimeout(0), upload.WithTracerProvider(nil), upload.WithCompanyIDRule(zone.ValidCompanyID),
+		upload.WithCompanyIDRule(nil)))
+	handlerOpts := []upload.HandlerOption{upload.WithMaxSize(1), upload.WithMaxSize(0), upload.WithIdleTimeout(time.Second),
+		upload.WithIdleTimeout(0), upload.WithStorageTransport(nil), upload.WithTracerProvider(nil),
+		upload.WithCompanyIDRule(nil), upload.WithObserver(nil), upload.WithMinRate(0, 0), upload.WithoutMinRate(),
+		upload.WithMaxDuration(0), upload.WithMaxUploads(0, 0), upload.WithClock(nil)}
+	assert.NoError(t, w.handler(handlerOpts...))
+	serviceOpts := []upload.ServiceOption{upload.WithCORS(pass), upload.WithFlagsMiddleware(pass), upload.WithDetectCompany(),
+		upload.WithResolve(), upload.WithLogger(nil), upload.WithRequestIDTrust(nil),
+		upload.WithPatterns(upload.PatternUpload, upload.PatternPart), upload.WithPatterns("", "")}
+	for _, o := range handlerOpts {
+		serviceOpts = append(serviceOpts, o)
 	}
-	handler := []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID", "WithObserver"}
-	reads := map[string][]string{
-		"NewClient":  {"WithStorageHosts", "WithStorageAddresses", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"},
-		"NewHandler": handler,
-		"New": append(slices.Clone(handler), "WithCORS", "WithFlags", "WithDetectCompany", "WithResolve",
-			"WithLogger", "WithTrust", "WithPatterns"),
+	assert.NoError(t, w.service(serviceOpts...))
+}
+
+// TestNilAndZeroOptionsAreErrors: a nil option, or the zero value of an
+// exported option type, is an error from the constructor, never a panic.
+func TestNilAndZeroOptionsAreErrors(t *testing.T) {
+	w := newOptionWorld(t)
+	for name, err := range map[string]error{
+		"NewClient":  w.client(nil),
+		"NewHandler": w.handler(upload.TracerProviderOption{}),
+		"New":        w.service(upload.CompanyIDRuleOption{}),
+	} {
+		assert.EqualError(t, err, "upload: "+name+": zero Option")
 	}
-	construct := map[string]func(upload.Option) error{
-		"NewClient": func(o upload.Option) error {
-			_, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, signer,
-				upload.WithStorageHosts("s.example"), o)
-			return err
-		},
-		"NewHandler": func(o upload.Option) error { _, err := upload.NewHandler(f.Client, o); return err },
-		"New": func(o upload.Option) error {
-			_, err := upload.New(verifier, &countingDirectory{}, f.Client, o)
-			return err
-		},
-	}
-	for ctor, make := range construct {
-		for _, o := range all {
-			err := make(o)
-			if slices.Contains(reads[ctor], o.Name()) {
-				assert.NoError(t, err, "%s(%s)", ctor, o.Name())
-				continue
-			}
-			if assert.Error(t, err, "%s(%s)", ctor, o.Name()) {
-				assert.Contains(t, err.Error(), ctor)
-				assert.Contains(t, err.Error(), o.Name())
-			}
-		}
-		assert.Error(t, make(upload.Option{}), "%s: zero Option", ctor)
-	}
+	assert.EqualError(t, w.service(nil), "upload: New: zero Option")
 }
 
 // TestOptionsInvalid: an invalid value is an error naming the option and the
 // constructor.
 func TestOptionsInvalid(t *testing.T) {
-	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"))
-	signer, err := hmacsig.NewSigner(fusKey)
-	require.NoError(t, err)
-	client := func(o upload.Option) error {
-		_, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, signer,
-			upload.WithStorageHosts("s.example"), o)
-		return err
-	}
-	handler := func(o upload.Option) error { _, err := upload.NewHandler(f.Client, o); return err }
-	verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: uploadKey})
-	require.NoError(t, err)
-	newAll := func(o upload.Option) error {
-		_, err := upload.New(verifier, &countingDirectory{}, f.Client, o)
-		return err
-	}
+	w := newOptionWorld(t)
 	const base = "PUT /v1/orgs/{companyId}/projects/{projectId}/files/{uploadId}"
 	for _, tt := range []struct {
-		name, ctor string
-		make       func(upload.Option) error
-		opt        upload.Option
+		name, ctor, option string
+		err                error
 	}{
-		{"negative size", "NewHandler", handler, upload.WithMaxSize(-1)},
-		{"zero size", "NewHandler", handler, upload.WithMaxSize(0)},
-		{"zero idle", "NewHandler", handler, upload.WithIdleTimeout(0)},
-		{"nil company rule", "NewHandler", handler, upload.WithCompanyID(nil)},
-		{"zero FUS timeout", "NewClient", client, upload.WithFUSTimeout(0)},
-		{"storage host with path", "NewClient", client, upload.WithStorageHosts("s.example/bucket")},
-		{"storage host ftp", "NewClient", client, upload.WithStorageHosts("ftp://s.example")},
-		{"forbidden storage header", "NewClient", client, upload.WithStorageHeaders("Authorization")},
-		{"bad storage header", "NewClient", client, upload.WithStorageHeaders("bad header")},
-		{"pattern without method", "New", newAll, upload.WithPatterns(strings.TrimPrefix(base, "PUT "), base+"/parts/{partNumber}")},
-		{"pattern with POST", "New", newAll, upload.WithPatterns("POST"+strings.TrimPrefix(base, "PUT"), base+"/parts/{partNumber}")},
-		{"pattern without uploadId", "New", newAll, upload.WithPatterns("PUT /v1/orgs/{companyId}/projects/{projectId}", base+"/parts/{partNumber}")},
-		{"part without partNumber", "New", newAll, upload.WithPatterns(base, base+"/parts")},
-		{"upload with partNumber", "New", newAll, upload.WithPatterns(base+"/{partNumber}", base+"/parts/{partNumber}")},
-		{"wildcard twice", "New", newAll, upload.WithPatterns(base+"/{uploadId}", base+"/parts/{partNumber}")},
-		{"invalid pattern", "New", newAll, upload.WithPatterns(base+"/{bad", base+"/parts/{partNumber}")},
-		{"same patterns", "New", newAll, upload.WithPatterns(base, base)},
+		{"negative size", "NewHandler", "WithMaxSize", w.handler(upload.WithMaxSize(-1))},
+		{"negative size in New", "New", "WithMaxSize", w.service(upload.WithMaxSize(-1))},
+		{"negative idle", "NewHandler", "WithIdleTimeout", w.handler(upload.WithIdleTimeout(-time.Second))},
+		{"negative rate", "NewHandler", "WithMinRate", w.handler(upload.WithMinRate(-1, 0))},
+		{"negative duration", "NewHandler", "WithMaxDuration", w.handler(upload.WithMaxDuration(-time.Second))},
+		{"per company above total", "NewHandler", "WithMaxUploads", w.handler(upload.WithMaxUploads(10, 20))},
+		{"negative FUS timeout", "NewClient", "WithFUSTimeout", w.client(upload.WithFUSTimeout(-time.Second))},
+		{"storage host with path", "NewClient", "WithStorageHosts", w.client(upload.WithStorageHosts("s.example/bucket"))},
+		{"storage host ftp", "NewClient", "WithStorageHosts", w.client(upload.WithStorageHosts("ftp://s.example"))},
+		{"bad storage address", "NewClient", "WithStorageAddresses", w.client(upload.WithStorageAddresses("10.0.0.0/99"))},
+		{"forbidden storage header", "NewClient", "WithStorageHeaders", w.client(upload.WithStorageHeaders("Authorization"))},
+		{"bad storage header", "NewClient", "WithStorageHeaders", w.client(upload.WithStorageHeaders("bad header"))},
+		{"pattern without method", "New", "WithPatterns", w.service(upload.WithPatterns(strings.TrimPrefix(base, "PUT "), base+"/parts/{partNumber}"))},
+		{"pattern with POST", "New", "WithPatterns", w.service(upload.WithPatterns("POST"+strings.TrimPrefix(base, "PUT"), base+"/parts/{partNumber}"))},
+		{"pattern without uploadId", "New", "WithPatterns", w.service(upload.WithPatterns("PUT /v1/orgs/{companyId}/projects/{projectId}", base+"/parts/{partNumber}"))},
+		{"part without partNumber", "New", "WithPatterns", w.service(upload.WithPatterns(base, base+"/parts"))},
+		{"upload with partNumber", "New", "WithPatterns", w.service(upload.WithPatterns(base+"/{partNumber}", base+"/parts/{partNumber}"))},
+		{"wildcard twice", "New", "WithPatterns", w.service(upload.WithPatterns(base+"/{uploadId}", base+"/parts/{partNumber}"))},
+		{"invalid pattern", "New", "WithPatterns", w.service(upload.WithPatterns(base+"/{bad", base+"/parts/{partNumber}"))},
+		{"same patterns", "New", "WithPatterns", w.service(upload.WithPatterns(base, base))},
+		{"swapped patterns", "New", "WithPatterns", w.service(upload.WithPatterns(upload.PatternPart, upload.PatternUpload))},
 	} {
-		err := tt.make(tt.opt)
-		if assert.Error(t, err, tt.name) {
-			assert.Contains(t, err.Error(), tt.ctor, tt.name)
-			assert.Contains(t, err.Error(), tt.opt.Name(), tt.name)
+		if assert.Error(t, tt.err, tt.name) {
+			assert.Contains(t, tt.err.Error(), "upload: "+tt.ctor+": "+tt.option+": ", tt.name)
 		}
 	}
+}
+
+// TestMisplacedOptionDoesNotCompile: an option a constructor does not read
+// is a compile error in the user's module.
+func TestMisplacedOptionDoesNotCompile(t *testing.T) {
+	program := func(use string) string {
+		return `package main
+
+import (
+	"net/http"
+
+	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/upload"
+)
+
+func main() {
+	var signer *hmacsig.Signer
+	var mw func(http.Handler) http.Handler
+	_ = mw
+	_, _ = upload.NewClient(map[string]string{"us01": "https://fus"}, signer, ` + use + `)
+}
+`
+	}
+	compilecheck.Fails(t, program(`upload.WithStorageHosts("s.example")`), program(`upload.WithCORS(mw)`),
+		regexp.MustCompile(`upload.ServiceOption does not implement upload.ClientOption`))
+	// A service option is no handler option either.
+	out, built := compilecheck.Build(t, strings.Replace(program(`upload.WithStorageHosts("s.example")`),
+		"_ = mw", "_, _ = upload.NewHandler(nil, upload.WithLogger(nil))", 1))
+	assert.False(t, built, "WithLogger given to NewHandler compiled")
+	assert.Regexp(t, `upload.ServiceOption does not implement upload.HandlerOption`, out)
 }
 
 // TestPatterns: New serves uploads on the configured patterns only.
@@ -185,7 +225,7 @@ func TestCompanyIDRule(t *testing.T) {
 		}
 	}
 
-	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"), upload.WithCompanyID(slug))
+	f := newFUS(t, fixed("https://s.example/", nil), upload.WithStorageHosts("s.example"), upload.WithCompanyIDRule(slug))
 	_, err := f.Client.Target(context.Background(), "us01", upload.Params{CompanyID: "42", ProjectID: "7", UploadID: "u"})
 	assert.True(t, errors.Is(err, zone.ErrCompanyInvalid), "%v", err)
 	assert.Zero(t, f.Calls.Load())

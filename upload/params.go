@@ -25,7 +25,7 @@ const MaxPartNumber = 10000
 // Params are the validated parameters of one upload request.
 type Params struct {
 	// CompanyID follows the company id rule (decimal by default; see
-	// WithCompanyID); ProjectID is a decimal id.
+	// WithCompanyIDRule); ProjectID is a decimal id.
 	CompanyID, ProjectID string
 	// UploadID is 1–128 of A-Z a-z 0-9 _ -.
 	UploadID string

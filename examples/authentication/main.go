@@ -109,7 +109,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		if store, err = passport.NewStoreClient(o.sessionsURL, &hmacsig.Transport{Signer: signer, Base: edge.NewTransport()}); err != nil {
+		if store, err = passport.NewStoreClient(passport.Endpoint{URL: o.sessionsURL, Transport: &hmacsig.Transport{Signer: signer, Base: edge.NewTransport()}}); err != nil {
 			return err
 		}
 	}

@@ -47,7 +47,7 @@ func NewAuthentication(cfg AuthenticationConfig) (http.Handler, error) {
 	if cfg.Issuer == nil {
 		return nil, errors.New("reference: authentication: an issuer is required")
 	}
-	var opts []passport.Option
+	var opts []passport.AuthServiceOption
 	if cfg.Signed != nil {
 		opts = append(opts, passport.WithSignedCalls(cfg.Signed))
 	}

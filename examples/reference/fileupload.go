@@ -40,7 +40,7 @@ type FileUploadConfig struct {
 	// one request at each hop can be told apart.
 	Logger *slog.Logger
 	// Upload holds further options of upload.New (upload.WithObserver, …).
-	Upload []upload.Option
+	Upload []upload.ServiceOption
 }
 
 // NewFileUpload returns the storage host (upload.New): a PUT to a URL signed
@@ -50,11 +50,11 @@ func NewFileUpload(cfg FileUploadConfig) (http.Handler, error) {
 	if cfg.FUSSigner == nil {
 		return nil, errors.New("reference: file upload: a FUS signer is required")
 	}
-	clientOpts := []upload.Option{upload.WithStorageHosts(cfg.StorageHosts...), upload.WithStorageAddresses(cfg.StorageAddresses...)}
+	clientOpts := []upload.ClientOption{upload.WithStorageHosts(cfg.StorageHosts...), upload.WithStorageAddresses(cfg.StorageAddresses...)}
 	if cfg.FUSTransport != nil {
 		clientOpts = append(clientOpts, upload.WithFUSTransport(cfg.FUSTransport))
 	}
-	opts := []upload.Option{upload.WithLogger(logger(cfg.Logger, "fileupload"))}
+	opts := []upload.ServiceOption{upload.WithLogger(logger(cfg.Logger, "fileupload"))}
 	if len(cfg.CORSOrigins) > 0 {
 		opts = append(opts, upload.WithCORS(CORS(cfg.CORSOrigins, "ETag")))
 	}

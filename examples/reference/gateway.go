@@ -64,7 +64,7 @@ type GatewayConfig struct {
 	ConnectSrc []string
 	// Passport holds further options of the passport gateway
 	// (passport.WithCacheTTL, …).
-	Passport []passport.Option
+	Passport []passport.GatewayOption
 	// Logger receives the access log; when nil, slog.Default() with the
 	// service named (service="router", "gateway-us01", …), so the lines of
 	// one request at each hop can be told apart.
@@ -107,9 +107,9 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if cfg.Pages == nil {
 		cfg.Pages = WebClients()
 	}
-	opts := append([]passport.Option{passport.WithPublic(isLogin), passport.WithCompanyless(isCompanyless),
+	opts := append([]passport.GatewayOption{passport.WithPublic(isLogin), passport.WithCompanyless(isCompanyless),
 		passport.WithForwardedBy(cfg.Trust)}, cfg.Passport...) // the router appends its client to X-Forwarded-For
-	passports, err := passport.NewGateway(cfg.Zone, cfg.Directory, cfg.AuthURL, cfg.AuthTransport, opts...)
+	passports, err := passport.NewGateway(cfg.Zone, cfg.Directory, passport.Endpoint{URL: cfg.AuthURL, Transport: cfg.AuthTransport}, opts...)
 	if err != nil {
 		return nil, err
 	}

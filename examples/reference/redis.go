@@ -62,7 +62,7 @@ func NewRedisClient(service string, addrs []string) (redis.UniversalClient, erro
 // answered with 204 survives the loss of any one Redis node. A negative
 // replicas means one with a Cluster (several addresses) and none with a
 // single node, which has no replica to fail over to; zero waits for none.
-func RedisStoreOptions(addrs []string, replicas int) []redisstore.Option {
+func RedisStoreOptions(addrs []string, replicas int) []redisstore.StoreOption {
 	if replicas < 0 {
 		replicas = 0
 		if len(addrs) > 1 {
@@ -70,9 +70,9 @@ func RedisStoreOptions(addrs []string, replicas int) []redisstore.Option {
 		}
 	}
 	if replicas == 0 {
-		return []redisstore.Option{redisstore.WithNoWaitReplicas()}
+		return []redisstore.StoreOption{redisstore.WithNoWaitReplicas()}
 	}
-	return []redisstore.Option{redisstore.WithWaitReplicas(replicas, RedisTimeout/2)}
+	return []redisstore.StoreOption{redisstore.WithWaitReplicas(replicas, RedisTimeout/2)}
 }
 
 // NoticesKeyName is the purpose of the optional key that signs the
@@ -98,11 +98,11 @@ func NoticeKey(dir string) ([]byte, error) {
 
 // StoreNoticeOptions returns the redisstore options for the notices key
 // (NoticeKey): none when key is nil.
-func StoreNoticeOptions(key []byte) []redisstore.Option {
+func StoreNoticeOptions(key []byte) []redisstore.StoreOption {
 	if key == nil {
 		return nil
 	}
-	return []redisstore.Option{redisstore.WithNoticeKey(key, 0)}
+	return []redisstore.StoreOption{redisstore.WithNoticeKey(key, 0)}
 }
 
 // DirectoryNoticeOptions returns the redisnotice options for the notices

@@ -2,6 +2,7 @@ package reference
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -78,7 +79,7 @@ func TestRedisStoreOptions(t *testing.T) {
 		{single, 2, "WithWaitReplicas"},
 	} {
 		opts := RedisStoreOptions(tt.addrs, tt.replicas)
-		if len(opts) != 1 || opts[0].Name() != tt.want {
+		if len(opts) != 1 || fmt.Sprint(opts[0]) != tt.want {
 			t.Errorf("RedisStoreOptions(%v, %d) = %v, want %s", tt.addrs, tt.replicas, opts, tt.want)
 		}
 		// New takes them with a client bounded as NewRedisClient's (it

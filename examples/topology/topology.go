@@ -214,8 +214,8 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := passport.NewStoreClient("http://sessions.internal",
-		&hmacsig.Transport{Signer: sessionsSigner, Base: toSessions})
+	sessions, err := passport.NewStoreClient(passport.Endpoint{URL: "http://sessions.internal",
+		Transport: &hmacsig.Transport{Signer: sessionsSigner, Base: toSessions}})
 	if err != nil {
 		return nil, err
 	}
@@ -327,9 +327,7 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 	// The cells read the JWKS through the authentication service's binding,
 	// as a cell in another process would over the network; rotations reach
 	// them through it. (Code next to the Issuer would use WithIssuer.)
-	verifier, err := passport.NewVerifier(issuerName, z,
-		passport.WithJWKS("https://auth.internal"+reference.JWKSPath),
-		passport.WithTransport(auth), passport.WithObserver(cfg.metrics))
+	verifier, err := passport.NewVerifier(passport.Expected{Issuer: issuerName, Audience: z}, passport.WithJWKS("https://auth.internal"+reference.JWKSPath), passport.WithJWKSTransport(auth), passport.WithObserver(cfg.metrics))
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +353,7 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 		Trust:         edge.TrustBinding, // the router calls through a binding
 		API:           web.api,
 		ConnectSrc:    web.connectSrc,
-		Passport:      []passport.Option{passport.WithObserver(cfg.metrics)},
+		Passport:      []passport.GatewayOption{passport.WithObserver(cfg.metrics)},
 		Logger:        log,
 	})
 }
@@ -445,7 +443,7 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 		StorageAddresses: storageAddresses,
 		CORSOrigins:      origins,
 		Logger:           log,
-		Upload:           []upload.Option{upload.WithObserver(cfg.metrics)},
+		Upload:           []upload.ServiceOption{upload.WithObserver(cfg.metrics)},
 	})
 	return objects, host, err
 }

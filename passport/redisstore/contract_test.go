@@ -22,7 +22,7 @@ import (
 // under -race (40 concurrent Puts on six redis-servers took over the
 // default second there).
 func TestContract(t *testing.T) {
-	contract := func(client redis.UniversalClient, opts ...redisstore.Option) storetest.NewStore {
+	contract := func(client redis.UniversalClient, opts ...redisstore.StoreOption) storetest.NewStore {
 		return func(t *testing.T, now func() time.Time) passport.Store {
 			return newStore(t, client, append(opts, redisstore.WithClock(now), redisstore.WithRetention(storetest.Retention))...)
 		}
@@ -89,7 +89,7 @@ func TestSentinelWaitsForAReplicaByDefault(t *testing.T) {
 	o.ReadTimeout = 3 * time.Second
 	client := redis.NewUniversalClient(o)
 	t.Cleanup(func() { client.Close() })
-	prefix := redisstore.WithPrefix("sentinel-default:")
+	prefix := redisstore.WithKeyPrefix("sentinel-default:")
 	key := passport.TokenKey(passport.NewToken())
 	now := time.Now()
 	sess := passport.Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: now, Expires: now.Add(time.Hour)}

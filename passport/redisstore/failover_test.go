@@ -139,7 +139,7 @@ func TestClusterFailoverKeepsAcknowledgedRevocations(t *testing.T) {
 	cluster := redistest.StartClusterReplicas(t, 500*time.Millisecond, 1)
 	client := newPatientClusterClient(t, cluster)
 	prefix := "t:" + passport.NewSessionID() + ":"
-	st, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(2*time.Second))
+	st, err := redisstore.New(client, redisstore.WithKeyPrefix(prefix), redisstore.WithTimeout(2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestClusterFailoverKeepsAcknowledgedRevocations(t *testing.T) {
 	key := passport.TokenKey(passport.NewToken())
 	s := passport.Session{ID: passport.NewSessionID(), User: "u-1", Companies: []string{"42"}, Created: now, Expires: now.Add(time.Hour)}
 	// Stored by a patient store, so a slow replica cannot fail the set-up.
-	if err := newStore(t, client, append(patient(), redisstore.WithPrefix(prefix))...).Put(ctx, key, s); err != nil {
+	if err := newStore(t, client, append(patient(), redisstore.WithKeyPrefix(prefix))...).Put(ctx, key, s); err != nil {
 		t.Fatal(err)
 	}
 
@@ -190,7 +190,7 @@ func TestClusterFailoverKeepsAcknowledgedRevocations(t *testing.T) {
 	}
 	// Read through a fresh client, whose view of the cluster is the new
 	// one, as a replica started after the failover would.
-	after, err := redisstore.New(newPatientClusterClient(t, cluster), redisstore.WithPrefix(prefix), redisstore.WithTimeout(5*time.Second))
+	after, err := redisstore.New(newPatientClusterClient(t, cluster), redisstore.WithKeyPrefix(prefix), redisstore.WithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

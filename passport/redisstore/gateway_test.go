@@ -23,7 +23,7 @@ type replica struct {
 
 func newReplica(t *testing.T, srv *redistest.Server, issuer *passport.Issuer) replica {
 	t.Helper()
-	st := newStore(t, newClient(t, srv), redisstore.WithPrefix("gw:"), redisstore.WithTimeout(300*time.Millisecond))
+	st := newStore(t, newClient(t, srv), redisstore.WithKeyPrefix("gw:"), redisstore.WithTimeout(300*time.Millisecond))
 	dir, err := zone.NewStaticDirectory(map[string]zone.Zone{"42": {Name: "us01", WebBaseURL: "https://us01.test"}})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func newReplica(t *testing.T, srv *redistest.Server, issuer *passport.Issuer) re
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(auth))
+	gw, err := passport.NewGateway("us01", dir, passport.Endpoint{URL: "http://auth.internal/passports", Transport: edge.Binding(auth)})
 	if err != nil {
 		t.Fatal(err)
 	}

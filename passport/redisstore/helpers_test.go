@@ -62,15 +62,15 @@ func newPatientClusterClient(t testing.TB, c *redistest.Cluster) *redis.ClusterC
 // patient are the store options of tests on replicated Redis that are not
 // about a lagging replica: a replica on a loaded machine has two seconds
 // to acknowledge a write, and an operation ten (both scaled, testwait).
-func patient() []redisstore.Option {
-	return []redisstore.Option{redisstore.WithWaitReplicas(1, testwait.Scale(2*time.Second)), redisstore.WithTimeout(testwait.Scale(10 * time.Second))}
+func patient() []redisstore.StoreOption {
+	return []redisstore.StoreOption{redisstore.WithWaitReplicas(1, testwait.Scale(2*time.Second)), redisstore.WithTimeout(testwait.Scale(10 * time.Second))}
 }
 
 // newStore returns a Store on client with a prefix of its own, closed
 // when t ends.
-func newStore(t testing.TB, client redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
+func newStore(t testing.TB, client redis.UniversalClient, opts ...redisstore.StoreOption) *redisstore.Store {
 	t.Helper()
-	opts = append([]redisstore.Option{redisstore.WithPrefix("t:" + passport.NewSessionID() + ":")}, opts...)
+	opts = append([]redisstore.StoreOption{redisstore.WithKeyPrefix("t:" + passport.NewSessionID() + ":")}, opts...)
 	st, err := redisstore.New(client, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ func TestHungRedisBoundedByTimeout(t *testing.T) {
 	srv := redistest.Start(t)
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr()}) // defaults, on purpose
 	t.Cleanup(func() { client.Close() })
-	prefix := redisstore.WithPrefix("hung:")
+	prefix := redisstore.WithKeyPrefix("hung:")
 	st := newStore(t, client, prefix, redisstore.WithTimeout(100*time.Millisecond))
 	now := time.Now()
 	key := passport.TokenKey(passport.NewToken())

@@ -77,7 +77,7 @@ func TestNoticesCrossReplicas(t *testing.T) {
 }
 
 func noticesCrossReplicas(t *testing.T, ca, cb redis.UniversalClient) {
-	prefix := redisstore.WithPrefix("notices:")
+	prefix := redisstore.WithKeyPrefix("notices:")
 	a := newStore(t, ca, prefix)
 	b := newStore(t, cb, prefix)
 	inA, inB := subscribe(t, a), subscribe(t, b)

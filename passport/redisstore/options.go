@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 
 // Defaults, each overridable by the option named beside it.
 const (
-	DefaultPrefix       = "cellgate:"     // WithPrefix
+	DefaultPrefix       = "cellgate:"     // WithKeyPrefix
 	DefaultTimeout      = time.Second     // WithTimeout: one store operation
 	DefaultPingInterval = 5 * time.Second // WithPingInterval: unanswered heartbeat before the notice connection is replaced
 	DefaultNoticeBound  = time.Second     // WithNoticeBound: how stale the notice path may be
@@ -26,20 +25,25 @@ const (
 	DefaultWaitTimeout = 500 * time.Millisecond
 )
 
-// Option configures New, the one constructor of this package, which reads
-// every option. An invalid value, or the zero Option, is an error from New
-// naming the option (for example "redisstore: New: WithTimeout: 0s is not
-// positive"), never silently ignored. nil given to an option that takes a
-// func means the documented default.
-type Option struct {
+// StoreOption configures New, the one constructor of this package, which
+// reads every option. An invalid value, or a nil option, is an error from
+// New naming the option (for example "redisstore: New: WithTimeout: -1s is
+// negative"), never silently ignored. Zero, "" or nil given to an option
+// means its documented default. fmt prints an option as its name
+// ("WithTimeout").
+type StoreOption interface{ storeOption() option }
+
+// option is one option: its name (for errors) and what it does to the
+// config.
+type option struct {
 	name  string
 	apply func(*config) error
 }
 
-// Name returns the option's name, such as "WithPrefix".
-func (o Option) Name() string { return o.name }
+func (o option) storeOption() option { return o }
 
-func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
+// String returns the option's name.
+func (o option) String() string { return o.name }
 
 type config struct {
 	prefix    string
@@ -54,44 +58,61 @@ type config struct {
 }
 
 // newConfig applies opts over the defaults; each option checks its value.
-func newConfig(opts []Option) (*config, error) {
+func newConfig(opts []StoreOption) (*config, error) {
 	c := &config{
 		prefix: DefaultPrefix, retention: passport.DefaultRetention, now: time.Now,
 		timeout: DefaultTimeout, ping: DefaultPingInterval,
 		notices: noticeConfig{bound: DefaultNoticeBound, maxAge: DefaultNoticeMaxAge},
 	}
-	if err := optcheck.ApplyAll(c, "redisstore", "New", opts, Option.parts); err != nil {
+	parts := func(o StoreOption) (string, func(*config) error) {
+		if o == nil {
+			return "", nil
+		}
+		opt := o.storeOption()
+		return opt.name, opt.apply
+	}
+	if err := optcheck.ApplyAll(c, "redisstore", "New", opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// WithPrefix sets the prefix of every key and of the notice channel
-// (default "cellgate:"), so several deployments can share one Redis.
-// Stores that must see each other's revocations use the same prefix. The
-// empty prefix is an error.
-func WithPrefix(prefix string) Option {
-	return Option{"WithPrefix", func(c *config) error {
-		if prefix == "" {
-			return errors.New("empty key prefix")
+// WithKeyPrefix sets the prefix of every key and of the notice channel,
+// so several deployments can share one Redis. Stores that must see each
+// other's revocations use the same prefix. The default (also for "") is
+// DefaultPrefix, "cellgate:".
+func WithKeyPrefix(prefix string) StoreOption {
+	return option{"WithKeyPrefix", func(c *config) error {
+		if prefix != "" {
+			c.prefix = prefix
 		}
-		c.prefix = prefix
 		return nil
 	}}
 }
 
-// WithRetention sets how long a session is remembered after it expires
-// (default passport.DefaultRetention), as passport.WithRetention does for
-// the memory store: its Redis TTL is its expiry plus the retention. Zero
-// forgets a session when it expires; a negative retention is an error.
-func WithRetention(d time.Duration) Option {
-	return Option{"WithRetention", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) { c.retention = d })}
+// WithRetention sets how long a session is remembered after it expires,
+// as passport.WithRetention does for the memory store: its Redis TTL is
+// its expiry plus the retention. The default (also for zero) is
+// passport.DefaultRetention; a negative retention is an error.
+// WithoutRetention forgets a session when it expires.
+func WithRetention(d time.Duration) StoreOption {
+	return option{"WithRetention", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d > 0 {
+			c.retention = d
+		}
+	})}
+}
+
+// WithoutRetention makes the Store forget a session as soon as it
+// expires: its Redis TTL is its expiry.
+func WithoutRetention() StoreOption {
+	return option{"WithoutRetention", func(c *config) error { c.retention = 0; return nil }}
 }
 
 // WithClock sets the clock that expiry, TTLs and revocation times are
-// computed from. The default (or nil) is time.Now.
-func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", func(c *config) error {
+// computed from. The default (also for nil) is time.Now.
+func WithClock(now func() time.Time) StoreOption {
+	return option{"WithClock", func(c *config) error {
 		if now == nil {
 			now = time.Now
 		}
@@ -100,9 +121,9 @@ func WithClock(now func() time.Time) Option {
 	}}
 }
 
-// WithTimeout bounds one store operation (default one second), so a slow,
-// unreachable or hung Redis fails requests fast instead of piling them up;
-// zero or less is an error. Get, Put and Revoke each return within it (and
+// WithTimeout bounds one store operation, so a slow, unreachable or hung
+// Redis fails requests fast instead of piling them up. The default (also
+// for zero) is DefaultTimeout, one second; a negative value is an error. Get, Put and Revoke each return within it (and
 // its notice within another), RevokeUser and RevokeCompany within it per
 // batch of 500 sessions. The bound holds whatever the client's settings:
 // without ContextTimeoutEnabled go-redis would wait out the client's
@@ -111,8 +132,12 @@ func WithClock(now func() time.Time) Option {
 // the client's own ReadTimeout ends the read (at most PoolSize such calls
 // linger). Set DialTimeout, ReadTimeout and WriteTimeout on the client as
 // well, and ContextTimeoutEnabled, so abandoned calls end early too.
-func WithTimeout(d time.Duration) Option {
-	return Option{"WithTimeout", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.timeout = d })}
+func WithTimeout(d time.Duration) StoreOption {
+	return option{"WithTimeout", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d > 0 {
+			c.timeout = d
+		}
+	})}
 }
 
 // WithWaitReplicas makes every write the Store acknowledges (Put, and
@@ -145,8 +170,8 @@ func WithTimeout(d time.Duration) Option {
 // connection meanwhile). Waiting needs a *redis.Client or
 // *redis.ClusterClient: New refuses a positive n with any other client
 // (a Ring, which never waits).
-func WithWaitReplicas(n int, timeout time.Duration) Option {
-	return Option{"WithWaitReplicas", func(c *config) error {
+func WithWaitReplicas(n int, timeout time.Duration) StoreOption {
+	return option{"WithWaitReplicas", func(c *config) error {
 		if err := optcheck.NotNegative(n); err != nil {
 			return fmt.Errorf("replicas: %w", err)
 		}
@@ -163,19 +188,24 @@ func WithWaitReplicas(n int, timeout time.Duration) Option {
 // Cluster without replicas, or when losing the last writes to a failover
 // is acceptable. A revocation may then be undone by a failover, and the
 // revoked session work again, until it expires.
-func WithNoWaitReplicas() Option {
-	return Option{"WithNoWaitReplicas", func(c *config) error {
+func WithNoWaitReplicas() StoreOption {
+	return option{"WithNoWaitReplicas", func(c *config) error {
 		c.replicas, c.waitFor, c.noWait = 0, 0, true
 		return nil
 	}}
 }
 
 // WithPingInterval sets how long a heartbeat on the notice connection may
-// go unanswered before the connection is taken for dead and replaced
-// (default five seconds); the heartbeat itself is sent every quarter of
-// WithNoticeBound. Zero or less is an error.
-func WithPingInterval(d time.Duration) Option {
-	return Option{"WithPingInterval", optcheck.Set(d, optcheck.Positive, func(c *config, d time.Duration) { c.ping = d })}
+// go unanswered before the connection is taken for dead and replaced; the
+// heartbeat itself is sent every quarter of WithNoticeBound. The default
+// (also for zero) is DefaultPingInterval, five seconds; a negative value
+// is an error.
+func WithPingInterval(d time.Duration) StoreOption {
+	return option{"WithPingInterval", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+		if d > 0 {
+			c.ping = d
+		}
+	})}
 }
 
 // WithNoticeBound sets how stale the notice path may be before
@@ -186,8 +216,8 @@ func WithPingInterval(d time.Duration) Option {
 // passport.Gateway that watches the Store (Gateway.Watch) stops serving
 // cached passports while the path is not fresh, so a revocation reaches
 // every replica's decisions within this bound, partitioned or not.
-func WithNoticeBound(d time.Duration) Option {
-	return Option{"WithNoticeBound", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
+func WithNoticeBound(d time.Duration) StoreOption {
+	return option{"WithNoticeBound", optcheck.Set(d, optcheck.NotNegative, func(c *config, d time.Duration) {
 		if d == 0 {
 			d = DefaultNoticeBound
 		}
@@ -208,8 +238,8 @@ func WithNoticeBound(d time.Duration) Option {
 // trusts whoever can publish on its Redis (signed notices are read
 // without being verified). A key shorter than 32 bytes, or a negative
 // maxAge, is an error.
-func WithNoticeKey(key []byte, maxAge time.Duration) Option {
-	return Option{"WithNoticeKey", func(c *config) error {
+func WithNoticeKey(key []byte, maxAge time.Duration) StoreOption {
+	return option{"WithNoticeKey", func(c *config) error {
 		if len(key) < minNoticeKey {
 			return fmt.Errorf("key has %d bytes, want at least %d", len(key), minNoticeKey)
 		}

@@ -1,11 +1,12 @@
 package redisstore_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cellgate/cellgate/internal/optcheck"
+	"github.com/cellgate/cellgate/internal/testrig/compilecheck"
 	"github.com/cellgate/cellgate/passport/redisstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -18,13 +19,14 @@ func closedClient(t *testing.T) *redis.Client {
 	return c
 }
 
-// New takes every option with a valid value, and nil for WithClock.
+// New takes every option with a valid value, and zero, "" or nil for the
+// default.
 func TestNewTakesEveryOption(t *testing.T) {
 	if _, err := redisstore.New(closedClient(t),
-		redisstore.WithPrefix("p:"), redisstore.WithRetention(0), redisstore.WithClock(nil),
-		redisstore.WithTimeout(2*time.Second), redisstore.WithWaitReplicas(1, time.Second),
-		redisstore.WithWaitReplicas(0, 0), redisstore.WithWaitReplicas(1, 0), redisstore.WithNoWaitReplicas(),
-		redisstore.WithPingInterval(time.Second),
+		redisstore.WithKeyPrefix("p:"), redisstore.WithKeyPrefix(""), redisstore.WithRetention(0), redisstore.WithoutRetention(),
+		redisstore.WithClock(nil), redisstore.WithTimeout(2*time.Second), redisstore.WithTimeout(0),
+		redisstore.WithWaitReplicas(1, time.Second), redisstore.WithWaitReplicas(0, 0), redisstore.WithWaitReplicas(1, 0),
+		redisstore.WithNoWaitReplicas(), redisstore.WithPingInterval(time.Second), redisstore.WithPingInterval(0),
 		redisstore.WithNoticeBound(0), redisstore.WithNoticeBound(time.Second),
 		redisstore.WithNoticeKey(make([]byte, 32), 0), redisstore.WithNoticeKey(make([]byte, 64), time.Minute),
 	); err != nil {
@@ -34,31 +36,55 @@ func TestNewTakesEveryOption(t *testing.T) {
 
 // An invalid value is refused by New, naming the option.
 func TestNewRefusesInvalidOptions(t *testing.T) {
-	for _, o := range []redisstore.Option{
-		redisstore.WithPrefix(""),
-		redisstore.WithRetention(-time.Second),
-		redisstore.WithTimeout(0),
-		redisstore.WithTimeout(-time.Second),
-		redisstore.WithWaitReplicas(1, -time.Second),
-		redisstore.WithWaitReplicas(-1, time.Second),
-		redisstore.WithPingInterval(0),
-		redisstore.WithPingInterval(-time.Second),
-		redisstore.WithNoticeBound(-time.Second),
-		redisstore.WithNoticeKey(nil, 0),
-		redisstore.WithNoticeKey(make([]byte, 31), 0),
-		redisstore.WithNoticeKey(make([]byte, 32), -time.Second),
+	for _, tc := range []struct {
+		name string
+		opt  redisstore.StoreOption
+	}{
+		{"WithRetention", redisstore.WithRetention(-time.Second)},
+		{"WithTimeout", redisstore.WithTimeout(-time.Second)},
+		{"WithWaitReplicas", redisstore.WithWaitReplicas(1, -time.Second)},
+		{"WithWaitReplicas", redisstore.WithWaitReplicas(-1, time.Second)},
+		{"WithPingInterval", redisstore.WithPingInterval(-time.Second)},
+		{"WithNoticeBound", redisstore.WithNoticeBound(-time.Second)},
+		{"WithNoticeKey", redisstore.WithNoticeKey(nil, 0)},
+		{"WithNoticeKey", redisstore.WithNoticeKey(make([]byte, 31), 0)},
+		{"WithNoticeKey", redisstore.WithNoticeKey(make([]byte, 32), -time.Second)},
 	} {
-		_, err := redisstore.New(closedClient(t), o)
-		if err == nil || !strings.Contains(err.Error(), "redisstore: New: "+o.Name()+": ") {
-			t.Errorf("New(invalid %s) = %v, want an error naming it", o.Name(), err)
+		_, err := redisstore.New(closedClient(t), tc.opt)
+		if err == nil || !strings.Contains(err.Error(), "redisstore: New: "+tc.name+": ") {
+			t.Errorf("New(invalid %s) = %v, want an error naming it", tc.name, err)
 		}
 	}
 }
 
-func TestNewRefusesZeroOption(t *testing.T) {
-	if _, err := redisstore.New(closedClient(t), redisstore.Option{}); err == nil || !strings.Contains(err.Error(), "zero Option") {
-		t.Errorf("New(Option{}) = %v, want it refused", err)
+func TestNewRefusesNilOption(t *testing.T) {
+	if _, err := redisstore.New(closedClient(t), nil); err == nil || !strings.Contains(err.Error(), "zero Option") {
+		t.Errorf("New(nil) = %v, want it refused", err)
 	}
+}
+
+// An option of another package does not compile as a StoreOption, nor
+// does a prefix given where a retention belongs.
+func TestMisplacedOptionDoesNotCompile(t *testing.T) {
+	program := func(use string) string {
+		return `package main
+
+import (
+	"github.com/cellgate/cellgate/passport"
+	"github.com/cellgate/cellgate/passport/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+var _ = passport.DefaultRetention
+
+func main() {
+	_, _ = redisstore.New(redis.NewClient(&redis.Options{}), ` + use + `)
+}
+`
+	}
+	compilecheck.Fails(t, program(`redisstore.WithRetention(passport.DefaultRetention)`),
+		program(`passport.WithRetention(passport.DefaultRetention)`),
+		regexp.MustCompile(`passport.MemoryStoreOption does not implement redisstore.StoreOption`))
 }
 
 func TestNewRefusesBadArguments(t *testing.T) {
@@ -78,19 +104,12 @@ func TestNewRefusesBadArguments(t *testing.T) {
 	}
 }
 
-// The "Options:" list of New's doc is every option of the package.
-func TestConstructorDocsListTheOptionsRead(t *testing.T) {
-	optcheck.CheckDocLists(t, ".", map[string][]string{
-		"New": {"WithPrefix", "WithRetention", "WithClock", "WithTimeout", "WithWaitReplicas", "WithNoWaitReplicas", "WithPingInterval", "WithNoticeBound", "WithNoticeKey"},
-	})
-}
-
 // WAIT's timeout must end before the operation's and before the client's
 // read of WAIT's answer, or a lagging replica looks like a dead Redis.
 func TestNewRefusesAWaitLongerThanItsBounds(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ReadTimeout: 500 * time.Millisecond})
 	t.Cleanup(func() { client.Close() })
-	for name, opts := range map[string][]redisstore.Option{
+	for name, opts := range map[string][]redisstore.StoreOption{
 		"WithTimeout": {redisstore.WithTimeout(time.Second), redisstore.WithWaitReplicas(1, time.Second)},
 		"ReadTimeout": {redisstore.WithTimeout(time.Second), redisstore.WithWaitReplicas(1, 500*time.Millisecond)},
 	} {

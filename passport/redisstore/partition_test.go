@@ -38,7 +38,7 @@ func newWatcher(t *testing.T, notices, authStore *redisstore.Store, issuer *pass
 		mints.Add(1)
 		auth.ServeHTTP(w, r)
 	})
-	gw, err := passport.NewGateway("us01", dir, "http://auth.internal/passports", edge.Binding(counted), passport.WithClock(clk.Now))
+	gw, err := passport.NewGateway("us01", dir, passport.Endpoint{URL: "http://auth.internal/passports", Transport: edge.Binding(counted)}, passport.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestPartitionedGatewayRefusesWithinBound(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := redistest.NewProxy(t, srv.Addr())
 	clk := fakeclock.New(time.Now())
-	prefix := redisstore.WithPrefix("part:" + passport.NewSessionID() + ":")
+	prefix := redisstore.WithKeyPrefix("part:" + passport.NewSessionID() + ":")
 	a := newStore(t, newClient(t, srv), prefix)
 	// B's notices come through the proxy; no renewal of the connection
 	// within the test (WithPingInterval), so only the bound can help.
@@ -145,7 +145,7 @@ func TestWatchingGatewayFailsClosedPastBound(t *testing.T) {
 // true once subscribed, and a revocation still crosses.
 func TestNoticesFreshOnCluster(t *testing.T) {
 	c := redistest.StartCluster(t, time.Second)
-	prefix := redisstore.WithPrefix("fresh:")
+	prefix := redisstore.WithKeyPrefix("fresh:")
 	a := newStore(t, newClusterClient(t, c), prefix)
 	b := newStore(t, newClusterClient(t, c), prefix)
 	if b.NoticesFresh() {
@@ -167,7 +167,7 @@ func TestNoticesFreshOnCluster(t *testing.T) {
 func TestPartitionedGatewayRefusalLatency(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := redistest.NewProxy(t, srv.Addr())
-	prefix := redisstore.WithPrefix("lat:" + passport.NewSessionID() + ":")
+	prefix := redisstore.WithKeyPrefix("lat:" + passport.NewSessionID() + ":")
 	a := newStore(t, newClient(t, srv), prefix)
 	bNotices := newStore(t, newClient(t, proxy), prefix, redisstore.WithPingInterval(time.Hour))
 	b := newWatcher(t, bNotices, newStore(t, newClient(t, srv), prefix), newIssuer(t), fakeclock.New(time.Now()))

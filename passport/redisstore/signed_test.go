@@ -26,7 +26,7 @@ func TestForgedNoticesDropped(t *testing.T) {
 	clk := fakeclock.New(time.Now())
 	id := "signed:" + passport.NewSessionID() + ":"
 	channel := id + "revocations"
-	opts := []redisstore.Option{redisstore.WithPrefix(id), redisstore.WithNoticeKey(noticeKey, time.Minute), redisstore.WithClock(clk.Now)}
+	opts := []redisstore.StoreOption{redisstore.WithKeyPrefix(id), redisstore.WithNoticeKey(noticeKey, time.Minute), redisstore.WithClock(clk.Now)}
 	a := newStore(t, newClient(t, srv), opts...)
 	bStore := newStore(t, newClient(t, srv), opts...)
 	b := newWatcher(t, bStore, a, newIssuer(t), clk)
@@ -91,7 +91,7 @@ func TestForgedNoticeFloodCost(t *testing.T) {
 			srv := redistest.Start(t)
 			clk := fakeclock.New(time.Now())
 			id := "flood:" + passport.NewSessionID() + ":"
-			opts := []redisstore.Option{redisstore.WithPrefix(id), redisstore.WithClock(clk.Now)}
+			opts := []redisstore.StoreOption{redisstore.WithKeyPrefix(id), redisstore.WithClock(clk.Now)}
 			if keyed {
 				opts = append(opts, redisstore.WithNoticeKey(noticeKey, 0))
 			}

@@ -46,9 +46,11 @@ var _ passport.Store = (*Store)(nil)
 
 // New returns a Store on client, which may be a single node, a Sentinel
 // (failover) client or a Cluster client. The client stays the caller's:
-// Close does not close it. Options: WithPrefix, WithRetention, WithClock,
-// WithTimeout, WithWaitReplicas, WithNoWaitReplicas, WithPingInterval, WithNoticeBound, WithNoticeKey.
-func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
+// Close does not close it. Its options are the StoreOptions:
+// WithKeyPrefix, WithRetention, WithoutRetention, WithClock, WithTimeout,
+// WithWaitReplicas, WithNoWaitReplicas, WithPingInterval, WithNoticeBound
+// and WithNoticeKey.
+func New(client redis.UniversalClient, opts ...StoreOption) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
 	}

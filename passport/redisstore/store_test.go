@@ -18,7 +18,7 @@ func TestIndexesExpireWithTheirSessions(t *testing.T) {
 	srv := redistest.Start(t)
 	client := newClient(t, srv)
 	clk := fakeclock.New(time.Now())
-	st := newStore(t, client, redisstore.WithPrefix("ix:"), redisstore.WithClock(clk.Now), redisstore.WithRetention(time.Minute))
+	st := newStore(t, client, redisstore.WithKeyPrefix("ix:"), redisstore.WithClock(clk.Now), redisstore.WithRetention(time.Minute))
 	ctx := context.Background()
 	put := func(life time.Duration) string {
 		now := clk.Now()

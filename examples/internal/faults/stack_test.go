@@ -246,7 +246,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 		AuthURL: "http://auth.internal" + reference.PassportsPath, AuthTransport: s.auth.transport(edge.Binding(s.auth.wrap(auth))),
 		Cell:     reference.Upstream{URL: cellSrv.URL, Transport: s.cell.transport(s.cellTr), ResponseHeaderTimeout: cfg.headerTimeout},
 		Trust:    edge.TrustBinding,
-		Passport: []passport.Option{passport.WithTimeout(cfg.authTimeout)},
+		Passport: []passport.GatewayOption{passport.WithTimeout(cfg.authTimeout)},
 		Logger:   quiet(),
 	})
 	require.NoError(t, err)

@@ -49,7 +49,7 @@ type storageStack struct {
 	fusCalls atomic.Int64
 }
 
-func newStorageStack(t *testing.T, opts ...upload.Option) *storageStack {
+func newStorageStack(t *testing.T, opts ...upload.HandlerOption) *storageStack {
 	t.Helper()
 	s := &storageStack{minio: peers.StartMinIO(t)}
 	var err error
@@ -81,7 +81,7 @@ func newStorageStack(t *testing.T, opts ...upload.Option) *storageStack {
 	fus, err := upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, signer,
 		upload.WithFUSTransport(edge.Binding(fusHandler)), upload.WithStorageHosts("http://"+s.minio.Endpoint))
 	require.NoError(t, err)
-	h, err := upload.NewHandler(fus, append([]upload.Option{upload.WithStorageTransport(storage)}, opts...)...)
+	h, err := upload.NewHandler(fus, append([]upload.HandlerOption{upload.WithStorageTransport(storage)}, opts...)...)
 	require.NoError(t, err)
 	us01 := zone.Zone{Name: "us01", WebBaseURL: "https://us01.example.com"}
 	mux := http.NewServeMux()

@@ -113,7 +113,7 @@ func TestScaleOutOnRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := passport.NewStoreClient("http://"+sessionsAddr, &hmacsig.Transport{Signer: signer, Base: edge.NewTransport()})
+	store, err := passport.NewStoreClient(passport.Endpoint{URL: "http://" + sessionsAddr, Transport: &hmacsig.Transport{Signer: signer, Base: edge.NewTransport()}})
 	if err != nil {
 		t.Fatal(err)
 	}

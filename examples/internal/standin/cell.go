@@ -117,7 +117,7 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	if cfg.UploadSigner != nil {
-		mux.Handle(UploadsPattern, passport.Require(cfg.Verifier)(uploads(cfg)))
+		mux.Handle(UploadsPattern, cfg.Verifier.Middleware(uploads(cfg)))
 	}
 	if cfg.Sessions != nil {
 		detect, err := zone.DetectCompany(zone.WithTrust(cfg.Trust))
@@ -126,7 +126,7 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 		}
 		mux.Handle("POST /login", detect(login(cfg)))
 	}
-	mux.Handle("/", passport.Require(cfg.Verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/", cfg.Verifier.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		edge.WriteJSON(w, http.StatusOK, Echo{
 			Service: cfg.Service, Zone: cfg.Zone, Method: r.Method, Path: r.URL.Path,
 			Claims: passport.ClaimsFromContext(r.Context()),
@@ -147,7 +147,7 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 }
 
 func login(cfg CellConfig) http.HandlerFunc {
-	opts := []passport.Option{
+	opts := []passport.SignInOption{
 		passport.WithCookie(cfg.Cookie), passport.WithSessionLifetime(cfg.SessionLifetime), passport.WithClock(cfg.Now),
 	}
 	insecure := append(opts[:len(opts):len(opts)], passport.WithInsecureCookie())

@@ -22,7 +22,7 @@ func TestCell(t *testing.T) {
 	require.NoError(t, err)
 	issuer, err := passport.NewIssuer("https://auth.test", key)
 	require.NoError(t, err)
-	v, err := passport.NewVerifier("https://auth.test", "us01", passport.WithIssuer(issuer))
+	v, err := passport.NewVerifier(passport.Expected{Issuer: "https://auth.test", Audience: "us01"}, passport.WithInProcessIssuer(issuer))
 	require.NoError(t, err)
 	store, err := passport.NewMemoryStore()
 	require.NoError(t, err)
@@ -68,7 +68,7 @@ func TestCell(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, rec.Code)
 	assert.Contains(t, rec.Body.String(), `"code":"passport_missing"`)
 
-	token, _, err := issuer.Mint(s, "1", "us01")
+	token, _, err := issuer.Mint(s, passport.Scope{CompanyID: "1", Zone: "us01"})
 	require.NoError(t, err)
 	req := httptest.NewRequest(http.MethodGet, "/rest/v1.0/me", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -77,7 +77,7 @@ func TestCell(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.Contains(t, rec.Body.String(), `"company_id":"1"`)
 
-	other, _, err := issuer.Mint(s, "1", "us02")
+	other, _, err := issuer.Mint(s, passport.Scope{CompanyID: "1", Zone: "us02"})
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+other)
 	rec = httptest.NewRecorder()
@@ -90,7 +90,7 @@ func TestCellUploadURL(t *testing.T) {
 	require.NoError(t, err)
 	issuer, err := passport.NewIssuer("https://auth.test", key)
 	require.NoError(t, err)
-	v, err := passport.NewVerifier("https://auth.test", "us01", passport.WithStaticKeys(issuer.PublicKeys()...))
+	v, err := passport.NewVerifier(passport.Expected{Issuer: "https://auth.test", Audience: "us01"}, passport.WithStaticKeys(issuer.PublicKeys()...))
 	require.NoError(t, err)
 	uploadKey := bytes.Repeat([]byte{7}, 32)
 	signer, err := hmacsig.NewSigner(uploadKey)
@@ -104,7 +104,7 @@ func TestCellUploadURL(t *testing.T) {
 	require.NoError(t, err)
 
 	s := passport.Session{ID: "sid", User: "alice", Companies: []string{"1"}, Expires: time.Now().Add(time.Hour)}
-	token, _, err := issuer.Mint(s, "1", "us01")
+	token, _, err := issuer.Mint(s, passport.Scope{CompanyID: "1", Zone: "us01"})
 	require.NoError(t, err)
 	post := func(path string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, path, nil)
@@ -141,7 +141,7 @@ func TestCellCookieSecureOverTLS(t *testing.T) {
 	require.NoError(t, err)
 	issuer, err := passport.NewIssuer("https://auth.test", key)
 	require.NoError(t, err)
-	v, err := passport.NewVerifier("https://auth.test", "us01", passport.WithStaticKeys(issuer.PublicKeys()...))
+	v, err := passport.NewVerifier(passport.Expected{Issuer: "https://auth.test", Audience: "us01"}, passport.WithStaticKeys(issuer.PublicKeys()...))
 	require.NoError(t, err)
 	store, err := passport.NewMemoryStore()
 	require.NoError(t, err)

@@ -40,7 +40,7 @@ type FUS struct {
 
 // NewFUS returns a FUS for zone us01 answering with presign, and a client
 // of it built with opts.
-func NewFUS(t testing.TB, presign uploadtest.Presign, opts ...upload.Option) *FUS {
+func NewFUS(t testing.TB, presign uploadtest.Presign, opts ...upload.ClientOption) *FUS {
 	t.Helper()
 	f := &FUS{}
 	verifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: FUSKey})
@@ -59,7 +59,7 @@ func NewFUS(t testing.TB, presign uploadtest.Presign, opts ...upload.Option) *FU
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append([]upload.Option{upload.WithFUSTransport(edge.Binding(fus))}, opts...)
+	opts = append([]upload.ClientOption{upload.WithFUSTransport(edge.Binding(fus))}, opts...)
 	f.Client, err = upload.NewClient(map[string]string{"us01": "http://fus.us01.internal"}, signer, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func Mount(h http.Handler) http.Handler {
 }
 
 // NewHandler builds a Handler over f, mounted and served over HTTP/1.
-func NewHandler(t testing.TB, f *FUS, opts ...upload.Option) *httptest.Server {
+func NewHandler(t testing.TB, f *FUS, opts ...upload.HandlerOption) *httptest.Server {
 	t.Helper()
 	h, err := upload.NewHandler(f.Client, opts...)
 	if err != nil {

@@ -45,7 +45,7 @@ func TestPassportsVerifyIndependently(t *testing.T) {
 			issuer, err := passport.NewIssuer(testIss, key, passport.WithClock(clk.Now), passport.WithNextKey(next))
 			require.NoError(t, err)
 			s := passport.Session{ID: "s-1", User: "u-1", Companies: []string{"42"}, Created: clk.Now(), Expires: clk.Now().Add(time.Hour)}
-			token, _, err := issuer.Mint(s, "42", testZone)
+			token, _, err := issuer.Mint(s, passport.Scope{CompanyID: "42", Zone: testZone})
 			require.NoError(t, err)
 
 			w := httptest.NewRecorder()

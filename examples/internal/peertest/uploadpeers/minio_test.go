@@ -79,7 +79,7 @@ func (s *s3) objectSHA256(t testing.TB, key string) (string, int64) {
 
 // gateway serves a Handler over a FUS presigning with presign, storage
 // allowed at the MinIO's host.
-func (s *s3) gateway(t testing.TB, presign uploadtest.Presign, opts ...upload.Option) *httptest.Server {
+func (s *s3) gateway(t testing.TB, presign uploadtest.Presign, opts ...upload.HandlerOption) *httptest.Server {
 	t.Helper()
 	f := newFUS(t, presign, upload.WithStorageHosts("http://"+s.Endpoint))
 	return newHandler(t, f, opts...)
