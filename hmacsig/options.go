@@ -71,7 +71,7 @@ func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error
 		op := get(o)
 		return op.name, op.apply
 	}
-	if err := optcheck.ApplyAll(c, "hmacsig", ctor, opts, parts); err != nil {
+	if err := optcheck.Apply(c, "hmacsig", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -226,7 +226,7 @@ func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error
 		opt := get(o)
 		return opt.name, opt.apply
 	}
-	if err := optcheck.ApplyAll(c, "passport", ctor, opts, parts); err != nil {
+	if err := optcheck.Apply(c, "passport", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil

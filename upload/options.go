@@ -165,7 +165,7 @@ func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error
 		opt := get(o)
 		return opt.name, opt.apply
 	}
-	if err := optcheck.ApplyAll(c, "upload", ctor, opts, parts); err != nil {
+	if err := optcheck.Apply(c, "upload", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil

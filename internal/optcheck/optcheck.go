@@ -1,37 +1,27 @@
-// Package optcheck is the one implementation of cellgate's checked options:
-// every library package's Option carries its name and an apply function
-// that may refuse a value, and each constructor names the options it reads.
-// Apply runs them in order and says, naming package, constructor and
-// option, what is wrong: an option the constructor does not read, the zero
-// Option, or a value the option refuses.
+// Package optcheck is the one implementation of cellgate's checked option
+// values: every library option carries its name and an apply function that
+// may refuse a value. Apply runs them in order and says, naming package,
+// constructor and option, what is wrong: a nil or zero option, or a value
+// the option refuses. That an option belongs to a constructor at all is
+// checked by the compiler: each constructor has its own option type.
 package optcheck
 
 import (
 	"cmp"
 	"fmt"
-	"slices"
-)
+	)
 
-// Apply applies opts to c for the constructor ctor of package pkg, which
-// reads only the options named in reads. parts takes an option apart into
-// its name and its apply function (nil for the zero Option).
-func Apply[O, C any](c *C, pkg, ctor string, opts []O, reads []string, parts func(O) (string, func(*C) error)) error {
-	return apply(c, pkg, ctor, opts, reads, true, parts)
-}
-
-// ApplyAll is Apply for a package whose one constructor reads every option.
-func ApplyAll[O, C any](c *C, pkg, ctor string, opts []O, parts func(O) (string, func(*C) error)) error {
-	return apply(c, pkg, ctor, opts, nil, false, parts)
-}
-
-func apply[O, C any](c *C, pkg, ctor string, opts []O, reads []string, checkReads bool, parts func(O) (string, func(*C) error)) error {
+// Apply applies opts to c, in order, for the constructor ctor of package
+// pkg. parts takes an option apart into its name and its apply function
+// (nil for a nil or zero option). Which options a constructor takes is the
+// compiler's business (each constructor has its own option type); Apply
+// refuses what only run time can see: a nil or zero option, and a value
+// the option refuses, naming package, constructor and option.
+func Apply[O, C any](c *C, pkg, ctor string, opts []O, parts func(O) (string, func(*C) error)) error {
 	for _, o := range opts {
 		name, apply := parts(o)
-		switch {
-		case apply == nil:
+		if apply == nil {
 			return fmt.Errorf("%s: %s: zero Option", pkg, ctor)
-		case checkReads && !slices.Contains(reads, name):
-			return fmt.Errorf("%s: %s does not take option %s", pkg, ctor, name)
 		}
 		if err := apply(c); err != nil {
 			return fmt.Errorf("%s: %s: %s: %w", pkg, ctor, name, err)

@@ -26,17 +26,15 @@ func withN(n int) opt {
 
 func TestApply(t *testing.T) {
 	for _, tt := range []struct {
-		opts  []opt
-		reads []string
-		want  string
+		opts []opt
+		want string
 	}{
-		{[]opt{withN(3)}, []string{"WithN"}, ""},
-		{[]opt{withN(3)}, nil, "p: New does not take option WithN"},
-		{[]opt{withN(0)}, []string{"WithN"}, "p: New: WithN: 0 is not positive"},
-		{[]opt{{}}, []string{"WithN"}, "p: New: zero Option"},
+		{[]opt{withN(3)}, ""},
+		{[]opt{withN(0)}, "p: New: WithN: 0 is not positive"},
+		{[]opt{{}}, "p: New: zero Option"},
 	} {
 		var c cfg
-		err := Apply(&c, "p", "New", tt.opts, tt.reads, parts)
+		err := Apply(&c, "p", "New", tt.opts, parts)
 		got := ""
 		if err != nil {
 			got = err.Error()

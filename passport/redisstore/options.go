@@ -71,7 +71,7 @@ func newConfig(opts []StoreOption) (*config, error) {
 		opt := o.storeOption()
 		return opt.name, opt.apply
 	}
-	if err := optcheck.ApplyAll(c, "redisstore", "New", opts, parts); err != nil {
+	if err := optcheck.Apply(c, "redisstore", "New", opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil

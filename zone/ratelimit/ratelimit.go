@@ -222,7 +222,7 @@ func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error
 		op := get(o)
 		return op.name, op.apply
 	}
-	if err := optcheck.ApplyAll(c, "ratelimit", ctor, opts, parts); err != nil {
+	if err := optcheck.Apply(c, "ratelimit", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -64,7 +64,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Notices, error) {
 		op := o.newOption()
 		return op.name, op.apply
 	}
-	if err := optcheck.ApplyAll(c, "redisnotice", "New", opts, parts); err != nil {
+	if err := optcheck.Apply(c, "redisnotice", "New", opts, parts); err != nil {
 		return nil, err
 	}
 	var o *redissub.Opener

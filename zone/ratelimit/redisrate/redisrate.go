@@ -223,7 +223,7 @@ func newConfig[O any](ctor string, opts []O, get func(O) option) (*config, error
 		op := get(o)
 		return op.name, op.apply
 	}
-	if err := optcheck.ApplyAll(c, "redisrate", ctor, opts, parts); err != nil {
+	if err := optcheck.Apply(c, "redisrate", ctor, opts, parts); err != nil {
 		return nil, err
 	}
 	return c, nil
