@@ -29,6 +29,9 @@ type authResponse struct {
 	SessionID string    `json:"session_id"`
 	User      string    `json:"user"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Variants repeats the passport's signed variants claim, so that the
+	// gateway forwards them (HeaderVariants) without parsing the passport.
+	Variants map[string]string `json:"variants,omitempty"`
 }
 
 // AuthService is the internal-only authentication service: it turns a
@@ -125,7 +128,7 @@ func (a *AuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	edge.WriteJSON(w, http.StatusOK, authResponse{
 		Passport: token, KeyID: kid, SessionID: s.ID, User: s.User,
-		ExpiresAt: claims.ExpiresAt.Time,
+		ExpiresAt: claims.ExpiresAt.Time, Variants: claims.Variants,
 	})
 }
 

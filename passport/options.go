@@ -34,7 +34,7 @@ func (o Option) parts() (string, func(*config) error) { return o.name, o.apply }
 
 // The options each constructor reads.
 var (
-	issuerOptions   = []string{"WithLifetime", "WithNextKey", "WithPreviousKeys", "WithJWKSMaxAge", "WithClock"}
+	issuerOptions   = []string{"WithLifetime", "WithNextKey", "WithPreviousKeys", "WithJWKSMaxAge", "WithClock", "WithVariants"}
 	authOptions     = []string{"WithTrust", "WithSignedCalls"}
 	gatewayOptions  = []string{"WithCookie", "WithHeader", "WithCompanyHeader", "WithPublic", "WithCompanyless", "WithCacheTTL", "WithMaxEntries", "WithKeepSessionCookie", "WithTimeout", "WithClock", "WithObserver", "WithFailureBudget", "WithForwardedBy"}
 	verifierOptions = []string{"WithJWKS", "WithIssuer", "WithStaticKeys", "WithLoopbackHTTP", "WithLeeway", "WithMaxLifetime", "WithJWKSMaxStale", "WithHeader", "WithTransport", "WithTimeout", "WithClock", "WithObserver"}
@@ -92,6 +92,7 @@ type config struct {
 	next       *SigningKey
 	previous   []PublicKey
 	jwksMaxAge time.Duration
+	variants   func(Subject) map[string]string // WithVariants; nil: none
 
 	// Authentication service
 	trust  edge.Trust
