@@ -5,3 +5,6 @@ func Bucket(hash uint32, total uint64) uint64 { return (uint64(hash) * total) >>
 
 // Hash is hashKeyUnit.
 func Hash(key, unit string) uint32 { return hashKeyUnit(key, unit) }
+
+// ChiSquareSurvival is chiSquareSurvival.
+func ChiSquareSurvival(x float64, k int) float64 { return chiSquareSurvival(x, k) }
