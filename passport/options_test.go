@@ -53,6 +53,7 @@ func (w *optionWorld) allOptions() []Option {
 		WithStaticKeys(w.key.Public()), WithIssuer(w.issuer), WithLoopbackHTTP(), WithLeeway(time.Second),
 		WithTransport(http.DefaultTransport), WithTimeout(time.Second), WithMaxEntries(10), WithRetention(time.Minute),
 		WithPrefix("/internal"), WithObserver(nil), WithMaxLifetime(time.Minute), WithJWKSMaxStale(time.Hour), WithFailureBudget(10), WithForwardedBy(nil),
+		WithVariants(func(Subject) map[string]string { return nil }),
 	}
 }
 
