@@ -48,7 +48,7 @@ type authResponse struct {
 //
 // Wire format: POST, body {"session_key": TokenKey(token), "company_id": "42",
 // "zone": "us01"}; answer 200 {"passport", "key_id", "session_id", "user",
-// "expires_at"} or a problem (session_unknown, session_expired,
+// "expires_at", "variants" (when the passport has them)} or a problem (session_unknown, session_expired,
 // session_revoked, company_forbidden, zone_forbidden, zone_misdirected,
 // company_unknown, session_store_unavailable, zone_directory_unavailable).
 type AuthService struct {

@@ -32,8 +32,10 @@ import (
 // many requests wait for it.
 //
 // The cell receives the company and zone the gateway checked in the
-// internal headers Cellgate-Company-Id and Cellgate-Zone; every inbound
-// spelling of them is replaced, even without edge.StripInternal in front.
+// internal headers Cellgate-Company-Id and Cellgate-Zone, and the
+// passport's experiment variants (WithVariants) in HeaderVariants; every
+// inbound spelling of them is replaced, even without edge.StripInternal in
+// front.
 //
 // A gateway never mints for a zone the session has no business in, whatever
 // the chain in front of it did. It looks the request's company up in its
