@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/spaolacci/murmur3"
+	"github.com/twmb/murmur3"
 )
 
 // Unit is what an experiment assigns a variant to: every request of one
