@@ -107,6 +107,7 @@ func (s *stack) do(t *testing.T, token, company string, hdr ...string) seen {
 // gateway forwards the same in experiment.Header, and the edge's context
 // (VariantsFromContext) holds the same again.
 func TestPassportRoundTrip(t *testing.T) {
+	require.Equal(t, passport.HeaderVariants, experiment.Header, "one header, two names")
 	s := newStack(t, testExperiments)
 	token := s.login(t, "u-7")
 	got := s.do(t, token, "42")
