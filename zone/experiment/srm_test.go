@@ -2,7 +2,10 @@ package experiment_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/cellgate/cellgate/zone/experiment"
@@ -101,4 +104,37 @@ func TestCheckSampleRatio(t *testing.T) {
 		_, err = set.CheckSampleRatio("nosuch")
 		assert.Error(t, err)
 	})
+}
+
+// TestSetSampleRatioOnItsCounts: the Set's own exposure counts, one
+// request per user, pass the check when every assigned user is seen, and
+// fail it when a tenth of one variant's users never arrive (a variant
+// that breaks its page, a cache that serves it to the other).
+func TestSetSampleRatioOnItsCounts(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		drop     string // every tenth user of this variant is lost
+		mismatch bool
+	}{{"fair", "", false}, {"skewed", "treatment", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			set, err := experiment.NewSet(testExperiments)
+			require.NoError(t, err)
+			h := set.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			lost := 0
+			for i := range 20_000 {
+				v := set.Assign(experiment.Units{User: fmt.Sprintf("user-%d", i)})
+				if v.Get("checkout") == tt.drop {
+					if lost++; lost%10 == 0 {
+						continue
+					}
+				}
+				r := httptest.NewRequest(http.MethodGet, "/", nil)
+				r.Header.Set(experiment.Header, v.String())
+				h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+			res, err := set.CheckSampleRatio("checkout")
+			require.NoError(t, err)
+			assert.Equal(t, tt.mismatch, res.Mismatch, "%+v", res)
+		})
+	}
 }
