@@ -29,6 +29,9 @@ type authResponse struct {
 	SessionID string    `json:"session_id"`
 	User      string    `json:"user"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Variants repeats the passport's signed variants claim, so that the
+	// gateway forwards them (HeaderVariants) without parsing the passport.
+	Variants map[string]string `json:"variants,omitempty"`
 }
 
 // AuthService is the internal-only authentication service: it turns a
@@ -45,7 +48,7 @@ type authResponse struct {
 //
 // Wire format: POST, body {"session_key": TokenKey(token), "company_id": "42",
 // "zone": "us01"}; answer 200 {"passport", "key_id", "session_id", "user",
-// "expires_at"} or a problem (session_unknown, session_expired,
+// "expires_at", "variants" (when the passport has them)} or a problem (session_unknown, session_expired,
 // session_revoked, company_forbidden, zone_forbidden, zone_misdirected,
 // company_unknown, session_store_unavailable, zone_directory_unavailable).
 type AuthService struct {
@@ -126,7 +129,7 @@ func (a *AuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	edge.WriteJSON(w, http.StatusOK, authResponse{
 		Passport: token, KeyID: kid, SessionID: s.ID, User: s.User,
-		ExpiresAt: claims.ExpiresAt.Time,
+		ExpiresAt: claims.ExpiresAt.Time, Variants: claims.Variants,
 	})
 }
 

@@ -15,6 +15,10 @@ type Claims struct {
 	CompanyID string `json:"company_id,omitempty"`
 	Zone      string `json:"zone"`
 	SessionID string `json:"sid"`
+	// Variants are the session's experiment variants, experiment key to
+	// variant name, as the issuer's WithVariants hook assigned them;
+	// empty without experiments.
+	Variants map[string]string `json:"variants,omitempty"`
 }
 
 var claimsKey = edge.NewKey[*Claims]("passport.claims")

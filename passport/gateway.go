@@ -32,8 +32,10 @@ import (
 // many requests wait for it.
 //
 // The cell receives the company and zone the gateway checked in the
-// internal headers Cellgate-Company-Id and Cellgate-Zone; every inbound
-// spelling of them is replaced, even without edge.StripInternal in front.
+// internal headers Cellgate-Company-Id and Cellgate-Zone, and the
+// passport's experiment variants (WithVariants) in HeaderVariants; every
+// inbound spelling of them is replaced, even without edge.StripInternal in
+// front.
 //
 // A gateway never mints for a zone the session has no business in, whatever
 // the chain in front of it did. It looks the request's company up in its
@@ -97,6 +99,7 @@ type entry struct {
 	sessionID string
 	principal string // "session:" + sessionID, for edge.ContextWithPrincipal
 	user      string
+	variants  string // HeaderVariants' value, "" for none
 	kid       string
 	expires   time.Time
 }
@@ -208,6 +211,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		g.forwardCompany(ctx, r.Header)
+		edge.DeleteHeader(r.Header, HeaderVariants) // only what the passport says reaches the cell
 		if token == "" {
 			if g.public(r) {
 				passPublic(next, w, r.WithContext(ctx))
@@ -231,6 +235,9 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		}
 		edge.AddLogAttrs(ctx, slog.String("session_id", e.sessionID), slog.String("user", e.user))
 		r.Header.Set(g.header, e.value) // overwrite, never append
+		if e.variants != "" {
+			r.Header[HeaderVariants] = []string{e.variants}
+		}
 		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, e.principal)))
 	})
 }
@@ -461,11 +468,15 @@ func (g *Gateway) ask(ctx context.Context, key cacheKey) (*entry, error) {
 	// Never cache past half the passport's remaining life: the cell must
 	// receive it with time to spare.
 	expires := now.Add(min(g.ttl, ar.ExpiresAt.Sub(now)/2))
+	variants, err := formatVariants(ar.Variants)
+	if err != nil {
+		return nil, ErrAuthUnavailable.WithCause(fmt.Errorf("passport: gateway: auth answer: %w", err))
+	}
 	value := ar.Passport
 	if g.bearer {
 		value = "Bearer " + value
 	}
-	return &entry{value: value, sessionID: ar.SessionID, principal: "session:" + ar.SessionID, user: ar.User, kid: ar.KeyID, expires: expires}, nil
+	return &entry{value: value, sessionID: ar.SessionID, principal: "session:" + ar.SessionID, user: ar.User, variants: variants, kid: ar.KeyID, expires: expires}, nil
 }
 
 // refusal turns an error answer of the authentication service into the

@@ -31,6 +31,7 @@ type Issuer struct {
 	lifetime   time.Duration
 	jwksMaxAge time.Duration
 	now        func() time.Time
+	variants   func(Subject) map[string]string // WithVariants; nil: none
 
 	mu       sync.RWMutex
 	active   signer
@@ -53,7 +54,7 @@ type retiredKey struct {
 
 // NewIssuer returns an Issuer naming itself iss that signs with active.
 // Its options are the IssuerOptions: WithLifetime, WithNextKey,
-// WithPreviousKeys, WithJWKSMaxAge and WithClock.
+// WithPreviousKeys, WithJWKSMaxAge, WithClock and WithVariants.
 func NewIssuer(iss string, active SigningKey, opts ...IssuerOption) (*Issuer, error) {
 	c, err := newConfig("NewIssuer", opts, IssuerOption.issuerOption)
 	if err != nil {
@@ -66,7 +67,7 @@ func NewIssuer(iss string, active SigningKey, opts ...IssuerOption) (*Issuer, er
 	if err != nil {
 		return nil, err
 	}
-	i := &Issuer{iss: iss, lifetime: c.lifetime, jwksMaxAge: c.jwksMaxAge, now: c.now, active: s}
+	i := &Issuer{iss: iss, lifetime: c.lifetime, jwksMaxAge: c.jwksMaxAge, now: c.now, active: s, variants: c.variants}
 	if c.next != nil {
 		if err := i.Stage(*c.next); err != nil {
 			return nil, err
@@ -114,7 +115,7 @@ func (i *Issuer) Mint(s Session, scope Scope) (string, *Claims, error) {
 }
 
 // mint is Mint that also tells which key signed.
-func (i *Issuer) mint(s Session, company, zoneName string) (string, *Claims, string, error) {
+func (i *Issuer) mint(s Session, company, zoneName string) (_ string, _ *Claims, _ string, err error) {
 	now := i.now()
 	switch {
 	case s.IsRevoked():
@@ -143,6 +144,9 @@ func (i *Issuer) mint(s Session, company, zoneName string) (string, *Claims, str
 		CompanyID: company,
 		Zone:      zoneName,
 		SessionID: s.ID,
+	}
+	if c.Variants, err = i.assign(s, company, zoneName); err != nil {
+		return "", nil, "", err
 	}
 	i.mu.RLock()
 	active := i.active

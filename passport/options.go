@@ -153,6 +153,7 @@ type config struct {
 	next       *SigningKey
 	previous   []PublicKey
 	jwksMaxAge time.Duration
+	variants   func(Subject) map[string]string // WithVariants; nil: none
 
 	// Authentication service
 	trust  edge.Trust

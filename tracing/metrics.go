@@ -30,6 +30,10 @@ const (
 	RevocationKindKey = attribute.Key("cellgate.revocation.kind")
 	// DirectoryKey names a zone directory cache, for the entries gauge.
 	DirectoryKey = attribute.Key("cellgate.directory")
+	// ExperimentKey is an experiment's configured key.
+	ExperimentKey = attribute.Key("cellgate.experiment")
+	// VariantKey is one of a configured experiment's variant names.
+	VariantKey = attribute.Key("cellgate.experiment.variant")
 )
 
 // Instruments holds cellgate's metric instruments. The packages that may not
@@ -43,6 +47,7 @@ const (
 //	v, err := hmacsig.NewVerifier(keys, hmacsig.WithObserver(m))
 //	gw, err := passport.NewGateway(z, dir, authURL, rt, passport.WithObserver(m))
 //	limit, err := ratelimit.New(10, 20, ratelimit.WithObserver(m)) // or redisrate.WithObserver(m)
+//	set, err := experiment.NewSet(exps, experiment.WithObserver(m))
 //	h, err := upload.NewHandler(fus, upload.WithObserver(m))
 //	edge.SetProblemObserver(m.Problem)
 //
@@ -61,6 +66,7 @@ const (
 //	cellgate.signature.verifications       {request} cellgate.outcome                cellgate_signature_verifications_total
 //	cellgate.ratelimit.decisions           {request} cellgate.decision               cellgate_ratelimit_decisions_total
 //	cellgate.problems                      {problem} cellgate.problem                cellgate_problems_total
+//	cellgate.experiment.exposures          {request} cellgate.experiment, cellgate.experiment.variant cellgate_experiment_exposures_total
 //	cellgate.upload.bytes                  By        cellgate.zone, cellgate.outcome cellgate_upload_bytes_total
 //	cellgate.upload.duration               s         cellgate.zone, cellgate.outcome cellgate_upload_duration_seconds
 //	cellgate.upload.active                 {upload}  cellgate.zone                   cellgate_upload_active
@@ -84,6 +90,7 @@ type Instruments struct {
 	signatures    metric.Int64Counter
 	rateLimits    metric.Int64Counter
 	problems      metric.Int64Counter
+	exposures     metric.Int64Counter
 	uploadBytes   metric.Int64Counter
 	uploadTime    metric.Float64Histogram
 	uploadsActive metric.Int64UpDownCounter
@@ -147,6 +154,7 @@ func NewInstruments(opts ...InstrumentsOption) (*Instruments, error) {
 	m.signatures = counter("cellgate.signature.verifications", "{request}", "Verifications of signed URLs, by outcome.")
 	m.rateLimits = counter("cellgate.ratelimit.decisions", "{request}", "Rate limit decisions, by decision.")
 	m.problems = counter("cellgate.problems", "{problem}", "Problem responses written, by problem code.")
+	m.exposures = counter("cellgate.experiment.exposures", "{request}", "Requests exposed to an experiment's variant, by experiment and variant.")
 	m.uploadBytes = counter("cellgate.upload.bytes", "By", "Bytes of upload bodies streamed to storage, by zone and outcome.")
 	m.uploadTime = histogram("cellgate.upload.duration", "Duration of uploads, by zone and outcome.", uploadBuckets)
 	m.uploadsActive, err = m.meter.Int64UpDownCounter("cellgate.upload.active", metric.WithUnit("{upload}"),

@@ -117,7 +117,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	issuer, err := passport.NewIssuer(o.issuer, key)
+	experiments, err := reference.Experiments() // the gateways count the same
+	if err != nil {
+		return err
+	}
+	issuer, err := passport.NewIssuer(o.issuer, key, reference.AssignVariants(experiments))
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,10 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	experiments, err := reference.Experiments() // the authentication service assigns the same
+	if err != nil {
+		return err
+	}
 	gw, err := reference.NewGateway(reference.GatewayConfig{
 		Zone:          o.zone,
 		Directory:     dir,
@@ -97,6 +101,7 @@ func run(o options) error {
 		Replace:       reference.ListFlag(o.replace),
 		Replacement:   reference.Upstream{URL: o.replacementURL},
 		Trust:         trust,
+		Experiments:   experiments,
 	})
 	if err != nil {
 		return err

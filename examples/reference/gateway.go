@@ -14,6 +14,7 @@ import (
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/experiment"
 )
 
 // PagesPrefix is where a gateway serves the single-page app.
@@ -65,6 +66,12 @@ type GatewayConfig struct {
 	// Passport holds further options of the passport gateway
 	// (passport.WithCacheTTL, …).
 	Passport []passport.GatewayOption
+	// Experiments, when set, run on the web client route (Public, the
+	// zone's own host): behind the passport gateway, its middleware hands
+	// the passport's variants to later stages and counts exposures. The
+	// authentication service must assign from the same experiments
+	// (AssignVariants).
+	Experiments *experiment.Set
 	// Logger receives the access log; when nil, slog.Default() with the
 	// service named (service="router", "gateway-us01", …), so the lines of
 	// one request at each hop can be told apart.
@@ -160,11 +167,14 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		own := http.NewServeMux()
 		own.Handle("GET /health", health.Live())
 		own.Handle(PagesPrefix, pages)
-		api := edge.Chain(
+		stages := []func(http.Handler) http.Handler{
 			detect,
 			passports.Middleware, // session → passport and the checked company, for this zone only
-			clientScheme(trust),
-		)(upstream)
+		}
+		if public && cfg.Experiments != nil {
+			stages = append(stages, cfg.Experiments.Middleware) // the web client route's exposures
+		}
+		api := edge.Chain(append(stages, clientScheme(trust))...)(upstream)
 		// The gateway's own routes, and everything else to the cell: a
 		// ServeMux "/" catch-all would cost ~9 allocations per API request
 		// (it matches twice, the second time for a trailing-slash redirect).

@@ -24,6 +24,7 @@ import (
 	"github.com/cellgate/cellgate/tracing/otelsetup"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/experiment"
 )
 
 // issuerName is the iss of every passport of the topology.
@@ -224,7 +225,11 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	if err != nil {
 		return nil, err
 	}
-	issuer, err := passport.NewIssuer(issuerName, key)
+	experiments, err := reference.Experiments(experiment.WithObserver(cfg.metrics))
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := passport.NewIssuer(issuerName, key, reference.AssignVariants(experiments))
 	if err != nil {
 		return nil, err
 	}
@@ -250,10 +255,11 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 		}
 	}
 	web := webConfig{
-		api:        reference.APIBase{HTTP: url("api"), HTTPS: url("api-tls")},
-		connectSrc: nonEmpty(url("api"), url("api-tls"), url("storage")),
-		storage:    url("storage"),
-		signer:     uploadSigner,
+		experiments: experiments,
+		api:         reference.APIBase{HTTP: url("api"), HTTPS: url("api-tls")},
+		connectSrc:  nonEmpty(url("api"), url("api-tls"), url("storage")),
+		storage:     url("storage"),
+		signer:      uploadSigner,
 	}
 
 	h := map[string]http.Handler{"sessions": sessionStorage}
@@ -309,6 +315,8 @@ type webConfig struct {
 	connectSrc []string
 	storage    string
 	signer     *hmacsig.Signer // the upload key
+
+	experiments *experiment.Set // run on the gateways' own hosts
 }
 
 func nonEmpty(ss ...string) []string {
@@ -354,6 +362,7 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 		API:           web.api,
 		ConnectSrc:    web.connectSrc,
 		Passport:      []passport.GatewayOption{passport.WithObserver(cfg.metrics)},
+		Experiments:   web.experiments,
 		Logger:        log,
 	})
 }

@@ -59,6 +59,7 @@ var (
 	jwt          = []string{"github.com/golang-jwt/jwt/v5"}
 	openFeature  = []string{"github.com/open-feature/go-sdk"}
 	xtime        = []string{"golang.org/x/time"}
+	murmur3      = []string{"github.com/twmb/murmur3"}
 	goRedis      = []string{"github.com/redis/go-redis/v9", "github.com/cespare/xxhash/v2", "github.com/dgryski/go-rendezvous", "go.uber.org/atomic", "golang.org/x/sys"}
 )
 
@@ -88,6 +89,7 @@ var budgets = []struct {
 	{"zone/ratelimit", join(zone, xtime)},
 	{"zone/ratelimit/redisrate", join(zone, xtime, goRedis)},
 	{"zone/redisnotice", join(zone, goRedis)},
+	{"zone/experiment", join(zone, murmur3)},
 	{"passport", passport},
 	{"passport/redisstore", join(passport, goRedis)},
 	{"upload", upload},

@@ -9,7 +9,7 @@ package optcheck
 import (
 	"cmp"
 	"fmt"
-	)
+)
 
 // Apply applies opts to c, in order, for the constructor ctor of package
 // pkg. parts takes an option apart into its name and its apply function

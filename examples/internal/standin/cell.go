@@ -76,6 +76,9 @@ type Echo struct {
 	Method  string           `json:"method"`
 	Path    string           `json:"path"`
 	Claims  *passport.Claims `json:"claims"`
+	// Experiments is the Cellgate-Experiments header the cell received:
+	// the passport's variants as the gateway forwarded them.
+	Experiments string `json:"experiments,omitempty"`
 }
 
 // Login is the cell's answer to a login. The session token travels in the
@@ -129,7 +132,8 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 	mux.Handle("/", cfg.Verifier.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		edge.WriteJSON(w, http.StatusOK, Echo{
 			Service: cfg.Service, Zone: cfg.Zone, Method: r.Method, Path: r.URL.Path,
-			Claims: passport.ClaimsFromContext(r.Context()),
+			Claims:      passport.ClaimsFromContext(r.Context()),
+			Experiments: r.Header.Get(passport.HeaderVariants),
 		})
 	})))
 	// A cell continues the gateway's trace and request ID, so the login's
