@@ -275,7 +275,7 @@ func TestMiddlewareRefusesBadHeader(t *testing.T) {
 			assert.Equal(t, http.StatusBadRequest, w.Code)
 			p, err := edge.ReadProblem(w.Result())
 			require.NoError(t, err)
-			assert.Equal(t, "experiments_invalid", p.Code)
+			assert.Equal(t, "experiments_invalid", p.Code())
 		})
 	}
 }
