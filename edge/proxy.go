@@ -147,8 +147,15 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.SetXForwarded()
 	if id := RequestIDFromContext(pr.In.Context()); id != "" {
+		// RequestID put the ID in the canonical header already, and the
+		// clone has its own copy of it: kept, it costs no allocation.
+		v := pr.Out.Header[RequestIDHeader]
 		DeleteHeader(pr.Out.Header, RequestIDHeader)
-		pr.Out.Header[RequestIDHeader] = []string{id} // canonical already
+		if len(v) == 1 && v[0] == id {
+			pr.Out.Header[RequestIDHeader] = v
+		} else {
+			pr.Out.Header[RequestIDHeader] = []string{id} // canonical already
+		}
 	}
 }
 
@@ -211,15 +218,18 @@ func NewTransport() *http.Transport {
 // bufferSize is the size of every pooled copy buffer.
 const bufferSize = 32 << 10
 
-var buffers = sync.Pool{New: func() any { b := make([]byte, bufferSize); return &b }}
+// buffers holds arrays, not slices: a *[bufferSize]byte goes into an
+// interface without an allocation, and Put gets it back from the slice by
+// a conversion, where a pool of *[]byte would allocate a slice header on
+// every Put.
+var buffers = sync.Pool{New: func() any { return new([bufferSize]byte) }}
 
 // bufferPool is an httputil.BufferPool over [buffers].
 type bufferPool struct{}
 
-func (bufferPool) Get() []byte { return *buffers.Get().(*[]byte) }
+func (bufferPool) Get() []byte { return buffers.Get().(*[bufferSize]byte)[:] }
 func (bufferPool) Put(b []byte) {
 	if cap(b) == bufferSize {
-		b = b[:bufferSize]
-		buffers.Put(&b)
+		buffers.Put((*[bufferSize]byte)(b[:bufferSize]))
 	}
 }

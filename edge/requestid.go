@@ -43,11 +43,14 @@ func RequestID(opts ...Option) func(http.Handler) http.Handler {
 			if id == "" || !trust(r) {
 				id = NewRequestID()
 			}
+			// One allocation for the scope, both header values and what
+			// an AccessLog behind needs (see requestState).
+			st := &requestState{ids: [2]string{id, id}}
 			DeleteHeader(r.Header, RequestIDHeader)
-			r.Header[RequestIDHeader] = []string{id} // canonical already
+			r.Header[RequestIDHeader] = st.ids[0:1:1] // canonical already
 			DeleteHeader(w.Header(), RequestIDHeader)
-			w.Header()[RequestIDHeader] = []string{id}
-			next.ServeHTTP(w, requestIDKey.Attach(r, id))
+			w.Header()[RequestIDHeader] = st.ids[1:2:2]
+			next.ServeHTTP(w, requestIDKey.attachIn(r, id, st))
 		})
 	}
 }

@@ -183,7 +183,10 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
-		g.forwardCompany(ctx, r.Header)
+		// The values of the headers set below, in one allocation:
+		// company, zone, passport.
+		vals := new([3]string)
+		g.forwardCompany(ctx, r.Header, vals)
 		if token == "" {
 			if g.public(r) {
 				passPublic(next, w, r.WithContext(ctx))
@@ -206,7 +209,8 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		edge.AddLogAttrs(ctx, slog.String("session_id", e.sessionID), slog.String("user", e.user))
-		r.Header.Set(g.header, e.value) // overwrite, never append
+		vals[2] = e.value
+		r.Header[g.header] = vals[2:3:3] // overwrite, never append (g.header is canonical)
 		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, e.principal)))
 	})
 }
@@ -227,13 +231,16 @@ func passPublic(next http.Handler, w http.ResponseWriter, r *http.Request) {
 // checked, in the internal headers (zone.HeaderCompany, zone.HeaderZone),
 // replacing every spelling a client or an earlier hop sent: whatever the
 // chain in front did, the cell reads what was checked here.
-func (g *Gateway) forwardCompany(ctx context.Context, h http.Header) {
+// vals holds the values, vals[0] the company's and vals[1] the zone's.
+func (g *Gateway) forwardCompany(ctx context.Context, h http.Header, vals *[3]string) {
 	edge.DeleteHeader(h, zone.HeaderCompany)
 	edge.DeleteHeader(h, zone.HeaderZone)
 	if c := zone.CompanyFromContext(ctx); c != "" {
-		h[zone.HeaderCompany] = []string{c}
+		vals[0] = c
+		h[zone.HeaderCompany] = vals[0:1:1]
 	}
-	h[zone.HeaderZone] = []string{g.zone}
+	vals[1] = g.zone
+	h[zone.HeaderZone] = vals[1:2:2]
 }
 
 // admit checks that r may be served by this zone's gateway at all and
