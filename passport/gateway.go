@@ -179,17 +179,18 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			edge.WriteProblem(w, r, ErrSessionAmbiguous)
 			return
 		}
-		ctx, ok := g.admit(w, r)
+		r, ok := g.admit(w, r)
 		if !ok {
 			return
 		}
+		ctx := r.Context()
 		// The values of the headers set below, in one allocation:
 		// company, zone, passport.
 		vals := new([3]string)
 		g.forwardCompany(ctx, r.Header, vals)
 		if token == "" {
 			if g.public(r) {
-				passPublic(next, w, r.WithContext(ctx))
+				passPublic(next, w, r)
 				return
 			}
 			edge.WriteProblem(w, r, ErrSessionMissing)
@@ -198,7 +199,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		e, err := g.passport(ctx, r, token, zone.CompanyFromContext(ctx))
 		if err != nil {
 			if g.public(r) {
-				passPublic(next, w, r.WithContext(ctx))
+				passPublic(next, w, r)
 				return
 			}
 			var ex budgetExceeded
@@ -211,7 +212,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		edge.AddLogAttrs(ctx, slog.String("session_id", e.sessionID), slog.String("user", e.user))
 		vals[2] = e.value
 		r.Header[g.header] = vals[2:3:3] // overwrite, never append (g.header is canonical)
-		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, e.principal)))
+		next.ServeHTTP(w, edge.RequestWithPrincipal(r, e.principal))
 	})
 }
 
@@ -244,11 +245,11 @@ func (g *Gateway) forwardCompany(ctx context.Context, h http.Header, vals *[3]st
 }
 
 // admit checks that r may be served by this zone's gateway at all and
-// returns its context with the zone in it (zone.ZoneFromContext), or answers r with a
+// returns it with the zone in its context (zone.ZoneFromContext), or answers r with a
 // problem and returns false. The check is the gateway's own, from its
 // directory: nothing in front of it (zone.Resolve, a trusted router) can
 // switch it off.
-func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
+func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	ctx := r.Context()
 	if z, ok := zone.ZoneFromContext(ctx); ok && z.Name != g.zone {
 		edge.WriteProblem(w, r, ErrZoneMisdirected)
@@ -261,9 +262,9 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 			return nil, false
 		}
 		if _, ok := zone.ZoneFromContext(ctx); ok {
-			return ctx, true
+			return r, true
 		}
-		return zone.ContextWithZone(ctx, zone.Zone{Name: g.zone}), true
+		return zone.RequestWithZone(r, zone.Zone{Name: g.zone}), true
 	}
 	z, err := g.dir.Lookup(ctx, company)
 	if err != nil {
@@ -276,9 +277,9 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 	}
 	edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
 	if had, ok := zone.ZoneFromContext(ctx); ok && had == z {
-		return ctx, true // zone.Resolve put it there already
+		return r, true // zone.Resolve put it there already
 	}
-	return zone.ContextWithZone(ctx, z), true
+	return zone.RequestWithZone(r, z), true
 }
 
 // Revoked drops the cached passports a revocation covers. Pass it to

@@ -46,7 +46,7 @@ func Resolve(dir Directory, opts ...Option) func(http.Handler) http.Handler {
 				return
 			}
 			edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
-			next.ServeHTTP(w, zoneKey.Attach(r, z))
+			next.ServeHTTP(w, RequestWithZone(r, z))
 		})
 	}
 }
