@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -145,7 +146,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if xff := pr.In.Header["X-Forwarded-For"]; xff != nil && p.trust(pr.In) {
 		pr.Out.Header["X-Forwarded-For"] = xff
 	}
-	pr.SetXForwarded()
+	setXForwarded(pr)
 	if id := RequestIDFromContext(pr.In.Context()); id != "" {
 		// RequestID put the ID in the canonical header already, and the
 		// clone has its own copy of it: kept, it costs no allocation.
@@ -156,6 +157,34 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		} else {
 			pr.Out.Header[RequestIDHeader] = []string{id} // canonical already
 		}
+	}
+}
+
+// setXForwarded does what pr.SetXForwarded does, and sets the empty
+// User-Agent that ReverseProxy would set after Rewrite on a request that has
+// none (so that the transport sends none), with the four values in one
+// allocation instead of one each.
+func setXForwarded(pr *httputil.ProxyRequest) {
+	h := pr.Out.Header
+	v := new([4]string)
+	if clientIP, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
+			clientIP = strings.Join(prior, ", ") + ", " + clientIP
+		}
+		v[0] = clientIP
+		h["X-Forwarded-For"] = v[0:1:1]
+	} else {
+		delete(h, "X-Forwarded-For")
+	}
+	v[1] = pr.In.Host
+	h["X-Forwarded-Host"] = v[1:2:2]
+	v[2] = "http"
+	if pr.In.TLS != nil {
+		v[2] = "https"
+	}
+	h["X-Forwarded-Proto"] = v[2:3:3]
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = v[3:4:4] // ""
 	}
 }
 
