@@ -68,16 +68,18 @@ func (k *Key[T]) attachIn(r *http.Request, v T, st *requestState) *http.Request 
 	if s, ok := r.Context().(*scope); ok && s.put(sl) {
 		return r
 	}
-	var s *scope
-	if st != nil {
-		s = &st.scope
-		s.state = st
-	} else {
-		s = new(scope)
+	if st == nil {
+		s := &scope{Context: r.Context()}
+		s.put(sl)
+		return r.WithContext(s)
 	}
-	s.Context = r.Context()
+	s := &st.scope
+	s.state, s.Context = st, r.Context()
 	s.put(sl)
-	return r.WithContext(s)
+	// The request copy that WithContext makes lives in st too: inlined
+	// here, WithContext's own copy stays on the stack.
+	st.req = *r.WithContext(s)
+	return &st.req
 }
 
 // String returns the key's name.
@@ -99,12 +101,14 @@ type scope struct {
 
 // requestState is what the middlewares of one chain need per request,
 // allocated in one piece by [RequestID] (the first of them) rather than
-// piece by piece: the request scope, the ID's header values and, for the
+// piece by piece: the request scope and the request copy that carries it,
+// the ID's header values and, for the
 // [AccessLog] behind it, the response wrapper, the body counter and the log
 // fields. An AccessLog that finds the scope in its request's context takes
 // these once (taken); any other allocates its own, as without a
 // RequestID in front.
 type requestState struct {
+	req    http.Request // the request handed on, carrying scope
 	scope  scope
 	ids    [2]string // the request ID's header values: request, response
 	rw     ResponseWriter
