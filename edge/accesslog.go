@@ -94,14 +94,34 @@ func AccessLog(opts ...AccessLogOption) (func(http.Handler) http.Handler, error)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			rw := WrapResponseWriter(w)
-			body := &countingBody{ReadCloser: r.Body}
+			// A RequestID just in front allocated what follows with the
+			// request's scope; else each is allocated here.
+			st := requestStateOf(r.Context())
+			var rw *ResponseWriter
+			var body *countingBody
+			if st != nil {
+				body = &st.body
+				if wrapped, ok := w.(*ResponseWriter); ok {
+					rw = wrapped
+				} else {
+					rw = &st.rw
+					rw.ResponseWriter = w
+				}
+			} else {
+				rw, body = WrapResponseWriter(w), &countingBody{}
+			}
+			body.ReadCloser = r.Body
 			if r.Body != nil && r.Body != http.NoBody {
 				r.Body = body
 			}
 			fields := logFieldsKey.Value(r.Context())
 			if fields == nil {
-				fields = newLogFields()
+				if st != nil {
+					fields = &st.fields
+					fields.attrs = fields.buf[:0]
+				} else {
+					fields = newLogFields()
+				}
 				r = logFieldsKey.Attach(r, fields)
 			}
 			ctx := r.Context()

@@ -52,6 +52,13 @@ func (k *Key[T]) With(ctx context.Context, v T) context.Context {
 // nested contexts do; a handler that returned sees what the handlers it
 // called attached.
 func (k *Key[T]) Attach(r *http.Request, v T) *http.Request {
+	return k.attachIn(r, v, nil)
+}
+
+// attachIn is Attach with the request's state st (see [requestState]),
+// allocated by the caller, to hold the scope when one must be installed;
+// nil allocates a bare scope.
+func (k *Key[T]) attachIn(r *http.Request, v T, st *requestState) *http.Request {
 	sl := slot{key: k}
 	if str, ok := any(v).(string); ok {
 		sl.str, sl.val = str, inStr{} // no boxing: Value answers with &str
@@ -61,9 +68,18 @@ func (k *Key[T]) Attach(r *http.Request, v T) *http.Request {
 	if s, ok := r.Context().(*scope); ok && s.put(sl) {
 		return r
 	}
-	s := &scope{Context: r.Context()}
+	if st == nil {
+		s := &scope{Context: r.Context()}
+		s.put(sl)
+		return r.WithContext(s)
+	}
+	s := &st.scope
+	s.state, s.Context = st, r.Context()
 	s.put(sl)
-	return r.WithContext(s)
+	// The request copy that WithContext makes lives in st too: inlined
+	// here, WithContext's own copy stays on the stack.
+	st.req = *r.WithContext(s)
+	return &st.req
 }
 
 // String returns the key's name.
@@ -78,6 +94,36 @@ type scope struct {
 	mu    sync.Mutex
 	n     atomic.Int32
 	slots [6]slot // a chain attaches a request ID, log fields, company, zone, principal
+	// state is the request state that holds this scope, when [RequestID]
+	// installed it; nil otherwise.
+	state *requestState
+}
+
+// requestState is what the middlewares of one chain need per request,
+// allocated in one piece by [RequestID] (the first of them) rather than
+// piece by piece: the request scope and the request copy that carries it,
+// the ID's header values and, for the
+// [AccessLog] behind it, the response wrapper, the body counter and the log
+// fields. An AccessLog that finds the scope in its request's context takes
+// these once (taken); any other allocates its own, as without a
+// RequestID in front.
+type requestState struct {
+	req    http.Request // the request handed on, carrying scope
+	scope  scope
+	ids    [2]string // the request ID's header values: request, response
+	rw     ResponseWriter
+	body   countingBody
+	fields logFields
+	taken  atomic.Bool
+}
+
+// requestStateOf returns the request state installed in ctx by a
+// [RequestID] just in front, for the first caller only; nil otherwise.
+func requestStateOf(ctx context.Context) *requestState {
+	if s, ok := ctx.(*scope); ok && s.state != nil && s.state.taken.CompareAndSwap(false, true) {
+		return s.state
+	}
+	return nil
 }
 
 // slot holds one attached value: a string in str (val is then inStr{}),

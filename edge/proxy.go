@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -144,10 +145,45 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if xff := pr.In.Header["X-Forwarded-For"]; xff != nil && p.trust(pr.In) {
 		pr.Out.Header["X-Forwarded-For"] = xff
 	}
-	pr.SetXForwarded()
+	setXForwarded(pr)
 	if id := RequestIDFromContext(pr.In.Context()); id != "" {
+		// RequestID put the ID in the canonical header already, and the
+		// clone has its own copy of it: kept, it costs no allocation.
+		v := pr.Out.Header[RequestIDHeader]
 		DeleteHeader(pr.Out.Header, RequestIDHeader)
-		pr.Out.Header[RequestIDHeader] = []string{id} // canonical already
+		if len(v) == 1 && v[0] == id {
+			pr.Out.Header[RequestIDHeader] = v
+		} else {
+			pr.Out.Header[RequestIDHeader] = []string{id} // canonical already
+		}
+	}
+}
+
+// setXForwarded does what pr.SetXForwarded does, and sets the empty
+// User-Agent that ReverseProxy would set after Rewrite on a request that has
+// none (so that the transport sends none), with the four values in one
+// allocation instead of one each.
+func setXForwarded(pr *httputil.ProxyRequest) {
+	h := pr.Out.Header
+	v := new([4]string)
+	if clientIP, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
+			clientIP = strings.Join(prior, ", ") + ", " + clientIP
+		}
+		v[0] = clientIP
+		h["X-Forwarded-For"] = v[0:1:1]
+	} else {
+		delete(h, "X-Forwarded-For")
+	}
+	v[1] = pr.In.Host
+	h["X-Forwarded-Host"] = v[1:2:2]
+	v[2] = "http"
+	if pr.In.TLS != nil {
+		v[2] = "https"
+	}
+	h["X-Forwarded-Proto"] = v[2:3:3]
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = v[3:4:4] // ""
 	}
 }
 
@@ -210,15 +246,18 @@ func NewTransport() *http.Transport {
 // bufferSize is the size of every pooled copy buffer.
 const bufferSize = 32 << 10
 
-var buffers = sync.Pool{New: func() any { b := make([]byte, bufferSize); return &b }}
+// buffers holds arrays, not slices: a *[bufferSize]byte goes into an
+// interface without an allocation, and Put gets it back from the slice by
+// a conversion, where a pool of *[]byte would allocate a slice header on
+// every Put.
+var buffers = sync.Pool{New: func() any { return new([bufferSize]byte) }}
 
 // bufferPool is an httputil.BufferPool over [buffers].
 type bufferPool struct{}
 
-func (bufferPool) Get() []byte { return *buffers.Get().(*[]byte) }
+func (bufferPool) Get() []byte { return buffers.Get().(*[bufferSize]byte)[:] }
 func (bufferPool) Put(b []byte) {
 	if cap(b) == bufferSize {
-		b = b[:bufferSize]
-		buffers.Put(&b)
+		buffers.Put((*[bufferSize]byte)(b[:bufferSize]))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"sync"
 )
 
 // RequestIDHeader carries the request ID in both directions and on every
@@ -46,11 +47,14 @@ func RequestID(opts ...RequestIDOption) (func(http.Handler) http.Handler, error)
 			if id == "" || !trust(r) {
 				id = NewRequestID()
 			}
+			// One allocation for the scope, both header values and what
+			// an AccessLog behind needs (see requestState).
+			st := &requestState{ids: [2]string{id, id}}
 			DeleteHeader(r.Header, RequestIDHeader)
-			r.Header[RequestIDHeader] = []string{id} // canonical already
+			r.Header[RequestIDHeader] = st.ids[0:1:1] // canonical already
 			DeleteHeader(w.Header(), RequestIDHeader)
-			w.Header()[RequestIDHeader] = []string{id}
-			next.ServeHTTP(w, requestIDKey.Attach(r, id))
+			w.Header()[RequestIDHeader] = st.ids[1:2:2]
+			next.ServeHTTP(w, requestIDKey.attachIn(r, id, st))
 		})
 	}, nil
 }
@@ -73,9 +77,42 @@ func ContextWithRequestID(ctx context.Context, id string) context.Context {
 
 // NewRequestID returns 128 random bits as 22 URL-safe base64 characters.
 func NewRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	b := idBatches.Get().(*idBatch)
+	if b.next == len(b.s) {
+		b.fill()
+	}
+	id := b.s[b.next : b.next+idLen]
+	b.next += idLen
+	idBatches.Put(b)
+	return id
+}
+
+// idLen is the length of a generated request ID: 16 bytes in unpadded
+// base64.
+const idLen = 22
+
+// idsPerBatch is how many request IDs one read of the random source makes.
+const idsPerBatch = 64
+
+// idBatch is a run of generated request IDs in one string, handed out as
+// substrings: one read of the random source and one allocation for
+// idsPerBatch IDs instead of one of each per ID.
+type idBatch struct {
+	s    string
+	next int // where the next ID starts in s
+}
+
+var idBatches = sync.Pool{New: func() any { return new(idBatch) }}
+
+// fill makes a new run of IDs.
+func (b *idBatch) fill() {
+	var raw [16 * idsPerBatch]byte
+	rand.Read(raw[:])
+	var enc [idLen * idsPerBatch]byte
+	for i := range idsPerBatch {
+		base64.RawURLEncoding.Encode(enc[i*idLen:(i+1)*idLen], raw[i*16:(i+1)*16])
+	}
+	b.s, b.next = string(enc[:]), 0
 }
 
 // ValidRequestID reports whether id is 1–64 characters of

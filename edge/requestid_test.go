@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,6 +87,31 @@ func TestNewRequestIDUnique(t *testing.T) {
 			t.Fatalf("NewRequestID repeated %q", id)
 		}
 		seen[id] = true
+	}
+}
+
+// IDs are handed out of shared batches: goroutines taking them at once
+// never get one twice.
+func TestNewRequestIDConcurrentUnique(t *testing.T) {
+	const workers, each = 4, 500
+	ids := make([][]string, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for range each {
+				ids[w] = append(ids[w], edge.NewRequestID())
+			}
+		})
+	}
+	wg.Wait()
+	seen := make(map[string]bool)
+	for _, l := range ids {
+		for _, id := range l {
+			if len(id) != 22 || !edge.ValidRequestID(id) || seen[id] {
+				t.Fatalf("NewRequestID = %q: invalid or repeated", id)
+			}
+			seen[id] = true
+		}
 	}
 }
 

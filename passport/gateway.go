@@ -206,15 +206,19 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			edge.WriteProblem(w, r, ErrSessionAmbiguous)
 			return
 		}
-		ctx, ok := g.admit(w, r)
+		r, ok := g.admit(w, r)
 		if !ok {
 			return
 		}
-		g.forwardCompany(ctx, r.Header)
+		ctx := r.Context()
+		// The values of the headers set below, in one allocation:
+		// company, zone, passport.
+		vals := new([3]string)
+		g.forwardCompany(ctx, r.Header, vals)
 		edge.DeleteHeader(r.Header, HeaderVariants) // only what the passport says reaches the cell
 		if token == "" {
 			if g.public(r) {
-				passPublic(next, w, r.WithContext(ctx))
+				passPublic(next, w, r)
 				return
 			}
 			edge.WriteProblem(w, r, ErrSessionMissing)
@@ -223,7 +227,7 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 		e, err := g.passport(ctx, r, token, zone.CompanyFromContext(ctx))
 		if err != nil {
 			if g.public(r) {
-				passPublic(next, w, r.WithContext(ctx))
+				passPublic(next, w, r)
 				return
 			}
 			var ex budgetExceeded
@@ -234,11 +238,12 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		edge.AddLogAttrs(ctx, slog.String("session_id", e.sessionID), slog.String("user", e.user))
-		r.Header.Set(g.header, e.value) // overwrite, never append
+		vals[2] = e.value
+		r.Header[g.header] = vals[2:3:3] // overwrite, never append (g.header is canonical)
 		if e.variants != "" {
 			r.Header[HeaderVariants] = []string{e.variants}
 		}
-		next.ServeHTTP(w, r.WithContext(edge.ContextWithPrincipal(ctx, e.principal)))
+		next.ServeHTTP(w, edge.RequestWithPrincipal(r, e.principal))
 	})
 }
 
@@ -265,21 +270,24 @@ func passPublic(next http.Handler, w http.ResponseWriter, r *http.Request) {
 // checked, in the internal headers (zone.HeaderCompany, zone.HeaderZone),
 // replacing every spelling a client or an earlier hop sent: whatever the
 // chain in front did, the cell reads what was checked here.
-func (g *Gateway) forwardCompany(ctx context.Context, h http.Header) {
+// vals holds the values, vals[0] the company's and vals[1] the zone's.
+func (g *Gateway) forwardCompany(ctx context.Context, h http.Header, vals *[3]string) {
 	edge.DeleteHeader(h, zone.HeaderCompany)
 	edge.DeleteHeader(h, zone.HeaderZone)
 	if c := zone.CompanyFromContext(ctx); c != "" {
-		h[zone.HeaderCompany] = []string{c}
+		vals[0] = c
+		h[zone.HeaderCompany] = vals[0:1:1]
 	}
-	h[zone.HeaderZone] = []string{g.zone}
+	vals[1] = g.zone
+	h[zone.HeaderZone] = vals[1:2:2]
 }
 
 // admit checks that r may be served by this zone's gateway at all and
-// returns its context with the zone in it (zone.ZoneFromContext), or answers r with a
+// returns it with the zone in its context (zone.ZoneFromContext), or answers r with a
 // problem and returns false. The check is the gateway's own, from its
 // directory: nothing in front of it (zone.Resolve, a trusted router) can
 // switch it off.
-func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
+func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	ctx := r.Context()
 	if z, ok := zone.ZoneFromContext(ctx); ok && z.Name != g.zone {
 		edge.WriteProblem(w, r, ErrZoneMisdirected)
@@ -292,9 +300,9 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 			return nil, false
 		}
 		if _, ok := zone.ZoneFromContext(ctx); ok {
-			return ctx, true
+			return r, true
 		}
-		return zone.ContextWithZone(ctx, zone.Zone{Name: g.zone}), true
+		return zone.RequestWithZone(r, zone.Zone{Name: g.zone}), true
 	}
 	z, err := g.dir.Lookup(ctx, company)
 	if err != nil {
@@ -307,9 +315,9 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request) (context.Context
 	}
 	edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
 	if had, ok := zone.ZoneFromContext(ctx); ok && had == z {
-		return ctx, true // zone.Resolve put it there already
+		return r, true // zone.Resolve put it there already
 	}
-	return zone.ContextWithZone(ctx, z), true
+	return zone.RequestWithZone(r, z), true
 }
 
 // Revoked drops the cached passports a revocation covers. Pass it to

@@ -49,7 +49,7 @@ func Resolve(dir Directory, opts ...ResolveOption) (func(http.Handler) http.Hand
 				return
 			}
 			edge.AddLogAttrs(ctx, slog.String("zone", z.Name))
-			next.ServeHTTP(w, zoneKey.Attach(r, z))
+			next.ServeHTTP(w, RequestWithZone(r, z))
 		})
 	}, nil
 }

@@ -177,10 +177,11 @@ func setInternalHeaders(h http.Header, company, zone string) {
 			delete(h, k)
 		}
 	}
+	v := &[2]string{company, zone} // both values in one allocation
 	if company != "" {
-		h[HeaderCompany] = []string{company}
+		h[HeaderCompany] = v[0:1:1]
 	}
-	h[HeaderZone] = []string{zone}
+	h[HeaderZone] = v[1:2:2]
 }
 
 // isInternalHeader reports whether name starts with edge.DefaultInternalPrefix,

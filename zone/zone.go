@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
+	"sync/atomic"
 
 	"github.com/cellgate/cellgate/edge"
 )
@@ -66,7 +68,10 @@ var (
 
 var (
 	companyKey = edge.NewKey[string]("zone.company")
-	zoneKey    = edge.NewKey[Zone]("zone.zone")
+	// zoneKey holds a *Zone that nobody modifies: Resolve attaches one
+	// interned per zone (no copy boxed per request), ContextWithZone one of
+	// its own.
+	zoneKey = edge.NewKey[*Zone]("zone.zone")
 )
 
 // CompanyFromContext returns the company of the request whose context is ctx, as
@@ -82,8 +87,79 @@ func ContextWithCompany(ctx context.Context, id string) context.Context {
 
 // ZoneFromContext returns the zone of the request whose context is ctx, as set by
 // Resolve (or a zone's passport gateway), and whether there is one.
-func ZoneFromContext(ctx context.Context) (Zone, bool) { return zoneKey.Lookup(ctx) }
+func ZoneFromContext(ctx context.Context) (Zone, bool) {
+	if p := zoneKey.Value(ctx); p != nil {
+		return *p, true
+	}
+	return Zone{}, false
+}
 
 // ContextWithZone returns a copy of ctx carrying z, for tests and for work started
 // outside a request.
-func ContextWithZone(ctx context.Context, z Zone) context.Context { return zoneKey.With(ctx, z) }
+func ContextWithZone(ctx context.Context, z Zone) context.Context {
+	return &zoneContext{Context: ctx, z: z}
+}
+
+// RequestWithZone returns r carrying z for ZoneFromContext, as
+// r.WithContext(ContextWithZone(r.Context(), z)) would, but for a request
+// that a chain of middlewares hands on: like edge.Key.Attach, it usually
+// stores z in the request's scope in place and returns r itself, without
+// allocating (the caller's r then carries z too). Middlewares use it;
+// tests and work outside a request use ContextWithZone.
+func RequestWithZone(r *http.Request, z Zone) *http.Request {
+	return zoneKey.Attach(r, intern(z))
+}
+
+// zoneContext is what context.WithValue(ctx, zoneKey, &z) would return, in
+// one allocation instead of two.
+type zoneContext struct {
+	context.Context
+	z Zone
+}
+
+// Value implements context.Context.
+func (c *zoneContext) Value(key any) any {
+	if key == any(zoneKey) {
+		return &c.z
+	}
+	return c.Context.Value(key)
+}
+
+// interned holds one *Zone per zone that Resolve attached, copied on write:
+// a request then carries a pointer to it rather than a copy of its zone
+// boxed for the context. Zones are few; past maxInterned, Resolve attaches
+// a copy of its own.
+var (
+	interned = func() (p atomic.Pointer[map[Zone]*Zone]) {
+		p.Store(&map[Zone]*Zone{})
+		return
+	}()
+	internMu sync.Mutex
+)
+
+const maxInterned = 1024
+
+// intern returns the shared *Zone equal to z.
+func intern(z Zone) *Zone {
+	if p := (*interned.Load())[z]; p != nil {
+		return p
+	}
+	internMu.Lock()
+	defer internMu.Unlock()
+	old := *interned.Load()
+	if p := old[z]; p != nil {
+		return p
+	}
+	p := new(Zone) // not &z: z would then escape on the fast path too
+	*p = z
+	if len(old) >= maxInterned {
+		return p
+	}
+	m := make(map[Zone]*Zone, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[z] = p
+	interned.Store(&m)
+	return p
+}
