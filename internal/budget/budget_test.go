@@ -59,6 +59,7 @@ var (
 	jwt          = []string{"github.com/golang-jwt/jwt/v5"}
 	openFeature  = []string{"github.com/open-feature/go-sdk"}
 	xtime        = []string{"golang.org/x/time"}
+	maxmind      = []string{"github.com/oschwald/maxminddb-golang/v2", "golang.org/x/sys"}
 	goRedis      = []string{"github.com/redis/go-redis/v9", "github.com/cespare/xxhash/v2", "github.com/dgryski/go-rendezvous", "go.uber.org/atomic", "golang.org/x/sys"}
 )
 
@@ -88,6 +89,7 @@ var budgets = []struct {
 	{"zone/ratelimit", join(zone, xtime)},
 	{"zone/ratelimit/redisrate", join(zone, xtime, goRedis)},
 	{"zone/redisnotice", join(zone, goRedis)},
+	{"zone/geofence", join(zone, maxmind)},
 	{"passport", passport},
 	{"passport/redisstore", join(passport, goRedis)},
 	{"upload", upload},
