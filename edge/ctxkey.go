@@ -77,7 +77,7 @@ type scope struct {
 	context.Context
 	mu    sync.Mutex
 	n     atomic.Int32
-	slots [6]slot // a chain attaches a request ID, log fields, company, zone, principal
+	slots [8]slot // a chain attaches a request ID, log fields, company, zone, principal, region, country
 }
 
 // slot holds one attached value: a string in str (val is then inStr{}),

@@ -164,9 +164,16 @@ const MaxPoliciesBytes = 64 << 20
 // null and data after the object are errors, so a typo cannot silently
 // open a company to the world.
 func ReadStaticPolicies(r io.Reader) (*StaticPolicies, error) {
-	var m map[string]PolicyConfig
-	if err := strictjson.Decode(r, MaxPoliciesBytes, &m); err != nil {
+	var doc map[string]*PolicyConfig
+	if err := strictjson.Decode(r, MaxPoliciesBytes, &doc); err != nil {
 		return nil, fmt.Errorf("geofence: policies: %w", err)
+	}
+	m := make(map[string]PolicyConfig, len(doc))
+	for company, cfg := range doc {
+		if cfg == nil {
+			return nil, fmt.Errorf("geofence: policies: company %s: null policy", company)
+		}
+		m[company] = *cfg
 	}
 	return NewStaticPolicies(m)
 }
