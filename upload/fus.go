@@ -35,6 +35,7 @@ type Client struct {
 	dial         *net.Dialer // the storage transport's, with the address check
 	headers      headerPolicy
 	company      func(string) bool // the company id rule
+	targetChecks []TargetCheck     // WithTargetCheck
 }
 
 // Target is where one upload's bytes go: a presigned storage URL and the
@@ -85,6 +86,7 @@ func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Optio
 		storageHosts: hosts,
 		dial:         newAddressPolicy(hosts, cfg.storageAddrs).dialer(),
 		headers:      headers,
+		targetChecks: cfg.targetChecks,
 		// Tracing sits outside signing, so the client span records the
 		// unsigned URL; the trace headers it adds are copied onto the signed
 		// request by hmacsig.Transport.
@@ -176,6 +178,9 @@ func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target
 	t, err := c.target(a)
 	if err != nil {
 		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS answer for %s: %w", uploadID, err))
+	}
+	if err := c.checkTarget(zoneName, uploadID, t); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

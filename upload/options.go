@@ -86,6 +86,7 @@ type config struct {
 	storageHosts      []string
 	storageAddrs      []string
 	storageHeaders    []string
+	targetChecks      []TargetCheck
 	fusRT             http.RoundTripper
 	fusTimeout        time.Duration
 	minRate           int64
@@ -108,7 +109,7 @@ type config struct {
 
 // The options each constructor reads.
 var (
-	clientReads  = []string{"WithStorageHosts", "WithStorageAddresses", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID"}
+	clientReads  = []string{"WithStorageHosts", "WithStorageAddresses", "WithStorageHeaders", "WithFUSTransport", "WithFUSTimeout", "WithTracerProvider", "WithCompanyID", "WithTargetCheck"}
 	handlerReads = []string{"WithMaxSize", "WithIdleTimeout", "WithStorageTransport", "WithTracerProvider", "WithCompanyID", "WithObserver",
 		"WithMinRate", "WithoutMinRate", "WithMaxDuration", "WithMaxUploads", "WithClock"}
 	newReads = append(slices.Clone(handlerReads), "WithCORS", "WithFlags", "WithDetectCompany", "WithResolve",
