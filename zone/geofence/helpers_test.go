@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/geofence"
 )
@@ -81,3 +82,6 @@ func (c *counter) count() int {
 	defer c.mu.Unlock()
 	return c.n
 }
+
+// tracing.Metrics counts the decisions.
+var _ geofence.Observer = (*tracing.Metrics)(nil)
