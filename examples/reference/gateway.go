@@ -69,6 +69,11 @@ type GatewayConfig struct {
 	// service named (service="router", "gateway-us01", …), so the lines of
 	// one request at each hop can be told apart.
 	Logger *slog.Logger
+	// Geofence, when set, refuses companies outside the zone's region
+	// before a passport is asked for, guards the hops to the cell and the
+	// replacement backend, and applies the client location policies on the
+	// zone's own host (behind the router, the router applied them).
+	Geofence *GeofenceConfig
 }
 
 // Gateway is the gateway of one zone. It swaps the client's session for a
@@ -101,6 +106,10 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if cfg.Directory == nil || cfg.Cell.URL == "" {
 		return nil, errors.New("reference: gateway: a directory and a cell are required")
 	}
+	if err := cfg.Geofence.check(); err != nil {
+		return nil, err
+	}
+	cfg.Directory = cfg.Geofence.directory(cfg.Directory)
 	if cfg.Trust == nil {
 		cfg.Trust = edge.TrustNone
 	}
@@ -120,6 +129,16 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		cfg.Cell.Transport = newTransport(cfg.Cell)
 	}
 	cfg.Cell.Transport = schemeTransport{base: cfg.Cell.Transport}
+	// Neither the cell nor the strangler's replacement backend may be in
+	// another region than the zone's.
+	if cfg.Cell.Transport, err = cfg.Geofence.transport(cfg.Zone, cfg.Cell.Transport); err != nil {
+		return nil, err
+	}
+	if len(cfg.Replace) > 0 {
+		if cfg.Replacement.Transport, err = cfg.Geofence.transport(cfg.Zone, cfg.Replacement.Transport); err != nil {
+			return nil, err
+		}
+	}
 	cell, err := proxy(cfg.Cell, log)
 	if err != nil {
 		return nil, fmt.Errorf("reference: gateway %s: cell: %w", cfg.Zone, err)
@@ -144,19 +163,29 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	}
 	pages = edge.SecurityHeaders(edge.WithCSP(csp))(pages) // CSP with a nonce, HSTS, nosniff, Referrer-Policy
 
+	residency, location, err := cfg.Geofence.stages(true)
+	if err != nil {
+		return nil, err
+	}
 	build := func(trust edge.Trust, public bool) http.Handler {
+		fence := location
+		if !public {
+			fence = nil // behind the router, which applied the policies
+		}
 		health, _ := edge.NewHealth(nil) // no checks: cannot fail
 		own := http.NewServeMux()
 		own.Handle("GET /health", health.Live())
 		own.Handle(PagesPrefix, pages)
-		api := edge.Chain(
+		api := edge.Chain(chain(
 			// A company is optional here only so that the passport gateway
 			// can answer: it refuses a missing company on every route but
 			// the declared company-less ones, and another zone's company.
 			zone.DetectCompany(zone.WithTrust(trust), zone.WithOptional()),
+			fence,                // client location, before any passport is asked for
 			passports.Middleware, // session → passport and the checked company, for this zone only
+			residency,            // the region of the zone the passport gateway put in the context
 			clientScheme(trust),
-		)(upstream)
+		)...)(upstream)
 		// The gateway's own routes, and everything else to the cell: a
 		// ServeMux "/" catch-all would cost ~9 allocations per API request
 		// (it matches twice, the second time for a trailing-slash redirect).

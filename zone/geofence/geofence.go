@@ -39,7 +39,7 @@ var (
 // attributes of the decision metric: never a company, an address or a
 // country.
 const (
-	DecisionAllowed           = "allowed"            // residency or location check passed
+	DecisionAllowed           = "allowed"            // a location policy admitted the client
 	DecisionResidencyMismatch = "residency_mismatch" // ErrResidencyMismatch
 	DecisionLocationDenied    = "location_denied"    // ErrLocationDenied
 	DecisionPolicyUnavailable = "policy_unavailable" // ErrLocationPolicyUnavailable

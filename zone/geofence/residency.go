@@ -80,16 +80,13 @@ func (r *Residency) check(z zone.Zone) (Region, error) {
 	return region, ErrResidencyMismatch.WithCause(fmt.Errorf("geofence: zone %s is in region %s; the company's data must stay in %s", z.Name, region, z.Residency))
 }
 
-// observe tells the observer the decision of one check.
-func (r *Residency) observe(ctx context.Context, region Region, z zone.Zone, err error) {
-	if r.obs == nil {
-		return
-	}
-	if err != nil {
+// observe tells the observer of a refusal. Passing checks are not
+// counted: every stage checks every request, so they would only count
+// requests (which otelhttp does) several times over.
+func (r *Residency) observe(ctx context.Context, z zone.Zone, err error) {
+	if r.obs != nil && err != nil {
 		r.obs.GeofenceDecision(ctx, z.Residency, DecisionResidencyMismatch)
-		return
 	}
-	r.obs.GeofenceDecision(ctx, string(region), DecisionAllowed)
 }
 
 // Directory returns dir with every answer checked: Lookup returns the zone
@@ -113,8 +110,8 @@ func (d residencyDirectory) Lookup(ctx context.Context, company string) (zone.Zo
 	if err != nil {
 		return z, err
 	}
-	region, err := d.r.check(z)
-	d.r.observe(ctx, region, z, err)
+	_, err = d.r.check(z)
+	d.r.observe(ctx, z, err)
 	if err != nil {
 		return zone.Zone{}, fmt.Errorf("geofence: company %s: %w", company, err)
 	}
@@ -136,7 +133,7 @@ func (r *Residency) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		region, err := r.check(z)
-		r.observe(ctx, region, z, err)
+		r.observe(ctx, z, err)
 		if err != nil {
 			edge.WriteProblem(w, req, err)
 			return

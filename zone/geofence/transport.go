@@ -45,7 +45,7 @@ func (t *regionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		req.Body.Close() // a RoundTripper closes the body, even on refusal
 	}
-	t.r.observe(ctx, t.at, z, ErrResidencyMismatch)
+	t.r.observe(ctx, z, ErrResidencyMismatch)
 	err := ErrResidencyMismatch.WithCause(fmt.Errorf("geofence: hop to region %s; the company's data in zone %s must stay in %s", t.at, z.Name, z.Residency))
 	return problemResponse(req, err), nil
 }
