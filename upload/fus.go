@@ -123,7 +123,8 @@ type fusAnswer struct {
 // ParseParams for an id that is not valid (FUS is not called),
 // zone.ErrZoneUnroutable when the zone has no service here, ErrUploadUnknown
 // (FUS 404), ErrUploadConflict (409), and ErrFUSUnavailable for anything
-// else, including an unusable answer; ErrUploadCapacity when this process
+// else, including an unusable answer; what a check of WithTargetCheck
+// refuses the target with; ErrUploadCapacity when this process
 // is out of file descriptors. When ctx ends first, the error wraps
 // ctx's error and no problem.
 func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target, error) {

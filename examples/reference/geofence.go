@@ -4,6 +4,9 @@ import (
 	"bytes"
 	_ "embed"
 	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/cellgate/cellgate/edge"
@@ -123,4 +126,54 @@ func (g *GeofenceConfig) transport(zoneName string, rt http.RoundTripper) (http.
 		rt = edge.NewTransport()
 	}
 	return g.Residency.Transport(region, rt)
+}
+
+// Geofencing returns the examples' geo-fencing: the zones' Regions, the
+// embedded policies (company 4: the UK only), the hops in front whose
+// country header is believed (CIDRs, none when empty), and the MaxMind
+// database at geoipDB (none when ""), watched for changes until stop is
+// called. obs, when not nil, counts the decisions.
+func Geofencing(hops []string, geoipDB string, obs geofence.Observer, log *slog.Logger) (_ *GeofenceConfig, stop func(), err error) {
+	var resOpts []geofence.ResidencyOption
+	var dbOpts []geofence.DatabaseOption
+	if obs != nil {
+		resOpts = append(resOpts, geofence.WithObserver(obs))
+		dbOpts = append(dbOpts, geofence.WithObserver(obs))
+	}
+	if log != nil {
+		dbOpts = append(dbOpts, geofence.WithLogger(log))
+	}
+	res, err := geofence.NewResidency(Regions, resOpts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	policies, err := EmbeddedPolicies()
+	if err != nil {
+		return nil, nil, err
+	}
+	geo := &GeofenceConfig{Residency: res, Policies: policies, Observer: obs}
+	if len(hops) > 0 {
+		if geo.Hops, err = edge.TrustNetworks(hops...); err != nil {
+			return nil, nil, fmt.Errorf("reference: trusted hops: %w", err)
+		}
+	}
+	stop = func() {}
+	if geoipDB != "" {
+		if geo.Database, err = geofence.OpenDatabase(geoipDB, dbOpts...); err != nil {
+			return nil, nil, err
+		}
+		stop = geo.Database.Watch()
+	}
+	return geo, stop, nil
+}
+
+// GeofenceFlags registers -trusted-hops and -geoip-db on the command line
+// of a public edge (cell router, gateway); call the function it returns
+// after flag.Parse for the geo-fencing (Geofencing) they configure.
+func GeofenceFlags() func() (*GeofenceConfig, func(), error) {
+	hops := flag.String("trusted-hops", Env("CELLGATE_TRUSTED_HOPS", ""), "comma-separated CIDRs of hops in front (a CDN) whose CF-IPCountry and X-Forwarded-For are believed; empty: none ($CELLGATE_TRUSTED_HOPS)")
+	db := flag.String("geoip-db", Env("CELLGATE_GEOIP_DB", ""), "MaxMind country database locating clients that no trusted hop located, reloaded when it changes; empty: none ($CELLGATE_GEOIP_DB)")
+	return func() (*GeofenceConfig, func(), error) {
+		return Geofencing(ListFlag(*hops), *db, nil, nil)
+	}
 }

@@ -466,30 +466,8 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, geo *reference
 	return objects, host, err
 }
 
-// geofencing is the topology's geo-fencing: the zones' regions, company 4's
-// UK-only policy, the hops of -trusted-hops, and the MaxMind database of
-// -geoip-db, watched for changes until stop.
-func geofencing(cfg config, log *slog.Logger) (_ *reference.GeofenceConfig, stop func(), err error) {
-	res, err := geofence.NewResidency(reference.Regions, geofence.WithObserver(cfg.metrics))
-	if err != nil {
-		return nil, nil, err
-	}
-	policies, err := reference.EmbeddedPolicies()
-	if err != nil {
-		return nil, nil, err
-	}
-	geo := &reference.GeofenceConfig{Residency: res, Policies: policies, Observer: cfg.metrics}
-	if len(cfg.hops) > 0 {
-		if geo.Hops, err = edge.TrustNetworks(cfg.hops...); err != nil {
-			return nil, nil, fmt.Errorf("topology: trusted hops: %w", err)
-		}
-	}
-	stop = func() {}
-	if cfg.geoipDB != "" {
-		if geo.Database, err = geofence.OpenDatabase(cfg.geoipDB, geofence.WithLogger(log), geofence.WithObserver(cfg.metrics)); err != nil {
-			return nil, nil, err
-		}
-		stop = geo.Database.Watch()
-	}
-	return geo, stop, nil
+// geofencing is the topology's geo-fencing (reference.Geofencing), its
+// decisions counted.
+func geofencing(cfg config, log *slog.Logger) (*reference.GeofenceConfig, func(), error) {
+	return reference.Geofencing(cfg.hops, cfg.geoipDB, cfg.metrics, log)
 }
