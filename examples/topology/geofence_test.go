@@ -43,6 +43,9 @@ func TestGeofenceCountryPolicy(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "the hop says FR")
 	assert.Equal(t, "location_denied", problemCode(t, resp, body))
 
+	resp, body = do(t, hop, http.MethodGet, api+"/rest/v1.0/me", map[string]string{"Procore-Company-Id": "4", "CF-IPCountry": "GB"}, nil)
+	assert.Equal(t, "session_missing", problemCode(t, resp, body), "the hop says GB: admitted, the gateway asks for a session")
+
 	// Through the hop, in GB: signed in and served by uk01.
 	resp, body = do(t, hop, http.MethodPost, api+"/login",
 		map[string]string{"Procore-Company-Id": "4", "CF-IPCountry": "GB", "Content-Type": "application/x-www-form-urlencoded"},
