@@ -55,6 +55,8 @@ const (
 // must be fast and not block. region is "" where none applies (a company
 // without residency).
 type Observer interface {
+	// GeofenceDecision is told one decision (a Decision constant) in
+	// region.
 	GeofenceDecision(ctx context.Context, region, decision string)
 }
 

@@ -34,10 +34,15 @@ import (
 // networks are CIDR prefixes, IPv4 or IPv6 (an IPv4 prefix also matches
 // IPv4-mapped IPv6 clients).
 type PolicyConfig struct {
+	// AllowCountries, when given, are the only countries admitted (rule 5).
 	AllowCountries []string `json:"allow_countries,omitempty"`
-	DenyCountries  []string `json:"deny_countries,omitempty"`
-	AllowNetworks  []string `json:"allow_networks,omitempty"`
-	DenyNetworks   []string `json:"deny_networks,omitempty"`
+	// DenyCountries are refused (rule 4).
+	DenyCountries []string `json:"deny_countries,omitempty"`
+	// AllowNetworks are admitted wherever they are (rule 2) and, without
+	// AllowCountries, the only clients admitted (rule 6).
+	AllowNetworks []string `json:"allow_networks,omitempty"`
+	// DenyNetworks are refused before anything else (rule 1).
+	DenyNetworks []string `json:"deny_networks,omitempty"`
 	// AllowUnknown admits clients whose country is not known (rule 3).
 	// Default: refused.
 	AllowUnknown bool `json:"allow_unknown,omitempty"`
