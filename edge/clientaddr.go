@@ -25,14 +25,22 @@ func ClientAddr(r *http.Request, trust Trust) (addr netip.Addr, ok bool) {
 }
 
 // parseHostAddr reads "192.0.2.1", "192.0.2.1:4000" or "[2001:db8::1]:4000".
+// It tries the form the text has first, so that a valid address costs no
+// allocation (a parse error does: it is boxed).
 func parseHostAddr(host string) (netip.Addr, bool) {
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
+	var addr netip.Addr
+	if strings.HasPrefix(host, "[") || strings.Count(host, ":") == 1 {
 		ap, err := netip.ParseAddrPort(host)
 		if err != nil {
 			return netip.Addr{}, false
 		}
 		addr = ap.Addr()
+	} else {
+		a, err := netip.ParseAddr(host)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		addr = a
 	}
 	return addr.Unmap().WithZone(""), true
 }

@@ -93,7 +93,7 @@ type scope struct {
 	context.Context
 	mu    sync.Mutex
 	n     atomic.Int32
-	slots [6]slot // a chain attaches a request ID, log fields, company, zone, principal
+	slots [8]slot // a chain attaches a request ID, log fields, company, zone, principal, region, country
 	// state is the request state that holds this scope, when [RequestID]
 	// installed it; nil otherwise.
 	state *requestState

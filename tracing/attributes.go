@@ -26,6 +26,10 @@ const (
 	// ProblemKey is the code of the problem answered, from the "problem"
 	// log field that edge.WriteProblem adds.
 	ProblemKey = attribute.Key("cellgate.problem")
+	// ClientCountryKey is the client's country (ISO 3166-1 alpha-2), from
+	// the "client_country" log field that zone/geofence adds. Never the
+	// client's address.
+	ClientCountryKey = attribute.Key("cellgate.client_country")
 	// OperationKey is the name given to Middleware.
 	OperationKey = attribute.Key("cellgate.operation")
 )
@@ -34,10 +38,12 @@ const (
 // else collected for the log (an error text, for one) may hold anything and
 // stays out of the span.
 var fromLog = map[string]attribute.Key{
-	"company":    CompanyKey,
-	"zone":       ZoneKey,
-	"problem":    ProblemKey,
-	"request_id": RequestIDKey,
+	"company":        CompanyKey,
+	"zone":           ZoneKey,
+	"problem":        ProblemKey,
+	"request_id":     RequestIDKey,
+	"region":         RegionKey, // the zone's residency region, from zone/geofence
+	"client_country": ClientCountryKey,
 }
 
 // knownAttributes returns the span attributes for what is known of the

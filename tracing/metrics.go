@@ -23,8 +23,11 @@ const (
 	ResultKey = attribute.Key("cellgate.result")
 	// OutcomeKey is "ok", or the problem code of a refusal or failure.
 	OutcomeKey = attribute.Key("cellgate.outcome")
-	// DecisionKey is a rate limit decision: allowed or limited.
+	// DecisionKey is a rate limit decision (allowed or limited) or a
+	// geofence decision (zone/geofence's Decision constants).
 	DecisionKey = attribute.Key("cellgate.decision")
+	// RegionKey is a residency region, such as "uk" (zone/geofence).
+	RegionKey = attribute.Key("cellgate.region")
 	// RevocationKindKey is what a revocation notice covers: session,
 	// user, company or all.
 	RevocationKindKey = attribute.Key("cellgate.revocation.kind")
@@ -48,6 +51,7 @@ const (
 //	gw, err := passport.NewGateway(z, dir, authURL, rt, passport.WithObserver(m))
 //	limit, err := ratelimit.New(10, 20, ratelimit.WithObserver(m)) // or redisrate.WithObserver(m)
 //	set, err := experiment.NewSet(exps, experiment.WithObserver(m))
+//	fence, err := geofence.NewFence(policies, geofence.WithObserver(m))
 //	h, err := upload.NewHandler(fus, upload.WithObserver(m))
 //	edge.SetProblemObserver(m.Problem)
 //
@@ -65,6 +69,7 @@ const (
 //	cellgate.passport.revocation.lag       s         (none)                          cellgate_passport_revocation_lag_seconds
 //	cellgate.signature.verifications       {request} cellgate.outcome                cellgate_signature_verifications_total
 //	cellgate.ratelimit.decisions           {request} cellgate.decision               cellgate_ratelimit_decisions_total
+//	cellgate.geofence.decisions            {decision} cellgate.region, cellgate.decision cellgate_geofence_decisions_total
 //	cellgate.problems                      {problem} cellgate.problem                cellgate_problems_total
 //	cellgate.experiment.exposures          {request} cellgate.experiment, cellgate.experiment.variant cellgate_experiment_exposures_total
 //	cellgate.upload.bytes                  By        cellgate.zone, cellgate.outcome cellgate_upload_bytes_total
@@ -89,6 +94,7 @@ type Instruments struct {
 	revocationLag metric.Float64Histogram
 	signatures    metric.Int64Counter
 	rateLimits    metric.Int64Counter
+	geofence      metric.Int64Counter
 	problems      metric.Int64Counter
 	exposures     metric.Int64Counter
 	uploadBytes   metric.Int64Counter
@@ -153,6 +159,7 @@ func NewInstruments(opts ...InstrumentsOption) (*Instruments, error) {
 	m.revocationLag = histogram("cellgate.passport.revocation.lag", "Time from a revocation's announcement to a gateway receiving its notice, for notices that carry it.", durationBuckets)
 	m.signatures = counter("cellgate.signature.verifications", "{request}", "Verifications of signed URLs, by outcome.")
 	m.rateLimits = counter("cellgate.ratelimit.decisions", "{request}", "Rate limit decisions, by decision.")
+	m.geofence = counter("cellgate.geofence.decisions", "{decision}", "Residency, client location and upload region decisions, by region and decision.")
 	m.problems = counter("cellgate.problems", "{problem}", "Problem responses written, by problem code.")
 	m.exposures = counter("cellgate.experiment.exposures", "{request}", "Requests exposed to an experiment's variant, by experiment and variant.")
 	m.uploadBytes = counter("cellgate.upload.bytes", "By", "Bytes of upload bodies streamed to storage, by zone and outcome.")
@@ -304,6 +311,19 @@ func (m *Instruments) RateLimitDecision(ctx context.Context, decision string) {
 	if m.rateLimits.Enabled(ctx) {
 		m.rateLimits.Add(ctx, 1, m.opts(one(DecisionKey, decision)).add...)
 	}
+}
+
+// GeofenceDecision counts one residency, location or upload decision; it
+// implements geofence.Observer. region is "" where none applies.
+func (m *Instruments) GeofenceDecision(ctx context.Context, region, decision string) {
+	if !m.geofence.Enabled(ctx) {
+		return
+	}
+	if region == "" {
+		m.geofence.Add(ctx, 1, m.opts(one(DecisionKey, decision)).add...)
+		return
+	}
+	m.geofence.Add(ctx, 1, m.opts(two(RegionKey, region, DecisionKey, decision)).add...)
 }
 
 // Problem counts one problem response by code. Install it with

@@ -94,6 +94,8 @@ func TestMetricsRecordWithLowCardinalityAttributes(t *testing.T) {
 	m.SignatureVerified(ctx, hmacsig.OutcomeOK)
 	m.RateLimitDecision(ctx, ratelimit.DecisionLimited)
 	m.Problem(ctx, 429, "rate_limited")
+	m.GeofenceDecision(ctx, "uk", "location_denied")
+	m.GeofenceDecision(ctx, "", "database_reloaded")
 	m.UploadStarted(ctx, "us01")
 	m.UploadFinished(ctx, "us01", 1024, time.Second, "ok")
 
@@ -110,6 +112,8 @@ func TestMetricsRecordWithLowCardinalityAttributes(t *testing.T) {
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.signature.verifications", tracing.OutcomeKey.String("ok")))
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.ratelimit.decisions", tracing.DecisionKey.String("limited")))
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.problems", tracing.ProblemKey.String("rate_limited")))
+	assert.EqualValues(t, 1, sum(t, got, "cellgate.geofence.decisions", tracing.RegionKey.String("uk"), tracing.DecisionKey.String("location_denied")))
+	assert.EqualValues(t, 1, sum(t, got, "cellgate.geofence.decisions", tracing.DecisionKey.String("database_reloaded")))
 	assert.EqualValues(t, 1024, sum(t, got, "cellgate.upload.bytes", tracing.ZoneKey.String("us01"), tracing.OutcomeKey.String("ok")))
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.upload.duration", tracing.ZoneKey.String("us01"), tracing.OutcomeKey.String("ok")))
 	assert.EqualValues(t, 0, sum(t, got, "cellgate.upload.active", tracing.ZoneKey.String("us01")))

@@ -215,6 +215,14 @@ func TestMiddlewareAttributes(t *testing.T) {
 			absent: []string{"key_id", "company", "zone"},
 		},
 		{
+			name: "region and client country (zone/geofence)",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				edge.AddLogAttrs(r.Context(), slogString("region", "uk"), slogString("client_country", "GB"))
+			},
+			want:   map[attribute.Key]string{tracing.RegionKey: "uk", tracing.ClientCountryKey: "GB"},
+			absent: []string{"region", "client_country"},
+		},
+		{
 			name: "request ID from the response header",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set(edge.RequestIDHeader, "from-header")

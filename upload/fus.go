@@ -35,6 +35,7 @@ type Client struct {
 	dial         *net.Dialer // the storage transport's, with the address check
 	headers      headerPolicy
 	company      func(string) bool // the company id rule
+	targetChecks []TargetCheck     // WithTargetCheck
 }
 
 // Target is where one upload's bytes go: a presigned storage URL and the
@@ -86,6 +87,7 @@ func NewClient(services map[string]string, signer *hmacsig.Signer, opts ...Clien
 		storageHosts: hosts,
 		dial:         newAddressPolicy(hosts, cfg.storageAddrs).dialer(),
 		headers:      headers,
+		targetChecks: cfg.targetChecks,
 	}
 	// Tracing sits outside signing, so the client span records the
 	// unsigned URL; the trace headers it adds are copied onto the signed
@@ -127,7 +129,8 @@ type fusAnswer struct {
 // ParseParams for an id that is not valid (FUS is not called),
 // zone.ErrZoneUnroutable when the zone has no service here, ErrUploadUnknown
 // (FUS 404), ErrUploadConflict (409), and ErrFUSUnavailable for anything
-// else, including an unusable answer; ErrUploadCapacity when this process
+// else, including an unusable answer; what a check of WithTargetCheck
+// refuses the target with; ErrUploadCapacity when this process
 // is out of file descriptors. When ctx ends first, the error wraps
 // ctx's error and no problem.
 func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target, error) {
@@ -182,6 +185,9 @@ func (c *Client) Target(ctx context.Context, zoneName string, p Params) (*Target
 	t, err := c.target(a)
 	if err != nil {
 		return nil, ErrFUSUnavailable.WithCause(fmt.Errorf("upload: FUS answer for %s: %w", uploadID, err))
+	}
+	if err := c.checkTarget(zoneName, uploadID, t); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

@@ -121,6 +121,7 @@ type config struct {
 	storageHosts      []string
 	storageAddrs      []string
 	storageHeaders    []string
+	targetChecks      []TargetCheck
 	fusRT             http.RoundTripper
 	fusTimeout        time.Duration
 	minRate           int64

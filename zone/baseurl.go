@@ -65,7 +65,9 @@ func NewBaseURLHandler(dir Directory, opts ...BaseURLOption) (http.Handler, erro
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf) // no HTML escaping: an API answer
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(z); err != nil {
+		// The zone and its web front only: the company's residency is the
+		// edge's business, not the answer's.
+		if err := enc.Encode(Zone{Name: z.Name, WebBaseURL: z.WebBaseURL}); err != nil {
 			edge.WriteProblem(w, r, err)
 			return
 		}

@@ -8,7 +8,9 @@
 // gateways (WithCanary), and the company base URL endpoint
 // (NewBaseURLHandler). Company-scoped policies live in subpackages, so a
 // service links only what it uses: feature-flag targeting in
-// zone/featureflag, per-company rate limits in zone/ratelimit.
+// zone/featureflag, per-company rate limits in zone/ratelimit, data
+// residency and client location policies in zone/geofence (which reads
+// Zone.Residency).
 //
 // Company ids are checked by ValidCompanyID (decimal ids) unless
 // WithCompanyValidator brings another check, for UUID or slug tenants.

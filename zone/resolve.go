@@ -15,7 +15,9 @@ import (
 // in dir and puts it in the context (ZoneFromContext) and on the access log line.
 //
 // An unknown company is a 404 company_unknown; a directory that cannot
-// answer is a 503 zone_directory_unavailable with Retry-After (WithRetryAfter).
+// answer is a 503 zone_directory_unavailable with Retry-After (WithRetryAfter);
+// a Directory error that wraps an *edge.Problem is answered with that
+// problem (see WriteLookupError).
 // A request without a company is a 400 company_missing naming the header of
 // WithCompanyHeader, unless WithOptional lets it through without a zone.
 //
@@ -55,7 +57,9 @@ func Resolve(dir Directory, opts ...ResolveOption) (func(http.Handler) http.Hand
 }
 
 // WriteLookupError answers a failed Directory.Lookup as Resolve does: 404
-// company_unknown, 499 when the client left, else 503
+// company_unknown, 499 when the client left, the *edge.Problem the error
+// wraps when a Directory refuses an answer with a problem of its own (a
+// geofence residency check, a 503 residency_mismatch), else 503
 // zone_directory_unavailable with a Retry-After of five seconds. Other
 // middlewares that look a company up themselves (a zone's passport gateway)
 // answer with it, so a client sees one set of codes.
@@ -70,6 +74,8 @@ func writeLookupError(w http.ResponseWriter, r *http.Request, err error, retryAf
 		edge.WriteProblem(w, r, ErrCompanyUnknown.WithCause(err))
 	case r.Context().Err() != nil && errors.Is(err, context.Cause(r.Context())):
 		edge.WriteProblem(w, r, edge.ErrClientClosed.WithCause(err))
+	case errors.As(err, new(*edge.Problem)):
+		edge.WriteProblem(w, r, err)
 	default:
 		w.Header().Set("Retry-After", retryAfter)
 		edge.WriteProblem(w, r, ErrDirectoryUnavailable.WithCause(err))

@@ -50,7 +50,10 @@ func newStaticDirectory(companies map[string]Zone, c *config) (*StaticDirectory,
 // ReadStaticDirectory reads a directory from JSON: an object mapping
 // company ids to zones,
 //
-//	{"1001": {"zone": "us01", "web_base_url": "https://us01.example.com"}}
+//	{"1001": {"zone": "us01", "web_base_url": "https://us01.example.com"},
+//	 "2002": {"zone": "uk01", "web_base_url": "https://uk01.example.com", "residency": "uk"}}
+//
+// "residency" is optional (see Zone.Residency).
 //
 // It is read strictly, so that a typo cannot silently drop or move a zone:
 // unknown fields, a company or a field named twice, `null`, invalid UTF-8,
@@ -107,6 +110,9 @@ func validateZone(z Zone) error {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return fmt.Errorf("zone %s: invalid web base URL", z.Name)
+	}
+	if z.Residency != "" && !ValidZoneName(z.Residency) {
+		return fmt.Errorf("zone %s: invalid residency region %q", z.Name, z.Residency)
 	}
 	return nil
 }

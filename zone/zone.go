@@ -19,6 +19,13 @@ type Zone struct {
 	// WebBaseURL is the absolute URL of the zone's web front, such as
 	// "https://us01.example.com". It is shown to clients, never dialled.
 	WebBaseURL string `json:"web_base_url"`
+	// Residency, when set, is the region the company's data must stay in,
+	// such as "uk", in the form of a zone name (ValidZoneName). It belongs
+	// to the company, not to the zone: the zone's own region is fixed by
+	// the operator (zone/geofence), which refuses to route, mint for or
+	// serve the company from a zone of another region. Empty: the company
+	// has no residency promise.
+	Residency string `json:"residency,omitempty"`
 }
 
 // Directory maps a company to the zone that holds it.

@@ -125,7 +125,12 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	h, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: store, Issuer: issuer, Directory: dir, Signed: signed})
+	geo, _, err := reference.Geofencing(nil, "", nil, nil) // residency: the regions of the examples' zones
+	if err != nil {
+		return err
+	}
+	h, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: store, Issuer: issuer, Directory: dir, Signed: signed,
+		Residency: geo.Residency})
 	if err != nil {
 		return err
 	}

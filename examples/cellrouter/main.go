@@ -46,8 +46,15 @@ func main() {
 	cors := flag.String("cors", reference.Env("CELLGATE_CORS", ""), "comma-separated origins allowed to call the API ($CELLGATE_CORS)")
 	trace := flag.Bool("trace", false, "write every span to standard output")
 	keys := flag.String("keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory: notices.key signs Redis notices when present ($CELLGATE_KEYS)")
+	geofencing := reference.GeofenceFlags()
 	redisAddrs := flag.String("redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) for directory-change notices; empty: none ($CELLGATE_REDIS)")
 	flag.Parse()
+	var err error
+	var stop func()
+	if geo, stop, err = geofencing(); err != nil {
+		os.Exit(reference.ExitStatus("cellrouter", err))
+	}
+	defer stop()
 	if err := run(*addr, *directory, gateways, reference.ListFlag(*cors), *trace, *keys, reference.ListFlag(*redisAddrs)); err != nil {
 		os.Exit(reference.ExitStatus("cellrouter", err))
 	}
@@ -90,6 +97,10 @@ func run(addr, directory string, gateways map[string]string, origins []string, t
 	return serve(addr, dir, gateways, origins)
 }
 
+// geo keeps companies in their regions and applies the location policies
+// (-trusted-hops, -geoip-db).
+var geo *reference.GeofenceConfig
+
 func serve(addr string, dir zone.Directory, gateways map[string]string, origins []string) error {
 	gws := map[string]zone.Endpoint{}
 	for z, u := range gateways {
@@ -99,7 +110,7 @@ func serve(addr string, dir zone.Directory, gateways map[string]string, origins 
 		}
 		gws[z] = zone.Endpoint{URL: u, Transport: out}
 	}
-	h, err := reference.NewCellRouter(reference.CellRouterConfig{Directory: dir, Gateways: gws, CORSOrigins: origins})
+	h, err := reference.NewCellRouter(reference.CellRouterConfig{Directory: dir, Gateways: gws, CORSOrigins: origins, Geofence: geo})
 	if err != nil {
 		return err
 	}

@@ -57,9 +57,13 @@ func run(addr, directory, keys string, fus map[string]string, hosts, storageAddr
 	if err != nil {
 		return err
 	}
+	geo, _, err := reference.Geofencing(nil, "", nil, nil) // residency: the regions of the examples' zones
+	if err != nil {
+		return err
+	}
 	h, err := reference.NewFileUpload(reference.FileUploadConfig{
 		Verifier: v, Directory: dir, FUS: fus, FUSSigner: signer, StorageHosts: hosts,
-		StorageAddresses: storageAddrs, CORSOrigins: origins,
+		StorageAddresses: storageAddrs, CORSOrigins: origins, Residency: geo.Residency,
 	})
 	if err != nil {
 		return err

@@ -44,6 +44,7 @@ type options struct {
 	directory, keys, authURL         string
 	cellURL, replacementURL, replace string
 	redis                            string
+	geofencing                       func() (*reference.GeofenceConfig, func(), error)
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&o.replacementURL, "replacement-url", reference.Env("CELLGATE_REPLACEMENT_URL", ""), "strangler: the replacement backend ($CELLGATE_REPLACEMENT_URL)")
 	flag.StringVar(&o.replace, "replace", reference.Env("CELLGATE_REPLACE", ""), "strangler: comma-separated ServeMux patterns served by the replacement ($CELLGATE_REPLACE)")
 	flag.StringVar(&o.redis, "redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) for revocation and directory notices across replicas; empty: none ($CELLGATE_REDIS)")
+	o.geofencing = reference.GeofenceFlags()
 	flag.Parse()
 	if err := run(o); err != nil {
 		os.Exit(reference.ExitStatus("gateway", err))
@@ -92,7 +94,13 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	geo, stopGeo, err := o.geofencing()
+	if err != nil {
+		return err
+	}
+	defer stopGeo()
 	gw, err := reference.NewGateway(reference.GatewayConfig{
+		Geofence:      geo,
 		Zone:          o.zone,
 		Directory:     dir,
 		AuthURL:       o.authURL,

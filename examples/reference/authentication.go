@@ -10,6 +10,7 @@ import (
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/geofence"
 )
 
 // Paths of the authentication service.
@@ -36,6 +37,9 @@ type AuthenticationConfig struct {
 	// service named (service="router", "gateway-us01", …), so the lines of
 	// one request at each hop can be told apart.
 	Logger *slog.Logger
+	// Residency, when set, checks every directory answer: no passport for
+	// a company in a zone outside its region (503 residency_mismatch).
+	Residency *geofence.Residency
 }
 
 // NewAuthentication returns the internal-only authentication service:
@@ -51,7 +55,11 @@ func NewAuthentication(cfg AuthenticationConfig) (http.Handler, error) {
 	if cfg.Signed != nil {
 		opts = append(opts, passport.WithSignedCalls(cfg.Signed))
 	}
-	auth, err := passport.NewAuthService(cfg.Sessions, cfg.Issuer, cfg.Directory, opts...)
+	dir := cfg.Directory
+	if cfg.Residency != nil && dir != nil {
+		dir = cfg.Residency.Directory(dir)
+	}
+	auth, err := passport.NewAuthService(cfg.Sessions, cfg.Issuer, dir, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,9 @@ import (
 	"github.com/cellgate/cellgate/zone"
 )
 
-// directoryJSON places companies 1, 2 and 3 in zones us01, us02 and uk01.
+// directoryJSON places companies 1, 2 and 3 in zones us01, us02 and uk01,
+// and company 4, which admits clients in the UK only (policies.json), in
+// uk01; each has the residency of its zone.
 //
 //go:embed directory.json
 var directoryJSON []byte

@@ -8,6 +8,7 @@ import (
 	"github.com/cellgate/cellgate/hmacsig"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/geofence"
 )
 
 // FileUploadConfig configures the storage host.
@@ -41,6 +42,13 @@ type FileUploadConfig struct {
 	Logger *slog.Logger
 	// Upload holds further options of upload.New (upload.WithObserver, …).
 	Upload []upload.ServiceOption
+	// Residency, when set, checks every directory answer (503
+	// residency_mismatch for a company outside its zone's region).
+	Residency *geofence.Residency
+	// Storage, when set, keeps uploads in the region of their zone: each
+	// presigned storage URL is checked against it (upload.WithTargetCheck)
+	// before a byte is sent.
+	Storage *geofence.StorageCheck
 }
 
 // NewFileUpload returns the storage host (upload.New): a PUT to a URL signed
@@ -51,6 +59,12 @@ func NewFileUpload(cfg FileUploadConfig) (http.Handler, error) {
 		return nil, errors.New("reference: file upload: a FUS signer is required")
 	}
 	clientOpts := []upload.ClientOption{upload.WithStorageHosts(cfg.StorageHosts...), upload.WithStorageAddresses(cfg.StorageAddresses...)}
+	if cfg.Storage != nil {
+		clientOpts = append(clientOpts, upload.WithTargetCheck(cfg.Storage.Check))
+	}
+	if cfg.Residency != nil && cfg.Directory != nil {
+		cfg.Directory = cfg.Residency.Directory(cfg.Directory)
+	}
 	if cfg.FUSTransport != nil {
 		clientOpts = append(clientOpts, upload.WithFUSTransport(cfg.FUSTransport))
 	}

@@ -76,6 +76,11 @@ type GatewayConfig struct {
 	// service named (service="router", "gateway-us01", …), so the lines of
 	// one request at each hop can be told apart.
 	Logger *slog.Logger
+	// Geofence, when set, refuses companies outside the zone's region
+	// before a passport is asked for, guards the hops to the cell and the
+	// replacement backend, and applies the client location policies on the
+	// zone's own host (behind the router, the router applied them).
+	Geofence *GeofenceConfig
 }
 
 // Gateway is the gateway of one zone. It swaps the client's session for a
@@ -108,6 +113,10 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if cfg.Directory == nil || cfg.Cell.URL == "" {
 		return nil, errors.New("reference: gateway: a directory and a cell are required")
 	}
+	if err := cfg.Geofence.check(); err != nil {
+		return nil, err
+	}
+	cfg.Directory = cfg.Geofence.directory(cfg.Directory)
 	if cfg.Trust == nil {
 		cfg.Trust = edge.TrustNone
 	}
@@ -127,6 +136,16 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		cfg.Cell.Transport = newTransport(cfg.Cell)
 	}
 	cfg.Cell.Transport = schemeTransport{base: cfg.Cell.Transport}
+	// Neither the cell nor the strangler's replacement backend may be in
+	// another region than the zone's.
+	if cfg.Cell.Transport, err = cfg.Geofence.transport(cfg.Zone, cfg.Cell.Transport); err != nil {
+		return nil, err
+	}
+	if len(cfg.Replace) > 0 {
+		if cfg.Replacement.Transport, err = cfg.Geofence.transport(cfg.Zone, cfg.Replacement.Transport); err != nil {
+			return nil, err
+		}
+	}
 	cell, err := proxy(cfg.Cell, log)
 	if err != nil {
 		return nil, fmt.Errorf("reference: gateway %s: cell: %w", cfg.Zone, err)
@@ -155,7 +174,15 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	}
 	pages = secure(pages)
 
+	residency, location, err := cfg.Geofence.stages(true)
+	if err != nil {
+		return nil, err
+	}
 	build := func(trust edge.Trust, public bool) (http.Handler, error) {
+		fence := location
+		if !public {
+			fence = nil // behind the router, which applied the policies
+		}
 		// A company is optional here only so that the passport gateway
 		// can answer: it refuses a missing company on every route but
 		// the declared company-less ones, and another zone's company.
@@ -167,10 +194,12 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		own := http.NewServeMux()
 		own.Handle("GET /health", health.Live())
 		own.Handle(PagesPrefix, pages)
-		stages := []func(http.Handler) http.Handler{
+		stages := chain(
 			detect,
+			fence,                // client location, before any passport is asked for
 			passports.Middleware, // session → passport and the checked company, for this zone only
-		}
+			residency,            // the region of the zone the passport gateway put in the context
+		)
 		if public && cfg.Experiments != nil {
 			stages = append(stages, cfg.Experiments.Middleware) // the web client route's exposures
 		}
@@ -192,7 +221,7 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		}
 		trusted := edge.WithTrust(trust)
 		var l links
-		chain := edge.Chain(
+		outer := edge.Chain(
 			l.add(tracing.Middleware("gateway-"+cfg.Zone, spanOpts...)),
 			l.add(edge.RequestID(trusted)),
 			l.add(edge.AccessLog(log)),
@@ -203,7 +232,7 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		if l.err != nil {
 			return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, l.err)
 		}
-		return chain(mux), nil
+		return outer(mux), nil
 	}
 	public, err := build(edge.TrustNone, true)
 	if err != nil {

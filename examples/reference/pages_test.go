@@ -59,16 +59,17 @@ func TestPagesRefusesBadConfiguration(t *testing.T) {
 func TestDirectory(t *testing.T) {
 	dir, err := LoadDirectory("")
 	require.NoError(t, err)
-	for company, want := range map[string]string{"1": "us01", "2": "us02", "3": "uk01"} {
+	for company, want := range map[string]string{"1": "us01", "2": "us02", "3": "uk01", "4": "uk01"} {
 		z, err := dir.Lookup(t.Context(), company)
 		require.NoError(t, err)
 		assert.Equal(t, want, z.Name)
+		assert.Equal(t, string(Regions[want]), z.Residency, "each company has the residency of its zone")
 	}
 	_, err = LoadDirectory("testdata/missing.json")
 	assert.Error(t, err)
 	var zones map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(directoryJSON, &zones))
-	assert.Len(t, zones, len(Zones))
+	assert.Len(t, zones, len(Zones)+1, "one company per zone, and company 4 of the location policy")
 }
 
 func TestEmbeddedDirectoryWebBaseURLs(t *testing.T) {

@@ -25,6 +25,10 @@ type CellRouterConfig struct {
 	// service named (service="router", "gateway-us01", …), so the lines of
 	// one request at each hop can be told apart.
 	Logger *slog.Logger
+	// Geofence, when set, keeps each company in its region (the directory
+	// checked, every gateway hop guarded) and applies the client location
+	// policies before routing.
+	Geofence *GeofenceConfig
 }
 
 // NewCellRouter returns the API host: GET /rest/v1.0/company_base_url
@@ -35,7 +39,23 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 	if cfg.Directory == nil {
 		return nil, errors.New("reference: cell router: a directory is required")
 	}
-	router, err := zone.NewRouter(cfg.Gateways, zone.WithLogger(logger(cfg.Logger, "router")))
+	if err := cfg.Geofence.check(); err != nil {
+		return nil, err
+	}
+	gateways := make(map[string]zone.Endpoint, len(cfg.Gateways))
+	for name, ep := range cfg.Gateways {
+		var err error
+		if ep.Transport, err = cfg.Geofence.transport(name, ep.Transport); err != nil {
+			return nil, err
+		}
+		gateways[name] = ep
+	}
+	router, err := zone.NewRouter(gateways, zone.WithLogger(logger(cfg.Logger, "router")))
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.Geofence.directory(cfg.Directory)
+	residency, location, err := cfg.Geofence.stages(true)
 	if err != nil {
 		return nil, err
 	}
@@ -43,16 +63,16 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	resolve, err := zone.Resolve(cfg.Directory)
+	resolve, err := zone.Resolve(dir)
 	if err != nil {
 		return nil, err
 	}
-	baseURLHandler, err := zone.NewBaseURLHandler(cfg.Directory)
+	baseURLHandler, err := zone.NewBaseURLHandler(dir)
 	if err != nil {
 		return nil, err
 	}
 	baseURL := detect(baseURLHandler)
-	routed := edge.Chain(detect, resolve)(router)
+	routed := edge.Chain(chain(detect, resolve, residency, location)...)(router)
 	// One route of its own and everything else to the cells: a ServeMux
 	// with a "/" catch-all would cost ~9 allocations per routed request
 	// (it matches twice, the second time for a trailing-slash redirect)

@@ -61,7 +61,7 @@ func main() {
 	}
 	flag.BoolVar(&cfg.tls, "tls", reference.Env("CELLGATE_TLS", "") == "true", "also serve the API host and the zones' web fronts over TLS ≥ 1.2 with a self-signed certificate ($CELLGATE_TLS=true)")
 	flag.StringVar(&cfg.keys, "keys", reference.Env("CELLGATE_KEYS", ".cellgate/keys"), "key directory; missing keys are generated there, mode 0600 ($CELLGATE_KEYS)")
-	flag.StringVar(&cfg.directory, "directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: companies 1, 2, 3 in us01, us02, uk01 ($CELLGATE_DIRECTORY)")
+	flag.StringVar(&cfg.directory, "directory", reference.Env("CELLGATE_DIRECTORY", ""), "zone directory JSON file; empty: companies 1, 2, 3, 4 in us01, us02, uk01, uk01 ($CELLGATE_DIRECTORY)")
 	s3 := standin.S3{}
 	flag.StringVar(&s3.Endpoint, "s3-endpoint", reference.Env("CELLGATE_S3_ENDPOINT", ""), "S3 or MinIO base URL taking the uploads instead of the stand-in object store, e.g. http://127.0.0.1:9000; keys from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY ($CELLGATE_S3_ENDPOINT)")
 	flag.StringVar(&s3.Bucket, "s3-bucket", reference.Env("CELLGATE_S3_BUCKET", ""), "existing bucket for the uploads in S3 mode ($CELLGATE_S3_BUCKET)")
@@ -69,6 +69,8 @@ func main() {
 	flag.StringVar(&cfg.objectsDir, "objects-dir", reference.Env("CELLGATE_OBJECTS_DIR", ""), "where the stand-in object store keeps uploads; empty: a temporary directory ($CELLGATE_OBJECTS_DIR)")
 	replace := flag.String("replace", reference.Env("CELLGATE_REPLACE", "GET /rest/v1.0/projects/{projectId}/rfis"),
 		"strangler: comma-separated ServeMux patterns served by the replacement backend instead of the cell ($CELLGATE_REPLACE)")
+	flag.StringVar(&cfg.geoipDB, "geoip-db", reference.Env("CELLGATE_GEOIP_DB", ""), "MaxMind country database locating clients that no trusted hop located, reloaded when it changes; empty: none ($CELLGATE_GEOIP_DB)")
+	hops := flag.String("trusted-hops", reference.Env("CELLGATE_TRUSTED_HOPS", ""), "comma-separated CIDRs of hops in front (a CDN) whose CF-IPCountry and X-Forwarded-For are believed, e.g. 127.0.0.2/32; empty: none ($CELLGATE_TRUSTED_HOPS)")
 	trace := flag.Bool("trace", false, "write every span to standard output")
 	flag.StringVar(&cfg.admin, "admin-addr", reference.Env("CELLGATE_ADMIN_ADDR", DefaultAdminAddr), "admin listener serving GET /metrics (Prometheus); keep it off public interfaces; empty: none ($CELLGATE_ADMIN_ADDR)")
 	flag.DurationVar(&cfg.grace, "grace", edge.DefaultShutdownGrace, "how long shutdown waits for in-flight requests")
@@ -77,6 +79,7 @@ func main() {
 		cfg.ports[name] = *p
 	}
 	cfg.replace = reference.ListFlag(*replace)
+	cfg.hops = reference.ListFlag(*hops)
 	if s3.Endpoint != "" {
 		s3.AccessKey, s3.SecretKey = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
 		cfg.s3 = &s3

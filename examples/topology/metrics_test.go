@@ -108,12 +108,13 @@ func TestMetricsWalkthrough(t *testing.T) {
 	step = moved(before, counters(t, reader))
 	t.Logf("upload: %v", step)
 	assert.Equal(t, map[string]int64{
-		"cellgate.signature.verifications{cellgate.outcome=ok}":                  1,
-		"cellgate.upload.bytes{cellgate.outcome=ok,cellgate.zone=us02}":          int64(len(data)),
-		"cellgate.upload.duration{cellgate.outcome=ok,cellgate.zone=us02}.count": 1,
-		"cellgate.zone.directory.lookups{cellgate.result=miss}":                  1, // company 2, first seen
-		"cellgate.zone.directory.call.duration{cellgate.outcome=ok}.count":       1,
-		"cellgate.zone.directory.entries{cellgate.directory=zone}":               1,
+		"cellgate.signature.verifications{cellgate.outcome=ok}":                            1,
+		"cellgate.geofence.decisions{cellgate.decision=upload_allowed,cellgate.region=us}": 1, // the storage target is in us02's region
+		"cellgate.upload.bytes{cellgate.outcome=ok,cellgate.zone=us02}":                    int64(len(data)),
+		"cellgate.upload.duration{cellgate.outcome=ok,cellgate.zone=us02}.count":           1,
+		"cellgate.zone.directory.lookups{cellgate.result=miss}":                            1, // company 2, first seen
+		"cellgate.zone.directory.call.duration{cellgate.outcome=ok}.count":                 1,
+		"cellgate.zone.directory.entries{cellgate.directory=zone}":                         1,
 	}, step)
 	assert.Zero(t, counters(t, reader)["cellgate.upload.active{cellgate.zone=us02}"], "no upload in flight")
 

@@ -25,6 +25,7 @@ import (
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/experiment"
+	"github.com/cellgate/cellgate/zone/geofence"
 )
 
 // issuerName is the iss of every passport of the topology.
@@ -50,6 +51,8 @@ type config struct {
 	trace      io.Writer      // spans go here when set
 	grace      time.Duration  // how long shutdown drains in-flight requests
 	logger     *slog.Logger
+	geoipDB    string               // MaxMind country database, watched; "" for none
+	hops       []string             // CIDRs of hops in front whose country header and X-Forwarded-For are believed
 	admin      string               // admin listener (/metrics), never public; "" for none
 	meters     metric.MeterProvider // tests: record here instead of the global provider
 	metrics    *tracing.Instruments // set by run
@@ -146,7 +149,12 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 	}
 	cfg.metrics.ObserveDirectoryEntries("zone", dir.Len)
 
-	handlers, err := build(cfg, keys, dir, url, log)
+	geo, stopGeo, err := geofencing(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopGeo()
+	handlers, err := build(cfg, keys, dir, geo, url, log)
 	if err != nil {
 		return err
 	}
@@ -192,7 +200,7 @@ func run(ctx context.Context, cfg config, ready func(started)) (err error) {
 // Internal hops (gateway → authentication → session storage, router →
 // gateway, gateway → cell, storage host → file upload service) are
 // edge.Bindings: in-process calls that no header can impersonate.
-func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string) string, log *slog.Logger) (map[string]http.Handler, error) {
+func build(cfg config, keys reference.Keys, dir zone.Directory, geo *reference.GeofenceConfig, url func(string) string, log *slog.Logger) (map[string]http.Handler, error) {
 	sessionsVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Sessions}, hmacsig.WithObserver(cfg.metrics))
 	if err != nil {
 		return nil, err
@@ -233,7 +241,8 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	if err != nil {
 		return nil, err
 	}
-	auth, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: sessions, Issuer: issuer, Directory: dir, Logger: log.With("service", "authentication")})
+	auth, err := reference.NewAuthentication(reference.AuthenticationConfig{Sessions: sessions, Issuer: issuer, Directory: dir,
+		Residency: geo.Residency, Logger: log.With("service", "authentication")})
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +274,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 	h := map[string]http.Handler{"sessions": sessionStorage}
 	gateways := map[string]zone.Endpoint{}
 	for _, z := range reference.Zones {
-		gw, err := gateway(cfg, z, dir, sessions, authTransport, web, log.With("service", "gateway-"+z))
+		gw, err := gateway(cfg, z, dir, geo, sessions, authTransport, web, log.With("service", "gateway-"+z))
 		if err != nil {
 			return nil, err
 		}
@@ -280,7 +289,7 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 		gateways[z] = zone.Endpoint{Transport: toGateway}
 	}
 	if h["api"], err = reference.NewCellRouter(reference.CellRouterConfig{
-		Directory: dir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"),
+		Directory: dir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"), Geofence: geo,
 	}); err != nil {
 		return nil, err
 	}
@@ -297,12 +306,12 @@ func build(cfg config, keys reference.Keys, dir zone.Directory, url func(string)
 			return nil, err
 		}
 		if h["api-tls"], err = reference.NewCellRouter(reference.CellRouterConfig{
-			Directory: tlsDir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"),
+			Directory: tlsDir, Gateways: gateways, CORSOrigins: origins, Logger: log.With("service", "router"), Geofence: geo,
 		}); err != nil {
 			return nil, err
 		}
 	}
-	if h["objects"], h["storage"], err = storage(cfg, keys, dir, url, origins, log.With("service", "storage")); err != nil {
+	if h["objects"], h["storage"], err = storage(cfg, keys, dir, geo, url, origins, log.With("service", "storage")); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -331,7 +340,7 @@ func nonEmpty(ss ...string) []string {
 
 // gateway builds the gateway of zone z with its stand-in cell and
 // replacement backend.
-func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, auth http.RoundTripper, web webConfig, log *slog.Logger) (*reference.Gateway, error) {
+func gateway(cfg config, z string, dir zone.Directory, geo *reference.GeofenceConfig, sessions passport.Store, auth http.RoundTripper, web webConfig, log *slog.Logger) (*reference.Gateway, error) {
 	// The cells read the JWKS through the authentication service's binding,
 	// as a cell in another process would over the network; rotations reach
 	// them through it. (Code next to the Issuer would use WithIssuer.)
@@ -364,15 +373,19 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 		Passport:      []passport.GatewayOption{passport.WithObserver(cfg.metrics)},
 		Experiments:   web.experiments,
 		Logger:        log,
+		Geofence:      geo,
 	})
 }
 
 // storage builds the object store and the storage host, whose file upload
 // services (one per zone) presign object store URLs. In S3 mode there is no
 // object store: the services presign for the bucket (SigV4).
-func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(string) string, origins []string, log *slog.Logger) (objects, host http.Handler, err error) {
+func storage(cfg config, keys reference.Keys, dir zone.Directory, geo *reference.GeofenceConfig, url func(string) string, origins []string, log *slog.Logger) (objects, host http.Handler, err error) {
 	target := standin.FUSConfig{S3: cfg.s3, Logger: log}
 	var storageHosts, storageAddresses []string
+	// The topology has one object store (or bucket) for every zone, so both
+	// regions list it; a deployment lists each region's own storage.
+	var rule geofence.StorageRule
 	if cfg.s3 == nil {
 		objectsVerifier, err := hmacsig.NewVerifier(hmacsig.Keys{Current: keys.Objects})
 		if err != nil {
@@ -386,6 +399,7 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 		}
 		target.Objects = url("objects")
 		storageHosts = append(storageHosts, url("objects")) // "http://127.0.0.1:8086": plain http, this address only
+		rule.Hosts = []string{strings.TrimPrefix(url("objects"), "http://")}
 	} else {
 		s3 := *cfg.s3
 		if s3.Transport, err = tracing.Transport(edge.NewTransport()); err != nil {
@@ -403,6 +417,11 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 		} else {
 			storageHosts = append(storageHosts, u.Host)
 		}
+		region := s3.Region
+		if region == "" {
+			region = standin.DefaultS3Region
+		}
+		rule = geofence.StorageRule{Hosts: []string{u.Host}, S3Regions: []string{region}}
 		// The endpoint is this operator's own configuration: a MinIO named
 		// by host name on a private network ("http://minio:9000") may be
 		// dialled at the addresses it has now. An IP literal needs nothing.
@@ -442,6 +461,14 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 	if err != nil {
 		return nil, nil, err
 	}
+	rules := map[geofence.Region]geofence.StorageRule{}
+	for _, region := range reference.Regions {
+		rules[region] = rule
+	}
+	inRegion, err := geofence.NewStorageCheck(geo.Residency, rules, geofence.WithObserver(cfg.metrics))
+	if err != nil {
+		return nil, nil, err
+	}
 	host, err = reference.NewFileUpload(reference.FileUploadConfig{
 		Verifier:         uploadVerifier,
 		Directory:        dir,
@@ -453,6 +480,14 @@ func storage(cfg config, keys reference.Keys, dir zone.Directory, url func(strin
 		CORSOrigins:      origins,
 		Logger:           log,
 		Upload:           []upload.ServiceOption{upload.WithObserver(cfg.metrics)},
+		Residency:        geo.Residency,
+		Storage:          inRegion,
 	})
 	return objects, host, err
+}
+
+// geofencing is the topology's geo-fencing (reference.Geofencing), its
+// decisions counted.
+func geofencing(cfg config, log *slog.Logger) (*reference.GeofenceConfig, func(), error) {
+	return reference.Geofencing(cfg.hops, cfg.geoipDB, cfg.metrics, log)
 }

@@ -60,6 +60,7 @@ var (
 	openFeature  = []string{"github.com/open-feature/go-sdk"}
 	xtime        = []string{"golang.org/x/time"}
 	murmur3      = []string{"github.com/twmb/murmur3"}
+	maxmind      = []string{"github.com/oschwald/maxminddb-golang/v2", "golang.org/x/sys"}
 	goRedis      = []string{"github.com/redis/go-redis/v9", "github.com/cespare/xxhash/v2", "github.com/dgryski/go-rendezvous", "go.uber.org/atomic", "golang.org/x/sys"}
 )
 
@@ -90,6 +91,7 @@ var budgets = []struct {
 	{"zone/ratelimit/redisrate", join(zone, xtime, goRedis)},
 	{"zone/redisnotice", join(zone, goRedis)},
 	{"zone/experiment", join(zone, murmur3)},
+	{"zone/geofence", join(zone, maxmind)},
 	{"passport", passport},
 	{"passport/redisstore", join(passport, goRedis)},
 	{"upload", upload},
