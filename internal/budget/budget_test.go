@@ -87,6 +87,7 @@ var budgets = []struct {
 	{"zone/featureflag", join(zone, openFeature)},
 	{"zone/ratelimit", join(zone, xtime)},
 	{"zone/ratelimit/redisrate", join(zone, xtime, goRedis)},
+	{"zone/cache", zone},
 	{"zone/redisnotice", join(zone, goRedis)},
 	{"passport", passport},
 	{"passport/redisstore", join(passport, goRedis)},
