@@ -217,7 +217,9 @@ func TestHitForMiss(t *testing.T) {
 
 	// own: two principals get two flights, one principal's burst one.
 	c.markKey(mustKey(t, r), true)
-	cell := newGatedCell(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, edge.PrincipalFromContext(r.Context())) })
+	cell := newGatedCell(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, edge.PrincipalFromContext(r.Context()))
+	})
 	reqs := []*http.Request{who("GET", "/p", "42", "session:a"), who("GET", "/p", "42", "session:a"), who("GET", "/p", "42", "session:b")}
 	out := fire(t, c.Middleware(cell), reqs, func() { waitWaiters(t, c, 3); cell.open() })
 	if cell.calls.Load() != 2 || c.InFlight() != 0 {

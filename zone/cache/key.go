@@ -16,6 +16,11 @@ func baseKey(r *http.Request, vary []string) (key string, ok bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return "", false
 	}
+	return keyOf(r, r.Method, vary)
+}
+
+// keyOf is baseKey with the method given.
+func keyOf(r *http.Request, method string, vary []string) (key string, ok bool) {
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
 		return "", false
 	}
@@ -28,8 +33,8 @@ func baseKey(r *http.Request, vary []string) (key string, ok bool) {
 	company := zone.CompanyFromContext(r.Context())
 	var b strings.Builder
 	path := r.URL.EscapedPath()
-	b.Grow(len(r.Method) + len(r.Host) + len(path) + len(r.URL.RawQuery) + len(company) + 8)
-	b.WriteString(r.Method)
+	b.Grow(len(method) + len(r.Host) + len(path) + len(r.URL.RawQuery) + len(company) + 8)
+	b.WriteString(method)
 	b.WriteByte(0)
 	writeLower(&b, r.Host)
 	b.WriteByte(0)

@@ -62,7 +62,7 @@ func defaultConfig() *config {
 		now: time.Now, statusName: DefaultStatusName,
 		maxWaiters: DefaultMaxWaiters, maxFlights: DefaultMaxFlights, followerBuf: DefaultFollowerBuffer,
 		hitForMiss: DefaultHitForMiss, upstreamWait: DefaultUpstreamWait,
-		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
+		afterFunc:  func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
 		maxEntries: DefaultMaxEntries, maxBytes: DefaultMaxBytes, maxBodySize: DefaultMaxBodySize,
 		tagHeader: DefaultTagHeader,
 	}
