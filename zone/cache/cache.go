@@ -306,6 +306,7 @@ type teeWriter struct {
 	status         int
 	claimed        bool // holds c.filling[key]
 	capturing      bool
+	length         int64 // Content-Length; -1 unknown
 	e              *entry
 	body           []byte
 	purges         uint64
@@ -337,8 +338,10 @@ func (tw *teeWriter) WriteHeader(code int) {
 		known := err == nil && cl >= 0
 		if (!known || cl <= c.cfg.maxBodySize) && tw.claim() {
 			tw.e, tw.capturing = e, true
+			tw.length = -1
 			if known {
 				tw.body = make([]byte, 0, cl)
+				tw.length = cl
 				stored = true
 			}
 		}
@@ -375,7 +378,11 @@ func (tw *teeWriter) Write(p []byte) (int, error) {
 			tw.body = append(tw.body, p...)
 		}
 	}
-	return tw.w.Write(p)
+	n, err := tw.w.Write(p)
+	if tw.capturing && tw.e != nil && int64(len(tw.body)) == tw.length {
+		tw.store() // whole: stored before the handler returns
+	}
+	return n, err
 }
 
 func (tw *teeWriter) Flush() {
@@ -417,6 +424,7 @@ func (tw *teeWriter) store() {
 	if !tw.capturing {
 		return
 	}
+	tw.capturing = false // once
 	e := tw.e
 	e.body = tw.body
 	e.size = int64(len(e.body)) + headerSize(e.header) + 256

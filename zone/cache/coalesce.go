@@ -119,7 +119,7 @@ func (c *Coalescer) serve(w http.ResponseWriter, r *http.Request, next http.Hand
 // newFlight returns a flight of r's request, r its owner.
 func (c *Coalescer) newFlight(k flightKey, r *http.Request, principal string, gen int, next http.Handler) *flight {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	f := &flight{c: c, k: k, principal: principal, gen: gen, ctx: ctx, cancel: cancel, next: next,
+	f := &flight{c: c, k: k, principal: principal, gen: gen, ctx: ctx, cancel: cancel, next: next, started: time.Now(),
 		req: r.Clone(ctx), joinable: true, room: make(chan struct{}, 1)}
 	f.req.Body = http.NoBody
 	f.subs = append(f.subs, &sub{r: r, principal: principal, owner: true, notify: make(chan struct{}, 1)})
@@ -152,6 +152,7 @@ type flight struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	room      chan struct{} // a subscriber made room, or left
+	started   time.Time     // when it began
 
 	mu        sync.Mutex
 	subs      []*sub // those still reading
@@ -190,6 +191,7 @@ type sub struct {
 	movedAs   *sub
 	queue     [][]byte // nil chunk: flush
 	queued    int
+	blamed    time.Duration // how long the upstream waited on it in all
 	notify    chan struct{}
 }
 
@@ -278,27 +280,37 @@ func (c *Coalescer) fly(f *flight) {
 		p := recover()
 		if p != nil {
 			f.panicked(p, fw.wrote)
-		} else {
-			if !fw.wrote {
-				fw.WriteHeader(http.StatusOK)
-			}
-			f.finish()
+			c.remove(f)
+			f.cancel()
+			return
 		}
-		c.remove(f)
-		f.cancel()
+		if !fw.wrote {
+			fw.WriteHeader(http.StatusOK)
+		}
+		// A response whole in the head stays joinable while its readers
+		// finish: a cache in front stores it meanwhile.
+		if f.finish() {
+			c.remove(f)
+			f.cancel()
+		}
 	}()
 	f.next.ServeHTTP(fw, f.req)
 }
 
-// finish marks f's response complete.
-func (f *flight) finish() {
+// finish marks f's response complete, and reports whether nobody reads
+// it any more.
+func (f *flight) finish() (over bool) {
 	f.mu.Lock()
-	f.done, f.joinable, f.head = true, false, nil
+	f.done = true
 	subs := slices.Clone(f.subs)
+	if len(subs) == 0 {
+		f.joinable, f.head = false, nil
+	}
 	f.mu.Unlock()
 	for _, s := range subs {
 		s.wake()
 	}
+	return len(subs) == 0
 }
 
 // panicked ends f after its handler panicked with p: before the header it
@@ -394,28 +406,66 @@ func (f *flight) decide(status int, h http.Header) {
 	}
 }
 
-// publish hands chunk (nil: a flush) to every reader. While every reader
-// is more than WithFollowerBuffer behind, it waits, as a proxy waits on
-// its one client; otherwise the readers that far behind are cut loose, so
-// no reader holds the others back and no more than the buffer is held.
+// publish hands chunk (nil: a flush) to every reader. While a reader is
+// more than WithFollowerBuffer behind, the upstream waits for it, as a
+// proxy waits on its one client; but a reader that has held back others
+// ready to read for WithMaxLag in all, and for a quarter of the flight's
+// time, is cut loose. So a reader that the scheduler delays a moment is
+// not cut, one that reads slower than the others holds them back for
+// about WithMaxLag, readers all slower than the upstream set its pace
+// together, and no more than the buffer is ever held.
 func (f *flight) publish(chunk []byte) error {
-	buf := f.c.cfg.followerBuf
+	buf, budget := f.c.cfg.followerBuf, f.c.cfg.maxLag
 	f.mu.Lock()
 	for chunk != nil {
 		if len(f.subs) == 0 {
 			f.mu.Unlock()
 			return errNoReaders
 		}
-		if slices.ContainsFunc(f.subs, func(s *sub) bool { return s.queued < buf }) {
+		full := 0
+		least := time.Duration(-1) // the least budget left of a full reader
+		for _, s := range f.subs {
+			if s.queued >= buf {
+				full++
+				if left := max(budget, time.Since(f.started)/4) - s.blamed; least < 0 || left < least {
+					least = left
+				}
+			}
+		}
+		if full == 0 {
 			break
 		}
+		// Only a reader that holds back another, ready one is to blame;
+		// when every reader is behind, the upstream is merely faster than
+		// all of them.
+		blame := full < len(f.subs)
+		if blame && least <= 0 {
+			f.cutOverdue(buf, budget)
+			continue
+		}
 		f.mu.Unlock()
+		t0 := time.Now()
+		var expired <-chan time.Time
+		if blame {
+			t := time.NewTimer(least)
+			expired = t.C
+			defer t.Stop()
+		}
 		select {
 		case <-f.room:
+		case <-expired:
 		case <-f.ctx.Done():
 			return f.ctx.Err()
 		}
+		waited := time.Since(t0)
 		f.mu.Lock()
+		if blame {
+			for _, s := range f.subs {
+				if s.queued >= buf {
+					s.blamed += waited
+				}
+			}
+		}
 	}
 	var woken, cut []*sub
 	keep := f.subs[:0]
@@ -459,6 +509,27 @@ func (f *flight) publish(chunk []byte) error {
 		f.c.cfg.observe(f.req.Context(), EventCutLoose)
 	}
 	return nil
+}
+
+// cutOverdue cuts loose the full readers that have held the upstream back
+// for budget, keeping at least one reader. The caller holds f.mu.
+func (f *flight) cutOverdue(buf int, budget time.Duration) {
+	keep := f.subs[:0]
+	var cut []*sub
+	for _, s := range f.subs {
+		if s.queued >= buf && s.blamed >= budget && len(keep)+len(f.subs)-len(keep)-len(cut) > 1 {
+			s.state, s.queue, s.queued = cutLoose, nil, 0
+			cut = append(cut, s)
+			continue
+		}
+		keep = append(keep, s)
+	}
+	clear(f.subs[len(keep):])
+	f.subs = keep
+	for _, s := range cut {
+		s.wake()
+		f.c.cfg.observe(f.req.Context(), EventCutLoose)
+	}
 }
 
 // flightWriter is the ResponseWriter of the upstream request.
@@ -554,6 +625,7 @@ func (c *Coalescer) follow(w http.ResponseWriter, r *http.Request, next http.Han
 				continue
 			}
 			if done {
+				f.leave(s)
 				if aborted {
 					if s.owner {
 						panic(p)

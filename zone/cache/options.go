@@ -24,16 +24,17 @@ type CacheOption interface{ cacheOption() option }
 
 // Defaults, each overridable by the option named beside it.
 const (
-	DefaultMaxWaiters     = 10_000           // WithMaxWaiters
-	DefaultMaxFlights     = 10_000           // WithMaxFlights
-	DefaultFollowerBuffer = 1 << 20          // WithFollowerBuffer
-	DefaultHitForMiss     = 10 * time.Second // WithHitForMiss
-	DefaultUpstreamWait   = 30 * time.Second // WithUpstreamWait
-	DefaultMaxEntries     = 10_000           // WithMaxEntries
-	DefaultMaxBytes       = 64 << 20         // WithMaxBytes
-	DefaultMaxBodySize    = 1 << 20          // WithMaxBodySize
-	DefaultTagHeader      = "Cache-Tag"      // WithTagHeader
-	DefaultStatusName     = "cellgate"       // WithStatusName
+	DefaultMaxWaiters     = 10_000                 // WithMaxWaiters
+	DefaultMaxFlights     = 10_000                 // WithMaxFlights
+	DefaultFollowerBuffer = 1 << 20                // WithFollowerBuffer
+	DefaultMaxLag         = 100 * time.Millisecond // WithMaxLag
+	DefaultHitForMiss     = 10 * time.Second       // WithHitForMiss
+	DefaultUpstreamWait   = 30 * time.Second       // WithUpstreamWait
+	DefaultMaxEntries     = 10_000                 // WithMaxEntries
+	DefaultMaxBytes       = 64 << 20               // WithMaxBytes
+	DefaultMaxBodySize    = 1 << 20                // WithMaxBodySize
+	DefaultTagHeader      = "Cache-Tag"            // WithTagHeader
+	DefaultStatusName     = "cellgate"             // WithStatusName
 )
 
 type config struct {
@@ -46,6 +47,7 @@ type config struct {
 	maxWaiters   int
 	maxFlights   int
 	followerBuf  int
+	maxLag       time.Duration
 	hitForMiss   time.Duration // 0: none (WithoutHitForMiss)
 	upstreamWait time.Duration
 	afterFunc    func(time.Duration, func()) (stop func() bool) // tests replace it
@@ -60,7 +62,7 @@ type config struct {
 func defaultConfig() *config {
 	return &config{
 		now: time.Now, statusName: DefaultStatusName,
-		maxWaiters: DefaultMaxWaiters, maxFlights: DefaultMaxFlights, followerBuf: DefaultFollowerBuffer,
+		maxWaiters: DefaultMaxWaiters, maxFlights: DefaultMaxFlights, followerBuf: DefaultFollowerBuffer, maxLag: DefaultMaxLag,
 		hitForMiss: DefaultHitForMiss, upstreamWait: DefaultUpstreamWait,
 		afterFunc:  func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
 		maxEntries: DefaultMaxEntries, maxBytes: DefaultMaxBytes, maxBodySize: DefaultMaxBodySize,
@@ -209,10 +211,18 @@ func WithMaxFlights(n int) CoalescerOption {
 // WithFollowerBuffer bounds, in bytes, how far each waiting request may
 // fall behind the upstream response (default DefaultFollowerBuffer, 1 MiB).
 // It is also how much of the response's start is kept so that requests
-// arriving after the first bytes can still join. A request further behind
-// while another keeps up is cut loose to fetch on its own.
+// arriving after the first bytes can still join. A request that far
+// behind holds the upstream back, for WithMaxLag at most.
 func WithFollowerBuffer(bytes int) CoalescerOption {
 	return coalescerOnly{"WithFollowerBuffer", func(c *config) error { c.followerBuf = bytes; return positive(bytes) }}
+}
+
+// WithMaxLag sets how long in all one reader may hold the upstream
+// response back, its buffer full, before it is cut loose to fetch on its
+// own (default DefaultMaxLag, 100 ms). A reader alone is never cut loose:
+// the upstream waits for it, as for any client.
+func WithMaxLag(d time.Duration) CoalescerOption {
+	return coalescerOnly{"WithMaxLag", func(c *config) error { c.maxLag = d; return positive(d) }}
 }
 
 // WithHitForMiss sets how long a key whose response could not be shared
