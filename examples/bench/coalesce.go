@@ -471,8 +471,8 @@ func (r *report) writeCoalesce(b *bytes.Buffer) {
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("## Coalescing a burst (issue 26)\n\n")
-	p("1,000 concurrent identical `GET`s (one connection each, opened beforehand) to a cell that takes 50 ms to answer 43 bytes (`Cache-Control: public, s-maxage=60`, so nginx and Varnish cache and collapse it); a new target per round, %d rounds, medians over the rounds. Time to first byte per client from `httptrace.GotFirstResponseByte`; the leader's is taken as the fastest client's. The load generator shares the two cores with the front and the cell: the spread between clients is mostly the scheduling of 1,000 client goroutines, the same for every front.\n\n", r.o.rounds)
-	p("| front | cell calls per burst | TTFB fastest (≈ leader) | TTFB p50 | TTFB p99 | p50 − fastest | p99 − fastest | errors |\n|---|---|---|---|---|---|---|---|\n")
+	p("1,000 concurrent identical `GET`s (one connection each, opened beforehand) to a cell that takes 50 ms to answer 43 bytes (`Cache-Control: public, s-maxage=60`, so nginx and Varnish cache and collapse it); a new target per round, %d rounds, medians over the rounds. Time to first byte per client from `httptrace.GotFirstResponseByte`, from its own start. The leader's cannot be told apart from outside: it is at least the cell's 50 ms, and a client that started late may see a cached answer sooner (Varnish, nginx, cellgate with its cache), so the fastest client is not the leader. The load generator shares the two cores with the front and the cell: the spread between clients is mostly the scheduling of 1,000 client goroutines, the same for every front.\n\n", r.o.rounds)
+	p("| front | cell calls per burst | TTFB fastest | TTFB p50 | TTFB p99 | p50 − fastest | p99 − fastest | errors |\n|---|---|---|---|---|---|---|---|\n")
 	for _, row := range r.coalesce {
 		var calls, fastest, p50, p99, d50, d99 []float64
 		errs := 0

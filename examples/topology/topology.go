@@ -46,6 +46,8 @@ type config struct {
 	objectsDir string         // object store directory; "" for a temporary one
 	s3         *standin.S3    // when set, uploads go to this bucket, not the object store
 	replace    []string       // ServeMux patterns the strangler sends to the replacement
+	coalesce   []string       // ServeMux patterns the gateways coalesce
+	summary    time.Duration  // the cells' SummaryPattern delay; 0: standin's default
 	trace      io.Writer      // spans go here when set
 	grace      time.Duration  // how long shutdown drains in-flight requests
 	logger     *slog.Logger
@@ -324,7 +326,7 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 	}
 	cell, err := standin.NewCell(standin.CellConfig{
 		Service: "cell", Zone: z, Verifier: verifier, Sessions: sessions, Trust: edge.TrustBinding,
-		UploadSigner: web.signer, UploadStorage: web.storage,
+		UploadSigner: web.signer, UploadStorage: web.storage, SummaryDelay: cfg.summary,
 	})
 	if err != nil {
 		return nil, err
@@ -340,6 +342,7 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 		AuthTransport: auth,
 		Cell:          reference.Upstream{URL: "http://cell-" + z + ".internal", Transport: edge.Binding(cell)},
 		Replace:       cfg.replace,
+		Coalesce:      cfg.coalesce,
 		Replacement:   reference.Upstream{URL: "http://replacement-" + z + ".internal", Transport: edge.Binding(replacement)},
 		Trust:         edge.TrustBinding, // the router calls through a binding
 		API:           web.api,

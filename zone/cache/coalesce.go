@@ -187,6 +187,7 @@ type sub struct {
 	principal string
 	owner     bool
 	state     subState // guarded by the flight's mu
+	regroup   bool     // released: join its own principal's flight
 	moved     *flight  // reelect: the flight it reads now, as movedAs
 	movedAs   *sub
 	queue     [][]byte // nil chunk: flush
@@ -360,6 +361,9 @@ func (f *flight) decide(status int, h http.Header) {
 			gone = append(gone, s)
 		default:
 			s.state = released
+			// Another principal's requests of a response not shareable
+			// share among themselves.
+			s.regroup = !f.forbidden && s.principal != f.principal && f.k.key == f.k.base
 			gone = append(gone, s)
 		}
 		woken = append(woken, s)
@@ -580,8 +584,13 @@ func (c *Coalescer) follow(w http.ResponseWriter, r *http.Request, next http.Han
 		f.mu.Lock()
 		switch s.state {
 		case released:
+			regroup := s.regroup
 			f.mu.Unlock()
 			c.cfg.observe(ctx, EventReleased)
+			if regroup {
+				c.serve(w, r, next, flightKey{key: f.k.base + "\x01" + s.principal, base: f.k.base}, s.principal, 1)
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		case reelect:

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -591,3 +592,54 @@ func TestNewCoalescerRefusesInvalidOptions(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// Requests of other principals released from a response not shareable
+// share one call among themselves, never the first principal's answer.
+func TestReleasedRegroupByPrincipal(t *testing.T) {
+	c := newCoalescer(t)
+	var bCalls atomic.Int64
+	gateA, gateB := make(chan struct{}), make(chan struct{})
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := edge.PrincipalFromContext(r.Context())
+		if p == "session:a" {
+			<-gateA
+		} else {
+			bCalls.Add(1)
+			<-gateB
+		}
+		w.Header().Set("Cache-Control", "private")
+		io.WriteString(w, p)
+	}))
+	var wg sync.WaitGroup
+	out := make([]string, 6)
+	run := func(i int, p string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, who("GET", "/p", "42", p))
+			out[i] = rec.Body.String()
+		}()
+	}
+	run(0, "session:a") // leads
+	waitWaiters(t, c, 1)
+	for i := 1; i < 6; i++ {
+		run(i, "session:b")
+	}
+	waitWaiters(t, c, 6)
+	close(gateA)
+	testwait.Until(t, 10*time.Second, "session:b's requests regroup", func() bool { return bCalls.Load() >= 1 && waiters(c) == 5 })
+	close(gateB)
+	wg.Wait()
+	if out[0] != "session:a" {
+		t.Errorf("leader got %q", out[0])
+	}
+	for _, o := range out[1:] {
+		if o != "session:b" {
+			t.Errorf("a request of session:b got %q", o)
+		}
+	}
+	if n := bCalls.Load(); n != 1 {
+		t.Errorf("session:b's five requests cost %d calls, want 1", n)
+	}
+}
