@@ -4,7 +4,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 )
 
 // benchWriter is a ResponseWriter that keeps nothing.
@@ -67,4 +71,75 @@ func BenchmarkCacheHit(b *testing.B) {
 func BenchmarkCacheBypass(b *testing.B) {
 	c, _ := NewCache()
 	benchServe(b, c.Middleware(tiny), who("POST", "/rest/v1.0/projects", "42", "session:a"))
+}
+
+// stampWriter notes when its header was written.
+type stampWriter struct {
+	h  http.Header
+	at time.Time
+}
+
+func (w *stampWriter) Header() http.Header { return w.h }
+func (w *stampWriter) WriteHeader(int) {
+	if w.at.IsZero() {
+		w.at = time.Now()
+	}
+}
+func (w *stampWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(200)
+	return len(p), nil
+}
+
+// BenchmarkBurst1000 joins 1,000 identical requests to one upstream call
+// and reports how much later than the leader each follower's header was
+// written (follower-lag-p50/p99/max, µs), and the upstream calls per
+// burst (target 1).
+func BenchmarkBurst1000(b *testing.B) {
+	const n = 1000
+	var p50, p99, worst, calls float64
+	for b.Loop() {
+		c, _ := NewCoalescer(WithoutHitForMiss())
+		cell := newGatedCell(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public")
+			w.Write(body)
+		})
+		h := c.Middleware(cell)
+		ws := make([]*stampWriter, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			ws[i] = &stampWriter{h: http.Header{}}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h.ServeHTTP(ws[i], who("GET", "/rest/v1.0/projects", "42", "session:a"))
+			}()
+		}
+		for waiters(c) < n {
+			runtime.Gosched()
+		}
+		cell.open()
+		wg.Wait()
+		var leader time.Time
+		for _, w := range ws {
+			if w.h.Get("Cache-Status") == "" {
+				leader = w.at
+			}
+		}
+		lags := make([]float64, 0, n)
+		for _, w := range ws {
+			if w.h.Get("Cache-Status") != "" {
+				lags = append(lags, float64(w.at.Sub(leader))/float64(time.Microsecond))
+			}
+		}
+		slices.Sort(lags)
+		p50 += lags[len(lags)/2]
+		p99 += lags[len(lags)*99/100]
+		worst = max(worst, lags[len(lags)-1])
+		calls += float64(cell.calls.Load())
+	}
+	k := float64(b.N)
+	b.ReportMetric(p50/k, "follower-lag-p50-µs")
+	b.ReportMetric(p99/k, "follower-lag-p99-µs")
+	b.ReportMetric(worst, "follower-lag-max-µs")
+	b.ReportMetric(calls/k, "upstream-calls")
 }
