@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -107,7 +106,6 @@ type coalesceRow struct {
 	bigHWM     int64 // peak RSS over the 64 MiB runs
 	bigErrors  int
 	bigSlow    int // slow readers cut off
-	note       string
 }
 
 // startCoalesceFronts starts the slow cells and the fronts. Each front
@@ -541,4 +539,3 @@ func (r *report) spliceCoalesce(file string) error {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-var _ = errors.New

@@ -35,7 +35,7 @@ type Notices struct {
 	caches  map[int]*zone.CachingDirectory
 	purgers map[int]zone.Purger
 	sub     *redissub.Subscriber // listening since the first Watch or WatchPurges
-	closed bool
+	closed  bool
 }
 
 // Defaults, each overridable by the option named beside it.
