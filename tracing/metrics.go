@@ -23,6 +23,10 @@ const (
 	ResultKey = attribute.Key("cellgate.result")
 	// OutcomeKey is "ok", or the problem code of a refusal or failure.
 	OutcomeKey = attribute.Key("cellgate.outcome")
+	// CacheEventKey is an event of zone/cache: coalesced, released,
+	// cut_loose, leader_reelected, hit_for_miss, hit, miss, stale, stored
+	// or purged.
+	CacheEventKey = attribute.Key("cellgate.cache.event")
 	// DecisionKey is a rate limit decision: allowed or limited.
 	DecisionKey = attribute.Key("cellgate.decision")
 	// RevocationKindKey is what a revocation notice covers: session,
@@ -83,6 +87,7 @@ type Metrics struct {
 	revocationLag metric.Float64Histogram
 	signatures    metric.Int64Counter
 	rateLimits    metric.Int64Counter
+	cacheEvents   metric.Int64Counter
 	problems      metric.Int64Counter
 	uploadBytes   metric.Int64Counter
 	uploadTime    metric.Float64Histogram
@@ -143,6 +148,7 @@ func NewMetrics(opts ...Option) (*Metrics, error) {
 	m.revocationLag = histogram("cellgate.passport.revocation.lag", "Time from a revocation's announcement to a gateway receiving its notice, for notices that carry it.", durationBuckets)
 	m.signatures = counter("cellgate.signature.verifications", "{request}", "Verifications of signed URLs, by outcome.")
 	m.rateLimits = counter("cellgate.ratelimit.decisions", "{request}", "Rate limit decisions, by decision.")
+	m.cacheEvents = counter("cellgate.cache.events", "{event}", "Events of request coalescing and the response cache (zone/cache), by event.")
 	m.problems = counter("cellgate.problems", "{problem}", "Problem responses written, by problem code.")
 	m.uploadBytes = counter("cellgate.upload.bytes", "By", "Bytes of upload bodies streamed to storage, by zone and outcome.")
 	m.uploadTime = histogram("cellgate.upload.duration", "Duration of uploads, by zone and outcome.", uploadBuckets)
@@ -293,6 +299,13 @@ func (m *Metrics) SignatureVerified(ctx context.Context, outcome string) {
 func (m *Metrics) RateLimitDecision(ctx context.Context, decision string) {
 	if m.rateLimits.Enabled(ctx) {
 		m.rateLimits.Add(ctx, 1, m.opts(one(DecisionKey, decision)).add...)
+	}
+}
+
+// CacheEvent counts one event of zone/cache; it implements cache.Observer.
+func (m *Metrics) CacheEvent(ctx context.Context, event string) {
+	if m.cacheEvents.Enabled(ctx) {
+		m.cacheEvents.Add(ctx, 1, m.opts(one(CacheEventKey, event)).add...)
 	}
 }
 

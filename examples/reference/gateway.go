@@ -59,6 +59,9 @@ type GatewayConfig struct {
 	// the key: a response reaches another session only when the cell
 	// marked it shareable, never another company.
 	Coalesce []string
+	// CoalesceOptions holds further options of that Coalescer
+	// (cache.WithObserver, …).
+	CoalesceOptions []cache.CoalescerOption
 	// Trust marks the router's hop for Internal: its Cellgate-* headers and
 	// request ID are believed. TrustNone when nil.
 	Trust edge.Trust
@@ -143,7 +146,7 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		return nil, err
 	}
 	if len(cfg.Coalesce) > 0 {
-		co, err := cache.NewCoalescer()
+		co, err := cache.NewCoalescer(cfg.CoalesceOptions...)
 		if err != nil {
 			return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, err)
 		}

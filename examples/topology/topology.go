@@ -24,6 +24,7 @@ import (
 	"github.com/cellgate/cellgate/tracing/otelsetup"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/cache"
 )
 
 // issuerName is the iss of every passport of the topology.
@@ -336,19 +337,20 @@ func gateway(cfg config, z string, dir zone.Directory, sessions passport.Store, 
 		return nil, err
 	}
 	return reference.NewGateway(reference.GatewayConfig{
-		Zone:          z,
-		Directory:     dir,
-		AuthURL:       "http://auth.internal" + reference.PassportsPath,
-		AuthTransport: auth,
-		Cell:          reference.Upstream{URL: "http://cell-" + z + ".internal", Transport: edge.Binding(cell)},
-		Replace:       cfg.replace,
-		Coalesce:      cfg.coalesce,
-		Replacement:   reference.Upstream{URL: "http://replacement-" + z + ".internal", Transport: edge.Binding(replacement)},
-		Trust:         edge.TrustBinding, // the router calls through a binding
-		API:           web.api,
-		ConnectSrc:    web.connectSrc,
-		Passport:      []passport.Option{passport.WithObserver(cfg.metrics)},
-		Logger:        log,
+		Zone:            z,
+		Directory:       dir,
+		AuthURL:         "http://auth.internal" + reference.PassportsPath,
+		AuthTransport:   auth,
+		Cell:            reference.Upstream{URL: "http://cell-" + z + ".internal", Transport: edge.Binding(cell)},
+		Replace:         cfg.replace,
+		Coalesce:        cfg.coalesce,
+		CoalesceOptions: []cache.CoalescerOption{cache.WithObserver(cfg.metrics)},
+		Replacement:     reference.Upstream{URL: "http://replacement-" + z + ".internal", Transport: edge.Binding(replacement)},
+		Trust:           edge.TrustBinding, // the router calls through a binding
+		API:             web.api,
+		ConnectSrc:      web.connectSrc,
+		Passport:        []passport.Option{passport.WithObserver(cfg.metrics)},
+		Logger:          log,
 	})
 }
 
