@@ -27,7 +27,8 @@
 //     company, except a request whose headers differ in one the response
 //     varies on (Vary);
 //   - anything else (private, max-age alone, nothing) — only requests of
-//     the same principal.
+//     the same principal; those of other principals share a call of their
+//     own, one per principal.
 //
 // Two companies never share: the company is in the key. A key whose
 // response could not be shared is remembered for WithHitForMiss (10 s):
@@ -36,7 +37,9 @@
 //
 // Readers are streamed: each gets the status, header and body bytes as the
 // upstream writes them, through a buffer of WithFollowerBuffer (1 MiB). A
-// reader that falls further behind while another keeps up is cut loose:
+// reader that far behind holds the upstream back; one that has held back
+// readers ready for more for WithMaxLag (100 ms) in all, and a quarter of
+// the response's time, is cut loose:
 // it fetches on its own, skipping the bytes its client already has when a
 // strong ETag (or Last-Modified and Content-Length) proves the new
 // response the same, and aborting its response otherwise. When every
