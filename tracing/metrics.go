@@ -23,6 +23,10 @@ const (
 	ResultKey = attribute.Key("cellgate.result")
 	// OutcomeKey is "ok", or the problem code of a refusal or failure.
 	OutcomeKey = attribute.Key("cellgate.outcome")
+	// CacheEventKey is an event of zone/cache: coalesced, released,
+	// cut_loose, leader_reelected, hit_for_miss, hit, miss, stale, stored
+	// or purged.
+	CacheEventKey = attribute.Key("cellgate.cache.event")
 	// DecisionKey is a rate limit decision (allowed or limited) or a
 	// geofence decision (zone/geofence's Decision constants).
 	DecisionKey = attribute.Key("cellgate.decision")
@@ -95,6 +99,7 @@ type Instruments struct {
 	signatures    metric.Int64Counter
 	rateLimits    metric.Int64Counter
 	geofence      metric.Int64Counter
+	cacheEvents   metric.Int64Counter
 	problems      metric.Int64Counter
 	exposures     metric.Int64Counter
 	uploadBytes   metric.Int64Counter
@@ -160,6 +165,7 @@ func NewInstruments(opts ...InstrumentsOption) (*Instruments, error) {
 	m.signatures = counter("cellgate.signature.verifications", "{request}", "Verifications of signed URLs, by outcome.")
 	m.rateLimits = counter("cellgate.ratelimit.decisions", "{request}", "Rate limit decisions, by decision.")
 	m.geofence = counter("cellgate.geofence.decisions", "{decision}", "Residency, client location and upload region decisions, by region and decision.")
+	m.cacheEvents = counter("cellgate.cache.events", "{event}", "Events of request coalescing and the response cache (zone/cache), by event.")
 	m.problems = counter("cellgate.problems", "{problem}", "Problem responses written, by problem code.")
 	m.exposures = counter("cellgate.experiment.exposures", "{request}", "Requests exposed to an experiment's variant, by experiment and variant.")
 	m.uploadBytes = counter("cellgate.upload.bytes", "By", "Bytes of upload bodies streamed to storage, by zone and outcome.")
@@ -324,6 +330,13 @@ func (m *Instruments) GeofenceDecision(ctx context.Context, region, decision str
 		return
 	}
 	m.geofence.Add(ctx, 1, m.opts(two(RegionKey, region, DecisionKey, decision)).add...)
+}
+
+// CacheEvent counts one event of zone/cache; it implements cache.Observer.
+func (m *Instruments) CacheEvent(ctx context.Context, event string) {
+	if m.cacheEvents.Enabled(ctx) {
+		m.cacheEvents.Add(ctx, 1, m.opts(one(CacheEventKey, event)).add...)
+	}
 }
 
 // Problem counts one problem response by code. Install it with

@@ -18,6 +18,7 @@ import (
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/cache"
 	"github.com/cellgate/cellgate/zone/ratelimit"
 )
 
@@ -76,6 +77,8 @@ func sum(t testing.TB, got map[string]metricdata.Aggregation, name string, attrs
 	return 0
 }
 
+var _ cache.Observer = (*tracing.Instruments)(nil)
+
 func TestMetricsRecordWithLowCardinalityAttributes(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	m, err := tracing.NewInstruments(tracing.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
@@ -84,6 +87,8 @@ func TestMetricsRecordWithLowCardinalityAttributes(t *testing.T) {
 	m.DirectoryLookup(ctx, zone.LookupHit)
 	m.DirectoryLookup(ctx, zone.LookupHit)
 	m.DirectoryLookup(ctx, zone.LookupMiss)
+	m.CacheEvent(ctx, cache.EventCoalesced)
+	m.CacheEvent(ctx, cache.EventCoalesced)
 	m.DirectoryCall(ctx, 3*time.Millisecond, false)
 	m.ObserveDirectoryEntries("router", func() int { return 7 })
 	m.PassportCache(ctx, "us01", true)
@@ -111,6 +116,7 @@ func TestMetricsRecordWithLowCardinalityAttributes(t *testing.T) {
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.passport.revocation.lag"))
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.signature.verifications", tracing.OutcomeKey.String("ok")))
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.ratelimit.decisions", tracing.DecisionKey.String("limited")))
+	assert.EqualValues(t, 2, sum(t, got, "cellgate.cache.events", tracing.CacheEventKey.String("coalesced")))
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.problems", tracing.ProblemKey.String("rate_limited")))
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.geofence.decisions", tracing.RegionKey.String("uk"), tracing.DecisionKey.String("location_denied")))
 	assert.EqualValues(t, 1, sum(t, got, "cellgate.geofence.decisions", tracing.DecisionKey.String("database_reloaded")))

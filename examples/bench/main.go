@@ -62,6 +62,8 @@ type options struct {
 	moderateRPS  int
 	moderateDur  time.Duration
 	onlyModerate bool
+	coalesce     bool // run the coalescing benchmark
+	onlyCoalesce bool // run only it, replacing its section of the report
 }
 
 func main() {
@@ -91,6 +93,8 @@ func main() {
 	flag.StringVar(&o.keep, "keep-profiles", "", "directory to keep the raw pprof profiles in; empty: not kept")
 	flag.IntVar(&o.moderateRPS, "moderate-rps", 1000, "rate of the open-loop latency runs at moderate load, req/s; 0 skips them")
 	flag.DurationVar(&o.moderateDur, "moderate-d", 5*time.Second, "duration of each open-loop latency run (as many rounds as -rounds)")
+	flag.BoolVar(&o.coalesce, "coalesce", true, "run the coalescing benchmark (cellgate Coalescer, nginx proxy_cache_lock, Varnish)")
+	flag.BoolVar(&o.onlyCoalesce, "only-coalesce", false, "run only the coalescing benchmark and replace its section of the report (~1 min)")
 	flag.BoolVar(&o.onlyModerate, "only-moderate", false, "start the fronts and measure only the latency at moderate load (no wrk, uploads, profiles, micro-benchmarks)")
 	flag.Parse()
 	if *full {
@@ -161,6 +165,12 @@ func run(ctx context.Context, o options) (err error) {
 	e := &env{o: o, ps: ps, tmp: tmp, self: self, token: passport.NewToken(), admins: map[string]string{}}
 	e.report = newReport(o)
 	e.report.loadStart = loadavg()
+	if o.onlyCoalesce {
+		if err := e.coalesce(ctx); err != nil {
+			return err
+		}
+		return e.report.spliceCoalesce(o.out)
+	}
 	// A failure midway still writes what was measured.
 	defer func() {
 		if werr := e.report.write(o.out, err); werr != nil && err == nil {
@@ -197,6 +207,12 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	e.report.loadEnd = loadavg()
 	ps.stopAll()
+	if o.coalesce {
+		if err := e.coalesce(ctx); err != nil {
+			e.report.notes = append(e.report.notes, "coalescing: "+err.Error())
+		}
+		ps.stopAll()
+	}
 	if o.micro {
 		if err := e.micro(ctx); err != nil {
 			e.report.notes = append(e.report.notes, "micro-benchmarks: "+err.Error())

@@ -55,6 +55,7 @@ type report struct {
 	micro                                    string
 	loadStart, loadEnd                       string
 	notes                                    []string
+	coalesce                                 []*coalesceRow
 }
 
 func newReport(o options) *report { return &report{o: o, start: time.Now().UTC()} }
@@ -220,6 +221,7 @@ func (r *report) write(file string, runErr error) error {
 			p("### %s — %s\n\n```\n%s\n```\n\n", pr.name, pr.what, strings.TrimSpace(pr.top))
 		}
 	}
+	r.writeCoalesce(&b)
 	if r.micro != "" {
 		p("## Micro-benchmarks (library module)\n\n`go test -run XXX -bench . -benchmem -count=3 ./...` at the repository root; medians of the 3 counts.\n\n%s\n", r.micro)
 	}

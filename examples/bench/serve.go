@@ -39,8 +39,11 @@ type serveFlags struct {
 	keys     string // key directory (storage)
 	s3       string // MinIO endpoint (storage)
 	bucket   string
-	log      string // access log file; "" discards
-	logSync  bool   // a write per line instead of a LogBuffer
+	log      string        // access log file; "" discards
+	logSync  bool          // a write per line instead of a LogBuffer
+	delay    time.Duration // serve-slowcell: wait before answering
+	size     int64         // serve-slowcell: body size
+	cache    bool          // serve-coalesce: a cache.Cache in front
 }
 
 // serve runs one front process: cmd is the subcommand, args its flags.
@@ -57,6 +60,9 @@ func serve(cmd string, args []string) error {
 	fs.StringVar(&f.bucket, "bucket", "", "S3 bucket")
 	fs.StringVar(&f.log, "log", "", "JSON access log file; empty discards")
 	fs.BoolVar(&f.logSync, "log-sync", false, "write each access log line at once instead of through a reference.LogBuffer")
+	fs.DurationVar(&f.delay, "delay", 50*time.Millisecond, "serve-slowcell: wait before answering")
+	fs.Int64Var(&f.size, "size", 43, "serve-slowcell: body size in bytes")
+	fs.BoolVar(&f.cache, "cache", false, "serve-coalesce: a cache.Cache in front of the coalescer")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,6 +79,10 @@ func serve(cmd string, args []string) error {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(cellBody)
 		})
+	case "serve-slowcell":
+		h = slowCell(f.delay, f.size)
+	case "serve-coalesce":
+		h, err = coalesceFront(f.upstream, f.cache)
 	case "serve-rp":
 		h, err = bareProxy(f.upstream)
 	case "serve-edgeproxy":

@@ -43,6 +43,7 @@ type options struct {
 	zone, addr, internalAddr, trust  string
 	directory, keys, authURL         string
 	cellURL, replacementURL, replace string
+	coalesce                         string
 	redis                            string
 	geofencing                       func() (*reference.GeofenceConfig, func(), error)
 }
@@ -58,6 +59,7 @@ func main() {
 	flag.StringVar(&o.authURL, "auth-url", reference.Env("CELLGATE_AUTH_URL", "http://127.0.0.1:9000/passports"), "authentication service ($CELLGATE_AUTH_URL)")
 	flag.StringVar(&o.cellURL, "cell-url", reference.Env("CELLGATE_CELL_URL", "http://127.0.0.1:7001"), "the zone's cell ($CELLGATE_CELL_URL)")
 	flag.StringVar(&o.replacementURL, "replacement-url", reference.Env("CELLGATE_REPLACEMENT_URL", ""), "strangler: the replacement backend ($CELLGATE_REPLACEMENT_URL)")
+	flag.StringVar(&o.coalesce, "coalesce", reference.Env("CELLGATE_COALESCE", ""), "comma-separated ServeMux patterns whose identical concurrent GETs share one call to the cell ($CELLGATE_COALESCE)")
 	flag.StringVar(&o.replace, "replace", reference.Env("CELLGATE_REPLACE", ""), "strangler: comma-separated ServeMux patterns served by the replacement ($CELLGATE_REPLACE)")
 	flag.StringVar(&o.redis, "redis", reference.Env("CELLGATE_REDIS", ""), "comma-separated Redis addresses (several: Cluster) for revocation and directory notices across replicas; empty: none ($CELLGATE_REDIS)")
 	o.geofencing = reference.GeofenceFlags()
@@ -107,6 +109,7 @@ func run(o options) error {
 		AuthTransport: &hmacsig.Transport{Signer: signer, Base: edge.NewTransport(), ContentDigest: true},
 		Cell:          reference.Upstream{URL: o.cellURL},
 		Replace:       reference.ListFlag(o.replace),
+		Coalesce:      reference.ListFlag(o.coalesce),
 		Replacement:   reference.Upstream{URL: o.replacementURL},
 		Trust:         trust,
 		Experiments:   experiments,

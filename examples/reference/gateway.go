@@ -14,6 +14,7 @@ import (
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/cache"
 	"github.com/cellgate/cellgate/zone/experiment"
 )
 
@@ -52,6 +53,16 @@ type GatewayConfig struct {
 	// Replacement instead of Cell (see Strangler).
 	Replace     []string
 	Replacement Upstream
+	// Coalesce lists the ServeMux patterns (such as "GET
+	// /rest/v1.0/projects/{projectId}/summary") whose identical concurrent
+	// GETs share one call to the upstream (zone/cache.Coalescer). It sits
+	// after the passport gateway, so the company and the principal are in
+	// the key: a response reaches another session only when the cell
+	// marked it shareable, never another company.
+	Coalesce []string
+	// CoalesceOptions holds further options of that Coalescer
+	// (cache.WithObserver, …).
+	CoalesceOptions []cache.CoalescerOption
 	// Trust marks the router's hop for Internal: its Cellgate-* headers and
 	// request ID are believed. TrustNone when nil.
 	Trust edge.Trust
@@ -159,6 +170,15 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	upstream, err := Strangler(cfg.Replace, cell, replacement)
 	if err != nil {
 		return nil, err
+	}
+	if len(cfg.Coalesce) > 0 {
+		co, err := cache.NewCoalescer(cfg.CoalesceOptions...)
+		if err != nil {
+			return nil, fmt.Errorf("reference: gateway %s: %w", cfg.Zone, err)
+		}
+		if upstream, err = Strangler(cfg.Coalesce, upstream, co.Middleware(upstream)); err != nil {
+			return nil, fmt.Errorf("reference: gateway %s: coalesce: %w", cfg.Zone, err)
+		}
 	}
 	pages, err := Pages(PagesPrefix, cfg.Pages, cfg.Zone, cfg.API)
 	if err != nil {

@@ -67,6 +67,8 @@ func main() {
 	flag.StringVar(&s3.Bucket, "s3-bucket", reference.Env("CELLGATE_S3_BUCKET", ""), "existing bucket for the uploads in S3 mode ($CELLGATE_S3_BUCKET)")
 	flag.StringVar(&s3.Region, "s3-region", reference.Env("AWS_REGION", standin.DefaultS3Region), "region signed into S3 URLs ($AWS_REGION)")
 	flag.StringVar(&cfg.objectsDir, "objects-dir", reference.Env("CELLGATE_OBJECTS_DIR", ""), "where the stand-in object store keeps uploads; empty: a temporary directory ($CELLGATE_OBJECTS_DIR)")
+	coalesce := flag.String("coalesce", reference.Env("CELLGATE_COALESCE", standin.SummaryPattern),
+		"comma-separated ServeMux patterns whose identical concurrent GETs the gateways coalesce into one call to the cell ($CELLGATE_COALESCE)")
 	replace := flag.String("replace", reference.Env("CELLGATE_REPLACE", "GET /rest/v1.0/projects/{projectId}/rfis"),
 		"strangler: comma-separated ServeMux patterns served by the replacement backend instead of the cell ($CELLGATE_REPLACE)")
 	flag.StringVar(&cfg.geoipDB, "geoip-db", reference.Env("CELLGATE_GEOIP_DB", ""), "MaxMind country database locating clients that no trusted hop located, reloaded when it changes; empty: none ($CELLGATE_GEOIP_DB)")
@@ -80,6 +82,7 @@ func main() {
 	}
 	cfg.replace = reference.ListFlag(*replace)
 	cfg.hops = reference.ListFlag(*hops)
+	cfg.coalesce = reference.ListFlag(*coalesce)
 	if s3.Endpoint != "" {
 		s3.AccessKey, s3.SecretKey = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
 		cfg.s3 = &s3

@@ -24,6 +24,7 @@ import (
 	"github.com/cellgate/cellgate/tracing/otelsetup"
 	"github.com/cellgate/cellgate/upload"
 	"github.com/cellgate/cellgate/zone"
+	"github.com/cellgate/cellgate/zone/cache"
 	"github.com/cellgate/cellgate/zone/experiment"
 	"github.com/cellgate/cellgate/zone/geofence"
 )
@@ -48,6 +49,8 @@ type config struct {
 	objectsDir string         // object store directory; "" for a temporary one
 	s3         *standin.S3    // when set, uploads go to this bucket, not the object store
 	replace    []string       // ServeMux patterns the strangler sends to the replacement
+	coalesce   []string       // ServeMux patterns the gateways coalesce
+	summary    time.Duration  // the cells' SummaryPattern delay; 0: standin's default
 	trace      io.Writer      // spans go here when set
 	grace      time.Duration  // how long shutdown drains in-flight requests
 	logger     *slog.Logger
@@ -350,7 +353,7 @@ func gateway(cfg config, z string, dir zone.Directory, geo *reference.GeofenceCo
 	}
 	cell, err := standin.NewCell(standin.CellConfig{
 		Service: "cell", Zone: z, Verifier: verifier, Sessions: sessions, Trust: edge.TrustBinding,
-		UploadSigner: web.signer, UploadStorage: web.storage,
+		UploadSigner: web.signer, UploadStorage: web.storage, SummaryDelay: cfg.summary,
 	})
 	if err != nil {
 		return nil, err
@@ -360,20 +363,22 @@ func gateway(cfg config, z string, dir zone.Directory, geo *reference.GeofenceCo
 		return nil, err
 	}
 	return reference.NewGateway(reference.GatewayConfig{
-		Zone:          z,
-		Directory:     dir,
-		AuthURL:       "http://auth.internal" + reference.PassportsPath,
-		AuthTransport: auth,
-		Cell:          reference.Upstream{URL: "http://cell-" + z + ".internal", Transport: edge.Binding(cell)},
-		Replace:       cfg.replace,
-		Replacement:   reference.Upstream{URL: "http://replacement-" + z + ".internal", Transport: edge.Binding(replacement)},
-		Trust:         edge.TrustBinding, // the router calls through a binding
-		API:           web.api,
-		ConnectSrc:    web.connectSrc,
-		Passport:      []passport.GatewayOption{passport.WithObserver(cfg.metrics)},
-		Experiments:   web.experiments,
-		Logger:        log,
-		Geofence:      geo,
+		Zone:            z,
+		Directory:       dir,
+		AuthURL:         "http://auth.internal" + reference.PassportsPath,
+		AuthTransport:   auth,
+		Cell:            reference.Upstream{URL: "http://cell-" + z + ".internal", Transport: edge.Binding(cell)},
+		Replace:         cfg.replace,
+		Coalesce:        cfg.coalesce,
+		CoalesceOptions: []cache.CoalescerOption{cache.WithObserver(cfg.metrics)},
+		Replacement:     reference.Upstream{URL: "http://replacement-" + z + ".internal", Transport: edge.Binding(replacement)},
+		Trust:           edge.TrustBinding, // the router calls through a binding
+		API:             web.api,
+		ConnectSrc:      web.connectSrc,
+		Passport:        []passport.GatewayOption{passport.WithObserver(cfg.metrics)},
+		Experiments:     web.experiments,
+		Logger:          log,
+		Geofence:        geo,
 	})
 }
 

@@ -89,6 +89,7 @@ var budgets = []struct {
 	{"zone/featureflag", join(zone, openFeature)},
 	{"zone/ratelimit", join(zone, xtime)},
 	{"zone/ratelimit/redisrate", join(zone, xtime, goRedis)},
+	{"zone/cache", zone},
 	{"zone/redisnotice", join(zone, goRedis)},
 	{"zone/experiment", join(zone, murmur3)},
 	{"zone/geofence", join(zone, maxmind)},

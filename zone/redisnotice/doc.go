@@ -12,6 +12,12 @@
 //	...
 //	err = notices.Publish(ctx, "42") // after the directory moved company 42
 //
+// The same channel carries purges of the response caches (zone/cache):
+// PublishPurge(ctx, zone.Purge{Company: "42"}) drops company 42's stored
+// responses on every replica whose cache is subscribed with WatchPurges,
+// and a replica cut off from the notices longer than the bound serves
+// nothing stored.
+//
 // Pub/sub is fire-and-forget: a process that was disconnected cannot know
 // which notices it missed, so whenever its subscription is (re)established
 // every watched cache is emptied (InvalidateAll) and refills from the

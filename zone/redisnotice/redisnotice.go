@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,11 +30,12 @@ type Notices struct {
 	reader  *redissub.Reader
 	live    atomic.Pointer[redissub.Subscriber]
 
-	mu     sync.Mutex
-	next   int
-	caches map[int]*zone.CachingDirectory
-	sub    *redissub.Subscriber // listening since the first Watch
-	closed bool
+	mu      sync.Mutex
+	next    int
+	caches  map[int]*zone.CachingDirectory
+	purgers map[int]zone.Purger
+	sub     *redissub.Subscriber // listening since the first Watch or WatchPurges
+	closed  bool
 }
 
 // Defaults, each overridable by the option named beside it.
@@ -73,7 +76,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Notices, error) {
 	}
 	return &Notices{
 		c: client, channel: c.channel, ping: c.ping, bound: c.bound, now: c.now, key: c.key, reader: redissub.NewReader(o),
-		caches: make(map[int]*zone.CachingDirectory),
+		caches: make(map[int]*zone.CachingDirectory), purgers: make(map[int]zone.Purger),
 	}, nil
 }
 
@@ -111,15 +114,7 @@ func (n *Notices) Watch(cache *zone.CachingDirectory) (cancel func()) {
 	if cache != nil {
 		trust = cache.RequireNotices(n)
 	}
-	if n.sub == nil && !n.closed {
-		// Every (re)subscription empties the caches: notices may have
-		// been missed meanwhile.
-		n.sub = redissub.Start(n.c, redissub.Config{Channel: n.channel, Heartbeat: n.bound / 4, Renew: n.ping, Now: n.now}, redissub.Handler{
-			Subscribed: func() { n.each((*zone.CachingDirectory).InvalidateAll) },
-			Message:    n.received,
-		})
-		n.live.Store(n.sub)
-	}
+	n.listenLocked()
 	return func() {
 		n.mu.Lock()
 		delete(n.caches, id)
@@ -127,6 +122,72 @@ func (n *Notices) Watch(cache *zone.CachingDirectory) (cancel func()) {
 		if trust != nil {
 			trust()
 		}
+	}
+}
+
+// listenLocked starts the one goroutine that listens, unless it runs or n
+// is closed. The caller holds n.mu.
+func (n *Notices) listenLocked() {
+	if n.sub != nil || n.closed {
+		return
+	}
+	// Every (re)subscription empties the caches: notices may have been
+	// missed meanwhile.
+	n.sub = redissub.Start(n.c, redissub.Config{Channel: n.channel, Heartbeat: n.bound / 4, Renew: n.ping, Now: n.now}, redissub.Handler{
+		Subscribed: func() {
+			n.each((*zone.CachingDirectory).InvalidateAll)
+			n.eachPurger(zone.Purger.PurgeAll)
+		},
+		Message: n.received,
+	})
+	n.live.Store(n.sub)
+}
+
+// purgePrefix starts the body of a purge notice; what follows is the
+// company and the tag, each query-escaped, separated by a space. A replica
+// of an older version reads it as a company id that no company has.
+const purgePrefix = "cache-purge "
+
+// PublishPurge drops what p names (zone.Purge) from the response caches
+// of every process (zone/cache.Cache, subscribed with WatchPurges): those
+// this Notices watches at once, the others' within WithNoticeBound, or they
+// stop serving stored responses. It travels on the channel of the
+// directory notices, signed the same way with WithNoticeKey. It waits at
+// most a second, or until ctx ends.
+func (n *Notices) PublishPurge(ctx context.Context, p zone.Purge) error {
+	if p.Company == "" && p.Tag == "" {
+		return errors.New("redisnotice: publish purge: neither company nor tag")
+	}
+	n.eachPurger(func(c zone.Purger) { c.Purge(p) })
+	msg := purgePrefix + url.QueryEscape(p.Company) + " " + url.QueryEscape(p.Tag)
+	if n.key != nil {
+		msg = redissub.Seal(n.key, n.channel, n.now(), msg)
+	}
+	if err := redissub.Publish(ctx, n.c, n.channel, msg, publishTimeout); err != nil {
+		return fmt.Errorf("redisnotice: publish purge: %w", err)
+	}
+	return nil
+}
+
+// WatchPurges applies every purge notice to cache until cancel is called,
+// and makes cache serve stored responses only while the notices are fresh
+// (zone.Purger.RequireNotices): cut off from them for longer than
+// WithNoticeBound, it forwards every request, so a purge published
+// anywhere takes effect on every replica within the bound. Every
+// (re)subscription empties cache: purges may have been missed meanwhile.
+func (n *Notices) WatchPurges(cache zone.Purger) (cancel func()) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	id := n.next
+	n.next++
+	n.purgers[id] = cache
+	trust := cache.RequireNotices(n)
+	n.listenLocked()
+	return func() {
+		n.mu.Lock()
+		delete(n.purgers, id)
+		n.mu.Unlock()
+		trust()
 	}
 }
 
@@ -157,6 +218,17 @@ func (n *Notices) received(payload string) {
 		return
 	}
 	n.reader.Delivered()
+	if rest, ok := strings.CutPrefix(company, purgePrefix); ok {
+		co, tag, _ := strings.Cut(rest, " ")
+		var p zone.Purge
+		var err1, err2 error
+		p.Company, err1 = url.QueryUnescape(co)
+		p.Tag, err2 = url.QueryUnescape(tag)
+		if err1 == nil && err2 == nil && (p.Company != "" || p.Tag != "") {
+			n.eachPurger(func(c zone.Purger) { c.Purge(p) })
+		}
+		return
+	}
 	n.each(func(c *zone.CachingDirectory) {
 		c.Invalidate(company)
 		if company != payload {
@@ -207,6 +279,19 @@ func (n *Notices) each(fn func(*zone.CachingDirectory)) {
 		if c != nil {
 			fn(c)
 		}
+	}
+}
+
+// eachPurger calls fn for every watched response cache.
+func (n *Notices) eachPurger(fn func(zone.Purger)) {
+	n.mu.Lock()
+	purgers := make([]zone.Purger, 0, len(n.purgers))
+	for _, p := range n.purgers {
+		purgers = append(purgers, p)
+	}
+	n.mu.Unlock()
+	for _, p := range purgers {
+		fn(p)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
@@ -30,6 +31,9 @@ const UploadsPattern = "POST /rest/v1.0/companies/{companyId}/projects/{projectI
 
 // CellConfig configures a stand-in cell.
 type CellConfig struct {
+	// SummaryDelay is how long SummaryPattern takes to answer; 300 ms
+	// when zero.
+	SummaryDelay time.Duration
 	// Service names the backend in every answer: "cell", or "replacement"
 	// for the strangler's new backend.
 	Service string
@@ -79,7 +83,15 @@ type Echo struct {
 	// Experiments is the Cellgate-Experiments header the cell received:
 	// the passport's variants as the gateway forwarded them.
 	Experiments string `json:"experiments,omitempty"`
+	// Answer numbers the cell's answers on SummaryPattern, from 1: a
+	// burst that the gateway coalesced shows one number.
+	Answer int64 `json:"answer,omitempty"`
 }
+
+// SummaryPattern is the cell's slow route: it answers after
+// CellConfig.SummaryDelay, numbering its answers (Echo.Answer), so that a
+// burst coalesced at the gateway shows the cell answering once.
+const SummaryPattern = "GET /rest/v1.0/projects/{projectId}/summary"
 
 // Login is the cell's answer to a login. The session token travels in the
 // cookie only.
@@ -112,6 +124,9 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SummaryDelay <= 0 {
+		cfg.SummaryDelay = 300 * time.Millisecond
+	}
 	if cfg.UploadLifetime <= 0 {
 		cfg.UploadLifetime = 15 * time.Minute
 	}
@@ -129,6 +144,22 @@ func NewCell(cfg CellConfig) (http.Handler, error) {
 		}
 		mux.Handle("POST /login", detect(login(cfg)))
 	}
+	var answers atomic.Int64
+	mux.Handle(SummaryPattern, cfg.Verifier.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := answers.Add(1)
+		select {
+		case <-time.After(cfg.SummaryDelay):
+		case <-r.Context().Done():
+			return
+		}
+		// For this session only: a coalescing gateway shares it among
+		// the session's own requests, never with another's.
+		w.Header().Set("Cache-Control", "private")
+		edge.WriteJSON(w, http.StatusOK, Echo{
+			Service: cfg.Service, Zone: cfg.Zone, Method: r.Method, Path: r.URL.Path,
+			Claims: passport.ClaimsFromContext(r.Context()), Answer: n,
+		})
+	})))
 	mux.Handle("/", cfg.Verifier.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		edge.WriteJSON(w, http.StatusOK, Echo{
 			Service: cfg.Service, Zone: cfg.Zone, Method: r.Method, Path: r.URL.Path,
