@@ -10,6 +10,8 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/cellgate/cellgate/internal/noticeset"
 )
 
 // CachingDirectory is a Directory in front of another one, for the hot
@@ -48,8 +50,7 @@ type CachingDirectory struct {
 	hits, misses, stale, errs, refreshes atomic.Uint64
 	obs                                  DirectoryObserver // nil: none
 
-	healthMu sync.Mutex                     // serialises RequireNotices and its cancels
-	health   atomic.Pointer[[]NoticeHealth] // notice sources the cache relies on; read lock-free per lookup
+	health noticeset.Set // notice sources the cache relies on; read lock-free per lookup
 }
 
 // cached is one zone and when the directory said so.

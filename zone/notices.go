@@ -3,7 +3,6 @@ package zone
 import (
 	"context"
 	"errors"
-	"slices"
 )
 
 // NoticeHealth is implemented by a source of directory-change notices that
@@ -29,39 +28,12 @@ type NoticeHealth interface {
 // directory from scans. RequireNotices may be called for several sources;
 // the cache is trusted only while all of them are fresh.
 func (c *CachingDirectory) RequireNotices(h NoticeHealth) (cancel func()) {
-	c.healthMu.Lock()
-	defer c.healthMu.Unlock()
-	var old []NoticeHealth
-	if p := c.health.Load(); p != nil {
-		old = *p
-	}
-	with := append(slices.Clip(old), h)
-	c.health.Store(&with)
-	return func() {
-		c.healthMu.Lock()
-		defer c.healthMu.Unlock()
-		cur := *c.health.Load()
-		if i := slices.Index(cur, h); i >= 0 {
-			without := slices.Delete(slices.Clone(cur), i, i+1)
-			c.health.Store(&without)
-		}
-	}
+	return c.health.Require(h)
 }
 
 // noticesFresh reports whether every notice source the cache requires is
 // fresh.
-func (c *CachingDirectory) noticesFresh() bool {
-	p := c.health.Load()
-	if p == nil {
-		return true
-	}
-	for _, h := range *p {
-		if !h.NoticesFresh() {
-			return false
-		}
-	}
-	return true
-}
+func (c *CachingDirectory) noticesFresh() bool { return c.health.Fresh() }
 
 // revalidate answers a lookup of company, cached as e, while notices may
 // have been missed: the directory's answer, or e while the directory

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/cellgate/cellgate/internal/noticeset"
 	"github.com/cellgate/cellgate/zone"
 	lru "github.com/hashicorp/golang-lru/v2"
 )
@@ -27,8 +27,7 @@ type Cache struct {
 	filling      map[string]struct{} // keys being stored: one fill each
 	revalidating map[string]struct{}
 
-	healthMu sync.Mutex
-	health   atomic.Pointer[[]zone.NoticeHealth]
+	health noticeset.Set // notice sources the cache relies on
 }
 
 // variants are the stored responses of one key, one per Vary selection.
@@ -606,36 +605,9 @@ func (c *Cache) PurgeAll() {
 // every request (Cache-Status: fwd=bypass; detail=notices) rather than
 // serve what may have been purged. It may be called for several sources.
 func (c *Cache) RequireNotices(h zone.NoticeHealth) (cancel func()) {
-	c.healthMu.Lock()
-	defer c.healthMu.Unlock()
-	var old []zone.NoticeHealth
-	if p := c.health.Load(); p != nil {
-		old = *p
-	}
-	with := append(slices.Clip(old), h)
-	c.health.Store(&with)
-	return func() {
-		c.healthMu.Lock()
-		defer c.healthMu.Unlock()
-		cur := *c.health.Load()
-		if i := slices.Index(cur, h); i >= 0 {
-			without := slices.Delete(slices.Clone(cur), i, i+1)
-			c.health.Store(&without)
-		}
-	}
+	return c.health.Require(h)
 }
 
-func (c *Cache) noticesFresh() bool {
-	p := c.health.Load()
-	if p == nil {
-		return true
-	}
-	for _, h := range *p {
-		if !h.NoticesFresh() {
-			return false
-		}
-	}
-	return true
-}
+func (c *Cache) noticesFresh() bool { return c.health.Fresh() }
 
 var _ zone.Purger = (*Cache)(nil)
