@@ -17,12 +17,16 @@ func TestDecodeRefuses(t *testing.T) {
 		"duplicate top key":   {`{"1": {"zone": "us01"}, "1": {"zone": "us02"}}`, `key "1" appears twice in the top object`},
 		"duplicate inner key": {`{"1": {"zone": "us01", "zone": "us02"}}`, `key "zone" appears twice in object 1`},
 		"duplicate deep key":  {`{"1": {"zone": "us01"}, "2": {"web_base_url": "a", "zone": "b", "web_base_url": "c"}}`, `key "web_base_url" appears twice in object 2`},
-		"invalid UTF-8":       {"{\"1\": {\"zone\": \"us\xff\"}}", "UTF-8"},
-		"trailing value":      {`{} {}`, "after the JSON value"},
-		"trailing garbage":    {`{}x`, "after the JSON value"},
-		"unknown field":       {`{"1": {"zone": "us01", "region": "x"}}`, "unknown field"},
-		"too large":           {`{"1": {"zone": "` + strings.Repeat("a", 100) + `"}}`, "larger than"},
-		"truncated":           {`{"1": {"zone": "us01"}`, "EOF"},
+		// encoding/json matches struct fields case-insensitively, the
+		// last spelling winning: one field to it, two to any other reader.
+		"field in another case":   {`{"1": {"zone": "us01", "ZONE": "us02"}}`, `key "ZONE" appears twice in object 1`},
+		"field in a Unicode fold": {`{"1": {"web_base_url": "a", "web_baſe_url": "b"}}`, `appears twice in object 1`},
+		"invalid UTF-8":           {"{\"1\": {\"zone\": \"us\xff\"}}", "UTF-8"},
+		"trailing value":          {`{} {}`, "after the JSON value"},
+		"trailing garbage":        {`{}x`, "after the JSON value"},
+		"unknown field":           {`{"1": {"zone": "us01", "region": "x"}}`, "unknown field"},
+		"too large":               {`{"1": {"zone": "` + strings.Repeat("a", 100) + `"}}`, "larger than"},
+		"truncated":               {`{"1": {"zone": "us01"}`, "EOF"},
 	} {
 		var v map[string]zoneDoc
 		err := Decode(strings.NewReader(tc.doc), 100, &v)
@@ -46,6 +50,11 @@ func TestDecodeAccepts(t *testing.T) {
 	var list []zoneDoc
 	if err := Unmarshal([]byte(`[{"zone": "a"}, {"zone": "b"}]`), &list); err != nil || len(list) != 2 {
 		t.Fatalf("array: %v, %+v", err, list)
+	}
+	// A map's keys are its own: two keys in two cases are two entries.
+	var m map[string]map[string]string
+	if err := Unmarshal([]byte(`{"1": {"a": "x", "A": "y"}}`), &m); err != nil || m["1"]["A"] != "y" {
+		t.Fatalf("map keys in two cases: %v, %+v", err, m)
 	}
 	var nested map[string]map[string]zoneDoc
 	if err := Unmarshal([]byte(`{"a": {"x": {"zone": "1"}}, "b": {"x": {"zone": "2"}}}`), &nested); err != nil {

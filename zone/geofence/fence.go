@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/zone"
@@ -62,6 +63,7 @@ func (f *Fence) Middleware(next http.Handler) http.Handler {
 		named := false // a trusted hop named the country (perhaps as unknown)
 		if f.trust(r) {
 			country, named = f.headerCountry(r.Header)
+			f.settle(r.Header, country)
 		} else {
 			f.strip(r.Header)
 		}
@@ -151,6 +153,40 @@ func (f *Fence) headerCountry(h http.Header) (c Country, named bool) {
 		}
 	}
 	return c, named
+}
+
+// settle leaves a trusted hop's country headers as one reader would read
+// them all: when they came in more than one spelling or value (a client's
+// own spelling that the hop passed on beside its own, say), or as a list,
+// every spelling is deleted and, when the country is known, the canonical
+// spelling of each header that was present carries it, so nothing further
+// in (a cell that folds names as CGI does) reads another country than the
+// one decided here.
+func (f *Fence) settle(h http.Header, country Country) {
+	fields, list := 0, false
+	for k, vs := range h {
+		if f.isCountryHeader(k) {
+			fields += len(vs)
+			for _, v := range vs {
+				list = list || strings.Contains(v, ",")
+			}
+		}
+	}
+	if fields <= 1 && !list {
+		return // the hop's one header, as it sent it: no allocation
+	}
+	var names []string // the canonical spelling of each header present
+	for _, n := range f.headers {
+		if _, spellings := edge.HeaderValues(h, n); spellings > 0 {
+			names = append(names, http.CanonicalHeaderKey(n))
+		}
+	}
+	f.strip(h)
+	if country.Known() {
+		for _, n := range names {
+			h[n] = []string{country.String()}
+		}
+	}
 }
 
 // strip deletes every spelling of the country headers.

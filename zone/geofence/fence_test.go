@@ -167,6 +167,25 @@ func TestTrustedHopCountry(t *testing.T) {
 	assert.Equal(t, http.StatusOK, viaCDN("192.0.2.7", http.Header{"Cf-Ipcountry": {"GB"}, "Cloudfront-Viewer-Country": {"gb"}}), "two that agree")
 }
 
+// From the trusted hop, what reaches the cell is what the fence decided: a
+// client's own spelling that the hop passed on beside its header is gone,
+// so a cell folding names (CGI's HTTP_CF_IPCOUNTRY) cannot read it.
+func TestTrustedHopCountrySettled(t *testing.T) {
+	rig := newFenceRig(t)
+	viaCDN := func(h http.Header) int {
+		h["X-Forwarded-For"] = []string{"192.0.2.7"}
+		return rig.serve("5", "198.51.100.1:1000", h) // company 5: no policy, every request reaches the cell
+	}
+	assert.Equal(t, http.StatusOK, viaCDN(http.Header{"Cf-Ipcountry": {"FR"}, "Cf_ipcountry": {"GB"}}))
+	assert.Empty(t, rig.sawFence, "two countries: none reaches the cell")
+	assert.Equal(t, http.StatusOK, viaCDN(http.Header{"Cf-Ipcountry": {"GB, FR"}}))
+	assert.Empty(t, rig.sawFence, "a list: no country reaches the cell")
+	assert.Equal(t, http.StatusOK, viaCDN(http.Header{"Cf-Ipcountry": {"GB"}, "CF_IPCOUNTRY": {"gb"}}))
+	assert.Equal(t, []string{"Cf-Ipcountry"}, rig.sawFence, "two that agree: the one canonical header")
+	assert.Equal(t, http.StatusOK, viaCDN(http.Header{"Cf-Ipcountry": {"T1"}}))
+	assert.Equal(t, []string{"Cf-Ipcountry"}, rig.sawFence, "the hop's one header passes as it is")
+}
+
 func TestFenceRefusalLeaksNothing(t *testing.T) {
 	rig := newFenceRig(t)
 	r := httptest.NewRequest(http.MethodGet, "/projects", nil)

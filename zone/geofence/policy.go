@@ -119,6 +119,10 @@ func parsePrefixes(cidrs []string) ([]netip.Prefix, error) {
 			return nil, fmt.Errorf("%q has a zone", s)
 		}
 		if p.Addr().Is4In6() {
+			if p.Bits() < 96 {
+				// Unmapped, it would be no prefix at all, and match nothing.
+				return nil, fmt.Errorf("%q is an IPv4-mapped prefix shorter than /96: write the IPv4 prefix", s)
+			}
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 		out = append(out, p.Masked())

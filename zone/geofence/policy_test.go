@@ -75,6 +75,8 @@ func TestNewPolicyRefusesBadInput(t *testing.T) {
 		"three letters": {AllowCountries: []string{"GBR"}},
 		"bad CIDR":      {AllowNetworks: []string{"203.0.113.0"}},
 		"zone in CIDR":  {DenyNetworks: []string{"fe80::1%eth0/64"}},
+		// Unmapped to 10.0.0.0/-88 it matched nothing: a deny that denied no one.
+		"4-in-6 prefix shorter than /96": {DenyNetworks: []string{"::ffff:10.0.0.0/8"}},
 	} {
 		_, err := geofence.NewPolicy(cfg)
 		assert.Error(t, err, name)
@@ -95,6 +97,7 @@ func TestReadStaticPoliciesIsStrict(t *testing.T) {
 	for name, doc := range map[string]string{
 		"typo":        `{"3": {"allow_country": ["GB"]}}`,
 		"twice":       `{"3": {"allow_countries": ["GB"], "allow_countries": ["FR"]}}`,
+		"twice, case": `{"3": {"allow_countries": ["GB"], "ALLOW_COUNTRIES": []}}`, // encoding/json reads the last: open to all
 		"company x2":  `{"3": {}, "3": {"allow_countries": ["GB"]}}`,
 		"null":        `{"3": null}`,
 		"trailing":    `{"3": {}} {}`,
