@@ -106,6 +106,7 @@ type config struct {
 	prefix     string
 	strip      []string
 	keep       []string
+	forwarded  Trust // StripInternal keeps X-Forwarded-For from these hops; nil: none
 	csp        string
 	hsts       time.Duration
 	referrer   string

@@ -61,7 +61,8 @@ var (
 // deployment needs through. Names match case-insensitively with '_', '.'
 // and every other symbol read as '-' (see [SameHeaderName]), because
 // proxies and frameworks that fold them into one name have turned such
-// variants into forgeries. Trusted requests ([WithTrust]) pass untouched.
+// variants into forgeries. Trusted requests ([WithTrust]) pass untouched;
+// from the hops [WithForwardedBy] names, X-Forwarded-For is kept.
 //
 // An invalid option is an error.
 func StripInternal(opts ...StripInternalOption) (func(http.Handler) http.Handler, error) {
@@ -113,12 +114,15 @@ func StripInternal(opts ...StripInternalOption) (func(http.Handler) http.Handler
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !c.trust(r) {
+				keepForwarded := c.forwarded != nil && c.forwarded(r)
 				if miscased(r.Method) {
 					WriteProblem(w, r, ErrMethodOverride)
 					return
 				}
 				for name, vs := range r.Header {
 					switch {
+					case keepForwarded && name == "X-Forwarded-For":
+						// The named hop's, in the one spelling ClientAddr reads.
 					case internal(name):
 						delete(r.Header, name)
 					case override(name):
@@ -139,6 +143,22 @@ func StripInternal(opts ...StripInternalOption) (func(http.Handler) http.Handler
 			next.ServeHTTP(w, r)
 		})
 	}, nil
+}
+
+// WithForwardedBy names the hops in front of the edge (a CDN or a load
+// balancer, by address: [TrustNetworks]) whose X-Forwarded-For
+// [StripInternal] keeps, so that what reads the client's address after it
+// ([ClientAddr] with the same trust: a location policy, a rate limit)
+// reads the address that hop saw rather than the hop's own. Only the field
+// in its canonical spelling is kept; every other header of such a request
+// is governed as for any client (the hop passes clients' headers on), and
+// a request these hops did not send loses every X-Forwarded-For. By default
+// (or nil) no hop is named.
+func WithForwardedBy(t Trust) StripInternalOption {
+	return stripInternalOpt{"WithForwardedBy", func(c *config) error {
+		c.forwarded = t
+		return nil
+	}}
 }
 
 // WithKeepHeaders lets [StripInternal] pass, from untrusted requests, the

@@ -317,3 +317,46 @@ func normalize(s string) string {
 	}
 	return string(b)
 }
+
+// WithForwardedBy keeps the X-Forwarded-For of a named hop (a CDN), in its
+// canonical spelling only, so a location policy or a rate limit behind
+// StripInternal reads the client's address rather than the CDN's; from any
+// other sender, and in any other spelling, it is still deleted.
+func TestStripInternalForwardedBy(t *testing.T) {
+	cdn, err := edge.TrustNetworks("127.0.0.2/32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := must(edge.StripInternal(edge.WithForwardedBy(cdn)))
+	for _, tc := range []struct {
+		remote   string
+		wantXFF  []string
+		wantAddr string
+	}{
+		{"127.0.0.2:4000", []string{"203.0.113.9"}, "203.0.113.9"}, // the CDN's: the client's address
+		{"127.0.0.1:4000", nil, "127.0.0.1"},                       // a client's own: deleted
+	} {
+		var got http.Header
+		var addr string
+		h := strip(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			got = r.Header.Clone()
+			a, _ := edge.ClientAddr(r, cdn)
+			addr = a.String()
+		}))
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tc.remote
+		r.Header["X-Forwarded-For"] = []string{"203.0.113.9"}
+		r.Header["X_Forwarded_For"] = []string{"198.51.100.1"} // a client's, passed on by the CDN
+		r.Header["Cellgate-Zone"] = []string{"us02"}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if !slices.Equal(got["X-Forwarded-For"], tc.wantXFF) {
+			t.Errorf("from %s: X-Forwarded-For %q, want %q", tc.remote, got["X-Forwarded-For"], tc.wantXFF)
+		}
+		if got["X_Forwarded_For"] != nil || got["Cellgate-Zone"] != nil {
+			t.Errorf("from %s: a client's header passed: %v", tc.remote, got)
+		}
+		if addr != tc.wantAddr {
+			t.Errorf("from %s: ClientAddr %s, want %s", tc.remote, addr, tc.wantAddr)
+		}
+	}
+}

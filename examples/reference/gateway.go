@@ -237,16 +237,20 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 
 		var spanOpts []tracing.MiddlewareOption
 		if public {
-			spanOpts = append(spanOpts, tracing.Root())
+			spanOpts = append(spanOpts, tracing.Root(), tracing.WithTrust(cfg.Geofence.forwardedBy()))
 		}
 		trusted := edge.WithTrust(trust)
+		var forwardedBy edge.Trust // the public host keeps the CDN's X-Forwarded-For for the fence
+		if public {
+			forwardedBy = cfg.Geofence.forwardedBy()
+		}
 		var l links
 		outer := edge.Chain(
 			l.add(tracing.Middleware("gateway-"+cfg.Zone, spanOpts...)),
 			l.add(edge.RequestID(trusted)),
 			l.add(edge.AccessLog(log)),
 			l.add(edge.Recover(log)),
-			l.add(edge.StripInternal(trusted)),
+			l.add(edge.StripInternal(trusted, edge.WithForwardedBy(forwardedBy))),
 			tracing.Route,
 		)
 		if l.err != nil {

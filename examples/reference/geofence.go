@@ -177,3 +177,13 @@ func GeofenceFlags() func() (*GeofenceConfig, func(), error) {
 		return Geofencing(ListFlag(*hops), *db, nil, nil)
 	}
 }
+
+// forwardedBy returns the hops whose X-Forwarded-For the public edge's
+// StripInternal keeps, so that the fence reads the client's address behind
+// them; nil (none) without geofencing.
+func (g *GeofenceConfig) forwardedBy() edge.Trust {
+	if g == nil {
+		return nil
+	}
+	return g.Hops
+}

@@ -88,13 +88,13 @@ func NewCellRouter(cfg CellRouterConfig) (http.Handler, error) {
 	log := edge.WithLogger(logger(cfg.Logger, "router"))
 	var l links
 	chain := edge.Chain(
-		l.add(tracing.Middleware("router", tracing.Root())), // the public edge: a new trace
+		l.add(tracing.Middleware("router", tracing.Root(), tracing.WithTrust(cfg.Geofence.forwardedBy()))), // the public edge: a new trace; the CDN's forwarding headers stay
 		l.add(edge.RequestID()),
 		l.add(edge.AccessLog(log)),
 		l.add(edge.Recover(log)),
 		l.add(edge.TLSFloor(tls.VersionTLS12)),
-		CORS(cfg.CORSOrigins),       // preflights answered before anything authenticates
-		l.add(edge.StripInternal()), // no client forges Cellgate-* headers
+		CORS(cfg.CORSOrigins), // preflights answered before anything authenticates
+		l.add(edge.StripInternal(edge.WithForwardedBy(cfg.Geofence.forwardedBy()))), // no client forges Cellgate-* headers; the CDN's X-Forwarded-For stays
 	)
 	if l.err != nil {
 		return nil, l.err

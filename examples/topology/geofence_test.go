@@ -46,6 +46,18 @@ func TestGeofenceCountryPolicy(t *testing.T) {
 	resp, body = do(t, hop, http.MethodGet, api+"/rest/v1.0/me", map[string]string{"Procore-Company-Id": "4", "CF-IPCountry": "GB"}, nil)
 	assert.Equal(t, "session_missing", problemCode(t, resp, body), "the hop says GB: admitted, the gateway asks for a session")
 
+	// The hop's X-Forwarded-For names the client's address, which the
+	// policy's deny_networks refuses: the public edge keeps it for the
+	// fence (edge.WithForwardedBy), so the fence judges the client, not
+	// the hop.
+	resp, body = do(t, hop, http.MethodGet, api+"/rest/v1.0/me",
+		map[string]string{"Procore-Company-Id": "4", "CF-IPCountry": "GB", "X-Forwarded-For": "203.0.113.9"}, nil)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a client in a denied network behind the hop")
+	assert.Equal(t, "location_denied", problemCode(t, resp, body))
+	resp, body = do(t, hop, http.MethodGet, api+"/rest/v1.0/me",
+		map[string]string{"Procore-Company-Id": "4", "CF-IPCountry": "GB", "X-Forwarded-For": "198.51.100.9"}, nil)
+	assert.Equal(t, "session_missing", problemCode(t, resp, body), "a client outside it is admitted")
+
 	// Through the hop, in GB: signed in and served by uk01.
 	resp, body = do(t, hop, http.MethodPost, api+"/login",
 		map[string]string{"Procore-Company-Id": "4", "CF-IPCountry": "GB", "Content-Type": "application/x-www-form-urlencoded"},
