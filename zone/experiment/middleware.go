@@ -26,6 +26,9 @@ var ErrHeaderInvalid = edge.NewProblem(http.StatusBadRequest, "experiments_inval
 // the passport. In front of the Gateway it would see what a trusted hop
 // sent, or nothing.
 func (s *Set) Middleware(next http.Handler) http.Handler {
+	if s == nil { // a constructor's error ignored: refuse, never serve unchecked
+		return refuseAll()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		values, spellings := edge.HeaderValues(r.Header, Header)
 		if len(values) == 0 {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/cellgate/cellgate/edge"
@@ -46,7 +47,7 @@ func NewFence(policies PolicySource, opts ...FenceOption) (*Fence, error) {
 	}
 	headers := c.headers
 	if headers == nil {
-		headers = DefaultCountryHeaders
+		headers = slices.Clone(DefaultCountryHeaders) // a later change of the variable changes no fence
 	}
 	return &Fence{policies: policies, trust: c.trust, headers: headers, db: c.db, obs: c.observer}, nil
 }
@@ -56,8 +57,12 @@ func NewFence(policies PolicySource, opts ...FenceOption) (*Fence, error) {
 // company, or of a company without a policy, passes. The client's country,
 // when known, goes into the context (CountryFromContext) and on the access
 // log line ("client_country", which tracing makes a span attribute); the
-// client's address never does.
+// client's address never does. A nil Fence answers every request 500
+// internal_error.
 func (f *Fence) Middleware(next http.Handler) http.Handler {
+	if f == nil { // a constructor's error ignored: refuse, never serve unchecked
+		return refuseAll()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var country Country
 		named := false // a trusted hop named the country (perhaps as unknown)

@@ -123,8 +123,12 @@ func (d residencyDirectory) Lookup(ctx context.Context, company string) (zone.Zo
 // mismatch is a 503 residency_mismatch. A request without a zone passes
 // (a company-less route); put the middleware after the stage's resolution.
 // It puts the zone's region in the context (RegionFromContext) and on the
-// access log line ("region", which tracing makes a span attribute).
+// access log line ("region", which tracing makes a span attribute). A nil
+// Residency answers every request 500 internal_error.
 func (r *Residency) Middleware(next http.Handler) http.Handler {
+	if r == nil { // a constructor's error ignored: refuse, never serve unchecked
+		return refuseAll()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
 		z, ok := zone.ZoneFromContext(ctx)
