@@ -76,8 +76,13 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 }
 
 // Admits reports whether the policy admits a client at addr (the zero Addr
-// when unknown) in country (a Country, unknown when !country.Known()).
+// when unknown) in country (a Country, unknown when !country.Known()). An
+// unknown address is refused where the policy denies networks: nothing
+// shows the client is outside them.
 func (p *Policy) Admits(addr netip.Addr, country Country) bool {
+	if !addr.IsValid() && len(p.denyN) > 0 {
+		return false
+	}
 	if addr.IsValid() {
 		addr = addr.Unmap()
 		if contains(p.denyN, addr) {

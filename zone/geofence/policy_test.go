@@ -51,6 +51,8 @@ func TestPolicyAdmits(t *testing.T) {
 		{"deny list: unknown allowed", geofence.PolicyConfig{DenyCountries: []string{"FR"}, AllowUnknown: true}, elsewhere, unknown, true},
 		{"empty policy: unknown denied", geofence.PolicyConfig{}, none, unknown, false},
 		{"empty policy: known admitted", geofence.PolicyConfig{}, none, fr, true},
+		{"deny networks: unknown address refused", geofence.PolicyConfig{DenyNetworks: []string{"203.0.113.64/26"}}, none, gb, false},
+		{"deny networks: known address elsewhere admitted", geofence.PolicyConfig{DenyNetworks: []string{"203.0.113.64/26"}}, elsewhere, gb, true},
 		{"network v4 admits from anywhere", geofence.PolicyConfig{AllowCountries: []string{"GB"}, AllowNetworks: []string{"203.0.113.0/24"}}, office4, fr, true},
 		{"network v4 admits mapped v6", geofence.PolicyConfig{AllowNetworks: []string{"203.0.113.0/24"}}, mapped, unknown, true},
 		{"network v6", geofence.PolicyConfig{AllowNetworks: []string{"2001:db8:5::/48"}}, office6, unknown, true},
