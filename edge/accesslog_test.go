@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/internal/testrig/syncbuf"
 )
 
@@ -94,7 +95,7 @@ func TestAccessLog(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logger, buf := newLogger()
-			h := edge.Chain(must(edge.RequestID()), must(edge.AccessLog(edge.WithLogger(logger))))(
+			h := edge.Chain(must.Build(edge.RequestID()), must.Build(edge.AccessLog(edge.WithLogger(logger))))(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					switch {
 					case tt.read < 0:
@@ -140,7 +141,7 @@ func TestAccessLog(t *testing.T) {
 
 func TestAccessLogRealServerBytes(t *testing.T) {
 	logger, buf := newLogger()
-	srv := httptest.NewServer(must(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(must.Build(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, _ := io.Copy(io.Discard, r.Body)
 		io.CopyN(w, strings.NewReader(strings.Repeat("z", 100000)), n*2) // through ReadFrom
 	})))
@@ -183,7 +184,7 @@ func TestAddLogAttrs(t *testing.T) {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
-	h := edge.Chain(must(edge.AccessLog(edge.WithLogger(logger))), company, tracing)(
+	h := edge.Chain(must.Build(edge.AccessLog(edge.WithLogger(logger))), company, tracing)(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			edge.AddLogAttrs(r.Context(), slog.String("zone", "us01"), slog.Int("shard", 3))
 		}))
@@ -224,7 +225,7 @@ func TestCollectAttrs(t *testing.T) {
 
 func TestAccessLogConcurrentAttrs(t *testing.T) {
 	logger, buf := newLogger()
-	h := must(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must.Build(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var wg sync.WaitGroup
 		for i := range 8 {
 			wg.Go(func() { edge.AddLogAttrs(r.Context(), slog.Bool(string(rune('a'+i)), true)) })
@@ -240,7 +241,7 @@ func TestAccessLogConcurrentAttrs(t *testing.T) {
 func TestAccessLogDisabledLevel(t *testing.T) {
 	b := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := must(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must.Build(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/bad" {
 			w.WriteHeader(400)
 		}
@@ -263,7 +264,7 @@ func TestAccessLogAborted(t *testing.T) {
 	})
 	mux.HandleFunc("/abort", func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })
 	srv := httptest.NewUnstartedServer(edge.Chain(
-		must(edge.AccessLog(edge.WithLogger(logger))), must(edge.Recover(edge.WithLogger(slog.New(slog.DiscardHandler)))))(mux))
+		must.Build(edge.AccessLog(edge.WithLogger(logger))), must.Build(edge.Recover(edge.WithLogger(slog.New(slog.DiscardHandler)))))(mux))
 	srv.Config.ErrorLog = discardLog()
 	srv.Start()
 
@@ -300,9 +301,9 @@ func TestAccessLogAborted(t *testing.T) {
 func TestAccessLogService(t *testing.T) {
 	logger, buf := newLogger()
 	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
-	must(edge.AccessLog(edge.WithLogger(logger), edge.WithService("gateway-us01")))(ok).
+	must.Build(edge.AccessLog(edge.WithLogger(logger), edge.WithService("gateway-us01")))(ok).
 		ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	must(edge.AccessLog(edge.WithLogger(logger)))(ok).
+	must.Build(edge.AccessLog(edge.WithLogger(logger)))(ok).
 		ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	l := buf.lines(t)
 	if len(l) != 2 {
@@ -322,7 +323,7 @@ func TestAccessLogService(t *testing.T) {
 func TestAddLogAttrsReplaces(t *testing.T) {
 	logger, buf := newLogger()
 	var collected func() []slog.Attr
-	h := must(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must.Build(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, collected = edge.CollectAttrs(r.Context())
 		edge.AddLogAttrs(r.Context(), slog.String("session_id", "s1"), slog.String("user", "alice"))
 		edge.AddLogAttrs(r.Context(), slog.String("zone", "us01"))

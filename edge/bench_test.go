@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // benchWriter is a ResponseWriter that keeps nothing, so a benchmark
@@ -37,10 +38,10 @@ func BenchmarkChain(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			logger := slog.New(bc.handler)
 			h := edge.Chain(
-				must(edge.RequestID()),
-				must(edge.AccessLog(edge.WithLogger(logger))),
-				must(edge.Recover(edge.WithLogger(logger))),
-				must(edge.StripInternal()),
+				must.Build(edge.RequestID()),
+				must.Build(edge.AccessLog(edge.WithLogger(logger))),
+				must.Build(edge.Recover(edge.WithLogger(logger))),
+				must.Build(edge.StripInternal()),
 			)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				edge.AddLogAttrs(r.Context(), slog.String("company", "42"))
 				io.WriteString(w, "hello")
@@ -99,7 +100,7 @@ func BenchmarkProxy(b *testing.B) {
 }
 
 func BenchmarkStripInternal(b *testing.B) {
-	h := must(edge.StripInternal(edge.WithStripHeaders("X-Passport")))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := must.Build(edge.StripInternal(edge.WithStripHeaders("X-Passport")))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest("GET", "/", nil)
 	for _, name := range []string{ // a browser's request, and one forgery
 		"Accept", "Accept-Encoding", "Accept-Language", "Cache-Control", "Connection", "Cookie",

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // settleGoroutines waits, within a bound, for the goroutine count to fall
@@ -218,7 +219,7 @@ func TestBindingFreshContext(t *testing.T) {
 
 	// With RequestID trusting bindings, the callee adopts the caller's ID.
 	var adopted string
-	callee := must(edge.RequestID(edge.WithTrust(edge.TrustBinding)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	callee := must.Build(edge.RequestID(edge.WithTrust(edge.TrustBinding)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		adopted = edge.RequestIDFromContext(r.Context())
 	}))
 	req, _ := http.NewRequestWithContext(edge.ContextWithRequestID(context.Background(), "caller-id"), "GET", "http://svc/", nil)

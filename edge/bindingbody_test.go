@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // A response the bound handler cut short looks cut short to the client of a
@@ -41,7 +42,7 @@ func TestBindingTruncatedThroughProxy(t *testing.T) {
 			half(w)
 			panic("boom")
 		}), false},
-		{"other panic under Recover", must(edge.Recover(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		{"other panic under Recover", must.Build(edge.Recover(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			half(w)
 			panic("boom")
 		})), false},

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // testIdle is the idle timeout of these tests: short, so they are fast.
@@ -34,7 +35,7 @@ func idleElapsed(t *testing.T, idle time.Duration) <-chan struct{} {
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
 	start := time.Now()
-	h := must(edge.BodyIdle(edge.WithBodyIdle(idle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must.Build(edge.BodyIdle(edge.WithBodyIdle(idle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, err := r.Body.Read(make([]byte, 1))
 		assert.ErrorIs(t, err, edge.ErrBodyTimeout)
 		assert.GreaterOrEqual(t, time.Since(start), idle, "the witness timed out early")
@@ -71,7 +72,7 @@ func TestBodyIdleTimer(t *testing.T) {
 	go pw.Write([]byte("hello")) // 5 of 100 bytes, then nothing
 
 	var readErr, cause error
-	h := must(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must.Build(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, readErr = io.Copy(io.Discard, r.Body)
 		cause = context.Cause(r.Context())
 		edge.WriteProblem(w, r, readErr)
@@ -100,7 +101,7 @@ func TestBodyIdleTimerProgress(t *testing.T) {
 	}()
 	var got strings.Builder
 	var readErr error
-	h := must(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must.Build(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		buf := make([]byte, 5)
 		_, readErr = io.ReadFull(r.Body, buf)
 		got.Write(buf)
@@ -135,7 +136,7 @@ func TestBodyIdleConnection(t *testing.T) {
 	mux.Handle("POST /read", readBodyOrProblem)
 	mux.HandleFunc("POST /ignore", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-	srv := httptest.NewServer(must(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(mux))
+	srv := httptest.NewServer(must.Build(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(mux))
 	defer srv.Close()
 
 	for _, path := range []string{"/read", "/ignore"} {
@@ -182,7 +183,7 @@ func TestBodyIdleBindingCloseUnread(t *testing.T) {
 	})
 	proxy, err := edge.ProxyTo("http://gateway.internal", edge.WithTransport(edge.Binding(callee)))
 	require.NoError(t, err)
-	srv := httptest.NewServer(must(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(proxy))
+	srv := httptest.NewServer(must.Build(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(proxy))
 	defer srv.Close()
 
 	c := rawRequest(t, srv.Listener.Addr().String(), "/rest/v1.0/companies/1/x", "0123456789")
@@ -204,7 +205,7 @@ func TestBodyIdleBindingCloseUnread(t *testing.T) {
 func TestBodyIdleConnectionBusy(t *testing.T) {
 	sendRest := make(chan struct{})
 	var ctxErr error
-	srv := httptest.NewServer(must(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(must.Build(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/again" {
 			io.WriteString(w, "again")
 			return
@@ -256,7 +257,7 @@ func (u unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 // (the upload handler) is not cut by the guard, even behind a wrapper.
 func TestBodyIdleStepsAside(t *testing.T) {
 	stalled := make(chan struct{})
-	srv := httptest.NewServer(must(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(must.Build(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w = unwrapper{w}
 		require.NoError(t, http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Minute)))
 		buf := make([]byte, 5)
@@ -283,7 +284,7 @@ func TestBodyIdleStepsAside(t *testing.T) {
 func TestProxyBodyTimeout(t *testing.T) {
 	upstream := httptest.NewServer(readBodyOrProblem)
 	defer upstream.Close()
-	front := must(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(mustProxy(t, upstream.URL))
+	front := must.Build(edge.BodyIdle(edge.WithBodyIdle(testIdle)))(mustProxy(t, upstream.URL))
 
 	pr, pw := io.Pipe()
 	defer pw.Close()

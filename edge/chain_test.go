@@ -60,12 +60,3 @@ func TestChainReusable(t *testing.T) {
 		t.Errorf("trace = %q, want %q", got, want)
 	}
 }
-
-// must returns v, the middleware (or anything else) a test builds, and
-// panics on err: a test's construction error is a bug of the test.
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}

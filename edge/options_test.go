@@ -11,6 +11,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/internal/testrig/compilecheck"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // TestOptionsInvalid: an invalid value, a nil option and the zero value of
@@ -64,7 +65,7 @@ func TestOptionsInvalid(t *testing.T) {
 func TestOptionsZeroIsDefault(t *testing.T) {
 	headers := func(opts ...edge.SecurityHeadersOption) http.Header {
 		rec := httptest.NewRecorder()
-		must(edge.SecurityHeaders(opts...))(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		must.Build(edge.SecurityHeaders(opts...))(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 		return rec.Header()
 	}
 	def, zero := headers(), headers(edge.WithCSP(""), edge.WithHSTS(0), edge.WithReferrerPolicy(""))
@@ -76,7 +77,7 @@ func TestOptionsZeroIsDefault(t *testing.T) {
 	if zero.Get("Content-Security-Policy") == "" {
 		t.Error("WithCSP(\"\") sends no CSP")
 	}
-	srv := must(edge.NewServer(http.NotFoundHandler(), edge.WithReadHeaderTimeout(0), edge.WithKeepAliveTimeout(0),
+	srv := must.Build(edge.NewServer(http.NotFoundHandler(), edge.WithReadHeaderTimeout(0), edge.WithKeepAliveTimeout(0),
 		edge.WithMaxHeaderBytes(0), edge.WithBodyIdle(0), edge.WithShutdownGrace(0))).HTTPServer()
 	if srv.ReadHeaderTimeout != edge.DefaultReadHeaderTimeout || srv.IdleTimeout != edge.DefaultKeepAliveTimeout ||
 		srv.MaxHeaderBytes != edge.DefaultMaxHeaderBytes {
@@ -97,7 +98,7 @@ func TestOptionsZeroIsDefault(t *testing.T) {
 // TestOptionsOff: a feature on by default is turned off by its own option.
 func TestOptionsOff(t *testing.T) {
 	rec := httptest.NewRecorder()
-	must(edge.SecurityHeaders(edge.WithoutCSP(), edge.WithoutHSTS(), edge.WithoutReferrerPolicy()))(http.NotFoundHandler()).
+	must.Build(edge.SecurityHeaders(edge.WithoutCSP(), edge.WithoutHSTS(), edge.WithoutReferrerPolicy()))(http.NotFoundHandler()).
 		ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	for _, h := range []string{"Content-Security-Policy", "Strict-Transport-Security", "Referrer-Policy"} {
 		if v := rec.Header().Get(h); v != "" {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // decodeProblem checks the response is a problem and returns its members.
@@ -145,7 +146,7 @@ func TestWriteProblemLogs(t *testing.T) {
 
 	t.Run("into the access log line", func(t *testing.T) {
 		logger, buf := newLogger()
-		h := must(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := must.Build(edge.AccessLog(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			edge.WriteProblem(w, r, edge.ErrUpstreamUnavailable.WithCause(secret))
 		}))
 		rec := httptest.NewRecorder()

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // upstreamEcho answers with what it received, one "name: value" per line.
@@ -75,7 +76,7 @@ func TestProxy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			front := httptest.NewServer(must(edge.RequestID())(mustProxy(t, tt.target, edge.WithTrust(tt.trust))))
+			front := httptest.NewServer(must.Build(edge.RequestID())(mustProxy(t, tt.target, edge.WithTrust(tt.trust))))
 			defer front.Close()
 			req, _ := http.NewRequest("POST", front.URL+tt.path, strings.NewReader("ping"))
 			req.Host = "front.example"
@@ -218,7 +219,7 @@ func TestProxyUpstreamErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			logger, buf := newLogger()
 			p := mustProxy(t, tt.upstream, append(tt.opts, edge.WithLogger(logger))...)
-			front := httptest.NewServer(edge.Chain(must(edge.RequestID()), must(edge.AccessLog(edge.WithLogger(logger))), tt.mw)(p))
+			front := httptest.NewServer(edge.Chain(must.Build(edge.RequestID()), must.Build(edge.AccessLog(edge.WithLogger(logger))), tt.mw)(p))
 			defer front.Close()
 
 			resp, err := http.Get(front.URL + "/x?sig=secret")
@@ -262,7 +263,7 @@ func TestProxyClientGone(t *testing.T) {
 		}))
 		defer up.Close()
 		logger, buf := newLogger()
-		h := must(edge.AccessLog(edge.WithLogger(logger)))(mustProxy(t, up.URL))
+		h := must.Build(edge.AccessLog(edge.WithLogger(logger)))(mustProxy(t, up.URL))
 		ctx, cancel := context.WithCancel(context.Background())
 		r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
 		go func() { <-arrived; cancel() }()
@@ -338,7 +339,7 @@ func TestProxyTarget(t *testing.T) {
 			rec := httptest.NewRecorder()
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("Zone", "us01")
-			must(edge.AccessLog(edge.WithLogger(logger)))(p).ServeHTTP(rec, r)
+			must.Build(edge.AccessLog(edge.WithLogger(logger)))(p).ServeHTTP(rec, r)
 			if l := buf.lines(t); tt.code != "" && l[0]["problem"] != tt.code {
 				t.Errorf("log = %v, want problem %s", l, tt.code)
 			}
@@ -402,14 +403,14 @@ func TestRequestIDAcrossHops(t *testing.T) {
 	loopback, err := edge.TrustNetworks("127.0.0.0/8", "::1/128")
 	require.NoError(t, err)
 
-	cell := httptest.NewServer(edge.Chain(must(edge.RequestID(edge.WithTrust(loopback))), saw("cell"))(
+	cell := httptest.NewServer(edge.Chain(must.Build(edge.RequestID(edge.WithTrust(loopback))), saw("cell"))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "cell") })))
 	t.Cleanup(cell.Close)
 	toCell := mustProxy(t, cell.URL)
-	gateway := edge.Chain(must(edge.RequestID()), saw("gateway"))(toCell)
+	gateway := edge.Chain(must.Build(edge.RequestID()), saw("gateway"))(toCell)
 	toGateway, err := edge.ProxyTo("http://gateway.internal", edge.WithTransport(edge.Binding(gateway)))
 	require.NoError(t, err)
-	router := httptest.NewServer(edge.Chain(must(edge.RequestID()), saw("router"))(toGateway))
+	router := httptest.NewServer(edge.Chain(must.Build(edge.RequestID()), saw("router"))(toGateway))
 	t.Cleanup(router.Close)
 
 	req, err := http.NewRequest("GET", router.URL+"/x", nil)
@@ -449,7 +450,7 @@ func TestProxyConnectionTokens(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	front := httptest.NewServer(edge.Chain(must(edge.RequestID()), must(edge.StripInternal()), set)(mustProxy(t, cell.URL)))
+	front := httptest.NewServer(edge.Chain(must.Build(edge.RequestID()), must.Build(edge.StripInternal()), set)(mustProxy(t, cell.URL)))
 	defer front.Close()
 
 	for _, tt := range []struct {

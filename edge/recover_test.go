@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 func TestRecover(t *testing.T) {
@@ -27,7 +28,7 @@ func TestRecover(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logger, buf := newLogger()
-			h := edge.Chain(must(edge.RequestID()), must(edge.Recover(edge.WithLogger(logger))))(
+			h := edge.Chain(must.Build(edge.RequestID()), must.Build(edge.Recover(edge.WithLogger(logger))))(
 				http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panicky(tt.value) }))
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", "/x?sig=secret", nil))
@@ -96,7 +97,7 @@ func TestRecoverAbortHandler(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logger, buf := newLogger()
-			h := must(edge.Recover(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must.Build(edge.Recover(edge.WithLogger(logger)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				tt.handler(w)
 			}))
 			rec := httptest.NewRecorder()
@@ -130,7 +131,7 @@ func TestRecoverServerLivesOn(t *testing.T) {
 	})
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 
-	srv := httptest.NewUnstartedServer(edge.Chain(must(edge.RequestID()), must(edge.Recover(edge.WithLogger(logger))))(mux))
+	srv := httptest.NewUnstartedServer(edge.Chain(must.Build(edge.RequestID()), must.Build(edge.Recover(edge.WithLogger(logger))))(mux))
 	serverLog := &logBuffer{}
 	srv.Config.ErrorLog = log.New(serverLog, "", 0)
 	srv.Start()

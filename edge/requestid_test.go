@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 func trustAll(*http.Request) bool { return true }
@@ -43,7 +44,7 @@ func TestRequestID(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var seenCtx, seenHeader string
-			h := must(edge.RequestID(edge.WithTrust(tt.trust)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must.Build(edge.RequestID(edge.WithTrust(tt.trust)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				seenCtx = edge.RequestIDFromContext(r.Context())
 				seenHeader = r.Header.Get(edge.RequestIDHeader)
 			}))
@@ -177,7 +178,7 @@ func TestRequestIDEndToEnd(t *testing.T) {
 	// The ID assigned at the edge reaches an upstream through Outbound.
 	upstream := echoRequestID(t)
 	client := &http.Client{Transport: edge.Outbound(nil)}
-	front := httptest.NewServer(must(edge.RequestID())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	front := httptest.NewServer(must.Build(edge.RequestID())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, _ := http.NewRequestWithContext(r.Context(), "GET", upstream.URL, nil)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -243,7 +244,7 @@ func TestRequestIDSpellings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var seen http.Header
 			var ctxID string
-			h := must(edge.RequestID(edge.WithTrust(tt.trust)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must.Build(edge.RequestID(edge.WithTrust(tt.trust)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				seen = r.Header.Clone()
 				ctxID = edge.RequestIDFromContext(r.Context())
 			}))
@@ -271,7 +272,7 @@ func TestRequestIDSpellings(t *testing.T) {
 // request over the network is not believed.
 func TestRequestIDTrustsBinding(t *testing.T) {
 	var inner string
-	callee := must(edge.RequestID())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	callee := must.Build(edge.RequestID())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		inner = edge.RequestIDFromContext(r.Context())
 	}))
 	req, err := http.NewRequestWithContext(edge.ContextWithRequestID(t.Context(), "outer-id"), "GET", "http://callee/x", nil)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // RequestID allocates what an AccessLog behind it needs with the request's
@@ -19,8 +20,8 @@ func TestAccessLogsBehindRequestID(t *testing.T) {
 	var outer, inner logBuffer
 	var seen *http.Request
 	h := edge.Chain(
-		must(edge.RequestID()),
-		must(edge.AccessLog(edge.WithLogger(slog.New(slog.NewJSONHandler(&outer, nil))))),
+		must.Build(edge.RequestID()),
+		must.Build(edge.AccessLog(edge.WithLogger(slog.New(slog.NewJSONHandler(&outer, nil))))),
 		// A wrapper of its own in between: the inner log must count
 		// through it, not through the outer log's.
 		func(next http.Handler) http.Handler {
@@ -28,7 +29,7 @@ func TestAccessLogsBehindRequestID(t *testing.T) {
 				next.ServeHTTP(struct{ http.ResponseWriter }{w}, r)
 			})
 		},
-		must(edge.AccessLog(edge.WithLogger(slog.New(slog.NewJSONHandler(&inner, nil))))),
+		must.Build(edge.AccessLog(edge.WithLogger(slog.New(slog.NewJSONHandler(&inner, nil))))),
 	)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = r
 		edge.AddLogAttrs(r.Context(), slog.String("company", "42"))

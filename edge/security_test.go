@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 func TestSecurityHeaders(t *testing.T) {
@@ -40,7 +41,7 @@ func TestSecurityHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var nonce string
-			h := must(edge.SecurityHeaders(tt.opts...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must.Build(edge.SecurityHeaders(tt.opts...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				nonce = edge.CSPNonceFromContext(r.Context())
 			}))
 			rec := httptest.NewRecorder()
@@ -70,7 +71,7 @@ func TestSecurityHeaders(t *testing.T) {
 func TestCSPNonce(t *testing.T) {
 	nonceRE := regexp.MustCompile(`'nonce-([A-Za-z0-9+/=]+)'`)
 	var fromCtx string
-	h := must(edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'")))(
+	h := must.Build(edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'")))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fromCtx = edge.CSPNonceFromContext(r.Context()) }))
 	seen := make(map[string]bool)
 	for range 100 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 func TestStripInternal(t *testing.T) {
@@ -91,7 +92,7 @@ func TestStripInternal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			h := must(edge.StripInternal(tt.opts...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must.Build(edge.StripInternal(tt.opts...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				got = keys(r.Header)
 			}))
 			r := httptest.NewRequest("GET", "/", nil)
@@ -108,7 +109,7 @@ func TestStripInternal(t *testing.T) {
 func TestStripInternalOverTheWire(t *testing.T) {
 	// What a client sends on the wire, after net/http parses it.
 	var got http.Header
-	srv := httptest.NewServer(must(edge.StripInternal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(must.Build(edge.StripInternal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.Header.Clone()
 	})))
 	defer srv.Close()
@@ -154,7 +155,7 @@ func TestStripInternalMethodOverride(t *testing.T) {
 				{value: "DELETE", opts: []edge.StripInternalOption{edge.WithTrust(trustAll)}, status: http.StatusNoContent, left: true},
 			} {
 				var got http.Header
-				h := must(edge.StripInternal(tt.opts...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h := must.Build(edge.StripInternal(tt.opts...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					got = r.Header
 					w.WriteHeader(http.StatusNoContent)
 				}))
@@ -179,7 +180,7 @@ func TestStripInternalMethodOverride(t *testing.T) {
 		}
 	}
 	// Keeping one override header keeps only that one.
-	h := must(edge.StripInternal(edge.WithKeepHeaders("X-HTTP-Method")))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h := must.Build(edge.StripInternal(edge.WithKeepHeaders("X-HTTP-Method")))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	r := httptest.NewRequest(http.MethodPost, "/login", nil)
 	r.Header.Set("X-HTTP-Method-Override", "DELETE")
 	rec := httptest.NewRecorder()
@@ -216,7 +217,7 @@ func TestStripInternalMethodParameter(t *testing.T) {
 	} {
 		for _, target := range []string{"/login", "/rest/v1.0/companies/1/projects"} {
 			called := false
-			h := must(edge.StripInternal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+			h := must.Build(edge.StripInternal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
 			r := httptest.NewRequest(http.MethodPost, target+"?"+tt.query, nil)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)
@@ -230,7 +231,7 @@ func TestStripInternalMethodParameter(t *testing.T) {
 	}
 	// A trusted hop's query is its own business.
 	called := false
-	h := must(edge.StripInternal(edge.WithTrust(trustAll)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	h := must.Build(edge.StripInternal(edge.WithTrust(trustAll)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/login?_method=DELETE", nil))
 	if !called {
 		t.Error("a trusted request with _method was refused")
@@ -243,7 +244,7 @@ func TestStripInternalMethodParameter(t *testing.T) {
 // the wire as net/http parses it.
 func TestStripInternalMethodCase(t *testing.T) {
 	var seen []string
-	h := must(edge.StripInternal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must.Build(edge.StripInternal())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = append(seen, r.Method)
 		w.WriteHeader(http.StatusNoContent)
 	}))
@@ -281,7 +282,7 @@ func TestStripInternalMethodCase(t *testing.T) {
 	}
 	// A trusted hop's method is its own business.
 	called := false
-	h = must(edge.StripInternal(edge.WithTrust(trustAll)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	h = must.Build(edge.StripInternal(edge.WithTrust(trustAll)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("get", "/x", nil))
 	if !called {
 		t.Error("a trusted request with method get was refused")
@@ -328,7 +329,7 @@ func TestStripInternalForwardedBy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	strip := must(edge.StripInternal(edge.WithForwardedBy(cdn)))
+	strip := must.Build(edge.StripInternal(edge.WithForwardedBy(cdn)))
 	for _, tc := range []struct {
 		remote   string
 		wantXFF  []string

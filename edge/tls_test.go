@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 func TestTLSFloor(t *testing.T) {
@@ -39,7 +40,7 @@ func TestTLSFloor(t *testing.T) {
 			if tt.trusted {
 				trust = trustAll
 			}
-			h := must(edge.TLSFloor(tls.VersionTLS12, edge.WithTLSHeader(hdr), edge.WithTrust(trust)))(
+			h := must.Build(edge.TLSFloor(tls.VersionTLS12, edge.WithTLSHeader(hdr), edge.WithTrust(trust)))(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			r := httptest.NewRequest("GET", "/", nil)
 			if tt.tls != 0 {
@@ -64,7 +65,7 @@ func TestTLSFloor(t *testing.T) {
 }
 
 func TestTLSFloorNoHeaderConfigured(t *testing.T) {
-	h := must(edge.TLSFloor(tls.VersionTLS12, edge.WithTrust(trustAll)))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := must.Build(edge.TLSFloor(tls.VersionTLS12, edge.WithTrust(trustAll)))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("X-Tls-Version", "1.0")
 	rec := httptest.NewRecorder()
@@ -146,7 +147,7 @@ func TestTLSHandshakeFloor(t *testing.T) {
 // server that still accepts TLS 1.1 completes the handshake with the same
 // client, and TLSFloor answers it with the problem instead.
 func TestTLSFloorRealConnection(t *testing.T) {
-	srv := httptest.NewUnstartedServer(must(edge.TLSFloor(tls.VersionTLS12))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(must.Build(edge.TLSFloor(tls.VersionTLS12))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("served"))
 	})))
 	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS10}

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // switchingCell is a cell stand-in that switches protocols whenever it is
@@ -158,7 +159,7 @@ func TestProxyUpgrades(t *testing.T) {
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(cell.requests())
-			front := httptest.NewServer(must(edge.RequestID())(mustProxy(t, cell.URL, tt.opts...)))
+			front := httptest.NewServer(must.Build(edge.RequestID())(mustProxy(t, cell.URL, tt.opts...)))
 			defer front.Close()
 			resp, body, _ := rawUpgradeBody(t, front.URL, tt.body, tt.lines...)
 			assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "body: %s", body)
@@ -169,7 +170,7 @@ func TestProxyUpgrades(t *testing.T) {
 
 	t.Run("websocket on a declared route", func(t *testing.T) {
 		before := len(cell.requests())
-		front := httptest.NewServer(edge.Chain(must(edge.RequestID()), must(edge.AccessLog()))(mustProxy(t, cell.URL, edge.WithWebSocket(declared))))
+		front := httptest.NewServer(edge.Chain(must.Build(edge.RequestID()), must.Build(edge.AccessLog()))(mustProxy(t, cell.URL, edge.WithWebSocket(declared))))
 		defer front.Close()
 		resp, body, echo := rawUpgrade(t, front.URL, req("GET /ws HTTP/1.1", ws...)...)
 		require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode, "body: %s", body)
@@ -189,7 +190,7 @@ func TestProxyUpgrades(t *testing.T) {
 	t.Run("a cell that switches unasked", func(t *testing.T) {
 		// No tunnel opens unless the edge let an upgrade through: a 101
 		// to a plain request is the cell's failure, never a tunnel.
-		front := httptest.NewServer(must(edge.RequestID())(mustProxy(t, cell.URL, edge.WithWebSocket(declared))))
+		front := httptest.NewServer(must.Build(edge.RequestID())(mustProxy(t, cell.URL, edge.WithWebSocket(declared))))
 		defer front.Close()
 		resp, body, echo := rawUpgrade(t, front.URL, req("GET /sneaky HTTP/1.1")...)
 		assert.Equal(t, http.StatusBadGateway, resp.StatusCode, "echo: %q", echo)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 func TestContentDigestForm(t *testing.T) {
@@ -146,7 +148,7 @@ func TestSignContentRefuses(t *testing.T) {
 func TestRequireContentDigest(t *testing.T) {
 	var seen outcomes
 	v, _ := NewVerifier(Keys{Current: testKey}, WithClock(fixedClock(testNow)), WithObserver(&seen))
-	h := must(Require(v, RequireContentDigest("put", "POST")))(readAll)
+	h := must.Build(Require(v, RequireContentDigest("put", "POST")))(readAll)
 	target, digest := bound(t, "/session?key=k", "{}")
 	for _, c := range []struct {
 		method, target, digest, code string
@@ -185,7 +187,7 @@ func TestRequireContentDigest(t *testing.T) {
 					t.Errorf("%s: Require did not panic", name)
 				}
 			}()
-			must(Require(v, opt))
+			must.Build(Require(v, opt))
 		}()
 	}
 }
@@ -198,7 +200,7 @@ func (onceBody) Close() error { return nil }
 func TestTransportContentDigest(t *testing.T) {
 	s, _ := NewSigner(testKey, WithClock(fixedClock(testNow)))
 	v, _ := NewVerifier(Keys{Current: testKey}, WithClock(fixedClock(testNow)))
-	h := must(Require(v, RequireContentDigest("PUT", "POST")))(readAll)
+	h := must.Build(Require(v, RequireContentDigest("PUT", "POST")))(readAll)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

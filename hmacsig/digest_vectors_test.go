@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // digestVectorFile holds the shared vectors of SPEC.md, "Content digest".
@@ -116,7 +117,7 @@ func TestContentDigestVectors(t *testing.T) {
 
 			v := verifierFor(t, []vectorKey{{Kid: c.Kid, KeyHex: c.KeyHex}}, c.Now)
 			rec := httptest.NewRecorder()
-			must(Require(v, RequireContentDigest(c.Method)))(readAll).ServeHTTP(rec,
+			must.Build(Require(v, RequireContentDigest(c.Method)))(readAll).ServeHTTP(rec,
 				digestRequest(c.Method, c.Path+"?"+c.Query+"&sig="+c.Sig, []string{c.ContentDigest}, c.Body))
 			if rec.Code != http.StatusNoContent {
 				t.Fatalf("Require: %d %s", rec.Code, rec.Body)
@@ -159,7 +160,7 @@ func TestContentDigestRequests(t *testing.T) {
 				opts = append(opts, RequireContentDigest(c.Require...))
 			}
 			rec := httptest.NewRecorder()
-			must(Require(v, opts...))(readAll).ServeHTTP(rec, digestRequest(c.Method, c.Target, c.ContentDigest, c.Body))
+			must.Build(Require(v, opts...))(readAll).ServeHTTP(rec, digestRequest(c.Method, c.Target, c.ContentDigest, c.Body))
 			if c.Code == nil {
 				if rec.Code != http.StatusNoContent {
 					t.Fatalf("got %d %s, want success", rec.Code, rec.Body)

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 type outcomes []string
@@ -18,7 +20,7 @@ func TestObserverSeesEveryOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := must(Require(v))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := must.Build(Require(v))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	const path = "/uploads/01HZX3"
 	for _, target := range []string{signed(t, testKey, "PUT", path, "", time.Minute), path} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("PUT", target, nil))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 func TestRequire(t *testing.T) {
@@ -40,8 +41,8 @@ func TestRequire(t *testing.T) {
 			var logs bytes.Buffer
 			called := false
 			h := edge.Chain(
-				must(edge.AccessLog(edge.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))),
-				must(Require(v)),
+				must.Build(edge.AccessLog(edge.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))),
+				must.Build(Require(v)),
 			)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				called = true
 				if got := KeyIDFromContext(r.Context()); got != c.keyID {
@@ -97,7 +98,7 @@ func TestNoSecretsInLogsErrorsOrBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := edge.Chain(must(edge.AccessLog(edge.WithLogger(logger))), must(Require(v)))(http.NotFoundHandler())
+	h := edge.Chain(must.Build(edge.AccessLog(edge.WithLogger(logger))), must.Build(Require(v)))(http.NotFoundHandler())
 
 	const path = "/files/a"
 	good := signed(t, testKey, "PUT", path, "x=1", time.Minute)
@@ -159,17 +160,8 @@ func TestNoSecretsInLogsErrorsOrBodies(t *testing.T) {
 func TestRequireNilVerifierPanicsAtWiring(t *testing.T) {
 	defer func() {
 		if recover() == nil {
-			t.Fatal("must(Require(nil)) did not panic")
+			t.Fatal("must.Build(Require(nil)) did not panic")
 		}
 	}()
-	must(Require(nil))
-}
-
-// must returns v, the middleware (or anything else) a test builds, and
-// panics on err: a test's construction error is a bug of the test.
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
+	must.Build(Require(nil))
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // Paths a Transport must sign so that they verify on the far side, whatever
@@ -26,7 +27,7 @@ func TestTransportVerifiesOverTheNetworkAndThroughABinding(t *testing.T) {
 	s, _ := NewSigner(testKey, WithClock(fixedClock(testNow)), WithKeyID("svc"))
 	v, _ := NewVerifier(Keys{ByID: map[string][]byte{"svc": testKey}}, WithClock(fixedClock(testNow)),
 		WithMaxLifetime(5*time.Minute))
-	handler := must(Require(v))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := must.Build(Require(v))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, KeyIDFromContext(r.Context()))
 	}))
 	srv := httptest.NewServer(handler)
@@ -164,7 +165,7 @@ func TestTransportRedirects(t *testing.T) {
 	mux.Handle("/there", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "there")
 	}))
-	srv := httptest.NewServer(must(Require(v))(mux))
+	srv := httptest.NewServer(must.Build(Require(v))(mux))
 	defer srv.Close()
 	client := &http.Client{Transport: &Transport{Signer: s}}
 

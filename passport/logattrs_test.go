@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/internal/testrig/syncbuf"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +20,7 @@ func TestLogAttrsOnceWithGatewayAndVerifier(t *testing.T) {
 	f := newFixture(t)
 	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	h := mustEdge(edge.AccessLog(edge.WithLogger(logger), edge.WithService("gateway-us01")))(f.front)
+	h := must.Build(edge.AccessLog(edge.WithLogger(logger), edge.WithService("gateway-us01")))(f.front)
 	token, s := f.login(t, "alice", "42")
 	r := httptest.NewRequest(http.MethodGet, "/projects", nil)
 	r.Header.Set("Authorization", "Bearer "+token)

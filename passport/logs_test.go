@@ -12,6 +12,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/internal/testrig/syncbuf"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/stretchr/testify/assert"
@@ -31,7 +32,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 
 	f := newFixture(t)
 	logged := func(h http.Handler) http.Handler {
-		return edge.Chain(mustEdge(edge.RequestID()), mustEdge(edge.AccessLog(edge.WithLogger(logger))), mustEdge(edge.Recover(edge.WithLogger(logger))))(h)
+		return edge.Chain(must.Build(edge.RequestID()), must.Build(edge.AccessLog(edge.WithLogger(logger))), must.Build(edge.Recover(edge.WithLogger(logger))))(h)
 	}
 	// Login through the storage service, as a login service would.
 	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: storageKey}, hmacsig.WithLogger(logger))

@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/tracing"
 )
 
@@ -16,7 +17,7 @@ type deepKey struct{}
 
 func TestSetAttributes(t *testing.T) {
 	sr, tp := recorder(t)
-	h := must(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must.Build(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		deep := context.WithValue(r.Context(), deepKey{}, 1) // anywhere below the handler
 		tracing.SetAttributes(deep, attribute.String("upload.id", "u1"), attribute.Int64("upload.size", 1<<20))
 	}))
@@ -47,7 +48,7 @@ func TestStartTimer(t *testing.T) {
 		t.Run(tt.elapsed.String(), func(t *testing.T) {
 			sr, tp := recorder(t)
 			clk := newClock()
-			h := must(tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now)))(
+			h := must.Build(tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now)))(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					stop := tracing.StartTimer(r.Context(), "upload.stream_to_cloud_storage_duration_ms")
 					clk.Advance(tt.elapsed)

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/tracing"
 )
 
@@ -43,16 +44,16 @@ func BenchmarkMiddleware(b *testing.B) {
 	}{
 		{"bare", func(*testing.B) http.Handler { return mux }},
 		{"noop", func(*testing.B) http.Handler {
-			return must(tracing.Middleware("svc", tracing.WithTracerProvider(noop.NewTracerProvider())))(mux)
+			return must.Build(tracing.Middleware("svc", tracing.WithTracerProvider(noop.NewTracerProvider())))(mux)
 		}},
 		{"noop-root", func(*testing.B) http.Handler {
-			return must(tracing.Middleware("svc", tracing.Root(), tracing.WithTracerProvider(noop.NewTracerProvider())))(mux)
+			return must.Build(tracing.Middleware("svc", tracing.Root(), tracing.WithTracerProvider(noop.NewTracerProvider())))(mux)
 		}},
 		{"sampled", func(b *testing.B) http.Handler {
-			return must(tracing.Middleware("svc", tracing.WithTracerProvider(sampling(b))))(mux)
+			return must.Build(tracing.Middleware("svc", tracing.WithTracerProvider(sampling(b))))(mux)
 		}},
 		{"sampled-root", func(b *testing.B) http.Handler {
-			return must(tracing.Middleware("svc", tracing.Root(), tracing.WithTracerProvider(sampling(b))))(mux)
+			return must.Build(tracing.Middleware("svc", tracing.Root(), tracing.WithTracerProvider(sampling(b))))(mux)
 		}},
 	}
 	for _, c := range cases {
@@ -82,10 +83,10 @@ func BenchmarkTransport(b *testing.B) {
 	}{
 		{"bare", func(*testing.B) http.RoundTripper { return base }},
 		{"noop", func(*testing.B) http.RoundTripper {
-			return must(tracing.Transport(base, tracing.WithTracerProvider(noop.NewTracerProvider())))
+			return must.Build(tracing.Transport(base, tracing.WithTracerProvider(noop.NewTracerProvider())))
 		}},
 		{"sampled", func(b *testing.B) http.RoundTripper {
-			return must(tracing.Transport(base, tracing.WithTracerProvider(sampling(b))))
+			return must.Build(tracing.Transport(base, tracing.WithTracerProvider(sampling(b))))
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {

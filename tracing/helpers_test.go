@@ -86,12 +86,3 @@ func slogString(k, v string) slog.Attr { return slog.String(k, v) }
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// must returns v, a middleware or transport a test builds, and panics on
-// err: a test's construction error is a bug of the test.
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/tracing"
 )
 
@@ -49,8 +50,8 @@ func TestHTTPMetricsAndSpansIndependently(t *testing.T) {
 
 			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			defer upstream.Close()
-			client := &http.Client{Transport: must(tracing.Transport(nil, providers, meters))}
-			h := must(tracing.Middleware("svc", providers, meters, tracing.Root()))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			client := &http.Client{Transport: must.Build(tracing.Transport(nil, providers, meters))}
+			h := must.Build(tracing.Middleware("svc", providers, meters, tracing.Root()))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, upstream.URL, nil)
 				require.NoError(t, err)
 				resp, err := client.Do(req)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/tracing"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/ratelimit"
@@ -45,7 +46,7 @@ func instrumented(t testing.TB, m *tracing.Instruments) (http.Handler, *http.Req
 	require.NoError(t, err)
 	dir, err := zone.NewCachingDirectory(static, dirOpts...)
 	require.NoError(t, err)
-	h := edge.Chain(must(hmacsig.Require(v)), limit)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := edge.Chain(must.Build(hmacsig.Require(v)), limit)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := dir.Lookup(r.Context(), "1"); err != nil {
 			panic(err)
 		}

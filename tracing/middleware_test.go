@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/tracing"
 )
 
@@ -52,7 +53,7 @@ func TestMiddlewareSpanName(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sr, tp := recorder(t)
-			chain := append([]middleware{must(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))}, tt.chain...)
+			chain := append([]middleware{must.Build(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))}, tt.chain...)
 			h := edge.Chain(chain...)(mux)
 			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tt.method, tt.target, nil))
 
@@ -92,7 +93,7 @@ func TestMiddlewareParent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sr, tp := recorder(t)
 			var sawHeader string
-			h := must(tracing.Middleware("svc", append(tt.opts, tracing.WithTracerProvider(tp))...))(
+			h := must.Build(tracing.Middleware("svc", append(tt.opts, tracing.WithTracerProvider(tp))...))(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					sawHeader = r.Header.Get("Traceparent")
 				}))
@@ -149,13 +150,13 @@ func TestMiddlewareWithoutProvider(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tp := tracing.WithTracerProvider(noop.NewTracerProvider())
 			var outbound http.Header
-			next := must(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			next := must.Build(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				outbound = r.Header
 				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
 			}), tp))
 			clk := newClock()
 			var timed time.Duration
-			h := must(tracing.Middleware("svc", append(tt.opts, tp, tracing.WithClock(clk.Now))...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must.Build(tracing.Middleware("svc", append(tt.opts, tp, tracing.WithClock(clk.Now))...))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				stop := tracing.StartTimer(r.Context(), "step_ms")
 				clk.Advance(3 * time.Millisecond)
 				timed = stop()
@@ -245,7 +246,7 @@ func TestMiddlewareAttributes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sr, tp := recorder(t)
-			var h http.Handler = must(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))(tt.handler)
+			var h http.Handler = must.Build(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))(tt.handler)
 			if tt.chain != nil {
 				h = tt.chain(h, tt.handler)
 			}
@@ -273,14 +274,14 @@ func TestMiddlewareSharesAccessLogFields(t *testing.T) {
 		edge.AddLogAttrs(r.Context(), slogString("zone", "us02"))
 	})
 	for name, chain := range map[string][]middleware{
-		"tracing outside": {nil, must(edge.AccessLog(quiet))},
-		"tracing inside":  {must(edge.AccessLog(quiet)), nil},
+		"tracing outside": {nil, must.Build(edge.AccessLog(quiet))},
+		"tracing inside":  {must.Build(edge.AccessLog(quiet)), nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			sr, tp := recorder(t)
 			for i := range chain {
 				if chain[i] == nil {
-					chain[i] = must(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))
+					chain[i] = must.Build(tracing.Middleware("svc", tracing.WithTracerProvider(tp)))
 				}
 			}
 			edge.Chain(chain...)(add).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
@@ -297,7 +298,7 @@ func TestMiddlewareNotSampled(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(sr))
 	clk := newClock()
 	var recording bool
-	h := must(tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now)))(
+	h := must.Build(tracing.Middleware("svc", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now)))(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			recording = trace.SpanFromContext(r.Context()).IsRecording()
 			stop := tracing.StartTimer(r.Context(), "step_ms")
@@ -335,7 +336,7 @@ func TestRootClientAddress(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sr, tp := recorder(t)
 			var seen http.Header
-			h := must(tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp), tracing.WithTrust(lb)))(
+			h := must.Build(tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp), tracing.WithTrust(lb)))(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.Header.Clone() }))
 			req := httptest.NewRequest("GET", "/", nil)
 			req.RemoteAddr = tt.remote

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/tracing"
 )
 
@@ -43,7 +44,7 @@ func newTopology(t *testing.T) *topology {
 	clk := newClock()
 	top := &topology{spans: sr, cell: make(chan *http.Request, 1)}
 	traced := func(rt http.RoundTripper) http.RoundTripper {
-		return must(tracing.Transport(rt, tracing.WithTracerProvider(tp)))
+		return must.Build(tracing.Transport(rt, tracing.WithTracerProvider(tp)))
 	}
 
 	storage := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -83,8 +84,8 @@ func newTopology(t *testing.T) *topology {
 		w.WriteHeader(http.StatusCreated)
 	})
 	cell := edge.Chain(
-		must(tracing.Middleware("cell", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now))),
-		must(edge.RequestID(edge.WithTrust(edge.TrustBinding))),
+		must.Build(tracing.Middleware("cell", tracing.WithTracerProvider(tp), tracing.WithClock(clk.Now))),
+		must.Build(edge.RequestID(edge.WithTrust(edge.TrustBinding))),
 		tracing.Route,
 	)(cellMux)
 
@@ -93,9 +94,9 @@ func newTopology(t *testing.T) *topology {
 		t.Fatal(err)
 	}
 	gateway := edge.Chain(
-		must(tracing.Middleware("gateway", tracing.WithTracerProvider(tp))),
-		must(edge.RequestID(edge.WithTrust(edge.TrustBinding))),
-		must(edge.AccessLog(quiet)),
+		must.Build(tracing.Middleware("gateway", tracing.WithTracerProvider(tp))),
+		must.Build(edge.RequestID(edge.WithTrust(edge.TrustBinding))),
+		must.Build(edge.AccessLog(quiet)),
 		func(next http.Handler) http.Handler { // mints the passport
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				r.Header.Set("Authorization", "Bearer "+passportToken)
@@ -112,10 +113,10 @@ func newTopology(t *testing.T) *topology {
 	routerMux := http.NewServeMux()
 	routerMux.Handle(uploadPattern, toGateway)
 	top.router = edge.Chain(
-		must(tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp))),
-		must(edge.RequestID()),
-		must(edge.AccessLog(quiet)),
-		must(edge.StripInternal()),
+		must.Build(tracing.Middleware("router", tracing.Root(), tracing.WithTracerProvider(tp))),
+		must.Build(edge.RequestID()),
+		must.Build(edge.AccessLog(quiet)),
+		must.Build(edge.StripInternal()),
 		func(next http.Handler) http.Handler { // what zone.Resolve reports
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				edge.AddLogAttrs(r.Context(),

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/tracing"
 )
 
@@ -32,7 +33,7 @@ func TestTransportURLFull(t *testing.T) {
 		t.Run(tt.want, func(t *testing.T) {
 			sr, tp := recorder(t)
 			var sent string
-			rt := must(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			rt := must.Build(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				sent = r.URL.String()
 				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
 			}), tracing.WithTracerProvider(tp)))
@@ -65,7 +66,7 @@ func TestTransportURLFull(t *testing.T) {
 // from its text, and from nothing else.
 func TestTransportErrorRedacted(t *testing.T) {
 	sr, tp := recorder(t)
-	rt := must(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	rt := must.Build(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		return nil, &url.Error{Op: "Put", URL: r.URL.String(), Err: syscall.ECONNREFUSED}
 	}), tracing.WithTracerProvider(tp)))
 	req, _ := http.NewRequest(http.MethodPut, s3Presigned, nil)
@@ -98,7 +99,7 @@ func TestTransportPropagates(t *testing.T) {
 	defer srv.Close()
 
 	// nil base: http.DefaultTransport over a real connection.
-	client := &http.Client{Transport: must(tracing.Transport(nil, tracing.WithTracerProvider(tp)))}
+	client := &http.Client{Transport: must.Build(tracing.Transport(nil, tracing.WithTracerProvider(tp)))}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/x", nil)
 	res, err := client.Do(req)
 	if err != nil {
@@ -134,7 +135,7 @@ func TestTransportNilHeader(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var sent http.Header
-			rt := must(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			rt := must.Build(tracing.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				sent = r.Header
 				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
 			}), provider))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/upload"
 )
 
@@ -32,7 +33,7 @@ func TestStorageNameResolvingToLoopbackRefused(t *testing.T) {
 	f := newFUS(t, fixed(presigned, nil), allowed)
 	h, err := upload.NewHandler(f.Client)
 	require.NoError(t, err)
-	srv := httptest.NewServer(mustEdge(edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))))(mount(h)))
+	srv := httptest.NewServer(must.Build(edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))))(mount(h)))
 	defer srv.Close()
 
 	resp := put(t, srv.Client(), srv.URL+uploadPath("u", 0), payload(1000), nil)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/upload"
 )
 
@@ -45,7 +46,7 @@ func TestHandlerClientStallStorageGivesUpFirst(t *testing.T) {
 	f := newFUS(t, fixed(impatient.URL+"/b/o", nil), upload.WithStorageHosts("http://"+impatient.Listener.Addr().String()))
 	h, err := upload.NewHandler(f.Client, upload.WithIdleTimeout(10*time.Second))
 	require.NoError(t, err)
-	srv := httptest.NewServer(mustEdge(edge.AccessLog(edge.WithLogger(logger)))(mount(h)))
+	srv := httptest.NewServer(must.Build(edge.AccessLog(edge.WithLogger(logger)))(mount(h)))
 	defer srv.Close()
 
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
@@ -89,7 +90,7 @@ func TestHandlerClientLeavesStorageGivesUp(t *testing.T) {
 	f := newFUS(t, fixed(giveUp.URL+"/b/o", nil), upload.WithStorageHosts("http://"+giveUp.Listener.Addr().String()))
 	h, err := upload.NewHandler(f.Client, upload.WithIdleTimeout(10*time.Second))
 	require.NoError(t, err)
-	srv := httptest.NewServer(mustEdge(edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))))(mount(h)))
+	srv := httptest.NewServer(must.Build(edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))))(mount(h)))
 	defer srv.Close()
 
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())

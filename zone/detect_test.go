@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 func TestDetectCompany(t *testing.T) {
@@ -191,7 +192,7 @@ func TestDetectCompanyForwardsOneSpelling(t *testing.T) {
 func TestDetectCompanyLogsCompany(t *testing.T) {
 	var buf strings.Builder
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	h := mustEdge(edge.AccessLog(edge.WithLogger(logger)))(mustDetect(t)(&okHandler{}))
+	h := must.Build(edge.AccessLog(edge.WithLogger(logger)))(mustDetect(t)(&okHandler{}))
 	req := httptest.NewRequest(http.MethodGet, "/x?company_id=31&signature=secret", nil)
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if !strings.Contains(buf.String(), "company=31") {

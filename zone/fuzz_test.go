@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 // FuzzDetectCompanyAgreesWithCells is a differential test of tenant isolation:
@@ -82,7 +83,7 @@ func FuzzDetectCompanyAgreesWithCells(f *testing.F) {
 		}
 		next := &okHandler{}
 		rec := httptest.NewRecorder()
-		mustEdge(edge.StripInternal())(mustDetect(t, WithOptional())(next)).ServeHTTP(rec, req)
+		must.Build(edge.StripInternal())(mustDetect(t, WithOptional())(next)).ServeHTTP(rec, req)
 		if !next.called {
 			return // refused: nothing reaches a cell
 		}

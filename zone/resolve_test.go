@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 )
 
 func TestResolve(t *testing.T) {
@@ -88,7 +89,7 @@ func TestResolveLogsZone(t *testing.T) {
 	} {
 		var buf strings.Builder
 		next := &okHandler{}
-		h := mustEdge(edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&buf, nil)))))(mustDetect(t)(mw(next)))
+		h := must.Build(edge.AccessLog(edge.WithLogger(slog.New(slog.NewTextHandler(&buf, nil)))))(mustDetect(t)(mw(next)))
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/companies/1/x", nil))
 		if !strings.Contains(buf.String(), "zone=us01") || !strings.Contains(buf.String(), "company=1") {
 			t.Errorf("%s: log line %q lacks company and zone", name, buf.String())

@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +20,7 @@ func TestPages(t *testing.T) {
 	}
 	p, err := Pages("/webclients/", fsys, "us01", APIBase{})
 	require.NoError(t, err)
-	h := mustEdge(edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'")))(p)
+	h := must.Build(edge.SecurityHeaders(edge.WithCSP("script-src 'nonce-{nonce}'")))(p)
 
 	for _, c := range []struct {
 		method, path string

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/hmacsig"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -67,7 +68,7 @@ func TestSignBody(t *testing.T) {
 	require.NoError(t, err)
 	v, err := hmacsig.NewVerifier(hmacsig.Keys{Current: raw})
 	require.NoError(t, err)
-	h := mustEdge(hmacsig.Require(v, hmacsig.RequireContentDigest("PUT")))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := must.Build(hmacsig.Require(v, hmacsig.RequireContentDigest("PUT")))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.Copy(io.Discard, r.Body); err != nil {
 			w.WriteHeader(http.StatusForbidden)
 		}

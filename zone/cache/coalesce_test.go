@@ -16,6 +16,7 @@ import (
 
 	"github.com/cellgate/cellgate/edge"
 	"github.com/cellgate/cellgate/internal/testrig/fakeclock"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/internal/testrig/testwait"
 	"github.com/cellgate/cellgate/zone"
 )
@@ -421,7 +422,7 @@ func TestFailureBeforeFirstByteReelects(t *testing.T) {
 			var mu sync.Mutex
 			first := make(chan struct{})
 			release := make(chan struct{})
-			h := must(edge.Recover(edge.WithLogger(slog.New(slog.DiscardHandler))))(c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := must.Build(edge.Recover(edge.WithLogger(slog.New(slog.DiscardHandler))))(c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				mu.Lock()
 				calls++
 				n := calls

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/experiment"
@@ -73,7 +74,7 @@ func newStack(t *testing.T, exps []experiment.Experiment) *stack {
 			s.cell <- got
 		})
 	}
-	s.front = edge.Chain(must(edge.StripInternal()), must(zone.DetectCompany(zone.WithOptional())), gw.Middleware, s.set.Middleware, edgeSide)(cell)
+	s.front = edge.Chain(must.Build(edge.StripInternal()), must.Build(zone.DetectCompany(zone.WithOptional())), gw.Middleware, s.set.Middleware, edgeSide)(cell)
 	return s
 }
 
@@ -146,7 +147,7 @@ func TestForgedHeaderNeverReachesCell(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r.Header[name] = []string{"checkout=forged"}
 			var after http.Header
-			must(edge.StripInternal())(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { after = r.Header.Clone() })).
+			must.Build(edge.StripInternal())(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { after = r.Header.Clone() })).
 				ServeHTTP(httptest.NewRecorder(), r)
 			v, _ := edge.HeaderValues(after, experiment.Header)
 			assert.Empty(t, v, "StripInternal kept %s", name)
@@ -169,7 +170,7 @@ func TestGatewayReplacesTrustedHopsHeader(t *testing.T) {
 	gw, err := passport.NewGateway("us01", dir, passport.Endpoint{URL: "http://auth.internal/passports"}, passport.WithPublic(func(*http.Request) bool { return true }))
 	require.NoError(t, err)
 	var got http.Header
-	h := edge.Chain(must(zone.DetectCompany(zone.WithOptional())), gw.Middleware)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	h := edge.Chain(must.Build(zone.DetectCompany(zone.WithOptional())), gw.Middleware)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header["Cellgate_Experiments"] = []string{"checkout=forged"}
 	r.Header["cellgate-experiments"] = []string{"checkout=forged"}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/internal/testrig/testwait"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/geofence"
@@ -96,7 +97,7 @@ func TestDatabaseReloadUnderLoad(t *testing.T) {
 	fence, err := geofence.NewFence(policies, geofence.WithDatabase(db))
 	require.NoError(t, err)
 	var seen sync.Map // countries the cell saw
-	h := edge.Chain(must(zone.DetectCompany()), fence.Middleware)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := edge.Chain(must.Build(zone.DetectCompany()), fence.Middleware)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := geofence.CountryFromContext(r.Context())
 		seen.Store(c, true)
 	}))

@@ -27,7 +27,15 @@ func Example() {
 		country, _ := geofence.CountryFromContext(r.Context())
 		fmt.Fprintf(w, "served from %s to a client in %s", zone.CompanyFromContext(r.Context()), country)
 	})
-	h := edge.Chain(must(zone.DetectCompany()), must(zone.Resolve(res.Directory(dir))), res.Middleware, fence.Middleware)(cell)
+	detect, err := zone.DetectCompany()
+	if err != nil {
+		panic(err)
+	}
+	resolve, err := zone.Resolve(res.Directory(dir))
+	if err != nil {
+		panic(err)
+	}
+	h := edge.Chain(detect, resolve, res.Middleware, fence.Middleware)(cell)
 
 	get := func(company, from, country string) {
 		r := httptest.NewRequest(http.MethodGet, "/projects", nil)

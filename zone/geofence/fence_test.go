@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/geofence"
 )
@@ -68,7 +69,7 @@ func newFenceRig(t *testing.T, opts ...geofence.FenceOption) *fenceRig {
 	fence, err := geofence.NewFence(policies, append([]geofence.FenceOption{geofence.WithTrust(cdn), geofence.WithDatabase(db)}, opts...)...)
 	require.NoError(t, err)
 	rig := &fenceRig{}
-	rig.h = edge.Chain(must(zone.DetectCompany()), fence.Middleware)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rig.h = edge.Chain(must.Build(zone.DetectCompany()), fence.Middleware)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for k := range r.Header {
 			for _, n := range []string{"CF-IPCountry", "CloudFront-Viewer-Country", "X-Geo-Country"} {
 				if edge.SameHeaderName(k, n) {

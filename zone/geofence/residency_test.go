@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cellgate/cellgate/edge"
+	"github.com/cellgate/cellgate/internal/testrig/must"
 	"github.com/cellgate/cellgate/passport"
 	"github.com/cellgate/cellgate/zone"
 	"github.com/cellgate/cellgate/zone/geofence"
@@ -65,7 +66,7 @@ func TestRouterRefusesCompanyOutsideItsRegion(t *testing.T) {
 	us01 := &counter{}
 	router, err := zone.NewRouter(map[string]zone.Endpoint{"us01": {Transport: edge.Binding(us01)}})
 	require.NoError(t, err)
-	h := edge.Chain(must(zone.DetectCompany()), must(zone.Resolve(res.Directory(poisoned(t)))), res.Middleware)(router)
+	h := edge.Chain(must.Build(zone.DetectCompany()), must.Build(zone.Resolve(res.Directory(poisoned(t)))), res.Middleware)(router)
 
 	for company, want := range map[string]string{"7": "residency_mismatch", "1": "", "5": ""} {
 		r := httptest.NewRequest(http.MethodGet, "/rest/v1.0/projects", nil)
@@ -116,7 +117,7 @@ func TestCanaryInAnotherRegionIsRefused(t *testing.T) {
 	router, err := zone.NewRouter(map[string]zone.Endpoint{"uk01": {Transport: mainRT}},
 		zone.WithCanary("uk01", zone.Canary{Endpoint: zone.Endpoint{Transport: canaryRT}, Percent: 100}))
 	require.NoError(t, err)
-	h := edge.Chain(must(zone.DetectCompany()), must(zone.Resolve(res.Directory(poisoned(t)))), res.Middleware)(router)
+	h := edge.Chain(must.Build(zone.DetectCompany()), must.Build(zone.Resolve(res.Directory(poisoned(t)))), res.Middleware)(router)
 
 	r := httptest.NewRequest(http.MethodGet, "/rest/v1.0/projects", nil)
 	r.Header.Set(zone.DefaultCompanyHeader, "3")
@@ -161,7 +162,7 @@ func TestGatewayRefusesCompanyOutsideItsRegion(t *testing.T) {
 	gw, err := passport.NewGateway("us01", res.Directory(dir), passport.Endpoint{URL: "http://auth.internal/passports", Transport: edge.Binding(mints)})
 	require.NoError(t, err)
 	cell := &counter{}
-	h := edge.Chain(must(zone.DetectCompany()), gw.Middleware)(cell)
+	h := edge.Chain(must.Build(zone.DetectCompany()), gw.Middleware)(cell)
 	token := session(t, store, "1", "7")
 
 	get := func(company string) *httptest.ResponseRecorder {
