@@ -31,16 +31,34 @@ func (k *Key[T]) Lookup(ctx context.Context) (T, bool) {
 	switch v := ctx.Value(k).(type) {
 	case T:
 		return v, true
-	case *T: // a string held in a request scope (see Attach)
+	case *T: // a string held in a request scope (see Attach), or a value of With
 		return *v, true
 	}
 	var zero T
 	return zero, false
 }
 
-// With returns a copy of ctx carrying v under the key.
+// With returns a copy of ctx carrying v under the key, in one allocation
+// (context.WithValue would box v in a second).
 func (k *Key[T]) With(ctx context.Context, v T) context.Context {
-	return context.WithValue(ctx, k, v)
+	return &valueContext[T]{Context: ctx, key: k, v: v}
+}
+
+// valueContext is the context node of [Key.With]: what
+// context.WithValue(ctx, key, v) returns, with v unboxed. Value answers
+// with &v, which [Key.Lookup] reads as v.
+type valueContext[T any] struct {
+	context.Context
+	key *Key[T]
+	v   T
+}
+
+// Value implements context.Context.
+func (c *valueContext[T]) Value(key any) any {
+	if key == any(c.key) {
+		return &c.v
+	}
+	return c.Context.Value(key)
 }
 
 // Attach returns a request whose context carries v under the key: what

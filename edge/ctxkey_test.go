@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -152,5 +153,24 @@ func BenchmarkKeyAttach(b *testing.B) {
 		if company.Value(r.Context()) != "1" {
 			b.Fatal("lost")
 		}
+	}
+}
+
+// Key.With costs one allocation, whatever the value's type (a string in
+// context.WithValue would be boxed in a second), and Lookup reads it back.
+func TestKeyWithAllocatesOnce(t *testing.T) {
+	k := edge.NewKey[string]("test.with")
+	ctx := context.Background()
+	var got context.Context
+	principal := strings.Repeat("session:abc", 1) // not a constant: boxing one would allocate
+	allocs := testing.AllocsPerRun(100, func() { got = k.With(ctx, principal) })
+	if allocs != 1 {
+		t.Errorf("Key.With made %v allocations, want 1", allocs)
+	}
+	if v, ok := k.Lookup(got); !ok || v != "session:abc" {
+		t.Errorf("Lookup = %q, %v", v, ok)
+	}
+	if edge.PrincipalFromContext(edge.ContextWithPrincipal(ctx, "u-1")) != "u-1" {
+		t.Error("ContextWithPrincipal lost the principal")
 	}
 }

@@ -12,7 +12,7 @@ var principalKey = NewKey[string]("edge.principal")
 // passport's gateway and cell middlewares. Policies that must not be
 // steered by what a client merely claims (rate limits) key on it.
 func ContextWithPrincipal(ctx context.Context, principal string) context.Context {
-	return &principalContext{Context: ctx, principal: principal}
+	return principalKey.With(ctx, principal)
 }
 
 // RequestWithPrincipal returns r naming principal for
@@ -23,22 +23,6 @@ func ContextWithPrincipal(ctx context.Context, principal string) context.Context
 // it; tests and work outside a request use [ContextWithPrincipal].
 func RequestWithPrincipal(r *http.Request, principal string) *http.Request {
 	return principalKey.Attach(r, principal)
-}
-
-// principalContext is what principalKey.With(ctx, principal) would
-// return, in one allocation instead of two ([Key.Lookup] reads a *string
-// as the string).
-type principalContext struct {
-	context.Context
-	principal string
-}
-
-// Value implements context.Context.
-func (c *principalContext) Value(key any) any {
-	if key == any(principalKey) {
-		return &c.principal
-	}
-	return c.Context.Value(key)
 }
 
 // PrincipalFromContext returns the authenticated principal of ctx, or ""
