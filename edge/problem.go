@@ -195,6 +195,14 @@ type problemBody struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
+// ProblemHandler answers every request with err through [WriteProblem]:
+// the middleware of a component whose constructor's error was ignored
+// (a nil passport.Gateway) answers with it rather than panic or serve
+// unchecked.
+func ProblemHandler(err error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { WriteProblem(w, r, err) })
+}
+
 // WriteProblem answers err as application/problem+json. A *Problem anywhere
 // in err's chain decides status, code and detail; anything else is a 500
 // internal_error whose text never reaches the client. The code and the

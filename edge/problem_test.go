@@ -206,3 +206,19 @@ func TestProblemErrors(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// ProblemHandler answers every request with its problem.
+func TestProblemHandler(t *testing.T) {
+	h := edge.ProblemHandler(edge.ErrInternal.WithCause(errors.New("nil component")))
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(m, "/x", nil))
+		p, err := edge.ReadProblem(w.Result())
+		if err != nil || w.Code != http.StatusInternalServerError || p.Code() != "internal_error" {
+			t.Errorf("%s: %d %v %v", m, w.Code, p, err)
+		}
+		if strings.Contains(w.Body.String(), "nil component") {
+			t.Errorf("%s: the cause reached the client: %s", m, w.Body)
+		}
+	}
+}

@@ -198,7 +198,7 @@ func (g *Gateway) failedFor(key cacheKey) {
 // internal_error, never panics, and never lets one through.
 func (g *Gateway) Middleware(next http.Handler) http.Handler {
 	if g == nil {
-		return refuseAll(errors.New("passport: Middleware of a nil Gateway (did NewGateway fail?)"))
+		return edge.ProblemHandler(edge.ErrInternal.WithCause(errors.New("passport: Middleware of a nil Gateway (did NewGateway fail?)")))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ambiguous := g.takeSession(r.Header)
@@ -244,13 +244,6 @@ func (g *Gateway) Middleware(next http.Handler) http.Handler {
 			r.Header[HeaderVariants] = []string{e.variants}
 		}
 		next.ServeHTTP(w, edge.RequestWithPrincipal(r, e.principal))
-	})
-}
-
-// refuseAll answers every request 500 internal_error with cause in the log.
-func refuseAll(cause error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		edge.WriteProblem(w, r, edge.ErrInternal.WithCause(cause))
 	})
 }
 

@@ -221,7 +221,7 @@ func invalidAsWell(err error) bool {
 // panics, and never lets one through.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	if v == nil {
-		return refuseAll(errors.New("passport: Middleware of a nil Verifier (did NewVerifier fail?)"))
+		return edge.ProblemHandler(edge.ErrInternal.WithCause(errors.New("passport: Middleware of a nil Verifier (did NewVerifier fail?)")))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, err := v.token(r.Header)

@@ -27,7 +27,7 @@ var ErrHeaderInvalid = edge.NewProblem(http.StatusBadRequest, "experiments_inval
 // sent, or nothing.
 func (s *Set) Middleware(next http.Handler) http.Handler {
 	if s == nil { // a constructor's error ignored: refuse, never serve unchecked
-		return refuseAll()
+		return edge.ProblemHandler(edge.ErrInternal.WithCause(errors.New("experiment: Middleware of a nil Set (did NewSet fail?)")))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		values, spellings := edge.HeaderValues(r.Header, Header)

@@ -61,7 +61,7 @@ func NewFence(policies PolicySource, opts ...FenceOption) (*Fence, error) {
 // internal_error.
 func (f *Fence) Middleware(next http.Handler) http.Handler {
 	if f == nil { // a constructor's error ignored: refuse, never serve unchecked
-		return refuseAll()
+		return edge.ProblemHandler(edge.ErrInternal.WithCause(errors.New("geofence: Middleware of a nil Fence (did NewFence fail?)")))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var country Country

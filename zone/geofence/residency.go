@@ -2,6 +2,7 @@ package geofence
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -127,7 +128,7 @@ func (d residencyDirectory) Lookup(ctx context.Context, company string) (zone.Zo
 // Residency answers every request 500 internal_error.
 func (r *Residency) Middleware(next http.Handler) http.Handler {
 	if r == nil { // a constructor's error ignored: refuse, never serve unchecked
-		return refuseAll()
+		return edge.ProblemHandler(edge.ErrInternal.WithCause(errors.New("geofence: Middleware of a nil Residency (did NewResidency fail?)")))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
